@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { CoreError } from './errors.ts';
+
+/**
+ * The environment, parsed and validated once at start-up. Names are a public contract (DESIGN.md §5);
+ * a bad value stops start-up with one line naming the variable.
+ */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const portMessage = 'must be a port number 1-65535';
+const port = z.coerce
+  .number({ error: portMessage })
+  .int(portMessage)
+  .min(1, portMessage)
+  .max(65535, portMessage);
+const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());
+const idList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
+  z.array(z.string().regex(/^[A-Z0-9]+$/, 'must be a comma-separated list of Slack IDs (like U0123ABC)')),
+);
+
+const schema = z.object({
+  DATABASE_URL: optional(
+    z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL'),
+  ),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
+  MASTER_KEY: optional(z.string()),
+  RESPONDER_HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+  RESPONDER_PORT: z.preprocess(emptyAsUndefined, port.default(8080)),
+  TLS_ALPN_PORT: optional(port),
+  SLACK_BOT_TOKEN: optional(z.string().startsWith('xoxb-', 'must start with xoxb-')),
+  SLACK_SIGNING_SECRET: optional(z.string().min(8, 'is too short to be a signing secret')),
+  SLACK_APP_TOKEN: optional(z.string().startsWith('xapp-', 'must start with xapp-')),
+  SLACK_PORT: z.preprocess(emptyAsUndefined, port.default(3000)),
+  SLACK_API_URL: optional(z.url()),
+  SLACK_NOTIFY_CHANNEL: optional(z.string()),
+  SLACK_ADMINS: idList,
+  SLACK_APPROVERS: idList,
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
+  // Where Test Connection looks before asking the CA: the CA dials 80/443 of the name's public addresses.
+  CHALLENGE_HTTP_PORT: z.preprocess(emptyAsUndefined, port.default(80)),
+  CHALLENGE_TLS_PORT: z.preprocess(emptyAsUndefined, port.default(443)),
+  CHALLENGE_DNS_SERVERS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
+    z.array(z.string().regex(/^[0-9a-fA-F:.[\]]+$/, 'must be a comma-separated list of ip or ip:port')),
+  ),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const variable = String(issue.path[0] ?? 'environment');
+  const raw = env[variable];
+  const shown = variable === 'MASTER_KEY' || /TOKEN|SECRET/.test(variable) ? '' : ` (got "${raw}")`;
+  throw new CoreError('config_invalid', `${variable} ${issue.message}${raw === undefined ? '' : shown}`);
+}

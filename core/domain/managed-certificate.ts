@@ -1,0 +1,59 @@
+import type { AcmeProblem } from '../ports/acme-gateway.ts';
+import type { KeySpec } from './key-spec.ts';
+
+/**
+ * requested → ordering → (awaiting_challenge ⇄ ordering) → finalizing → issued. `failed` is final until a
+ * person retries; `awaiting_challenge` waits for challenge content a person (or a later automation) must
+ * publish.
+ */
+export type CertificateState = 'requested' | 'ordering' | 'awaiting_challenge' | 'finalizing' | 'issued' | 'failed';
+
+export function isFinalState(state: CertificateState): boolean {
+  return state === 'issued' || state === 'failed';
+}
+
+export interface ManagedCertificate {
+  id: string;
+  /** The BIG-IP object name; unique. */
+  name: string;
+  profileId: string;
+  partition: string;
+  commonName: string;
+  /** Names besides the common name. */
+  sans: string[];
+  keySpec: KeySpec;
+  keySealed: string | null;
+  passphraseSealed: string | null;
+  csrPem: string | null;
+  state: CertificateState;
+  orderUrl: string | null;
+  finalizeUrl: string | null;
+  authorizationUrls: string[];
+  orderStatus: string | null;
+  /** Orders created for this request so far; bounds how often an invalid order is replaced. */
+  orderAttempts: number;
+  problem: AcmeProblem | null;
+  chainPem: string | null;
+  serial: string | null;
+  notBefore: Date | null;
+  notAfter: Date | null;
+  fingerprintSha256: string | null;
+  subject: string | null;
+  issuer: string | null;
+  issuedAt: Date | null;
+  requestedBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function certificateNames(cert: Pick<ManagedCertificate, 'commonName' | 'sans'>): string[] {
+  return [...new Set([cert.commonName, ...cert.sans])];
+}
+
+/** BIG-IP object names: letters, digits, `.`, `_`, `-`; the CN with `*` spelled out is the default. */
+export function defaultObjectName(commonName: string): string {
+  return commonName.replace(/^\*\./, 'wildcard.').replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export const OBJECT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
+export const PARTITION_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;

@@ -1,0 +1,58 @@
+import type { AcmeProblem } from '../ports/acme-gateway.ts';
+import type { ChallengeType } from './challenge-type.ts';
+
+/** The seed's connection status of a domain row: what the CA last said about its authorization. */
+export type ConnectionStatus = 'pending' | 'valid' | 'invalid' | 'expired';
+
+/** A row of a profile's Domain Configuration. */
+export interface ManagedDomain {
+  id: string;
+  profileId: string;
+  name: string;
+  challengeType: ChallengeType;
+  status: ConnectionStatus;
+  /** The authorization whose challenge content is shown for this domain. */
+  currentAuthorizationId: string | null;
+  problem: AcmeProblem | null;
+  lastCheckedAt: Date | null;
+  lastCheckDetail: string | null;
+  endpointUrl: string | null;
+  endpointUsername: string | null;
+  endpointPasswordSealed: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type AuthorizationStatus = 'pending' | 'processing' | 'valid' | 'invalid' | 'deactivated' | 'expired' | 'revoked';
+
+/**
+ * One ACME authorization and the content that answers each of its challenges. The CA gives every
+ * challenge its own token, so each type keeps its own material.
+ */
+export interface Authorization {
+  id: string;
+  domainId: string;
+  url: string;
+  identifier: string;
+  wildcard: boolean;
+  status: AuthorizationStatus;
+  expiresAt: Date | null;
+  /** Each offered challenge's URL and token, by type. */
+  challenges: Partial<Record<ChallengeType, { url: string; token: string }>>;
+  httpToken: string | null;
+  httpKeyAuthorization: string | null;
+  dnsTxtValue: string | null;
+  tlsCertPem: string | null;
+  tlsKeySealed: string | null;
+  /** Which challenge was answered (sent to the CA), so a resumed run waits instead of answering again. */
+  answeredType: ChallengeType | null;
+  problem: AcmeProblem | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A pending authorization past its expiry is as good as gone: the CA will not validate it. */
+export function isAuthorizationUsable(authz: Pick<Authorization, 'status' | 'expiresAt'>, now: Date): boolean {
+  if (authz.expiresAt && authz.expiresAt.getTime() <= now.getTime()) return false;
+  return authz.status === 'pending' || authz.status === 'processing' || authz.status === 'valid';
+}

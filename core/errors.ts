@@ -1,0 +1,56 @@
+/**
+ * The one error type that crosses core boundaries. Adapters translate library and network failures into a
+ * CoreError with a stable `code` (prefixed by area) and whether trying again later can help; edges map codes
+ * to output. `message` is for people and must never contain a secret.
+ */
+export type ErrorCode =
+  | 'config_invalid'
+  | 'input_invalid'
+  | 'not_found'
+  | 'conflict'
+  | 'locked_field'
+  | 'tos_not_accepted'
+  | 'key_mismatch'
+  | 'domain_invalid'
+  | 'domain_foreign'
+  | 'acme_unreachable'
+  | 'acme_error'
+  | 'acme_rate_limited'
+  | 'acme_bad_nonce'
+  | 'acme_order_invalid'
+  | 'acme_challenge_invalid'
+  | 'acme_timeout'
+  | 'challenge_unreachable'
+  | 'secret_invalid'
+  | 'db_error'
+  | 'internal';
+
+export class CoreError extends Error {
+  override readonly name = 'CoreError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** Structured, secret-free facts for machines (e.g. the CA's problem document). */
+  readonly detail: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { retryable?: boolean; cause?: unknown; detail?: Record<string, unknown> } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+    this.detail = opts.detail;
+  }
+}
+
+export function isCoreError(err: unknown): err is CoreError {
+  return err instanceof CoreError;
+}
+
+/** Wraps anything thrown into a CoreError, keeping CoreErrors as they are. */
+export function asCoreError(err: unknown): CoreError {
+  if (err instanceof CoreError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new CoreError('internal', message, { cause: err });
+}
