@@ -1,0 +1,261 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import acme from 'acme-client';
+import { CoreError } from '../errors.ts';
+import type {
+  AcmeAccount,
+  AcmeAuthorization,
+  AcmeChallenge,
+  AcmeGateway,
+  AcmeOrder,
+  AcmeProblem,
+  DirectoryInfo,
+} from '../ports/acme-gateway.ts';
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+  data: unknown;
+}
+
+/** acme-client's internal API object; public enough (documented in its source) and the only way to see status codes. */
+interface AcmeApi {
+  apiRequest(url: string, payload: unknown, validStatusCodes: number[]): Promise<RawResponse>;
+  apiResourceRequest(resource: string, payload: unknown, validStatusCodes: number[]): Promise<RawResponse>;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Retry-After is delta-seconds or an HTTP date (Pebble sends both). */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function problemOf(data: unknown, status: number): AcmeProblem {
+  if (data && typeof data === 'object' && 'type' in data) {
+    const p = data as AcmeProblem;
+    return { type: String(p.type), detail: String(p.detail ?? ''), status, ...(p.subproblems ? { subproblems: p.subproblems } : {}) };
+  }
+  return { type: 'about:blank', detail: `HTTP ${status}`, status };
+}
+
+/** Turns a CA error response into a CoreError; the one place ACME failures are classified. */
+export function classifyProblem(resp: RawResponse, doing: string): CoreError {
+  const problem = problemOf(resp.data, resp.status);
+  const short = problem.type.replace('urn:ietf:params:acme:error:', '');
+  const retryAfterMs = parseRetryAfter(resp.headers['retry-after']);
+  const detail = { problem, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  const message = `CA refused to ${doing}: ${short}: ${problem.detail}`;
+  if (short === 'rateLimited' || resp.status === 429) {
+    return new CoreError('acme_rate_limited', message, { retryable: true, detail });
+  }
+  if (short === 'badNonce') return new CoreError('acme_bad_nonce', message, { retryable: true, detail });
+  return new CoreError('acme_error', message, { retryable: resp.status >= 500, detail });
+}
+
+function classifyThrown(err: unknown, doing: string, url: string): CoreError {
+  if (err instanceof CoreError) return err;
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code && (NETWORK_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('CERT_'))) {
+    return new CoreError('acme_unreachable', `cannot reach the CA at ${new URL(url).origin} to ${doing}: ${code}`, {
+      retryable: !code.startsWith('CERT') && !code.includes('SELF_SIGNED') && !code.includes('UNABLE_TO'),
+      cause: err,
+    });
+  }
+  return new CoreError('acme_error', `${doing} failed: ${message}`, { cause: err, retryable: false });
+}
+
+function b64url(buf: Buffer): string {
+  return buf.toString('base64url');
+}
+
+/** RFC 7638 JWK thumbprint of the account key. */
+export function jwkThumbprint(accountKeyPem: string): string {
+  const jwk = createPublicKey(accountKeyPem).export({ format: 'jwk' }) as Record<string, string>;
+  const canonical =
+    jwk.kty === 'EC'
+      ? JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
+      : JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
+  return b64url(createHash('sha256').update(canonical).digest());
+}
+
+export interface AcmeClientGatewayOptions {
+  /** Request timeout for every CA call. */
+  timeoutMs?: number;
+}
+
+/**
+ * AcmeGateway over acme-client. acme-client's own retries on 429/5xx resend a stale nonce (node-acme-client
+ * #103), so they are turned off and retrying is left to the callers, which know Retry-After; its badNonce
+ * retry (fresh nonce from the error) stays.
+ */
+export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): AcmeGateway {
+  (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings.retryMaxAttempts = 0;
+  acme.axios.defaults.timeout = opts.timeoutMs ?? 30_000;
+  acme.setLogger(() => {});
+
+  const clients = new Map<string, acme.Client>();
+  const thumbprints = new Map<string, string>();
+
+  function clientFor(account: AcmeAccount): acme.Client {
+    const key = `${account.directoryUrl}\n${account.accountUrl}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = new acme.Client({
+        directoryUrl: account.directoryUrl,
+        accountKey: account.accountKeyPem,
+        accountUrl: account.accountUrl,
+      });
+      clients.set(key, client);
+    }
+    return client;
+  }
+
+  function api(account: AcmeAccount): AcmeApi {
+    return (clientFor(account) as unknown as { api: AcmeApi }).api;
+  }
+
+  async function call(account: AcmeAccount, url: string, payload: unknown, doing: string): Promise<RawResponse> {
+    let resp: RawResponse;
+    try {
+      resp = await api(account).apiRequest(url, payload, []);
+    } catch (err) {
+      throw classifyThrown(err, doing, url);
+    }
+    if (resp.status >= 400) throw classifyProblem(resp, doing);
+    return resp;
+  }
+
+  function toOrder(resp: RawResponse, url: string): AcmeOrder {
+    const data = resp.data as Omit<AcmeOrder, 'url'>;
+    const retryAfterMs = parseRetryAfter(resp.headers['retry-after']);
+    return { ...data, url, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  }
+
+  return {
+    async directory(url) {
+      let resp: RawResponse;
+      try {
+        resp = (await acme.axios.get(url, { validateStatus: () => true })) as unknown as RawResponse;
+      } catch (err) {
+        throw classifyThrown(err, 'read the directory', url);
+      }
+      const data = resp.data as Record<string, unknown> | undefined;
+      if (resp.status >= 400 || !data || typeof data !== 'object' || typeof data.newOrder !== 'string') {
+        throw new CoreError(
+          'acme_error',
+          `${url} is not an ACME directory (HTTP ${resp.status}${data && typeof data === 'object' ? ', no newOrder' : ''})`,
+          { retryable: resp.status >= 500 },
+        );
+      }
+      const meta = (data.meta ?? {}) as Record<string, unknown>;
+      return {
+        url,
+        termsOfService: typeof meta.termsOfService === 'string' ? meta.termsOfService : null,
+        website: typeof meta.website === 'string' ? meta.website : null,
+        caaIdentities: Array.isArray(meta.caaIdentities) ? meta.caaIdentities.map(String) : [],
+        externalAccountRequired: meta.externalAccountRequired === true,
+        profiles:
+          meta.profiles && typeof meta.profiles === 'object'
+            ? Object.fromEntries(Object.entries(meta.profiles as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+            : {},
+        renewalInfo: typeof data.renewalInfo === 'string' ? data.renewalInfo : null,
+      } satisfies DirectoryInfo;
+    },
+
+    async createAccount(input) {
+      const client = new acme.Client({
+        directoryUrl: input.directoryUrl,
+        accountKey: input.accountKeyPem,
+        ...(input.eab ? { externalAccountBinding: { kid: input.eab.kid, hmacKey: input.eab.hmacKey } } : {}),
+      });
+      try {
+        await client.createAccount({
+          termsOfServiceAgreed: input.termsOfServiceAgreed,
+          ...(input.contact.length ? { contact: input.contact.map((c) => (c.startsWith('mailto:') ? c : `mailto:${c}`)) } : {}),
+        });
+      } catch (err) {
+        throw classifyThrown(err, 'create the account', input.directoryUrl);
+      }
+      return client.getAccountUrl();
+    },
+
+    async newOrder(account, names, orderOpts = {}) {
+      const payload = {
+        identifiers: names.map((value) => ({ type: 'dns', value })),
+        ...(orderOpts.profile ? { profile: orderOpts.profile } : {}),
+      };
+      let resp: RawResponse;
+      try {
+        resp = await api(account).apiResourceRequest('newOrder', payload, []);
+      } catch (err) {
+        throw classifyThrown(err, 'create an order', account.directoryUrl);
+      }
+      if (resp.status >= 400) throw classifyProblem(resp, 'create an order');
+      const location = resp.headers.location;
+      if (!location) throw new CoreError('acme_error', 'CA created an order without a Location header');
+      return toOrder(resp, location);
+    },
+
+    async getOrder(account, url) {
+      return toOrder(await call(account, url, null, 'read the order'), url);
+    },
+
+    async getAuthorization(account, url) {
+      const resp = await call(account, url, null, 'read the authorization');
+      const retryAfterMs = parseRetryAfter(resp.headers['retry-after']);
+      return {
+        ...(resp.data as Omit<AcmeAuthorization, 'url'>),
+        url,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
+    },
+
+    keyAuthorization(account, token) {
+      let thumbprint = thumbprints.get(account.accountUrl);
+      if (!thumbprint) {
+        thumbprint = jwkThumbprint(account.accountKeyPem);
+        thumbprints.set(account.accountUrl, thumbprint);
+      }
+      return `${token}.${thumbprint}`;
+    },
+
+    async answerChallenge(account, challengeUrl) {
+      const resp = await call(account, challengeUrl, {}, 'accept the challenge answer');
+      return resp.data as AcmeChallenge;
+    },
+
+    async finalize(account, order, csrPem) {
+      const der = acme.crypto.getPemBodyAsB64u(csrPem);
+      const resp = await call(account, order.finalize, { csr: der }, 'finalize the order');
+      return toOrder(resp, order.url);
+    },
+
+    async downloadCertificate(account, certificateUrl) {
+      const resp = await call(account, certificateUrl, null, 'download the certificate');
+      return String(resp.data);
+    },
+
+    async deactivateAuthorization(account, url) {
+      await call(account, url, { status: 'deactivated' }, 'deactivate the authorization');
+    },
+  };
+}
