@@ -1,0 +1,198 @@
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import type { AuditEntry } from '../core/domain/audit-entry.ts';
+import type { CaProfile } from '../core/domain/ca-profile.ts';
+import type { ManagedCertificate } from '../core/domain/managed-certificate.ts';
+import type { Authorization, ManagedDomain } from '../core/domain/managed-domain.ts';
+import { CoreError } from '../core/errors.ts';
+import type { Store } from '../core/ports/store.ts';
+import type { Database, Schema } from './client.ts';
+import { auditLog, authorizations, certificates, domains, profiles } from './schema/index.ts';
+
+/** PostgreSQL unique_violation, raised identically by pg and PGlite. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  return code === '23505';
+}
+
+function conflictOr(err: unknown, what: string): never {
+  if (isUniqueViolation(err)) throw new CoreError('conflict', `${what} already exists`);
+  throw new CoreError('db_error', `database error while saving ${what}`, { cause: err, retryable: true });
+}
+
+function one<T>(rows: T[], what: string): T {
+  const row = rows[0];
+  if (!row) throw new CoreError('not_found', `${what} not found`);
+  return row;
+}
+
+export function createDrizzleStore(database: Database): Store {
+  // Both drivers expose the same query builder; one static type keeps the adapter readable.
+  const db = database.db as PgliteDatabase<Schema>;
+  const stamp = () => ({ updatedAt: new Date() });
+
+  return {
+    profiles: {
+      async insert(profile) {
+        try {
+          await db.insert(profiles).values(profile);
+        } catch (err) {
+          conflictOr(err, `profile "${profile.name}"`);
+        }
+      },
+      async findById(id) {
+        return ((await db.select().from(profiles).where(eq(profiles.id, id)))[0] as CaProfile | undefined) ?? null;
+      },
+      async findByName(name) {
+        return ((await db.select().from(profiles).where(eq(profiles.name, name)))[0] as CaProfile | undefined) ?? null;
+      },
+      async list() {
+        return (await db.select().from(profiles).orderBy(profiles.name)) as CaProfile[];
+      },
+      async update(id, patch) {
+        const rows = await db
+          .update(profiles)
+          .set({ ...patch, ...stamp() })
+          .where(eq(profiles.id, id))
+          .returning();
+        return one(rows, 'profile') as CaProfile;
+      },
+    },
+
+    domains: {
+      async insertWithAuthorization(domain, authz) {
+        try {
+          await db.transaction(async (tx) => {
+            await tx.insert(domains).values({ ...domain, currentAuthorizationId: null });
+            await tx.insert(authorizations).values(authz);
+            await tx.update(domains).set({ currentAuthorizationId: authz.id }).where(eq(domains.id, domain.id));
+          });
+        } catch (err) {
+          conflictOr(err, `domain "${domain.name}" in this profile`);
+        }
+      },
+      async findById(id) {
+        return ((await db.select().from(domains).where(eq(domains.id, id)))[0] as ManagedDomain | undefined) ?? null;
+      },
+      async find(profileId, name) {
+        const rows = await db
+          .select()
+          .from(domains)
+          .where(and(eq(domains.profileId, profileId), eq(domains.name, name)));
+        return (rows[0] as ManagedDomain | undefined) ?? null;
+      },
+      async findByName(name) {
+        return (await db.select().from(domains).where(eq(domains.name, name))) as ManagedDomain[];
+      },
+      async listByProfile(profileId) {
+        return (await db
+          .select()
+          .from(domains)
+          .where(eq(domains.profileId, profileId))
+          .orderBy(domains.name)) as ManagedDomain[];
+      },
+      async update(id, patch) {
+        const rows = await db
+          .update(domains)
+          .set({ ...patch, ...stamp() })
+          .where(eq(domains.id, id))
+          .returning();
+        return one(rows, 'domain') as ManagedDomain;
+      },
+    },
+
+    authorizations: {
+      async upsert(authz) {
+        const rows = await db
+          .insert(authorizations)
+          .values(authz)
+          .onConflictDoUpdate({
+            target: authorizations.url,
+            set: { status: authz.status, expiresAt: authz.expiresAt, problem: authz.problem, ...stamp() },
+          })
+          .returning();
+        return one(rows, 'authorization') as Authorization;
+      },
+      async findById(id) {
+        const rows = await db.select().from(authorizations).where(eq(authorizations.id, id));
+        return (rows[0] as Authorization | undefined) ?? null;
+      },
+      async findByUrl(url) {
+        const rows = await db.select().from(authorizations).where(eq(authorizations.url, url));
+        return (rows[0] as Authorization | undefined) ?? null;
+      },
+      async update(id, patch) {
+        const rows = await db
+          .update(authorizations)
+          .set({ ...patch, ...stamp() })
+          .where(eq(authorizations.id, id))
+          .returning();
+        return one(rows, 'authorization') as Authorization;
+      },
+      async httpKeyAuthorization(token) {
+        const rows = await db
+          .select({ keyAuthorization: authorizations.httpKeyAuthorization })
+          .from(authorizations)
+          .where(and(eq(authorizations.httpToken, token), inArray(authorizations.status, ['pending', 'processing'])))
+          .limit(1);
+        return rows[0]?.keyAuthorization ?? null;
+      },
+      async tlsAlpnMaterial(identifier) {
+        const rows = await db
+          .select({ id: authorizations.id, certPem: authorizations.tlsCertPem, keySealed: authorizations.tlsKeySealed })
+          .from(authorizations)
+          .where(and(eq(authorizations.identifier, identifier), inArray(authorizations.status, ['pending', 'processing'])))
+          .orderBy(desc(authorizations.updatedAt))
+          .limit(1);
+        const row = rows[0];
+        return row?.certPem && row.keySealed ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed } : null;
+      },
+    },
+
+    certificates: {
+      async insert(cert) {
+        try {
+          await db.insert(certificates).values(cert);
+        } catch (err) {
+          conflictOr(err, `certificate "${cert.name}"`);
+        }
+      },
+      async findById(id) {
+        const rows = await db.select().from(certificates).where(eq(certificates.id, id));
+        return (rows[0] as ManagedCertificate | undefined) ?? null;
+      },
+      async findByName(name) {
+        const rows = await db.select().from(certificates).where(eq(certificates.name, name));
+        return (rows[0] as ManagedCertificate | undefined) ?? null;
+      },
+      async list(filter = {}) {
+        const q = db.select().from(certificates);
+        const rows = filter.profileId
+          ? await q.where(eq(certificates.profileId, filter.profileId)).orderBy(certificates.name)
+          : await q.orderBy(certificates.name);
+        return rows as ManagedCertificate[];
+      },
+      async update(id, patch) {
+        const rows = await db
+          .update(certificates)
+          .set({ ...patch, ...stamp() })
+          .where(eq(certificates.id, id))
+          .returning();
+        return one(rows, 'certificate') as ManagedCertificate;
+      },
+    },
+
+    audit: {
+      async append(entry) {
+        await db.insert(auditLog).values({ ...entry, at: entry.at ?? new Date() });
+      },
+      async list(filter = {}) {
+        const q = db.select().from(auditLog);
+        const filtered = filter.objectId ? q.where(eq(auditLog.objectId, filter.objectId)) : q;
+        return (await filtered.orderBy(desc(auditLog.id)).limit(filter.limit ?? 100)) as AuditEntry[];
+      },
+    },
+
+    close: () => database.close(),
+  };
+}

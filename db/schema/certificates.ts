@@ -1,0 +1,40 @@
+import { integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { KeySpec } from '../../core/domain/key-spec.ts';
+import type { CertificateState } from '../../core/domain/managed-certificate.ts';
+import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
+import { timestamps } from './_columns.ts';
+import { profiles } from './profiles.ts';
+
+export const certificates = pgTable('certificates', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  profileId: uuid('profile_id')
+    .notNull()
+    .references(() => profiles.id, { onDelete: 'restrict' }),
+  partition: text('partition').notNull().default('Common'),
+  commonName: text('common_name').notNull(),
+  sans: text('sans').array().notNull().default([]),
+  keySpec: text('key_spec').$type<KeySpec>().notNull(),
+  /** Sealed (AES-256-GCM, see core/secrets). Stored before the CSR is ever sent. */
+  keySealed: text('key_sealed'),
+  /** Sealed (AES-256-GCM, see core/secrets). */
+  passphraseSealed: text('passphrase_sealed'),
+  csrPem: text('csr_pem'),
+  state: text('state').$type<CertificateState>().notNull(),
+  orderUrl: text('order_url'),
+  finalizeUrl: text('finalize_url'),
+  authorizationUrls: text('authorization_urls').array().notNull().default([]),
+  orderStatus: text('order_status'),
+  orderAttempts: integer('order_attempts').notNull().default(0),
+  problem: jsonb('problem').$type<AcmeProblem>(),
+  chainPem: text('chain_pem'),
+  serial: text('serial'),
+  notBefore: timestamp('not_before', { withTimezone: true }),
+  notAfter: timestamp('not_after', { withTimezone: true }),
+  fingerprintSha256: text('fingerprint_sha256'),
+  subject: text('subject'),
+  issuer: text('issuer'),
+  issuedAt: timestamp('issued_at', { withTimezone: true }),
+  requestedBy: text('requested_by').notNull(),
+  ...timestamps,
+});

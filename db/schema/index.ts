@@ -1,0 +1,4 @@
+export * from './audit-log.ts';
+export * from './certificates.ts';
+export * from './domains.ts';
+export * from './profiles.ts';
