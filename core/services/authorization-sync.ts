@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import type { ChallengeType } from '../domain/challenge-type.ts';
+import type { Authorization, ConnectionStatus, ManagedDomain } from '../domain/managed-domain.ts';
+import { buildTlsAlpnChallengeCertificate } from '../domain/tls-alpn-certificate.ts';
+import { CoreError } from '../errors.ts';
+import { failpoint } from '../failpoints.ts';
+import type { AcmeAccount, AcmeAuthorization, AcmeProblem } from '../ports/acme-gateway.ts';
+import type { ProbeResult } from '../ports/challenge-probe.ts';
+import { type CoreDeps, secretAad } from './core-deps.ts';
+
+/** What happened to one authorization when the core tried to move it towards `valid`. */
+export type AuthorizationOutcome =
+  | { kind: 'valid' }
+  | { kind: 'answered' }
+  | { kind: 'unreachable'; probe: ProbeResult }
+  | { kind: 'invalid'; problem: AcmeProblem | null }
+  | { kind: 'expired'; status: string };
+
+export function dnsTxtValue(keyAuthorization: string): string {
+  return createHash('sha256').update(keyAuthorization).digest('base64url');
+}
+
+export function connectionStatusOf(status: AcmeAuthorization['status']): ConnectionStatus {
+  if (status === 'valid') return 'valid';
+  if (status === 'invalid') return 'invalid';
+  if (status === 'pending') return 'pending';
+  return 'expired';
+}
+
+/** The CA's reason for a failed authorization: the failed challenge's error, when it gives one. */
+export function problemOf(authz: AcmeAuthorization): AcmeProblem | null {
+  return authz.challenges.find((c) => c.status === 'invalid' && c.error)?.error ?? null;
+}
+
+/** The domain row an authorization belongs to: wildcard authorizations name the base domain. */
+export function domainNameOf(authz: AcmeAuthorization): string {
+  return authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
+}
+
+/**
+ * Keeps the stored authorizations and their challenge content in step with the CA, and answers the one
+ * challenge a domain uses only after probing that its content is reachable. Shared by Test Connection and by
+ * certificate orders, so the rule lives once.
+ */
+export class AuthorizationSync {
+  constructor(private readonly deps: CoreDeps) {}
+
+  /** Stores the CA's view of an authorization (with fresh challenge content the first time it is seen). */
+  async record(account: AcmeAccount, domain: ManagedDomain, authz: AcmeAuthorization): Promise<Authorization> {
+    const known = await this.deps.store.authorizations.findByUrl(authz.url);
+    const base = {
+      status: authz.status,
+      expiresAt: authz.expires ? new Date(authz.expires) : null,
+      problem: problemOf(authz),
+    };
+    const saved = known
+      ? await this.deps.store.authorizations.update(known.id, base)
+      : await this.deps.store.authorizations.upsert({
+          ...(await this.material(account, domain.id, authz)),
+          ...base,
+        });
+    if (domain.currentAuthorizationId !== saved.id || domain.status !== connectionStatusOf(authz.status)) {
+      await this.deps.store.domains.update(domain.id, {
+        currentAuthorizationId: saved.id,
+        status: connectionStatusOf(authz.status),
+        problem: base.problem,
+      });
+    }
+    return saved;
+  }
+
+  /** Builds the challenge content for every challenge type the CA offered for this authorization. */
+  async material(account: AcmeAccount, domainId: string, authz: AcmeAuthorization): Promise<Authorization> {
+    const id = this.deps.newId();
+    const now = this.deps.clock.now();
+    const record: Authorization = {
+      id,
+      domainId,
+      url: authz.url,
+      identifier: authz.identifier.value,
+      wildcard: authz.wildcard === true,
+      status: authz.status,
+      expiresAt: authz.expires ? new Date(authz.expires) : null,
+      challenges: {},
+      httpToken: null,
+      httpKeyAuthorization: null,
+      dnsTxtValue: null,
+      tlsCertPem: null,
+      tlsKeySealed: null,
+      answeredType: null,
+      problem: problemOf(authz),
+      createdAt: now,
+      updatedAt: now,
+    };
+    for (const challenge of authz.challenges) {
+      const keyAuthorization = this.deps.acme.keyAuthorization(account, challenge.token);
+      if (challenge.type === 'http-01') {
+        record.challenges['http-01'] = { url: challenge.url, token: challenge.token };
+        record.httpToken = challenge.token;
+        record.httpKeyAuthorization = keyAuthorization;
+      } else if (challenge.type === 'dns-01') {
+        record.challenges['dns-01'] = { url: challenge.url, token: challenge.token };
+        record.dnsTxtValue = dnsTxtValue(keyAuthorization);
+      } else if (challenge.type === 'tls-alpn-01' && !authz.wildcard) {
+        const { certPem, keyPem } = await buildTlsAlpnChallengeCertificate(authz.identifier.value, keyAuthorization);
+        record.challenges['tls-alpn-01'] = { url: challenge.url, token: challenge.token };
+        record.tlsCertPem = certPem;
+        record.tlsKeySealed = this.deps.secrets.seal(keyPem, secretAad('authorizations', id, 'tls_key'));
+      }
+    }
+    return record;
+  }
+
+  /** Probes the domain's chosen challenge content the way the CA will see it. */
+  async probe(account: AcmeAccount, domain: ManagedDomain, authz: Authorization): Promise<ProbeResult> {
+    const type = domain.challengeType;
+    const missing = (what: string): ProbeResult => ({
+      ok: false,
+      detail: `the CA offered no ${type} challenge for ${domain.name} (${what})`,
+    });
+    if (type === 'http-01') {
+      if (!authz.httpToken || !authz.httpKeyAuthorization) return missing('no token');
+      return this.deps.probe.http(authz.identifier, authz.httpToken, authz.httpKeyAuthorization);
+    }
+    if (type === 'dns-01') {
+      if (!authz.dnsTxtValue) return missing('no TXT value');
+      return this.deps.probe.dns(domain.name, authz.dnsTxtValue);
+    }
+    const tls = authz.challenges['tls-alpn-01'];
+    if (!tls || !authz.tlsCertPem) return missing('no certificate');
+    return this.deps.probe.tlsAlpn(authz.identifier, this.deps.acme.keyAuthorization(account, tls.token));
+  }
+
+  /**
+   * One step for one authorization: valid → done; failed → say why; pending → probe, then answer the
+   * domain's challenge once (a resumed run that already answered waits instead of answering again).
+   */
+  async advance(account: AcmeAccount, domain: ManagedDomain, acmeAuthz: AcmeAuthorization): Promise<AuthorizationOutcome> {
+    const authz = await this.record(account, domain, acmeAuthz);
+    if (acmeAuthz.status === 'valid') return { kind: 'valid' };
+    if (acmeAuthz.status === 'invalid') return { kind: 'invalid', problem: problemOf(acmeAuthz) };
+    if (acmeAuthz.status !== 'pending') return { kind: 'expired', status: acmeAuthz.status };
+
+    const chosen = acmeAuthz.challenges.find((c) => c.type === domain.challengeType);
+    if (!chosen) {
+      throw new CoreError(
+        'acme_error',
+        `the CA offers no ${domain.challengeType} challenge for ${domain.name} (it offers ${acmeAuthz.challenges.map((c) => c.type).join(', ')})`,
+      );
+    }
+    if (chosen.status !== 'pending' || authz.answeredType === domain.challengeType) return { kind: 'answered' };
+
+    const probe = await this.probe(account, domain, authz);
+    await this.deps.store.domains.update(domain.id, {
+      lastCheckedAt: this.deps.clock.now(),
+      lastCheckDetail: probe.detail,
+    });
+    if (!probe.ok) return { kind: 'unreachable', probe };
+
+    await this.deps.acme.answerChallenge(account, chosen.url);
+    await this.deps.store.authorizations.update(authz.id, { answeredType: domain.challengeType as ChallengeType });
+    failpoint('challenge_answered');
+    return { kind: 'answered' };
+  }
+
+  /** Polls the CA until the authorization leaves `pending`, honouring Retry-After, up to a deadline. */
+  async settle(account: AcmeAccount, domain: ManagedDomain, url: string, timeoutMs = 120_000): Promise<AcmeAuthorization> {
+    const deadline = this.deps.clock.now().getTime() + timeoutMs;
+    let delay = 50;
+    for (;;) {
+      const authz = await this.deps.acme.getAuthorization(account, url);
+      if (authz.status !== 'pending') {
+        await this.record(account, domain, authz);
+        return authz;
+      }
+      const wait = Math.min(authz.retryAfterMs ?? delay, 10_000);
+      if (this.deps.clock.now().getTime() + wait > deadline) {
+        throw new CoreError('acme_timeout', `the CA has not finished validating ${domain.name}; try again later`, {
+          retryable: true,
+        });
+      }
+      await this.deps.clock.sleep(wait);
+      delay = Math.min(delay * 2, 2_000);
+    }
+  }
+}

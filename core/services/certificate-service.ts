@@ -1,0 +1,391 @@
+import { certificateMatchesKey, parseCertificate } from '../domain/certificate-facts.ts';
+import { createCsr } from '../domain/csr.ts';
+import { normalizeDomainName } from '../domain/domain-name.ts';
+import { describeKeySpec, generatePrivateKey, type KeySpec } from '../domain/key-spec.ts';
+import {
+  certificateNames,
+  defaultObjectName,
+  isFinalState,
+  type ManagedCertificate,
+  OBJECT_NAME_PATTERN,
+  PARTITION_PATTERN,
+} from '../domain/managed-certificate.ts';
+import type { ManagedDomain } from '../domain/managed-domain.ts';
+import { type PublicView, publicView } from '../domain/public-view.ts';
+import { CoreError, isCoreError } from '../errors.ts';
+import { failpoint } from '../failpoints.ts';
+import type { AcmeAccount, AcmeOrder } from '../ports/acme-gateway.ts';
+import { AuthorizationSync, domainNameOf } from './authorization-sync.ts';
+import { accountOf, type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
+import type { ProfileService } from './profile-service.ts';
+
+export type CertificateView = PublicView<ManagedCertificate> & { profileName: string };
+
+export interface RequestCertificateInput {
+  profile: string;
+  commonName: string;
+  sans?: string[];
+  partition?: string;
+  /** Must equal the profile's key properties when given. */
+  keySpec?: KeySpec;
+  passphrase?: string;
+  /** BIG-IP object name; derived from the common name when absent. */
+  name?: string;
+}
+
+/** A new order replaces an invalid one at most this many times per request, so a broken setup cannot loop. */
+export const MAX_ORDER_ATTEMPTS = 3;
+/** How long one `request`/`resume` keeps polling before handing back a resumable state. */
+const DRIVE_BUDGET_MS = 10 * 60_000;
+
+type StepResult = { cert: ManagedCertificate; waitMs?: number; stop?: string };
+
+export class CertificateService {
+  private readonly sync: AuthorizationSync;
+
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly profiles: ProfileService,
+  ) {
+    this.sync = new AuthorizationSync(deps);
+  }
+
+  /** Validates the whole request before writing anything, stores it, then drives it towards `issued`. */
+  async request(input: RequestCertificateInput, actor: string, progress: Progress = noProgress): Promise<CertificateView> {
+    const profile = await this.profiles.get(input.profile);
+    const partition = (input.partition ?? 'Common').trim();
+    if (!PARTITION_PATTERN.test(partition)) throw new CoreError('input_invalid', `partition "${partition}" is not a valid BIG-IP partition name`);
+    if (input.keySpec && input.keySpec !== profile.keySpec) {
+      throw new CoreError(
+        'key_mismatch',
+        `key ${describeKeySpec(input.keySpec)} does not match profile "${profile.name}", which uses ${describeKeySpec(profile.keySpec)}`,
+      );
+    }
+    const commonName = await this.profileDomain(profile.id, profile.name, input.commonName);
+    const sans: string[] = [];
+    for (const san of input.sans ?? []) {
+      const name = await this.profileDomain(profile.id, profile.name, san);
+      if (name !== commonName && !sans.includes(name)) sans.push(name);
+    }
+    const name = (input.name ?? defaultObjectName(commonName)).trim();
+    if (!OBJECT_NAME_PATTERN.test(name)) {
+      throw new CoreError('input_invalid', `object name "${name}" must start with a letter and use only letters, digits, ".", "_" or "-"`);
+    }
+    if (input.passphrase !== undefined && input.passphrase.length < 4) {
+      throw new CoreError('input_invalid', 'the key passphrase must be at least 4 characters');
+    }
+    if (await this.deps.store.certificates.findByName(name)) {
+      throw new CoreError('conflict', `certificate "${name}" already exists; resume it with: bigip-acme cert resume ${name}`);
+    }
+
+    const id = this.deps.newId();
+    const now = this.deps.clock.now();
+    const cert: ManagedCertificate = {
+      id,
+      name,
+      profileId: profile.id,
+      partition,
+      commonName,
+      sans,
+      keySpec: profile.keySpec,
+      keySealed: null,
+      passphraseSealed:
+        input.passphrase === undefined ? null : this.deps.secrets.seal(input.passphrase, secretAad('certificates', id, 'passphrase')),
+      csrPem: null,
+      state: 'requested',
+      orderUrl: null,
+      finalizeUrl: null,
+      authorizationUrls: [],
+      orderStatus: null,
+      orderAttempts: 0,
+      problem: null,
+      chainPem: null,
+      serial: null,
+      notBefore: null,
+      notAfter: null,
+      fingerprintSha256: null,
+      subject: null,
+      issuer: null,
+      issuedAt: null,
+      requestedBy: actor,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.deps.store.certificates.insert(cert);
+    await this.audit(cert, actor, 'certificate.request', 'ok', { names: certificateNames(cert), profile: profile.name });
+    return this.drive(cert, actor, progress);
+  }
+
+  /** Continues a request from whatever step it reached (after a crash, a pause, or new challenge content). */
+  async resume(name: string, actor: string, progress: Progress = noProgress): Promise<CertificateView> {
+    const cert = await this.get(name);
+    if (cert.state === 'issued') return this.view(cert);
+    if (cert.state === 'failed') {
+      progress(`${name}: retrying a failed request with a new order (same key)`);
+      const reset = await this.deps.store.certificates.update(cert.id, {
+        state: cert.keySealed ? 'ordering' : 'requested',
+        orderUrl: null,
+        finalizeUrl: null,
+        authorizationUrls: [],
+        orderStatus: null,
+        orderAttempts: 0,
+        problem: null,
+      });
+      return this.drive(reset, actor, progress);
+    }
+    return this.drive(cert, actor, progress);
+  }
+
+  private async drive(initial: ManagedCertificate, actor: string, progress: Progress): Promise<CertificateView> {
+    const deadline = this.deps.clock.now().getTime() + DRIVE_BUDGET_MS;
+    let cert = initial;
+    while (!isFinalState(cert.state)) {
+      let result: StepResult;
+      try {
+        result = await this.step(cert, progress);
+      } catch (err) {
+        if (isCoreError(err) && !err.retryable) {
+          cert = await this.deps.store.certificates.update(cert.id, {
+            state: 'failed',
+            problem: (err.detail?.problem as ManagedCertificate['problem']) ?? { type: err.code, detail: err.message },
+          });
+          await this.audit(cert, actor, 'certificate.failed', 'error', { code: err.code, message: err.message });
+          throw err;
+        }
+        throw err;
+      }
+      cert = result.cert;
+      if (result.stop) {
+        progress(result.stop);
+        break;
+      }
+      if (result.waitMs !== undefined) {
+        if (this.deps.clock.now().getTime() + result.waitMs > deadline) {
+          progress(`${cert.name}: still ${cert.state}; run again later: bigip-acme cert resume ${cert.name}`);
+          break;
+        }
+        await this.deps.clock.sleep(result.waitMs);
+      }
+    }
+    if (cert.state === 'issued') {
+      await this.audit(cert, actor, 'certificate.issued', 'ok', { serial: cert.serial, notAfter: cert.notAfter?.toISOString() });
+    }
+    return this.view(cert);
+  }
+
+  /** One persisted step of the state machine (cert-manager's Sync: observe, act once, record). */
+  private async step(cert: ManagedCertificate, progress: Progress): Promise<StepResult> {
+    const store = this.deps.store.certificates;
+    const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
+    const account = accountOf(this.deps, profile);
+
+    if (!cert.keySealed || !cert.csrPem) {
+      progress(`${cert.name}: generating a ${describeKeySpec(cert.keySpec)} key and CSR`);
+      const keyPem = await generatePrivateKey(cert.keySpec);
+      const csrPem = await createCsr(keyPem, cert.commonName, cert.sans);
+      const keySealed = this.deps.secrets.seal(keyPem, secretAad('certificates', cert.id, 'key'));
+      return { cert: await store.update(cert.id, { keySealed, csrPem, state: 'ordering' }) };
+    }
+
+    if (!cert.orderUrl) {
+      if (cert.orderAttempts >= MAX_ORDER_ATTEMPTS) {
+        throw new CoreError('acme_order_invalid', `${cert.name}: the CA invalidated ${cert.orderAttempts} orders in a row; fix the cause and run: bigip-acme cert resume ${cert.name}`);
+      }
+      progress(`${cert.name}: creating an order for ${certificateNames(cert).join(', ')}`);
+      const order = await this.deps.acme.newOrder(account, certificateNames(cert), { profile: profile.acmeProfile ?? undefined });
+      const updated = await store.update(cert.id, {
+        state: 'ordering',
+        orderUrl: order.url,
+        finalizeUrl: order.finalize,
+        authorizationUrls: order.authorizations,
+        orderStatus: order.status,
+        orderAttempts: cert.orderAttempts + 1,
+        problem: null,
+      });
+      failpoint('order_created');
+      return { cert: updated };
+    }
+
+    const order = await this.readOrder(account, cert);
+    if (!order) {
+      return { cert: await store.update(cert.id, { orderUrl: null, finalizeUrl: null, authorizationUrls: [], orderStatus: null }) };
+    }
+    if (order.status !== cert.orderStatus) cert = await store.update(cert.id, { orderStatus: order.status });
+
+    switch (order.status) {
+      case 'pending':
+        return this.answerAuthorizations(account, cert, order, progress);
+      case 'ready':
+        progress(`${cert.name}: all names validated; finalizing with the CSR`);
+        await this.deps.acme.finalize(account, order, cert.csrPem!);
+        failpoint('finalize_sent');
+        return { cert: await store.update(cert.id, { state: 'finalizing', orderStatus: 'processing' }), waitMs: 0 };
+      case 'processing':
+        return { cert: cert.state === 'finalizing' ? cert : await store.update(cert.id, { state: 'finalizing' }), waitMs: order.retryAfterMs ?? 250 };
+      case 'valid':
+        return { cert: await this.download(account, cert, order, progress) };
+      default:
+        return this.replaceInvalidOrder(account, cert, order, progress);
+    }
+  }
+
+  /** An order the CA no longer knows (404) is as good as invalid: forget it and order again. */
+  private async readOrder(account: AcmeAccount, cert: ManagedCertificate): Promise<AcmeOrder | null> {
+    try {
+      return await this.deps.acme.getOrder(account, cert.orderUrl!);
+    } catch (err) {
+      if (isCoreError(err) && err.code === 'acme_error' && (err.detail?.problem as { status?: number })?.status === 404) return null;
+      throw err;
+    }
+  }
+
+  private async answerAuthorizations(
+    account: AcmeAccount,
+    cert: ManagedCertificate,
+    order: AcmeOrder,
+    progress: Progress,
+  ): Promise<StepResult> {
+    const waiting: string[] = [];
+    const unreachable: string[] = [];
+    const failed: string[] = [];
+    await Promise.all(
+      order.authorizations.map(async (url) => {
+        const acmeAuthz = await this.deps.acme.getAuthorization(account, url);
+        const domain = await this.domainFor(cert, domainNameOf(acmeAuthz));
+        const outcome = await this.sync.advance(account, domain, acmeAuthz);
+        if (outcome.kind === 'answered') waiting.push(domain.name);
+        else if (outcome.kind === 'unreachable') unreachable.push(`${domain.name} (${domain.challengeType}): ${outcome.probe.detail}`);
+        else if (outcome.kind === 'invalid' || outcome.kind === 'expired') failed.push(domain.name);
+      }),
+    );
+    if (unreachable.length > 0) {
+      const message = `${cert.name}: waiting for challenge content. Publish it (bigip-acme domain challenge NAME), then run: bigip-acme cert resume ${cert.name}\n  ${unreachable.join('\n  ')}`;
+      const updated = await this.deps.store.certificates.update(cert.id, {
+        state: 'awaiting_challenge',
+        problem: { type: 'challenge_unreachable', detail: unreachable.join('; ') },
+      });
+      return { cert: updated, stop: message };
+    }
+    if (failed.length > 0) return { cert, waitMs: 100 }; // the order turns invalid next; handled there
+    if (waiting.length > 0) progress(`${cert.name}: the CA is validating ${waiting.join(', ')}`);
+    const next = cert.state === 'ordering' ? cert : await this.deps.store.certificates.update(cert.id, { state: 'ordering', problem: null });
+    return { cert: next, waitMs: waiting.length > 0 ? Math.min(order.retryAfterMs ?? 100, 5_000) : 0 };
+  }
+
+  /**
+   * An invalid order is never polled again. When a name failed validation it needs a person (the content
+   * was wrong): the request fails naming it. Otherwise (expired, CA-side) a new order replaces it.
+   */
+  private async replaceInvalidOrder(
+    account: AcmeAccount,
+    cert: ManagedCertificate,
+    order: AcmeOrder,
+    progress: Progress,
+  ): Promise<StepResult> {
+    const failedNames: string[] = [];
+    let problem = order.error ?? null;
+    for (const url of order.authorizations) {
+      const acmeAuthz = await this.deps.acme.getAuthorization(account, url).catch(() => null);
+      if (!acmeAuthz) continue;
+      const domain = await this.domainFor(cert, domainNameOf(acmeAuthz)).catch(() => null);
+      if (domain) await this.sync.record(account, domain, acmeAuthz);
+      if (acmeAuthz.status === 'invalid') {
+        failedNames.push(domainNameOf(acmeAuthz));
+        problem = acmeAuthz.challenges.find((c) => c.error)?.error ?? problem;
+      } else if (acmeAuthz.status === 'pending') {
+        // Leftover pending authorizations would otherwise count against the account (RFC 8555 §7.5.2).
+        await this.deps.acme.deactivateAuthorization(account, url).catch(() => undefined);
+      }
+    }
+    const cleared = { orderUrl: null, finalizeUrl: null, authorizationUrls: [], orderStatus: null };
+    if (failedNames.length > 0) {
+      const detail = `validation failed for ${failedNames.join(', ')}${problem ? `: ${problem.detail}` : ''}`;
+      const updated = await this.deps.store.certificates.update(cert.id, {
+        ...cleared,
+        state: 'failed',
+        problem: problem ?? { type: 'acme_order_invalid', detail },
+      });
+      progress(`${cert.name}: ${detail}`);
+      throw new CoreError('acme_challenge_invalid', `${cert.name}: ${detail}; fix the content, then run: bigip-acme domain reconfigure and bigip-acme cert resume ${cert.name}`, {
+        detail: { problem: updated.problem },
+      });
+    }
+    progress(`${cert.name}: the CA invalidated the order (${problem?.detail ?? 'no reason given'}); creating a new one`);
+    return { cert: await this.deps.store.certificates.update(cert.id, { ...cleared, state: 'ordering', problem }) };
+  }
+
+  private async download(account: AcmeAccount, cert: ManagedCertificate, order: AcmeOrder, progress: Progress) {
+    if (!order.certificate) throw new CoreError('acme_error', 'the CA marked the order valid without a certificate URL');
+    progress(`${cert.name}: downloading the certificate chain`);
+    const chainPem = await this.deps.acme.downloadCertificate(account, order.certificate);
+    const facts = parseCertificate(chainPem);
+    const keyPem = this.deps.secrets.open(cert.keySealed!, secretAad('certificates', cert.id, 'key'));
+    if (!certificateMatchesKey(chainPem, keyPem)) {
+      throw new CoreError('key_mismatch', `${cert.name}: the CA returned a certificate for a different key`);
+    }
+    return this.deps.store.certificates.update(cert.id, {
+      state: 'issued',
+      orderStatus: 'valid',
+      chainPem,
+      serial: facts.serial,
+      notBefore: facts.notBefore,
+      notAfter: facts.notAfter,
+      fingerprintSha256: facts.fingerprintSha256,
+      subject: facts.subject,
+      issuer: facts.issuer,
+      issuedAt: this.deps.clock.now(),
+      problem: null,
+    });
+  }
+
+  /** A name the certificate may carry: one of this profile's domains, never another profile's. */
+  private async profileDomain(profileId: string, profileName: string, input: string): Promise<string> {
+    const wildcard = input.trim().startsWith('*.');
+    const name = normalizeDomainName(input, wildcard ? 'dns-01' : 'http-01');
+    if (await this.deps.store.domains.find(profileId, name)) return name;
+    const elsewhere = await this.deps.store.domains.findByName(name);
+    if (elsewhere.length > 0) {
+      throw new CoreError('domain_foreign', `"${name}" belongs to another profile, not "${profileName}"; add it to "${profileName}" first`);
+    }
+    throw new CoreError('domain_foreign', `"${name}" is not a domain of profile "${profileName}"; add it with: bigip-acme domain add --profile ${profileName} ${name}`);
+  }
+
+  private async domainFor(cert: ManagedCertificate, name: string): Promise<ManagedDomain> {
+    const domain = await this.deps.store.domains.find(cert.profileId, name);
+    if (!domain) throw new CoreError('not_found', `${cert.name}: the CA asked about "${name}", which is not a domain of its profile`);
+    return domain;
+  }
+
+  async get(name: string): Promise<ManagedCertificate> {
+    const cert = await this.deps.store.certificates.findByName(name);
+    if (!cert) throw new CoreError('not_found', `no certificate named "${name}" (see: bigip-acme cert list)`);
+    return cert;
+  }
+
+  async show(name: string): Promise<CertificateView> {
+    return this.view(await this.get(name));
+  }
+
+  async list(profileName?: string): Promise<CertificateView[]> {
+    const filter = profileName ? { profileId: (await this.profiles.get(profileName)).id } : {};
+    return Promise.all((await this.deps.store.certificates.list(filter)).map((c) => this.view(c)));
+  }
+
+  /** The issued chain; the private key (and passphrase) only when explicitly asked for, and audited. */
+  async export(name: string, opts: { includeKey: boolean }, actor: string): Promise<{ chainPem: string; keyPem?: string }> {
+    const cert = await this.get(name);
+    if (cert.state !== 'issued' || !cert.chainPem) throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued`);
+    await this.audit(cert, actor, 'certificate.export', 'ok', { includeKey: opts.includeKey });
+    if (!opts.includeKey) return { chainPem: cert.chainPem };
+    return { chainPem: cert.chainPem, keyPem: this.deps.secrets.open(cert.keySealed!, secretAad('certificates', cert.id, 'key')) };
+  }
+
+  private async view(cert: ManagedCertificate): Promise<CertificateView> {
+    const profile = await this.deps.store.profiles.findById(cert.profileId);
+    return { ...publicView(cert), profileName: profile?.name ?? '?' };
+  }
+
+  private audit(cert: ManagedCertificate, actor: string, action: string, result: 'ok' | 'error', detail: Record<string, unknown>) {
+    return this.deps.store.audit.append({ actor, action, objectType: 'certificate', objectId: cert.id, objectName: cert.name, result, detail });
+  }
+}

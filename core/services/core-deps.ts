@@ -1,0 +1,35 @@
+import type { CaProfile } from '../domain/ca-profile.ts';
+import type { AcmeAccount, AcmeGateway } from '../ports/acme-gateway.ts';
+import type { ChallengeProbe } from '../ports/challenge-probe.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Store } from '../ports/store.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+
+/** What every core service is built from; the composition root supplies real adapters, tests fakes. */
+export interface CoreDeps {
+  store: Store;
+  acme: AcmeGateway;
+  probe: ChallengeProbe;
+  secrets: SecretBox;
+  clock: Clock;
+  log: Logger;
+  newId: () => string;
+}
+
+/** Associated data binding a sealed value to its row and column, so it cannot be moved elsewhere. */
+export function secretAad(table: string, id: string, column: string): string {
+  return `${table}:${id}:${column}`;
+}
+
+export function accountOf(deps: Pick<CoreDeps, 'secrets'>, profile: CaProfile): AcmeAccount {
+  return {
+    directoryUrl: profile.directoryUrl,
+    accountUrl: profile.accountUrl,
+    accountKeyPem: deps.secrets.open(profile.accountKeySealed, secretAad('profiles', profile.id, 'account_key')),
+  };
+}
+
+/** Progress lines for long operations; edges print or post them. */
+export type Progress = (message: string) => void;
+export const noProgress: Progress = () => {};
