@@ -1,0 +1,28 @@
+import type { Config } from '../core/config.ts';
+import { createLogger, openRuntime } from '../runtime.ts';
+import { startChallengeListeners } from './challenge-listeners.ts';
+
+export type Role = 'all' | 'responder' | 'worker' | 'bot';
+
+/** Starts the listeners of a role, logs where each one is and what is off and why, and stops on SIGTERM. */
+export async function serve(config: Config, role: Role): Promise<void> {
+  const log = createLogger(config);
+  const rt = await openRuntime(config, log);
+  const where = rt.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR} (single process)` : 'PostgreSQL';
+  log.info({ role, database: rt.database.kind }, `bigip-acme ${role} starting on ${where}`);
+  const closers: (() => Promise<void>)[] = [];
+
+  if (role === 'all' || role === 'responder') closers.push(await startChallengeListeners(rt));
+  if (role === 'all' || role === 'worker') log.info({}, 'scheduler: no scheduled jobs in this version (renewal and deploy jobs are planned)');
+  if (role === 'all' || role === 'bot') {
+    log.info({}, config.SLACK_BOT_TOKEN ? 'Slack bot: not part of this version yet; SLACK_* settings are ignored' : 'Slack bot off (SLACK_BOT_TOKEN not set)');
+  }
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  log.info({}, 'stopping');
+  for (const close of closers) await close();
+  await rt.close();
+}

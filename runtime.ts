@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { createAcmeClientGateway } from './core/acme/acme-client-gateway.ts';
+import { createNetworkChallengeProbe } from './core/acme/network-challenge-probe.ts';
+import type { Config } from './core/config.ts';
+import { CoreError } from './core/errors.ts';
+import type { Logger } from './core/ports/logger.ts';
+import { systemClock } from './core/ports/clock.ts';
+import type { Store } from './core/ports/store.ts';
+import { loadOrCreateMasterKey } from './core/secrets/master-key-file.ts';
+import { createSecretBox, type SecretBox } from './core/secrets/secret-box.ts';
+import { type CoreServices, createCoreServices } from './core/services/index.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { createDrizzleStore } from './db/drizzle-store.ts';
+
+/** The composition root: the one place that builds adapters and hands them to the core and the edges. */
+export interface Runtime {
+  config: Config;
+  log: pino.Logger;
+  database: Database;
+  store: Store;
+  secrets: SecretBox;
+  services: CoreServices;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): pino.Logger {
+  // Logs go to stderr so `--json` output on stdout stays machine-readable.
+  return pino(
+    {
+      level: config.LOG_LEVEL,
+      redact: { paths: ['*.password', '*.passphrase', '*.hmacKey', '*.keyPem', '*.accountKeyPem', '*.MASTER_KEY'], censor: '[redacted]' },
+    },
+    pino.destination(2),
+  );
+}
+
+export function masterKeyFor(config: Config, log: Logger): string {
+  if (config.MASTER_KEY) return config.MASTER_KEY;
+  if (config.DATABASE_URL) {
+    throw new CoreError('config_invalid', 'MASTER_KEY is required with DATABASE_URL (generate one: openssl rand -base64 32)');
+  }
+  const file = loadOrCreateMasterKey(resolve(config.DATA_DIR));
+  if (file.created) {
+    log.warn({ path: file.path }, `generated a master key at ${file.path} (mode 0600); back it up: without it stored keys cannot be read`);
+  }
+  return file.key;
+}
+
+export async function openRuntime(config: Config, log: pino.Logger = createLogger(config)): Promise<Runtime> {
+  const secrets = createSecretBox(masterKeyFor(config, log));
+  const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: resolve(config.DATA_DIR) });
+  try {
+    await database.migrate();
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw new CoreError('db_error', `cannot prepare the database: ${(err as Error).message}`, { cause: err });
+  }
+  const store = createDrizzleStore(database);
+  const services = createCoreServices({
+    store,
+    acme: createAcmeClientGateway(),
+    probe: createNetworkChallengeProbe({
+      httpPort: config.CHALLENGE_HTTP_PORT,
+      tlsPort: config.CHALLENGE_TLS_PORT,
+      dnsServers: config.CHALLENGE_DNS_SERVERS,
+    }),
+    secrets,
+    clock: systemClock,
+    log,
+    newId: randomUUID,
+  });
+  return { config, log, database, store, secrets, services, close: () => database.close() };
+}
