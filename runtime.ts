@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino from 'pino';
 import { createAcmeClientGateway } from './core/acme/acme-client-gateway.ts';
@@ -48,6 +49,14 @@ export function masterKeyFor(config: Config, log: Logger): string {
   return file.key;
 }
 
+function readCaFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CoreError('config_invalid', `ACME_CA_FILE cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)} (${path})`);
+  }
+}
+
 export async function openRuntime(config: Config, log: pino.Logger = createLogger(config)): Promise<Runtime> {
   const secrets = createSecretBox(masterKeyFor(config, log));
   const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: resolve(config.DATA_DIR) });
@@ -60,7 +69,7 @@ export async function openRuntime(config: Config, log: pino.Logger = createLogge
   const store = createDrizzleStore(database);
   const services = createCoreServices({
     store,
-    acme: createAcmeClientGateway(),
+    acme: createAcmeClientGateway(config.ACME_CA_FILE ? { caPem: readCaFile(config.ACME_CA_FILE) } : {}),
     probe: createNetworkChallengeProbe({
       httpPort: config.CHALLENGE_HTTP_PORT,
       tlsPort: config.CHALLENGE_TLS_PORT,

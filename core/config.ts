@@ -37,6 +37,8 @@ const schema = z.object({
   SLACK_NOTIFY_CHANNEL: optional(z.string()),
   SLACK_ADMINS: idList,
   SLACK_APPROVERS: idList,
+  /** PEM file of extra CA certificates to trust for the ACME server (private CAs, Pebble in tests). */
+  ACME_CA_FILE: optional(z.string()),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
   // Where Test Connection looks before asking the CA: the CA dials 80/443 of the name's public addresses.
   CHALLENGE_HTTP_PORT: z.preprocess(emptyAsUndefined, port.default(80)),

@@ -1,4 +1,6 @@
 import { createHash, createPublicKey } from 'node:crypto';
+import https from 'node:https';
+import tls from 'node:tls';
 import acme from 'acme-client';
 import { CoreError } from '../errors.ts';
 import type {
@@ -100,6 +102,8 @@ export function jwkThumbprint(accountKeyPem: string): string {
 export interface AcmeClientGatewayOptions {
   /** Request timeout for every CA call. */
   timeoutMs?: number;
+  /** Extra trusted CA certificates (PEM) for a private ACME server, on top of the system roots. */
+  caPem?: string;
 }
 
 /**
@@ -110,6 +114,9 @@ export interface AcmeClientGatewayOptions {
 export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): AcmeGateway {
   (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings.retryMaxAttempts = 0;
   acme.axios.defaults.timeout = opts.timeoutMs ?? 30_000;
+  if (opts.caPem) {
+    acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, opts.caPem], keepAlive: true });
+  }
   acme.setLogger(() => {});
 
   const clients = new Map<string, acme.Client>();

@@ -163,6 +163,19 @@ export class AuthorizationSync {
     return { kind: 'answered' };
   }
 
+  /** An order that became `ready` proves every one of its authorizations valid (RFC 8555 §7.1.6). */
+  async markValid(urls: string[]): Promise<void> {
+    for (const url of urls) {
+      const authz = await this.deps.store.authorizations.findByUrl(url);
+      if (!authz || authz.status === 'valid') continue;
+      await this.deps.store.authorizations.update(authz.id, { status: 'valid', problem: null });
+      const domain = await this.deps.store.domains.findById(authz.domainId);
+      if (domain?.currentAuthorizationId === authz.id) {
+        await this.deps.store.domains.update(domain.id, { status: 'valid', problem: null });
+      }
+    }
+  }
+
   /** Polls the CA until the authorization leaves `pending`, honouring Retry-After, up to a deadline. */
   async settle(account: AcmeAccount, domain: ManagedDomain, url: string, timeoutMs = 120_000): Promise<AcmeAuthorization> {
     const deadline = this.deps.clock.now().getTime() + timeoutMs;

@@ -217,6 +217,7 @@ export class CertificateService {
         return this.answerAuthorizations(account, cert, order, progress);
       case 'ready':
         progress(`${cert.name}: all names validated; finalizing with the CSR`);
+        await this.sync.markValid(order.authorizations);
         await this.deps.acme.finalize(account, order, cert.csrPem!);
         failpoint('finalize_sent');
         return { cert: await store.update(cert.id, { state: 'finalizing', orderStatus: 'processing' }), waitMs: 0 };

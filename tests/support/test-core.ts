@@ -1,0 +1,58 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { serve } from '@hono/node-server';
+import { createAcmeClientGateway } from '../../core/acme/acme-client-gateway.ts';
+import { createNetworkChallengeProbe } from '../../core/acme/network-challenge-probe.ts';
+import { systemClock } from '../../core/ports/clock.ts';
+import { silentLogger } from '../../core/ports/logger.ts';
+import type { Store } from '../../core/ports/store.ts';
+import { createSecretBox } from '../../core/secrets/secret-box.ts';
+import type { CoreDeps } from '../../core/services/core-deps.ts';
+import { type CoreServices, createCoreServices } from '../../core/services/index.ts';
+import type { Database } from '../../db/client.ts';
+import { createDrizzleStore } from '../../db/drizzle-store.ts';
+import { createResponderApp } from '../../responder/app.ts';
+import { createTlsAlpnServer } from '../../responder/tls-alpn-server.ts';
+import { secretAad } from '../../core/services/core-deps.ts';
+import type { PebbleHandle } from './pebble.ts';
+
+export interface TestCore {
+  store: Store;
+  services: CoreServices;
+  deps: CoreDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * The core services wired as in production (real acme-client gateway, real probe, real store), trusting
+ * Pebble's CA, with the HTTP-01 responder and TLS-ALPN-01 listener on Pebble's validation ports.
+ */
+export async function startTestCore(database: Database, pebble: PebbleHandle, masterKey = randomBytes(32).toString('base64')): Promise<TestCore> {
+  const store = createDrizzleStore(database);
+  const secrets = createSecretBox(masterKey);
+  const deps: CoreDeps = {
+    store,
+    acme: createAcmeClientGateway({ caPem: readFileSync(pebble.caFile, 'utf8') }),
+    probe: createNetworkChallengeProbe({ httpPort: pebble.httpPort, tlsPort: pebble.tlsPort, dnsServers: [pebble.dnsServer] }),
+    secrets,
+    clock: systemClock,
+    log: silentLogger,
+    newId: randomUUID,
+  };
+  const app = createResponderApp({ httpKeyAuthorization: (t) => store.authorizations.httpKeyAuthorization(t), ready: async () => true });
+  const http = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: pebble.httpPort });
+  const tls = createTlsAlpnServer(async (name) => {
+    const m = await store.authorizations.tlsAlpnMaterial(name);
+    return m ? { certPem: m.certPem, keyPem: secrets.open(m.keySealed, secretAad('authorizations', m.id, 'tls_key')) } : null;
+  });
+  await new Promise<void>((resolve) => tls.listen(pebble.tlsPort, '127.0.0.1', resolve));
+  return {
+    store,
+    services: createCoreServices(deps),
+    deps,
+    close: async () => {
+      await new Promise((r) => http.close(r));
+      await new Promise((r) => tls.close(r));
+    },
+  };
+}
