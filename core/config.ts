@@ -51,12 +51,16 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+const SECRET_VARIABLES = /^MASTER_KEY$|TOKEN|SECRET/;
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const variable = String(issue.path[0] ?? 'environment');
   const raw = env[variable];
-  const shown = variable === 'MASTER_KEY' || /TOKEN|SECRET/.test(variable) ? '' : ` (got "${raw}")`;
-  throw new CoreError('config_invalid', `${variable} ${issue.message}${raw === undefined ? '' : shown}`);
+  // Never echo a secret, a database password, or a multi-line value into the one-line error.
+  const redacted = variable === 'DATABASE_URL' ? raw?.replace(/\/\/[^@/]*@/, '//***@') : raw;
+  const shown = raw === undefined || SECRET_VARIABLES.test(variable) ? '' : ` (got ${JSON.stringify(redacted!.slice(0, 200))})`;
+  throw new CoreError('config_invalid', `${variable} ${issue.message}${shown}`);
 }

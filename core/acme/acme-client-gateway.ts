@@ -106,6 +106,25 @@ export interface AcmeClientGatewayOptions {
   caPem?: string;
 }
 
+type Rejected = (error: { response?: unknown }) => Promise<unknown>;
+let networkErrorsUnwrapped = false;
+
+/**
+ * acme-client's response interceptor handles a failure without a response (connection refused, TLS trust,
+ * timeout) by reading `response.config` and throws a TypeError that hides the real cause. Let such errors
+ * through untouched so they can be classified; their retries are off anyway (see below).
+ */
+function unwrapNetworkErrors(): void {
+  if (networkErrorsUnwrapped) return;
+  networkErrorsUnwrapped = true;
+  const handlers = (acme.axios.interceptors.response as unknown as { handlers: ({ rejected?: Rejected } | null)[] }).handlers;
+  for (const handler of handlers) {
+    const original = handler?.rejected;
+    if (!handler || !original) continue;
+    handler.rejected = (error) => (error?.response ? original(error) : Promise.reject(error));
+  }
+}
+
 /**
  * AcmeGateway over acme-client. acme-client's own retries on 429/5xx resend a stale nonce (node-acme-client
  * #103), so they are turned off and retrying is left to the callers, which know Retry-After; its badNonce
@@ -114,6 +133,7 @@ export interface AcmeClientGatewayOptions {
 export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): AcmeGateway {
   (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings.retryMaxAttempts = 0;
   acme.axios.defaults.timeout = opts.timeoutMs ?? 30_000;
+  unwrapNetworkErrors();
   if (opts.caPem) {
     acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, opts.caPem], keepAlive: true });
   }

@@ -1,0 +1,663 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CaProfile } from '../../core/domain/ca-profile.ts';
+import type { ManagedCertificate } from '../../core/domain/managed-certificate.ts';
+import type { Authorization, ManagedDomain } from '../../core/domain/managed-domain.ts';
+import { CoreError } from '../../core/errors.ts';
+import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
+import type { Store } from '../../core/ports/store.ts';
+import type { Database, Schema } from '../../db/client.ts';
+import { createDrizzleStore } from '../../db/drizzle-store.ts';
+import { databaseTargets, freshDatabase, truncateAll } from '../support/test-db.ts';
+
+// Fixed instants with millisecond precision, so an exact round trip can be asserted (PostgreSQL keeps µs).
+const T0 = new Date('2020-01-02T03:04:05.678Z');
+const T1 = new Date('2020-02-03T04:05:06.789Z');
+
+// Text array values that break naive `{a,b}` array-literal encoding: commas, quotes, braces, backslashes,
+// spaces, NULL-looking words and non-ASCII.
+const AWKWARD_TEXTS = ['mailto:a@example.com', 'mailto:b,c@example.com', 'say "hi"', '{braces}', 'back\\slash', ' spaced ', 'NULL', 'bücher'];
+
+const PROBLEM: AcmeProblem = {
+  type: 'urn:ietf:params:acme:error:rejectedIdentifier',
+  detail: 'Error creating new order :: "x.example" — nested',
+  status: 400,
+  subproblems: [
+    {
+      type: 'urn:ietf:params:acme:error:caa',
+      detail: 'CAA record forbids issuance',
+      identifier: { type: 'dns', value: 'x.example' },
+    },
+  ],
+};
+
+function makeProfile(overrides: Partial<CaProfile> = {}): CaProfile {
+  return {
+    id: randomUUID(),
+    name: `profile-${randomUUID().slice(0, 8)}`,
+    directoryUrl: 'https://acme.example/directory',
+    keySpec: 'ec-p256',
+    contact: ['mailto:ops@example.com'],
+    tosAgreed: true,
+    tosUrl: 'https://acme.example/tos.pdf',
+    eabKid: null,
+    eabHmacKeySealed: null,
+    accountKeySealed: 'v1.k1.sealed-account-key',
+    accountUrl: 'https://acme.example/acct/1',
+    acmeProfile: null,
+    autoRenew: true,
+    renewDaysBefore: 7,
+    autoDeploy: false,
+    deployTime: '03:30',
+    deployTimeZone: 'Europe/Berlin',
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function makeDomain(profileId: string, overrides: Partial<ManagedDomain> = {}): ManagedDomain {
+  return {
+    id: randomUUID(),
+    profileId,
+    name: 'www.example.com',
+    challengeType: 'http-01',
+    status: 'pending',
+    currentAuthorizationId: null,
+    problem: null,
+    lastCheckedAt: null,
+    lastCheckDetail: null,
+    endpointUrl: null,
+    endpointUsername: null,
+    endpointPasswordSealed: null,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function makeAuthorization(domainId: string, overrides: Partial<Authorization> = {}): Authorization {
+  const token = `tok_${randomUUID().replace(/-/g, '')}`;
+  return {
+    id: randomUUID(),
+    domainId,
+    url: `https://acme.example/authz/${randomUUID()}`,
+    identifier: 'www.example.com',
+    wildcard: false,
+    status: 'pending',
+    expiresAt: T1,
+    challenges: {
+      'http-01': { url: 'https://acme.example/chall/h', token },
+      'dns-01': { url: 'https://acme.example/chall/d', token: `${token}-dns` },
+    },
+    httpToken: token,
+    httpKeyAuthorization: `${token}.thumbprint`,
+    dnsTxtValue: 'txt-value',
+    tlsCertPem: null,
+    tlsKeySealed: null,
+    answeredType: null,
+    problem: null,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function makeCertificate(profileId: string, overrides: Partial<ManagedCertificate> = {}): ManagedCertificate {
+  return {
+    id: randomUUID(),
+    name: 'www.example.com',
+    profileId,
+    partition: 'Common',
+    commonName: 'www.example.com',
+    sans: ['a.example.com', 'b.example.com'],
+    keySpec: 'rsa-2048',
+    keySealed: 'v1.k1.sealed-key',
+    passphraseSealed: null,
+    csrPem: null,
+    state: 'requested',
+    orderUrl: null,
+    finalizeUrl: null,
+    authorizationUrls: [],
+    orderStatus: null,
+    orderAttempts: 0,
+    problem: null,
+    chainPem: null,
+    serial: null,
+    notBefore: null,
+    notAfter: null,
+    fingerprintSha256: null,
+    subject: null,
+    issuer: null,
+    issuedAt: null,
+    requestedBy: 'U123',
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<CoreError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, 'expected the call to reject').toBeInstanceOf(CoreError);
+  return caught as CoreError;
+}
+
+describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
+  let database: Database;
+  let store: Store;
+
+  async function countRows(table: 'authorizations' | 'domains'): Promise<number> {
+    const db = database.db as PgliteDatabase<Schema>;
+    const result = await db.execute(sql`SELECT count(*)::int AS n FROM ${sql.identifier(table)}`);
+    return Number((result.rows[0] as { n: number }).n);
+  }
+
+  beforeAll(async () => {
+    database = await freshDatabase(open);
+    store = createDrizzleStore(database);
+  });
+
+  beforeEach(async () => {
+    await truncateAll(database);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  describe('profiles', () => {
+    it('insert then findById/findByName round-trip every field exactly', async () => {
+      const profile = makeProfile({
+        contact: AWKWARD_TEXTS,
+        eabKid: 'kid-1',
+        eabHmacKeySealed: 'v1.k1.sealed-hmac',
+        acmeProfile: 'tlsserver',
+        tosUrl: null,
+      });
+      await store.profiles.insert(profile);
+
+      const byId = await store.profiles.findById(profile.id);
+      expect(byId).toEqual(profile);
+      expect(byId?.createdAt).toBeInstanceOf(Date);
+      expect(byId?.updatedAt).toBeInstanceOf(Date);
+      expect(await store.profiles.findByName(profile.name)).toEqual(profile);
+    });
+
+    it('an empty contact list stays an empty array', async () => {
+      const profile = makeProfile({ contact: [] });
+      await store.profiles.insert(profile);
+      expect((await store.profiles.findById(profile.id))?.contact).toEqual([]);
+    });
+
+    it('finds nothing for unknown ids and names', async () => {
+      expect(await store.profiles.findById(randomUUID())).toBeNull();
+      expect(await store.profiles.findByName('nope')).toBeNull();
+    });
+
+    it('lists every profile ordered by name', async () => {
+      for (const name of ['charlie', 'alpha', 'bravo']) await store.profiles.insert(makeProfile({ name }));
+      expect((await store.profiles.list()).map((p) => p.name)).toEqual(['alpha', 'bravo', 'charlie']);
+    });
+
+    it('rejects a second profile with the same name as a conflict and keeps the first', async () => {
+      const first = makeProfile({ name: 'prod' });
+      await store.profiles.insert(first);
+      const err = await rejection(store.profiles.insert(makeProfile({ name: 'prod' })));
+      expect(err.code).toBe('conflict');
+      expect(await store.profiles.list()).toEqual([first]);
+    });
+
+    it('update changes only the patched fields and moves updatedAt', async () => {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      const updated = await store.profiles.update(profile.id, {
+        contact: ['mailto:new@example.com', 'mailto:x,y@example.com'],
+        autoRenew: false,
+        renewDaysBefore: 30,
+      });
+      expect(updated).toEqual({
+        ...profile,
+        contact: ['mailto:new@example.com', 'mailto:x,y@example.com'],
+        autoRenew: false,
+        renewDaysBefore: 30,
+        updatedAt: updated.updatedAt,
+      });
+      expect(updated.updatedAt).toBeInstanceOf(Date);
+      expect(updated.updatedAt.getTime()).toBeGreaterThan(profile.updatedAt.getTime());
+      expect(updated.createdAt).toEqual(profile.createdAt);
+      expect(await store.profiles.findById(profile.id)).toEqual(updated);
+    });
+
+    it('update of a missing id is not_found', async () => {
+      const err = await rejection(store.profiles.update(randomUUID(), { autoRenew: false }));
+      expect(err.code).toBe('not_found');
+    });
+  });
+
+  describe('domains', () => {
+    let profile: CaProfile;
+
+    beforeEach(async () => {
+      profile = makeProfile();
+      await store.profiles.insert(profile);
+    });
+
+    it('insertWithAuthorization stores both and links the current authorization', async () => {
+      const domain = makeDomain(profile.id, {
+        problem: PROBLEM,
+        lastCheckedAt: T1,
+        lastCheckDetail: 'HTTP 200',
+        endpointUrl: 'https://hook.example/acme',
+        endpointUsername: 'hook',
+        endpointPasswordSealed: 'v1.k1.sealed-pw',
+      });
+      const authz = makeAuthorization(domain.id);
+      await store.domains.insertWithAuthorization(domain, authz);
+
+      const found = await store.domains.findById(domain.id);
+      expect(found).toEqual({ ...domain, currentAuthorizationId: authz.id, updatedAt: found?.updatedAt });
+      expect(found?.lastCheckedAt).toBeInstanceOf(Date);
+      expect(found?.problem).toEqual(PROBLEM);
+
+      const storedAuthz = await store.authorizations.findById(authz.id);
+      expect(storedAuthz).toEqual(authz);
+      expect(storedAuthz?.expiresAt).toBeInstanceOf(Date);
+      expect(storedAuthz?.challenges).toEqual(authz.challenges);
+    });
+
+    it('a second domain with the same profile and name is a conflict and leaves no stray authorization', async () => {
+      const first = makeDomain(profile.id, { name: 'dup.example.com' });
+      const firstAuthz = makeAuthorization(first.id, { identifier: 'dup.example.com' });
+      await store.domains.insertWithAuthorization(first, firstAuthz);
+
+      const second = makeDomain(profile.id, { name: 'dup.example.com' });
+      const secondAuthz = makeAuthorization(second.id, { identifier: 'dup.example.com' });
+      const err = await rejection(store.domains.insertWithAuthorization(second, secondAuthz));
+      expect(err.code).toBe('conflict');
+
+      expect(await store.authorizations.findById(secondAuthz.id)).toBeNull();
+      expect(await store.authorizations.findByUrl(secondAuthz.url)).toBeNull();
+      expect(await store.domains.findById(second.id)).toBeNull();
+      expect(await countRows('authorizations')).toBe(1);
+      expect(await countRows('domains')).toBe(1);
+      expect((await store.domains.findById(first.id))?.currentAuthorizationId).toBe(firstAuthz.id);
+    });
+
+    it('rolls back the domain when its authorization cannot be stored', async () => {
+      const first = makeDomain(profile.id, { name: 'one.example.com' });
+      const firstAuthz = makeAuthorization(first.id);
+      await store.domains.insertWithAuthorization(first, firstAuthz);
+
+      // Same authorization URL as the first: the authorization insert fails after the domain insert succeeded.
+      const second = makeDomain(profile.id, { name: 'two.example.com' });
+      const err = await rejection(
+        store.domains.insertWithAuthorization(second, makeAuthorization(second.id, { url: firstAuthz.url })),
+      );
+      expect(err.code).toBe('conflict');
+      expect(await store.domains.findById(second.id)).toBeNull();
+      expect(await store.domains.find(profile.id, 'two.example.com')).toBeNull();
+      expect(await countRows('domains')).toBe(1);
+      expect(await countRows('authorizations')).toBe(1);
+    });
+
+    it('the same name under another profile is allowed; find, findByName and listByProfile tell them apart', async () => {
+      const other = makeProfile();
+      await store.profiles.insert(other);
+      const a = makeDomain(profile.id, { name: 'shared.example.com' });
+      const b = makeDomain(other.id, { name: 'shared.example.com', challengeType: 'dns-01' });
+      const c = makeDomain(profile.id, { name: 'alpha.example.com' });
+      await store.domains.insertWithAuthorization(a, makeAuthorization(a.id));
+      await store.domains.insertWithAuthorization(b, makeAuthorization(b.id));
+      await store.domains.insertWithAuthorization(c, makeAuthorization(c.id));
+
+      expect((await store.domains.find(profile.id, 'shared.example.com'))?.id).toBe(a.id);
+      expect((await store.domains.find(other.id, 'shared.example.com'))?.id).toBe(b.id);
+      expect(await store.domains.find(other.id, 'alpha.example.com')).toBeNull();
+      expect(await store.domains.findById(randomUUID())).toBeNull();
+
+      const byName = await store.domains.findByName('shared.example.com');
+      expect(byName.map((d) => d.id).sort()).toEqual([a.id, b.id].sort());
+      expect(await store.domains.findByName('none.example.com')).toEqual([]);
+
+      expect((await store.domains.listByProfile(profile.id)).map((d) => d.name)).toEqual([
+        'alpha.example.com',
+        'shared.example.com',
+      ]);
+      expect((await store.domains.listByProfile(other.id)).map((d) => d.id)).toEqual([b.id]);
+      expect(await store.domains.listByProfile(randomUUID())).toEqual([]);
+    });
+
+    it('update patches fields, round-trips jsonb and Dates, and moves updatedAt', async () => {
+      const domain = makeDomain(profile.id);
+      const authz = makeAuthorization(domain.id);
+      await store.domains.insertWithAuthorization(domain, authz);
+      const before = await store.domains.findById(domain.id);
+
+      const updated = await store.domains.update(domain.id, {
+        status: 'invalid',
+        problem: PROBLEM,
+        lastCheckedAt: T1,
+        lastCheckDetail: 'connection refused',
+      });
+      expect(updated.status).toBe('invalid');
+      expect(updated.problem).toEqual(PROBLEM);
+      expect(updated.lastCheckedAt).toEqual(T1);
+      expect(updated.lastCheckedAt).toBeInstanceOf(Date);
+      expect(updated.currentAuthorizationId).toBe(authz.id);
+      expect(updated.createdAt).toEqual(domain.createdAt);
+      expect(updated.updatedAt.getTime()).toBeGreaterThan(before!.updatedAt.getTime());
+      expect(await store.domains.findById(domain.id)).toEqual(updated);
+
+      const cleared = await store.domains.update(domain.id, { problem: null });
+      expect(cleared.problem).toBeNull();
+    });
+
+    it('update of a missing id is not_found', async () => {
+      const err = await rejection(store.domains.update(randomUUID(), { status: 'valid' }));
+      expect(err.code).toBe('not_found');
+    });
+  });
+
+  describe('authorizations', () => {
+    let domain: ManagedDomain;
+
+    beforeEach(async () => {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      domain = makeDomain(profile.id);
+      await store.domains.insertWithAuthorization(domain, makeAuthorization(domain.id));
+    });
+
+    it('upsert inserts a new authorization and returns it', async () => {
+      const authz = makeAuthorization(domain.id, { wildcard: true, answeredType: 'dns-01', problem: PROBLEM });
+      const returned = await store.authorizations.upsert(authz);
+      expect(returned).toEqual(authz);
+      expect(await store.authorizations.findByUrl(authz.url)).toEqual(authz);
+      expect(await store.authorizations.findById(authz.id)).toEqual(authz);
+    });
+
+    it('upsert by a known URL refreshes status/expiry/problem but keeps the id and the challenge material', async () => {
+      const original = makeAuthorization(domain.id, {
+        tlsCertPem: '-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n',
+        tlsKeySealed: 'v1.k1.sealed-tls',
+        answeredType: 'http-01',
+      });
+      await store.authorizations.upsert(original);
+
+      const refreshed = await store.authorizations.upsert(
+        makeAuthorization(domain.id, {
+          url: original.url,
+          status: 'invalid',
+          expiresAt: null,
+          problem: PROBLEM,
+          challenges: { 'dns-01': { url: 'https://acme.example/other', token: 'other-token' } },
+          httpToken: 'other-token',
+          httpKeyAuthorization: 'other.keyauth',
+          dnsTxtValue: 'other-txt',
+          tlsCertPem: null,
+          tlsKeySealed: null,
+          answeredType: null,
+        }),
+      );
+
+      expect(refreshed.id).toBe(original.id);
+      expect(refreshed.status).toBe('invalid');
+      expect(refreshed.expiresAt).toBeNull();
+      expect(refreshed.problem).toEqual(PROBLEM);
+      expect(refreshed.challenges).toEqual(original.challenges);
+      expect(refreshed.httpToken).toBe(original.httpToken);
+      expect(refreshed.httpKeyAuthorization).toBe(original.httpKeyAuthorization);
+      expect(refreshed.dnsTxtValue).toBe(original.dnsTxtValue);
+      expect(refreshed.tlsCertPem).toBe(original.tlsCertPem);
+      expect(refreshed.tlsKeySealed).toBe(original.tlsKeySealed);
+      expect(refreshed.answeredType).toBe('http-01');
+      expect(refreshed.updatedAt.getTime()).toBeGreaterThan(original.updatedAt.getTime());
+      expect(await store.authorizations.findByUrl(original.url)).toEqual(refreshed);
+      expect(await countRows('authorizations')).toBe(2);
+    });
+
+    it('findById/findByUrl return null for unknown keys', async () => {
+      expect(await store.authorizations.findById(randomUUID())).toBeNull();
+      expect(await store.authorizations.findByUrl('https://acme.example/authz/none')).toBeNull();
+    });
+
+    it('update patches fields and moves updatedAt; a missing id is not_found', async () => {
+      const authz = makeAuthorization(domain.id);
+      await store.authorizations.upsert(authz);
+      const updated = await store.authorizations.update(authz.id, { status: 'valid', answeredType: 'http-01' });
+      expect(updated).toEqual({ ...authz, status: 'valid', answeredType: 'http-01', updatedAt: updated.updatedAt });
+      expect(updated.updatedAt.getTime()).toBeGreaterThan(authz.updatedAt.getTime());
+
+      const err = await rejection(store.authorizations.update(randomUUID(), { status: 'valid' }));
+      expect(err.code).toBe('not_found');
+    });
+
+    it('httpKeyAuthorization answers for pending and processing tokens only', async () => {
+      const byStatus = {} as Record<Authorization['status'], Authorization>;
+      for (const status of ['pending', 'processing', 'valid', 'invalid', 'expired', 'deactivated', 'revoked'] as const) {
+        byStatus[status] = makeAuthorization(domain.id, { status });
+        await store.authorizations.upsert(byStatus[status]);
+      }
+      expect(await store.authorizations.httpKeyAuthorization(byStatus.pending.httpToken!)).toBe(
+        byStatus.pending.httpKeyAuthorization,
+      );
+      expect(await store.authorizations.httpKeyAuthorization(byStatus.processing.httpToken!)).toBe(
+        byStatus.processing.httpKeyAuthorization,
+      );
+      for (const status of ['valid', 'invalid', 'expired', 'deactivated', 'revoked'] as const) {
+        expect(await store.authorizations.httpKeyAuthorization(byStatus[status].httpToken!), status).toBeNull();
+      }
+      expect(await store.authorizations.httpKeyAuthorization('unknown-token-aaaaaaaaaaaa')).toBeNull();
+    });
+
+    it('httpKeyAuthorization stops answering once the authorization turns valid', async () => {
+      const authz = makeAuthorization(domain.id);
+      await store.authorizations.upsert(authz);
+      expect(await store.authorizations.httpKeyAuthorization(authz.httpToken!)).toBe(authz.httpKeyAuthorization);
+      await store.authorizations.update(authz.id, { status: 'valid' });
+      expect(await store.authorizations.httpKeyAuthorization(authz.httpToken!)).toBeNull();
+    });
+
+    it('tlsAlpnMaterial returns cert and sealed key for a pending identifier only', async () => {
+      const pending = makeAuthorization(domain.id, {
+        identifier: 'alpn.example.com',
+        tlsCertPem: 'CERT-PENDING',
+        tlsKeySealed: 'SEALED-PENDING',
+      });
+      const valid = makeAuthorization(domain.id, {
+        identifier: 'done.example.com',
+        status: 'valid',
+        tlsCertPem: 'CERT-VALID',
+        tlsKeySealed: 'SEALED-VALID',
+      });
+      const noMaterial = makeAuthorization(domain.id, { identifier: 'bare.example.com' });
+      for (const a of [pending, valid, noMaterial]) await store.authorizations.upsert(a);
+
+      expect(await store.authorizations.tlsAlpnMaterial('alpn.example.com')).toEqual({
+        id: pending.id,
+        certPem: 'CERT-PENDING',
+        keySealed: 'SEALED-PENDING',
+      });
+      expect(await store.authorizations.tlsAlpnMaterial('done.example.com')).toBeNull();
+      expect(await store.authorizations.tlsAlpnMaterial('bare.example.com')).toBeNull();
+      expect(await store.authorizations.tlsAlpnMaterial('unknown.example.com')).toBeNull();
+
+      await store.authorizations.update(pending.id, { status: 'invalid' });
+      expect(await store.authorizations.tlsAlpnMaterial('alpn.example.com')).toBeNull();
+    });
+  });
+
+  describe('certificates', () => {
+    let profile: CaProfile;
+
+    beforeEach(async () => {
+      profile = makeProfile({ name: 'main' });
+      await store.profiles.insert(profile);
+    });
+
+    it('insert then findById/findByName round-trip arrays, jsonb and Dates exactly', async () => {
+      const cert = makeCertificate(profile.id, {
+        sans: AWKWARD_TEXTS,
+        authorizationUrls: ['https://acme.example/authz/1', 'https://acme.example/authz/2'],
+        problem: PROBLEM,
+        state: 'issued',
+        notBefore: T0,
+        notAfter: T1,
+        issuedAt: T1,
+        serial: '0abc',
+        orderAttempts: 3,
+        subject: 'CN=www.example.com',
+        issuer: "C=US, O=Let's Encrypt, CN=R11",
+      });
+      await store.certificates.insert(cert);
+      const found = await store.certificates.findById(cert.id);
+      expect(found).toEqual(cert);
+      expect(found?.notBefore).toBeInstanceOf(Date);
+      expect(found?.notAfter).toBeInstanceOf(Date);
+      expect(found?.issuedAt).toBeInstanceOf(Date);
+      expect(await store.certificates.findByName(cert.name)).toEqual(cert);
+    });
+
+    it('empty arrays and null jsonb stay as they are', async () => {
+      const cert = makeCertificate(profile.id, { sans: [], authorizationUrls: [], problem: null });
+      await store.certificates.insert(cert);
+      const found = await store.certificates.findById(cert.id);
+      expect(found?.sans).toEqual([]);
+      expect(found?.authorizationUrls).toEqual([]);
+      expect(found?.problem).toBeNull();
+    });
+
+    it('finds nothing for unknown ids and names', async () => {
+      expect(await store.certificates.findById(randomUUID())).toBeNull();
+      expect(await store.certificates.findByName('nope')).toBeNull();
+    });
+
+    it('a second certificate with the same name is a conflict', async () => {
+      await store.certificates.insert(makeCertificate(profile.id, { name: 'dup' }));
+      const err = await rejection(store.certificates.insert(makeCertificate(profile.id, { name: 'dup' })));
+      expect(err.code).toBe('conflict');
+      expect(await store.certificates.list()).toHaveLength(1);
+    });
+
+    it('list orders by name and filters by profile', async () => {
+      const other = makeProfile({ name: 'other' });
+      await store.profiles.insert(other);
+      await store.certificates.insert(makeCertificate(profile.id, { name: 'zulu' }));
+      await store.certificates.insert(makeCertificate(other.id, { name: 'mike' }));
+      await store.certificates.insert(makeCertificate(profile.id, { name: 'alpha' }));
+
+      expect((await store.certificates.list()).map((c) => c.name)).toEqual(['alpha', 'mike', 'zulu']);
+      expect((await store.certificates.list({})).map((c) => c.name)).toEqual(['alpha', 'mike', 'zulu']);
+      expect((await store.certificates.list({ profileId: profile.id })).map((c) => c.name)).toEqual(['alpha', 'zulu']);
+      expect((await store.certificates.list({ profileId: other.id })).map((c) => c.name)).toEqual(['mike']);
+      expect(await store.certificates.list({ profileId: randomUUID() })).toEqual([]);
+    });
+
+    it('update patches fields and moves updatedAt; a missing id is not_found', async () => {
+      const cert = makeCertificate(profile.id);
+      await store.certificates.insert(cert);
+      const patch = {
+        state: 'awaiting_challenge' as const,
+        orderUrl: 'https://acme.example/order/1',
+        authorizationUrls: ['https://acme.example/authz/a', 'https://acme.example/authz/b'],
+        orderAttempts: 1,
+        problem: PROBLEM,
+        notAfter: T1,
+      };
+      const updated = await store.certificates.update(cert.id, patch);
+      expect(updated).toEqual({ ...cert, ...patch, updatedAt: updated.updatedAt });
+      expect(updated.notAfter).toBeInstanceOf(Date);
+      expect(updated.updatedAt.getTime()).toBeGreaterThan(cert.updatedAt.getTime());
+      expect(await store.certificates.findById(cert.id)).toEqual(updated);
+
+      const err = await rejection(store.certificates.update(randomUUID(), { state: 'failed' }));
+      expect(err.code).toBe('not_found');
+    });
+  });
+
+  describe('audit', () => {
+    it('append then list returns newest first with every field', async () => {
+      await store.audit.append({
+        actor: 'U1',
+        action: 'profile.create',
+        objectType: 'profile',
+        objectId: 'p1',
+        objectName: 'prod',
+        result: 'ok',
+        detail: { nested: { list: [1, 'two', null] }, flag: true },
+        at: T0,
+      });
+      await store.audit.append({
+        actor: 'U2',
+        action: 'cert.issue',
+        objectType: 'certificate',
+        objectId: 'c1',
+        objectName: 'www',
+        result: 'error',
+        detail: {},
+        at: T1,
+      });
+
+      const entries = await store.audit.list();
+      expect(entries.map((e) => e.action)).toEqual(['cert.issue', 'profile.create']);
+      const [newest, oldest] = entries;
+      expect(oldest).toEqual({
+        id: expect.any(Number),
+        at: T0,
+        actor: 'U1',
+        action: 'profile.create',
+        objectType: 'profile',
+        objectId: 'p1',
+        objectName: 'prod',
+        result: 'ok',
+        detail: { nested: { list: [1, 'two', null] }, flag: true },
+      });
+      expect(oldest?.at).toBeInstanceOf(Date);
+      expect(newest?.detail).toEqual({});
+      expect(newest?.result).toBe('error');
+    });
+
+    it('orders by append order, not by the supplied time', async () => {
+      await store.audit.append({ actor: 'a', action: 'first', objectType: 'system', objectId: null, objectName: null, result: 'ok', detail: {}, at: T1 });
+      await store.audit.append({ actor: 'a', action: 'second', objectType: 'system', objectId: null, objectName: null, result: 'ok', detail: {}, at: T0 });
+      expect((await store.audit.list()).map((e) => e.action)).toEqual(['second', 'first']);
+    });
+
+    it('stamps the time when none is given', async () => {
+      const before = Date.now();
+      await store.audit.append({ actor: 'a', action: 'x', objectType: 'system', objectId: null, objectName: null, result: 'ok', detail: {} });
+      const [entry] = await store.audit.list();
+      expect(entry?.at).toBeInstanceOf(Date);
+      expect(Math.abs(entry!.at.getTime() - before)).toBeLessThan(60_000);
+      expect(entry?.objectId).toBeNull();
+      expect(entry?.objectName).toBeNull();
+    });
+
+    it('filters by objectId and honours the limit', async () => {
+      for (let i = 0; i < 5; i++) {
+        await store.audit.append({
+          actor: 'U1',
+          action: `step-${i}`,
+          objectType: 'domain',
+          objectId: i % 2 === 0 ? 'even' : 'odd',
+          objectName: null,
+          result: 'ok',
+          detail: { i },
+        });
+      }
+      expect((await store.audit.list({ objectId: 'even' })).map((e) => e.action)).toEqual(['step-4', 'step-2', 'step-0']);
+      expect((await store.audit.list({ objectId: 'odd' })).map((e) => e.detail)).toEqual([{ i: 3 }, { i: 1 }]);
+      expect(await store.audit.list({ objectId: 'none' })).toEqual([]);
+      expect((await store.audit.list({ limit: 2 })).map((e) => e.action)).toEqual(['step-4', 'step-3']);
+      expect((await store.audit.list({ objectId: 'even', limit: 1 })).map((e) => e.action)).toEqual(['step-4']);
+    });
+  });
+});
