@@ -10,20 +10,20 @@ export interface Output {
 
 const INPUT_CODES = new Set(['input_invalid', 'domain_invalid', 'domain_foreign', 'key_mismatch', 'tos_not_accepted', 'locked_field', 'not_found', 'conflict', 'config_invalid']);
 
-export function createOutput(json: boolean): Output {
+export function createOutput(json: boolean, io: { stdout(t: string): void; stderr(t: string): void }): Output {
   return {
     json,
     result(value, human) {
-      process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+      io.stdout(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
     },
     progress(message) {
-      if (!json) process.stderr.write(`… ${message}\n`);
+      if (!json) io.stderr(`… ${message}\n`);
     },
     fail(err) {
       const code = isCoreError(err) ? err.code : 'internal';
       const message = err instanceof Error ? err.message : String(err);
-      if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
-      else process.stderr.write(`error: ${message}\n`);
+      if (json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+      else io.stderr(`error: ${message}\n`);
       return INPUT_CODES.has(code) ? 2 : 1;
     },
   };

@@ -1,8 +1,9 @@
 import type { Config } from '../core/config.ts';
+import { resolve } from 'node:path';
 import { createLogger, openRuntime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
-
-export type Role = 'all' | 'responder' | 'worker' | 'bot';
+import { controlSocketPath, startControlSocket } from './control-socket.ts';
+import type { Role } from './program.ts';
 
 /** Starts the listeners of a role, logs where each one is and what is off and why, and stops on SIGTERM. */
 export async function serve(config: Config, role: Role): Promise<void> {
@@ -12,6 +13,7 @@ export async function serve(config: Config, role: Role): Promise<void> {
   log.info({ role, database: rt.database.kind }, `bigip-acme ${role} starting on ${where}`);
   const closers: (() => Promise<void>)[] = [];
 
+  if (rt.database.kind === 'pglite') closers.push(await startControlSocket(rt, controlSocketPath(resolve(config.DATA_DIR))));
   if (role === 'all' || role === 'responder') closers.push(await startChallengeListeners(rt));
   if (role === 'all' || role === 'worker') log.info({}, 'scheduler: no scheduled jobs in this version (renewal and deploy jobs are planned)');
   if (role === 'all' || role === 'bot') {

@@ -1,0 +1,106 @@
+import { chmodSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { Runtime } from '../runtime.ts';
+import { runCli } from './program.ts';
+
+/**
+ * The CLI's door into a running service on embedded PGlite, which only that process may open. One request
+ * per connection: a JSON line `{argv, cwd, user}`; the reply streams JSON lines `{o}` (stdout), `{e}`
+ * (stderr) and ends with `{exit}`. The socket lives in the owner-only data directory and is itself 0600.
+ */
+export function controlSocketPath(dataDir: string): string {
+  return `${dataDir}/cli.sock`;
+}
+
+interface Invocation {
+  argv: string[];
+  cwd: string;
+  user: string;
+}
+
+function isInvocation(value: unknown): value is Invocation {
+  const v = value as Invocation;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Array.isArray(v.argv) &&
+    v.argv.every((a) => typeof a === 'string') &&
+    typeof v.cwd === 'string' &&
+    typeof v.user === 'string'
+  );
+}
+
+export async function startControlSocket(rt: Runtime, path: string): Promise<() => Promise<void>> {
+  rmSync(path, { force: true });
+  const server: Server = createServer((socket) => {
+    const send = (message: object) => socket.write(`${JSON.stringify(message)}\n`);
+    const lines = createInterface({ input: socket });
+    lines.once('line', async (line) => {
+      lines.close();
+      let invocation: unknown;
+      try {
+        invocation = JSON.parse(line);
+      } catch {
+        invocation = null;
+      }
+      if (!isInvocation(invocation)) {
+        send({ e: 'error: malformed request on the control socket\n' });
+        socket.end(`${JSON.stringify({ exit: 2 })}\n`);
+        return;
+      }
+      rt.log.info({ argv: invocation.argv[0] === '--json' ? invocation.argv.slice(1, 3) : invocation.argv.slice(0, 2), user: invocation.user }, 'cli command');
+      const exit = await runCli(invocation.argv, {
+        stdout: (o) => send({ o }),
+        stderr: (e) => send({ e }),
+        cwd: invocation.cwd,
+        user: invocation.user,
+        withRuntime: (fn) => fn(rt),
+        servesChallenges: false,
+      }).catch((err: unknown) => {
+        send({ e: `error: ${(err as Error).message}\n` });
+        return 1;
+      });
+      socket.end(`${JSON.stringify({ exit })}\n`);
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
+  chmodSync(path, 0o600);
+  rt.log.info({ path }, `CLI commands on this data directory are forwarded to this process through ${path}`);
+  return () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      rmSync(path, { force: true });
+    });
+}
+
+/**
+ * Sends a CLI invocation to the running service. Resolves to its exit code, or null when no service
+ * listens (no socket, or one left behind by a killed process).
+ */
+export function forwardToService(path: string, invocation: Invocation): Promise<number | null> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    let connected = false;
+    let exit: number | null = null;
+    socket.once('connect', () => {
+      connected = true;
+      socket.write(`${JSON.stringify(invocation)}\n`);
+      createInterface({ input: socket }).on('line', (line) => {
+        const message = JSON.parse(line) as { o?: string; e?: string; exit?: number };
+        if (message.o !== undefined) process.stdout.write(message.o);
+        if (message.e !== undefined) process.stderr.write(message.e);
+        if (message.exit !== undefined) exit = message.exit;
+      });
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (!connected) return resolve(null);
+      process.stderr.write(`error: lost the connection to the running service: ${err.code ?? err.message}\n`);
+      resolve(1);
+    });
+    socket.once('close', () => {
+      if (connected) resolve(exit ?? 1);
+    });
+  });
+}

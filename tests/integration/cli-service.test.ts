@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '../../bin/bigip-acme');
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(BIN, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm start and the CLI side by side on the embedded database', () => {
+  let dataDir: string;
+  let service: ChildProcess;
+  let env: Record<string, string>;
+  let serviceLog = '';
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'bigip-acme-svc-'));
+    env = { DATA_DIR: dataDir, RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: '5431', LOG_LEVEL: 'info' };
+    service = spawn(BIN, ['serve'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+    service.stderr!.on('data', (d) => (serviceLog += d));
+    const started = Date.now();
+    while (!serviceLog.includes('responder listening')) {
+      if (Date.now() - started > 30_000) throw new Error(`service did not start:\n${serviceLog}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+  afterAll(async () => {
+    if (service.exitCode === null) {
+      service.kill('SIGTERM');
+      await new Promise((r) => service.once('exit', r));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('logs where it listens and what is off and why', () => {
+    expect(serviceLog).toContain('starting on embedded PGlite');
+    expect(serviceLog).toContain('TLS-ALPN-01 listener off (TLS_ALPN_PORT not set)');
+    expect(serviceLog).toContain('Slack bot off (SLACK_BOT_TOKEN not set)');
+    expect(serviceLog).toMatch(/generated a master key at .*master\.key/);
+  });
+
+  it('forwards CLI commands into the running service through an owner-only socket', async () => {
+    expect(statSync(join(dataDir, 'cli.sock')).mode & 0o777).toBe(0o600);
+    const listed = await run(['--json', 'profile', 'list'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+    expect(serviceLog).toContain('"argv":["profile","list"]');
+  });
+
+  it('keeps exit codes and error output across the socket', async () => {
+    const missing = await run(['--json', 'profile', 'show', 'nope'], env);
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout).error).toEqual({ code: 'not_found', message: expect.stringContaining('no profile named "nope"') });
+    const unknown = await run(['cert', 'frobnicate'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'frobnicate'");
+    const help = await run(['domain', '--help'], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Test Connection');
+  });
+
+  it('answers a malformed request on the socket without running anything', async () => {
+    const reply = await new Promise<string>((resolve) => {
+      const socket = createConnection(join(dataDir, 'cli.sock'));
+      let data = '';
+      socket.on('data', (d) => (data += d));
+      socket.on('close', () => resolve(data));
+      socket.write('{"argv":"profile list"}\n');
+    });
+    expect(reply).toContain('malformed request');
+    expect(reply).toContain('{"exit":2}');
+  });
+
+  it('refuses a second service on the same data directory with a clear message', async () => {
+    const second = await run(['serve'], env);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/embedded database .* is in use by process \d+ .*set DATABASE_URL/);
+  });
+
+  it('refuses to start with a bad setting, naming the variable', async () => {
+    const bad = await run(['profile', 'list'], { ...env, RESPONDER_PORT: 'eighty' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('error: RESPONDER_PORT must be a port number 1-65535 (got "eighty")');
+  });
+});
