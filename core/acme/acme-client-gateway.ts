@@ -85,6 +85,10 @@ function classifyThrown(err: unknown, doing: string, url: string): CoreError {
   return new CoreError('acme_error', `${doing} failed: ${message}`, { cause: err, retryable: false });
 }
 
+function mailto(contact: string[]): string[] {
+  return contact.map((c) => (c.startsWith('mailto:') ? c : `mailto:${c}`));
+}
+
 function b64url(buf: Buffer): string {
   return buf.toString('base64url');
 }
@@ -217,12 +221,16 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
       try {
         await client.createAccount({
           termsOfServiceAgreed: input.termsOfServiceAgreed,
-          ...(input.contact.length ? { contact: input.contact.map((c) => (c.startsWith('mailto:') ? c : `mailto:${c}`)) } : {}),
+          ...(input.contact.length ? { contact: mailto(input.contact) } : {}),
         });
       } catch (err) {
         throw classifyThrown(err, 'create the account', input.directoryUrl);
       }
       return client.getAccountUrl();
+    },
+
+    async updateContact(account, contact) {
+      await call(account, account.accountUrl, { contact: mailto(contact) }, 'update the account contact');
     },
 
     async newOrder(account, names, orderOpts = {}) {

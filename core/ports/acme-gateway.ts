@@ -73,6 +73,7 @@ export interface AcmeGateway {
     termsOfServiceAgreed: boolean;
     eab?: EabCredentials;
   }): Promise<string>;
+  updateContact(account: AcmeAccount, contact: string[]): Promise<void>;
   newOrder(account: AcmeAccount, names: string[], opts?: { profile?: string | undefined }): Promise<AcmeOrder>;
   getOrder(account: AcmeAccount, url: string): Promise<AcmeOrder>;
   getAuthorization(account: AcmeAccount, url: string): Promise<AcmeAuthorization>;

@@ -3,7 +3,7 @@ import { generatePrivateKey, type KeySpec } from '../domain/key-spec.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError } from '../errors.ts';
 import type { DirectoryInfo } from '../ports/acme-gateway.ts';
-import { type CoreDeps, secretAad } from './core-deps.ts';
+import { accountOf, type CoreDeps, secretAad } from './core-deps.ts';
 
 export type ProfileView = PublicView<CaProfile>;
 
@@ -172,6 +172,10 @@ export class ProfileService {
     }
     if (Object.keys(patch).length === 0) throw new CoreError('input_invalid', 'nothing to update');
     validateSettings(patch);
+    if (patch.contact) {
+      // The CA keeps its own copy of the contact; change it there first so the two never disagree.
+      await this.deps.acme.updateContact(accountOf(this.deps, profile), patch.contact);
+    }
     const updated = await this.deps.store.profiles.update(profile.id, patch);
     await this.deps.store.audit.append({
       actor,

@@ -29,6 +29,8 @@ export interface PebbleOptions {
   httpPort?: number;
   /** Port Pebble connects to for tls-alpn-01 validation. Default 5001. */
   tlsPort?: number;
+  /** Require external account binding with these key ids → base64url HMAC keys. */
+  eabKeys?: Record<string, string>;
 }
 
 export interface PebbleHandle {
@@ -406,7 +408,8 @@ async function startOnce(opts: PebbleOptions): Promise<PebbleHandle> {
       httpPort,
       tlsPort,
       ocspResponderURL: '',
-      externalAccountBindingRequired: false,
+      externalAccountBindingRequired: opts.eabKeys !== undefined,
+      ...(opts.eabKeys ? { externalAccountMACKeys: opts.eabKeys } : {}),
     };
     if (opts.certificateValidityPeriod !== undefined) {
       pebbleConfig['certificateValidityPeriod'] = opts.certificateValidityPeriod;
