@@ -3,7 +3,7 @@ import type { ChallengeType } from '../domain/challenge-type.ts';
 import { dnsRecordName, normalizeDomainName } from '../domain/domain-name.ts';
 import { type Authorization, isAuthorizationUsable, type ManagedDomain } from '../domain/managed-domain.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, isCoreError } from '../errors.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, connectionStatusOf } from './authorization-sync.ts';
 import { accountOf, type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
@@ -70,7 +70,18 @@ export class DomainService {
     const added: ChallengeContent[] = [];
     for (const [i, name] of normalized.entries()) {
       progress(`[${i + 1}/${normalized.length}] ${name}: asking the CA for challenges`);
-      const domain = await this.createDomain(account, profile, name, challengeType);
+      let domain: ManagedDomain;
+      try {
+        domain = await this.createDomain(account, profile, name, challengeType);
+      } catch (err) {
+        // Each domain is stored atomically; say which ones made it before the failure.
+        if (!isCoreError(err) || added.length === 0) throw err;
+        throw new CoreError(err.code, `${err.message} (added before this: ${added.map((a) => a.domain).join(', ')})`, {
+          retryable: err.retryable,
+          cause: err,
+          ...(err.detail ? { detail: err.detail } : {}),
+        });
+      }
       await this.deps.store.audit.append({
         actor,
         action: 'domain.add',
