@@ -38,6 +38,11 @@ export const MAX_ORDER_ATTEMPTS = 3;
 /** How long one `request`/`resume` keeps polling before handing back a resumable state. */
 const DRIVE_BUDGET_MS = 10 * 60_000;
 
+/** Forgetting an order: the next step creates a new one. */
+function noOrder() {
+  return { orderUrl: null, finalizeUrl: null, authorizationUrls: [] as string[], orderStatus: null };
+}
+
 type StepResult = { cert: ManagedCertificate; waitMs?: number; stop?: string };
 
 export class CertificateService {
@@ -93,10 +98,7 @@ export class CertificateService {
         input.passphrase === undefined ? null : this.deps.secrets.seal(input.passphrase, secretAad('certificates', id, 'passphrase')),
       csrPem: null,
       state: 'requested',
-      orderUrl: null,
-      finalizeUrl: null,
-      authorizationUrls: [],
-      orderStatus: null,
+      ...noOrder(),
       orderAttempts: 0,
       problem: null,
       chainPem: null,
@@ -124,10 +126,7 @@ export class CertificateService {
       progress(`${name}: retrying a failed request with a new order (same key)`);
       const reset = await this.deps.store.certificates.update(cert.id, {
         state: cert.keySealed ? 'ordering' : 'requested',
-        orderUrl: null,
-        finalizeUrl: null,
-        authorizationUrls: [],
-        orderStatus: null,
+        ...noOrder(),
         orderAttempts: 0,
         problem: null,
       });
@@ -208,7 +207,7 @@ export class CertificateService {
 
     const order = await this.readOrder(account, cert);
     if (!order) {
-      return { cert: await store.update(cert.id, { orderUrl: null, finalizeUrl: null, authorizationUrls: [], orderStatus: null }) };
+      return { cert: await store.update(cert.id, noOrder()) };
     }
     if (order.status !== cert.orderStatus) cert = await store.update(cert.id, { orderStatus: order.status });
 
@@ -298,11 +297,10 @@ export class CertificateService {
         await this.deps.acme.deactivateAuthorization(account, url).catch(() => undefined);
       }
     }
-    const cleared = { orderUrl: null, finalizeUrl: null, authorizationUrls: [], orderStatus: null };
     if (failedNames.length > 0) {
       const detail = `validation failed for ${failedNames.join(', ')}${problem ? `: ${problem.detail}` : ''}`;
       const updated = await this.deps.store.certificates.update(cert.id, {
-        ...cleared,
+        ...noOrder(),
         state: 'failed',
         problem: problem ?? { type: 'acme_order_invalid', detail },
       });
@@ -312,7 +310,7 @@ export class CertificateService {
       });
     }
     progress(`${cert.name}: the CA invalidated the order (${problem?.detail ?? 'no reason given'}); creating a new one`);
-    return { cert: await this.deps.store.certificates.update(cert.id, { ...cleared, state: 'ordering', problem }) };
+    return { cert: await this.deps.store.certificates.update(cert.id, { ...noOrder(), state: 'ordering', problem }) };
   }
 
   private async download(account: AcmeAccount, cert: ManagedCertificate, order: AcmeOrder, progress: Progress) {
