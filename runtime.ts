@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { createAcmeClientGateway } from './core/acme/acme-client-gateway.ts';
 import { createNetworkChallengeProbe } from './core/acme/network-challenge-probe.ts';
@@ -9,7 +9,7 @@ import { CoreError } from './core/errors.ts';
 import type { Logger } from './core/ports/logger.ts';
 import { systemClock } from './core/ports/clock.ts';
 import type { Store } from './core/ports/store.ts';
-import { loadOrCreateMasterKey } from './core/secrets/master-key-file.ts';
+import { loadOrCreateMasterKey, MASTER_KEY_FILE_NAME } from './core/secrets/master-key-file.ts';
 import { createSecretBox, type SecretBox } from './core/secrets/secret-box.ts';
 import { type CoreServices, createCoreServices } from './core/services/index.ts';
 import { type Database, openDatabase } from './db/client.ts';
@@ -42,7 +42,15 @@ export function masterKeyFor(config: Config, log: Logger): string {
   if (config.DATABASE_URL) {
     throw new CoreError('config_invalid', 'MASTER_KEY is required with DATABASE_URL (generate one: openssl rand -base64 32)');
   }
-  const file = loadOrCreateMasterKey(resolve(config.DATA_DIR));
+  const dataDir = resolve(config.DATA_DIR);
+  if (existsSync(join(dataDir, 'pglite')) && !existsSync(join(dataDir, MASTER_KEY_FILE_NAME))) {
+    // A new key would make every sealed secret in the existing database unreadable.
+    throw new CoreError(
+      'config_invalid',
+      `${join(dataDir, MASTER_KEY_FILE_NAME)} is missing but ${dataDir} holds a database; restore master.key from your backup or set MASTER_KEY`,
+    );
+  }
+  const file = loadOrCreateMasterKey(dataDir);
   if (file.created) {
     log.warn({ path: file.path }, `generated a master key at ${file.path} (mode 0600); back it up: without it stored keys cannot be read`);
   }

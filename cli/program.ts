@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseChallengeType } from '../core/domain/challenge-type.ts';
@@ -27,6 +27,12 @@ export interface CliIo {
   servesChallenges: boolean;
   /** Runs the service; absent when forwarded (a service is already running). */
   serve?: (role: Role) => Promise<void>;
+}
+
+/** Writes a key owner-only, also when the file already existed with wider permissions. */
+function writePrivate(file: string, body: string): void {
+  writeFileSync(file, body, { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
 
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -143,9 +149,10 @@ profile
   .option('--auto-deploy <on|off>', 'deploy renewed certificates automatically', onOff, true)
   .action(
     action(async (rt, out, name: string, o: CreateOptions) => {
-      const eab = o.eabKid
-        ? { kid: o.eabKid, hmacKey: o.eabHmacKeyFile ? readFileSync(path(o.eabHmacKeyFile), 'utf8').trim() : '' }
-        : undefined;
+      if (Boolean(o.eabKid) !== Boolean(o.eabHmacKeyFile)) {
+        throw new CoreError('input_invalid', '--eab-kid and --eab-hmac-key-file go together');
+      }
+      const eab = o.eabKid && o.eabHmacKeyFile ? { kid: o.eabKid, hmacKey: readFileSync(path(o.eabHmacKeyFile), 'utf8').trim() } : undefined;
       const created = await rt.services.profiles.create(
         {
           name,
@@ -300,15 +307,16 @@ domain
         const dir = path(o.out);
         mkdirSync(dir, { recursive: true });
         const written: string[] = [];
-        const write = (file: string, body: string, mode = 0o644) => {
-          writeFileSync(join(dir, file), body, { mode });
+        const write = (file: string, body: string, secret = false) => {
+          if (secret) writePrivate(join(dir, file), body);
+          else writeFileSync(join(dir, file), body, { mode: 0o644 });
           written.push(join(dir, file));
         };
         if (c.http) write(c.http.fileName, c.http.content);
         if (c.dns) write(`${c.domain.replace('*', 'wildcard')}.txt`, `${c.dns.zoneLine}\n`);
         if (c.tls) {
           write(`${c.domain}.cert`, c.tls.certPem);
-          write(`${c.domain}.key`, c.tls.keyPem, 0o600);
+          write(`${c.domain}.key`, c.tls.keyPem, true);
         }
         out.result({ domain: c.domain, type: c.type, files: written }, () => `wrote ${written.join(', ')}`);
         return;
@@ -421,12 +429,16 @@ cert
   .option('--key-out <file>', 'where to write the key (required with --include-key; written mode 0600)')
   .action(
     action(async (rt, out, name: string, o: { out?: string; includeKey?: boolean; keyOut?: string }) => {
-      if (o.includeKey && !o.keyOut) throw new InvalidArgumentError('--include-key needs --key-out FILE (keys are never printed)');
+      if (Boolean(o.includeKey) !== Boolean(o.keyOut)) {
+        throw new CoreError('input_invalid', '--include-key and --key-out FILE go together (keys are never printed)');
+      }
       const exported = await rt.services.certificates.export(name, { includeKey: Boolean(o.includeKey) }, actor());
-      if (exported.keyPem && o.keyOut) writeFileSync(path(o.keyOut), exported.keyPem, { mode: 0o600 });
+      if (exported.keyPem && o.keyOut) writePrivate(path(o.keyOut), exported.keyPem);
       if (o.out) {
         writeFileSync(path(o.out), exported.chainPem);
         out.result({ chain: o.out, key: o.keyOut ?? null }, () => `wrote ${o.out}${o.keyOut ? ` and ${o.keyOut}` : ''}`);
+      } else if (out.json) {
+        out.result({ chainPem: exported.chainPem, key: o.keyOut ?? null }, () => '');
       } else {
         io.stdout(exported.chainPem);
       }

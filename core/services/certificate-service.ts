@@ -179,7 +179,7 @@ export class CertificateService {
     const account = accountOf(this.deps, profile);
 
     if (!cert.keySealed || !cert.csrPem) {
-      progress(`${cert.name}: generating a ${describeKeySpec(cert.keySpec)} key and CSR`);
+      progress(`${cert.name}: generating the ${describeKeySpec(cert.keySpec)} key and CSR`);
       const keyPem = await generatePrivateKey(cert.keySpec);
       const csrPem = await createCsr(keyPem, cert.commonName, cert.sans);
       const keySealed = this.deps.secrets.seal(keyPem, secretAad('certificates', cert.id, 'key'));

@@ -94,3 +94,20 @@ describe('npm start and the CLI side by side on the embedded database', () => {
     expect(bad.stderr.trim()).toBe('error: RESPONDER_PORT must be a port number 1-65535 (got "eighty")');
   });
 });
+
+describe('the embedded master key', () => {
+  it('is never silently replaced when the database already exists', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bigip-acme-key-'));
+    try {
+      const env = { DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+      expect((await run(['profile', 'list'], env)).code).toBe(0);
+      rmSync(join(dataDir, 'master.key'));
+      const again = await run(['profile', 'list'], env);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain('master.key is missing');
+      expect(again.stderr).toContain('restore master.key from your backup or set MASTER_KEY');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
