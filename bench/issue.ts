@@ -1,0 +1,266 @@
+/**
+ * Issuance benchmark: N single-name certificates through the real core services (acme-client gateway, network
+ * probe, drizzle store, sealed secrets, Hono HTTP-01 responder) against a fresh Pebble started here
+ * (PEBBLE_VA_NOSLEEP=1, NONCEREJECT=0, AUTHZREUSE=0, http-01), so every certificate does the full challenge
+ * round-trip, like /work/shared/baselines/acme-bare-loop.mjs.
+ *
+ *   npx tsx bench/issue.ts [N=50] [C=8] [--pglite] [--trace] [--shared-secure-context] [--cap-sleep-ms=N]
+ *
+ * Only the certificate phase is timed as `seconds`: the profile is created and the N domains are added first
+ * (their time is reported as `domainAddSeconds`), then N `certificates.request` calls run with C workers.
+ * PostgreSQL comes from BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bigip_acme_bench) and is
+ * truncated first; `--pglite` uses in-memory PGlite instead. `--trace` times every gateway, store, probe and
+ * sleep call and prints a per-certificate breakdown on stderr (it adds a little overhead; not for the headline).
+ * `--profile` CPU-profiles the certificate phase only (node:inspector) into a .cpuprofile file named on stderr.
+ * Two what-if switches measure fixes suggested in bench/RESULTS.md without touching the core (not headline
+ * numbers): `--shared-secure-context` gives acme-client an HTTPS agent with one prebuilt TLS SecureContext;
+ * `--cap-sleep-ms=N` caps every core polling sleep at N ms.
+ * Pebble validates http-01 on a free port (BENCH_HTTP_PORT to pin one) so a concurrent test run cannot collide.
+ * Prints one JSON line on stdout. `cpuSeconds` is this process's user+system CPU during the certificate phase,
+ * `systemBusyPct` how busy all CPUs of the machine were meanwhile (Pebble, PostgreSQL and anything else).
+ */
+import { Console } from 'node:console';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as https from 'node:https';
+import * as inspector from 'node:inspector/promises';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import acme from 'acme-client';
+import { openDatabase } from '../db/client.ts';
+import { startPebble } from '../tests/support/pebble.ts';
+import { startTestCore } from '../tests/support/test-core.ts';
+import { truncateAll } from '../tests/support/test-db.ts';
+
+const args = process.argv.slice(2);
+const capArg = args.find((a) => a.startsWith('--cap-sleep-ms='));
+const capSleepMs = capArg === undefined ? undefined : Number(capArg.split('=')[1]);
+const flags = new Set(args.filter((a) => a.startsWith('--') && a !== capArg));
+const positional = args.filter((a) => !a.startsWith('--'));
+for (const f of flags) {
+  if (!['--pglite', '--trace', '--profile', '--shared-secure-context'].includes(f)) {
+    throw new Error(`unknown flag ${f} (use --pglite, --trace, --profile, --shared-secure-context, --cap-sleep-ms=N)`);
+  }
+}
+const N = Number(positional[0] ?? process.env.BENCH_N ?? 50);
+const C = Number(positional[1] ?? process.env.BENCH_CONCURRENCY ?? 8);
+if (!Number.isInteger(N) || N < 1 || !Number.isInteger(C) || C < 1) throw new Error('N and C must be positive integers');
+const usePglite = flags.has('--pglite');
+const trace = flags.has('--trace');
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench';
+
+// Peak RSS: sampled every 50 ms over the whole run, plus the kernel's high-water mark.
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+}, 50);
+sampler.unref();
+
+/** Busy and total jiffies of all CPUs (Linux /proc/stat), to tell a CPU-bound run from a waiting one. */
+function systemCpu(): { busy: number; total: number } | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU jiffies per thread of this process (Linux): the main (JavaScript) thread and the others (libuv pool, V8). */
+function threadCpu(): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === process.pid ? 'main (JavaScript)' : 'other threads (libuv pool, V8 GC/JIT)';
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + Number(rest[11]) + Number(rest[12]));
+    }
+  } catch {
+    // not Linux
+  }
+  return byName;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+// --trace: wall time and count per operation, summed over all calls.
+const timings = new Map<string, { count: number; ms: number }>();
+function instrument<T extends object>(target: T, prefix: string): T {
+  // A copy with wrapped methods (the adapters may be frozen, which rules out a Proxy).
+  const keys = new Set<string>();
+  for (let o: object | null = target; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const k of Object.getOwnPropertyNames(o)) if (k !== 'constructor') keys.add(k);
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = (target as Record<string, unknown>)[key];
+    if (typeof value !== 'function') {
+      copy[key] = value;
+      continue;
+    }
+    const label = `${prefix}.${key}`;
+    copy[key] = (...callArgs: unknown[]) => {
+      const started = performance.now();
+      const done = () => {
+        const t = timings.get(label) ?? { count: 0, ms: 0 };
+        t.count += 1;
+        t.ms += performance.now() - started;
+        timings.set(label, t);
+      };
+      const result = (value as (...a: unknown[]) => unknown).apply(target, callArgs);
+      if (result instanceof Promise) return result.finally(done);
+      done();
+      return result;
+    };
+  }
+  return copy as T;
+}
+
+const pebble = await startPebble({
+  nonceReject: 0,
+  authzReuse: 0,
+  noSleep: true,
+  httpPort: Number(process.env.BENCH_HTTP_PORT ?? (await freePort())),
+  tlsPort: await freePort(),
+});
+const database = usePglite ? await openDatabase({ memory: true }) : await openDatabase({ url: databaseUrl });
+let core: Awaited<ReturnType<typeof startTestCore>> | undefined;
+try {
+  await database.migrate();
+  await truncateAll(database);
+  core = await startTestCore(database, pebble);
+  const { services, deps } = core;
+  if (flags.has('--shared-secure-context')) {
+    // What-if for the profiling finding in bench/RESULTS.md: the gateway's agent passes `ca`, so every new TLS
+    // connection builds a SecureContext from ~150 PEM roots; build it once instead.
+    const ca = [...tls.rootCertificates, readFileSync(pebble.caFile, 'utf8')];
+    acme.axios.defaults.httpsAgent = new https.Agent({ keepAlive: true, secureContext: tls.createSecureContext({ ca }) });
+  }
+  if (capSleepMs !== undefined) {
+    // What-if: the core's polling waits (100 ms after answering a challenge) capped at N ms.
+    const clock = deps.clock;
+    deps.clock = { now: () => clock.now(), sleep: (ms) => clock.sleep(Math.min(ms, capSleepMs)) };
+  }
+  if (trace) {
+    // Count TLS connections (every new one builds a SecureContext when the agent passes `ca`).
+    const proto = https.Agent.prototype as unknown as { createConnection: (...a: unknown[]) => unknown };
+    const createConnection = proto.createConnection;
+    proto.createConnection = function (this: unknown, ...a: unknown[]) {
+      const started = performance.now();
+      const socket = createConnection.apply(this, a);
+      const t = timings.get('https.createConnection (sync part)') ?? { count: 0, ms: 0 };
+      t.count += 1;
+      t.ms += performance.now() - started;
+      timings.set('https.createConnection (sync part)', t);
+      return socket;
+    };
+    // The services read deps.* on every call, so swapping in proxies instruments them in place.
+    deps.acme = instrument(deps.acme, 'acme');
+    deps.probe = instrument(deps.probe, 'probe');
+    deps.clock = instrument(deps.clock, 'clock');
+    deps.secrets = instrument(deps.secrets, 'secrets');
+    deps.store = Object.fromEntries(
+      Object.entries(deps.store).map(([k, v]) => [k, typeof v === 'object' && v !== null ? instrument(v, `store.${k}`) : v]),
+    ) as typeof deps.store;
+  }
+
+  const run = `${process.pid}-${Date.now().toString(36)}`;
+  const names = Array.from({ length: N }, (_, i) => `bench${i}-${run}.example.test`);
+  await services.profiles.create({ name: 'bench', server: pebble.directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'bench');
+
+  const addStarted = performance.now();
+  await services.domains.add('bench', names, 'http-01', 'bench');
+  const domainAddSeconds = (performance.now() - addStarted) / 1000;
+  timings.clear();
+
+  const profiler = flags.has('--profile') ? new inspector.Session() : null;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const cpuBefore = process.cpuUsage();
+  const systemBefore = systemCpu();
+  const threadsBefore = threadCpu();
+  const started = performance.now();
+  let next = 0;
+  let issued = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(C, N) }, async () => {
+      while (next < N) {
+        const name = names[next++]!;
+        const view = await services.certificates.request({ profile: 'bench', commonName: name }, 'bench');
+        if (view.state !== 'issued') throw new Error(`${name}: ended in state ${view.state}`);
+        issued += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const systemAfter = systemCpu();
+  const threadsAfter = threadCpu();
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    const file = join(tmpdir(), `bench-issue-${process.pid}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    profiler.disconnect();
+    console.error(`CPU profile of the certificate phase: ${file}`);
+  }
+  const systemBusyPct =
+    systemBefore && systemAfter ? Math.round((100 * (systemAfter.busy - systemBefore.busy)) / (systemAfter.total - systemBefore.total)) : null;
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+
+  console.log(
+    JSON.stringify({
+      tool: 'bigip-acme',
+      database: database.kind,
+      certificates: issued,
+      concurrency: C,
+      seconds: +seconds.toFixed(2),
+      perSecond: +(issued / seconds).toFixed(2),
+      domainAddSeconds: +domainAddSeconds.toFixed(2),
+      cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+      systemBusyPct,
+      peakRssMB: Math.round(peakRss / 2 ** 20),
+      maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
+
+  if (trace) {
+    const rows = [...timings.entries()]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .map(([op, t]) => ({
+        op,
+        calls: t.count,
+        callsPerCert: +(t.count / issued).toFixed(2),
+        meanMs: +(t.ms / t.count).toFixed(2),
+        msPerCert: +(t.ms / issued).toFixed(1),
+      }));
+    console.error(`trace: ${issued} certificates, ${seconds.toFixed(2)} s wall, C=${C}; msPerCert = summed latency / certificates`);
+    const stderr = new Console(process.stderr);
+    stderr.table(rows);
+    const threads = [...threadsAfter.entries()]
+      .map(([thread, jiffies]) => ({ thread, cpuSeconds: (jiffies - (threadsBefore.get(thread) ?? 0)) / 100 }))
+      .filter((t) => t.cpuSeconds > 0)
+      .sort((a, b) => b.cpuSeconds - a.cpuSeconds);
+    stderr.error(`CPU seconds by thread during the ${seconds.toFixed(2)} s certificate phase (10 ms ticks):`);
+    stderr.table(threads);
+  }
+} finally {
+  await core?.close();
+  await database.close();
+  await pebble.stop();
+}
