@@ -53,10 +53,17 @@ export class AuthorizationSync {
       expiresAt: authz.expires ? new Date(authz.expires) : null,
       problem: problemOf(authz),
     };
+    const unchanged =
+      known &&
+      known.status === base.status &&
+      known.expiresAt?.getTime() === base.expiresAt?.getTime() &&
+      JSON.stringify(known.problem) === JSON.stringify(base.problem);
     const saved = known
-      ? await this.deps.store.authorizations.update(known.id, base)
+      ? unchanged
+        ? known
+        : await this.deps.store.authorizations.update(known.id, base)
       : await this.deps.store.authorizations.upsert({
-          ...(await this.material(account, domain.id, authz)),
+          ...(await this.material(account, domain, authz)),
           ...base,
         });
     if (domain.currentAuthorizationId !== saved.id || domain.status !== connectionStatusOf(authz.status)) {
@@ -69,8 +76,17 @@ export class AuthorizationSync {
     return saved;
   }
 
-  /** Builds the challenge content for every challenge type the CA offered for this authorization. */
-  async material(account: AcmeAccount, domainId: string, authz: AcmeAuthorization): Promise<Authorization> {
+  /**
+   * Builds the challenge content the CA offered for this authorization. The TLS-ALPN-01 certificate costs a
+   * key pair, so it is made only for domains that use it unless the whole set is asked for (domain add).
+   */
+  async material(
+    account: AcmeAccount,
+    domain: Pick<ManagedDomain, 'id' | 'challengeType'>,
+    authz: AcmeAuthorization,
+    everyType = false,
+  ): Promise<Authorization> {
+    const domainId = domain.id;
     const id = this.deps.newId();
     const now = this.deps.clock.now();
     const record: Authorization = {
@@ -101,7 +117,7 @@ export class AuthorizationSync {
       } else if (challenge.type === 'dns-01') {
         record.challenges['dns-01'] = { url: challenge.url, token: challenge.token };
         record.dnsTxtValue = dnsTxtValue(keyAuthorization);
-      } else if (challenge.type === 'tls-alpn-01' && !authz.wildcard) {
+      } else if (challenge.type === 'tls-alpn-01' && !authz.wildcard && (everyType || domain.challengeType === 'tls-alpn-01')) {
         const { certPem, keyPem } = await buildTlsAlpnChallengeCertificate(authz.identifier.value, keyAuthorization);
         record.challenges['tls-alpn-01'] = { url: challenge.url, token: challenge.token };
         record.tlsCertPem = certPem;

@@ -10,6 +10,7 @@ import {
   OBJECT_NAME_PATTERN,
   PARTITION_PATTERN,
 } from '../domain/managed-certificate.ts';
+import type { CaProfile } from '../domain/ca-profile.ts';
 import type { ManagedDomain } from '../domain/managed-domain.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, isCoreError } from '../errors.ts';
@@ -43,7 +44,21 @@ function noOrder() {
   return { orderUrl: null, finalizeUrl: null, authorizationUrls: [] as string[], orderStatus: null };
 }
 
-type StepResult = { cert: ManagedCertificate; waitMs?: number; stop?: string };
+/**
+ * What one step asks of the loop: nothing (go on), a poll (the CA is working; wait, honouring Retry-After),
+ * or a stop (a person must act first).
+ */
+type StepResult = { cert: ManagedCertificate; poll?: { retryAfterMs?: number | undefined }; stop?: string };
+
+/** Polling starts fast (Pebble and Let's Encrypt often finish in tens of milliseconds) and backs off. */
+const FIRST_POLL_MS = 20;
+const MAX_POLL_MS = 2_000;
+const MAX_RETRY_AFTER_MS = 10_000;
+
+interface StepContext {
+  profile: CaProfile;
+  account: AcmeAccount;
+}
 
 export class CertificateService {
   private readonly sync: AuthorizationSync;
@@ -137,11 +152,14 @@ export class CertificateService {
 
   private async drive(initial: ManagedCertificate, actor: string, progress: Progress): Promise<CertificateView> {
     const deadline = this.deps.clock.now().getTime() + DRIVE_BUDGET_MS;
+    const profile = (await this.deps.store.profiles.findById(initial.profileId))!;
+    const context: StepContext = { profile, account: accountOf(this.deps, profile) };
     let cert = initial;
+    let pollMs = FIRST_POLL_MS;
     while (!isFinalState(cert.state)) {
       let result: StepResult;
       try {
-        result = await this.step(cert, progress);
+        result = await this.step(cert, context, progress);
       } catch (err) {
         if (isCoreError(err) && !err.retryable) {
           cert = await this.deps.store.certificates.update(cert.id, {
@@ -158,13 +176,17 @@ export class CertificateService {
         progress(result.stop);
         break;
       }
-      if (result.waitMs !== undefined) {
-        if (this.deps.clock.now().getTime() + result.waitMs > deadline) {
-          progress(`${cert.name}: still ${cert.state}; run again later: bigip-acme cert resume ${cert.name}`);
-          break;
-        }
-        await this.deps.clock.sleep(result.waitMs);
+      if (!result.poll) {
+        pollMs = FIRST_POLL_MS;
+        continue;
       }
+      const wait = Math.min(result.poll.retryAfterMs ?? pollMs, MAX_RETRY_AFTER_MS);
+      if (this.deps.clock.now().getTime() + wait > deadline) {
+        progress(`${cert.name}: still ${cert.state}; run again later: bigip-acme cert resume ${cert.name}`);
+        break;
+      }
+      await this.deps.clock.sleep(wait);
+      pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
     }
     if (cert.state === 'issued') {
       await this.audit(cert, actor, 'certificate.issued', 'ok', { serial: cert.serial, notAfter: cert.notAfter?.toISOString() });
@@ -173,10 +195,8 @@ export class CertificateService {
   }
 
   /** One persisted step of the state machine (cert-manager's Sync: observe, act once, record). */
-  private async step(cert: ManagedCertificate, progress: Progress): Promise<StepResult> {
+  private async step(cert: ManagedCertificate, { profile, account }: StepContext, progress: Progress): Promise<StepResult> {
     const store = this.deps.store.certificates;
-    const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
-    const account = accountOf(this.deps, profile);
 
     if (!cert.keySealed || !cert.csrPem) {
       progress(`${cert.name}: generating the ${describeKeySpec(cert.keySpec)} key and CSR`);
@@ -219,9 +239,12 @@ export class CertificateService {
         await this.sync.markValid(order.authorizations);
         await this.deps.acme.finalize(account, order, cert.csrPem!);
         failpoint('finalize_sent');
-        return { cert: await store.update(cert.id, { state: 'finalizing', orderStatus: 'processing' }), waitMs: 0 };
+        return { cert: await store.update(cert.id, { state: 'finalizing', orderStatus: 'processing' }), poll: {} };
       case 'processing':
-        return { cert: cert.state === 'finalizing' ? cert : await store.update(cert.id, { state: 'finalizing' }), waitMs: order.retryAfterMs ?? 250 };
+        return {
+          cert: cert.state === 'finalizing' ? cert : await store.update(cert.id, { state: 'finalizing' }),
+          poll: { retryAfterMs: order.retryAfterMs },
+        };
       case 'valid':
         return { cert: await this.download(account, cert, order, progress) };
       default:
@@ -266,10 +289,10 @@ export class CertificateService {
       });
       return { cert: updated, stop: message };
     }
-    if (failed.length > 0) return { cert, waitMs: 100 }; // the order turns invalid next; handled there
+    if (failed.length > 0) return { cert, poll: {} }; // the order turns invalid next; handled there
     if (waiting.length > 0) progress(`${cert.name}: the CA is validating ${waiting.join(', ')}`);
     const next = cert.state === 'ordering' ? cert : await this.deps.store.certificates.update(cert.id, { state: 'ordering', problem: null });
-    return { cert: next, waitMs: waiting.length > 0 ? Math.min(order.retryAfterMs ?? 100, 5_000) : 0 };
+    return waiting.length > 0 ? { cert: next, poll: { retryAfterMs: order.retryAfterMs } } : { cert: next };
   }
 
   /**

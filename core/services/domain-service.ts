@@ -124,7 +124,7 @@ export class DomainService {
       createdAt: now,
       updatedAt: now,
     };
-    const authz = await this.sync.material(account, domain.id, acmeAuthz);
+    const authz = await this.sync.material(account, domain, acmeAuthz, true);
     await this.deps.store.domains.insertWithAuthorization(domain, authz);
     return { ...domain, currentAuthorizationId: authz.id };
   }
