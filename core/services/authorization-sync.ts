@@ -11,7 +11,8 @@ import { type CoreDeps, secretAad } from './core-deps.ts';
 /** What happened to one authorization when the core tried to move it towards `valid`. */
 export type AuthorizationOutcome =
   | { kind: 'valid' }
-  | { kind: 'answered' }
+  /** `now`: answered in this call, rather than found already answered. */
+  | { kind: 'answered'; now: boolean }
   | { kind: 'unreachable'; probe: ProbeResult }
   | { kind: 'invalid'; problem: AcmeProblem | null }
   | { kind: 'expired'; status: string };
@@ -164,7 +165,7 @@ export class AuthorizationSync {
         `the CA offers no ${domain.challengeType} challenge for ${domain.name} (it offers ${acmeAuthz.challenges.map((c) => c.type).join(', ')})`,
       );
     }
-    if (chosen.status !== 'pending' || authz.answeredType === domain.challengeType) return { kind: 'answered' };
+    if (chosen.status !== 'pending' || authz.answeredType === domain.challengeType) return { kind: 'answered', now: false };
 
     const probe = await this.probe(account, domain, authz);
     await this.deps.store.domains.update(domain.id, {
@@ -176,7 +177,7 @@ export class AuthorizationSync {
     await this.deps.acme.answerChallenge(account, chosen.url);
     await this.deps.store.authorizations.update(authz.id, { answeredType: domain.challengeType as ChallengeType });
     failpoint('challenge_answered');
-    return { kind: 'answered' };
+    return { kind: 'answered', now: true };
   }
 
   /** An order that became `ready` proves every one of its authorizations valid (RFC 8555 §7.1.6). */

@@ -268,7 +268,7 @@ export class CertificateService {
     order: AcmeOrder,
     progress: Progress,
   ): Promise<StepResult> {
-    const waiting: string[] = [];
+    const answered: string[] = [];
     const unreachable: string[] = [];
     const failed: string[] = [];
     await Promise.all(
@@ -276,7 +276,7 @@ export class CertificateService {
         const acmeAuthz = await this.deps.acme.getAuthorization(account, url);
         const domain = await this.domainFor(cert, domainNameOf(acmeAuthz));
         const outcome = await this.sync.advance(account, domain, acmeAuthz);
-        if (outcome.kind === 'answered') waiting.push(domain.name);
+        if (outcome.kind === 'answered' && outcome.now) answered.push(domain.name);
         else if (outcome.kind === 'unreachable') unreachable.push(`${domain.name} (${domain.challengeType}): ${outcome.probe.detail}`);
         else if (outcome.kind === 'invalid' || outcome.kind === 'expired') failed.push(domain.name);
       }),
@@ -290,9 +290,10 @@ export class CertificateService {
       return { cert: updated, stop: message };
     }
     if (failed.length > 0) return { cert, poll: {} }; // the order turns invalid next; handled there
-    if (waiting.length > 0) progress(`${cert.name}: the CA is validating ${waiting.join(', ')}`);
+    if (answered.length > 0) progress(`${cert.name}: the CA is validating ${answered.join(', ')}`);
     const next = cert.state === 'ordering' ? cert : await this.deps.store.certificates.update(cert.id, { state: 'ordering', problem: null });
-    return waiting.length > 0 ? { cert: next, poll: { retryAfterMs: order.retryAfterMs } } : { cert: next };
+    // Answered, or all valid and the CA has yet to mark the order ready: either way, poll with backoff.
+    return { cert: next, poll: { retryAfterMs: order.retryAfterMs } };
   }
 
   /**
