@@ -4,7 +4,7 @@
  * (PEBBLE_VA_NOSLEEP=1, NONCEREJECT=0, AUTHZREUSE=0, http-01), so every certificate does the full challenge
  * round-trip, like /work/shared/baselines/acme-bare-loop.mjs.
  *
- *   npx tsx bench/issue.ts [N=50] [C=8] [--pglite] [--trace] [--shared-secure-context] [--cap-sleep-ms=N]
+ *   npx tsx bench/issue.ts [N=50] [C=8] [--pglite] [--trace] [--profile]
  *
  * Only the certificate phase is timed as `seconds`: the profile is created and the N domains are added first
  * (their time is reported as `domainAddSeconds`), then N `certificates.request` calls run with C workers.
@@ -12,9 +12,6 @@
  * truncated first; `--pglite` uses in-memory PGlite instead. `--trace` times every gateway, store, probe and
  * sleep call and prints a per-certificate breakdown on stderr (it adds a little overhead; not for the headline).
  * `--profile` CPU-profiles the certificate phase only (node:inspector) into a .cpuprofile file named on stderr.
- * Two what-if switches measure fixes suggested in bench/RESULTS.md without touching the core (not headline
- * numbers): `--shared-secure-context` gives acme-client an HTTPS agent with one prebuilt TLS SecureContext;
- * `--cap-sleep-ms=N` caps every core polling sleep at N ms.
  * Pebble validates http-01 on a free port (BENCH_HTTP_PORT to pin one) so a concurrent test run cannot collide.
  * Prints one JSON line on stdout. `cpuSeconds` is this process's user+system CPU during the certificate phase,
  * `systemBusyPct` how busy all CPUs of the machine were meanwhile (Pebble, PostgreSQL and anything else).
@@ -26,22 +23,16 @@ import * as inspector from 'node:inspector/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tls from 'node:tls';
-import acme from 'acme-client';
 import { openDatabase } from '../db/client.ts';
 import { startPebble } from '../tests/support/pebble.ts';
 import { startTestCore } from '../tests/support/test-core.ts';
 import { truncateAll } from '../tests/support/test-db.ts';
 
 const args = process.argv.slice(2);
-const capArg = args.find((a) => a.startsWith('--cap-sleep-ms='));
-const capSleepMs = capArg === undefined ? undefined : Number(capArg.split('=')[1]);
-const flags = new Set(args.filter((a) => a.startsWith('--') && a !== capArg));
+const flags = new Set(args.filter((a) => a.startsWith('--')));
 const positional = args.filter((a) => !a.startsWith('--'));
 for (const f of flags) {
-  if (!['--pglite', '--trace', '--profile', '--shared-secure-context'].includes(f)) {
-    throw new Error(`unknown flag ${f} (use --pglite, --trace, --profile, --shared-secure-context, --cap-sleep-ms=N)`);
-  }
+  if (!['--pglite', '--trace', '--profile'].includes(f)) throw new Error(`unknown flag ${f} (use --pglite, --trace, --profile)`);
 }
 const N = Number(positional[0] ?? process.env.BENCH_N ?? 50);
 const C = Number(positional[1] ?? process.env.BENCH_CONCURRENCY ?? 8);
@@ -143,19 +134,8 @@ try {
   await truncateAll(database);
   core = await startTestCore(database, pebble);
   const { services, deps } = core;
-  if (flags.has('--shared-secure-context')) {
-    // What-if for the profiling finding in bench/RESULTS.md: the gateway's agent passes `ca`, so every new TLS
-    // connection builds a SecureContext from ~150 PEM roots; build it once instead.
-    const ca = [...tls.rootCertificates, readFileSync(pebble.caFile, 'utf8')];
-    acme.axios.defaults.httpsAgent = new https.Agent({ keepAlive: true, secureContext: tls.createSecureContext({ ca }) });
-  }
-  if (capSleepMs !== undefined) {
-    // What-if: the core's polling waits (100 ms after answering a challenge) capped at N ms.
-    const clock = deps.clock;
-    deps.clock = { now: () => clock.now(), sleep: (ms) => clock.sleep(Math.min(ms, capSleepMs)) };
-  }
   if (trace) {
-    // Count TLS connections (every new one builds a SecureContext when the agent passes `ca`).
+    // Count new TLS connections to the CA and their synchronous cost.
     const proto = https.Agent.prototype as unknown as { createConnection: (...a: unknown[]) => unknown };
     const createConnection = proto.createConnection;
     proto.createConnection = function (this: unknown, ...a: unknown[]) {

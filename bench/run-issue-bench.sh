@@ -5,9 +5,9 @@
 #
 #   bench/run-issue-bench.sh                 # N=50 C=8, 3 rounds, certbot N=10
 #   ROUNDS=5 N=50 C=8 CERTBOT_N=10 bench/run-issue-bench.sh
-#   EXTRAS=0 bench/run-issue-bench.sh        # skip the PGlite run and the what-if runs (see bench/issue.ts)
+#   EXTRAS=0 bench/run-issue-bench.sh        # skip the PGlite run
 #
-# Rounds interleave the tools (ours, bare, [what-if]) so load from anything else on the machine hits
+# Rounds interleave the tools (ours, bare) so load from anything else on the machine hits
 # all of them alike. Needs: pebble + pebble-challtestsrv, certbot, a PostgreSQL at BENCH_DATABASE_URL
 # (default postgres://postgres@127.0.0.1:5432/bigip_acme_bench; the database is created when missing).
 set -euo pipefail
@@ -60,10 +60,6 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "--- round $round/$ROUNDS (loadavg $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   run ours-postgres npx tsx bench/issue.ts "$N" "$C"
   run bare-loop npx tsx bench/with-pebble.ts -- node "$BARE_LOOP" "$N" "$C"
-  if [[ "$EXTRAS" == 1 ]]; then
-    run whatif-shared-secure-context npx tsx bench/issue.ts "$N" "$C" --shared-secure-context
-    run whatif-plus-poll-20ms npx tsx bench/issue.ts "$N" "$C" --shared-secure-context --cap-sleep-ms=20
-  fi
 done
 if [[ "$EXTRAS" == 1 ]]; then
   run ours-pglite npx tsx bench/issue.ts "$N" "$C" --pglite
@@ -92,7 +88,7 @@ for (const [label, rs] of Object.entries(by)) {
 const bare = summary['bare-loop']?.perSecond?.median;
 const certbot = summary.certbot?.perSecond?.median;
 summary.comparison = {};
-for (const label of Object.keys(by).filter((l) => l.startsWith('ours') || l.startsWith('whatif'))) {
+for (const label of Object.keys(by).filter((l) => l.startsWith('ours'))) {
   const rate = summary[label].perSecond.median;
   summary.comparison[label] = {
     pctOfBareLoop: bare ? +((100 * rate) / bare).toFixed(1) : null,

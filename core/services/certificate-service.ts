@@ -130,7 +130,7 @@ export class CertificateService {
     };
     await this.deps.store.certificates.insert(cert);
     await this.audit(cert, actor, 'certificate.request', 'ok', { names: certificateNames(cert), profile: profile.name });
-    return this.drive(cert, actor, progress);
+    return this.drive(cert, actor, progress, profile);
   }
 
   /** Continues a request from whatever step it reached (after a crash, a pause, or new challenge content). */
@@ -150,12 +150,18 @@ export class CertificateService {
     return this.drive(cert, actor, progress);
   }
 
-  private async drive(initial: ManagedCertificate, actor: string, progress: Progress): Promise<CertificateView> {
+  private async drive(
+    initial: ManagedCertificate,
+    actor: string,
+    progress: Progress,
+    knownProfile?: CaProfile,
+  ): Promise<CertificateView> {
     const deadline = this.deps.clock.now().getTime() + DRIVE_BUDGET_MS;
-    const profile = (await this.deps.store.profiles.findById(initial.profileId))!;
+    const profile = knownProfile ?? (await this.deps.store.profiles.findById(initial.profileId))!;
     const context: StepContext = { profile, account: accountOf(this.deps, profile) };
     let cert = initial;
     let pollMs = FIRST_POLL_MS;
+    let polledAt = '';
     while (!isFinalState(cert.state)) {
       let result: StepResult;
       try {
@@ -180,6 +186,10 @@ export class CertificateService {
         pollMs = FIRST_POLL_MS;
         continue;
       }
+      // A new stage (validating → finalizing) starts polling fast again.
+      const stage = `${cert.state}/${cert.orderStatus}`;
+      if (stage !== polledAt) pollMs = FIRST_POLL_MS;
+      polledAt = stage;
       const wait = Math.min(result.poll.retryAfterMs ?? pollMs, MAX_RETRY_AFTER_MS);
       if (this.deps.clock.now().getTime() + wait > deadline) {
         progress(`${cert.name}: still ${cert.state}; run again later: bigip-acme cert resume ${cert.name}`);
@@ -191,7 +201,7 @@ export class CertificateService {
     if (cert.state === 'issued') {
       await this.audit(cert, actor, 'certificate.issued', 'ok', { serial: cert.serial, notAfter: cert.notAfter?.toISOString() });
     }
-    return this.view(cert);
+    return this.view(cert, profile.name);
   }
 
   /** One persisted step of the state machine (cert-manager's Sync: observe, act once, record). */
@@ -229,7 +239,6 @@ export class CertificateService {
     if (!order) {
       return { cert: await store.update(cert.id, noOrder()) };
     }
-    if (order.status !== cert.orderStatus) cert = await store.update(cert.id, { orderStatus: order.status });
 
     switch (order.status) {
       case 'pending':
@@ -242,7 +251,10 @@ export class CertificateService {
         return { cert: await store.update(cert.id, { state: 'finalizing', orderStatus: 'processing' }), poll: {} };
       case 'processing':
         return {
-          cert: cert.state === 'finalizing' ? cert : await store.update(cert.id, { state: 'finalizing' }),
+          cert:
+            cert.state === 'finalizing' && cert.orderStatus === 'processing'
+              ? cert
+              : await store.update(cert.id, { state: 'finalizing', orderStatus: 'processing' }),
           poll: { retryAfterMs: order.retryAfterMs },
         };
       case 'valid':
@@ -403,9 +415,9 @@ export class CertificateService {
     return { chainPem: cert.chainPem, keyPem: this.deps.secrets.open(cert.keySealed!, secretAad('certificates', cert.id, 'key')) };
   }
 
-  private async view(cert: ManagedCertificate): Promise<CertificateView> {
-    const profile = await this.deps.store.profiles.findById(cert.profileId);
-    return { ...publicView(cert), profileName: profile?.name ?? '?' };
+  private async view(cert: ManagedCertificate, profileName?: string): Promise<CertificateView> {
+    const name = profileName ?? (await this.deps.store.profiles.findById(cert.profileId))?.name ?? '?';
+    return { ...publicView(cert), profileName: name };
   }
 
   private audit(cert: ManagedCertificate, actor: string, action: string, result: 'ok' | 'error', detail: Record<string, unknown>) {
