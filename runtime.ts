@@ -22,6 +22,8 @@ export interface Runtime {
   database: Database;
   store: Store;
   secrets: SecretBox;
+  /** False for a responder running without MASTER_KEY: every seal/open then fails with a clear error. */
+  secretsAvailable: boolean;
   services: CoreServices;
   close(): Promise<void>;
 }
@@ -65,8 +67,29 @@ function readCaFile(path: string): string {
   }
 }
 
-export async function openRuntime(config: Config, log: pino.Logger = createLogger(config)): Promise<Runtime> {
-  const secrets = createSecretBox(masterKeyFor(config, log));
+/** Stands in for the secret box where no MASTER_KEY is given (a DMZ responder): any use says why it fails. */
+const noSecrets: SecretBox = {
+  keyId: 'none',
+  seal: () => {
+    throw new CoreError('config_invalid', 'this process has no MASTER_KEY (responder role), so it cannot seal secrets');
+  },
+  open: () => {
+    throw new CoreError('config_invalid', 'this process has no MASTER_KEY (responder role), so it cannot open secrets');
+  },
+};
+
+export interface RuntimeOptions {
+  /** A responder serving HTTP-01 from PostgreSQL needs no secret; everything else does. */
+  secretsOptional?: boolean;
+}
+
+export async function openRuntime(
+  config: Config,
+  log: pino.Logger = createLogger(config),
+  opts: RuntimeOptions = {},
+): Promise<Runtime> {
+  const secretsAvailable = !(opts.secretsOptional && config.DATABASE_URL && !config.MASTER_KEY);
+  const secrets = secretsAvailable ? createSecretBox(masterKeyFor(config, log)) : noSecrets;
   const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: resolve(config.DATA_DIR) });
   try {
     await database.migrate();
@@ -88,5 +111,5 @@ export async function openRuntime(config: Config, log: pino.Logger = createLogge
     log,
     newId: randomUUID,
   });
-  return { config, log, database, store, secrets, services, close: () => database.close() };
+  return { config, log, database, store, secrets, secretsAvailable, services, close: () => database.close() };
 }

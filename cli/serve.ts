@@ -8,7 +8,7 @@ import type { Role } from './program.ts';
 /** Starts the listeners of a role, logs where each one is and what is off and why, and stops on SIGTERM. */
 export async function serve(config: Config, role: Role): Promise<void> {
   const log = createLogger(config);
-  const rt = await openRuntime(config, log);
+  const rt = await openRuntime(config, log, { secretsOptional: role === 'responder' });
   const where = rt.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR} (single process)` : 'PostgreSQL';
   log.info({ role, database: rt.database.kind }, `bigip-acme ${role} starting on ${where}`);
   const closers: (() => Promise<void>)[] = [];

@@ -17,6 +17,11 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** Applies the committed migrations; safe to call on every start. */
   migrate(): Promise<void>;
+  /**
+   * LISTEN on a channel. `onResync` runs whenever notifications may have been missed (after a reconnect),
+   * so the listener reloads its state. Returns the unsubscribe function.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onResync: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -33,6 +38,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       db,
       kind: 'postgres',
       migrate: () => migratePg(db, { migrationsFolder }),
+      listen: (channel, onMessage, onResync) => listenPostgres(target.url, channel, onMessage, onResync),
       close: () => pool.end(),
     };
   }
@@ -56,9 +62,58 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     db,
     kind: 'pglite',
     migrate: () => migratePglite(db, { migrationsFolder }),
+    // One process owns PGlite, so its notifications are never missed: no resync needed.
+    listen: async (channel, onMessage) => {
+      const unsubscribe = await client.listen(channel, onMessage);
+      return () => unsubscribe();
+    },
     close: async () => {
       await client.close();
       release();
     },
+  };
+}
+
+/**
+ * A dedicated connection for LISTEN (a pooled one could be handed to a query and lose the subscription).
+ * Reconnects with backoff after any error and asks the caller to resync, since notifications sent while
+ * disconnected are lost.
+ */
+async function listenPostgres(
+  url: string,
+  channel: string,
+  onMessage: (payload: string) => void,
+  onResync: () => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retryMs = 250;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', (n) => {
+      if (n.channel === channel) onMessage(n.payload ?? '');
+    });
+    next.on('error', () => {
+      if (stopped || client !== next) return;
+      client = undefined;
+      next.end().catch(() => undefined);
+      setTimeout(reconnect, retryMs);
+    });
+    await next.connect();
+    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    client = next;
+    retryMs = 250;
+  };
+  const reconnect = () => {
+    if (stopped) return;
+    connect().then(onResync, () => {
+      retryMs = Math.min(retryMs * 2, 10_000);
+      setTimeout(reconnect, retryMs);
+    });
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => undefined);
   };
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { AuditEntry } from '../core/domain/audit-entry.ts';
 import type { CaProfile } from '../core/domain/ca-profile.ts';
@@ -136,6 +136,13 @@ export function createDrizzleStore(database: Database): Store {
           .where(and(eq(authorizations.httpToken, token), inArray(authorizations.status, ['pending', 'processing'])))
           .limit(1);
         return rows[0]?.keyAuthorization ?? null;
+      },
+      async pendingHttpChallenges() {
+        const rows = await db
+          .select({ token: authorizations.httpToken, keyAuthorization: authorizations.httpKeyAuthorization })
+          .from(authorizations)
+          .where(and(isNotNull(authorizations.httpToken), inArray(authorizations.status, ['pending', 'processing'])));
+        return rows.flatMap((r) => (r.token && r.keyAuthorization ? [{ token: r.token, keyAuthorization: r.keyAuthorization }] : []));
       },
       async tlsAlpnMaterial(identifier) {
         const rows = await db

@@ -1,33 +1,40 @@
 import { Hono } from 'hono';
+import { answerChallenge, NOT_FOUND_BODY, NOT_FOUND_HEADERS, FOUND_HEADERS } from './challenge-answer.ts';
 
-/** RFC 8555 §8.3 tokens are base64url with at least 128 bits; anything else never reaches the lookup. */
-export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22,128}$/;
+export { TOKEN_PATTERN } from './challenge-answer.ts';
 
 export interface ResponderDeps {
-  /** The key authorization for a pending HTTP-01 token, or null. */
-  httpKeyAuthorization(token: string): Promise<string | null>;
+  /** The key authorization for a pending HTTP-01 token, or null (from the in-memory cache). */
+  httpKeyAuthorization(token: string): string | null;
   /** Whether the process can serve (database reachable). */
   ready(): Promise<boolean>;
 }
 
-const NOT_FOUND_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
-
-/** The challenge responder as a Hono app without a listener, so tests call `app.request()` directly. */
+/**
+ * The responder's routes as a Hono app without a listener, so tests call `app.request()` directly. In
+ * production the challenge route is answered by the plain node:http fast path in `server.ts` first, with the
+ * same rule (`answerChallenge`); this route serves `app.request()` and any non-GET fallback.
+ */
 export function createResponderApp(deps: ResponderDeps): Hono {
   const app = new Hono();
 
-  app.get('/.well-known/acme-challenge/:token', async (c) => {
-    const token = c.req.param('token');
-    if (!TOKEN_PATTERN.test(token)) return c.body('not found\n', 404, NOT_FOUND_HEADERS);
-    const keyAuthorization = await deps.httpKeyAuthorization(token);
-    if (!keyAuthorization) return c.body('not found\n', 404, NOT_FOUND_HEADERS);
-    return c.body(keyAuthorization, 200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+  app.get('/.well-known/acme-challenge/:token', (c) => {
+    const keyAuthorization = answerChallenge(c.req.param('token'), deps.httpKeyAuthorization);
+    if (!keyAuthorization) return c.body(NOT_FOUND_BODY, 404, NOT_FOUND_HEADERS);
+    return c.body(keyAuthorization, 200, FOUND_HEADERS);
   });
+
+  // RFC 8555 §8.3: the CA only ever GETs a challenge; say so instead of a 404 that hides the path.
+  app.all('/.well-known/acme-challenge/*', (c) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD'
+      ? c.body(NOT_FOUND_BODY, 404, NOT_FOUND_HEADERS)
+      : c.body('method not allowed\n', 405, { ...NOT_FOUND_HEADERS, allow: 'GET, HEAD' }),
+  );
 
   app.get('/healthz', (c) => c.text('ok\n'));
   app.get('/readyz', async (c) => ((await deps.ready()) ? c.text('ready\n') : c.text('not ready\n', 503)));
 
-  app.notFound((c) => c.body('not found\n', 404, NOT_FOUND_HEADERS));
+  app.notFound((c) => c.body(NOT_FOUND_BODY, 404, NOT_FOUND_HEADERS));
   app.onError((_err, c) => c.body('internal error\n', 500, NOT_FOUND_HEADERS));
   return app;
 }

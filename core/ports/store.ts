@@ -32,6 +32,8 @@ export interface AuthorizationRepository {
   update(id: string, patch: Patch<Authorization>): Promise<Authorization>;
   /** The key authorization for a pending HTTP-01 token, for the responder. */
   httpKeyAuthorization(token: string): Promise<string | null>;
+  /** Every pending HTTP-01 token with its key authorization: the responder's cache at start and on resync. */
+  pendingHttpChallenges(): Promise<{ token: string; keyAuthorization: string }[]>;
   /** The TLS-ALPN-01 certificate and sealed key for a name whose authorization is pending. */
   tlsAlpnMaterial(identifier: string): Promise<{ id: string; certPem: string; keySealed: string } | null>;
 }

@@ -3,18 +3,15 @@ import { sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CaProfile } from '../../core/domain/ca-profile.ts';
-import type { ManagedCertificate } from '../../core/domain/managed-certificate.ts';
 import type { Authorization, ManagedDomain } from '../../core/domain/managed-domain.ts';
 import { CoreError } from '../../core/errors.ts';
 import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
 import type { Store } from '../../core/ports/store.ts';
 import type { Database, Schema } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
+import { makeAuthorization, makeCertificate, makeDomain, makeProfile, T0, T1 } from '../fixtures/builders.ts';
 import { databaseTargets, freshDatabase, truncateAll } from '../support/test-db.ts';
 
-// Fixed instants with millisecond precision, so an exact round trip can be asserted (PostgreSQL keeps µs).
-const T0 = new Date('2020-01-02T03:04:05.678Z');
-const T1 = new Date('2020-02-03T04:05:06.789Z');
 
 // Text array values that break naive `{a,b}` array-literal encoding: commas, quotes, braces, backslashes,
 // spaces, NULL-looking words and non-ASCII.
@@ -33,111 +30,6 @@ const PROBLEM: AcmeProblem = {
   ],
 };
 
-function makeProfile(overrides: Partial<CaProfile> = {}): CaProfile {
-  return {
-    id: randomUUID(),
-    name: `profile-${randomUUID().slice(0, 8)}`,
-    directoryUrl: 'https://acme.example/directory',
-    keySpec: 'ec-p256',
-    contact: ['mailto:ops@example.com'],
-    tosAgreed: true,
-    tosUrl: 'https://acme.example/tos.pdf',
-    eabKid: null,
-    eabHmacKeySealed: null,
-    accountKeySealed: 'v1.k1.sealed-account-key',
-    accountUrl: 'https://acme.example/acct/1',
-    acmeProfile: null,
-    autoRenew: true,
-    renewDaysBefore: 7,
-    autoDeploy: false,
-    deployTime: '03:30',
-    deployTimeZone: 'Europe/Berlin',
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
-}
-
-function makeDomain(profileId: string, overrides: Partial<ManagedDomain> = {}): ManagedDomain {
-  return {
-    id: randomUUID(),
-    profileId,
-    name: 'www.example.com',
-    challengeType: 'http-01',
-    status: 'pending',
-    currentAuthorizationId: null,
-    problem: null,
-    lastCheckedAt: null,
-    lastCheckDetail: null,
-    endpointUrl: null,
-    endpointUsername: null,
-    endpointPasswordSealed: null,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
-}
-
-function makeAuthorization(domainId: string, overrides: Partial<Authorization> = {}): Authorization {
-  const token = `tok_${randomUUID().replace(/-/g, '')}`;
-  return {
-    id: randomUUID(),
-    domainId,
-    url: `https://acme.example/authz/${randomUUID()}`,
-    identifier: 'www.example.com',
-    wildcard: false,
-    status: 'pending',
-    expiresAt: T1,
-    challenges: {
-      'http-01': { url: 'https://acme.example/chall/h', token },
-      'dns-01': { url: 'https://acme.example/chall/d', token: `${token}-dns` },
-    },
-    httpToken: token,
-    httpKeyAuthorization: `${token}.thumbprint`,
-    dnsTxtValue: 'txt-value',
-    tlsCertPem: null,
-    tlsKeySealed: null,
-    answeredType: null,
-    problem: null,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
-}
-
-function makeCertificate(profileId: string, overrides: Partial<ManagedCertificate> = {}): ManagedCertificate {
-  return {
-    id: randomUUID(),
-    name: 'www.example.com',
-    profileId,
-    partition: 'Common',
-    commonName: 'www.example.com',
-    sans: ['a.example.com', 'b.example.com'],
-    keySpec: 'rsa-2048',
-    keySealed: 'v1.k1.sealed-key',
-    passphraseSealed: null,
-    csrPem: null,
-    state: 'requested',
-    orderUrl: null,
-    finalizeUrl: null,
-    authorizationUrls: [],
-    orderStatus: null,
-    orderAttempts: 0,
-    problem: null,
-    chainPem: null,
-    serial: null,
-    notBefore: null,
-    notAfter: null,
-    fingerprintSha256: null,
-    subject: null,
-    issuer: null,
-    issuedAt: null,
-    requestedBy: 'U123',
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<CoreError> {
   let caught: unknown;

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { serve } from '@hono/node-server';
 import { createAcmeClientGateway } from '../../core/acme/acme-client-gateway.ts';
 import { createNetworkChallengeProbe } from '../../core/acme/network-challenge-probe.ts';
 import { systemClock } from '../../core/ports/clock.ts';
@@ -11,7 +10,10 @@ import type { CoreDeps } from '../../core/services/core-deps.ts';
 import { type CoreServices, createCoreServices } from '../../core/services/index.ts';
 import type { Database } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
+import { challengeSource } from '../../cli/challenge-listeners.ts';
 import { createResponderApp } from '../../responder/app.ts';
+import { ChallengeCache } from '../../responder/challenge-cache.ts';
+import { createResponderServer } from '../../responder/server.ts';
 import { createTlsAlpnServer } from '../../responder/tls-alpn-server.ts';
 import { secretAad } from '../../core/services/core-deps.ts';
 import type { PebbleHandle } from './pebble.ts';
@@ -39,8 +41,12 @@ export async function startTestCore(database: Database, pebble: PebbleHandle, ma
     log: silentLogger,
     newId: randomUUID,
   };
-  const app = createResponderApp({ httpKeyAuthorization: (t) => store.authorizations.httpKeyAuthorization(t), ready: async () => true });
-  const http = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: pebble.httpPort });
+  // The responder as production runs it: in-memory cache fed by notifications, node:http fast path.
+  const cache = new ChallengeCache(challengeSource(store, database));
+  await cache.start();
+  const app = createResponderApp({ httpKeyAuthorization: (t) => cache.get(t), ready: async () => true });
+  const http = createResponderServer(app, (t) => cache.get(t));
+  await new Promise<void>((resolve) => http.listen(pebble.httpPort, '127.0.0.1', resolve));
   const tls = createTlsAlpnServer(async (name) => {
     const m = await store.authorizations.tlsAlpnMaterial(name);
     return m ? { certPem: m.certPem, keyPem: secrets.open(m.keySealed, secretAad('authorizations', m.id, 'tls_key')) } : null;
@@ -52,6 +58,7 @@ export async function startTestCore(database: Database, pebble: PebbleHandle, ma
     deps,
     close: async () => {
       await new Promise((r) => http.close(r));
+      await cache.stop();
       await new Promise((r) => tls.close(r));
     },
   };

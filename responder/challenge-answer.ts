@@ -1,0 +1,17 @@
+/** RFC 8555 §8.3 tokens are base64url with at least 128 bits; anything else never reaches the lookup. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22,128}$/;
+
+export const CHALLENGE_PATH_PREFIX = '/.well-known/acme-challenge/';
+
+export const FOUND_HEADERS = { 'content-type': 'text/plain', 'cache-control': 'no-store' } as const;
+export const NOT_FOUND_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } as const;
+export const NOT_FOUND_BODY = 'not found\n';
+
+/**
+ * The one rule for an HTTP-01 request: a well-formed token with a pending challenge gets exactly its key
+ * authorization; everything else the same 404 (no hint which part was wrong), without a lookup when the token
+ * is malformed.
+ */
+export function answerChallenge(token: string, lookup: (token: string) => string | null): string | null {
+  return TOKEN_PATTERN.test(token) ? lookup(token) : null;
+}

@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../core/ports/store.ts';
+import { type Database, openDatabase } from '../../db/client.ts';
+import { createDrizzleStore } from '../../db/drizzle-store.ts';
+import { makeAuthorization, makeDomain, makeProfile } from '../fixtures/builders.ts';
+import { freshDatabase, postgresUrl } from '../support/test-db.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/bigip-acme');
+const PORTS = [5451, 5452];
+
+function status(port: number, token: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: `/.well-known/acme-challenge/${token}` }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+/** Polls until the replica answers `want`; a generous bound, since the latency itself is measured in bench/. */
+async function until(port: number, token: string, want: number, boundMs = 5_000): Promise<void> {
+  const deadline = Date.now() + boundMs;
+  while (Date.now() < deadline) {
+    if ((await status(port, token)) === want) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`replica on ${port} did not answer ${want} for ${token} within ${boundMs} ms`);
+}
+
+describe.skipIf(!postgresUrl)('two responder replicas on PostgreSQL, without MASTER_KEY (needs TEST_DATABASE_URL)', () => {
+  let database: Database;
+  let store: Store;
+  const replicas: ChildProcess[] = [];
+  const logs: string[] = ['', ''];
+  let domainId: string;
+
+  beforeAll(async () => {
+    database = await freshDatabase(() => openDatabase({ url: postgresUrl! }));
+    store = createDrizzleStore(database);
+    const profile = makeProfile();
+    await store.profiles.insert(profile);
+    const domain = makeDomain(profile.id);
+    domainId = domain.id;
+    await store.domains.insertWithAuthorization(domain, makeAuthorization(domain.id));
+    for (const [i, port] of PORTS.entries()) {
+      const child = spawn(BIN, ['serve', '--role', 'responder'], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: postgresUrl!, RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port), TLS_ALPN_PORT: '5453', LOG_LEVEL: 'info' },
+      });
+      child.stderr!.on('data', (d) => (logs[i] += d));
+      replicas.push(child);
+    }
+    const started = Date.now();
+    while (!logs.every((l) => l.includes('responder listening'))) {
+      if (Date.now() - started > 30_000 || replicas.some((r) => r.exitCode !== null)) throw new Error(`replicas did not start:\n${logs.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+  afterAll(async () => {
+    for (const r of replicas) {
+      if (r.exitCode === null) {
+        r.kill('SIGTERM');
+        await new Promise((resolve) => r.once('exit', resolve));
+      }
+    }
+    await database?.close();
+  });
+
+  it('start without MASTER_KEY, and say why the TLS-ALPN-01 listener stays off', () => {
+    for (const log of logs) {
+      expect(log).toContain('TLS-ALPN-01 listener off: it needs MASTER_KEY');
+      expect(log).not.toContain('master key');
+    }
+  });
+
+  it('serve a challenge written by another process from both replicas, and stop serving it once valid', async () => {
+    const authz = makeAuthorization(domainId);
+    const token = authz.httpToken!;
+    for (const port of PORTS) expect(await status(port, token)).toBe(404);
+
+    await store.authorizations.upsert(authz);
+    for (const port of PORTS) await until(port, token, 200);
+
+    await store.authorizations.update(authz.id, { status: 'valid' });
+    for (const port of PORTS) await until(port, token, 404);
+  });
+
+  it('refuse to run any other role without MASTER_KEY', async () => {
+    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(BIN, ['serve', '--role', 'all'], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: postgresUrl!, RESPONDER_PORT: '5454' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('MASTER_KEY is required with DATABASE_URL');
+  });
+});
