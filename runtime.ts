@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { createAcmeClientGateway } from './core/acme/acme-client-gateway.ts';
+import { createAuthoritativeDnsPropagation } from './core/acme/authoritative-dns-propagation.ts';
+import { createHttpEndpointClient } from './core/acme/http-endpoint-client.ts';
 import { createNetworkChallengeProbe } from './core/acme/network-challenge-probe.ts';
 import type { Config } from './core/config.ts';
 import { CoreError } from './core/errors.ts';
@@ -106,6 +108,8 @@ export async function openRuntime(
       tlsPort: config.CHALLENGE_TLS_PORT,
       dnsServers: config.CHALLENGE_DNS_SERVERS,
     }),
+    endpoints: createHttpEndpointClient({ allow: config.ENDPOINT_ALLOW_CIDRS }),
+    propagation: createAuthoritativeDnsPropagation({ resolvers: config.CHALLENGE_DNS_SERVERS }),
     secrets,
     clock: systemClock,
     log,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { secretAad } from '../core/services/core-deps.ts';
 import type { Database } from '../db/client.ts';
 import type { Store } from '../core/ports/store.ts';
@@ -12,8 +13,9 @@ export const CHALLENGE_CHANNEL = 'bigip_acme_challenges';
 
 export function challengeSource(store: Store, database: Database): ChallengeSource {
   return {
-    all: () => store.authorizations.pendingHttpChallenges(),
-    one: (token) => store.authorizations.httpKeyAuthorization(token),
+    // The core's own authorizations win over hook-published content for the same token, in both lookups.
+    all: async () => [...(await store.hookChallenges.allHttp()), ...(await store.authorizations.pendingHttpChallenges())],
+    one: async (token) => (await store.authorizations.httpChallenge(token)) ?? (await store.hookChallenges.httpChallenge(token)),
     listen: (onToken, onResync) => database.listen(CHALLENGE_CHANNEL, onToken, onResync),
   };
 }
@@ -28,10 +30,17 @@ export async function startChallengeListeners(rt: Runtime): Promise<() => Promis
   await cache.start();
   closers.push(() => cache.stop());
   const app = createResponderApp({
-    httpKeyAuthorization: (token) => cache.get(token),
+    httpKeyAuthorization: (token, host) => cache.answer(token, host),
     ready: () => rt.store.profiles.list().then(() => true, () => false),
+    hook: {
+      hookChallenges: rt.store.hookChallenges,
+      endpointVerifiers: (name) => rt.store.domains.endpointVerifiers(name),
+      secrets: rt.secretsAvailable ? rt.secrets : null,
+      newId: randomUUID,
+      now: () => new Date(),
+    },
   });
-  const server = createResponderServer(app, (token) => cache.get(token));
+  const server = createResponderServer(app, (token, host) => cache.answer(token, host));
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.RESPONDER_PORT, config.RESPONDER_HOST, resolve));
   log.info({ host: config.RESPONDER_HOST, port: config.RESPONDER_PORT, cached: cache.size }, `responder listening on http://${config.RESPONDER_HOST}:${config.RESPONDER_PORT}`);
   closers.push(() => new Promise((resolve) => server.close(() => resolve())));
@@ -40,9 +49,11 @@ export async function startChallengeListeners(rt: Runtime): Promise<() => Promis
     log.warn({}, 'TLS-ALPN-01 listener off: it needs MASTER_KEY to open challenge keys, and this process has none');
   } else if (config.TLS_ALPN_PORT) {
     const tls = createTlsAlpnServer(async (servername) => {
-      const material = await rt.store.authorizations.tlsAlpnMaterial(servername);
-      if (!material) return null;
-      return { certPem: material.certPem, keyPem: rt.secrets.open(material.keySealed, secretAad('authorizations', material.id, 'tls_key')) };
+      const own = await rt.store.authorizations.tlsAlpnMaterial(servername);
+      if (own) return { certPem: own.certPem, keyPem: rt.secrets.open(own.keySealed, secretAad('authorizations', own.id, 'tls_key')) };
+      const hooked = await rt.store.hookChallenges.tlsMaterial(servername);
+      if (!hooked) return null;
+      return { certPem: hooked.certPem, keyPem: rt.secrets.open(hooked.keySealed, secretAad('hook_challenges', hooked.id, 'key')) };
     });
     await new Promise<void>((resolve, reject) => tls.once('error', reject).listen(config.TLS_ALPN_PORT, config.RESPONDER_HOST, resolve));
     log.info({ port: config.TLS_ALPN_PORT }, `TLS-ALPN-01 listener on ${config.RESPONDER_HOST}:${config.TLS_ALPN_PORT}`);

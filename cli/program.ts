@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { parseChallengeType } from '../core/domain/challenge-type.ts';
 import { parseKeySpec } from '../core/domain/key-spec.ts';
 import { CoreError } from '../core/errors.ts';
-import type { ChallengeContent } from '../core/services/domain-service.ts';
+import type { ChallengeContent, DomainView } from '../core/services/domain-service.ts';
 import type { Runtime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
 import { createOutput, fields, type Output, table } from './output.ts';
@@ -233,6 +233,14 @@ profile
     }),
   );
 
+interface EndpointOptions {
+  profile?: string;
+  url?: string;
+  username?: string;
+  passwordFile?: string;
+  builtin?: boolean;
+}
+
 interface UpdateOptions {
   contact?: string[];
   renewDays?: number;
@@ -336,6 +344,56 @@ domain
     action(async (rt, out, name: string, o: { profile?: string }) => {
       const r = await withChallengeListeners(rt, () => rt.services.domains.test({ name, profile: o.profile }, actor(), out.progress));
       out.result(r, () => `${r.domain.name}: ${r.outcome} (${r.domain.status})\n  ${r.detail}`);
+      if (r.outcome !== 'valid' && r.outcome !== 'already_valid') exitCode = 1;
+    }),
+  );
+
+const endpoint = domain.command('endpoint').description("the domain's API endpoint for automated challenges");
+
+endpoint
+  .command('set <name>')
+  .description('publish challenge content to this URL with HTTP Basic auth (or to the built-in responder with --builtin)')
+  .option('--profile <name>', 'profile, when several have the name')
+  .option('--url <url>', 'endpoint URL that accepts the challenge payloads')
+  .option('--username <user>', 'HTTP Basic user name')
+  .option('--password-file <file>', 'file holding the HTTP Basic password (kept off the command line)')
+  .option('--builtin', "use this service's own responder (challenge-hook), with generated credentials")
+  .action(
+    action(async (rt, out, name: string, o: EndpointOptions) => {
+      const ref = { name, profile: o.profile };
+      let view: DomainView;
+      if (o.builtin) {
+        if (o.url || o.username || o.passwordFile) throw new CoreError('input_invalid', '--builtin takes no --url, --username or --password-file');
+        const responderUrl = rt.config.RESPONDER_URL ?? `http://127.0.0.1:${rt.config.RESPONDER_PORT}`;
+        view = await rt.services.domains.useBuiltinEndpoint(ref, responderUrl, actor());
+      } else {
+        if (!o.url || !o.username || !o.passwordFile) throw new CoreError('input_invalid', 'give --url, --username and --password-file, or --builtin');
+        const password = readFileSync(path(o.passwordFile), 'utf8').trim();
+        view = await rt.services.domains.setEndpoint(ref, { url: o.url, username: o.username, password }, actor());
+      }
+      out.result(view, () => `${view.name}: challenges will be published to ${view.endpointUrl} as ${view.endpointUsername}`);
+    }),
+  );
+
+endpoint
+  .command('clear <name>')
+  .description('stop publishing challenge content for this domain')
+  .option('--profile <name>', 'profile, when several have the name')
+  .action(
+    action(async (rt, out, name: string, o: { profile?: string }) => {
+      const view = await rt.services.domains.clearEndpoint({ name, profile: o.profile }, actor());
+      out.result(view, () => `${view.name}: no API endpoint`);
+    }),
+  );
+
+domain
+  .command('deploy-test <name>')
+  .description("Deploy & Test: publish the challenge content to the domain's API endpoint, then Test Connection")
+  .option('--profile <name>', 'profile, when several have the name')
+  .action(
+    action(async (rt, out, name: string, o: { profile?: string }) => {
+      const r = await withChallengeListeners(rt, () => rt.services.domains.deployAndTest({ name, profile: o.profile }, actor(), out.progress));
+      out.result(r, () => `${r.domain.name}: ${r.outcome} (${r.domain.status})\n  ${r.published}\n  ${r.detail}`);
       if (r.outcome !== 'valid' && r.outcome !== 'already_valid') exitCode = 1;
     }),
   );

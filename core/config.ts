@@ -37,6 +37,13 @@ const schema = z.object({
   SLACK_NOTIFY_CHANNEL: optional(z.string()),
   SLACK_ADMINS: idList,
   SLACK_APPROVERS: idList,
+  /** How the core reaches the built-in responder's challenge-hook (default: http://127.0.0.1:RESPONDER_PORT). */
+  RESPONDER_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
+  /** CIDRs that domain API endpoints may use although they are link-local or metadata addresses. */
+  ENDPOINT_ALLOW_CIDRS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
+    z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a comma-separated list of CIDRs (like 169.254.0.0/16)')),
+  ),
   /** PEM file of extra CA certificates to trust for the ACME server (private CAs, Pebble in tests). */
   ACME_CA_FILE: optional(z.string()),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),

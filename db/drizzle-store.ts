@@ -5,9 +5,9 @@ import type { CaProfile } from '../core/domain/ca-profile.ts';
 import type { ManagedCertificate } from '../core/domain/managed-certificate.ts';
 import type { Authorization, ManagedDomain } from '../core/domain/managed-domain.ts';
 import { CoreError } from '../core/errors.ts';
-import type { Store } from '../core/ports/store.ts';
+import type { HookChallenge, Store } from '../core/ports/store.ts';
 import type { Database, Schema } from './client.ts';
-import { auditLog, authorizations, certificates, domains, profiles } from './schema/index.ts';
+import { auditLog, authorizations, certificates, domains, hookChallenges, profiles } from './schema/index.ts';
 
 /** PostgreSQL unique_violation, raised identically by pg and PGlite. */
 function isUniqueViolation(err: unknown): boolean {
@@ -99,6 +99,13 @@ export function createDrizzleStore(database: Database): Store {
           .returning();
         return one(rows, 'domain') as ManagedDomain;
       },
+      async endpointVerifiers(name) {
+        const rows = await db
+          .select({ username: domains.endpointUsername, verifier: domains.endpointPasswordVerifier })
+          .from(domains)
+          .where(and(eq(domains.name, name), isNotNull(domains.endpointPasswordVerifier)));
+        return rows.flatMap((r) => (r.username && r.verifier ? [{ username: r.username, verifier: r.verifier }] : []));
+      },
     },
 
     authorizations: {
@@ -129,20 +136,21 @@ export function createDrizzleStore(database: Database): Store {
           .returning();
         return one(rows, 'authorization') as Authorization;
       },
-      async httpKeyAuthorization(token) {
+      async httpChallenge(token) {
         const rows = await db
-          .select({ keyAuthorization: authorizations.httpKeyAuthorization })
+          .select({ keyAuthorization: authorizations.httpKeyAuthorization, domain: authorizations.identifier })
           .from(authorizations)
           .where(and(eq(authorizations.httpToken, token), inArray(authorizations.status, ['pending', 'processing'])))
           .limit(1);
-        return rows[0]?.keyAuthorization ?? null;
+        const row = rows[0];
+        return row?.keyAuthorization ? { keyAuthorization: row.keyAuthorization, domain: row.domain } : null;
       },
       async pendingHttpChallenges() {
         const rows = await db
-          .select({ token: authorizations.httpToken, keyAuthorization: authorizations.httpKeyAuthorization })
+          .select({ token: authorizations.httpToken, keyAuthorization: authorizations.httpKeyAuthorization, domain: authorizations.identifier })
           .from(authorizations)
           .where(and(isNotNull(authorizations.httpToken), inArray(authorizations.status, ['pending', 'processing'])));
-        return rows.flatMap((r) => (r.token && r.keyAuthorization ? [{ token: r.token, keyAuthorization: r.keyAuthorization }] : []));
+        return rows.flatMap((r) => (r.token && r.keyAuthorization ? [{ token: r.token, keyAuthorization: r.keyAuthorization, domain: r.domain }] : []));
       },
       async tlsAlpnMaterial(identifier) {
         const rows = await db
@@ -186,6 +194,54 @@ export function createDrizzleStore(database: Database): Store {
           .where(eq(certificates.id, id))
           .returning();
         return one(rows, 'certificate') as ManagedCertificate;
+      },
+    },
+
+    hookChallenges: {
+      async replace(domainName, entries) {
+        const types = [...new Set(entries.map((e) => e.type))];
+        await db.transaction(async (tx) => {
+          if (types.length > 0) {
+            await tx.delete(hookChallenges).where(and(eq(hookChallenges.domainName, domainName), inArray(hookChallenges.type, types)));
+          }
+          if (entries.length > 0) await tx.insert(hookChallenges).values(entries);
+        });
+      },
+      async list(domainName) {
+        return (await db
+          .select()
+          .from(hookChallenges)
+          .where(eq(hookChallenges.domainName, domainName))
+          .orderBy(hookChallenges.createdAt)) as HookChallenge[];
+      },
+      async clear(domainName) {
+        const rows = await db.delete(hookChallenges).where(eq(hookChallenges.domainName, domainName)).returning({ id: hookChallenges.id });
+        return rows.length;
+      },
+      async httpChallenge(token) {
+        const rows = await db
+          .select({ keyAuthorization: hookChallenges.content, domain: hookChallenges.domainName })
+          .from(hookChallenges)
+          .where(and(eq(hookChallenges.token, token), eq(hookChallenges.type, 'http')))
+          .limit(1);
+        return rows[0] ?? null;
+      },
+      async allHttp() {
+        const rows = await db
+          .select({ token: hookChallenges.token, keyAuthorization: hookChallenges.content, domain: hookChallenges.domainName })
+          .from(hookChallenges)
+          .where(eq(hookChallenges.type, 'http'));
+        return rows.flatMap((r) => (r.token ? [{ token: r.token, keyAuthorization: r.keyAuthorization, domain: r.domain }] : []));
+      },
+      async tlsMaterial(domainName) {
+        const rows = await db
+          .select({ id: hookChallenges.id, certPem: hookChallenges.content, keySealed: hookChallenges.keySealed })
+          .from(hookChallenges)
+          .where(and(eq(hookChallenges.domainName, domainName), eq(hookChallenges.type, 'tls')))
+          .orderBy(desc(hookChallenges.createdAt))
+          .limit(1);
+        const row = rows[0];
+        return row?.keySealed ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed } : null;
       },
     },
 

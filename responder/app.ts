@@ -1,13 +1,16 @@
 import { Hono } from 'hono';
 import { answerChallenge, NOT_FOUND_BODY, NOT_FOUND_HEADERS, FOUND_HEADERS } from './challenge-answer.ts';
+import { type ChallengeHookDeps, registerChallengeHook } from './challenge-hook.ts';
 
 export { TOKEN_PATTERN } from './challenge-answer.ts';
 
 export interface ResponderDeps {
-  /** The key authorization for a pending HTTP-01 token, or null (from the in-memory cache). */
-  httpKeyAuthorization(token: string): string | null;
+  /** The key authorization for a pending HTTP-01 token requested with this Host, or null (in-memory cache). */
+  httpKeyAuthorization(token: string, host: string | undefined): string | null;
   /** Whether the process can serve (database reachable). */
   ready(): Promise<boolean>;
+  /** `POST|GET|DELETE /challenge-hook/{domain}`; without it the hook routes do not exist (404). */
+  hook?: ChallengeHookDeps;
 }
 
 /**
@@ -19,7 +22,7 @@ export function createResponderApp(deps: ResponderDeps): Hono {
   const app = new Hono();
 
   app.get('/.well-known/acme-challenge/:token', (c) => {
-    const keyAuthorization = answerChallenge(c.req.param('token'), deps.httpKeyAuthorization);
+    const keyAuthorization = answerChallenge(c.req.param('token'), c.req.header('host'), deps.httpKeyAuthorization);
     if (!keyAuthorization) return c.body(NOT_FOUND_BODY, 404, NOT_FOUND_HEADERS);
     return c.body(keyAuthorization, 200, FOUND_HEADERS);
   });
@@ -30,6 +33,8 @@ export function createResponderApp(deps: ResponderDeps): Hono {
       ? c.body(NOT_FOUND_BODY, 404, NOT_FOUND_HEADERS)
       : c.body('method not allowed\n', 405, { ...NOT_FOUND_HEADERS, allow: 'GET, HEAD' }),
   );
+
+  if (deps.hook) registerChallengeHook(app, deps.hook);
 
   app.get('/healthz', (c) => c.text('ok\n'));
   app.get('/readyz', async (c) => ((await deps.ready()) ? c.text('ready\n') : c.text('not ready\n', 503)));

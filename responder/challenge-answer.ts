@@ -8,10 +8,14 @@ export const NOT_FOUND_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 
 export const NOT_FOUND_BODY = 'not found\n';
 
 /**
- * The one rule for an HTTP-01 request: a well-formed token with a pending challenge gets exactly its key
- * authorization; everything else the same 404 (no hint which part was wrong), without a lookup when the token
- * is malformed.
+ * The one rule for an HTTP-01 request: a well-formed token with a pending challenge for the requested Host
+ * gets exactly its key authorization; everything else the same 404 (no hint which part was wrong), without a
+ * lookup when the token is malformed.
  */
-export function answerChallenge(token: string, lookup: (token: string) => string | null): string | null {
-  return TOKEN_PATTERN.test(token) ? lookup(token) : null;
+export function answerChallenge(
+  token: string,
+  host: string | undefined,
+  lookup: (token: string, host: string | undefined) => string | null,
+): string | null {
+  return TOKEN_PATTERN.test(token) ? lookup(token, host) : null;
 }

@@ -1,9 +1,21 @@
+import type { HttpChallenge } from '../core/ports/store.ts';
+
 /** Where the cache gets pending HTTP-01 challenges from, and how it hears of changes. */
 export interface ChallengeSource {
-  all(): Promise<{ token: string; keyAuthorization: string }[]>;
-  one(token: string): Promise<string | null>;
+  all(): Promise<(HttpChallenge & { token: string })[]>;
+  one(token: string): Promise<HttpChallenge | null>;
   /** Calls onToken when a token's challenge may have changed; onResync when changes may have been missed. */
   listen(onToken: (token: string) => void, onResync: () => void): Promise<() => Promise<void>>;
+}
+
+/**
+ * Whether a request's Host header names the challenge's domain (case-insensitive, port and trailing dot
+ * ignored). Binding answers to the Host keeps content published for one name from validating another.
+ */
+export function hostMatches(host: string | undefined, domain: string): boolean {
+  if (!host) return false;
+  const name = host.replace(/:\d+$/, '').replace(/\.$/, '').toLowerCase();
+  return name === domain;
 }
 
 /**
@@ -12,7 +24,7 @@ export interface ChallengeSource {
  * net for anything a notification could not carry.
  */
 export class ChallengeCache {
-  private tokens = new Map<string, string>();
+  private tokens = new Map<string, HttpChallenge>();
   private unlisten: (() => Promise<void>) | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Tokens notified while a full reload is in flight: re-read after it lands so the snapshot cannot undo them. */
@@ -34,8 +46,14 @@ export class ChallengeCache {
     this.timer.unref();
   }
 
-  get(token: string): string | null {
+  get(token: string): HttpChallenge | null {
     return this.tokens.get(token) ?? null;
+  }
+
+  /** The body for a request of `token` with this Host header, or null (answered as 404). */
+  answer(token: string, host: string | undefined): string | null {
+    const challenge = this.tokens.get(token);
+    return challenge && hostMatches(host, challenge.domain) ? challenge.keyAuthorization : null;
   }
 
   get size(): number {
@@ -47,7 +65,7 @@ export class ChallengeCache {
     this.changedDuringReload = changed;
     try {
       const rows = await this.source.all();
-      this.tokens = new Map(rows.map((r) => [r.token, r.keyAuthorization]));
+      this.tokens = new Map(rows.map((r) => [r.token, { keyAuthorization: r.keyAuthorization, domain: r.domain }]));
     } finally {
       this.changedDuringReload = undefined;
     }

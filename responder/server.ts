@@ -8,7 +8,7 @@ import { answerChallenge, CHALLENGE_PATH_PREFIX, FOUND_HEADERS, NOT_FOUND_BODY, 
  * answered straight from node:http and the cache, without building Request/Response objects; everything else
  * goes to the Hono app.
  */
-export function createResponderServer(app: Hono, lookup: (token: string) => string | null): Server {
+export function createResponderServer(app: Hono, lookup: (token: string, host: string | undefined) => string | null): Server {
   const rest = getRequestListener(app.fetch);
   return createServer((req, res) => {
     const url = req.url ?? '';
@@ -16,7 +16,7 @@ export function createResponderServer(app: Hono, lookup: (token: string) => stri
     if ((method === 'GET' || method === 'HEAD') && url.startsWith(CHALLENGE_PATH_PREFIX)) {
       const end = url.indexOf('?');
       const token = url.slice(CHALLENGE_PATH_PREFIX.length, end === -1 ? undefined : end);
-      const value = answerChallenge(token, lookup);
+      const value = answerChallenge(token, req.headers.host, lookup);
       const body = value ?? NOT_FOUND_BODY;
       res.writeHead(value ? 200 : 404, { ...(value ? FOUND_HEADERS : NOT_FOUND_HEADERS), 'content-length': Buffer.byteLength(body) });
       res.end(method === 'HEAD' ? undefined : body);

@@ -19,6 +19,8 @@ export interface ManagedDomain {
   endpointUrl: string | null;
   endpointUsername: string | null;
   endpointPasswordSealed: string | null;
+  /** scrypt verifier of the same password, for the responder's challenge-hook (which has no MASTER_KEY). */
+  endpointPasswordVerifier: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../domain/audit-entry.ts';
+import type { PayloadType } from '../domain/challenge-payload.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import type { Authorization, ManagedDomain } from '../domain/managed-domain.ts';
@@ -22,6 +23,8 @@ export interface DomainRepository {
   findByName(name: string): Promise<ManagedDomain[]>;
   listByProfile(profileId: string): Promise<ManagedDomain[]>;
   update(id: string, patch: Patch<ManagedDomain>): Promise<ManagedDomain>;
+  /** The endpoint credentials' verifiers for every profile's row of this name, for challenge-hook auth. */
+  endpointVerifiers(name: string): Promise<{ username: string; verifier: string }[]>;
 }
 
 export interface AuthorizationRepository {
@@ -30,12 +33,43 @@ export interface AuthorizationRepository {
   findById(id: string): Promise<Authorization | null>;
   findByUrl(url: string): Promise<Authorization | null>;
   update(id: string, patch: Patch<Authorization>): Promise<Authorization>;
-  /** The key authorization for a pending HTTP-01 token, for the responder. */
-  httpKeyAuthorization(token: string): Promise<string | null>;
-  /** Every pending HTTP-01 token with its key authorization: the responder's cache at start and on resync. */
-  pendingHttpChallenges(): Promise<{ token: string; keyAuthorization: string }[]>;
+  /** A pending HTTP-01 token's key authorization and the name it is for, for the responder. */
+  httpChallenge(token: string): Promise<HttpChallenge | null>;
+  /** Every pending HTTP-01 challenge: the responder's cache at start and on resync. */
+  pendingHttpChallenges(): Promise<(HttpChallenge & { token: string })[]>;
   /** The TLS-ALPN-01 certificate and sealed key for a name whose authorization is pending. */
   tlsAlpnMaterial(identifier: string): Promise<{ id: string; certPem: string; keySealed: string } | null>;
+}
+
+/** What the responder needs to answer an HTTP-01 request: the body, and the Host it may be answered for. */
+export interface HttpChallenge {
+  keyAuthorization: string;
+  domain: string;
+}
+
+/** Challenge content published through the responder's challenge-hook. */
+export interface HookChallenge {
+  id: string;
+  domainName: string;
+  type: PayloadType;
+  /** HTTP-01 file name (the token); null for dns and tls. */
+  token: string | null;
+  /** Key authorization, TXT value, or PEM certificate. */
+  content: string;
+  /** The sealed TLS-ALPN-01 challenge key (AAD `hook_challenges:<id>:key`). */
+  keySealed: string | null;
+  createdAt: Date;
+}
+
+export interface HookChallengeRepository {
+  /** Replaces the domain's entries of each type present in `entries`, atomically (a POST supersedes). */
+  replace(domainName: string, entries: HookChallenge[]): Promise<void>;
+  list(domainName: string): Promise<HookChallenge[]>;
+  /** Removes every entry of the domain; returns how many. */
+  clear(domainName: string): Promise<number>;
+  httpChallenge(token: string): Promise<HttpChallenge | null>;
+  allHttp(): Promise<(HttpChallenge & { token: string })[]>;
+  tlsMaterial(domainName: string): Promise<{ id: string; certPem: string; keySealed: string } | null>;
 }
 
 export interface CertificateRepository {
@@ -57,6 +91,7 @@ export interface Store {
   domains: DomainRepository;
   authorizations: AuthorizationRepository;
   certificates: CertificateRepository;
+  hookChallenges: HookChallengeRepository;
   audit: AuditLog;
   close(): Promise<void>;
 }

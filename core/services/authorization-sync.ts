@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ChallengeType } from '../domain/challenge-type.ts';
 import type { Authorization, ConnectionStatus, ManagedDomain } from '../domain/managed-domain.ts';
+import { dnsRecordName } from '../domain/domain-name.ts';
+import { endpointPayload } from '../domain/endpoint-payload.ts';
 import { buildTlsAlpnChallengeCertificate } from '../domain/tls-alpn-certificate.ts';
 import { CoreError } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
@@ -128,6 +130,31 @@ export class AuthorizationSync {
     return record;
   }
 
+  /**
+   * Publishes the domain's challenge content to its API endpoint (the seed's automated challenges), and for
+   * DNS-01 waits until the TXT record is visible at the zone's authoritative servers. Idempotent: endpoints
+   * replace what they had for the type.
+   */
+  async push(domain: ManagedDomain, authz: Authorization): Promise<ProbeResult> {
+    if (!domain.endpointUrl || !domain.endpointUsername || !domain.endpointPasswordSealed) {
+      return { ok: false, detail: `${domain.name} has no API endpoint` };
+    }
+    const tlsKey =
+      domain.challengeType === 'tls-alpn-01' && authz.tlsKeySealed
+        ? this.deps.secrets.open(authz.tlsKeySealed, secretAad('authorizations', authz.id, 'tls_key'))
+        : null;
+    const payload = endpointPayload(domain.challengeType, authz, tlsKey);
+    if (!payload) return { ok: false, detail: `the CA offered no ${domain.challengeType} content for ${domain.name}` };
+    const password = this.deps.secrets.open(domain.endpointPasswordSealed, secretAad('domains', domain.id, 'endpoint_password'));
+    const result = await this.deps.endpoints.post(domain.endpointUrl, domain.endpointUsername, password, payload);
+    if (!result.ok) return { ok: false, detail: `API endpoint ${domain.endpointUrl}: ${result.detail}` };
+    if (domain.challengeType === 'dns-01' && authz.dnsTxtValue) {
+      const propagated = await this.deps.propagation.waitForTxt(dnsRecordName(domain.name), authz.dnsTxtValue);
+      if (!propagated.ok) return { ok: false, detail: propagated.detail };
+    }
+    return { ok: true, detail: `published to ${domain.endpointUrl}` };
+  }
+
   /** Probes the domain's chosen challenge content the way the CA will see it. */
   async probe(account: AcmeAccount, domain: ManagedDomain, authz: Authorization): Promise<ProbeResult> {
     const type = domain.challengeType;
@@ -167,6 +194,10 @@ export class AuthorizationSync {
     }
     if (chosen.status !== 'pending' || authz.answeredType === domain.challengeType) return { kind: 'answered', now: false };
 
+    if (domain.endpointUrl) {
+      const pushed = await this.push(domain, authz);
+      if (!pushed.ok) return { kind: 'unreachable', probe: pushed };
+    }
     const probe = await this.probe(account, domain, authz);
     await this.deps.store.domains.update(domain.id, {
       lastCheckedAt: this.deps.clock.now(),

@@ -2,6 +2,8 @@ import type { CaProfile } from '../domain/ca-profile.ts';
 import type { AcmeAccount, AcmeGateway } from '../ports/acme-gateway.ts';
 import type { ChallengeProbe } from '../ports/challenge-probe.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { DnsPropagation } from '../ports/dns-propagation.ts';
+import type { EndpointClient } from '../ports/endpoint-client.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Store } from '../ports/store.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
@@ -11,6 +13,8 @@ export interface CoreDeps {
   store: Store;
   acme: AcmeGateway;
   probe: ChallengeProbe;
+  endpoints: EndpointClient;
+  propagation: DnsPropagation;
   secrets: SecretBox;
   clock: Clock;
   log: Logger;

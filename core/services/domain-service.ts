@@ -3,7 +3,9 @@ import type { ChallengeType } from '../domain/challenge-type.ts';
 import { dnsRecordName, normalizeDomainName } from '../domain/domain-name.ts';
 import { type Authorization, isAuthorizationUsable, type ManagedDomain } from '../domain/managed-domain.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
+import { randomBytes } from 'node:crypto';
 import { CoreError, isCoreError } from '../errors.ts';
+import { hashPassword } from '../secrets/password-verifier.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, connectionStatusOf } from './authorization-sync.ts';
 import { accountOf, type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
@@ -30,6 +32,24 @@ export interface TestResult {
   outcome: TestOutcome;
   detail: string;
   problem: AcmeProblem | null;
+}
+
+export interface EndpointInput {
+  url: string;
+  username: string;
+  password: string;
+}
+
+function parseEndpointUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    throw new CoreError('input_invalid', `endpoint "${input}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CoreError('input_invalid', `endpoint "${input}" must be http:// or https://`);
+  if (url.username || url.password) throw new CoreError('input_invalid', 'put the endpoint credentials in --username and --password-file, not in the URL');
+  return url.toString();
 }
 
 export interface DomainRef {
@@ -121,6 +141,7 @@ export class DomainService {
       endpointUrl: null,
       endpointUsername: null,
       endpointPasswordSealed: null,
+      endpointPasswordVerifier: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -238,6 +259,75 @@ export class DomainService {
           problem: null,
         };
     }
+  }
+
+  /**
+   * The seed's *API End Point*, *user name*, *password*: where the core publishes this domain's challenge
+   * content. The password is kept sealed (for the core to call the endpoint) and as a one-way verifier (for
+   * the built-in responder's challenge-hook to check callers without MASTER_KEY).
+   */
+  async setEndpoint(ref: DomainRef, input: EndpointInput, actor: string): Promise<DomainView> {
+    const { domain, profile } = await this.resolve(ref);
+    const url = parseEndpointUrl(input.url);
+    if (!/^[^\s:]{1,64}$/.test(input.username)) {
+      throw new CoreError('input_invalid', 'the endpoint user name must be 1-64 characters without spaces or ":"');
+    }
+    if (input.password.length < 12) throw new CoreError('input_invalid', 'the endpoint password must be at least 12 characters');
+    const updated = await this.deps.store.domains.update(domain.id, {
+      endpointUrl: url,
+      endpointUsername: input.username,
+      endpointPasswordSealed: this.deps.secrets.seal(input.password, secretAad('domains', domain.id, 'endpoint_password')),
+      endpointPasswordVerifier: await hashPassword(input.password),
+    });
+    await this.auditDomain(domain, actor, 'domain.endpoint.set', 'ok', { url });
+    return this.view(updated, profile);
+  }
+
+  /** Points the domain at the built-in responder's challenge-hook, with generated credentials. */
+  async useBuiltinEndpoint(ref: DomainRef, responderUrl: string, actor: string): Promise<DomainView> {
+    const { domain } = await this.resolve(ref);
+    const base = responderUrl.replace(/\/+$/, '');
+    return this.setEndpoint(
+      ref,
+      { url: `${base}/challenge-hook/${encodeURIComponent(domain.name)}`, username: 'bigip-acme', password: randomBytes(24).toString('base64url') },
+      actor,
+    );
+  }
+
+  async clearEndpoint(ref: DomainRef, actor: string): Promise<DomainView> {
+    const { domain, profile } = await this.resolve(ref);
+    const updated = await this.deps.store.domains.update(domain.id, {
+      endpointUrl: null,
+      endpointUsername: null,
+      endpointPasswordSealed: null,
+      endpointPasswordVerifier: null,
+    });
+    await this.auditDomain(domain, actor, 'domain.endpoint.clear', 'ok', {});
+    return this.view(updated, profile);
+  }
+
+  /**
+   * The seed's *Deploy & Test*: publish the current challenge content to the domain's API endpoint, then run
+   * Test Connection.
+   */
+  async deployAndTest(ref: DomainRef, actor: string, progress: Progress = noProgress): Promise<TestResult & { published: string }> {
+    const { domain, profile } = await this.resolve(ref);
+    if (!domain.endpointUrl) {
+      throw new CoreError('input_invalid', `${domain.name} has no API endpoint; set one with: bigip-acme domain endpoint set ${domain.name}`);
+    }
+    const current = domain.currentAuthorizationId ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId) : null;
+    if (!current) throw new CoreError('not_found', `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`);
+    progress(`${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl}`);
+    const pushed = await this.sync.push(domain, current);
+    await this.auditDomain(domain, actor, 'domain.endpoint.deploy', pushed.ok ? 'ok' : 'error', { detail: pushed.detail });
+    if (!pushed.ok) {
+      return { domain: this.view(domain, profile), outcome: 'unreachable', detail: pushed.detail, problem: null, published: pushed.detail };
+    }
+    return { ...(await this.test(ref, actor, progress)), published: pushed.detail };
+  }
+
+  private auditDomain(domain: ManagedDomain, actor: string, action: string, result: 'ok' | 'error', detail: Record<string, unknown>) {
+    return this.deps.store.audit.append({ actor, action, objectType: 'domain', objectId: domain.id, objectName: domain.name, result, detail });
   }
 
   /**

@@ -23,6 +23,8 @@ export const domains = pgTable(
     endpointUsername: text('endpoint_username'),
     /** Sealed (AES-256-GCM, see core/secrets). */
     endpointPasswordSealed: text('endpoint_password_sealed'),
+    /** scrypt verifier of the endpoint password, so a responder without MASTER_KEY can check hook callers. */
+    endpointPasswordVerifier: text('endpoint_password_verifier'),
     ...timestamps,
   },
   (t) => [uniqueIndex('domains_profile_name_uq').on(t.profileId, t.name), index('domains_name_idx').on(t.name)],

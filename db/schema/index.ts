@@ -1,4 +1,5 @@
 export * from './audit-log.ts';
 export * from './certificates.ts';
 export * from './domains.ts';
+export * from './hook-challenges.ts';
 export * from './profiles.ts';

@@ -332,30 +332,26 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect(err.code).toBe('not_found');
     });
 
-    it('httpKeyAuthorization answers for pending and processing tokens only', async () => {
+    it('httpChallenge answers for pending and processing tokens only', async () => {
       const byStatus = {} as Record<Authorization['status'], Authorization>;
       for (const status of ['pending', 'processing', 'valid', 'invalid', 'expired', 'deactivated', 'revoked'] as const) {
         byStatus[status] = makeAuthorization(domain.id, { status });
         await store.authorizations.upsert(byStatus[status]);
       }
-      expect(await store.authorizations.httpKeyAuthorization(byStatus.pending.httpToken!)).toBe(
-        byStatus.pending.httpKeyAuthorization,
-      );
-      expect(await store.authorizations.httpKeyAuthorization(byStatus.processing.httpToken!)).toBe(
-        byStatus.processing.httpKeyAuthorization,
-      );
+      expect(await store.authorizations.httpChallenge(byStatus.pending.httpToken!)).toEqual({ keyAuthorization: byStatus.pending.httpKeyAuthorization, domain: 'www.example.com' });
+      expect(await store.authorizations.httpChallenge(byStatus.processing.httpToken!)).toEqual({ keyAuthorization: byStatus.processing.httpKeyAuthorization, domain: 'www.example.com' });
       for (const status of ['valid', 'invalid', 'expired', 'deactivated', 'revoked'] as const) {
-        expect(await store.authorizations.httpKeyAuthorization(byStatus[status].httpToken!), status).toBeNull();
+        expect(await store.authorizations.httpChallenge(byStatus[status].httpToken!), status).toBeNull();
       }
-      expect(await store.authorizations.httpKeyAuthorization('unknown-token-aaaaaaaaaaaa')).toBeNull();
+      expect(await store.authorizations.httpChallenge('unknown-token-aaaaaaaaaaaa')).toBeNull();
     });
 
-    it('httpKeyAuthorization stops answering once the authorization turns valid', async () => {
+    it('httpChallenge stops answering once the authorization turns valid', async () => {
       const authz = makeAuthorization(domain.id);
       await store.authorizations.upsert(authz);
-      expect(await store.authorizations.httpKeyAuthorization(authz.httpToken!)).toBe(authz.httpKeyAuthorization);
+      expect(await store.authorizations.httpChallenge(authz.httpToken!)).toEqual({ keyAuthorization: authz.httpKeyAuthorization, domain: 'www.example.com' });
       await store.authorizations.update(authz.id, { status: 'valid' });
-      expect(await store.authorizations.httpKeyAuthorization(authz.httpToken!)).toBeNull();
+      expect(await store.authorizations.httpChallenge(authz.httpToken!)).toBeNull();
     });
 
     it('tlsAlpnMaterial returns cert and sealed key for a pending identifier only', async () => {

@@ -11,9 +11,10 @@ import { freshDatabase, postgresUrl } from '../support/test-db.ts';
 const BIN = join(import.meta.dirname, '../../bin/bigip-acme');
 const PORTS = [5451, 5452];
 
-function status(port: number, token: string): Promise<number> {
+/** The CA's request: the Host is the name being validated (the builders' authorizations are for www.example.com). */
+function status(port: number, token: string, host = 'www.example.com'): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: `/.well-known/acme-challenge/${token}` }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: `/.well-known/acme-challenge/${token}`, headers: { host } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode!));
     });
@@ -84,6 +85,8 @@ describe.skipIf(!postgresUrl)('two responder replicas on PostgreSQL, without MAS
 
     await store.authorizations.upsert(authz);
     for (const port of PORTS) await until(port, token, 200);
+    // Bound to the name: the same token asked for under another Host is not answered.
+    for (const port of PORTS) expect(await status(port, token, 'other.example.com')).toBe(404);
 
     await store.authorizations.update(authz.id, { status: 'valid' });
     for (const port of PORTS) await until(port, token, 404);

@@ -11,11 +11,14 @@ function fakeSource() {
   const source: ChallengeSource = {
     all: async () => {
       events.push('all');
-      const snapshot = [...table].map(([token, keyAuthorization]) => ({ token, keyAuthorization }));
+      const snapshot = [...table].map(([token, keyAuthorization]) => ({ token, keyAuthorization, domain: 'www.example.com' }));
       await gate;
       return snapshot;
     },
-    one: async (token) => table.get(token) ?? null,
+    one: async (token) => {
+      const keyAuthorization = table.get(token);
+      return keyAuthorization ? { keyAuthorization, domain: 'www.example.com' } : null;
+    },
     listen: async (t, r) => {
       events.push('listen');
       onToken = t;
@@ -51,7 +54,7 @@ describe('ChallengeCache', () => {
     const cache = new ChallengeCache(f.source);
     await cache.start();
     expect(f.events.slice(0, 2)).toEqual(['listen', 'all']);
-    expect(cache.get('tok')).toBe('tok.ka');
+    expect(cache.get('tok')?.keyAuthorization).toBe('tok.ka');
     await cache.stop();
     expect(f.events).toContain('unlisten');
   });
@@ -63,7 +66,7 @@ describe('ChallengeCache', () => {
     f.table.set('new', 'new.ka');
     f.notify('new');
     await tick();
-    expect(cache.get('new')).toBe('new.ka');
+    expect(cache.get('new')?.keyAuthorization).toBe('new.ka');
     f.table.delete('new');
     f.notify('new');
     await tick();
@@ -83,7 +86,7 @@ describe('ChallengeCache', () => {
     await tick();
     release();
     await reloading;
-    expect(cache.get('late')).toBe('late.ka');
+    expect(cache.get('late')?.keyAuthorization).toBe('late.ka');
     await cache.stop();
   });
 
@@ -94,7 +97,7 @@ describe('ChallengeCache', () => {
     f.table.set('missed', 'missed.ka');
     f.resync();
     await tick();
-    expect(cache.get('missed')).toBe('missed.ka');
+    expect(cache.get('missed')?.keyAuthorization).toBe('missed.ka');
     await cache.stop();
   });
 
@@ -107,7 +110,27 @@ describe('ChallengeCache', () => {
     f.notify('tok');
     await tick();
     expect(errors).toHaveLength(1);
-    expect(cache.get('tok')).toBe('tok.ka');
+    expect(cache.get('tok')?.keyAuthorization).toBe('tok.ka');
+    await cache.stop();
+  });
+});
+
+describe('ChallengeCache.answer binds a token to its domain', () => {
+  it.each([
+    ['www.example.com', true],
+    ['WWW.Example.COM', true],
+    ['www.example.com:5002', true],
+    ['www.example.com.', true],
+    ['other.example.com', false],
+    ['www.example.com.evil.test', false],
+    [undefined, false],
+  ])('Host %j → answered %s', async (host, answered) => {
+    const f = fakeSource();
+    f.table.set('tok', 'tok.ka');
+    const cache = new ChallengeCache(f.source);
+    await cache.start();
+    expect(cache.answer('tok', host)).toBe(answered ? 'tok.ka' : null);
+    expect(cache.answer('unknown', host)).toBeNull();
     await cache.stop();
   });
 });

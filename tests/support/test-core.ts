@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createAcmeClientGateway } from '../../core/acme/acme-client-gateway.ts';
+import { createAuthoritativeDnsPropagation } from '../../core/acme/authoritative-dns-propagation.ts';
+import { createHttpEndpointClient } from '../../core/acme/http-endpoint-client.ts';
 import { createNetworkChallengeProbe } from '../../core/acme/network-challenge-probe.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
@@ -36,6 +38,8 @@ export async function startTestCore(database: Database, pebble: PebbleHandle, ma
     store,
     acme: createAcmeClientGateway({ caPem: readFileSync(pebble.caFile, 'utf8') }),
     probe: createNetworkChallengeProbe({ httpPort: pebble.httpPort, tlsPort: pebble.tlsPort, dnsServers: [pebble.dnsServer] }),
+    endpoints: createHttpEndpointClient({ allow: [] }),
+    propagation: createAuthoritativeDnsPropagation({ resolvers: [pebble.dnsServer] }),
     secrets,
     clock: systemClock,
     log: silentLogger,
@@ -44,12 +48,24 @@ export async function startTestCore(database: Database, pebble: PebbleHandle, ma
   // The responder as production runs it: in-memory cache fed by notifications, node:http fast path.
   const cache = new ChallengeCache(challengeSource(store, database));
   await cache.start();
-  const app = createResponderApp({ httpKeyAuthorization: (t) => cache.get(t), ready: async () => true });
-  const http = createResponderServer(app, (t) => cache.get(t));
+  const app = createResponderApp({
+    httpKeyAuthorization: (t, host) => cache.answer(t, host),
+    ready: async () => true,
+    hook: {
+      hookChallenges: store.hookChallenges,
+      endpointVerifiers: (name) => store.domains.endpointVerifiers(name),
+      secrets,
+      newId: randomUUID,
+      now: () => new Date(),
+    },
+  });
+  const http = createResponderServer(app, (t, host) => cache.answer(t, host));
   await new Promise<void>((resolve) => http.listen(pebble.httpPort, '127.0.0.1', resolve));
   const tls = createTlsAlpnServer(async (name) => {
     const m = await store.authorizations.tlsAlpnMaterial(name);
-    return m ? { certPem: m.certPem, keyPem: secrets.open(m.keySealed, secretAad('authorizations', m.id, 'tls_key')) } : null;
+    if (m) return { certPem: m.certPem, keyPem: secrets.open(m.keySealed, secretAad('authorizations', m.id, 'tls_key')) };
+    const h = await store.hookChallenges.tlsMaterial(name);
+    return h ? { certPem: h.certPem, keyPem: secrets.open(h.keySealed, secretAad('hook_challenges', h.id, 'key')) } : null;
   });
   await new Promise<void>((resolve) => tls.listen(pebble.tlsPort, '127.0.0.1', resolve));
   return {

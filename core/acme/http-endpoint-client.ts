@@ -1,0 +1,463 @@
+import dns from 'node:dns';
+import type { LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ChallengePayload } from '../domain/challenge-payload.ts';
+import { CoreError } from '../errors.ts';
+import type { EndpointClient, EndpointResult } from '../ports/endpoint-client.ts';
+
+export interface EndpointPolicy {
+  /**
+   * CIDRs (or bare addresses) an operator explicitly allows even if they fall in a refused range, e.g.
+   * `169.254.10.0/24` for a responder on a link-local network. IPv4 entries also cover IPv4-mapped IPv6.
+   */
+  allow: string[];
+  /** Total budget per post: address lookup, connection, TLS, request and response together. Default 10000. */
+  timeoutMs?: number;
+  /**
+   * Extra PEM CA certificates trusted for https endpoints in addition to Node's bundled roots, for a
+   * responder whose certificate comes from an internal CA.
+   */
+  ca?: string[];
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** Only enough of the answer is read to explain a failure; the endpoint decides how much it sends. */
+const BODY_CAP = 4 * 1024;
+const DETAIL_SNIPPET_MAX = 300;
+
+/**
+ * Addresses a challenge endpoint must never be, because reaching them from the core's host can expose
+ * credentials or internal services (SSRF): link-local (which holds most clouds' metadata service), the
+ * remaining metadata addresses, unspecified and multicast. Loopback and RFC 1918 are deliberately allowed:
+ * the built-in responder usually lives there. The first matching entry names the reason.
+ */
+const REFUSED_RANGES: ReadonlyArray<readonly [cidr: string, reason: string]> = [
+  ['169.254.169.254/32', 'a cloud metadata address'],
+  ['100.100.100.200/32', 'a cloud metadata address'],
+  ['fd00:ec2::254/128', 'a cloud metadata address'],
+  ['169.254.0.0/16', 'link-local'],
+  ['fe80::/10', 'link-local'],
+  ['0.0.0.0/8', 'unspecified ("this network")'],
+  ['::/128', 'unspecified'],
+  ['224.0.0.0/4', 'multicast'],
+  ['255.255.255.255/32', 'broadcast'],
+  ['ff00::/8', 'multicast'],
+];
+
+const REFUSED_LISTS: ReadonlyArray<readonly [list: net.BlockList, reason: string]> = REFUSED_RANGES.map(
+  ([cidr, reason]) => [blockListOf([cidr], 'refused range'), reason] as const,
+);
+
+interface Cidr {
+  address: string;
+  prefix: number;
+  type: 'ipv4' | 'ipv6';
+}
+
+/** Parses `a.b.c.d/n`, `v6::/n` or a bare address (a single-address range); throws config_invalid. */
+function parseCidr(entry: string, what: string): Cidr {
+  const text = entry.trim();
+  const slash = text.indexOf('/');
+  const address = slash === -1 ? text : text.slice(0, slash);
+  const family = net.isIP(address);
+  if (family === 0) {
+    throw new CoreError('config_invalid', `${what} entry ${JSON.stringify(entry)} is not an IP address or CIDR`);
+  }
+  const max = family === 4 ? 32 : 128;
+  const prefixText = slash === -1 ? String(max) : text.slice(slash + 1);
+  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= max)) {
+    throw new CoreError('config_invalid', `${what} entry ${JSON.stringify(entry)} needs a prefix length from 0 to ${max}`);
+  }
+  return { address, prefix, type: family === 4 ? 'ipv4' : 'ipv6' };
+}
+
+function blockListOf(cidrs: readonly string[], what: string): net.BlockList {
+  const list = new net.BlockList();
+  for (const entry of cidrs) {
+    const { address, prefix, type } = parseCidr(entry, what);
+    list.addSubnet(address, prefix, type);
+  }
+  return list;
+}
+
+/** An address as `BlockList.check` takes it: no URL brackets, no `%zone`; null when it is not an IP at all. */
+function plainAddress(ip: string): { address: string; type: 'ipv4' | 'ipv6' } | null {
+  const address = ip.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  const family = net.isIP(address);
+  return family === 0 ? null : { address, type: family === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** Why `ip` is refused, or null when it may be dialled. Anything that is not an IP address is refused. */
+function refusalReason(ip: string, allow: net.BlockList): string | null {
+  const plain = plainAddress(ip);
+  if (plain === null) return 'not an IP address';
+  // BlockList matches IPv4 rules against IPv4-mapped IPv6 (::ffff:169.254.169.254) too, in both lists.
+  if (allow.check(plain.address, plain.type)) return null;
+  for (const [list, reason] of REFUSED_LISTS) {
+    if (list.check(plain.address, plain.type)) return reason;
+  }
+  return null;
+}
+
+/**
+ * Whether the endpoint policy refuses to dial `ip`: link-local, cloud metadata, unspecified, broadcast or
+ * multicast, unless an `allow` CIDR covers it. Text that is not an IP address is refused. Throws
+ * config_invalid when an `allow` entry is not a CIDR.
+ */
+export function isRefusedAddress(ip: string, allow: string[]): boolean {
+  return refusalReason(ip, blockListOf(allow, 'allow')) !== null;
+}
+
+type Failure = Omit<EndpointResult, 'ok' | 'status'> & { status?: number };
+
+function fail(f: Failure): EndpointResult {
+  return {
+    ok: false,
+    status: f.status ?? null,
+    detail: f.detail,
+    ...(f.code === undefined ? {} : { code: f.code }),
+    ...(f.retryable === undefined ? {} : { retryable: f.retryable }),
+  };
+}
+
+export function createHttpEndpointClient(policy: EndpointPolicy): EndpointClient {
+  const allow = blockListOf(policy.allow, 'allow');
+  const timeoutMs = policy.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new CoreError('config_invalid', `endpoint timeoutMs must be a positive number, got ${timeoutMs}`);
+  }
+  const ca = policy.ca && policy.ca.length > 0 ? [...tls.rootCertificates, ...policy.ca] : undefined;
+
+  async function post(
+    url: string,
+    username: string,
+    password: string,
+    payload: ChallengePayload,
+  ): Promise<EndpointResult> {
+    // Nothing of the raw URL is echoed until it has parsed without credentials in it.
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return fail({ detail: 'the API endpoint is not a valid URL', code: 'input_invalid', retryable: false });
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      return fail({
+        detail: `the API endpoint must be an http or https URL, not ${u.protocol.replace(/:$/, '')}`,
+        code: 'input_invalid',
+        retryable: false,
+      });
+    }
+    if (u.username !== '' || u.password !== '') {
+      return fail({
+        detail: 'the API endpoint URL must not carry credentials; use the user name and password fields',
+        code: 'input_invalid',
+        retryable: false,
+      });
+    }
+    // The query string may hold a token of its own, so it is only hinted at.
+    const shown = `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+    const what = `POST ${shown}`;
+    if (username.includes(':')) {
+      return fail({ detail: `${what}: the user name must not contain ":" (HTTP Basic auth)`, code: 'input_invalid', retryable: false });
+    }
+
+    const redact = redactor(password, username);
+    const deadline = Date.now() + timeoutMs;
+    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    try {
+      const resolved = await resolveHost(host, deadline);
+      if ('error' in resolved) {
+        const code = errnoCode(resolved.error);
+        const why = code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : describeLookupError(code);
+        return fail({ detail: `${what}: could not resolve ${host}: ${why}`, code: 'challenge_unreachable', retryable: true });
+      }
+      for (const { address } of resolved.addresses) {
+        const reason = refusalReason(address, allow);
+        if (reason !== null) {
+          const target = address === host ? address : `${host} resolves to ${address}`;
+          return fail({
+            detail: `${what}: refused: ${target}, which is ${reason}; add it to the endpoint allow list if this is intended`,
+            code: 'input_invalid',
+            retryable: false,
+          });
+        }
+      }
+
+      const body = Buffer.from(JSON.stringify(payload), 'utf8');
+      const outcome = await send({
+        url: u,
+        host,
+        addresses: resolved.addresses,
+        headers: {
+          Host: u.host,
+          'Content-Type': 'application/json',
+          'Content-Length': String(body.length),
+          Accept: 'application/json',
+          'User-Agent': 'bigip-acme',
+          Authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`,
+          Connection: 'close',
+        },
+        body,
+        remainingMs: Math.max(1, deadline - Date.now()),
+        ca,
+      });
+      if ('error' in outcome) return networkFailure(what, outcome.error, timeoutMs, redact);
+
+      const at = net.isIP(host) === 0 && outcome.remoteAddress ? `${what} at ${outcome.remoteAddress}` : what;
+      const { status } = outcome;
+      if (status >= 200 && status < 300) return { ok: true, status, detail: `${at}: HTTP ${status}` };
+      if (status >= 300 && status < 400) {
+        const where = outcome.location === undefined ? 'elsewhere' : describeLocation(outcome.location, u, redact);
+        return fail({
+          status,
+          detail: `${at}: HTTP ${status} redirected to ${where}, not followed; set the API endpoint to the final URL`,
+          code: 'input_invalid',
+          retryable: false,
+        });
+      }
+      const transient = status >= 500 || status === 408 || status === 425 || status === 429 || status < 200;
+      return fail({
+        status,
+        detail: `${at}: HTTP ${status}, ${describeBody(outcome.body, outcome.truncated, redact)}`,
+        code: transient ? 'challenge_unreachable' : 'input_invalid',
+        retryable: transient,
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return fail({ detail: `${what}: failed unexpectedly: ${redact(message)}`, code: 'challenge_unreachable', retryable: true });
+    }
+  }
+
+  return { post };
+}
+
+type Resolved = { addresses: LookupAddress[] } | { error: unknown };
+
+async function resolveHost(host: string, deadline: number): Promise<Resolved> {
+  const family = net.isIP(host);
+  if (family !== 0) return { addresses: [{ address: host, family }] };
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<Resolved>((resolve) => {
+    timer = setTimeout(() => resolve({ error: timeoutError() }), Math.max(1, deadline - Date.now()));
+  });
+  try {
+    // getaddrinfo cannot be cancelled; on timeout its late answer is simply ignored.
+    const lookup = dns.promises
+      .lookup(host, { all: true, verbatim: true })
+      .then((addresses): Resolved => (addresses.length > 0 ? { addresses } : { error: Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' }) }))
+      .catch((error: unknown): Resolved => ({ error }));
+    return await Promise.race([lookup, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A `lookup` for the request that answers with the addresses already vetted, so the address that was checked
+ * is the one dialled even if the name's DNS changes in between (DNS rebinding). Host header and SNI still
+ * carry the URL's host name.
+ */
+function pinnedLookup(addresses: LookupAddress[]): net.LookupFunction {
+  return (_hostname, options, callback) => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
+    const matching = addresses.filter((a) => family === 0 || a.family === family);
+    if (matching.length === 0) {
+      callback(Object.assign(new Error(`no IPv${family} address among the vetted ones`), { code: 'ENOTFOUND' }), '');
+      return;
+    }
+    // Node 20's connection racing (autoSelectFamily) asks for all addresses; plain connects ask for one.
+    if (options.all) callback(null, matching);
+    else callback(null, matching[0]!.address, matching[0]!.family);
+  };
+}
+
+type SendOutcome =
+  | { status: number; location?: string; body: Buffer; truncated: boolean; remoteAddress: string | undefined }
+  | { error: unknown };
+
+function send(o: {
+  url: URL;
+  host: string;
+  addresses: LookupAddress[];
+  headers: Record<string, string>;
+  body: Buffer;
+  remainingMs: number;
+  ca: string[] | undefined;
+}): Promise<SendOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (outcome: SendOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(outcome);
+    };
+    const secure = o.url.protocol === 'https:';
+    const options: https.RequestOptions = {
+      hostname: o.host,
+      port: o.url.port === '' ? (secure ? 443 : 80) : Number(o.url.port),
+      path: `${o.url.pathname}${o.url.search}`,
+      method: 'POST',
+      headers: o.headers,
+      // A fresh connection per post; no pooled socket can carry a request to a previously vetted address.
+      agent: false,
+      lookup: pinnedLookup(o.addresses),
+      ...(secure && net.isIP(o.host) === 0 ? { servername: o.host } : {}),
+      ...(secure && o.ca !== undefined ? { ca: o.ca } : {}),
+    };
+    // No redirect handling exists in node:http, so a 3xx simply comes back as the response.
+    const req = secure ? https.request(options) : http.request(options);
+    const timer = setTimeout(() => finish({ error: timeoutError() }), o.remainingMs);
+    req.on('error', (error) => finish({ error }));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const remoteAddress = res.socket?.remoteAddress;
+      const done = (truncated: boolean): void => {
+        const location = res.headers.location;
+        finish({
+          status: res.statusCode ?? 0,
+          ...(location === undefined ? {} : { location }),
+          body: Buffer.concat(chunks),
+          truncated,
+          remoteAddress,
+        });
+      };
+      res.on('data', (chunk: Buffer) => {
+        const take = chunk.subarray(0, BODY_CAP - size);
+        chunks.push(take);
+        size += take.length;
+        if (size >= BODY_CAP) done(true);
+      });
+      res.on('end', () => done(false));
+      res.on('error', (error) => finish({ error }));
+      res.on('close', () => {
+        if (!res.complete) finish({ error: Object.assign(new Error('connection closed mid-response'), { code: 'EPIPE' }) });
+      });
+    });
+    req.end(o.body);
+  });
+}
+
+/**
+ * Scrubs text the endpoint sent back (body, Location, error text) of what it must not repeat: the password,
+ * the Basic credentials in any form, and private keys echoed from a tls payload.
+ */
+function redactor(password: string, username: string): (text: string) => string {
+  const secrets = [
+    password,
+    Buffer.from(`${username}:${password}`, 'utf8').toString('base64'),
+    encodeURIComponent(password),
+  ].filter((s) => s !== '');
+  return (text) => {
+    let out = text.replace(
+      /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+      '[private key]',
+    );
+    for (const secret of secrets) out = out.split(secret).join('[redacted]');
+    return out;
+  };
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function describeBody(body: Buffer, truncated: boolean, redact: (text: string) => string): string {
+  const text = redact(body.toString('utf8')).replace(/\s+/g, ' ').trim();
+  if (text === '') return truncated ? 'unreadable body' : 'empty body';
+  const shown = clip(text, DETAIL_SNIPPET_MAX);
+  return `body ${JSON.stringify(truncated && shown === text ? `${text}…` : shown)}`;
+}
+
+function describeLocation(location: string, base: URL, redact: (text: string) => string): string {
+  try {
+    const target = new URL(location, base);
+    target.username = '';
+    target.password = '';
+    return clip(redact(target.toString()), DETAIL_SNIPPET_MAX);
+  } catch {
+    return JSON.stringify(clip(redact(location), DETAIL_SNIPPET_MAX));
+  }
+}
+
+function errnoCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'EUNKNOWN';
+}
+
+function timeoutError(): Error {
+  return Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' });
+}
+
+function describeLookupError(code: string): string {
+  switch (code) {
+    case 'ENOTFOUND':
+      return 'no such host (ENOTFOUND)';
+    case 'EAI_AGAIN':
+      return 'temporary DNS failure (EAI_AGAIN)';
+    case 'ENODATA':
+      return 'no address records (ENODATA)';
+    default:
+      return code;
+  }
+}
+
+/** TLS verification failures need a settings change, not a retry. */
+const TLS_VERIFY_CODES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+]);
+
+function networkFailure(what: string, err: unknown, timeoutMs: number, redact: (text: string) => string): EndpointResult {
+  const code = errnoCode(err);
+  const message = redact(err instanceof Error ? err.message : String(err));
+  let why: string;
+  switch (code) {
+    case 'ETIMEDOUT':
+      why = `timed out after ${timeoutMs} ms`;
+      break;
+    case 'ECONNREFUSED':
+      why = 'connection refused';
+      break;
+    case 'ECONNRESET':
+      why = 'connection reset by the server';
+      break;
+    case 'EPIPE':
+      why = 'connection closed by the server';
+      break;
+    case 'EHOSTUNREACH':
+      why = 'host unreachable';
+      break;
+    case 'ENETUNREACH':
+      why = 'network unreachable';
+      break;
+    default:
+      if (TLS_VERIFY_CODES.has(code)) why = `TLS certificate not accepted: ${message}`;
+      else if (code.startsWith('ERR_SSL_')) why = `TLS handshake failed: ${code.slice(8).toLowerCase().replaceAll('_', ' ')}`;
+      else if (code === 'EPROTO') why = `TLS handshake failed: ${openSslReason(message)}`;
+      else if (code.startsWith('HPE_')) why = `not a valid HTTP response (${code})`;
+      else why = code === 'EUNKNOWN' ? message : `${code}: ${message}`;
+  }
+  const line = clip(why.replace(/\s+/g, ' ').trim(), DETAIL_SNIPPET_MAX);
+  return fail({ detail: `${what}: ${line}`, code: 'challenge_unreachable', retryable: !TLS_VERIFY_CODES.has(code) });
+}
+
+/** OpenSSL's `error:0A00010B:SSL routines:ssl3_get_record:wrong version number:<source path>` → the reason. */
+function openSslReason(message: string): string {
+  const reason = /error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+)/.exec(message)?.[1]?.trim();
+  if (reason === undefined) return message;
+  return reason === 'wrong version number' ? `${reason} (is the endpoint plain http?)` : reason;
+}
