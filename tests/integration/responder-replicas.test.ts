@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../core/ports/store.ts';
+import { hashPassword } from '../../core/secrets/password-verifier.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
 import { makeAuthorization, makeDomain, makeProfile } from '../fixtures/builders.ts';
@@ -10,6 +12,7 @@ import { freshDatabase, postgresUrl } from '../support/test-db.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/bigip-acme');
 const PORTS = [5451, 5452];
+const HOOK_PASSWORD = 'correct horse battery staple';
 
 /** The CA's request: the Host is the name being validated (the builders' authorizations are for www.example.com). */
 function status(port: number, token: string, host = 'www.example.com'): Promise<number> {
@@ -45,7 +48,7 @@ describe.skipIf(!postgresUrl)('two responder replicas on PostgreSQL, without MAS
     store = createDrizzleStore(database);
     const profile = makeProfile();
     await store.profiles.insert(profile);
-    const domain = makeDomain(profile.id);
+    const domain = makeDomain(profile.id, { endpointUsername: 'hook-user', endpointPasswordVerifier: await hashPassword(HOOK_PASSWORD) });
     domainId = domain.id;
     await store.domains.insertWithAuthorization(domain, makeAuthorization(domain.id));
     for (const [i, port] of PORTS.entries()) {
@@ -90,6 +93,28 @@ describe.skipIf(!postgresUrl)('two responder replicas on PostgreSQL, without MAS
 
     await store.authorizations.update(authz.id, { status: 'valid' });
     for (const port of PORTS) await until(port, token, 404);
+  });
+
+  it('serve from replica B a challenge POSTed to replica A through the challenge-hook', async () => {
+    const token = `hook_${randomUUID().replace(/-/g, '')}`;
+    const keyAuthorization = `${token}.${'t'.repeat(43)}`;
+    const res = await fetch(`http://127.0.0.1:${PORTS[0]}/challenge-hook/www.example.com`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`hook-user:${HOOK_PASSWORD}`).toString('base64')}`,
+      },
+      body: JSON.stringify({ challenges: [{ type: 'http', content: keyAuthorization, fileName: token }] }),
+    });
+    expect(res.status, await res.text()).toBe(201);
+    await until(PORTS[1]!, token, 200);
+
+    const cleared = await fetch(`http://127.0.0.1:${PORTS[1]}/challenge-hook/www.example.com`, {
+      method: 'DELETE',
+      headers: { authorization: `Basic ${Buffer.from(`hook-user:${HOOK_PASSWORD}`).toString('base64')}` },
+    });
+    expect(await cleared.json()).toEqual({ cleared: 1 });
+    await until(PORTS[0]!, token, 404);
   });
 
   it('refuse to run any other role without MASTER_KEY', async () => {
