@@ -23,8 +23,10 @@ export interface AuthoritativeDnsPropagationOptions {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_INTERVAL_MS = 2_000;
-/** One TXT query, NS lookup or address lookup never takes longer than this (or than the time left). */
+/** One TXT query, NS lookup or address lookup takes at most this, or the time left if that is shorter... */
 const QUERY_TIMEOUT_MS = 3_000;
+/** ...but never less than this, so that a last check near the bound can still get an answer. */
+const MIN_QUERY_TIMEOUT_MS = 1_000;
 const MAX_CNAME_HOPS = 8;
 const VALUE_SNIPPET_MAX = 60;
 
@@ -59,8 +61,8 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
     resolvers.length > 0 ? resolvers.join(', ') : `system DNS ${dns.getServers().join(', ') || '(none configured)'}`;
 
   /** A fresh resolver per query so a cancelled one cannot take a concurrent query down with it. */
-  async function query<T>(servers: string[], budgetMs: number, run: (r: dns.promises.Resolver) => Promise<T>): Promise<T> {
-    const timeoutMs = Math.max(50, Math.min(QUERY_TIMEOUT_MS, budgetMs));
+  async function query<T>(servers: string[], deadline: number, run: (r: dns.promises.Resolver) => Promise<T>): Promise<T> {
+    const timeoutMs = Math.max(MIN_QUERY_TIMEOUT_MS, Math.min(QUERY_TIMEOUT_MS, deadline - performance.now()));
     const resolver = newResolver(servers, timeoutMs);
     // c-ares' own timeout is per try with backoff; this bounds the whole query.
     const timer = setTimeout(() => resolver.cancel(), timeoutMs);
@@ -75,13 +77,13 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
    * Follows CNAMEs as the CA does, then walks up the labels to the zone's NS set and resolves its hosts.
    * `transient` means the resolvers could not be asked; the next poll tries again.
    */
-  async function plan(name: string, budgetMs: number): Promise<Plan | { transient: string }> {
+  async function plan(name: string, deadline: number): Promise<Plan | { transient: string }> {
     const notes: string[] = [];
     let queryName = name;
     for (let hop = 0; hop < MAX_CNAME_HOPS; hop += 1) {
       let targets: string[];
       try {
-        targets = await query(resolvers, budgetMs, (r) => r.resolveCname(queryName));
+        targets = await query(resolvers, deadline, (r) => r.resolveCname(queryName));
       } catch (err) {
         const code = errnoCode(err);
         if (isTransient(code)) return { transient: `could not look up CNAME ${queryName}: ${describeDnsError(code)} (asked ${resolverLabel})` };
@@ -99,7 +101,7 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
       const zone = labels.slice(i).join('.');
       let nsHosts: string[];
       try {
-        nsHosts = await query(resolvers, budgetMs, (r) => r.resolveNs(zone));
+        nsHosts = await query(resolvers, deadline, (r) => r.resolveNs(zone));
       } catch (err) {
         const code = errnoCode(err);
         if (isTransient(code)) return { transient: `could not look up NS ${zone}: ${describeDnsError(code)} (asked ${resolverLabel})` };
@@ -109,7 +111,7 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
       const servers: Server[] = [];
       const lookups = await Promise.all(
         [...new Set(nsHosts.map(normalizeName))].sort().map(async (host) => {
-          const [v4, v6] = await query(resolvers, budgetMs, (r) => Promise.allSettled([r.resolve4(host), r.resolve6(host)]));
+          const [v4, v6] = await query(resolvers, deadline, (r) => Promise.allSettled([r.resolve4(host), r.resolve6(host)]));
           const addresses = [v4, v6].flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
           const transient = [v4, v6].some((s) => s.status === 'rejected' && isTransient(errnoCode(s.reason)));
           return { host, addresses, transient };
@@ -140,10 +142,10 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
     return resolvers.map((r) => ({ label: r, target: r }));
   }
 
-  async function ask(server: Server, queryName: string, value: string, budgetMs: number): Promise<Answer> {
+  async function ask(server: Server, queryName: string, value: string, deadline: number): Promise<Answer> {
     let records: string[][];
     try {
-      records = await query(server.target === null ? [] : [server.target], budgetMs, (r) => r.resolveTxt(queryName));
+      records = await query(server.target === null ? [] : [server.target], deadline, (r) => r.resolveTxt(queryName));
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENODATA') return { kind: 'lacks', seen: 'has no TXT records' };
@@ -187,15 +189,16 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
       let current: Plan | null = null;
       let last = '';
       for (let poll = 1; ; poll += 1) {
-        const budget = Math.max(0, timeoutMs - waitedMs);
+        // Queries end by the bound (give or take MIN_QUERY_TIMEOUT_MS), however many a poll needs.
+        const deadline = performance.now() + Math.max(0, timeoutMs - waitedMs);
         if (current === null) {
-          const planned = await timed(() => plan(name, budget));
+          const planned = await timed(() => plan(name, deadline));
           if ('transient' in planned) last = `TXT ${name}: ${planned.transient}`;
           else current = planned;
         }
         if (current !== null) {
           const p = current;
-          const answers = await timed(() => Promise.all(p.servers.map((s) => ask(s, p.queryName, value, budget))));
+          const answers = await timed(() => Promise.all(p.servers.map((s) => ask(s, p.queryName, value, deadline))));
           const verdict = judge(p, answers);
           const subject = [`TXT ${name}`, ...p.notes.filter((n) => n.startsWith('via CNAME'))].join(' ');
           const tail = p.notes.filter((n) => !n.startsWith('via CNAME'));

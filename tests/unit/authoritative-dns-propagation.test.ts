@@ -106,6 +106,7 @@ const RESOLVER_TXT: Record<string, string[]> = {
   '_acme-challenge.now.example.test': ['resolver-cached'],
   '_acme-challenge.flat.test': [VALUE],
   '_acme-challenge.ghost.test': [VALUE],
+  '_acme-challenge.notimp.test': [VALUE],
 };
 
 /**
@@ -131,6 +132,8 @@ function knownName(name: string): boolean {
 const recursive: Zone = (name, type) => {
   recursiveQueries.push(`${type} ${name}`);
   if (name === 'silent.test' || name.endsWith('.silent.test')) return undefined;
+  // Like pebble-challtestsrv, which answers NOTIMP to anything but A, AAAA, CNAME, TXT and CAA.
+  if (name.endsWith('notimp.test') && type !== TYPE.TXT && type !== TYPE.CNAME) return { rcode: 4 };
   if (type === TYPE.CNAME && CNAME[name]) return { answers: [rr.cname(CNAME[name])] };
   if (type === TYPE.NS && NS[name]) return { answers: NS[name].map(rr.ns) };
   if (type === TYPE.A && A[name]) return { answers: [rr.a(A[name])] };
@@ -342,6 +345,13 @@ describe('waitForTxt', () => {
     expect(result.detail).toContain('so asked the resolvers instead (gave up)');
   });
 
+  it('falls back when the resolver does not implement NS queries (pebble-challtestsrv)', async () => {
+    const { sleep } = fakeSleep();
+    const result = await propagation(sleep).waitForTxt('_acme-challenge.notimp.test', VALUE, { timeoutMs: 0 });
+    expect(result.ok).toBe(true);
+    expect(result.detail).toContain(`${resolver} has it; no NS records found for _acme-challenge.notimp.test or its parents`);
+  });
+
   it('falls back when the NS hosts have no address', async () => {
     const { sleep } = fakeSleep();
     const result = await propagation(sleep).waitForTxt('_acme-challenge.ghost.test', VALUE, { timeoutMs: 0 });
@@ -365,7 +375,7 @@ describe('waitForTxt', () => {
     );
   });
 
-  it('bounds a resolver that never answers', async () => {
+  it('bounds a resolver that never answers (each query gets at least a second)', async () => {
     const { sleep } = fakeSleep();
     const started = Date.now();
     const result = await propagation(sleep).waitForTxt('_acme-challenge.silent.test', VALUE, { timeoutMs: 400, intervalMs: 1000 });
