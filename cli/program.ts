@@ -298,7 +298,7 @@ domain
       const { domain: d, challenge } = await rt.services.domains.show({ name, profile: o.profile });
       const { tls: _hidden, ...withoutKey } = challenge;
       out.result({ ...d, challenge: withoutKey }, () =>
-        `${fields(d, ['name', 'profileName', 'challengeType', 'status', 'lastCheckedAt', 'lastCheckDetail', 'problem'])}\n\n${renderChallenge(challenge)}`,
+        `${fields(d, ['name', 'profileName', 'challengeType', 'status', 'lastCheckedAt', 'lastCheckDetail', 'problem', 'endpointUrl', 'endpointUsername'])}\n\n${renderChallenge(challenge)}`,
       );
     }),
   );
