@@ -3,6 +3,7 @@ import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CoreError } from '../errors.ts';
 import type { DnsPropagation, PropagationResult } from '../ports/dns-propagation.ts';
+import { newResolver } from './dns-resolver.ts';
 
 export interface AuthoritativeDnsPropagationOptions {
   /**
@@ -239,17 +240,6 @@ function judge(plan: Plan, answers: Answer[]): { ok: boolean; has: number; serve
   return { ok, has, servers };
 }
 
-function newResolver(servers: string[], timeoutMs: number): dns.promises.Resolver {
-  const resolver = new dns.promises.Resolver({ timeout: Math.max(1, Math.ceil(timeoutMs / 2)), tries: 2 });
-  if (servers.length > 0) {
-    try {
-      resolver.setServers(servers);
-    } catch (err) {
-      throw new CoreError('config_invalid', `invalid DNS server list ${JSON.stringify(servers)}`, { cause: err });
-    }
-  }
-  return resolver;
-}
 
 function withPort(address: string, port: number): string {
   if (port === 53) return address;

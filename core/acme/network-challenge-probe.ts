@@ -1,10 +1,11 @@
-import dns from 'node:dns';
+import type dns from 'node:dns';
 import http from 'node:http';
 import type { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import acme from 'acme-client';
 import { CoreError } from '../errors.ts';
 import type { ChallengeProbe, ProbeResult } from '../ports/challenge-probe.ts';
+import { newResolver } from './dns-resolver.ts';
 
 export interface NetworkChallengeProbeOptions {
   /** Port the CA dials for http-01: 80 in production, 5002 under Pebble. */
@@ -222,17 +223,6 @@ function checkPort(port: number, name: string): number {
   return port;
 }
 
-function newResolver(servers: string[], timeoutMs: number): dns.promises.Resolver {
-  const resolver = new dns.promises.Resolver({ timeout: Math.max(1, Math.ceil(timeoutMs / 2)), tries: 2 });
-  if (servers.length > 0) {
-    try {
-      resolver.setServers(servers);
-    } catch (err) {
-      throw new CoreError('config_invalid', `invalid DNS server list ${JSON.stringify(servers)}`, { cause: err });
-    }
-  }
-  return resolver;
-}
 
 function describeServers(resolver: dns.promises.Resolver, configured: string[]): string {
   const servers = resolver.getServers().join(', ');
