@@ -4,6 +4,7 @@ import type { Database } from '../db/client.ts';
 import type { Store } from '../core/ports/store.ts';
 import { createResponderApp } from '../responder/app.ts';
 import { ChallengeCache, type ChallengeSource } from '../responder/challenge-cache.ts';
+import { createResponderMetrics } from '../responder/metrics.ts';
 import { createResponderServer } from '../responder/server.ts';
 import { createTlsAlpnServer } from '../responder/tls-alpn-server.ts';
 import type { Runtime } from '../runtime.ts';
@@ -29,9 +30,11 @@ export async function startChallengeListeners(rt: Runtime): Promise<() => Promis
   });
   await cache.start();
   closers.push(() => cache.stop());
+  const metrics = createResponderMetrics(() => cache.size);
   const app = createResponderApp({
     httpKeyAuthorization: (token, host) => cache.answer(token, host),
     ready: () => rt.store.profiles.list().then(() => true, () => false),
+    metrics: metrics.registry,
     hook: {
       hookChallenges: rt.store.hookChallenges,
       endpointVerifiers: (name) => rt.store.domains.endpointVerifiers(name),
@@ -40,7 +43,11 @@ export async function startChallengeListeners(rt: Runtime): Promise<() => Promis
       now: () => new Date(),
     },
   });
-  const server = createResponderServer(app, (token, host) => cache.answer(token, host));
+  const server = createResponderServer(
+    app,
+    (token, host) => cache.answer(token, host),
+    (result) => metrics.challenge[result].inc(),
+  );
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.RESPONDER_PORT, config.RESPONDER_HOST, resolve));
   log.info({ host: config.RESPONDER_HOST, port: config.RESPONDER_PORT, cached: cache.size }, `responder listening on http://${config.RESPONDER_HOST}:${config.RESPONDER_PORT}`);
   closers.push(() => new Promise((resolve) => server.close(() => resolve())));

@@ -9,6 +9,8 @@ export interface ResponderDeps {
   httpKeyAuthorization(token: string, host: string | undefined): string | null;
   /** Whether the process can serve (database reachable). */
   ready(): Promise<boolean>;
+  /** Prometheus registry served at GET /metrics. */
+  metrics?: { contentType: string; metrics(): Promise<string> };
   /** `POST|GET|DELETE /challenge-hook/{domain}`; without it the hook routes do not exist (404). */
   hook?: ChallengeHookDeps;
 }
@@ -37,6 +39,10 @@ export function createResponderApp(deps: ResponderDeps): Hono {
   if (deps.hook) registerChallengeHook(app, deps.hook);
 
   app.get('/healthz', (c) => c.text('ok\n'));
+  app.get('/metrics', async (c) => {
+    if (!deps.metrics) return c.body(NOT_FOUND_BODY, 404, NOT_FOUND_HEADERS);
+    return c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType });
+  });
   app.get('/readyz', async (c) => ((await deps.ready()) ? c.text('ready\n') : c.text('not ready\n', 503)));
 
   app.notFound((c) => c.body(NOT_FOUND_BODY, 404, NOT_FOUND_HEADERS));

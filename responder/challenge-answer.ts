@@ -16,6 +16,15 @@ export function answerChallenge(
   token: string,
   host: string | undefined,
   lookup: (token: string, host: string | undefined) => string | null,
+  onResult?: (result: ChallengeResult) => void,
 ): string | null {
-  return TOKEN_PATTERN.test(token) ? lookup(token, host) : null;
+  if (!TOKEN_PATTERN.test(token)) {
+    onResult?.('malformed');
+    return null;
+  }
+  const value = lookup(token, host);
+  onResult?.(value ? 'hit' : 'miss');
+  return value;
 }
+
+export type ChallengeResult = 'hit' | 'miss' | 'malformed';
