@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import type { ChallengePayload } from '../domain/challenge-payload.ts';
 import { CoreError } from '../errors.ts';
 import type { EndpointClient, EndpointResult } from '../ports/endpoint-client.ts';
+import { readCappedResponse } from './capped-response.ts';
 
 export interface EndpointPolicy {
   /**
@@ -316,30 +317,8 @@ function send(o: {
     const timer = setTimeout(() => finish({ error: timeoutError() }), o.remainingMs);
     req.on('error', (error) => finish({ error }));
     req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
       const remoteAddress = res.socket?.remoteAddress;
-      const done = (truncated: boolean): void => {
-        const location = res.headers.location;
-        finish({
-          status: res.statusCode ?? 0,
-          ...(location === undefined ? {} : { location }),
-          body: Buffer.concat(chunks),
-          truncated,
-          remoteAddress,
-        });
-      };
-      res.on('data', (chunk: Buffer) => {
-        const take = chunk.subarray(0, BODY_CAP - size);
-        chunks.push(take);
-        size += take.length;
-        if (size >= BODY_CAP) done(true);
-      });
-      res.on('end', () => done(false));
-      res.on('error', (error) => finish({ error }));
-      res.on('close', () => {
-        if (!res.complete) finish({ error: Object.assign(new Error('connection closed mid-response'), { code: 'EPIPE' }) });
-      });
+      readCappedResponse(res, BODY_CAP, (outcome) => finish('error' in outcome ? outcome : { ...outcome, remoteAddress }));
     });
     req.end(o.body);
   });

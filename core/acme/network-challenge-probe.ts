@@ -6,6 +6,7 @@ import acme from 'acme-client';
 import { CoreError } from '../errors.ts';
 import type { ChallengeProbe, ProbeResult } from '../ports/challenge-probe.ts';
 import { newResolver } from './dns-resolver.ts';
+import { readCappedResponse } from './capped-response.ts';
 
 export interface NetworkChallengeProbeOptions {
   /** Port the CA dials for http-01: 80 in production, 5002 under Pebble. */
@@ -352,31 +353,12 @@ function httpGet(o: {
     });
     const timer = setTimeout(() => finish({ error: timeoutError() }), o.timeoutMs);
     req.on('error', (error) => finish({ error }));
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const done = (truncated: boolean): void => {
-        const location = res.headers.location;
-        finish({
-          status: res.statusCode ?? 0,
-          ...(location === undefined ? {} : { location }),
-          body: Buffer.concat(chunks).toString('utf8'),
-          truncated,
-        });
-      };
-      res.on('data', (chunk: Buffer) => {
-        const take = chunk.subarray(0, BODY_CAP - size);
-        chunks.push(take);
-        size += take.length;
-        // A challenge response is ~90 bytes; anything past the cap is already wrong and may be unbounded.
-        if (size >= BODY_CAP) done(true);
-      });
-      res.on('end', () => done(false));
-      res.on('error', (error) => finish({ error }));
-      res.on('close', () => {
-        if (!res.complete) finish({ error: Object.assign(new Error('connection closed mid-response'), { code: 'EPIPE' }) });
-      });
-    });
+    // A challenge response is ~90 bytes; anything past the cap is already wrong.
+    req.on('response', (res) =>
+      readCappedResponse(res, BODY_CAP, (outcome) =>
+        finish('error' in outcome ? outcome : { ...outcome, body: outcome.body.toString('utf8') }),
+      ),
+    );
     req.end();
   });
 }
