@@ -12,7 +12,6 @@
  *       The real store and database (openDatabase, createDrizzleStore, challengeSource with LISTEN/NOTIFY),
  *       challenge-hook included, without MASTER_KEY like a `serve --role responder` replica.
  *
- * `--what-if raw-headers`: a variant of the fast path for comparison (see rawHeadersServer below), not production.
  * Listens on 127.0.0.1 (--host to change), prints `ready pid=N port=N cached=N` on stdout once it serves, and
  * shuts down cleanly on SIGTERM/SIGINT.
  */
@@ -23,11 +22,7 @@ import { openDatabase, type Database } from '../db/client.ts';
 import { createDrizzleStore } from '../db/drizzle-store.ts';
 import { createResponderApp, type ResponderDeps } from '../responder/app.ts';
 import { ChallengeCache, type ChallengeSource } from '../responder/challenge-cache.ts';
-import { answerChallenge, CHALLENGE_PATH_PREFIX, NOT_FOUND_BODY } from '../responder/challenge-answer.ts';
 import { createResponderServer } from '../responder/server.ts';
-import { createServer, type Server } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
-import type { Hono } from 'hono';
 
 /** The token the throughput runs ask for (43 base64url characters, like a real CA's). */
 const BENCH_TOKEN = 'bench_token_0123456789abcdefghijklmnopqrstu';
@@ -41,7 +36,6 @@ const { values } = parseArgs({
     'key-auth': { type: 'string', default: BENCH_KEY_AUTH },
     domain: { type: 'string', default: 'bench.example' },
     db: { type: 'string' },
-    'what-if': { type: 'string' },
   },
 });
 const port = Number(values.port);
@@ -83,36 +77,9 @@ const cache = new ChallengeCache(source, {
 await cache.start();
 const app = createResponderApp({ httpKeyAuthorization: (token, host) => cache.answer(token, host), ready, ...(hook ? { hook } : {}) });
 const lookup = (token: string, host: string | undefined) => cache.answer(token, host);
-const server = values['what-if'] === 'raw-headers' ? rawHeadersServer(app, lookup) : createResponderServer(app, lookup);
-if (values['what-if'] && values['what-if'] !== 'raw-headers') throw new Error(`unknown --what-if ${values['what-if']}`);
+const server = createResponderServer(app, lookup);
 await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, values.host, resolve));
 console.log(`ready pid=${process.pid} port=${port} cached=${cache.size} source=${values.db ? 'postgres' : 'memory'}`);
-
-/**
- * What-if, not production: the fast path of `responder/server.ts` as it was before commit a7f47bc, with one
- * change: the response headers written as a flat array (constant parts precomputed) instead of an object spread
- * from a constant per request. Same rule, same status codes, same header values. `--what-if raw-headers` runs
- * it; it is how the suggestion was measured (RESULTS.md), and a7f47bc then adopted it in production (with the
- * hit's array built by spreading a precomputed one), so today it is a near-identical second copy.
- */
-function rawHeadersServer(app: Hono, answer: (token: string, host: string | undefined) => string | null): Server {
-  const rest = getRequestListener(app.fetch);
-  const notFound = ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store', 'content-length', String(Buffer.byteLength(NOT_FOUND_BODY))];
-  return createServer((req, res) => {
-    const url = req.url ?? '';
-    const method = req.method;
-    if ((method === 'GET' || method === 'HEAD') && url.startsWith(CHALLENGE_PATH_PREFIX)) {
-      const end = url.indexOf('?');
-      const token = url.slice(CHALLENGE_PATH_PREFIX.length, end === -1 ? undefined : end);
-      const value = answerChallenge(token, req.headers.host, answer);
-      if (value) res.writeHead(200, ['content-type', 'text/plain', 'cache-control', 'no-store', 'content-length', String(Buffer.byteLength(value))]);
-      else res.writeHead(404, notFound);
-      res.end(method === 'HEAD' ? undefined : (value ?? NOT_FOUND_BODY));
-      return;
-    }
-    rest(req, res);
-  });
-}
 
 let stopping = false;
 async function stop(): Promise<void> {

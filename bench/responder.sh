@@ -15,13 +15,12 @@
 # (>= 1,000,000 requests), VmRSS sampled every second from /proc/PID/status.
 #
 # Usage: bench/responder.sh [OUTDIR]     env: RUNS DURATION WARMUP MEM_DURATION PORT NGINX_PORT BARE_PORT
-#        WHATIF=1 adds a fourth server: the responder with raw header arrays (responder-server.ts --what-if).
 # Prints the raw wrk lines, then a summary; everything also lands in OUTDIR (default: a fresh /tmp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3} DURATION=${DURATION:-10s} WARMUP=${WARMUP:-3s} MEM_DURATION=${MEM_DURATION:-25s}
-PORT=${PORT:-18080} BARE_PORT=${BARE_PORT:-18070} NGINX_PORT=${NGINX_PORT:-18090} WHATIF_PORT=${WHATIF_PORT:-18060}
+PORT=${PORT:-18080} BARE_PORT=${BARE_PORT:-18070} NGINX_PORT=${NGINX_PORT:-18090}
 OUT=${1:-$(mktemp -d /tmp/responder-bench.XXXXXX)}
 mkdir -p "$OUT"
 NGINX_DIR="$OUT/nginx"
@@ -51,8 +50,8 @@ start_ours() { # $1 = port, $2 = log, [$3 = script, $4... = its arguments]; sets
 }
 stop_pid() { [ -n "$1" ] && kill "$1" 2>/dev/null && while kill -0 "$1" 2>/dev/null; do sleep 0.1; done; return 0; }
 stop_ours() { stop_pid "$SERVER_PID"; SERVER_PID=; }
-OURS_PID= BARE_PID= WHATIF_PID=
-cleanup() { stop_ours || true; for p in "$OURS_PID" "$BARE_PID" "$WHATIF_PID"; do stop_pid "$p" || true; done; "$NGINX_SH" stop "$NGINX_DIR" >/dev/null 2>&1 || true; }
+OURS_PID= BARE_PID=
+cleanup() { stop_ours || true; for p in "$OURS_PID" "$BARE_PID"; do stop_pid "$p" || true; done; "$NGINX_SH" stop "$NGINX_DIR" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
 check() { # $1 = name, $2 = port: every case answers with the expected status before anything is timed
@@ -113,12 +112,6 @@ taskset -c 1 "$NGINX_SH" start "$NGINX_DIR" "$NGINX_PORT" "$TOKEN" "$KEY_AUTH" >
 NGINX_WORKER=$(pgrep -P "$(cat "$NGINX_DIR/nginx.pid")" | head -1)
 declare -A PORTOF=([ours]=$PORT [bare-node]=$BARE_PORT [nginx]=$NGINX_PORT) PIDOF=([ours]=$OURS_PID [bare-node]=$BARE_PID [nginx]=$NGINX_WORKER)
 SERVERS=(ours bare-node nginx)
-if [ "${WHATIF:-0}" = 1 ]; then # + the real responder with raw header arrays (bench/responder-server.ts --what-if raw-headers)
-  start_ours "$WHATIF_PORT" "$OUT/whatif.log" bench/responder-server.ts --what-if raw-headers
-  WHATIF_PID=$SERVER_PID SERVER_PID=
-  PORTOF[ours-raw-headers]=$WHATIF_PORT PIDOF[ours-raw-headers]=$WHATIF_PID
-  SERVERS=(ours ours-raw-headers bare-node nginx)
-fi
 for server in "${SERVERS[@]}"; do
   check "$server" "${PORTOF[$server]}"
   echo "# $server pid ${PIDOF[$server]} ($(taskset -pc "${PIDOF[$server]}" | sed 's/.*: /cpus /'))"
@@ -156,7 +149,7 @@ for r in $(seq "$RUNS"); do
     done
   done
 done
-stop_pid "$OURS_PID"; stop_pid "$BARE_PID"; stop_pid "$WHATIF_PID"; OURS_PID= BARE_PID= WHATIF_PID=
+stop_pid "$OURS_PID"; stop_pid "$BARE_PID"; OURS_PID= BARE_PID=
 "$NGINX_SH" stop "$NGINX_DIR" >/dev/null 2>&1
 
 echo
