@@ -23,6 +23,19 @@ export type ErrorCode =
   | 'challenge_unreachable'
   | 'secret_invalid'
   | 'db_error'
+  | 'bigip_dns'
+  | 'bigip_tcp'
+  | 'bigip_tls'
+  | 'bigip_timeout'
+  | 'bigip_auth'
+  | 'bigip_not_found'
+  | 'bigip_conflict'
+  | 'bigip_in_use'
+  | 'bigip_key_mismatch'
+  | 'bigip_transaction_failed'
+  | 'bigip_busy'
+  | 'bigip_api'
+  | 'deploy_failed'
   | 'internal';
 
 export class CoreError extends Error {
