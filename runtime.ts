@@ -1,3 +1,4 @@
+import { createIControlClient } from './core/bigip/icontrol-client.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -109,6 +110,7 @@ export async function openRuntime(
       dnsServers: config.CHALLENGE_DNS_SERVERS,
     }),
     endpoints: createHttpEndpointClient({ allow: config.ENDPOINT_ALLOW_CIDRS }),
+    bigip: (connection) => createIControlClient(connection),
     propagation: createAuthoritativeDnsPropagation({ resolvers: config.CHALLENGE_DNS_SERVERS }),
     secrets,
     clock: systemClock,

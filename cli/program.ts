@@ -7,6 +7,7 @@ import { CoreError } from '../core/errors.ts';
 import type { ChallengeContent, DomainView } from '../core/services/domain-service.ts';
 import type { Runtime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
+import { registerDeviceCommands } from './device-commands.ts';
 import { createOutput, fields, type Output, table } from './output.ts';
 
 export type Role = 'all' | 'responder' | 'worker' | 'bot';
@@ -49,7 +50,7 @@ const onOff = (value: string) => {
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const program = new Command('bigip-acme')
-    .description('ACME certificates for F5 BIG-IP: CA profiles, domains, challenges, certificates')
+    .description('ACME certificates for F5 BIG-IP: CA profiles, domains, challenges, certificates, devices, deploys')
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError()
     .configureOutput({ writeOut: (t) => io.stdout(t), writeErr: (t) => io.stderr(t) })
@@ -458,6 +459,17 @@ cert
   );
 
 cert
+  .command('renew <name>')
+  .description('issue an issued certificate again with a fresh key (same name and bindings)')
+  .action(
+    action(async (rt, out, name: string) => {
+      const c = await withChallengeListeners(rt, () => rt.services.certificates.renew(name, actor(), out.progress));
+      out.result(c, () => renderCert(c));
+      if (c.state !== 'issued') exitCode = 3;
+    }),
+  );
+
+cert
   .command('list')
   .description('list certificates')
   .option('--profile <name>', 'only this profile')
@@ -502,6 +514,15 @@ cert
       }
     }),
   );
+
+  registerDeviceCommands(program, cert, domain, {
+    action,
+    actor,
+    path,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,18 +1,38 @@
-import { and, desc, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { AuditEntry } from '../core/domain/audit-entry.ts';
+import type { Binding } from '../core/domain/binding.ts';
+import type { Deployment, DeviceObject } from '../core/domain/deployment.ts';
+import type { Device } from '../core/domain/device.ts';
 import type { CaProfile } from '../core/domain/ca-profile.ts';
 import type { ManagedCertificate } from '../core/domain/managed-certificate.ts';
 import type { Authorization, ManagedDomain } from '../core/domain/managed-domain.ts';
 import { CoreError } from '../core/errors.ts';
 import type { HookChallenge, Store } from '../core/ports/store.ts';
 import type { Database, Schema } from './client.ts';
-import { auditLog, authorizations, certificates, domains, hookChallenges, profiles } from './schema/index.ts';
+import {
+  auditLog,
+  authorizations,
+  bindings,
+  certificates,
+  deployments,
+  deviceObjects,
+  devices,
+  domains,
+  hookChallenges,
+  profiles,
+} from './schema/index.ts';
 
 /** PostgreSQL unique_violation, raised identically by pg and PGlite. */
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
   return code === '23505';
+}
+
+/** PostgreSQL foreign_key_violation or restrict_violation (ON DELETE RESTRICT): a row still referenced elsewhere. */
+function isForeignKeyViolation(err: unknown): boolean {
+  const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  return code === '23503' || code === '23001';
 }
 
 function conflictOr(err: unknown, what: string): never {
@@ -242,6 +262,121 @@ export function createDrizzleStore(database: Database): Store {
           .limit(1);
         const row = rows[0];
         return row?.keySealed ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed } : null;
+      },
+    },
+
+    devices: {
+      async insert(device) {
+        try {
+          await db.insert(devices).values(device);
+        } catch (err) {
+          conflictOr(err, `device "${device.name}"`);
+        }
+      },
+      async findById(id) {
+        return ((await db.select().from(devices).where(eq(devices.id, id)))[0] as Device | undefined) ?? null;
+      },
+      async findByName(name) {
+        return ((await db.select().from(devices).where(eq(devices.name, name)))[0] as Device | undefined) ?? null;
+      },
+      async list() {
+        return (await db.select().from(devices).orderBy(devices.name)) as Device[];
+      },
+      async update(id, patch) {
+        const rows = await db
+          .update(devices)
+          .set({ ...patch, ...stamp() })
+          .where(eq(devices.id, id))
+          .returning();
+        return one(rows, 'device') as Device;
+      },
+      async remove(id) {
+        try {
+          const rows = await db.delete(devices).where(eq(devices.id, id)).returning({ id: devices.id });
+          one(rows, 'device');
+        } catch (err) {
+          if (isForeignKeyViolation(err)) throw new CoreError('conflict', 'the device still has bindings; remove them first');
+          throw err;
+        }
+      },
+    },
+
+    bindings: {
+      async insert(binding) {
+        try {
+          await db.insert(bindings).values(binding);
+        } catch (err) {
+          conflictOr(err, `a binding of ${binding.profilePath} on this device`);
+        }
+      },
+      async findById(id) {
+        return ((await db.select().from(bindings).where(eq(bindings.id, id)))[0] as Binding | undefined) ?? null;
+      },
+      async list(filter = {}) {
+        const conditions = [
+          ...(filter.certificateId ? [eq(bindings.certificateId, filter.certificateId)] : []),
+          ...(filter.deviceId ? [eq(bindings.deviceId, filter.deviceId)] : []),
+        ];
+        return (await db
+          .select()
+          .from(bindings)
+          .where(and(...conditions))
+          .orderBy(bindings.createdAt, bindings.profilePath)) as Binding[];
+      },
+      async update(id, patch) {
+        const rows = await db
+          .update(bindings)
+          .set({ ...patch, ...stamp() })
+          .where(eq(bindings.id, id))
+          .returning();
+        return one(rows, 'binding') as Binding;
+      },
+      async remove(id) {
+        one(await db.delete(bindings).where(eq(bindings.id, id)).returning({ id: bindings.id }), 'binding');
+      },
+    },
+
+    deployments: {
+      async insert(deployment) {
+        await db.insert(deployments).values(deployment);
+      },
+      async update(id, patch) {
+        const rows = await db.update(deployments).set(patch).where(eq(deployments.id, id)).returning();
+        return one(rows, 'deployment') as Deployment;
+      },
+      async list(filter = {}) {
+        const conditions = [
+          ...(filter.certificateId ? [eq(deployments.certificateId, filter.certificateId)] : []),
+          ...(filter.deviceId ? [eq(deployments.deviceId, filter.deviceId)] : []),
+        ];
+        return (await db
+          .select()
+          .from(deployments)
+          .where(and(...conditions))
+          .orderBy(desc(deployments.startedAt), desc(deployments.id))
+          .limit(filter.limit ?? 100)) as Deployment[];
+      },
+    },
+
+    deviceObjects: {
+      async record(object) {
+        await db
+          .insert(deviceObjects)
+          .values(object)
+          .onConflictDoUpdate({
+            target: [deviceObjects.deviceId, deviceObjects.fullPath],
+            set: { certificateId: object.certificateId, kind: object.kind, serial: object.serial, installedAt: object.installedAt, removedAt: null },
+          });
+      },
+      async listLive(deviceId, certificateId) {
+        return (await db
+          .select()
+          .from(deviceObjects)
+          .where(and(eq(deviceObjects.deviceId, deviceId), eq(deviceObjects.certificateId, certificateId), isNull(deviceObjects.removedAt)))
+          .orderBy(deviceObjects.installedAt)) as DeviceObject[];
+      },
+      async markRemoved(id, at) {
+        await db.update(deviceObjects).set({ removedAt: at }).where(eq(deviceObjects.id, id));
       },
     },
 

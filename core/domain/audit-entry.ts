@@ -4,7 +4,7 @@ export interface AuditEntry {
   at: Date;
   actor: string;
   action: string;
-  objectType: 'profile' | 'domain' | 'certificate' | 'system';
+  objectType: 'profile' | 'domain' | 'certificate' | 'device' | 'binding' | 'system';
   objectId: string | null;
   objectName: string | null;
   result: 'ok' | 'error';

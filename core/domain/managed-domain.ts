@@ -21,6 +21,13 @@ export interface ManagedDomain {
   endpointPasswordSealed: string | null;
   /** scrypt verifier of the same password, for the responder's challenge-hook (which has no MASTER_KEY). */
   endpointPasswordVerifier: string | null;
+  /**
+   * Devices that answer this domain's HTTP-01 from an internal data-group through the bigip-acme iRule (the
+   * on-box method, instead of forwarding to the responder); empty when not used.
+   */
+  dataGroupDeviceIds: string[];
+  /** Full path of that data-group, e.g. `/Common/acme_responder_dg`. */
+  dataGroupPath: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,6 +1,9 @@
 import type { AuditEntry } from '../domain/audit-entry.ts';
 import type { PayloadType } from '../domain/challenge-payload.ts';
+import type { Binding } from '../domain/binding.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
+import type { Deployment, DeviceObject } from '../domain/deployment.ts';
+import type { Device } from '../domain/device.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import type { Authorization, ManagedDomain } from '../domain/managed-domain.ts';
 
@@ -80,6 +83,40 @@ export interface CertificateRepository {
   update(id: string, patch: Patch<ManagedCertificate>): Promise<ManagedCertificate>;
 }
 
+export interface DeviceRepository {
+  insert(device: Device): Promise<void>;
+  findById(id: string): Promise<Device | null>;
+  findByName(name: string): Promise<Device | null>;
+  list(): Promise<Device[]>;
+  update(id: string, patch: Patch<Device>): Promise<Device>;
+  /** Removes the device; a device that still has bindings is a conflict. */
+  remove(id: string): Promise<void>;
+}
+
+export interface BindingRepository {
+  /** A second binding of the same device and profile is a conflict. */
+  insert(binding: Binding): Promise<void>;
+  findById(id: string): Promise<Binding | null>;
+  list(filter?: { certificateId?: string; deviceId?: string }): Promise<Binding[]>;
+  update(id: string, patch: Patch<Binding>): Promise<Binding>;
+  remove(id: string): Promise<void>;
+}
+
+export interface DeploymentRepository {
+  insert(deployment: Deployment): Promise<void>;
+  update(id: string, patch: Partial<Omit<Deployment, 'id'>>): Promise<Deployment>;
+  /** Newest first. */
+  list(filter?: { certificateId?: string; deviceId?: string; limit?: number }): Promise<Deployment[]>;
+}
+
+export interface DeviceObjectRepository {
+  /** Records an installed object; installing the same path again revives and re-stamps the row. */
+  record(object: DeviceObject): Promise<void>;
+  /** Objects of this certificate on this device that have not been removed. */
+  listLive(deviceId: string, certificateId: string): Promise<DeviceObject[]>;
+  markRemoved(id: string, at: Date): Promise<void>;
+}
+
 export interface AuditLog {
   append(entry: Omit<AuditEntry, 'id' | 'at'> & { at?: Date }): Promise<void>;
   list(filter?: { objectId?: string; limit?: number }): Promise<AuditEntry[]>;
@@ -92,6 +129,10 @@ export interface Store {
   authorizations: AuthorizationRepository;
   certificates: CertificateRepository;
   hookChallenges: HookChallengeRepository;
+  devices: DeviceRepository;
+  bindings: BindingRepository;
+  deployments: DeploymentRepository;
+  deviceObjects: DeviceObjectRepository;
   audit: AuditLog;
   close(): Promise<void>;
 }

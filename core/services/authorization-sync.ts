@@ -9,6 +9,12 @@ import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeAuthorization, AcmeProblem } from '../ports/acme-gateway.ts';
 import type { ProbeResult } from '../ports/challenge-probe.ts';
 import { type CoreDeps, secretAad } from './core-deps.ts';
+import { publishToDataGroups, unpublishFromDataGroups } from './data-group-publisher.ts';
+
+/** Whether the domain answers HTTP-01 from data-groups on BIG-IP devices (the on-box method). */
+export function usesDataGroups(domain: Pick<ManagedDomain, 'challengeType' | 'dataGroupDeviceIds'>): boolean {
+  return domain.challengeType === 'http-01' && domain.dataGroupDeviceIds.length > 0;
+}
 
 /** What happened to one authorization when the core tried to move it towards `valid`. */
 export type AuthorizationOutcome =
@@ -69,6 +75,10 @@ export class AuthorizationSync {
           ...(await this.material(account, domain, authz)),
           ...base,
         });
+    const wasOpen = known && (known.status === 'pending' || known.status === 'processing');
+    if (wasOpen && authz.status !== 'pending' && usesDataGroups(domain) && known.httpToken) {
+      await unpublishFromDataGroups(this.deps, domain, known.httpToken);
+    }
     if (domain.currentAuthorizationId !== saved.id || domain.status !== connectionStatusOf(authz.status)) {
       await this.deps.store.domains.update(domain.id, {
         currentAuthorizationId: saved.id,
@@ -136,6 +146,10 @@ export class AuthorizationSync {
    * replace what they had for the type.
    */
   async push(domain: ManagedDomain, authz: Authorization): Promise<ProbeResult> {
+    if (usesDataGroups(domain)) {
+      if (!authz.httpToken || !authz.httpKeyAuthorization) return { ok: false, detail: `the CA offered no http-01 content for ${domain.name}` };
+      return publishToDataGroups(this.deps, domain, authz.httpToken, authz.httpKeyAuthorization);
+    }
     if (!domain.endpointUrl || !domain.endpointUsername || !domain.endpointPasswordSealed) {
       return { ok: false, detail: `${domain.name} has no API endpoint` };
     }
@@ -194,7 +208,7 @@ export class AuthorizationSync {
     }
     if (chosen.status !== 'pending' || authz.answeredType === domain.challengeType) return { kind: 'answered', now: false };
 
-    if (domain.endpointUrl) {
+    if (domain.endpointUrl || usesDataGroups(domain)) {
       const pushed = await this.push(domain, authz);
       if (!pushed.ok) return { kind: 'unreachable', probe: pushed };
     }
@@ -218,6 +232,9 @@ export class AuthorizationSync {
       if (!authz || authz.status === 'valid') continue;
       await this.deps.store.authorizations.update(authz.id, { status: 'valid', problem: null });
       const domain = await this.deps.store.domains.findById(authz.domainId);
+      if (domain && usesDataGroups(domain) && authz.httpToken && (authz.status === 'pending' || authz.status === 'processing')) {
+        await unpublishFromDataGroups(this.deps, domain, authz.httpToken);
+      }
       if (domain?.currentAuthorizationId === authz.id) {
         await this.deps.store.domains.update(domain.id, { status: 'valid', problem: null });
       }

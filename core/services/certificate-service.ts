@@ -150,6 +150,29 @@ export class CertificateService {
     return this.drive(cert, actor, progress);
   }
 
+  /**
+   * Issues the certificate again with a fresh key (the row, its name and bindings stay). Until the new chain
+   * downloads, the row is not `issued`, so nothing deploys half a renewal; the devices keep serving the
+   * previous objects, which stay recorded on them. Scheduling and ARI come with the renewal jobs.
+   */
+  async renew(name: string, actor: string, progress: Progress = noProgress): Promise<CertificateView> {
+    const cert = await this.get(name);
+    if (cert.state !== 'issued') {
+      throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued; finish it with: bigip-acme cert resume ${name}`);
+    }
+    progress(`${name}: renewing with a new key (was serial ${cert.serial})`);
+    const reset = await this.deps.store.certificates.update(cert.id, {
+      state: 'requested',
+      keySealed: null,
+      csrPem: null,
+      ...noOrder(),
+      orderAttempts: 0,
+      problem: null,
+    });
+    await this.audit(cert, actor, 'certificate.renew', 'ok', { previousSerial: cert.serial });
+    return this.drive(reset, actor, progress);
+  }
+
   private async drive(
     initial: ManagedCertificate,
     actor: string,

@@ -1,5 +1,6 @@
 import type { CaProfile } from '../domain/ca-profile.ts';
 import type { AcmeAccount, AcmeGateway } from '../ports/acme-gateway.ts';
+import type { BigIpClientFactory } from '../ports/bigip-client.ts';
 import type { ChallengeProbe } from '../ports/challenge-probe.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DnsPropagation } from '../ports/dns-propagation.ts';
@@ -15,6 +16,8 @@ export interface CoreDeps {
   probe: ChallengeProbe;
   endpoints: EndpointClient;
   propagation: DnsPropagation;
+  /** Opens an iControl REST session to one device. */
+  bigip: BigIpClientFactory;
   secrets: SecretBox;
   clock: Clock;
   log: Logger;

@@ -1,4 +1,5 @@
 import type { CaProfile } from '../domain/ca-profile.ts';
+import { DEFAULT_DATA_GROUP, isFullPath } from '../domain/acme-irule.ts';
 import type { ChallengeType } from '../domain/challenge-type.ts';
 import { dnsRecordName, normalizeDomainName } from '../domain/domain-name.ts';
 import { type Authorization, isAuthorizationUsable, type ManagedDomain } from '../domain/managed-domain.ts';
@@ -7,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { CoreError, isCoreError } from '../errors.ts';
 import { hashPassword } from '../secrets/password-verifier.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
-import { AuthorizationSync, connectionStatusOf } from './authorization-sync.ts';
+import { AuthorizationSync, connectionStatusOf, usesDataGroups } from './authorization-sync.ts';
 import { accountOf, type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
 import type { ProfileService } from './profile-service.ts';
 
@@ -142,6 +143,8 @@ export class DomainService {
       endpointUsername: null,
       endpointPasswordSealed: null,
       endpointPasswordVerifier: null,
+      dataGroupDeviceIds: [],
+      dataGroupPath: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -268,6 +271,9 @@ export class DomainService {
    */
   async setEndpoint(ref: DomainRef, input: EndpointInput, actor: string): Promise<DomainView> {
     const { domain, profile } = await this.resolve(ref);
+    if (usesDataGroups(domain)) {
+      throw new CoreError('conflict', `${domain.name} answers HTTP-01 from BIG-IP data-groups; clear that first (bigip-acme domain datagroup clear)`);
+    }
     const url = parseEndpointUrl(input.url);
     if (!/^[^\s:]{1,64}$/.test(input.username)) {
       throw new CoreError('input_invalid', 'the endpoint user name must be 1-64 characters without spaces or ":"');
@@ -294,6 +300,37 @@ export class DomainService {
     );
   }
 
+  /**
+   * The on-box HTTP-01 method: the CA's requests reach these BIG-IPs, whose iRule (see `device
+   * install-responder`) answers from `dataGroup`. Replaces an API endpoint: a domain publishes one way.
+   */
+  async setDataGroup(ref: DomainRef, input: { devices: string[]; dataGroup?: string | undefined }, actor: string): Promise<DomainView> {
+    const { domain, profile } = await this.resolve(ref);
+    if (domain.challengeType !== 'http-01') {
+      throw new CoreError('input_invalid', `${domain.name} uses ${domain.challengeType}; the data-group method answers http-01 only`);
+    }
+    if (domain.endpointUrl) throw new CoreError('conflict', `${domain.name} publishes to the API endpoint ${domain.endpointUrl}; clear it first (bigip-acme domain endpoint clear)`);
+    if (input.devices.length === 0) throw new CoreError('input_invalid', 'name at least one device (--device)');
+    const path = input.dataGroup?.trim() || DEFAULT_DATA_GROUP;
+    if (!isFullPath(path)) throw new CoreError('input_invalid', `data-group "${path}" must be a full path like ${DEFAULT_DATA_GROUP}`);
+    const ids: string[] = [];
+    for (const name of [...new Set(input.devices)]) {
+      const device = await this.deps.store.devices.findByName(name);
+      if (!device) throw new CoreError('not_found', `no device named "${name}" (see: bigip-acme device list)`);
+      ids.push(device.id);
+    }
+    const updated = await this.deps.store.domains.update(domain.id, { dataGroupDeviceIds: ids, dataGroupPath: path });
+    await this.auditDomain(domain, actor, 'domain.datagroup.set', 'ok', { devices: input.devices, dataGroup: path });
+    return this.view(updated, profile);
+  }
+
+  async clearDataGroup(ref: DomainRef, actor: string): Promise<DomainView> {
+    const { domain, profile } = await this.resolve(ref);
+    const updated = await this.deps.store.domains.update(domain.id, { dataGroupDeviceIds: [], dataGroupPath: null });
+    await this.auditDomain(domain, actor, 'domain.datagroup.clear', 'ok', {});
+    return this.view(updated, profile);
+  }
+
   async clearEndpoint(ref: DomainRef, actor: string): Promise<DomainView> {
     const { domain, profile } = await this.resolve(ref);
     const updated = await this.deps.store.domains.update(domain.id, {
@@ -312,12 +349,12 @@ export class DomainService {
    */
   async deployAndTest(ref: DomainRef, actor: string, progress: Progress = noProgress): Promise<TestResult & { published: string }> {
     const { domain, profile } = await this.resolve(ref);
-    if (!domain.endpointUrl) {
+    if (!domain.endpointUrl && !usesDataGroups(domain)) {
       throw new CoreError('input_invalid', `${domain.name} has no API endpoint; set one with: bigip-acme domain endpoint set ${domain.name}`);
     }
     const current = domain.currentAuthorizationId ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId) : null;
     if (!current) throw new CoreError('not_found', `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`);
-    progress(`${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl}`);
+    progress(`${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl ?? `data-group ${domain.dataGroupPath}`}`);
     const pushed = await this.sync.push(domain, current);
     await this.auditDomain(domain, actor, 'domain.endpoint.deploy', pushed.ok ? 'ok' : 'error', { detail: pushed.detail });
     if (!pushed.ok) {

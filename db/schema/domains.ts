@@ -25,6 +25,9 @@ export const domains = pgTable(
     endpointPasswordSealed: text('endpoint_password_sealed'),
     /** scrypt verifier of the endpoint password, so a responder without MASTER_KEY can check hook callers. */
     endpointPasswordVerifier: text('endpoint_password_verifier'),
+    /** Devices that answer this domain's HTTP-01 from a data-group (the on-box method); empty → not used. */
+    dataGroupDeviceIds: uuid('data_group_device_ids').array().notNull().default([]),
+    dataGroupPath: text('data_group_path'),
     ...timestamps,
   },
   (t) => [uniqueIndex('domains_profile_name_uq').on(t.profileId, t.name), index('domains_name_idx').on(t.name)],

@@ -3,3 +3,4 @@ export * from './certificates.ts';
 export * from './domains.ts';
 export * from './hook-challenges.ts';
 export * from './profiles.ts';
+export * from './devices.ts';

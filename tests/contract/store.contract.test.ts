@@ -9,7 +9,7 @@ import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
 import type { Store } from '../../core/ports/store.ts';
 import type { Database, Schema } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
-import { makeAuthorization, makeCertificate, makeDomain, makeProfile, T0, T1 } from '../fixtures/builders.ts';
+import { makeAuthorization, makeBinding, makeCertificate, makeDeployment, makeDevice, makeDomain, makeProfile, T0, T1 } from '../fixtures/builders.ts';
 import { databaseTargets, freshDatabase, truncateAll } from '../support/test-db.ts';
 
 
@@ -546,6 +546,85 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect(await store.audit.list({ objectId: 'none' })).toEqual([]);
       expect((await store.audit.list({ limit: 2 })).map((e) => e.action)).toEqual(['step-4', 'step-3']);
       expect((await store.audit.list({ objectId: 'even', limit: 1 })).map((e) => e.action)).toEqual(['step-4']);
+    });
+  });
+
+  describe('devices, bindings, deployments, device objects', () => {
+    async function certAndDevice() {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      const cert = makeCertificate(profile.id);
+      await store.certificates.insert(cert);
+      const device = makeDevice({ caPem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n', lastTest: { ok: false, stage: 'tls', message: 'untrusted' }, lastTestAt: T1 });
+      await store.devices.insert(device);
+      return { cert, device };
+    }
+
+    it('devices round-trip, list by name, update, and refuse a duplicate name', async () => {
+      const { device } = await certAndDevice();
+      expect(await store.devices.findById(device.id)).toEqual(device);
+      expect(await store.devices.findByName(device.name)).toEqual(device);
+      expect((await rejection(store.devices.insert({ ...device, id: randomUUID() }))).code).toBe('conflict');
+      const updated = await store.devices.update(device.id, { hostname: 'bigip1.example', version: '17.1.2.1' });
+      expect(updated).toMatchObject({ hostname: 'bigip1.example', version: '17.1.2.1', insecure: false });
+      expect(updated.updatedAt.getTime()).toBeGreaterThan(T0.getTime());
+      expect((await store.devices.list()).map((d) => d.id)).toEqual([device.id]);
+    });
+
+    it('a device with bindings cannot be removed; without, it can', async () => {
+      const { cert, device } = await certAndDevice();
+      const binding = makeBinding(cert.id, device.id);
+      await store.bindings.insert(binding);
+      expect((await rejection(store.devices.remove(device.id))).code).toBe('conflict');
+      await store.bindings.remove(binding.id);
+      await store.devices.remove(device.id);
+      expect(await store.devices.findById(device.id)).toBeNull();
+      expect((await rejection(store.devices.remove(device.id))).code).toBe('not_found');
+    });
+
+    it('bindings: one certificate per device profile, filters, update', async () => {
+      const { cert, device } = await certAndDevice();
+      const other = makeDevice();
+      await store.devices.insert(other);
+      const a = makeBinding(cert.id, device.id, { profilePath: '/Common/a' });
+      const b = makeBinding(cert.id, other.id, { profilePath: '/Common/a', createProfile: true });
+      await store.bindings.insert(a);
+      await store.bindings.insert(b);
+      expect((await rejection(store.bindings.insert(makeBinding(cert.id, device.id, { profilePath: '/Common/a' })))).code).toBe('conflict');
+      expect(await store.bindings.findById(b.id)).toEqual(b);
+      expect((await store.bindings.list({ deviceId: other.id })).map((x) => x.id)).toEqual([b.id]);
+      expect((await store.bindings.list({ certificateId: cert.id })).length).toBe(2);
+      const updated = await store.bindings.update(a.id, { deployedFingerprint: 'AA', deployedSerial: '0abc', deployedAt: T1 });
+      expect(updated).toMatchObject({ deployedFingerprint: 'AA', deployedSerial: '0abc', deployedAt: T1 });
+    });
+
+    it('deployments round-trip jsonb and arrays and list newest first per certificate and device', async () => {
+      const { cert, device } = await certAndDevice();
+      const first = makeDeployment(cert.id, device.id, { startedAt: T0, oldFingerprints: { '/Common/acme_www': 'AA:BB' } });
+      const second = makeDeployment(cert.id, device.id, { startedAt: T1 });
+      await store.deployments.insert(first);
+      await store.deployments.insert(second);
+      expect((await store.deployments.list({ certificateId: cert.id, deviceId: device.id })).map((d) => d.id)).toEqual([second.id, first.id]);
+      const done = await store.deployments.update(first.id, {
+        result: 'failed',
+        step: 'save',
+        error: { code: 'bigip_api', message: 'save failed', detail: { status: 500 } },
+        outcome: 'switched, not saved',
+        finishedAt: T1,
+      });
+      expect(done).toEqual({ ...first, result: 'failed', step: 'save', error: { code: 'bigip_api', message: 'save failed', detail: { status: 500 } }, outcome: 'switched, not saved', finishedAt: T1 });
+      expect((await store.deployments.list({ limit: 1 })).length).toBe(1);
+    });
+
+    it('device objects: record, revive on re-install, list only live ones, mark removed', async () => {
+      const { cert, device } = await certAndDevice();
+      const obj = { id: randomUUID(), deviceId: device.id, certificateId: cert.id, kind: 'cert' as const, fullPath: '/Common/www_1.crt', serial: '01', installedAt: T0, removedAt: null };
+      await store.deviceObjects.record(obj);
+      expect(await store.deviceObjects.listLive(device.id, cert.id)).toEqual([obj]);
+      await store.deviceObjects.markRemoved(obj.id, T1);
+      expect(await store.deviceObjects.listLive(device.id, cert.id)).toEqual([]);
+      await store.deviceObjects.record({ ...obj, id: randomUUID(), installedAt: T1 });
+      expect(await store.deviceObjects.listLive(device.id, cert.id)).toEqual([{ ...obj, installedAt: T1 }]);
     });
   });
 });

@@ -1,3 +1,4 @@
+import { createIControlClient } from '../../core/bigip/icontrol-client.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createAcmeClientGateway } from '../../core/acme/acme-client-gateway.ts';
@@ -31,7 +32,12 @@ export interface TestCore {
  * The core services wired as in production (real acme-client gateway, real probe, real store), trusting
  * Pebble's CA, with the HTTP-01 responder and TLS-ALPN-01 listener on Pebble's validation ports.
  */
-export async function startTestCore(database: Database, pebble: PebbleHandle, masterKey = randomBytes(32).toString('base64')): Promise<TestCore> {
+export async function startTestCore(
+  database: Database,
+  pebble: PebbleHandle,
+  masterKey = randomBytes(32).toString('base64'),
+  opts: { httpResponder?: boolean } = {},
+): Promise<TestCore> {
   const store = createDrizzleStore(database);
   const secrets = createSecretBox(masterKey);
   const deps: CoreDeps = {
@@ -39,6 +45,7 @@ export async function startTestCore(database: Database, pebble: PebbleHandle, ma
     acme: createAcmeClientGateway({ caPem: readFileSync(pebble.caFile, 'utf8') }),
     probe: createNetworkChallengeProbe({ httpPort: pebble.httpPort, tlsPort: pebble.tlsPort, dnsServers: [pebble.dnsServer] }),
     endpoints: createHttpEndpointClient({ allow: [] }),
+    bigip: (connection) => createIControlClient(connection),
     propagation: createAuthoritativeDnsPropagation({ resolvers: [pebble.dnsServer] }),
     secrets,
     clock: systemClock,
@@ -60,7 +67,8 @@ export async function startTestCore(database: Database, pebble: PebbleHandle, ma
     },
   });
   const http = createResponderServer(app, (t, host) => cache.answer(t, host));
-  await new Promise<void>((resolve) => http.listen(pebble.httpPort, '127.0.0.1', resolve));
+  // Off when something else (a simulated BIG-IP's port-80 virtual server) answers HTTP-01 on that port.
+  if (opts.httpResponder !== false) await new Promise<void>((resolve) => http.listen(pebble.httpPort, '127.0.0.1', resolve));
   const tls = createTlsAlpnServer(async (name) => {
     const m = await store.authorizations.tlsAlpnMaterial(name);
     if (m) return { certPem: m.certPem, keyPem: secrets.open(m.keySealed, secretAad('authorizations', m.id, 'tls_key')) };
@@ -73,7 +81,7 @@ export async function startTestCore(database: Database, pebble: PebbleHandle, ma
     services: createCoreServices(deps),
     deps,
     close: async () => {
-      await new Promise((r) => http.close(r));
+      if (http.listening) await new Promise((r) => http.close(r));
       await cache.stop();
       await new Promise((r) => tls.close(r));
     },

@@ -1,0 +1,67 @@
+import { CoreError } from '../errors.ts';
+
+/** A managed BIG-IP: where its management interface is and how to trust it. The password is sealed. */
+export interface Device {
+  id: string;
+  /** Operator's handle for the device; unique. */
+  name: string;
+  /** Management base URL, `https://host[:port]`, no path. */
+  url: string;
+  username: string;
+  /** Sealed (AAD `devices:<id>:password`). */
+  passwordSealed: string;
+  /** Partition new objects go to unless a binding names another. */
+  partition: string;
+  /** PEM CA bundle trusted for the management interface; null → Node's bundled roots. */
+  caPem: string | null;
+  /** TLS verification off: an explicit operator choice, recorded and shown everywhere the device is. */
+  insecure: boolean;
+  hostname: string | null;
+  version: string | null;
+  lastTest: DeviceTestResult | null;
+  lastTestAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Which layer a connection test got stuck at, from the bottom up. */
+export type DeviceTestStage = 'url' | 'dns' | 'tcp' | 'tls' | 'credentials' | 'api' | 'ok';
+
+export interface DeviceTestResult {
+  ok: boolean;
+  stage: DeviceTestStage;
+  message: string;
+  hostname?: string | undefined;
+  version?: string | undefined;
+}
+
+export const DEVICE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/**
+ * A management URL: http(s) only, a host, no credentials, path, query or fragment. The URL comes from an
+ * administrator, so private addresses are fine (management networks are private); redirects are never
+ * followed by the client.
+ */
+export function parseManagementUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new CoreError('input_invalid', `device URL "${input}" is not a URL (expected https://host[:port])`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new CoreError('input_invalid', `device URL must be https:// (got ${url.protocol})`);
+  }
+  if (url.username || url.password) throw new CoreError('input_invalid', 'device URL must not carry credentials; use --username');
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new CoreError('input_invalid', 'device URL must be only scheme, host and port (the client adds /mgmt/…)');
+  }
+  return `${url.protocol}//${url.host}`;
+}
+
+export function validateDeviceName(name: string): string {
+  if (!DEVICE_NAME_PATTERN.test(name)) {
+    throw new CoreError('input_invalid', `device name "${name}" must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  }
+  return name;
+}

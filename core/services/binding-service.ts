@@ -1,0 +1,125 @@
+import type { Binding } from '../domain/binding.ts';
+import { CoreError } from '../errors.ts';
+import type { CoreDeps } from './core-deps.ts';
+import type { DeviceService } from './device-service.ts';
+
+export interface AddBindingInput {
+  certificate: string;
+  device: string;
+  /** A profile name (put in the device's partition) or a full path `/Partition/name`. */
+  profile: string;
+  /** Create the profile from `parent` at the first deploy when the device does not have it. */
+  createProfile?: boolean;
+  parent?: string;
+  /** Skip asking the device whether the profile exists (e.g. the device is down right now). */
+  skipCheck?: boolean;
+}
+
+export interface BindingView extends Binding {
+  certificateName: string;
+  deviceName: string;
+}
+
+const PATH_PART = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
+
+/** `name` → `/<partition>/name`; `/P/name` and `/P/folder/name` as given. Refuses anything else. */
+export function profileFullPath(input: string, partition: string): string {
+  const parts = input.startsWith('/') ? input.slice(1).split('/') : [partition, input];
+  if (parts.length < 2 || parts.length > 3 || !parts.every((p) => PATH_PART.test(p))) {
+    throw new CoreError('input_invalid', `profile "${input}" is not a client-ssl profile name or full path like /Common/acme_www`);
+  }
+  return `/${parts.join('/')}`;
+}
+
+export class BindingService {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly devices: DeviceService,
+  ) {}
+
+  async add(input: AddBindingInput, actor: string): Promise<BindingView> {
+    const cert = await this.deps.store.certificates.findByName(input.certificate);
+    if (!cert) throw new CoreError('not_found', `no certificate named "${input.certificate}" (see: bigip-acme cert list)`);
+    const device = await this.devices.get(input.device);
+    const profilePath = profileFullPath(input.profile.trim(), device.partition);
+    const parentProfile = profileFullPath(input.parent?.trim() || '/Common/clientssl', 'Common');
+    const taken = (await this.deps.store.bindings.list({ deviceId: device.id })).find((b) => b.profilePath === profilePath);
+    if (taken) {
+      const owner = await this.deps.store.certificates.findById(taken.certificateId);
+      throw new CoreError('conflict', `${profilePath} on ${device.name} is already bound to certificate "${owner?.name ?? taken.certificateId}"`);
+    }
+    if (!input.skipCheck) {
+      const client = this.devices.connect(device);
+      try {
+        const existing = await client.getClientSslProfile(profilePath);
+        if (!existing && !input.createProfile) {
+          throw new CoreError('not_found', `${device.name} has no client-ssl profile ${profilePath}; pass --create-profile to create it from ${parentProfile} at the first deploy`);
+        }
+        if (!existing && !(await client.getClientSslProfile(parentProfile))) {
+          throw new CoreError('not_found', `${device.name} has no parent profile ${parentProfile} to create ${profilePath} from`);
+        }
+      } finally {
+        await client.close();
+      }
+    }
+    const now = this.deps.clock.now();
+    const binding: Binding = {
+      id: this.deps.newId(),
+      certificateId: cert.id,
+      deviceId: device.id,
+      profilePath,
+      createProfile: input.createProfile ?? false,
+      parentProfile,
+      deployedFingerprint: null,
+      deployedSerial: null,
+      deployedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.deps.store.bindings.insert(binding);
+    await this.deps.store.audit.append({
+      actor,
+      action: 'binding.add',
+      objectType: 'binding',
+      objectId: binding.id,
+      objectName: `${cert.name} → ${device.name}:${profilePath}`,
+      result: 'ok',
+      detail: { certificate: cert.name, device: device.name, profile: profilePath, createProfile: binding.createProfile },
+    });
+    return { ...binding, certificateName: cert.name, deviceName: device.name };
+  }
+
+  async list(filter: { certificate?: string; device?: string } = {}): Promise<BindingView[]> {
+    const certificateId = filter.certificate ? (await this.certificateId(filter.certificate)) : undefined;
+    const deviceId = filter.device ? (await this.devices.get(filter.device)).id : undefined;
+    const rows = await this.deps.store.bindings.list({ ...(certificateId ? { certificateId } : {}), ...(deviceId ? { deviceId } : {}) });
+    const certNames = new Map((await this.deps.store.certificates.list()).map((c) => [c.id, c.name]));
+    const deviceNames = new Map((await this.deps.store.devices.list()).map((d) => [d.id, d.name]));
+    return rows.map((b) => ({ ...b, certificateName: certNames.get(b.certificateId) ?? '?', deviceName: deviceNames.get(b.deviceId) ?? '?' }));
+  }
+
+  /** Forgets the binding. The device is not touched: the profile keeps serving what it has. */
+  async remove(input: { certificate: string; device: string; profile: string }, actor: string): Promise<void> {
+    const device = await this.devices.get(input.device);
+    const certificateId = await this.certificateId(input.certificate);
+    const profilePath = profileFullPath(input.profile.trim(), device.partition);
+    const binding = (await this.deps.store.bindings.list({ certificateId, deviceId: device.id })).find((b) => b.profilePath === profilePath);
+    if (!binding) throw new CoreError('not_found', `certificate "${input.certificate}" is not bound to ${profilePath} on ${device.name}`);
+    await this.deps.store.bindings.remove(binding.id);
+    await this.deps.store.audit.append({
+      actor,
+      action: 'binding.remove',
+      objectType: 'binding',
+      objectId: binding.id,
+      objectName: `${input.certificate} → ${device.name}:${profilePath}`,
+      result: 'ok',
+      detail: {},
+    });
+  }
+
+  private async certificateId(name: string): Promise<string> {
+    const cert = await this.deps.store.certificates.findByName(name);
+    if (!cert) throw new CoreError('not_found', `no certificate named "${name}" (see: bigip-acme cert list)`);
+    return cert.id;
+  }
+}

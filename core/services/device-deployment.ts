@@ -1,0 +1,334 @@
+import { keyTypeOf, nextCertKeyChain, sameFingerprint } from '../domain/deploy-plan.ts';
+import type { Binding } from '../domain/binding.ts';
+import type { DeployedObjects, Deployment, DeploymentResult, DeployStep, DeviceObject } from '../domain/deployment.ts';
+import type { Device } from '../domain/device.ts';
+import type { ManagedCertificate } from '../domain/managed-certificate.ts';
+import { CoreError, asCoreError } from '../errors.ts';
+import type { BigIpClient, CertKeyChainEntry, ClientSslProfile } from '../ports/bigip-client.ts';
+import type { CoreDeps } from './core-deps.ts';
+
+/** What one certificate's deploy uploads; prepared once and shared by every device. */
+export interface DeployMaterial {
+  /** The private key, encrypted with `passphrase` (PKCS#8 PEM). */
+  encryptedKeyPem: string;
+  passphrase: string;
+  leafPem: string;
+  /** The intermediates as one PEM bundle, or null. */
+  chainPem: string | null;
+  keyType: 'rsa' | 'ec';
+  objects: DeployedObjects;
+}
+
+export interface DeviceDeploymentOutcome {
+  result: DeploymentResult;
+  step: DeployStep;
+  /** What is where now, in one or two sentences for a person. */
+  outcome: string;
+  error: CoreError | null;
+}
+
+interface Context {
+  deps: CoreDeps;
+  client: BigIpClient;
+  device: Device;
+  cert: ManagedCertificate;
+  bindings: Binding[];
+  material: DeployMaterial;
+  record: Deployment;
+}
+
+/**
+ * One certificate onto one device, in the order that never leaves a profile pointing at a missing or
+ * mismatched key: install under new names → switch every bound profile in one transaction → read back and
+ * compare fingerprints (switch back on a mismatch) → save → delete the objects this tool installed earlier
+ * that nothing references → save again. Each step is persisted on the deployment record before it starts.
+ * Re-running after any failure picks up from what the device shows; re-running after success writes nothing.
+ */
+export async function runDeviceDeployment(ctx: Context): Promise<DeviceDeploymentOutcome> {
+  const run = new DeviceDeployment(ctx);
+  return run.execute();
+}
+
+class DeviceDeployment {
+  private step: DeployStep = 'connect';
+  private switched = false;
+  private readonly uploads: string[] = [];
+  private readonly installedNow: DeviceObject[] = [];
+  private before = new Map<string, ClientSslProfile | null>();
+
+  constructor(private readonly ctx: Context) {}
+
+  async execute(): Promise<DeviceDeploymentOutcome> {
+    const { objects } = this.ctx.material;
+    try {
+      await this.enter('inspect');
+      const state = await this.inspect();
+      if (state.serving && state.settled && state.stale.length === 0) {
+        return this.finish('unchanged', `already serving serial ${this.ctx.cert.serial} from ${objects.cert}; nothing written`);
+      }
+      if (!state.serving) {
+        await this.install();
+        await this.switchProfiles(state.entriesToReplace);
+      }
+      await this.verifyOrRollBack();
+      await this.enter('save');
+      await this.ctx.client.saveConfig();
+      await this.enter('cleanup');
+      const removed = await this.cleanup(state.stale);
+      if (removed > 0) await this.ctx.client.saveConfig();
+      return this.finish('succeeded', `profiles ${this.ctx.bindings.map((b) => b.profilePath).join(', ')} serve ${objects.cert}; saved; ${removed} old object(s) removed`);
+    } catch (err) {
+      return this.fail(asCoreError(err));
+    } finally {
+      await this.removeUploads(true);
+    }
+  }
+
+  private async enter(step: DeployStep) {
+    this.step = step;
+    await this.ctx.deps.store.deployments.update(this.ctx.record.id, { step });
+  }
+
+  private async inspect() {
+    const { client, bindings, material, cert, deps, device } = this.ctx;
+    const { objects } = material;
+    for (const b of bindings) {
+      const profile = await client.getClientSslProfile(b.profilePath);
+      if (!profile && !b.createProfile) {
+        throw new CoreError('bigip_not_found', `${b.profilePath} does not exist on ${device.name} (bind with --create-profile to have it created)`);
+      }
+      this.before.set(b.profilePath, profile);
+    }
+    const servingProfile = (p: ClientSslProfile | null | undefined) => !!p?.certKeyChain.some((e) => e.cert === objects.cert && e.key === objects.key);
+    const onDevice = await client.getCert(objects.cert);
+    const serving = bindings.every((b) => servingProfile(this.before.get(b.profilePath))) && sameFingerprint(onDevice?.fingerprint, cert.fingerprintSha256);
+
+    const previous = (await deps.store.deployments.list({ certificateId: cert.id, deviceId: device.id, limit: 2 })).find((d) => d.id !== this.ctx.record.id);
+    const settled = !!previous && previous.serial === cert.serial && (previous.result === 'succeeded' || previous.result === 'unchanged');
+    const current = new Set([objects.key, objects.cert, objects.chain].filter((p): p is string => p !== null));
+    const live = await deps.store.deviceObjects.listLive(device.id, cert.id);
+    const stale = live.filter((o) => !current.has(o.fullPath));
+
+    // What each profile served before, for the record and for a person reading it.
+    const oldFingerprints: Record<string, string | null> = {};
+    const entriesToReplace = new Map<string, (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[]>();
+    const keyTypes = new Map<string, ReturnType<typeof keyTypeOf>>();
+    const certFingerprints = new Map<string, string | null>();
+    for (const b of bindings) {
+      const profile = this.before.get(b.profilePath);
+      const annotated = [];
+      for (const entry of profile?.certKeyChain ?? []) {
+        if (!keyTypes.has(entry.key)) keyTypes.set(entry.key, keyTypeOf((await client.getKey(entry.key))?.keyType));
+        annotated.push({ ...entry, keyType: keyTypes.get(entry.key) ?? null });
+      }
+      entriesToReplace.set(b.profilePath, annotated);
+      const replaced = this.replacedEntry(annotated, live);
+      if (replaced && !certFingerprints.has(replaced.cert)) certFingerprints.set(replaced.cert, (await client.getCert(replaced.cert))?.fingerprint ?? null);
+      oldFingerprints[b.profilePath] = replaced ? (certFingerprints.get(replaced.cert) ?? null) : null;
+    }
+    await deps.store.deployments.update(this.ctx.record.id, { oldFingerprints });
+    return { serving, settled, stale, entriesToReplace, live };
+  }
+
+  /** The entry ours will take the place of (same rule as nextCertKeyChain), for the old fingerprint. */
+  private replacedEntry(entries: (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[], live: DeviceObject[]) {
+    const owned = new Set(live.map((o) => o.fullPath));
+    const ours = this.oursEntry();
+    const next = nextCertKeyChain(entries, ours, owned);
+    const kept = new Set(next.map((e) => `${e.cert}|${e.key}`));
+    return entries.find((e) => !kept.has(`${e.cert}|${e.key}`)) ?? null;
+  }
+
+  private oursEntry(): CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> } {
+    const { objects, passphrase, keyType } = this.ctx.material;
+    return { name: this.ctx.cert.name, cert: objects.cert, key: objects.key, chain: objects.chain ?? 'none', passphrase, keyType };
+  }
+
+  private async install() {
+    const { client, material, cert, deps } = this.ctx;
+    const { objects } = material;
+    const nonce = deps.newId().replace(/-/g, '').slice(0, 8);
+    const fileBase = `${cert.name}_${nonce}`;
+    await this.enter('upload');
+    const keyFile = await this.upload(`${fileBase}.key`, material.encryptedKeyPem);
+    const certFile = await this.upload(`${fileBase}.crt`, material.leafPem);
+    const chainFile = material.chainPem ? await this.upload(`${fileBase}_chain.crt`, material.chainPem) : null;
+
+    await this.enter('key_install');
+    await this.remember('key', objects.key);
+    await client.installKey(objects.key, keyFile, material.passphrase);
+    await this.enter('cert_install');
+    await this.remember('cert', objects.cert);
+    await client.installCert(objects.cert, certFile);
+    if (objects.chain && chainFile) {
+      await this.remember('chain', objects.chain);
+      await client.installCert(objects.chain, chainFile);
+    }
+  }
+
+  private async upload(fileName: string, content: string): Promise<string> {
+    const path = await this.ctx.client.upload(fileName, content);
+    this.uploads.push(path);
+    return path;
+  }
+
+  /** Recorded before the install, so an object a crash leaves behind is still known and cleaned up later. */
+  private async remember(kind: DeviceObject['kind'], fullPath: string) {
+    const { deps, device, cert } = this.ctx;
+    const object: DeviceObject = {
+      id: deps.newId(),
+      deviceId: device.id,
+      certificateId: cert.id,
+      kind,
+      fullPath,
+      serial: cert.serial ?? '',
+      installedAt: deps.clock.now(),
+      removedAt: null,
+    };
+    await deps.store.deviceObjects.record(object);
+    this.installedNow.push(object);
+  }
+
+  private async switchProfiles(entries: Map<string, (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[]>) {
+    const { client, bindings, deps, device, cert } = this.ctx;
+    await this.enter('switch');
+    const owned = new Set((await deps.store.deviceObjects.listLive(device.id, cert.id)).map((o) => o.fullPath));
+    const ours = this.oursEntry();
+    const tx = await client.beginTransaction();
+    for (const b of bindings) {
+      const profile = this.before.get(b.profilePath);
+      if (profile) {
+        await client.setCertKeyChain(b.profilePath, nextCertKeyChain(entries.get(b.profilePath) ?? [], ours, owned), { transaction: tx });
+      } else {
+        const { keyType: _k, ...entry } = ours;
+        await client.createClientSslProfile({ fullPath: b.profilePath, defaultsFrom: b.parentProfile, certKeyChain: [entry] }, { transaction: tx });
+      }
+    }
+    await client.commitTransaction(tx);
+    this.switched = true;
+  }
+
+  private async verifyOrRollBack() {
+    await this.enter('verify');
+    try {
+      await this.verify();
+    } catch (err) {
+      if (this.switched) await this.rollBack(asCoreError(err));
+      throw err;
+    }
+  }
+
+  private async verify() {
+    const { client, bindings, material, cert, device } = this.ctx;
+    const { objects } = material;
+    for (const b of bindings) {
+      const profile = await client.getClientSslProfile(b.profilePath);
+      if (!profile?.certKeyChain.some((e) => e.cert === objects.cert && e.key === objects.key)) {
+        throw new CoreError('deploy_failed', `${b.profilePath} on ${device.name} does not reference ${objects.cert} after the switch`);
+      }
+    }
+    const onDevice = await client.getCert(objects.cert);
+    if (!sameFingerprint(onDevice?.fingerprint, cert.fingerprintSha256)) {
+      throw new CoreError('deploy_failed', `${objects.cert} on ${device.name} has fingerprint ${onDevice?.fingerprint ?? '(missing)'}, expected ${cert.fingerprintSha256}`);
+    }
+    if (!(await client.getKey(objects.key))) throw new CoreError('deploy_failed', `${objects.key} is missing on ${device.name}`);
+  }
+
+  /** Puts every switched profile back on the chain it had; profiles created by this attempt are reported. */
+  private async rollBack(cause: CoreError) {
+    const { client, bindings, material, deps, device, cert } = this.ctx;
+    // Every object of this certificate shares its passphrase, and the device never returns passphrases.
+    const owned = new Set((await deps.store.deviceObjects.listLive(device.id, cert.id)).map((o) => o.fullPath));
+    try {
+      const tx = await client.beginTransaction();
+      for (const b of bindings) {
+        const before = this.before.get(b.profilePath);
+        if (!before) continue;
+        const chain = before.certKeyChain.map((e) => (owned.has(e.key) ? { ...e, passphrase: material.passphrase } : e));
+        await client.setCertKeyChain(b.profilePath, chain, { transaction: tx });
+      }
+      await client.commitTransaction(tx);
+      this.switched = false;
+      throw new CoreError('deploy_failed', `verification failed, switched back: ${cause.message}`, { cause, detail: { rolledBack: true } });
+    } catch (err) {
+      if (err instanceof CoreError && err.detail?.rolledBack) throw err;
+      throw new CoreError('deploy_failed', `verification failed (${cause.message}) and switching back failed too: ${asCoreError(err).message}`, { cause });
+    }
+  }
+
+  /** Deletes this certificate's earlier objects that no profile on the device references. */
+  private async cleanup(stale: DeviceObject[]): Promise<number> {
+    const { client, deps } = this.ctx;
+    await this.removeUploads(false);
+    if (stale.length === 0) return 0;
+    const referenced = new Set((await client.listClientSslProfiles()).flatMap((p) => p.certKeyChain.flatMap((e) => [e.cert, e.key, e.chain])));
+    let removed = 0;
+    // Certificates before keys, so a half-finished cleanup never leaves a certificate whose key is gone.
+    const order = { cert: 0, chain: 1, key: 2 } as const;
+    for (const object of [...stale].sort((a, b) => order[a.kind] - order[b.kind])) {
+      if (referenced.has(object.fullPath)) continue;
+      try {
+        if (object.kind === 'key') await client.deleteKey(object.fullPath);
+        else await client.deleteCert(object.fullPath);
+      } catch (err) {
+        if ((err as CoreError).code === 'bigip_in_use') continue;
+        throw err;
+      }
+      await deps.store.deviceObjects.markRemoved(object.id, deps.clock.now());
+      removed++;
+    }
+    return removed;
+  }
+
+  private async removeUploads(bestEffort: boolean) {
+    while (this.uploads.length > 0) {
+      const path = this.uploads[0] as string;
+      try {
+        await this.ctx.client.removeUpload(path);
+      } catch (err) {
+        if (!bestEffort) throw err;
+      }
+      this.uploads.shift();
+    }
+  }
+
+  /** Before the switch: removes what this attempt installed, so the device is as it was. */
+  private async undoInstall() {
+    const { client, deps } = this.ctx;
+    for (const object of [...this.installedNow].reverse()) {
+      try {
+        if (object.kind === 'key') await client.deleteKey(object.fullPath);
+        else await client.deleteCert(object.fullPath);
+        await deps.store.deviceObjects.markRemoved(object.id, deps.clock.now());
+      } catch {
+        // Left recorded as live: the next deploy's cleanup removes it.
+      }
+    }
+  }
+
+  private async finish(result: DeploymentResult, outcome: string): Promise<DeviceDeploymentOutcome> {
+    this.step = 'done';
+    return { result, step: 'done', outcome, error: null };
+  }
+
+  private async fail(error: CoreError): Promise<DeviceDeploymentOutcome> {
+    const { objects } = this.ctx.material;
+    const step = this.step;
+    const rolledBack = error.detail?.rolledBack === true;
+    let outcome: string;
+    if (!this.switched && !rolledBack && ['connect', 'inspect', 'upload', 'key_install', 'cert_install', 'switch'].includes(step)) {
+      await this.undoInstall();
+      outcome = 'nothing switched: the profiles serve what they served before';
+    } else if (rolledBack) {
+      await this.undoInstall();
+      outcome = 'switched back: the profiles serve what they served before';
+    } else if (step === 'verify') {
+      outcome = `the profiles reference ${objects.cert}, but it could not be verified and switching back failed`;
+    } else if (step === 'save') {
+      outcome = `the profiles serve ${objects.cert} (verified) but the configuration is not saved; retry to save`;
+    } else {
+      outcome = `the profiles serve ${objects.cert} (verified, saved); removing old objects failed; retry to finish`;
+    }
+    return { result: rolledBack ? 'rolled_back' : 'failed', step, outcome, error };
+  }
+}

@@ -1,0 +1,223 @@
+import { X509Certificate } from 'node:crypto';
+import { acmeResponderRule, DEFAULT_DATA_GROUP, DEFAULT_RESPONDER_RULE, isFullPath, mergeRules } from '../domain/acme-irule.ts';
+import { type Device, type DeviceTestResult, type DeviceTestStage, parseManagementUrl, validateDeviceName } from '../domain/device.ts';
+import { PARTITION_PATTERN } from '../domain/managed-certificate.ts';
+import { type PublicView, publicView } from '../domain/public-view.ts';
+import { CoreError, isCoreError } from '../errors.ts';
+import type { BigIpClient, BigIpConnection } from '../ports/bigip-client.ts';
+import { type CoreDeps, secretAad } from './core-deps.ts';
+
+export type DeviceView = PublicView<Device>;
+
+export interface AddDeviceInput {
+  name: string;
+  url: string;
+  username: string;
+  password: string;
+  partition?: string;
+  /** PEM CA bundle for the management interface's certificate. */
+  caPem?: string;
+  /** Explicitly skip TLS verification; recorded and shown. */
+  insecure?: boolean;
+  /** Store the device even when the connection test fails (the default refuses). */
+  skipTest?: boolean;
+}
+
+/** Which stage a failed connection stopped at, from the error the client raised. */
+const STAGE_OF_CODE: Record<string, DeviceTestStage> = {
+  bigip_dns: 'dns',
+  bigip_tcp: 'tcp',
+  bigip_timeout: 'tcp',
+  bigip_tls: 'tls',
+  bigip_auth: 'credentials',
+  input_invalid: 'url',
+};
+
+export class DeviceService {
+  constructor(private readonly deps: CoreDeps) {}
+
+  /** Validates everything, runs the connection test (unless skipped), then stores the device. */
+  async add(input: AddDeviceInput, actor: string): Promise<{ device: DeviceView; test: DeviceTestResult | null }> {
+    const name = validateDeviceName(input.name.trim());
+    const url = parseManagementUrl(input.url.trim());
+    const username = input.username.trim();
+    if (!username || /[\s:]/.test(username)) throw new CoreError('input_invalid', 'device username must be non-empty, without spaces or ":"');
+    if (!input.password) throw new CoreError('input_invalid', 'device password must not be empty');
+    const partition = (input.partition ?? 'Common').trim();
+    if (!PARTITION_PATTERN.test(partition)) throw new CoreError('input_invalid', `partition "${partition}" is not a valid BIG-IP partition name`);
+    if (input.caPem && input.insecure) throw new CoreError('input_invalid', 'choose either a CA file or --insecure, not both');
+    const caPem = input.caPem ? validateCaPem(input.caPem) : null;
+    if (url.startsWith('http://') && !input.insecure) {
+      throw new CoreError('input_invalid', 'device URL is plain http://; the password would cross the network unencrypted (use https://, or --insecure to accept that)');
+    }
+    if (await this.deps.store.devices.findByName(name)) throw new CoreError('conflict', `device "${name}" already exists`);
+
+    const now = this.deps.clock.now();
+    const id = this.deps.newId();
+    const device: Device = {
+      id,
+      name,
+      url,
+      username,
+      passwordSealed: this.deps.secrets.seal(input.password, secretAad('devices', id, 'password')),
+      partition,
+      caPem,
+      insecure: input.insecure ?? false,
+      hostname: null,
+      version: null,
+      lastTest: null,
+      lastTestAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    let test: DeviceTestResult | null = null;
+    if (!input.skipTest) {
+      test = await this.probe(device);
+      if (!test.ok) {
+        throw new CoreError('input_invalid', `device "${name}" not added: ${test.stage} check failed: ${test.message} (use --skip-test to add it anyway)`, {
+          detail: { stage: test.stage },
+        });
+      }
+      Object.assign(device, { hostname: test.hostname ?? null, version: test.version ?? null, lastTest: test, lastTestAt: now });
+    }
+    await this.deps.store.devices.insert(device);
+    await this.audit(device, actor, 'device.add', 'ok', { url, insecure: device.insecure, tested: !input.skipTest });
+    return { device: publicView(device), test };
+  }
+
+  async get(name: string): Promise<Device> {
+    const device = await this.deps.store.devices.findByName(name);
+    if (!device) throw new CoreError('not_found', `no device named "${name}" (see: bigip-acme device list)`);
+    return device;
+  }
+
+  async show(name: string): Promise<DeviceView> {
+    return publicView(await this.get(name));
+  }
+
+  async list(): Promise<DeviceView[]> {
+    return (await this.deps.store.devices.list()).map((d) => publicView(d));
+  }
+
+  /** The seed's device connection test: login, device-info; records what it found. */
+  async test(name: string, actor: string): Promise<DeviceTestResult> {
+    const device = await this.get(name);
+    const result = await this.probe(device);
+    await this.deps.store.devices.update(device.id, {
+      lastTest: result,
+      lastTestAt: this.deps.clock.now(),
+      ...(result.ok ? { hostname: result.hostname ?? null, version: result.version ?? null } : {}),
+    });
+    await this.audit(device, actor, 'device.test', result.ok ? 'ok' : 'error', { stage: result.stage });
+    return result;
+  }
+
+  async remove(name: string, actor: string): Promise<void> {
+    const device = await this.get(name);
+    const bound = await this.deps.store.bindings.list({ deviceId: device.id });
+    if (bound.length > 0) {
+      throw new CoreError('conflict', `device "${name}" still carries ${bound.length} binding(s); remove them first (bigip-acme binding list --device ${name})`);
+    }
+    await this.deps.store.devices.remove(device.id);
+    await this.audit(device, actor, 'device.remove', 'ok', {});
+  }
+
+  /**
+   * Sets a device up to answer HTTP-01 itself (the on-box method): the string data-group, the iRule that
+   * answers from it, attached to the port-80 virtual server after the rules already there, then saved.
+   * Idempotent: what is already in place is left alone.
+   */
+  async installResponder(
+    name: string,
+    input: { virtual: string; dataGroup?: string | undefined; rule?: string | undefined },
+    actor: string,
+  ): Promise<{ created: string[]; unchanged: string[] }> {
+    const device = await this.get(name);
+    const dataGroup = input.dataGroup?.trim() || DEFAULT_DATA_GROUP;
+    const rule = input.rule?.trim() || DEFAULT_RESPONDER_RULE;
+    const virtual = input.virtual.startsWith('/') ? input.virtual.trim() : `/${device.partition}/${input.virtual.trim()}`;
+    for (const [what, path] of [['data-group', dataGroup], ['iRule', rule], ['virtual server', virtual]] as const) {
+      if (!isFullPath(path)) throw new CoreError('input_invalid', `${what} "${path}" is not a BIG-IP name or full path`);
+    }
+    const created: string[] = [];
+    const unchanged: string[] = [];
+    const client = this.connect(device);
+    try {
+      const vs = await client.getVirtual(virtual);
+      if (!vs) throw new CoreError('not_found', `${device.name} has no virtual server ${virtual}`);
+      if (await client.getDataGroup(dataGroup)) unchanged.push(dataGroup);
+      else {
+        await client.createDataGroup(dataGroup);
+        created.push(dataGroup);
+      }
+      const source = acmeResponderRule(dataGroup);
+      if ((await client.getRule(rule))?.source === source) unchanged.push(rule);
+      else {
+        await client.putRule(rule, source);
+        created.push(rule);
+      }
+      const rules = mergeRules(vs.rules, rule);
+      if (rules.length === vs.rules.length) unchanged.push(`${virtual} rules`);
+      else {
+        await client.setVirtualRules(virtual, rules);
+        created.push(`${virtual} rules: ${rules.join(', ')}`);
+      }
+      if (created.length > 0) await client.saveConfig();
+    } finally {
+      await client.close();
+    }
+    await this.audit(device, actor, 'device.install_responder', 'ok', { virtual, dataGroup, rule, created });
+    return { created, unchanged };
+  }
+
+  /** An iControl session for the device; callers close it. */
+  connect(device: Device): BigIpClient {
+    return this.deps.bigip(this.connection(device));
+  }
+
+  connection(device: Device): BigIpConnection {
+    return deviceConnection(this.deps, device);
+  }
+
+  private async probe(device: Device): Promise<DeviceTestResult> {
+    const client = this.connect(device);
+    try {
+      const info = await client.deviceInfo();
+      return { ok: true, stage: 'ok', message: `${info.product} ${info.version} on ${info.hostname}`, hostname: info.hostname, version: info.version };
+    } catch (err) {
+      const e = isCoreError(err) ? err : new CoreError('bigip_api', (err as Error).message);
+      return { ok: false, stage: STAGE_OF_CODE[e.code] ?? 'api', message: e.message };
+    } finally {
+      await client.close();
+    }
+  }
+
+  private audit(device: Device, actor: string, action: string, result: 'ok' | 'error', detail: Record<string, unknown>) {
+    return this.deps.store.audit.append({ actor, action, objectType: 'device', objectId: device.id, objectName: device.name, result, detail });
+  }
+}
+
+/** How to reach a device; the password is opened only here, for the session. */
+export function deviceConnection(deps: Pick<CoreDeps, 'secrets'>, device: Device): BigIpConnection {
+  return {
+    url: device.url,
+    username: device.username,
+    password: deps.secrets.open(device.passwordSealed, secretAad('devices', device.id, 'password')),
+    caPem: device.caPem ?? undefined,
+    insecure: device.insecure,
+  };
+}
+
+/** At least one certificate, every block parseable; returned normalised. */
+function validateCaPem(pem: string): string {
+  const blocks = pem.replace(/\r\n?/g, '\n').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
+  if (!blocks) throw new CoreError('input_invalid', 'the CA file holds no PEM certificate');
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw new CoreError('input_invalid', 'the CA file holds a certificate that cannot be parsed');
+    }
+  }
+  return `${blocks.join('\n')}\n`;
+}
