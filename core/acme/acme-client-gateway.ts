@@ -2,6 +2,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
 import acme from 'acme-client';
+import { ariCertId } from '../domain/ari-cert-id.ts';
 import { CoreError } from '../errors.ts';
 import type {
   AcmeAccount,
@@ -11,7 +12,9 @@ import type {
   AcmeOrder,
   AcmeProblem,
   DirectoryInfo,
+  RenewalInfo,
 } from '../ports/acme-gateway.ts';
+import { ariRetryAfterMs, parseRenewalInfoBody } from './renewal-info.ts';
 
 interface RawResponse {
   status: number;
@@ -24,6 +27,10 @@ interface AcmeApi {
   apiRequest(url: string, payload: unknown, validStatusCodes: number[]): Promise<RawResponse>;
   apiResourceRequest(resource: string, payload: unknown, validStatusCodes: number[]): Promise<RawResponse>;
 }
+
+const BAD_NONCE = 'urn:ietf:params:acme:error:badNonce';
+const MAX_NONCE_ATTEMPTS = 10;
+const ALREADY_REPLACED = 'urn:ietf:params:acme:error:alreadyReplaced';
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -167,13 +174,26 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
     return (clientFor(account) as unknown as { api: AcmeApi }).api;
   }
 
-  async function call(account: AcmeAccount, url: string, payload: unknown, doing: string): Promise<RawResponse> {
-    let resp: RawResponse;
-    try {
-      resp = await api(account).apiRequest(url, payload, []);
-    } catch (err) {
-      throw classifyThrown(err, doing, url);
+  /**
+   * A signed request, sent again while the CA rejects its nonce (each answer carries a fresh one). acme-client
+   * retries a few times itself; under a CA that rejects half of all nonces that is not enough, and every
+   * request is safe to repeat because a rejected nonce means the CA did nothing (reliability.md: ≤ 10).
+   */
+  async function signed(send: () => Promise<RawResponse>, doing: string, url: string): Promise<RawResponse> {
+    for (let attempt = 1; ; attempt++) {
+      let resp: RawResponse;
+      try {
+        resp = await send();
+      } catch (err) {
+        throw classifyThrown(err, doing, url);
+      }
+      const badNonce = resp.status === 400 && problemOf(resp.data, resp.status).type === BAD_NONCE;
+      if (!badNonce || attempt >= MAX_NONCE_ATTEMPTS) return resp;
     }
+  }
+
+  async function call(account: AcmeAccount, url: string, payload: unknown, doing: string): Promise<RawResponse> {
+    const resp = await signed(() => api(account).apiRequest(url, payload, []), doing, url);
     if (resp.status >= 400) throw classifyProblem(resp, doing);
     return resp;
   }
@@ -184,14 +204,22 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
     return { ...data, url, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   }
 
-  return {
+  /** Unauthenticated GET through acme-client's axios (same TLS trust, timeout, User-Agent); any status returned. */
+  async function plainGet(url: string, doing: string): Promise<RawResponse> {
+    try {
+      return (await acme.axios.get(url, { validateStatus: () => true })) as unknown as RawResponse;
+    } catch (err) {
+      throw classifyThrown(err, doing, url);
+    }
+  }
+
+  async function orderRequest(account: AcmeAccount, payload: Record<string, unknown>): Promise<RawResponse> {
+    return signed(() => api(account).apiResourceRequest('newOrder', payload, []), 'create an order', account.directoryUrl);
+  }
+
+  const gateway: AcmeGateway = {
     async directory(url) {
-      let resp: RawResponse;
-      try {
-        resp = (await acme.axios.get(url, { validateStatus: () => true })) as unknown as RawResponse;
-      } catch (err) {
-        throw classifyThrown(err, 'read the directory', url);
-      }
+      const resp = await plainGet(url, 'read the directory');
       const data = resp.data as Record<string, unknown> | undefined;
       if (resp.status >= 400 || !data || typeof data !== 'object' || typeof data.newOrder !== 'string') {
         throw new CoreError(
@@ -241,11 +269,11 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
         identifiers: names.map((value) => ({ type: 'dns', value })),
         ...(orderOpts.profile ? { profile: orderOpts.profile } : {}),
       };
-      let resp: RawResponse;
-      try {
-        resp = await api(account).apiResourceRequest('newOrder', payload, []);
-      } catch (err) {
-        throw classifyThrown(err, 'create an order', account.directoryUrl);
+      let resp = await orderRequest(account, orderOpts.replaces ? { ...payload, replaces: orderOpts.replaces } : payload);
+      // RFC 9773 §5: the certificate was already replaced (another order named it). The renewal is still
+      // wanted, so ask again as a plain order, once (reliability.md #15).
+      if (orderOpts.replaces && resp.status === 409 && problemOf(resp.data, resp.status).type === ALREADY_REPLACED) {
+        resp = await orderRequest(account, payload);
       }
       if (resp.status >= 400) throw classifyProblem(resp, 'create an order');
       const location = resp.headers.location;
@@ -295,5 +323,20 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
     async deactivateAuthorization(account, url) {
       await call(account, url, { status: 'deactivated' }, 'deactivate the authorization');
     },
+
+    async renewalInfo(directoryUrl, certPem) {
+      // The directory is read each time: polls are hours apart, and this keeps no cache to go stale.
+      const directory = await gateway.directory(directoryUrl);
+      if (!directory.renewalInfo) return null;
+      const url = `${directory.renewalInfo.replace(/\/+$/, '')}/${ariCertId(certPem)}`;
+      const resp = await plainGet(url, 'read the renewal information');
+      const retryAfterMs = ariRetryAfterMs(resp.headers['retry-after']);
+      // 404: the CA does not know this certificate (not issued by it, or not yet visible to its ARI). Like a
+      // malformed window (§4.2) that is "no suggestion": renew on the default schedule, ask again later.
+      if (resp.status === 404) return { window: null, explanationUrl: null, retryAfterMs } satisfies RenewalInfo;
+      if (resp.status >= 400) throw classifyProblem(resp, 'return the renewal information');
+      return { ...parseRenewalInfoBody(resp.data), retryAfterMs } satisfies RenewalInfo;
+    },
   };
+  return gateway;
 }

@@ -59,6 +59,15 @@ export interface AcmeAuthorization {
   retryAfterMs?: number;
 }
 
+/** A CA's renewal suggestion for one certificate (RFC 9773 §4.2). */
+export interface RenewalInfo {
+  /** Renew at a random time inside it; null when the CA gave none usable (missing, unparsable, end <= start, 404). */
+  window: { start: Date; end: Date } | null;
+  explanationUrl: string | null;
+  /** When to poll again: the CA's Retry-After clamped to [1 h, 7 d]; 6 h when it sent none. No jitter applied. */
+  retryAfterMs: number;
+}
+
 export interface EabCredentials {
   kid: string;
   hmacKey: string;
@@ -74,7 +83,15 @@ export interface AcmeGateway {
     eab?: EabCredentials;
   }): Promise<string>;
   updateContact(account: AcmeAccount, contact: string[]): Promise<void>;
-  newOrder(account: AcmeAccount, names: string[], opts?: { profile?: string | undefined }): Promise<AcmeOrder>;
+  /**
+   * `replaces` is the ARI CertID (RFC 9773 §5) of the certificate this order renews. When the CA answers 409
+   * `alreadyReplaced`, the gateway retries the same order once without it.
+   */
+  newOrder(
+    account: AcmeAccount,
+    names: string[],
+    opts?: { profile?: string | undefined; replaces?: string | undefined },
+  ): Promise<AcmeOrder>;
   getOrder(account: AcmeAccount, url: string): Promise<AcmeOrder>;
   getAuthorization(account: AcmeAccount, url: string): Promise<AcmeAuthorization>;
   /** RFC 8555 §8.1 key authorization `token.thumbprint` (the DNS TXT value is derived from it). */
@@ -83,4 +100,9 @@ export interface AcmeGateway {
   finalize(account: AcmeAccount, order: Pick<AcmeOrder, 'url' | 'finalize'>, csrPem: string): Promise<AcmeOrder>;
   downloadCertificate(account: AcmeAccount, certificateUrl: string): Promise<string>;
   deactivateAuthorization(account: AcmeAccount, url: string): Promise<void>;
+  /**
+   * GET renewalInfo (unauthenticated) for the leaf of `certPem`. null when the directory offers no
+   * renewalInfo. A 404 (the CA does not know the certificate) gives `window: null`, not an error.
+   */
+  renewalInfo(directoryUrl: string, certPem: string): Promise<RenewalInfo | null>;
 }
