@@ -8,6 +8,7 @@ import type { ChallengeContent, DomainView } from '../core/services/domain-servi
 import type { Runtime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
 import { registerDeviceCommands } from './device-commands.ts';
+import { registerJobCommands } from './job-commands.ts';
 import { createOutput, fields, type Output, table } from './output.ts';
 
 export type Role = 'all' | 'responder' | 'worker' | 'bot';
@@ -131,6 +132,8 @@ interface CreateOptions {
   deployTime: string;
   timeZone: string;
   autoDeploy: boolean;
+  renewApproval: boolean;
+  deployApproval: boolean;
 }
 
 profile
@@ -148,6 +151,8 @@ profile
   .option('--deploy-time <HH:MM>', 'time of day to deploy renewed certificates', '00:00')
   .option('--time-zone <tz>', 'IANA time zone for the deploy time', 'UTC')
   .option('--auto-deploy <on|off>', 'deploy renewed certificates automatically', onOff, true)
+  .option('--renew-approval <on|off>', 'semi-automatic: each renewal waits for an approval', onOff, false)
+  .option('--deploy-approval <on|off>', 'semi-automatic: each automatic deploy waits for an approval', onOff, false)
   .action(
     action(async (rt, out, name: string, o: CreateOptions) => {
       if (Boolean(o.eabKid) !== Boolean(o.eabHmacKeyFile)) {
@@ -168,6 +173,8 @@ profile
           deployTime: o.deployTime,
           deployTimeZone: o.timeZone,
           autoDeploy: o.autoDeploy,
+          renewApproval: o.renewApproval,
+          deployApproval: o.deployApproval,
         },
         actor(),
       );
@@ -192,7 +199,7 @@ profile
     action(async (rt, out, name: string) => {
       const p = await rt.services.profiles.show(name);
       out.result(p, () =>
-        fields(p, ['name', 'directoryUrl', 'keySpec', 'contact', 'tosAgreed', 'tosUrl', 'accountUrl', 'eabKid', 'acmeProfile', 'autoRenew', 'renewDaysBefore', 'autoDeploy', 'deployTime', 'deployTimeZone', 'createdAt']),
+        fields(p, ['name', 'directoryUrl', 'keySpec', 'contact', 'tosAgreed', 'tosUrl', 'accountUrl', 'eabKid', 'acmeProfile', 'autoRenew', 'renewDaysBefore', 'autoDeploy', 'deployTime', 'deployTimeZone', 'renewApproval', 'deployApproval', 'createdAt']),
       );
     }),
   );
@@ -207,6 +214,8 @@ profile
   .option('--time-zone <tz>', 'IANA time zone for the deploy time')
   .option('--auto-deploy <on|off>', 'deploy renewed certificates automatically', onOff)
   .option('--acme-profile <name>', 'ACME profile to request')
+  .option('--renew-approval <on|off>', 'semi-automatic: each renewal waits for an approval', onOff)
+  .option('--deploy-approval <on|off>', 'semi-automatic: each automatic deploy waits for an approval', onOff)
   .addOption(new Option('--server <server>').hideHelp())
   .addOption(new Option('--key <type>').hideHelp())
   .addOption(new Option('--name <name>').hideHelp())
@@ -223,6 +232,8 @@ profile
           deployTimeZone: o.timeZone,
           autoDeploy: o.autoDeploy,
           acmeProfile: o.acmeProfile,
+          renewApproval: o.renewApproval,
+          deployApproval: o.deployApproval,
           directoryUrl: o.server,
           keySpec: o.key,
           name: o.name,
@@ -250,6 +261,8 @@ interface UpdateOptions {
   timeZone?: string;
   autoDeploy?: boolean;
   acmeProfile?: string;
+  renewApproval?: boolean;
+  deployApproval?: boolean;
   server?: string;
   key?: string;
   name?: string;
@@ -515,14 +528,16 @@ cert
     }),
   );
 
-  registerDeviceCommands(program, cert, domain, {
+  const kit = {
     action,
     actor,
     path,
-    setExitCode: (code) => {
+    setExitCode: (code: number) => {
       exitCode = code;
     },
-  });
+  };
+  registerDeviceCommands(program, cert, domain, kit);
+  registerJobCommands(program, kit);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,9 +1,14 @@
 import type { Config } from '../core/config.ts';
+import { type JobName, startScheduler } from '../core/services/jobs.ts';
 import { resolve } from 'node:path';
 import { createLogger, openRuntime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
 import { controlSocketPath, startControlSocket } from './control-socket.ts';
 import type { Role } from './program.ts';
+
+export function jobPatterns(config: Config): Record<JobName, string> {
+  return { renew: config.JOBS_RENEW_CRON, deploy: config.JOBS_DEPLOY_CRON, reconfigure: config.JOBS_RECONFIGURE_CRON, cleanup: config.JOBS_CLEANUP_CRON };
+}
 
 /** Starts the listeners of a role, logs where each one is and what is off and why, and stops on SIGTERM. */
 export async function serve(config: Config, role: Role): Promise<void> {
@@ -15,7 +20,11 @@ export async function serve(config: Config, role: Role): Promise<void> {
 
   if (rt.database.kind === 'pglite') closers.push(await startControlSocket(rt, controlSocketPath(resolve(config.DATA_DIR))));
   if (role === 'all' || role === 'responder') closers.push(await startChallengeListeners(rt));
-  if (role === 'all' || role === 'worker') log.info({}, 'scheduler: no scheduled jobs in this version (renewal and deploy jobs are planned)');
+  if (role === 'all' || role === 'worker') {
+    const scheduler = startScheduler(rt.services.jobs, { patterns: jobPatterns(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000, log });
+    log.info({ next: scheduler.nextRuns() }, `scheduler started (renew ${config.JOBS_RENEW_CRON}, deploy ${config.JOBS_DEPLOY_CRON}, random start delay up to ${config.JOBS_START_DELAY_MAX_SECONDS} s)`);
+    closers.push(async () => scheduler.stop());
+  }
   if (role === 'all' || role === 'bot') {
     log.info({}, config.SLACK_BOT_TOKEN ? 'Slack bot: not part of this version yet; SLACK_* settings are ignored' : 'Slack bot off (SLACK_BOT_TOKEN not set)');
   }

@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { CoreError } from './errors.ts';
 
@@ -19,6 +20,25 @@ const idList = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
   z.array(z.string().regex(/^[A-Z0-9]+$/, 'must be a comma-separated list of Slack IDs (like U0123ABC)')),
 );
+
+/** A croner pattern (5 fields, or 6 with seconds), checked by croner itself. */
+const cronPattern = (fallback: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default(fallback)
+      .refine((p) => {
+        try {
+          new Cron(p, { paused: true });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a cron pattern like "*/10 * * * *"'),
+  );
+const seconds = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'must be a number of seconds' }).min(0, 'must be ≥ 0').default(fallback));
 
 const schema = z.object({
   DATABASE_URL: optional(
@@ -54,6 +74,15 @@ const schema = z.object({
     (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
     z.array(z.string().regex(/^[0-9a-fA-F:.[\]]+$/, 'must be a comma-separated list of ip or ip:port')),
   ),
+  // The worker role's schedules (UTC) and its claims on work shared with other replicas.
+  JOBS_RENEW_CRON: cronPattern('*/10 * * * *'),
+  JOBS_DEPLOY_CRON: cronPattern('*/5 * * * *'),
+  JOBS_RECONFIGURE_CRON: cronPattern('17 * * * *'),
+  JOBS_CLEANUP_CRON: cronPattern('43 3 * * *'),
+  /** Each scheduled run first waits a random 0…N seconds (certbot's 0–8 min), so replicas spread out. */
+  JOBS_START_DELAY_MAX_SECONDS: seconds(480),
+  /** How long a claim on a certificate lasts without renewal; a dead worker's work is taken over after it. */
+  JOBS_LEASE_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'must be a number of seconds' }).min(1, 'must be ≥ 1').default(60)),
 });
 
 export type Config = z.infer<typeof schema>;

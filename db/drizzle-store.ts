@@ -1,6 +1,8 @@
-import { and, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
+import type { Approval } from '../core/domain/approval.ts';
 import type { AuditEntry } from '../core/domain/audit-entry.ts';
+import type { CoreEvent } from '../core/domain/core-event.ts';
 import type { Binding } from '../core/domain/binding.ts';
 import type { Deployment, DeviceObject } from '../core/domain/deployment.ts';
 import type { Device } from '../core/domain/device.ts';
@@ -11,6 +13,7 @@ import { CoreError } from '../core/errors.ts';
 import type { HookChallenge, Store } from '../core/ports/store.ts';
 import type { Database, Schema } from './client.ts';
 import {
+  approvals,
   auditLog,
   authorizations,
   bindings,
@@ -19,7 +22,10 @@ import {
   deviceObjects,
   devices,
   domains,
+  events,
   hookChallenges,
+  jobRuns,
+  leases,
   profiles,
 } from './schema/index.ts';
 
@@ -215,6 +221,37 @@ export function createDrizzleStore(database: Database): Store {
           .returning();
         return one(rows, 'certificate') as ManagedCertificate;
       },
+      async listRenewalCandidates(now, limit) {
+        const attemptAllowed = or(isNull(certificates.nextAttemptAt), lte(certificates.nextAttemptAt, now));
+        const due = and(eq(certificates.state, 'issued'), lte(certificates.renewAt, now), eq(profiles.autoRenew, true));
+        const inFlight = and(ne(certificates.state, 'issued'), isNotNull(certificates.renewalStartedAt));
+        const rows = await db
+          .select({ id: certificates.id })
+          .from(certificates)
+          .innerJoin(profiles, eq(profiles.id, certificates.profileId))
+          .where(and(attemptAllowed, or(due, inFlight)))
+          .orderBy(asc(certificates.renewAt))
+          .limit(limit);
+        return rows.map((r) => r.id);
+      },
+      async listAriPollCandidates(now, limit) {
+        const rows = await db
+          .select({ id: certificates.id })
+          .from(certificates)
+          .where(and(eq(certificates.state, 'issued'), or(isNull(certificates.ariNextPollAt), lte(certificates.ariNextPollAt, now))))
+          .orderBy(asc(certificates.ariNextPollAt))
+          .limit(limit);
+        return rows.map((r) => r.id);
+      },
+      async listDeployCandidates(limit) {
+        const rows = await db
+          .selectDistinct({ id: certificates.id })
+          .from(bindings)
+          .innerJoin(certificates, eq(certificates.id, bindings.certificateId))
+          .where(and(eq(certificates.state, 'issued'), sql`${bindings.deployedFingerprint} IS DISTINCT FROM ${certificates.fingerprintSha256}`))
+          .limit(limit);
+        return rows.map((r) => r.id);
+      },
     },
 
     hookChallenges: {
@@ -377,6 +414,124 @@ export function createDrizzleStore(database: Database): Store {
       },
       async markRemoved(id, at) {
         await db.update(deviceObjects).set({ removedAt: at }).where(eq(deviceObjects.id, id));
+      },
+    },
+
+    leases: {
+      async tryAcquire(key, holder, ttlMs) {
+        const rows = await db
+          .insert(leases)
+          .values({ key, holder, acquiredAt: sql`now()`, expiresAt: sql`now() + ${ttlMs} * interval '1 millisecond'` })
+          .onConflictDoUpdate({
+            target: leases.key,
+            set: { holder, acquiredAt: sql`now()`, expiresAt: sql`now() + ${ttlMs} * interval '1 millisecond'` },
+            setWhere: or(lt(leases.expiresAt, sql`now()`), eq(leases.holder, holder)),
+          })
+          .returning({ holder: leases.holder });
+        return rows[0]?.holder === holder;
+      },
+      async renew(key, holder, ttlMs) {
+        const rows = await db
+          .update(leases)
+          .set({ expiresAt: sql`now() + ${ttlMs} * interval '1 millisecond'` })
+          .where(and(eq(leases.key, key), eq(leases.holder, holder)))
+          .returning({ key: leases.key });
+        return rows.length === 1;
+      },
+      async release(key, holder) {
+        await db.delete(leases).where(and(eq(leases.key, key), eq(leases.holder, holder)));
+      },
+      async purgeExpired(olderThanMs) {
+        const rows = await db
+          .delete(leases)
+          .where(lt(leases.expiresAt, sql`now() - ${olderThanMs} * interval '1 millisecond'`))
+          .returning({ key: leases.key });
+        return rows.length;
+      },
+    },
+
+    events: {
+      async emit(event) {
+        const rows = await db.insert(events).values(event).onConflictDoNothing({ target: events.dedupeKey }).returning({ id: events.id });
+        return rows.length === 1;
+      },
+      async listUndelivered(limit) {
+        return (await db.select().from(events).where(isNull(events.deliveredAt)).orderBy(asc(events.id)).limit(limit)) as CoreEvent[];
+      },
+      async markDelivered(ids, at) {
+        if (ids.length > 0) await db.update(events).set({ deliveredAt: at }).where(inArray(events.id, ids));
+      },
+      async list(filter = {}) {
+        const q = db.select().from(events);
+        const filtered = filter.certificateId ? q.where(eq(events.certificateId, filter.certificateId)) : q;
+        return (await filtered.orderBy(desc(events.id)).limit(filter.limit ?? 100)) as CoreEvent[];
+      },
+      async purgeDelivered(before) {
+        const rows = await db
+          .delete(events)
+          .where(and(isNotNull(events.deliveredAt), lt(events.createdAt, before)))
+          .returning({ id: events.id });
+        return rows.length;
+      },
+    },
+
+    approvals: {
+      async open(approval) {
+        const rows = await db
+          .insert(approvals)
+          .values(approval)
+          .onConflictDoNothing()
+          .returning();
+        if (rows[0]) return { approval: rows[0] as Approval, created: true };
+        const existing = (
+          await db
+            .select()
+            .from(approvals)
+            .where(and(eq(approvals.certificateId, approval.certificateId), eq(approvals.kind, approval.kind), inArray(approvals.state, ['pending', 'approved'])))
+        )[0];
+        if (!existing) throw new CoreError('db_error', 'an approval could neither be stored nor found', { retryable: true });
+        return { approval: existing as Approval, created: false };
+      },
+      async findOpen(certificateId, kind) {
+        const rows = await db
+          .select()
+          .from(approvals)
+          .where(and(eq(approvals.certificateId, certificateId), eq(approvals.kind, kind), inArray(approvals.state, ['pending', 'approved'])));
+        return (rows[0] as Approval | undefined) ?? null;
+      },
+      async findById(id) {
+        return ((await db.select().from(approvals).where(eq(approvals.id, id)))[0] as Approval | undefined) ?? null;
+      },
+      async list(filter = {}) {
+        const q = db.select().from(approvals);
+        const filtered = filter.state ? q.where(eq(approvals.state, filter.state)) : q;
+        return (await filtered.orderBy(desc(approvals.requestedAt)).limit(filter.limit ?? 100)) as Approval[];
+      },
+      async transition(id, from, patch) {
+        const rows = await db
+          .update(approvals)
+          .set(patch)
+          .where(and(eq(approvals.id, id), eq(approvals.state, from)))
+          .returning();
+        return (rows[0] as Approval | undefined) ?? null;
+      },
+    },
+
+    jobRuns: {
+      async started(job, holder, at) {
+        await db
+          .insert(jobRuns)
+          .values({ job, holder, lastStartedAt: at })
+          .onConflictDoUpdate({ target: jobRuns.job, set: { holder, lastStartedAt: at } });
+      },
+      async finished(job, result, detail, at) {
+        await db
+          .insert(jobRuns)
+          .values({ job, lastFinishedAt: at, lastResult: result, lastDetail: detail })
+          .onConflictDoUpdate({ target: jobRuns.job, set: { lastFinishedAt: at, lastResult: result, lastDetail: detail } });
+      },
+      async list() {
+        return await db.select().from(jobRuns).orderBy(jobRuns.job);
       },
     },
 

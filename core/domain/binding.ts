@@ -14,6 +14,8 @@ export interface Binding {
   /** SHA-256 fingerprint of the certificate this profile was last verified to serve; null before the first deploy. */
   deployedFingerprint: string | null;
   deployedSerial: string | null;
+  /** Expiry of what the profile serves, so an auto deploy can go early when it would expire first. */
+  deployedNotAfter: Date | null;
   deployedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;

@@ -30,6 +30,10 @@ export interface CaProfile {
   /** HH:MM, 24-hour, in deployTimeZone. */
   deployTime: string;
   deployTimeZone: string;
+  /** Semi-automatic mode: a renewal waits for an approval. */
+  renewApproval: boolean;
+  /** Semi-automatic mode: an automatic deploy waits for an approval. */
+  deployApproval: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -38,5 +42,5 @@ export const LOCKED_PROFILE_FIELDS = ['name', 'directoryUrl', 'keySpec', 'tosAgr
 
 export type ProfileSettings = Pick<
   CaProfile,
-  'contact' | 'autoRenew' | 'renewDaysBefore' | 'autoDeploy' | 'deployTime' | 'deployTimeZone' | 'acmeProfile'
+  'contact' | 'autoRenew' | 'renewDaysBefore' | 'autoDeploy' | 'deployTime' | 'deployTimeZone' | 'acmeProfile' | 'renewApproval' | 'deployApproval'
 >;

@@ -42,6 +42,22 @@ export interface ManagedCertificate {
   issuer: string | null;
   issuedAt: Date | null;
   requestedBy: string;
+  /**
+   * When the renewal sweep renews this certificate (see `renewal-time.ts`); persisted so a random point in an
+   * ARI window stays put between sweeps. Null until issued.
+   */
+  renewAt: Date | null;
+  renewReason: string | null;
+  /** The CA's ARI window as last fetched, and when to ask again. */
+  ariWindowStart: Date | null;
+  ariWindowEnd: Date | null;
+  ariNextPollAt: Date | null;
+  /** Consecutive failed automatic attempts; reset on success. */
+  failedAttempts: number;
+  /** No automatic attempt before this (backoff after failure, or the CA's Retry-After). */
+  nextAttemptAt: Date | null;
+  /** When the renewal in flight began; an order still unfinished 4 h later is abandoned. */
+  renewalStartedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

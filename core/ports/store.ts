@@ -1,6 +1,8 @@
 import type { AuditEntry } from '../domain/audit-entry.ts';
 import type { PayloadType } from '../domain/challenge-payload.ts';
+import type { Approval, ApprovalKind, ApprovalState } from '../domain/approval.ts';
 import type { Binding } from '../domain/binding.ts';
+import type { CoreEvent } from '../domain/core-event.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
 import type { Deployment, DeviceObject } from '../domain/deployment.ts';
 import type { Device } from '../domain/device.ts';
@@ -81,6 +83,16 @@ export interface CertificateRepository {
   findByName(name: string): Promise<ManagedCertificate | null>;
   list(filter?: { profileId?: string }): Promise<ManagedCertificate[]>;
   update(id: string, patch: Patch<ManagedCertificate>): Promise<ManagedCertificate>;
+  /**
+   * Ids the renewal sweep should look at, soonest first: issued certificates of auto-renewing profiles whose
+   * `renewAt` has come, and renewals in flight (any state but issued, `renewalStartedAt` set); in both cases
+   * only when `nextAttemptAt` has passed. A cheap indexed query: callers claim each id and re-check it.
+   */
+  listRenewalCandidates(now: Date, limit: number): Promise<string[]>;
+  /** Ids of issued certificates whose ARI window should be fetched again (never fetched, or Retry-After passed). */
+  listAriPollCandidates(now: Date, limit: number): Promise<string[]>;
+  /** Ids of issued certificates with a binding that does not serve their current fingerprint yet. */
+  listDeployCandidates(limit: number): Promise<string[]>;
 }
 
 export interface DeviceRepository {
@@ -117,6 +129,58 @@ export interface DeviceObjectRepository {
   markRemoved(id: string, at: Date): Promise<void>;
 }
 
+/**
+ * Claims on work shared by every replica. A claim lasts `ttlMs` from the database's clock (so replicas'
+ * clocks need not agree) and frees itself when its holder dies; the holder renews it while it works and must
+ * re-check that the work is still due after claiming.
+ */
+export interface LeaseRepository {
+  /** True when `holder` now holds `key` (it was free, expired, or already held by `holder`). */
+  tryAcquire(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Extends a claim; false when `holder` no longer holds it. */
+  renew(key: string, holder: string, ttlMs: number): Promise<boolean>;
+  release(key: string, holder: string): Promise<void>;
+  /** Removes claims that expired more than `olderThanMs` ago; returns how many. */
+  purgeExpired(olderThanMs: number): Promise<number>;
+}
+
+export interface EventOutbox {
+  /** Stores the event unless one with the same `dedupeKey` exists; true when stored. */
+  emit(event: Omit<CoreEvent, 'id' | 'createdAt' | 'deliveredAt'>): Promise<boolean>;
+  /** Oldest first. */
+  listUndelivered(limit: number): Promise<CoreEvent[]>;
+  markDelivered(ids: number[], at: Date): Promise<void>;
+  /** Newest first. */
+  list(filter?: { certificateId?: string; limit?: number }): Promise<CoreEvent[]>;
+  /** Deletes delivered events older than `before`; returns how many. */
+  purgeDelivered(before: Date): Promise<number>;
+}
+
+export interface ApprovalRepository {
+  /** Stores a pending approval, or returns the open one (pending or approved) of that certificate and kind. */
+  open(approval: Approval): Promise<{ approval: Approval; created: boolean }>;
+  findOpen(certificateId: string, kind: ApprovalKind): Promise<Approval | null>;
+  findById(id: string): Promise<Approval | null>;
+  list(filter?: { state?: ApprovalState; limit?: number }): Promise<Approval[]>;
+  /** Compare-and-set: moves `id` from `from` to the patch's state; null when it was not in `from` (a replay). */
+  transition(id: string, from: ApprovalState, patch: Pick<Approval, 'state'> & Partial<Pick<Approval, 'decidedBy' | 'decidedAt' | 'reason'>>): Promise<Approval | null>;
+}
+
+export interface JobRun {
+  job: string;
+  lastStartedAt: Date | null;
+  lastFinishedAt: Date | null;
+  lastResult: string | null;
+  lastDetail: Record<string, unknown> | null;
+  holder: string | null;
+}
+
+export interface JobRunRepository {
+  started(job: string, holder: string, at: Date): Promise<void>;
+  finished(job: string, result: string, detail: Record<string, unknown>, at: Date): Promise<void>;
+  list(): Promise<JobRun[]>;
+}
+
 export interface AuditLog {
   append(entry: Omit<AuditEntry, 'id' | 'at'> & { at?: Date }): Promise<void>;
   list(filter?: { objectId?: string; limit?: number }): Promise<AuditEntry[]>;
@@ -133,6 +197,10 @@ export interface Store {
   bindings: BindingRepository;
   deployments: DeploymentRepository;
   deviceObjects: DeviceObjectRepository;
+  leases: LeaseRepository;
+  events: EventOutbox;
+  approvals: ApprovalRepository;
+  jobRuns: JobRunRepository;
   audit: AuditLog;
   close(): Promise<void>;
 }

@@ -16,6 +16,9 @@ export function usesDataGroups(domain: Pick<ManagedDomain, 'challengeType' | 'da
   return domain.challengeType === 'http-01' && domain.dataGroupDeviceIds.length > 0;
 }
 
+/** Pauses between the checks of content that was not there yet (about 1.5 s in all). */
+const PROBE_RETRY_WAITS_MS = [100, 300, 1_000];
+
 /** What happened to one authorization when the core tried to move it towards `valid`. */
 export type AuthorizationOutcome =
   | { kind: 'valid' }
@@ -212,7 +215,14 @@ export class AuthorizationSync {
       const pushed = await this.push(domain, authz);
       if (!pushed.ok) return { kind: 'unreachable', probe: pushed };
     }
-    const probe = await this.probe(account, domain, authz);
+    // Content published a moment ago may still be on its way (a responder replica hears of it through
+    // NOTIFY, a web server through its own hook), so a miss is looked at again shortly before giving up.
+    let probe = await this.probe(account, domain, authz);
+    for (const wait of PROBE_RETRY_WAITS_MS) {
+      if (probe.ok) break;
+      await this.deps.clock.sleep(wait);
+      probe = await this.probe(account, domain, authz);
+    }
     await this.deps.store.domains.update(domain.id, {
       lastCheckedAt: this.deps.clock.now(),
       lastCheckDetail: probe.detail,

@@ -72,6 +72,7 @@ export class BindingService {
       parentProfile,
       deployedFingerprint: null,
       deployedSerial: null,
+      deployedNotAfter: null,
       deployedAt: null,
       createdAt: now,
       updatedAt: now,

@@ -1,5 +1,7 @@
 import { certificateMatchesKey, parseCertificate } from '../domain/certificate-facts.ts';
+import { ariCertId } from '../domain/ari-cert-id.ts';
 import { createCsr } from '../domain/csr.ts';
+import { renewalTime } from '../domain/renewal-time.ts';
 import { normalizeDomainName } from '../domain/domain-name.ts';
 import { describeKeySpec, generatePrivateKey, type KeySpec } from '../domain/key-spec.ts';
 import {
@@ -54,6 +56,9 @@ type StepResult = { cert: ManagedCertificate; poll?: { retryAfterMs?: number | u
 const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 2_000;
 const MAX_RETRY_AFTER_MS = 10_000;
+const MAX_BAD_NONCE_RETRIES = 10;
+const MAX_SERVER_ERROR_RETRIES = 3;
+const SERVER_ERROR_RETRY_MS = 250;
 
 interface StepContext {
   profile: CaProfile;
@@ -125,6 +130,14 @@ export class CertificateService {
       issuer: null,
       issuedAt: null,
       requestedBy: actor,
+      renewAt: null,
+      renewReason: null,
+      ariWindowStart: null,
+      ariWindowEnd: null,
+      ariNextPollAt: null,
+      failedAttempts: 0,
+      nextAttemptAt: null,
+      renewalStartedAt: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -168,6 +181,7 @@ export class CertificateService {
       ...noOrder(),
       orderAttempts: 0,
       problem: null,
+      renewalStartedAt: this.deps.clock.now(),
     });
     await this.audit(cert, actor, 'certificate.renew', 'ok', { previousSerial: cert.serial });
     return this.drive(reset, actor, progress);
@@ -185,11 +199,20 @@ export class CertificateService {
     let cert = initial;
     let pollMs = FIRST_POLL_MS;
     let polledAt = '';
+    let badNonces = 0;
+    let serverErrors = 0;
     while (!isFinalState(cert.state)) {
       let result: StepResult;
       try {
         result = await this.step(cert, context, progress);
       } catch (err) {
+        // Within one request: a rejected nonce is retried at once with the fresh nonce the CA sent (up to 10
+        // times), a CA 5xx up to 3 times 250 ms apart; every step is idempotent against the stored state.
+        if (isCoreError(err) && err.code === 'acme_bad_nonce' && ++badNonces <= MAX_BAD_NONCE_RETRIES) continue;
+        if (isCoreError(err) && err.retryable && err.code === 'acme_error' && ++serverErrors <= MAX_SERVER_ERROR_RETRIES) {
+          await this.deps.clock.sleep(SERVER_ERROR_RETRY_MS);
+          continue;
+        }
         if (isCoreError(err) && !err.retryable) {
           cert = await this.deps.store.certificates.update(cert.id, {
             state: 'failed',
@@ -244,7 +267,8 @@ export class CertificateService {
         throw new CoreError('acme_order_invalid', `${cert.name}: the CA invalidated ${cert.orderAttempts} orders in a row; fix the cause and run: bigip-acme cert resume ${cert.name}`);
       }
       progress(`${cert.name}: creating an order for ${certificateNames(cert).join(', ')}`);
-      const order = await this.deps.acme.newOrder(account, certificateNames(cert), { profile: profile.acmeProfile ?? undefined });
+      const replaces = await this.replacesFor(cert, profile);
+      const order = await this.deps.acme.newOrder(account, certificateNames(cert), { profile: profile.acmeProfile ?? undefined, replaces });
       const updated = await store.update(cert.id, {
         state: 'ordering',
         orderUrl: order.url,
@@ -288,6 +312,22 @@ export class CertificateService {
   }
 
   /** An order the CA no longer knows (404) is as good as invalid: forget it and order again. */
+  /**
+   * The ARI CertID of the certificate a renewal replaces (RFC 9773 §5), when the CA offers ARI: renewal
+   * orders inside the window are exempt from rate limits. The previous chain stays on the row until the new
+   * one downloads, so it is still there when the order is created, also after a crash.
+   */
+  private async replacesFor(cert: ManagedCertificate, profile: CaProfile): Promise<string | undefined> {
+    if (!cert.renewalStartedAt || !cert.chainPem) return undefined;
+    const directory = await this.deps.acme.directory(profile.directoryUrl);
+    if (!directory.renewalInfo) return undefined;
+    try {
+      return ariCertId(cert.chainPem);
+    } catch {
+      return undefined;
+    }
+  }
+
   private async readOrder(account: AcmeAccount, cert: ManagedCertificate): Promise<AcmeOrder | null> {
     try {
       return await this.deps.acme.getOrder(account, cert.orderUrl!);
@@ -381,8 +421,24 @@ export class CertificateService {
     if (!certificateMatchesKey(chainPem, keyPem)) {
       throw new CoreError('key_mismatch', `${cert.name}: the CA returned a certificate for a different key`);
     }
+    const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
+    const decision = renewalTime({
+      notBefore: facts.notBefore,
+      notAfter: facts.notAfter,
+      renewDaysBefore: profile.renewDaysBefore,
+      now: this.deps.clock.now(),
+      random: Math.random,
+    });
     return this.deps.store.certificates.update(cert.id, {
       state: 'issued',
+      renewAt: decision.at,
+      renewReason: decision.reason,
+      ariWindowStart: null,
+      ariWindowEnd: null,
+      ariNextPollAt: null,
+      failedAttempts: 0,
+      nextAttemptAt: null,
+      renewalStartedAt: null,
       orderStatus: 'valid',
       chainPem,
       serial: facts.serial,

@@ -115,7 +115,12 @@ export class DeployService {
     if (outcome.result === 'succeeded' || outcome.result === 'unchanged') {
       for (const b of bindings) {
         if (b.deployedFingerprint !== cert.fingerprintSha256) {
-          await this.deps.store.bindings.update(b.id, { deployedFingerprint: cert.fingerprintSha256, deployedSerial: cert.serial, deployedAt: now });
+          await this.deps.store.bindings.update(b.id, {
+            deployedFingerprint: cert.fingerprintSha256,
+            deployedSerial: cert.serial,
+            deployedNotAfter: cert.notAfter,
+            deployedAt: now,
+          });
         }
       }
     }

@@ -1,10 +1,15 @@
+import { hostname } from 'node:os';
+import { ApprovalService } from './approval-service.ts';
+import { AutoDeployService } from './auto-deploy-service.ts';
+import { BindingService } from './binding-service.ts';
 import { CertificateService } from './certificate-service.ts';
 import type { CoreDeps } from './core-deps.ts';
-import { BindingService } from './binding-service.ts';
 import { DeployService } from './deploy-service.ts';
 import { DeviceService } from './device-service.ts';
 import { DomainService } from './domain-service.ts';
+import { Jobs } from './jobs.ts';
 import { ProfileService } from './profile-service.ts';
+import { RenewalService } from './renewal-service.ts';
 
 export interface CoreServices {
   profiles: ProfileService;
@@ -13,17 +18,40 @@ export interface CoreServices {
   devices: DeviceService;
   bindings: BindingService;
   deploys: DeployService;
+  approvals: ApprovalService;
+  renewals: RenewalService;
+  autoDeploy: AutoDeployService;
+  jobs: Jobs;
 }
 
-export function createCoreServices(deps: CoreDeps): CoreServices {
+export interface CoreServiceOptions {
+  /** Who this process is in lease tables and job records; unique per process. */
+  holder?: string;
+  /** Claim length for renewals and deploys. Default 60 s (renewed every 15 s while working). */
+  leaseMs?: number;
+  allowSelfApproval?: boolean;
+}
+
+export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}): CoreServices {
+  const lease = { holder: opts.holder ?? `${hostname()}:${process.pid}:${deps.newId().slice(0, 8)}`, ttlMs: opts.leaseMs ?? 60_000 };
   const profiles = new ProfileService(deps);
   const devices = new DeviceService(deps);
+  const domains = new DomainService(deps, profiles);
+  const certificates = new CertificateService(deps, profiles);
+  const deploys = new DeployService(deps, devices);
+  const approvals = new ApprovalService(deps, { allowSelfApproval: opts.allowSelfApproval ?? false });
+  const renewals = new RenewalService(deps, certificates, approvals, lease);
+  const autoDeploy = new AutoDeployService(deps, deploys, approvals, lease);
   return {
     profiles,
-    domains: new DomainService(deps, profiles),
-    certificates: new CertificateService(deps, profiles),
+    domains,
+    certificates,
     devices,
     bindings: new BindingService(deps, devices),
-    deploys: new DeployService(deps, devices),
+    deploys,
+    approvals,
+    renewals,
+    autoDeploy,
+    jobs: new Jobs(deps, { renewals, autoDeploy, domains }, lease.holder),
   };
 }

@@ -21,6 +21,8 @@ export interface CreateProfileInput {
   autoDeploy?: boolean;
   deployTime?: string;
   deployTimeZone?: string;
+  renewApproval?: boolean;
+  deployApproval?: boolean;
 }
 
 export type UpdateProfileInput = Partial<ProfileSettings> & Partial<Record<(typeof LOCKED_PROFILE_FIELDS)[number], unknown>>;
@@ -85,6 +87,8 @@ export class ProfileService {
       deployTime: input.deployTime ?? '00:00',
       deployTimeZone: input.deployTimeZone ?? 'UTC',
       acmeProfile: input.acmeProfile ?? null,
+      renewApproval: input.renewApproval ?? false,
+      deployApproval: input.deployApproval ?? false,
     };
     validateSettings(settings);
     const directoryUrl = resolveDirectoryUrl(input.server);
@@ -167,7 +171,7 @@ export class ProfileService {
     }
     const profile = await this.get(name);
     const patch: Partial<ProfileSettings> = {};
-    for (const key of ['contact', 'autoRenew', 'renewDaysBefore', 'autoDeploy', 'deployTime', 'deployTimeZone', 'acmeProfile'] as const) {
+    for (const key of ['contact', 'autoRenew', 'renewDaysBefore', 'autoDeploy', 'deployTime', 'deployTimeZone', 'acmeProfile', 'renewApproval', 'deployApproval'] as const) {
       if (input[key] !== undefined) (patch as Record<string, unknown>)[key] = input[key];
     }
     if (Object.keys(patch).length === 0) throw new CoreError('input_invalid', 'nothing to update');

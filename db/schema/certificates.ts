@@ -1,4 +1,4 @@
-import { integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { KeySpec } from '../../core/domain/key-spec.ts';
 import type { CertificateState } from '../../core/domain/managed-certificate.ts';
 import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
@@ -36,5 +36,13 @@ export const certificates = pgTable('certificates', {
   issuer: text('issuer'),
   issuedAt: timestamp('issued_at', { withTimezone: true }),
   requestedBy: text('requested_by').notNull(),
+  renewAt: timestamp('renew_at', { withTimezone: true }),
+  renewReason: text('renew_reason'),
+  ariWindowStart: timestamp('ari_window_start', { withTimezone: true }),
+  ariWindowEnd: timestamp('ari_window_end', { withTimezone: true }),
+  ariNextPollAt: timestamp('ari_next_poll_at', { withTimezone: true }),
+  failedAttempts: integer('failed_attempts').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+  renewalStartedAt: timestamp('renewal_started_at', { withTimezone: true }),
   ...timestamps,
-});
+}, (t) => [index('certificates_renew_at_idx').on(t.renewAt), index('certificates_state_idx').on(t.state)]);

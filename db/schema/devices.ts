@@ -37,6 +37,7 @@ export const bindings = pgTable(
     parentProfile: text('parent_profile').notNull().default('/Common/clientssl'),
     deployedFingerprint: text('deployed_fingerprint'),
     deployedSerial: text('deployed_serial'),
+    deployedNotAfter: timestamp('deployed_not_after', { withTimezone: true }),
     deployedAt: timestamp('deployed_at', { withTimezone: true }),
     ...timestamps,
   },

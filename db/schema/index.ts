@@ -4,3 +4,4 @@ export * from './domains.ts';
 export * from './hook-challenges.ts';
 export * from './profiles.ts';
 export * from './devices.ts';
+export * from './scheduling.ts';

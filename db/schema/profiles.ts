@@ -22,5 +22,7 @@ export const profiles = pgTable('profiles', {
   autoDeploy: boolean('auto_deploy').notNull().default(true),
   deployTime: text('deploy_time').notNull().default('00:00'),
   deployTimeZone: text('deploy_time_zone').notNull().default('UTC'),
+  renewApproval: boolean('renew_approval').notNull().default(false),
+  deployApproval: boolean('deploy_approval').notNull().default(false),
   ...timestamps,
 });

@@ -627,4 +627,118 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect(await store.deviceObjects.listLive(device.id, cert.id)).toEqual([{ ...obj, installedAt: T1 }]);
     });
   });
+
+  describe('scheduling: renewal candidates, leases, events, approvals, job runs', () => {
+    const NOW = new Date('2030-01-01T00:00:00Z');
+    const ago = (ms: number) => new Date(NOW.getTime() - ms);
+
+    it('renewal candidates: due issued certificates of auto-renewing profiles and renewals in flight, respecting backoff', async () => {
+      const auto = makeProfile();
+      const manual = makeProfile({ autoRenew: false });
+      await store.profiles.insert(auto);
+      await store.profiles.insert(manual);
+      const cert = (name: string, profileId: string, over: Record<string, unknown>) => makeCertificate(profileId, { id: randomUUID(), name, ...over });
+      const rows = [
+        cert('due', auto.id, { state: 'issued', renewAt: ago(1000) }),
+        cert('due-earlier', auto.id, { state: 'issued', renewAt: ago(5000) }),
+        cert('not-yet', auto.id, { state: 'issued', renewAt: new Date(NOW.getTime() + 1000) }),
+        cert('manual-profile', manual.id, { state: 'issued', renewAt: ago(1000) }),
+        cert('backing-off', auto.id, { state: 'issued', renewAt: ago(1000), nextAttemptAt: new Date(NOW.getTime() + 1000) }),
+        cert('in-flight', auto.id, { state: 'ordering', renewalStartedAt: ago(100) }),
+        cert('first-issue', auto.id, { state: 'ordering' }),
+        cert('failed-renewal', auto.id, { state: 'failed', renewalStartedAt: ago(100), nextAttemptAt: ago(1) }),
+      ];
+      for (const r of rows) await store.certificates.insert(r);
+      const ids = await store.certificates.listRenewalCandidates(NOW, 100);
+      const names = new Map(rows.map((r) => [r.id, r.name]));
+      expect(ids.map((id) => names.get(id)).sort()).toEqual(['due', 'due-earlier', 'failed-renewal', 'in-flight']);
+      expect(ids.map((id) => names.get(id)).indexOf('due-earlier')).toBeLessThan(ids.map((id) => names.get(id)).indexOf('due'));
+      expect(await store.certificates.listRenewalCandidates(NOW, 1)).toHaveLength(1);
+    });
+
+    it('deploy candidates: issued certificates with a binding not serving their fingerprint', async () => {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      const device = makeDevice();
+      await store.devices.insert(device);
+      const fresh = makeCertificate(profile.id, { name: 'fresh', state: 'issued', fingerprintSha256: 'AA' });
+      const current = makeCertificate(profile.id, { id: randomUUID(), name: 'current', state: 'issued', fingerprintSha256: 'BB' });
+      const renewing = makeCertificate(profile.id, { id: randomUUID(), name: 'renewing', state: 'ordering', fingerprintSha256: 'CC' });
+      for (const c of [fresh, current, renewing]) await store.certificates.insert(c);
+      await store.bindings.insert(makeBinding(fresh.id, device.id, { profilePath: '/Common/a' }));
+      await store.bindings.insert(makeBinding(fresh.id, device.id, { profilePath: '/Common/b', deployedFingerprint: 'AA' }));
+      await store.bindings.insert(makeBinding(current.id, device.id, { profilePath: '/Common/c', deployedFingerprint: 'BB' }));
+      await store.bindings.insert(makeBinding(renewing.id, device.id, { profilePath: '/Common/d' }));
+      expect(await store.certificates.listDeployCandidates(10)).toEqual([fresh.id]);
+    });
+
+    it('leases: one holder at a time, renewable by the holder only, free once expired or released', async () => {
+      expect(await store.leases.tryAcquire('cert:1', 'a', 60_000)).toBe(true);
+      expect(await store.leases.tryAcquire('cert:1', 'b', 60_000)).toBe(false);
+      expect(await store.leases.tryAcquire('cert:1', 'a', 60_000)).toBe(true);
+      expect(await store.leases.renew('cert:1', 'b', 60_000)).toBe(false);
+      expect(await store.leases.renew('cert:1', 'a', 60_000)).toBe(true);
+      await store.leases.release('cert:1', 'b');
+      expect(await store.leases.tryAcquire('cert:1', 'b', 60_000)).toBe(false);
+      await store.leases.release('cert:1', 'a');
+      expect(await store.leases.tryAcquire('cert:1', 'b', 50)).toBe(true);
+      await new Promise((r) => setTimeout(r, 120));
+      expect(await store.leases.renew('cert:1', 'b', 50)).toBe(true);
+      await new Promise((r) => setTimeout(r, 120));
+      expect(await store.leases.tryAcquire('cert:1', 'c', 60_000)).toBe(true);
+      expect(await store.leases.tryAcquire('cert:2', 'd', 10)).toBe(true);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await store.leases.purgeExpired(0)).toBe(1);
+    });
+
+    it('leases: of many concurrent claimants exactly one wins', async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.leases.tryAcquire('race', `w${i}`, 60_000)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('events: deduplicated by key, listed undelivered oldest first, marked delivered', async () => {
+      const base = { kind: 'renewed' as const, certificateId: null, subject: 'www', detail: { serial: '01' }, needsPerson: false };
+      expect(await store.events.emit({ ...base, dedupeKey: 'www:renewed:2030-01-01' })).toBe(true);
+      expect(await store.events.emit({ ...base, dedupeKey: 'www:renewed:2030-01-01', detail: { serial: '02' } })).toBe(false);
+      expect(await store.events.emit({ ...base, kind: 'deploy_failed', dedupeKey: 'www:deploy_failed:2030-01-01', needsPerson: true })).toBe(true);
+      const pending = await store.events.listUndelivered(10);
+      expect(pending.map((e) => e.kind)).toEqual(['renewed', 'deploy_failed']);
+      expect(pending[0]).toMatchObject({ detail: { serial: '01' }, deliveredAt: null });
+      await store.events.markDelivered([pending[0]!.id], T1);
+      expect((await store.events.listUndelivered(10)).map((e) => e.kind)).toEqual(['deploy_failed']);
+      expect(await store.events.purgeDelivered(new Date(Date.now() + 60_000))).toBe(1);
+    });
+
+    it('approvals: one open per certificate and kind; decisions are compare-and-set', async () => {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      const cert = makeCertificate(profile.id);
+      await store.certificates.insert(cert);
+      const make = () => ({ id: randomUUID(), kind: 'renewal' as const, certificateId: cert.id, state: 'pending' as const, summary: { names: ['www'] }, requestedBy: 'scheduler', requestedAt: T0, decidedBy: null, decidedAt: null, reason: null });
+      const first = await store.approvals.open(make());
+      expect(first.created).toBe(true);
+      const second = await store.approvals.open(make());
+      expect(second).toEqual({ approval: first.approval, created: false });
+      expect((await store.approvals.open({ ...make(), kind: 'deploy' })).created).toBe(true);
+
+      const approved = await store.approvals.transition(first.approval.id, 'pending', { state: 'approved', decidedBy: 'U1', decidedAt: T1 });
+      expect(approved).toMatchObject({ state: 'approved', decidedBy: 'U1', decidedAt: T1 });
+      expect(await store.approvals.transition(first.approval.id, 'pending', { state: 'denied', decidedBy: 'U2' })).toBeNull();
+      expect(await store.approvals.findOpen(cert.id, 'renewal')).toMatchObject({ state: 'approved' });
+      await store.approvals.transition(first.approval.id, 'approved', { state: 'used' });
+      expect(await store.approvals.findOpen(cert.id, 'renewal')).toBeNull();
+      expect((await store.approvals.open(make())).created).toBe(true);
+      expect((await store.approvals.list({ state: 'pending' })).length).toBe(2);
+    });
+
+    it('job runs: started and finished upsert one row per job', async () => {
+      await store.jobRuns.started('renew', 'w1', T0);
+      await store.jobRuns.finished('renew', 'ok', { renewed: 2 }, T1);
+      await store.jobRuns.finished('deploy', 'error', { message: 'x' }, T1);
+      expect(await store.jobRuns.list()).toEqual([
+        { job: 'deploy', lastStartedAt: null, lastFinishedAt: T1, lastResult: 'error', lastDetail: { message: 'x' }, holder: null },
+        { job: 'renew', lastStartedAt: T0, lastFinishedAt: T1, lastResult: 'ok', lastDetail: { renewed: 2 }, holder: 'w1' },
+      ]);
+    });
+  });
 });

@@ -47,7 +47,24 @@ describe('npm start and the CLI side by side on the embedded database', () => {
     expect(serviceLog).toContain('starting on embedded PGlite');
     expect(serviceLog).toContain('TLS-ALPN-01 listener off (TLS_ALPN_PORT not set)');
     expect(serviceLog).toContain('Slack bot off (SLACK_BOT_TOKEN not set)');
+    expect(serviceLog).toMatch(/scheduler started \(renew \*\/10 \* \* \* \*, deploy \*\/5 \* \* \* \*/);
     expect(serviceLog).toMatch(/generated a master key at .*master\.key/);
+  });
+
+  it('runs jobs on demand next to the scheduler and shows their status', async () => {
+    const ran = await run(['--json', 'jobs', 'run', 'cleanup'], env);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ job: 'cleanup', leases: 0, events: 0 });
+    const status = await run(['--json', 'jobs', 'status'], env);
+    const rows = JSON.parse(status.stdout) as { job: string; lastResult: string | null; nextRun: string }[];
+    expect(rows.map((r) => r.job)).toEqual(['renew', 'deploy', 'reconfigure', 'cleanup']);
+    expect(rows.find((r) => r.job === 'cleanup')?.lastResult).toBe('ok');
+    expect(new Date(rows[0]!.nextRun).getTime()).toBeGreaterThan(Date.now());
+    const bogus = await run(['jobs', 'run', 'bogus'], env);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/unknown job "bogus" \(jobs: renew, deploy, reconfigure, cleanup\)/);
+    const approvals = await run(['--json', 'approval', 'list'], env);
+    expect(JSON.parse(approvals.stdout)).toEqual([]);
   });
 
   it('forwards CLI commands into the running service through an owner-only socket', async () => {

@@ -1,0 +1,20 @@
+/**
+ * A decision a person must take before the core goes on (the seed's semi-automatic mode): a renewal or a
+ * deploy of a profile that requires approval. Built from server-side state; decided once (compare-and-set).
+ */
+export type ApprovalKind = 'renewal' | 'deploy';
+export type ApprovalState = 'pending' | 'approved' | 'denied' | 'used';
+
+export interface Approval {
+  id: string;
+  kind: ApprovalKind;
+  certificateId: string;
+  state: ApprovalState;
+  /** What is asked, for the approver: names, serial, devices. Never a secret. */
+  summary: Record<string, unknown>;
+  requestedBy: string;
+  requestedAt: Date;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  reason: string | null;
+}

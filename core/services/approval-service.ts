@@ -1,0 +1,110 @@
+import type { Approval, ApprovalKind } from '../domain/approval.ts';
+import { dayKey } from '../domain/core-event.ts';
+import type { ManagedCertificate } from '../domain/managed-certificate.ts';
+import { CoreError } from '../errors.ts';
+import type { CoreDeps } from './core-deps.ts';
+
+export interface ApprovalRules {
+  /** Whether the person who asked may decide too. Off by default. */
+  allowSelfApproval: boolean;
+}
+
+export type ApprovalView = Approval & { certificateName: string };
+
+/** How long a denied renewal or deploy waits before the scheduler asks again. */
+const DENIED_PAUSE_MS = 24 * 3_600_000;
+
+/**
+ * The semi-automatic mode's decisions. The scheduler asks ({@link request}); a person decides once. The
+ * decision is a compare-and-set, so a replayed or double click changes nothing; everything is audited and
+ * announced through the event outbox.
+ */
+export class ApprovalService {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly rules: ApprovalRules = { allowSelfApproval: false },
+  ) {}
+
+  /** The open approval for this certificate and kind, creating a pending one (and its event) if none. */
+  async request(kind: ApprovalKind, cert: ManagedCertificate, summary: Record<string, unknown>, requestedBy: string): Promise<Approval> {
+    const now = this.deps.clock.now();
+    const { approval, created } = await this.deps.store.approvals.open({
+      id: this.deps.newId(),
+      kind,
+      certificateId: cert.id,
+      state: 'pending',
+      summary,
+      requestedBy,
+      requestedAt: now,
+      decidedBy: null,
+      decidedAt: null,
+      reason: null,
+    });
+    if (created) {
+      await this.deps.store.events.emit({
+        kind: 'approval_requested',
+        certificateId: cert.id,
+        subject: cert.name,
+        dedupeKey: `approval:${approval.id}:requested`,
+        detail: { approvalId: approval.id, kind, ...summary },
+        needsPerson: true,
+      });
+      await this.audit(approval, cert.name, requestedBy, 'approval.request', { kind });
+    }
+    return approval;
+  }
+
+  async list(state?: Approval['state']): Promise<ApprovalView[]> {
+    const rows = await this.deps.store.approvals.list(state ? { state } : {});
+    const names = new Map<string, string>();
+    for (const row of rows) {
+      if (!names.has(row.certificateId)) names.set(row.certificateId, (await this.deps.store.certificates.findById(row.certificateId))?.name ?? '?');
+    }
+    return rows.map((r) => ({ ...r, certificateName: names.get(r.certificateId) ?? '?' }));
+  }
+
+  approve(id: string, actor: string): Promise<ApprovalView> {
+    return this.decide(id, actor, 'approved', null);
+  }
+
+  async deny(id: string, actor: string, reason: string): Promise<ApprovalView> {
+    if (!reason.trim()) throw new CoreError('input_invalid', 'a denial needs a reason');
+    return this.decide(id, actor, 'denied', reason.trim().slice(0, 500));
+  }
+
+  /** The scheduler takes an approved approval exactly once before acting on it. */
+  async consume(approval: Approval): Promise<boolean> {
+    return (await this.deps.store.approvals.transition(approval.id, 'approved', { state: 'used' })) !== null;
+  }
+
+  private async decide(id: string, actor: string, state: 'approved' | 'denied', reason: string | null): Promise<ApprovalView> {
+    const approval = await this.deps.store.approvals.findById(id);
+    if (!approval) throw new CoreError('not_found', `no approval ${id} (see: bigip-acme approval list)`);
+    if (!this.rules.allowSelfApproval && approval.requestedBy === actor) {
+      throw new CoreError('conflict', 'the requester cannot decide their own request');
+    }
+    const now = this.deps.clock.now();
+    const decided = await this.deps.store.approvals.transition(id, 'pending', { state, decidedBy: actor, decidedAt: now, reason });
+    if (!decided) {
+      throw new CoreError('conflict', `approval ${id} was already ${approval.state}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}; nothing changed`);
+    }
+    const cert = await this.deps.store.certificates.findById(approval.certificateId);
+    if (state === 'denied' && cert) {
+      await this.deps.store.certificates.update(cert.id, { nextAttemptAt: new Date(now.getTime() + DENIED_PAUSE_MS) });
+    }
+    await this.deps.store.events.emit({
+      kind: 'approval_decided',
+      certificateId: approval.certificateId,
+      subject: cert?.name ?? approval.certificateId,
+      dedupeKey: `approval:${id}:decided`,
+      detail: { approvalId: id, kind: approval.kind, decision: state, by: actor, day: dayKey(now), ...(reason ? { reason } : {}) },
+      needsPerson: false,
+    });
+    await this.audit(decided, cert?.name ?? null, actor, `approval.${state === 'approved' ? 'approve' : 'deny'}`, { kind: approval.kind, ...(reason ? { reason } : {}) });
+    return { ...decided, certificateName: cert?.name ?? '?' };
+  }
+
+  private audit(approval: Approval, name: string | null, actor: string, action: string, detail: Record<string, unknown>) {
+    return this.deps.store.audit.append({ actor, action, objectType: 'certificate', objectId: approval.certificateId, objectName: name, result: 'ok', detail: { approvalId: approval.id, ...detail } });
+  }
+}

@@ -1,0 +1,112 @@
+import { dayKey } from '../domain/core-event.ts';
+import { isDeployDue } from '../domain/deploy-time.ts';
+import { certificateNames } from '../domain/managed-certificate.ts';
+import { asCoreError } from '../errors.ts';
+import type { ApprovalService } from './approval-service.ts';
+import { boundedMap } from './bounded-map.ts';
+import { type CoreDeps, noProgress, type Progress } from './core-deps.ts';
+import type { DeployService } from './deploy-service.ts';
+import { type LeaseOptions, withLease } from './with-lease.ts';
+
+export interface AutoDeployReport {
+  candidates: number;
+  deployed: string[];
+  failed: { name: string; device: string; message: string }[];
+  waiting: string[];
+  /** Renewed but before the profile's deploy time. */
+  notYet: string[];
+  skipped: number;
+}
+
+const BATCH = 500;
+const CONCURRENCY = 2;
+
+/**
+ * The seed's *Auto deployment*: certificates whose bindings do not serve the current issue yet are
+ * deployed at the profile's deploy time in its time zone (at once when what is served would expire first),
+ * one worker per certificate (lease), after an approval when the profile asks for one.
+ */
+export class AutoDeployService {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly deploys: DeployService,
+    private readonly approvals: ApprovalService,
+    private readonly lease: LeaseOptions,
+  ) {}
+
+  async run(progress: Progress = noProgress): Promise<AutoDeployReport> {
+    const report: AutoDeployReport = { candidates: 0, deployed: [], failed: [], waiting: [], notYet: [], skipped: 0 };
+    const ids = await this.deps.store.certificates.listDeployCandidates(BATCH);
+    report.candidates = ids.length;
+    await boundedMap(ids, CONCURRENCY, async (id) => {
+      const claimed = await withLease(this.deps.store.leases, `deploy:${id}`, this.lease, this.deps.log, () => this.deployOne(id, report, progress));
+      if (!claimed.ran) report.skipped++;
+    });
+    return report;
+  }
+
+  private async deployOne(id: string, report: AutoDeployReport, progress: Progress): Promise<void> {
+    const now = this.deps.clock.now();
+    const cert = await this.deps.store.certificates.findById(id);
+    if (cert?.state !== 'issued' || !cert.issuedAt || !cert.fingerprintSha256) return;
+    const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
+    if (!profile.autoDeploy) return;
+    const behind = (await this.deps.store.bindings.list({ certificateId: id })).filter((b) => b.deployedFingerprint !== cert.fingerprintSha256);
+    if (behind.length === 0) {
+      report.skipped++;
+      return;
+    }
+    const served = behind.flatMap((b) => (b.deployedNotAfter ? [b.deployedNotAfter.getTime()] : []));
+    const due = isDeployDue({
+      issuedAt: cert.issuedAt,
+      now,
+      timeOfDay: profile.deployTime,
+      timeZone: profile.deployTimeZone,
+      servedNotAfter: served.length > 0 ? new Date(Math.min(...served)) : null,
+    });
+    if (!due.due) {
+      report.notYet.push(cert.name);
+      return;
+    }
+    if (profile.deployApproval) {
+      const approval = await this.approvals.request(
+        'deploy',
+        cert,
+        { names: certificateNames(cert), serial: cert.serial, profiles: behind.map((b) => b.profilePath), devices: [...new Set(behind.map((b) => b.deviceId))].length },
+        'scheduler',
+      );
+      if (approval.state !== 'approved' || !(await this.approvals.consume(approval))) {
+        report.waiting.push(cert.name);
+        return;
+      }
+    }
+    progress(`${cert.name}: deploying serial ${cert.serial} (${due.reason === 'expires_first' ? 'what is served expires first' : `deploy time ${profile.deployTime} ${profile.deployTimeZone}`})`);
+    try {
+      const result = await this.deploys.deploy(cert.name, {}, 'scheduler', progress);
+      for (const d of result.devices) {
+        const ok = d.result === 'succeeded' || d.result === 'unchanged';
+        if (ok) report.deployed.push(`${cert.name}@${d.device}`);
+        else report.failed.push({ name: cert.name, device: d.device, message: d.error?.message ?? d.outcome });
+        await this.deps.store.events.emit({
+          kind: ok ? 'deployed' : 'deploy_failed',
+          certificateId: cert.id,
+          subject: cert.name,
+          dedupeKey: `${cert.id}:${ok ? 'deployed' : 'deploy_failed'}:${dayKey(now)}:${cert.serial}:${d.device}`,
+          detail: { device: d.device, serial: cert.serial, result: d.result, step: d.step, outcome: d.outcome, ...(d.error ? { error: d.error.code } : {}) },
+          needsPerson: !ok,
+        });
+      }
+    } catch (err) {
+      const e = asCoreError(err);
+      report.failed.push({ name: cert.name, device: '*', message: e.message });
+      await this.deps.store.events.emit({
+        kind: 'deploy_failed',
+        certificateId: cert.id,
+        subject: cert.name,
+        dedupeKey: `${cert.id}:deploy_failed:${dayKey(now)}:${cert.serial}:*`,
+        detail: { code: e.code, message: e.message },
+        needsPerson: true,
+      });
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { Cron } from 'croner';
+import { dayKey } from '../domain/core-event.ts';
+import { CoreError, asCoreError } from '../errors.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { AutoDeployService } from './auto-deploy-service.ts';
+import { type CoreDeps, noProgress, type Progress } from './core-deps.ts';
+import type { DomainService } from './domain-service.ts';
+import type { RenewalService } from './renewal-service.ts';
+
+export const JOB_NAMES = ['renew', 'deploy', 'reconfigure', 'cleanup'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+export const JOB_DESCRIPTIONS: Record<JobName, string> = {
+  renew: 'renew due certificates (ARI windows, 2/3 of lifetime, the profile deadline) and resume renewals in flight',
+  deploy: "deploy renewed certificates at each profile's deploy time (at once if what is served expires first)",
+  reconfigure: 'fetch fresh challenges for domains whose authorization expired; raise the ones that need a person',
+  cleanup: 'drop expired leases and delivered events older than 30 days',
+};
+
+export function parseJobName(input: string): JobName {
+  if ((JOB_NAMES as readonly string[]).includes(input)) return input as JobName;
+  throw new CoreError('input_invalid', `unknown job "${input}" (jobs: ${JOB_NAMES.join(', ')})`);
+}
+
+const EVENT_RETENTION_MS = 30 * 86_400_000;
+
+/** Runs one job once and records it (`jobs status`); the scheduler and `jobs run` share this. */
+export class Jobs {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly parts: { renewals: RenewalService; autoDeploy: AutoDeployService; domains: DomainService },
+    private readonly holder: string,
+  ) {}
+
+  async run(job: JobName, progress: Progress = noProgress): Promise<Record<string, unknown>> {
+    await this.deps.store.jobRuns.started(job, this.holder, this.deps.clock.now());
+    try {
+      const detail = await this.body(job, progress);
+      await this.deps.store.jobRuns.finished(job, 'ok', detail, this.deps.clock.now());
+      return detail;
+    } catch (err) {
+      const e = asCoreError(err);
+      await this.deps.store.jobRuns.finished(job, 'error', { code: e.code, message: e.message }, this.deps.clock.now());
+      throw e;
+    }
+  }
+
+  private async body(job: JobName, progress: Progress): Promise<Record<string, unknown>> {
+    switch (job) {
+      case 'renew':
+        return { ...(await this.parts.renewals.sweep(progress)) };
+      case 'deploy':
+        return { ...(await this.parts.autoDeploy.run(progress)) };
+      case 'reconfigure':
+        return this.reconfigure(progress);
+      case 'cleanup': {
+        const leases = await this.deps.store.leases.purgeExpired(3_600_000);
+        const events = await this.deps.store.events.purgeDelivered(new Date(this.deps.clock.now().getTime() - EVENT_RETENTION_MS));
+        return { leases, events };
+      }
+    }
+  }
+
+  /** *Reconfigure* for every profile; domains that publish by themselves need nobody, the rest are raised. */
+  private async reconfigure(progress: Progress): Promise<Record<string, unknown>> {
+    const refreshed: string[] = [];
+    const raised: string[] = [];
+    for (const profile of await this.deps.store.profiles.list()) {
+      for (const content of await this.parts.domains.reconfigure(profile.name, 'scheduler', progress)) {
+        refreshed.push(content.domain);
+        const domain = await this.deps.store.domains.find(profile.id, content.domain);
+        const automated = !!domain && (domain.endpointUrl !== null || domain.dataGroupDeviceIds.length > 0);
+        if (automated) continue;
+        raised.push(content.domain);
+        await this.deps.store.events.emit({
+          kind: 'challenge_expired',
+          certificateId: null,
+          subject: content.domain,
+          dedupeKey: `${profile.id}:${content.domain}:challenge_expired:${dayKey(this.deps.clock.now())}`,
+          detail: { profile: profile.name, type: content.type },
+          needsPerson: true,
+        });
+      }
+    }
+    return { refreshed, raised };
+  }
+}
+
+export interface SchedulerOptions {
+  patterns: Record<JobName, string>;
+  /** Each run first sleeps a random 0…this, so replicas started together do not hit the CA together. */
+  startDelayMaxMs: number;
+  log: Logger;
+}
+
+export interface Scheduler {
+  nextRuns(): Record<JobName, Date | null>;
+  stop(): void;
+}
+
+/**
+ * croner timers for the worker role. `protect` stops a run from overlapping the previous one in this
+ * process; across processes the leases inside each job do that.
+ */
+export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
+  const timers = JOB_NAMES.map(
+    (job) =>
+      new Cron(opts.patterns[job], { name: `bigip-acme-${job}`, protect: true, timezone: 'UTC' }, async () => {
+        const delay = Math.floor(Math.random() * opts.startDelayMaxMs);
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+        try {
+          const detail = await jobs.run(job);
+          opts.log.info({ job, ...summarize(detail) }, `job ${job} finished`);
+        } catch (err) {
+          const e = asCoreError(err);
+          opts.log.error({ job, code: e.code, message: e.message }, `job ${job} failed`);
+        }
+      }),
+  );
+  return {
+    nextRuns: () => Object.fromEntries(JOB_NAMES.map((job, i) => [job, timers[i]!.nextRun()])) as Record<JobName, Date | null>,
+    stop: () => {
+      for (const t of timers) t.stop();
+    },
+  };
+}
+
+/** Next run times of patterns without starting anything (for `jobs status` from the CLI). */
+export function nextRunsOf(patterns: Record<JobName, string>, after = new Date()): Record<JobName, Date | null> {
+  return Object.fromEntries(JOB_NAMES.map((job) => [job, new Cron(patterns[job], { paused: true, timezone: 'UTC' }).nextRun(after)])) as Record<JobName, Date | null>;
+}
+
+/** Counts instead of lists, for log lines. */
+function summarize(detail: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, Array.isArray(v) ? v.length : v]));
+}

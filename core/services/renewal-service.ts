@@ -1,0 +1,216 @@
+import type { CaProfile } from '../domain/ca-profile.ts';
+import { dayKey } from '../domain/core-event.ts';
+import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
+import { renewalTime } from '../domain/renewal-time.ts';
+import { nextAttemptAt } from '../domain/retry-backoff.ts';
+import { asCoreError, type CoreError } from '../errors.ts';
+import type { ApprovalService } from './approval-service.ts';
+import { boundedMap } from './bounded-map.ts';
+import type { CertificateService } from './certificate-service.ts';
+import { accountOf, type CoreDeps, noProgress, type Progress } from './core-deps.ts';
+import { type LeaseOptions, withLease } from './with-lease.ts';
+
+export interface SweepReport {
+  candidates: number;
+  renewed: string[];
+  failed: { name: string; code: string; message: string }[];
+  /** Waiting for a person: an approval, or challenge content that automation could not publish. */
+  waiting: string[];
+  /** Claimed by another worker, or no longer due after claiming. */
+  skipped: number;
+  ariPolled: number;
+}
+
+/** An order unfinished this long after the renewal began is abandoned and replaced. */
+const ABANDON_AFTER_MS = 4 * 3_600_000;
+/** How often to look again at a CA that offers no renewalInfo, in case it starts to. */
+const NO_ARI_RECHECK_MS = 24 * 3_600_000;
+const SWEEP_BATCH = 500;
+const SWEEP_CONCURRENCY = 4;
+
+/**
+ * The renewal sweep: finds due certificates (and renewals in flight), claims each with a lease, re-checks
+ * that it is still due, then renews it through the certificate service's persisted state machine. Failures
+ * back off per certificate (1 h doubling to 32 h, or the CA's Retry-After); a challenge automation cannot
+ * answer is raised to people instead of retried blindly. Every outcome is an event in the outbox.
+ */
+export class RenewalService {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly certificates: CertificateService,
+    private readonly approvals: ApprovalService,
+    private readonly lease: LeaseOptions,
+  ) {}
+
+  async sweep(progress: Progress = noProgress): Promise<SweepReport> {
+    const report: SweepReport = { candidates: 0, renewed: [], failed: [], waiting: [], skipped: 0, ariPolled: 0 };
+    report.ariPolled = await this.pollAri();
+    const ids = await this.deps.store.certificates.listRenewalCandidates(this.deps.clock.now(), SWEEP_BATCH);
+    report.candidates = ids.length;
+    if (ids.length > 0) progress(`${ids.length} certificate(s) due for renewal or with a renewal in flight`);
+    await boundedMap(ids, SWEEP_CONCURRENCY, async (id) => {
+      const claimed = await withLease(this.deps.store.leases, `renew:${id}`, this.lease, this.deps.log, () => this.renewOne(id, report, progress));
+      if (!claimed.ran) report.skipped++;
+    });
+    return report;
+  }
+
+  /** Recomputes `renewAt` for a certificate from its validity, its profile and the stored ARI window. */
+  schedule(cert: ManagedCertificate, profile: CaProfile): { renewAt: Date; renewReason: string } {
+    const decision = renewalTime({
+      notBefore: cert.notBefore!,
+      notAfter: cert.notAfter!,
+      renewDaysBefore: profile.renewDaysBefore,
+      ariWindow: cert.ariWindowStart && cert.ariWindowEnd ? { start: cert.ariWindowStart, end: cert.ariWindowEnd } : null,
+      now: this.deps.clock.now(),
+      random: Math.random,
+    });
+    return { renewAt: decision.at, renewReason: decision.reason };
+  }
+
+  private async renewOne(id: string, report: SweepReport, progress: Progress): Promise<void> {
+    const now = this.deps.clock.now();
+    const cert = await this.deps.store.certificates.findById(id);
+    if (!cert) return;
+    const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
+    // Re-check under the claim: another worker may have renewed it between our query and our claim.
+    const inFlight = cert.state !== 'issued' && cert.renewalStartedAt !== null;
+    const due = cert.state === 'issued' && profile.autoRenew && cert.renewAt !== null && cert.renewAt <= now;
+    const allowed = !cert.nextAttemptAt || cert.nextAttemptAt <= now;
+    if (!(inFlight || due) || !allowed) {
+      report.skipped++;
+      return;
+    }
+
+    if (due && profile.renewApproval) {
+      const approval = await this.approvals.request(
+        'renewal',
+        cert,
+        { names: certificateNames(cert), serial: cert.serial, notAfter: cert.notAfter?.toISOString() ?? null, profile: profile.name },
+        'scheduler',
+      );
+      if (approval.state !== 'approved' || !(await this.approvals.consume(approval))) {
+        report.waiting.push(cert.name);
+        return;
+      }
+    }
+
+    try {
+      if (inFlight && cert.renewalStartedAt && now.getTime() - cert.renewalStartedAt.getTime() > ABANDON_AFTER_MS) {
+        await this.abandon(cert);
+      }
+      if (due) {
+        await this.emit(cert, 'renewal_due', { serial: cert.serial, renewAt: cert.renewAt?.toISOString(), reason: cert.renewReason }, false);
+        progress(`${cert.name}: renewing (serial ${cert.serial}, ${cert.renewReason ?? 'due'})`);
+      } else {
+        progress(`${cert.name}: resuming the renewal in flight (${cert.state})`);
+      }
+      const view = due ? await this.certificates.renew(cert.name, 'scheduler', progress) : await this.certificates.resume(cert.name, 'scheduler', progress);
+      if (view.state === 'issued') {
+        report.renewed.push(cert.name);
+        await this.emit(cert, 'renewed', { previousSerial: cert.serial, serial: view.serial, notAfter: view.notAfter?.toISOString() ?? null }, false, view.serial ?? undefined);
+        return;
+      }
+      if (view.state === 'awaiting_challenge') {
+        report.waiting.push(cert.name);
+        await this.failed(cert, `challenge content for ${cert.name} is not reachable; publish it (bigip-acme domain show) and the next sweep continues`, 'challenge_unreachable', true);
+        return;
+      }
+      if (view.state === 'failed') {
+        await this.deactivatePending(cert);
+        report.failed.push({ name: cert.name, code: view.problem?.type ?? 'acme_order_invalid', message: view.problem?.detail ?? 'the CA rejected the order' });
+        await this.failed(cert, view.problem?.detail ?? 'the CA rejected the order', 'acme_order_invalid', true);
+      }
+      // Still in flight (the CA is working): the next sweep resumes it.
+    } catch (err) {
+      const e = asCoreError(err);
+      report.failed.push({ name: cert.name, code: e.code, message: e.message });
+      await this.failed(cert, e.message, e.code, !e.retryable, e);
+    }
+  }
+
+  /** Backs off, and raises it: once per certificate and day. */
+  private async failed(cert: ManagedCertificate, message: string, code: string, needsPerson: boolean, error?: CoreError): Promise<void> {
+    const fresh = (await this.deps.store.certificates.findById(cert.id)) ?? cert;
+    const failures = fresh.failedAttempts + 1;
+    const retryAfterMs = typeof error?.detail?.retryAfterMs === 'number' ? error.detail.retryAfterMs : null;
+    await this.deps.store.certificates.update(cert.id, { failedAttempts: failures, nextAttemptAt: nextAttemptAt(this.deps.clock.now(), failures, retryAfterMs) });
+    await this.emit(cert, 'renewal_failed', { code, message, attempt: failures }, needsPerson);
+  }
+
+  /** Drops an order stuck for hours; the next attempt creates a fresh one with the same key. */
+  private async abandon(cert: ManagedCertificate): Promise<void> {
+    await this.deactivatePending(cert);
+    await this.deps.store.certificates.update(cert.id, {
+      state: cert.keySealed ? 'ordering' : 'requested',
+      orderUrl: null,
+      finalizeUrl: null,
+      authorizationUrls: [],
+      orderStatus: null,
+      orderAttempts: 0,
+      renewalStartedAt: this.deps.clock.now(),
+    });
+    await this.deps.store.audit.append({ actor: 'scheduler', action: 'certificate.renew.abandon_order', objectType: 'certificate', objectId: cert.id, objectName: cert.name, result: 'ok', detail: { orderUrl: cert.orderUrl } });
+  }
+
+  /** Pending authorizations of a failed or abandoned order are deactivated so they stop counting against limits. */
+  private async deactivatePending(cert: ManagedCertificate): Promise<void> {
+    const fresh = (await this.deps.store.certificates.findById(cert.id)) ?? cert;
+    if (fresh.authorizationUrls.length === 0) return;
+    const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
+    const account = accountOf(this.deps, profile);
+    for (const url of fresh.authorizationUrls) {
+      try {
+        const authz = await this.deps.acme.getAuthorization(account, url);
+        if (authz.status === 'pending') await this.deps.acme.deactivateAuthorization(account, url);
+      } catch (err) {
+        this.deps.log.warn({ certificate: cert.name, code: asCoreError(err).code }, 'could not deactivate an authorization');
+      }
+    }
+  }
+
+  /** Fetches ARI windows that are due for a look and reschedules those certificates. */
+  private async pollAri(): Promise<number> {
+    const now = this.deps.clock.now();
+    const ids = await this.deps.store.certificates.listAriPollCandidates(now, SWEEP_BATCH);
+    let polled = 0;
+    for (const id of ids) {
+      const cert = await this.deps.store.certificates.findById(id);
+      if (!cert?.chainPem || cert.state !== 'issued') continue;
+      const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
+      try {
+        const info = await this.deps.acme.renewalInfo(profile.directoryUrl, cert.chainPem);
+        polled++;
+        if (!info) {
+          await this.deps.store.certificates.update(id, { ariNextPollAt: new Date(now.getTime() + NO_ARI_RECHECK_MS) });
+          continue;
+        }
+        const jitter = 1 + (Math.random() * 0.2 - 0.1);
+        const changed = info.window?.start.getTime() !== cert.ariWindowStart?.getTime() || info.window?.end.getTime() !== cert.ariWindowEnd?.getTime();
+        const patch = {
+          ariNextPollAt: new Date(now.getTime() + Math.round(info.retryAfterMs * jitter)),
+          ...(changed ? { ariWindowStart: info.window?.start ?? null, ariWindowEnd: info.window?.end ?? null } : {}),
+        };
+        const updated = await this.deps.store.certificates.update(id, patch);
+        if (changed) await this.deps.store.certificates.update(id, this.schedule(updated, profile));
+      } catch (err) {
+        const e = asCoreError(err);
+        this.deps.log.warn({ certificate: cert.name, code: e.code }, 'ARI poll failed; trying again in an hour');
+        await this.deps.store.certificates.update(id, { ariNextPollAt: new Date(now.getTime() + 3_600_000) });
+      }
+    }
+    return polled;
+  }
+
+  private emit(cert: ManagedCertificate, kind: 'renewal_due' | 'renewed' | 'renewal_failed', detail: Record<string, unknown>, needsPerson: boolean, discriminator?: string) {
+    const day = dayKey(this.deps.clock.now());
+    return this.deps.store.events.emit({
+      kind,
+      certificateId: cert.id,
+      subject: cert.name,
+      dedupeKey: `${cert.id}:${kind}:${day}${discriminator ? `:${discriminator}` : ''}`,
+      detail,
+      needsPerson,
+    });
+  }
+}
