@@ -156,10 +156,10 @@ function startWorker(env: Record<string, string>): Promise<Worker> {
     const survivor = workers[0] ?? (await startWorker(env));
     // Before the lease runs out the survivor leaves it alone.
     const early = await survivor.run('renew');
-    expect((early?.detail as { renewed: string[] }).renewed).not.toContain(original!.name);
+    expect((early!.detail as { renewed: string[] }).renewed).not.toContain(original!.name);
     await new Promise((r) => setTimeout(r, 3_500));
     const late = await survivor.run('renew');
-    expect((late?.detail as { renewed: string[] }).renewed).toContain(original!.name);
+    expect((late!.detail as { renewed: string[] }).renewed).toContain(original!.name);
 
     const done = (await core.store.certificates.findById(original!.id))!;
     expect(done.state).toBe('issued');

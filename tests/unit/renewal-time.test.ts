@@ -172,6 +172,13 @@ describe('renewalTime', () => {
   });
 });
 
+describe('a persisted decision never waits past the emergency point', () => {
+  it('a 90-day certificate whose ARI window lies in its last days (deadline 0) is scheduled at notAfter − L/20', () => {
+    const d = decide({ lifetimeDays: 90, ari: { start: day(88), end: day(89) }, r: 0.5 });
+    expect(d).toEqual({ at: new Date(day(90).getTime() - (90 * DAY) / 20), reason: 'emergency' });
+  });
+});
+
 /** A small seeded PRNG so the property test is reproducible. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
