@@ -174,12 +174,15 @@ export class RenewalService {
     const now = this.deps.clock.now();
     const ids = await this.deps.store.certificates.listAriPollCandidates(now, SWEEP_BATCH);
     let polled = 0;
+    // One directory read per profile and sweep: a CA without ARI costs no request per certificate.
+    const offersAri = new Map<string, Promise<boolean>>();
     for (const id of ids) {
       const cert = await this.deps.store.certificates.findById(id);
       if (!cert?.chainPem || cert.state !== 'issued') continue;
       const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
       try {
-        const info = await this.deps.acme.renewalInfo(profile.directoryUrl, cert.chainPem);
+        if (!offersAri.has(profile.id)) offersAri.set(profile.id, this.deps.acme.directory(profile.directoryUrl).then((d) => d.renewalInfo !== null));
+        const info = (await offersAri.get(profile.id)) ? await this.deps.acme.renewalInfo(profile.directoryUrl, cert.chainPem) : null;
         polled++;
         if (!info) {
           await this.deps.store.certificates.update(id, { ariNextPollAt: new Date(now.getTime() + NO_ARI_RECHECK_MS) });
