@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { KeySpec } from '../../core/domain/key-spec.ts';
 import type { CertificateState } from '../../core/domain/managed-certificate.ts';
@@ -45,4 +46,10 @@ export const certificates = pgTable('certificates', {
   nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
   renewalStartedAt: timestamp('renewal_started_at', { withTimezone: true }),
   ...timestamps,
-}, (t) => [index('certificates_renew_at_idx').on(t.renewAt), index('certificates_state_idx').on(t.state)]);
+}, (t) => [
+  index('certificates_renew_at_idx').on(t.renewAt),
+  index('certificates_state_idx').on(t.state),
+  // The sweep's two selections (bench/RESULTS.md "Sweep"): without these both scan the whole table.
+  index('certificates_in_flight_idx').on(t.renewAt).where(sql`renewal_started_at IS NOT NULL`),
+  index('certificates_ari_poll_idx').on(t.ariNextPollAt).where(sql`state = 'issued'`),
+]);

@@ -23,6 +23,22 @@ export function unused<T extends object>(name: string): T {
   });
 }
 
+/** Core dependencies for deploying only: the real iControl client; the ACME side must not be touched. */
+export function deployCoreDeps(store: Store, secrets: SecretBox): CoreDeps {
+  return {
+    store,
+    acme: unused('acme'),
+    probe: unused('probe'),
+    endpoints: unused('endpoints'),
+    propagation: unused('propagation'),
+    bigip: (connection) => createIControlClient(connection),
+    secrets,
+    clock: systemClock,
+    log: silentLogger,
+    newId: randomUUID,
+  };
+}
+
 export interface DeployHarness {
   database: Database;
   store: Store;
@@ -43,18 +59,7 @@ export async function startDeployHarness(): Promise<DeployHarness> {
   await database.migrate();
   const store = createDrizzleStore(database);
   const secrets = createSecretBox(randomBytes(32).toString('base64'));
-  const deps: CoreDeps = {
-    store,
-    acme: unused('acme'),
-    probe: unused('probe'),
-    endpoints: unused('endpoints'),
-    propagation: unused('propagation'),
-    bigip: (connection) => createIControlClient(connection),
-    secrets,
-    clock: systemClock,
-    log: silentLogger,
-    newId: randomUUID,
-  };
+  const deps = deployCoreDeps(store, secrets);
   const services = createCoreServices(deps);
   const simulators: BigIpSimulator[] = [];
   return {

@@ -1,0 +1,2 @@
+CREATE INDEX "certificates_in_flight_idx" ON "certificates" USING btree ("renew_at") WHERE renewal_started_at IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "certificates_ari_poll_idx" ON "certificates" USING btree ("ari_next_poll_at") WHERE state = 'issued';
