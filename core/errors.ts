@@ -23,6 +23,15 @@ export type ErrorCode =
   | 'challenge_unreachable'
   | 'secret_invalid'
   | 'db_error'
+  | BigIpErrorCode
+  | 'deploy_failed'
+  | 'internal';
+
+/**
+ * BIG-IP failures. What failed, for a person: `bigip_dns`, `bigip_tcp`, `bigip_tls` (could not reach the
+ * management interface at that layer), `bigip_auth` (credentials refused), then the API's answers.
+ */
+export type BigIpErrorCode =
   | 'bigip_dns'
   | 'bigip_tcp'
   | 'bigip_tls'
@@ -34,9 +43,7 @@ export type ErrorCode =
   | 'bigip_key_mismatch'
   | 'bigip_transaction_failed'
   | 'bigip_busy'
-  | 'bigip_api'
-  | 'deploy_failed'
-  | 'internal';
+  | 'bigip_api';
 
 export class CoreError extends Error {
   override readonly name = 'CoreError';

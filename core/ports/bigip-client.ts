@@ -4,7 +4,7 @@
  * one place. Every failure is a {@link BigIpError}: it keeps the HTTP status, the F5 message code and whether
  * a retry can help. Writes accept an explicit transaction handle instead of hidden client state.
  */
-import type { CoreError } from '../errors.ts';
+import type { BigIpErrorCode, CoreError } from '../errors.ts';
 
 export interface BigIpConnection {
   /** Management base URL, e.g. `https://10.0.0.5` or `https://bigip.example:8443`; no path. */
@@ -153,23 +153,7 @@ export interface BigIpClient {
 
 export type BigIpClientFactory = (connection: BigIpConnection) => BigIpClient;
 
-/**
- * Error codes for BIG-IP failures. What failed, for a person: `bigip_dns`, `bigip_tcp`, `bigip_tls` (could
- * not reach the management interface at that layer), `bigip_auth` (credentials refused), then API answers.
- */
-export type BigIpErrorCode =
-  | 'bigip_dns'
-  | 'bigip_tcp'
-  | 'bigip_tls'
-  | 'bigip_timeout'
-  | 'bigip_auth'
-  | 'bigip_not_found'
-  | 'bigip_conflict'
-  | 'bigip_in_use'
-  | 'bigip_key_mismatch'
-  | 'bigip_transaction_failed'
-  | 'bigip_busy'
-  | 'bigip_api';
+export type { BigIpErrorCode } from '../errors.ts';
 
 /** Detail carried by a BIG-IP CoreError (`err.detail`). */
 export interface BigIpErrorDetail {
