@@ -322,8 +322,10 @@ class DeviceDeployment {
     } else if (rolledBack) {
       await this.undoInstall();
       outcome = 'switched back: the profiles serve what they served before';
-    } else if (step === 'verify') {
+    } else if (step === 'verify' && this.switched) {
       outcome = `the profiles reference ${objects.cert}, but it could not be verified and switching back failed`;
+    } else if (step === 'verify') {
+      outcome = `the profiles already referenced ${objects.cert} (an earlier attempt switched them); it could not be verified now, and nothing was changed`;
     } else if (step === 'save') {
       outcome = `the profiles serve ${objects.cert} (verified) but the configuration is not saved; retry to save`;
     } else {
