@@ -300,6 +300,10 @@ export function createDrizzleStore(database: Database): Store {
         const row = rows[0];
         return row?.keySealed ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed } : null;
       },
+      async purgeOlderThan(before) {
+        const rows = await db.delete(hookChallenges).where(lt(hookChallenges.createdAt, before)).returning({ id: hookChallenges.id });
+        return rows.length;
+      },
     },
 
     devices: {

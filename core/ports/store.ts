@@ -75,6 +75,8 @@ export interface HookChallengeRepository {
   httpChallenge(token: string): Promise<HttpChallenge | null>;
   allHttp(): Promise<(HttpChallenge & { token: string })[]>;
   tlsMaterial(domainName: string): Promise<{ id: string; certPem: string; keySealed: string } | null>;
+  /** Removes entries published before `before` (nobody cleared them); returns how many. */
+  purgeOlderThan(before: Date): Promise<number>;
 }
 
 export interface CertificateRepository {

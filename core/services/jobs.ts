@@ -14,7 +14,7 @@ export const JOB_DESCRIPTIONS: Record<JobName, string> = {
   renew: 'renew due certificates (ARI windows, 2/3 of lifetime, the profile deadline) and resume renewals in flight',
   deploy: "deploy renewed certificates at each profile's deploy time (at once if what is served expires first)",
   reconfigure: 'fetch fresh challenges for domains whose authorization expired; raise the ones that need a person',
-  cleanup: 'drop expired leases and delivered events older than 30 days',
+  cleanup: 'drop expired leases, delivered events older than 30 days, and challenge-hook content older than 8 days',
 };
 
 export function parseJobName(input: string): JobName {
@@ -23,6 +23,8 @@ export function parseJobName(input: string): JobName {
 }
 
 const EVENT_RETENTION_MS = 30 * 86_400_000;
+/** Challenge content pushed to the hook outlives any authorization (≤ 7 days at Let's Encrypt) by then. */
+const HOOK_CHALLENGE_RETENTION_MS = 8 * 86_400_000;
 
 /** Runs one job once and records it (`jobs status`); the scheduler and `jobs run` share this. */
 export class Jobs {
@@ -55,8 +57,10 @@ export class Jobs {
         return this.reconfigure(progress);
       case 'cleanup': {
         const leases = await this.deps.store.leases.purgeExpired(3_600_000);
-        const events = await this.deps.store.events.purgeDelivered(new Date(this.deps.clock.now().getTime() - EVENT_RETENTION_MS));
-        return { leases, events };
+        const now = this.deps.clock.now().getTime();
+        const events = await this.deps.store.events.purgeDelivered(new Date(now - EVENT_RETENTION_MS));
+        const hookChallenges = await this.deps.store.hookChallenges.purgeOlderThan(new Date(now - HOOK_CHALLENGE_RETENTION_MS));
+        return { leases, events, hookChallenges };
       }
     }
   }

@@ -731,6 +731,15 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect((await store.approvals.list({ state: 'pending' })).length).toBe(2);
     });
 
+    it('hook challenges: purgeOlderThan removes only entries published before the cutoff', async () => {
+      const entry = (domainName: string, createdAt: Date) => ({ id: randomUUID(), domainName, type: 'dns' as const, token: null, content: 'txt', keySealed: null, createdAt });
+      await store.hookChallenges.replace('old.example.com', [entry('old.example.com', T0)]);
+      await store.hookChallenges.replace('new.example.com', [entry('new.example.com', T1)]);
+      expect(await store.hookChallenges.purgeOlderThan(new Date(T0.getTime() + 1))).toBe(1);
+      expect(await store.hookChallenges.list('old.example.com')).toEqual([]);
+      expect(await store.hookChallenges.list('new.example.com')).toHaveLength(1);
+    });
+
     it('job runs: started and finished upsert one row per job', async () => {
       await store.jobRuns.started('renew', 'w1', T0);
       await store.jobRuns.finished('renew', 'ok', { renewed: 2 }, T1);

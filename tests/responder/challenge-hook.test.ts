@@ -59,6 +59,12 @@ class FakeHookChallenges implements HookChallengeRepository {
     const row = this.rows.findLast((r) => r.domainName === domainName && r.type === 'tls');
     return row?.keySealed ? { id: row.id, certPem: row.content, keySealed: row.keySealed } : null;
   }
+  async purgeOlderThan(before: Date): Promise<number> {
+    const kept = this.rows.filter((r) => r.createdAt >= before);
+    const removed = this.rows.length - kept.length;
+    this.rows = kept;
+    return removed;
+  }
 }
 
 /** An ordinary self-signed certificate for `name`: right SAN, no acmeIdentifier extension. */
