@@ -1,3 +1,4 @@
+import { createBotApp } from '../bot/app.ts';
 import type { Config } from '../core/config.ts';
 import { type JobName, startScheduler } from '../core/services/jobs.ts';
 import { resolve } from 'node:path';
@@ -26,7 +27,15 @@ export async function serve(config: Config, role: Role): Promise<void> {
     closers.push(async () => scheduler.stop());
   }
   if (role === 'all' || role === 'bot') {
-    log.info({}, config.SLACK_BOT_TOKEN ? 'Slack bot: not part of this version yet; SLACK_* settings are ignored' : 'Slack bot off (SLACK_BOT_TOKEN not set)');
+    if (config.SLACK_BOT_TOKEN && (config.SLACK_SIGNING_SECRET || config.SLACK_APP_TOKEN)) {
+      const bot = createBotApp({ services: rt.services, config, log });
+      await bot.start();
+      const at = bot.where();
+      log.info({ slack: at }, at?.mode === 'http' ? `Slack bot listening on http://${at.host}:${at.port}${at.path}` : 'Slack bot connected in Socket Mode');
+      closers.push(() => bot.stop());
+    } else {
+      log.info({}, config.SLACK_BOT_TOKEN ? 'Slack bot off (SLACK_SIGNING_SECRET or SLACK_APP_TOKEN not set)' : 'Slack bot off (SLACK_BOT_TOKEN not set)');
+    }
   }
 
   await new Promise<void>((resolve) => {
