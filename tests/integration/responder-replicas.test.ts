@@ -59,7 +59,8 @@ describe.skipIf(!postgresUrl)('two responder replicas on PostgreSQL, without MAS
       replicas.push(child);
     }
     const started = Date.now();
-    while (!logs.every((l) => l.includes('responder listening'))) {
+    // The TLS-ALPN-01 line is the last one a responder logs at start; it may arrive in a later chunk.
+    while (!logs.every((l) => l.includes('responder listening') && l.includes('TLS-ALPN-01 listener'))) {
       if (Date.now() - started > 30_000 || replicas.some((r) => r.exitCode !== null)) throw new Error(`replicas did not start:\n${logs.join('\n')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
