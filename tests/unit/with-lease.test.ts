@@ -45,12 +45,13 @@ describe('withLease', () => {
 
   it('keeps the claim alive while working and releases it when the work throws', async () => {
     const leases = memoryLeases();
-    const run = withLease(leases, 'deploy:1', { holder: 'h', ttlMs: 40 }, silentLogger, async () => {
-      await new Promise((r) => setTimeout(r, 150));
-      expect(await leases.tryAcquire('deploy:1', 'other', 40)).toBe(false);
+    // Work lasting three lease lengths: only the heartbeat (every 100 ms) keeps the claim.
+    const run = withLease(leases, 'deploy:1', { holder: 'h', ttlMs: 400 }, silentLogger, async () => {
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(await leases.tryAcquire('deploy:1', 'other', 400)).toBe(false);
       throw new Error('boom');
     });
     await expect(run).rejects.toThrow('boom');
-    expect(await leases.tryAcquire('deploy:1', 'other', 40)).toBe(true);
+    expect(await leases.tryAcquire('deploy:1', 'other', 400)).toBe(true);
   });
 });
