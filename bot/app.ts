@@ -55,7 +55,7 @@ export function createBotApp(deps: BotDeps): BotApp {
     : new App({ ...common, signingSecret: config.SLACK_SIGNING_SECRET!, endpoints: EVENTS_PATH });
 
   if (deps.allowedTeamIds && deps.allowedTeamIds.length > 0) app.use(teamGuard(deps.allowedTeamIds, log));
-  registerListeners(app, { services: deps.services, log });
+  registerListeners(app, { services: deps.services, log, approvers: config.SLACK_APPROVERS });
   app.error(async (error) => {
     log.error({ code: error.code ?? null, err: error.message }, 'slack listener error');
   });

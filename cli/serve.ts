@@ -1,4 +1,8 @@
+import { hostname } from 'node:os';
+import { webApi } from '@slack/bolt';
 import { createBotApp } from '../bot/app.ts';
+import { createNotifier } from '../bot/notifier.ts';
+import { systemClock } from '../core/ports/clock.ts';
 import type { Config } from '../core/config.ts';
 import { type JobName, startScheduler } from '../core/services/jobs.ts';
 import { resolve } from 'node:path';
@@ -6,6 +10,9 @@ import { createLogger, openRuntime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
 import { controlSocketPath, startControlSocket } from './control-socket.ts';
 import type { Role } from './program.ts';
+
+/** How often the notifier looks at the event outbox. */
+const NOTIFY_INTERVAL_MS = 30_000;
 
 export function jobPatterns(config: Config): Record<JobName, string> {
   return { renew: config.JOBS_RENEW_CRON, deploy: config.JOBS_DEPLOY_CRON, reconfigure: config.JOBS_RECONFIGURE_CRON, cleanup: config.JOBS_CLEANUP_CRON };
@@ -33,6 +40,21 @@ export async function serve(config: Config, role: Role): Promise<void> {
       const at = bot.where();
       log.info({ slack: at }, at?.mode === 'http' ? `Slack bot listening on http://${at.host}:${at.port}${at.path}` : 'Slack bot connected in Socket Mode');
       closers.push(() => bot.stop());
+      if (config.SLACK_NOTIFY_CHANNEL) {
+        // Its own client: it must see rate limits (and wait for Retry-After) instead of Bolt's client retrying
+        // inside a run for minutes.
+        const client = new webApi.WebClient(config.SLACK_BOT_TOKEN, {
+          ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+          rejectRateLimitedCalls: true,
+          retryConfig: { retries: 2 },
+        });
+        const notifier = createNotifier({ store: rt.store, client, channel: config.SLACK_NOTIFY_CHANNEL, clock: systemClock, log, holder: `${hostname()}:${process.pid}` });
+        notifier.start(NOTIFY_INTERVAL_MS);
+        log.info({ channel: config.SLACK_NOTIFY_CHANNEL }, 'Slack notifications on: failures at once, successes in an hourly digest');
+        closers.push(async () => notifier.stop());
+      } else {
+        log.info({}, 'Slack notifications off (SLACK_NOTIFY_CHANNEL not set)');
+      }
     } else {
       log.info({}, config.SLACK_BOT_TOKEN ? 'Slack bot off (SLACK_SIGNING_SECRET or SLACK_APP_TOKEN not set)' : 'Slack bot off (SLACK_BOT_TOKEN not set)');
     }

@@ -1,4 +1,3 @@
-import type { ApprovalView } from '../../core/services/approval-service.ts';
 import type { CertificateView } from '../../core/services/certificate-service.ts';
 import type { DeviceView } from '../../core/services/device-service.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
@@ -63,13 +62,5 @@ export function deviceListMessage(rows: DeviceView[]): BotMessage {
       const box = [d.hostname, d.version].filter((x): x is string => Boolean(x)).map(e).join(' ');
       return `*${e(d.name)}*  ${e(d.url)} · partition ${e(d.partition)}${box ? ` · ${box}` : ''}\n${tls} · ${test}`;
     }),
-  });
-}
-
-export function approvalListMessage(rows: ApprovalView[]): BotMessage {
-  return listMessage({
-    title: 'Pending approvals',
-    empty: 'Nothing is waiting for a decision.',
-    rows: rows.map((a) => `*${e(a.kind)}* of *${e(a.certificateName)}*  requested by ${e(a.requestedBy)} at ${when(a.requestedAt)}\nid \`${e(a.id)}\``),
   });
 }

@@ -10,7 +10,8 @@ export type CoreEventKind =
   | 'deploy_failed'
   | 'challenge_expired'
   | 'approval_requested'
-  | 'approval_decided';
+  | 'approval_decided'
+  | 'expiry_warning';
 
 export interface CoreEvent {
   id: number;

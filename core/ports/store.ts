@@ -93,6 +93,8 @@ export interface CertificateRepository {
   listRenewalCandidates(now: Date, limit: number): Promise<string[]>;
   /** Ids of issued certificates whose ARI window should be fetched again (never fetched, or Retry-After passed). */
   listAriPollCandidates(now: Date, limit: number): Promise<string[]>;
+  /** Certificates with a certificate on the row expiring before `at` (for expiry warnings). */
+  listExpiringBefore(at: Date): Promise<ManagedCertificate[]>;
   /** Ids of issued certificates with a binding that does not serve their current fingerprint yet. */
   listDeployCandidates(limit: number): Promise<string[]>;
 }

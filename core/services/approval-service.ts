@@ -11,6 +11,8 @@ export interface ApprovalRules {
 
 export type ApprovalView = Approval & { certificateName: string };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** How long a denied renewal or deploy waits before the scheduler asks again. */
 const DENIED_PAUSE_MS = 24 * 3_600_000;
 
@@ -78,7 +80,7 @@ export class ApprovalService {
   }
 
   private async decide(id: string, actor: string, state: 'approved' | 'denied', reason: string | null): Promise<ApprovalView> {
-    const approval = await this.deps.store.approvals.findById(id);
+    const approval = UUID.test(id) ? await this.deps.store.approvals.findById(id) : null;
     if (!approval) throw new CoreError('not_found', `no approval ${id} (see: bigip-acme approval list)`);
     if (!this.rules.allowSelfApproval && approval.requestedBy === actor) {
       throw new CoreError('conflict', 'the requester cannot decide their own request');

@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { dayKey } from '../domain/core-event.ts';
+import { collectExpiryWarnings, expiryWarningEvent } from '../domain/expiry-warning.ts';
 import { CoreError, asCoreError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { AutoDeployService } from './auto-deploy-service.ts';
@@ -13,7 +14,7 @@ export type JobName = (typeof JOB_NAMES)[number];
 export const JOB_DESCRIPTIONS: Record<JobName, string> = {
   renew: 'renew due certificates (ARI windows, 2/3 of lifetime, the profile deadline) and resume renewals in flight',
   deploy: "deploy renewed certificates at each profile's deploy time (at once if what is served expires first)",
-  reconfigure: 'fetch fresh challenges for domains whose authorization expired; raise the ones that need a person',
+  reconfigure: 'fetch fresh challenges for expired authorizations (raising the ones that need a person), and raise expiry warnings at 21/7/3 days for certificates not renewing',
   cleanup: 'drop expired leases, delivered events older than 30 days, and challenge-hook content older than 8 days',
 };
 
@@ -86,7 +87,11 @@ export class Jobs {
         });
       }
     }
-    return { refreshed, raised };
+    let warnings = 0;
+    for (const w of await collectExpiryWarnings(this.deps.store, this.deps.clock.now())) {
+      if (await this.deps.store.events.emit(expiryWarningEvent(w))) warnings++;
+    }
+    return { refreshed, raised, warnings };
   }
 }
 

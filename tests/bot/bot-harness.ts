@@ -86,6 +86,8 @@ export interface BotHarness {
   coreCalls: { calls: string[] };
   /** Sends a signed `/acme` slash command; returns the HTTP status, its body and the response_url id. */
   command(text: string, opts?: { timestamp?: number; signature?: string; teamId?: string }): Promise<{ status: number; body: string; id: string; ms: number }>;
+  /** Sends a signed interactivity request (`payload=<JSON>`, as Slack posts block_actions and view_submission). */
+  interact(payload: Record<string, unknown>, opts?: { timestamp?: number; signature?: string }): Promise<{ status: number; body: string }>;
   /** Waits for what `respond()` posted for a command. */
   response(id: string): Promise<Record<string, unknown>>;
   reset(): Promise<void>;
@@ -98,7 +100,7 @@ export function sign(secret: string, timestamp: number, body: string): string {
 
 let nextId = 0;
 
-export async function startBotHarness(opts: { allowedTeamIds?: string[] } = {}): Promise<BotHarness> {
+export async function startBotHarness(opts: { allowedTeamIds?: string[]; env?: Record<string, string> } = {}): Promise<BotHarness> {
   const database = await openDatabase({ memory: true });
   await database.migrate();
   const store = createDrizzleStore(database);
@@ -106,7 +108,7 @@ export async function startBotHarness(opts: { allowedTeamIds?: string[] } = {}):
   const services = createCoreServices(deployCoreDeps(store, secrets));
   const coreCalls = { calls: [] as string[] };
   const stub = await startSlackStub();
-  const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: `${stub.url}/api/`, LOG_LEVEL: 'silent' });
+  const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: `${stub.url}/api/`, LOG_LEVEL: 'silent', ...opts.env });
   const bot = createBotApp({
     services: counted(services, coreCalls),
     config,
@@ -156,6 +158,20 @@ export async function startBotHarness(opts: { allowedTeamIds?: string[] } = {}):
         body,
       });
       return { status: res.status, body: await res.text(), id, ms: Date.now() - started };
+    },
+    async interact(payload, o = {}) {
+      const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+      const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
+      const res = await fetch(botUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-slack-request-timestamp': String(timestamp),
+          'x-slack-signature': o.signature ?? sign(SIGNING_SECRET, timestamp, body),
+        },
+        body,
+      });
+      return { status: res.status, body: await res.text() };
     },
     async response(id) {
       const deadline = Date.now() + 5_000;

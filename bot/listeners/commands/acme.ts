@@ -2,7 +2,8 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { isCoreError } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/ports/logger.ts';
 import type { CoreServices } from '../../../core/services/index.ts';
-import { approvalListMessage, certificateListMessage, deviceListMessage, domainListMessage, profileListMessage } from '../../blocks/lists.ts';
+import { pendingApprovalsMessage } from '../../blocks/approval.ts';
+import { certificateListMessage, deviceListMessage, domainListMessage, profileListMessage } from '../../blocks/lists.ts';
 import type { BotMessage } from '../../blocks/message.ts';
 import { statusMessage } from '../../blocks/status.ts';
 import { errorMessage, usageMessage } from '../../blocks/usage.ts';
@@ -34,7 +35,7 @@ export async function answer(services: CoreServices, command: AcmeCommand): Prom
     case 'device_list':
       return deviceListMessage(await services.devices.list());
     case 'approvals':
-      return approvalListMessage(await services.approvals.list('pending'));
+      return pendingApprovalsMessage(await services.approvals.list('pending'));
   }
 }
 

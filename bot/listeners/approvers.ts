@@ -1,0 +1,72 @@
+import type { Logger } from '../../core/ports/logger.ts';
+import type { ApprovalView } from '../../core/services/approval-service.ts';
+import type { CoreServices } from '../../core/services/index.ts';
+import { type ApprovalSource, approvalMessage, pendingApprovalsMessage } from '../blocks/approval.ts';
+import type { BotMessage } from '../blocks/message.ts';
+
+export interface ApprovalDeps {
+  services: CoreServices;
+  log: Logger;
+  /** SLACK_APPROVERS: the Slack user ids that may decide. Empty: nobody (fail closed). */
+  approvers: readonly string[];
+}
+
+/** Whether this Slack user may decide approvals. An empty list lets nobody decide. */
+export function mayDecide(approvers: readonly string[], userId: string | undefined): boolean {
+  return typeof userId === 'string' && userId !== '' && approvers.includes(userId);
+}
+
+/** The actor the core records for a Slack user. */
+export const slackActor = (userId: string) => `slack:${userId}`;
+
+export const NOT_AN_APPROVER = 'You are not allowed to decide approvals: your Slack user is not in SLACK_APPROVERS. Nothing changed.';
+
+/**
+ * Approval ids are UUIDs (the store's column type). A button value or metadata id of any other shape is
+ * answered here: handed to the core it would fail in the database as an internal error, not a clean refusal.
+ */
+export function isApprovalId(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+export const NOT_AN_APPROVAL = 'This button does not name an approval; nothing changed.';
+
+export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** What replaces the clicked message once decided: the approval's own message, or the refreshed pending list. */
+export async function decidedMessage(deps: ApprovalDeps, decided: ApprovalView, source: ApprovalSource): Promise<BotMessage> {
+  if (source === 'list') return pendingApprovalsMessage(await deps.services.approvals.list('pending'), { decided });
+  return approvalMessage(decided);
+}
+
+/**
+ * The deny modal's `private_metadata`: which approval (re-checked by the core on submit) and where the
+ * message to update is. Never a secret; well under Slack's 3000 characters.
+ */
+export interface DenyMetadata {
+  id: string;
+  source: ApprovalSource;
+  channel?: string;
+  ts?: string;
+  /** Only for an ephemeral message (`/acme approvals`), which chat.update cannot edit. */
+  responseUrl?: string;
+}
+
+export function encodeDenyMetadata(m: DenyMetadata): string {
+  return JSON.stringify(m);
+}
+
+export function decodeDenyMetadata(raw: string | undefined): DenyMetadata | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw ?? '');
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  if (!isApprovalId(o['id'])) return null;
+  const str = (k: string) => (typeof o[k] === 'string' && o[k] !== '' ? { [k]: o[k] as string } : {});
+  const url = typeof o['responseUrl'] === 'string' && /^https?:\/\//.test(o['responseUrl']) ? { responseUrl: o['responseUrl'] } : {};
+  return { id: o['id'], source: o['source'] === 'list' ? 'list' : 'message', ...str('channel'), ...str('ts'), ...url };
+}

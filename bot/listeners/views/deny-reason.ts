@@ -1,0 +1,64 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { isCoreError } from '../../../core/errors.ts';
+import type { ApprovalView } from '../../../core/services/approval-service.ts';
+import { REASON_ACTION, REASON_BLOCK } from '../../blocks/approval.ts';
+import { type ApprovalDeps, decidedMessage, decodeDenyMetadata, errorText, mayDecide, NOT_AN_APPROVER, slackActor } from '../approvers.ts';
+
+type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
+
+/**
+ * The deny modal's submission. Everything is checked again here (a submission is its own signed request):
+ * the approver, the reason, and the core's own checks. A refusal stays in the modal as a field error; on
+ * success the modal closes and the original message shows who denied, when and why.
+ */
+export function denyReasonCallback(deps: ApprovalDeps) {
+  return async ({ ack, body, view, client }: SubmitArgs): Promise<void> => {
+    const refuse = (message: string) => ack({ response_action: 'errors', errors: { [REASON_BLOCK]: message } });
+    const userId = body.user.id;
+    const meta = decodeDenyMetadata(view.private_metadata);
+    if (!meta) {
+      deps.log.warn({ user: userId }, 'slack deny submission without a readable approval id; refused');
+      await refuse('This form does not name an approval; close it and click Deny again.');
+      return;
+    }
+    if (!mayDecide(deps.approvers, userId)) {
+      deps.log.warn({ user: userId, approval: meta.id }, 'slack denial from a user not in SLACK_APPROVERS; refused');
+      await refuse(NOT_AN_APPROVER);
+      return;
+    }
+    const reason = (view.state.values[REASON_BLOCK]?.[REASON_ACTION]?.value ?? '').trim();
+    if (!reason) {
+      await refuse('Give a reason for the denial.');
+      return;
+    }
+    let decided: ApprovalView;
+    try {
+      decided = await deps.services.approvals.deny(meta.id, slackActor(userId), reason);
+    } catch (err) {
+      if (isCoreError(err)) {
+        deps.log.info({ code: err.code, user: userId, approval: meta.id }, 'slack denial refused by core');
+        await refuse(err.message);
+      } else {
+        deps.log.error({ err: errorText(err), user: userId, approval: meta.id }, 'slack denial failed');
+        await refuse('Something went wrong on the bigip-acme side; it is in the service log. Nothing was decided.');
+      }
+      return;
+    }
+    await ack();
+    try {
+      const message = await decidedMessage(deps, decided, meta.source);
+      if (meta.responseUrl) {
+        const res = await fetch(meta.responseUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ replace_original: true, ...message }),
+        });
+        if (!res.ok) throw new Error(`response_url answered ${res.status}`);
+      } else if (meta.channel && meta.ts) {
+        await client.chat.update({ channel: meta.channel, ts: meta.ts, ...message });
+      }
+    } catch (err) {
+      deps.log.warn({ err: errorText(err), approval: meta.id }, 'slack approval message could not be updated (the denial stands)');
+    }
+  };
+}
