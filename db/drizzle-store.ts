@@ -243,6 +243,9 @@ export function createDrizzleStore(database: Database): Store {
           .limit(limit);
         return rows.map((r) => r.id);
       },
+      async listExpiringBefore(at) {
+        return (await db.select().from(certificates).where(and(isNotNull(certificates.serial), lt(certificates.notAfter, at))).orderBy(asc(certificates.notAfter))) as ManagedCertificate[];
+      },
       async listDeployCandidates(limit) {
         const rows = await db
           .selectDistinct({ id: certificates.id })
