@@ -656,6 +656,20 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect(await store.certificates.listRenewalCandidates(NOW, 1)).toHaveLength(1);
     });
 
+    it('certificates expiring before a date: only rows holding a certificate, soonest first', async () => {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      const at = (days: number) => new Date(NOW.getTime() + days * 86_400_000);
+      const rows = [
+        makeCertificate(profile.id, { id: randomUUID(), name: 'in-20', serial: '01', notAfter: at(20) }),
+        makeCertificate(profile.id, { id: randomUUID(), name: 'in-5', serial: '02', notAfter: at(5) }),
+        makeCertificate(profile.id, { id: randomUUID(), name: 'in-40', serial: '03', notAfter: at(40) }),
+        makeCertificate(profile.id, { id: randomUUID(), name: 'never-issued' }),
+      ];
+      for (const r of rows) await store.certificates.insert(r);
+      expect((await store.certificates.listExpiringBefore(at(21))).map((c) => c.name)).toEqual(['in-5', 'in-20']);
+    });
+
     it('deploy candidates: issued certificates with a binding not serving their fingerprint', async () => {
       const profile = makeProfile();
       await store.profiles.insert(profile);
