@@ -15,25 +15,36 @@ async function tell(args: ButtonArgs, deps: ApprovalDeps, text: string): Promise
 }
 
 /**
+ * The checks every decision click passes before the core sees it: the clicker is an approver, and the
+ * button names an approval. Answers the clicker and returns null when either fails.
+ */
+async function admitClick(args: ButtonArgs, deps: ApprovalDeps, what: 'approval' | 'denial'): Promise<{ userId: string; id: string } | null> {
+  const userId = args.body.user.id;
+  const id = args.action.value ?? '';
+  if (!mayDecide(deps.approvers, userId)) {
+    deps.log.warn({ user: userId, approval: id }, `slack ${what} click from a user not in SLACK_APPROVERS; refused`);
+    await tell(args, deps, NOT_AN_APPROVER);
+    return null;
+  }
+  if (!isApprovalId(id)) {
+    deps.log.warn({ user: userId }, 'slack approval click without an approval id; refused');
+    await tell(args, deps, NOT_AN_APPROVAL);
+    return null;
+  }
+  return { userId, id };
+}
+
+/**
  * Approve: ack at once, then re-check the clicker against SLACK_APPROVERS and let the core decide (it
  * reloads the approval by id, refuses self-approval, and its compare-and-set makes a second click a no-op).
  */
 export function approveCallback(deps: ApprovalDeps) {
   return async (args: ButtonArgs): Promise<void> => {
-    const { ack, body, action } = args;
+    const { ack, action } = args;
     await ack();
-    const userId = body.user.id;
-    const id = action.value ?? '';
-    if (!mayDecide(deps.approvers, userId)) {
-      deps.log.warn({ user: userId, approval: id }, 'slack approval click from a user not in SLACK_APPROVERS; refused');
-      await tell(args, deps, NOT_AN_APPROVER);
-      return;
-    }
-    if (!isApprovalId(id)) {
-      deps.log.warn({ user: userId }, 'slack approval click without an approval id; refused');
-      await tell(args, deps, NOT_AN_APPROVAL);
-      return;
-    }
+    const clicked = await admitClick(args, deps, 'approval');
+    if (!clicked) return;
+    const { userId, id } = clicked;
     let decided: ApprovalView;
     try {
       decided = await deps.services.approvals.approve(id, slackActor(userId));
@@ -61,18 +72,9 @@ export function denyCallback(deps: ApprovalDeps) {
   return async (args: ButtonArgs): Promise<void> => {
     const { ack, body, action, client } = args;
     await ack();
-    const userId = body.user.id;
-    const id = action.value ?? '';
-    if (!mayDecide(deps.approvers, userId)) {
-      deps.log.warn({ user: userId, approval: id }, 'slack denial click from a user not in SLACK_APPROVERS; refused');
-      await tell(args, deps, NOT_AN_APPROVER);
-      return;
-    }
-    if (!isApprovalId(id)) {
-      deps.log.warn({ user: userId }, 'slack approval click without an approval id; refused');
-      await tell(args, deps, NOT_AN_APPROVAL);
-      return;
-    }
+    const clicked = await admitClick(args, deps, 'denial');
+    if (!clicked) return;
+    const { id } = clicked;
     const container = body.container as { channel_id?: unknown; message_ts?: unknown; is_ephemeral?: unknown };
     const channel = body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
     const ts = body.message?.ts ?? (typeof container['message_ts'] === 'string' ? container['message_ts'] : undefined);
