@@ -13,8 +13,8 @@ export interface BotDeps {
   config: Config;
   log: Logger;
   /**
-   * Workspaces whose requests are served; unset → every request that carries a valid signature. Config has
-   * no setting for it yet, so only code (tests, a future setting) passes one.
+   * Workspaces whose requests are served. Unset: the bot token's own workspace, as auth.test reports it at
+   * start, so a request signed with our secret but sent for another workspace changes nothing.
    */
   allowedTeamIds?: readonly string[];
   /** Where the HTTP receiver listens; default all interfaces on SLACK_PORT (tests pass port 0). */
@@ -54,8 +54,15 @@ export function createBotApp(deps: BotDeps): BotApp {
     ? new App({ ...common, socketMode: true, appToken: config.SLACK_APP_TOKEN! })
     : new App({ ...common, signingSecret: config.SLACK_SIGNING_SECRET!, endpoints: EVENTS_PATH });
 
-  if (deps.allowedTeamIds && deps.allowedTeamIds.length > 0) app.use(teamGuard(deps.allowedTeamIds, log));
-  registerListeners(app, { services: deps.services, log, approvers: config.SLACK_APPROVERS });
+  let allowedTeams = new Set<string>(deps.allowedTeamIds ?? []);
+  app.use(teamGuard(() => allowedTeams, log));
+  registerListeners(app, {
+    services: deps.services,
+    log,
+    approvers: config.SLACK_APPROVERS,
+    admins: config.SLACK_ADMINS,
+    responderUrl: config.RESPONDER_URL ?? `http://127.0.0.1:${config.RESPONDER_PORT}`,
+  });
   app.error(async (error) => {
     log.error({ code: error.code ?? null, err: error.message }, 'slack listener error');
   });
@@ -69,6 +76,12 @@ export function createBotApp(deps: BotDeps): BotApp {
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         throw new CoreError('config_invalid', `SLACK_BOT_TOKEN could not be checked with Slack (auth.test): ${reason}`, { cause: err });
+      }
+      if (!deps.allowedTeamIds?.length) {
+        const auth = await app.client.auth.test();
+        if (typeof auth.team_id !== 'string' || auth.team_id === '') throw new CoreError('config_invalid', 'auth.test did not name the bot token\'s workspace');
+        allowedTeams = new Set([auth.team_id]);
+        log.info({ team: auth.team_id }, 'slack bot serves one workspace: the bot token\'s');
       }
       if (socketMode) {
         await app.start();

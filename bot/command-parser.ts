@@ -5,10 +5,22 @@
 export type AcmeCommand =
   | { kind: 'help' }
   | { kind: 'status' }
+  | { kind: 'profile_create' }
   | { kind: 'profile_list' }
+  | { kind: 'profile_show'; name: string }
+  | { kind: 'domain_add'; names: string[]; profile?: string }
   | { kind: 'domain_list'; profile?: string }
+  | { kind: 'domain_test'; names: string[]; profile?: string }
+  | { kind: 'domain_reconfigure'; profile: string }
+  | { kind: 'domain_endpoint'; name: string; profile?: string }
+  | { kind: 'cert_request'; profile?: string }
   | { kind: 'cert_list'; profile?: string }
+  | { kind: 'cert_show'; name: string }
+  | { kind: 'cert_renew'; names: string[]; profile?: string }
+  | { kind: 'cert_deploy'; name: string }
+  | { kind: 'device_add' }
   | { kind: 'device_list' }
+  | { kind: 'device_test'; name: string }
   | { kind: 'approvals' }
   | { kind: 'usage'; problem: string };
 
@@ -16,74 +28,159 @@ export type AcmeCommand =
 export const USAGE_LINES: readonly string[] = [
   '/acme help — this text',
   '/acme status — counts of profiles, domains, certificates, devices and pending approvals',
+  '/acme profile create — a new CA management profile (admins; opens a form)',
   '/acme profile list — CA management profiles',
+  '/acme profile show NAME — one profile, its CA and its settings',
+  '/acme domain add [NAME …] [--profile P] — add domains and get their challenge content (opens a form)',
   '/acme domain list [--profile P] — domains and their connection status',
+  '/acme domain test NAME … | --profile P — test the connection (answer the challenge) for some or all domains',
+  '/acme domain reconfigure --profile P — fresh challenge content for every domain of a profile',
+  '/acme domain endpoint NAME [--profile P] — set the web server endpoint that takes the challenge POST (opens a form)',
+  '/acme cert request [--profile P] — request a certificate (opens the CSR form; an approver decides)',
   '/acme cert list [--profile P] — certificates and their state',
+  '/acme cert show NAME — one certificate: names, expiry, where it is deployed',
+  '/acme cert renew NAME … | --profile P — renew now',
+  '/acme cert deploy NAME — deploy to every bound BIG-IP profile now',
+  '/acme device add — register a BIG-IP (admins; opens a form)',
   '/acme device list — managed BIG-IP devices',
-  '/acme approvals — renewals and deploys waiting for a decision',
+  '/acme device test NAME — check a device connection (admins)',
+  '/acme approvals — requests, renewals and deploys waiting for a decision',
 ];
 
 const usage = (problem: string): AcmeCommand => ({ kind: 'usage', problem });
 
-/** Reads `--profile P` or `--profile=P`; nothing else is accepted after a list subcommand. */
-function profileOption(args: string[], what: string): { profile?: string } | { problem: string } {
-  if (args.length === 0) return {};
-  const [flag, value, ...rest] = args;
-  if (flag?.startsWith('--profile=')) {
-    const v = flag.slice('--profile='.length);
-    if (v === '' || value !== undefined) return { problem: `${what} takes only --profile P` };
-    return { profile: v };
+interface Args {
+  positional: string[];
+  profile?: string;
+}
+
+/** Splits words into positionals and `--profile P` / `--profile=P`; any other option is a problem. */
+function readArgs(words: string[], what: string): Args | { problem: string } {
+  const positional: string[] = [];
+  let profile: string | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (!word.startsWith('--')) {
+      positional.push(word);
+      continue;
+    }
+    let value: string | undefined;
+    if (word.startsWith('--profile=')) value = word.slice('--profile='.length);
+    else if (word === '--profile') {
+      value = words[i + 1];
+      if (value === undefined || value.startsWith('--')) return { problem: '--profile needs a profile name' };
+      i++;
+    } else return { problem: `unknown option for ${what}: ${word}` };
+    if (value === '') return { problem: '--profile needs a profile name' };
+    if (profile !== undefined) return { problem: `${what} takes --profile once` };
+    profile = value;
   }
-  if (flag !== '--profile') return { problem: `unknown option for ${what}: ${flag}` };
-  if (value === undefined || value.startsWith('--')) return { problem: '--profile needs a profile name' };
-  if (rest.length > 0) return { problem: `${what} takes only --profile P` };
-  return { profile: value };
+  return profile === undefined ? { positional } : { positional, profile };
 }
 
-function list(args: string[], what: string, kind: 'domain_list' | 'cert_list'): AcmeCommand {
-  const opt = profileOption(args, what);
-  if ('problem' in opt) return usage(opt.problem);
-  return opt.profile === undefined ? { kind } : { kind, profile: opt.profile };
-}
+const withProfile = <T extends object>(command: T, profile: string | undefined): T & { profile?: string } =>
+  profile === undefined ? command : { ...command, profile };
 
-function noArgs(args: string[], what: string, command: AcmeCommand): AcmeCommand {
-  return args.length === 0 ? command : usage(`${what} takes no arguments`);
-}
+type Rule = (args: Args, what: string) => AcmeCommand;
+
+const noArgs =
+  (command: AcmeCommand): Rule =>
+  (args, what) =>
+    args.positional.length > 0 || args.profile !== undefined ? usage(`${what} takes no arguments`) : command;
+
+const profileOnly =
+  (kind: 'domain_list' | 'cert_list' | 'cert_request'): Rule =>
+  (args, what) =>
+    args.positional.length > 0 ? usage(`${what} takes only --profile P`) : withProfile({ kind }, args.profile);
+
+const oneName =
+  (build: (name: string) => AcmeCommand, opts: { profile?: boolean } = {}): Rule =>
+  (args, what) => {
+    if (args.positional.length !== 1) return usage(`${what} needs one name`);
+    if (args.profile !== undefined && !opts.profile) return usage(`${what} takes no --profile`);
+    const command = build(args.positional[0]!);
+    return opts.profile ? withProfile(command, args.profile) : command;
+  };
+
+/** Names, or `--profile P` for all of that profile's, or both (names within P). */
+const namesOrProfile =
+  (kind: 'domain_test' | 'cert_renew'): Rule =>
+  (args, what) =>
+    args.positional.length === 0 && args.profile === undefined
+      ? usage(`${what} needs names or --profile P`)
+      : withProfile({ kind, names: args.positional }, args.profile);
+
+const RULES: Record<string, Record<string, Rule>> = {
+  profile: {
+    create: noArgs({ kind: 'profile_create' }),
+    list: noArgs({ kind: 'profile_list' }),
+    show: oneName((name) => ({ kind: 'profile_show', name })),
+  },
+  domain: {
+    add: (args) => withProfile({ kind: 'domain_add', names: args.positional }, args.profile),
+    list: profileOnly('domain_list'),
+    test: namesOrProfile('domain_test'),
+    reconfigure: (args, what) => {
+      const profile = args.profile ?? (args.positional.length === 1 ? args.positional[0] : undefined);
+      if (profile === undefined || (args.profile !== undefined && args.positional.length > 0) || args.positional.length > 1) {
+        return usage(`${what} needs one profile: --profile P`);
+      }
+      return { kind: 'domain_reconfigure', profile };
+    },
+    endpoint: oneName((name) => ({ kind: 'domain_endpoint', name }), { profile: true }),
+  },
+  cert: {
+    request: profileOnly('cert_request'),
+    list: profileOnly('cert_list'),
+    show: oneName((name) => ({ kind: 'cert_show', name })),
+    renew: namesOrProfile('cert_renew'),
+    deploy: oneName((name) => ({ kind: 'cert_deploy', name })),
+  },
+  device: {
+    add: noArgs({ kind: 'device_add' }),
+    list: noArgs({ kind: 'device_list' }),
+    test: oneName((name) => ({ kind: 'device_test', name })),
+  },
+};
+
+const ALIASES: Record<string, string> = {
+  profiles: 'profile',
+  domains: 'domain',
+  certs: 'cert',
+  certificate: 'cert',
+  certificates: 'cert',
+  devices: 'device',
+};
 
 export function parseAcmeCommand(text: string): AcmeCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [first, second, ...rest] = words;
   if (first === undefined) return { kind: 'help' };
   const head = first.toLowerCase();
-  const sub = second?.toLowerCase();
   switch (head) {
     case 'help':
     case '--help':
     case '-h':
       return { kind: 'help' };
     case 'status':
-      return noArgs(words.slice(1), 'status', { kind: 'status' });
+      return words.length === 1 ? { kind: 'status' } : usage('status takes no arguments');
     case 'approvals':
-      return noArgs(words.slice(1), 'approvals', { kind: 'approvals' });
-    case 'profile':
-    case 'profiles':
-      if (sub !== 'list') return usage(sub === undefined ? 'profile needs a subcommand' : `unknown profile subcommand: ${second}`);
-      return noArgs(rest, 'profile list', { kind: 'profile_list' });
-    case 'domain':
-    case 'domains':
-      if (sub !== 'list') return usage(sub === undefined ? 'domain needs a subcommand' : `unknown domain subcommand: ${second}`);
-      return list(rest, 'domain list', 'domain_list');
-    case 'cert':
-    case 'certs':
-    case 'certificate':
-    case 'certificates':
-      if (sub !== 'list') return usage(sub === undefined ? 'cert needs a subcommand' : `unknown cert subcommand: ${second}`);
-      return list(rest, 'cert list', 'cert_list');
-    case 'device':
-    case 'devices':
-      if (sub !== 'list') return usage(sub === undefined ? 'device needs a subcommand' : `unknown device subcommand: ${second}`);
-      return noArgs(rest, 'device list', { kind: 'device_list' });
-    default:
-      return usage(`unknown subcommand: ${first}`);
+      return words.length === 1 ? { kind: 'approvals' } : usage('approvals takes no arguments');
   }
+  const noun = ALIASES[head] ?? head;
+  const rules = RULES[noun];
+  if (!rules) return usage(`unknown subcommand: ${first}`);
+  if (second === undefined) return usage(`${noun} needs a subcommand`);
+  const verb = second.toLowerCase();
+  const rule = Object.hasOwn(rules, verb) ? rules[verb] : undefined;
+  if (!rule) return usage(`unknown ${noun} subcommand: ${second}`);
+  const what = `${noun} ${verb}`;
+  const args = readArgs(rest, what);
+  if ('problem' in args) return usage(args.problem);
+  return rule(args, what);
+}
+
+/** Subcommands that change profiles or devices: only SLACK_ADMINS may run them (and their forms). */
+export function isAdminCommand(command: AcmeCommand): boolean {
+  return command.kind === 'profile_create' || command.kind === 'device_add' || command.kind === 'device_test';
 }

@@ -1,29 +1,35 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { Logger } from '../core/ports/logger.ts';
 
-/** The workspace a request comes from: commands and events carry `team_id`, interactions `team.id`. */
-export function requestTeamId(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
+/**
+ * The workspaces a request speaks for: the workspace it was sent from (commands and events carry
+ * `team_id`, interactions `team.id`) and, on interactions, the clicking user's own workspace, which differs
+ * for a Slack Connect guest clicking a button in a shared channel.
+ */
+export function requestTeamIds(body: unknown): string[] {
+  if (typeof body !== 'object' || body === null) return [];
   const b = body as { team_id?: unknown; team?: { id?: unknown } | null; user?: { team_id?: unknown } | null };
-  if (typeof b.team_id === 'string') return b.team_id;
-  if (b.team && typeof b.team.id === 'string') return b.team.id;
-  if (b.user && typeof b.user.team_id === 'string') return b.user.team_id;
-  return undefined;
+  const teams: string[] = [];
+  if (typeof b.team_id === 'string') teams.push(b.team_id);
+  else if (b.team && typeof b.team.id === 'string') teams.push(b.team.id);
+  if (b.user && typeof b.user.team_id === 'string') teams.push(b.user.team_id);
+  return teams;
 }
 
 /**
- * Global middleware: requests from any workspace but the allowed ones are acknowledged (so Slack does not
- * retry) and dropped before any listener runs.
+ * Global middleware: a request is served only when every workspace it speaks for is allowed. Others are
+ * acknowledged (so Slack does not retry) and dropped before any listener runs. `allowed()` is read per
+ * request because the bot token's own workspace is known only after auth.test at start.
  */
-export function teamGuard(allowed: readonly string[], log: Logger): Middleware<AnyMiddlewareArgs> {
-  const set = new Set(allowed);
+export function teamGuard(allowed: () => ReadonlySet<string>, log: Logger): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
-    const team = requestTeamId(args.body);
-    if (team !== undefined && set.has(team)) {
+    const teams = requestTeamIds(args.body);
+    const set = allowed();
+    if (teams.length > 0 && teams.every((t) => set.has(t))) {
       await args.next();
       return;
     }
-    log.warn({ team: team ?? null }, 'slack request from a workspace that is not allowed; dropped');
+    log.warn({ teams }, 'slack request from a workspace that is not allowed; dropped');
     const ack = (args as { ack?: (response?: string) => Promise<void> }).ack;
     if (ack) await ack('bigip-acme is not enabled for this workspace.');
   };

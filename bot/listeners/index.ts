@@ -1,21 +1,24 @@
 import type { App } from '@slack/bolt';
-import type { Logger } from '../../core/ports/logger.ts';
-import type { CoreServices } from '../../core/services/index.ts';
 import * as actions from './actions/index.ts';
 import * as commands from './commands/index.ts';
+import type { ListenerDeps } from './deps.ts';
+import * as appHome from './events/app-home.ts';
+import * as certForms from './forms/cert-forms.ts';
+import * as deviceForms from './forms/device-forms.ts';
+import * as domainForms from './forms/domain-forms.ts';
+import * as profileForms from './forms/profile-forms.ts';
 import * as views from './views/index.ts';
 
-export interface ListenerDeps {
-  services: CoreServices;
-  log: Logger;
-  /** SLACK_APPROVERS: who may decide approvals; empty (or unset) lets nobody decide. */
-  approvers?: readonly string[];
-}
+export type { ListenerDeps } from './deps.ts';
 
-/** Every listener kind registers here (commands, the approval buttons and the deny modal; events as they come). */
+/** Every listener registers here: the command, the approval buttons and deny modal, the forms, App Home. */
 export function registerListeners(app: App, deps: ListenerDeps): void {
-  const approvals = { services: deps.services, log: deps.log, approvers: deps.approvers ?? [] };
   commands.register(app, deps);
-  actions.register(app, approvals);
-  views.register(app, approvals);
+  actions.register(app, deps);
+  views.register(app, deps);
+  profileForms.register(app, deps);
+  deviceForms.register(app, deps);
+  domainForms.register(app, deps);
+  certForms.register(app, deps);
+  appHome.register(app, deps);
 }

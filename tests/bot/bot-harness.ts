@@ -28,6 +28,10 @@ export interface StubCall {
 export interface SlackStub {
   url: string;
   calls: StubCall[];
+  /** Every Web API call to `method` (e.g. `views.open`), its form fields parsed and `view`/`blocks` JSON-decoded. */
+  api(method: string): Record<string, unknown>[];
+  /** Waits until `method` has been called `count` times; returns those calls. */
+  waitForApi(method: string, count?: number): Promise<Record<string, unknown>[]>;
   /** What `respond()` posted to /response/<id>, parsed. */
   responses(id: string): Record<string, unknown>[];
   close(): Promise<void>;
@@ -46,17 +50,60 @@ export async function startSlackStub(): Promise<SlackStub> {
         res.end(JSON.stringify({ ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'bigip-acme', team_id: TEAM_ID, user_id: 'U0BOT', bot_id: 'B0BOT' }));
         return;
       }
+      const n = calls.length;
+      if (path.startsWith('/api/views.')) {
+        // Slack answers views.open/update/push/publish with the view, its id and a fresh hash.
+        const fields = parseApiBody(calls[calls.length - 1]!.body);
+        const view = fields['view'] as Record<string, unknown> | undefined;
+        const id = typeof fields['view_id'] === 'string' ? fields['view_id'] : `V${n}`;
+        res.end(JSON.stringify({ ok: true, view: { ...view, id, hash: `hash-${n}` } }));
+        return;
+      }
+      if (path.startsWith('/api/chat.postMessage') || path.startsWith('/api/chat.update')) {
+        const fields = parseApiBody(calls[calls.length - 1]!.body);
+        res.end(JSON.stringify({ ok: true, channel: fields['channel'] ?? 'C0TEST', ts: fields['ts'] ?? `1700000000.${String(n).padStart(6, '0')}` }));
+        return;
+      }
       res.end(JSON.stringify({ ok: true }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = (method: string) => calls.filter((c) => c.path === `/api/${method}`).map((c) => parseApiBody(c.body));
   return {
     url,
     calls,
+    api,
+    async waitForApi(method, count = 1) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const found = api(method);
+        if (found.length >= count) return found;
+        if (Date.now() > deadline) throw new Error(`expected ${count} ${method} call(s), saw ${found.length}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
     responses: (id) => calls.filter((c) => c.path === `/response/${id}`).map((c) => JSON.parse(c.body) as Record<string, unknown>),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A Web API request body: form fields, with the JSON-valued ones (view, blocks, …) decoded. */
+export function parseApiBody(body: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const params = body.trimStart().startsWith('{') ? Object.entries(JSON.parse(body) as Record<string, unknown>) : [...new URLSearchParams(body)];
+  for (const [k, v] of params) {
+    if (typeof v === 'string' && (v.startsWith('{') || v.startsWith('['))) {
+      try {
+        out[k] = JSON.parse(v);
+        continue;
+      } catch {
+        // not JSON after all: keep the string
+      }
+    }
+    out[k] = v;
+  }
+  return out;
 }
 
 /** Wraps every service so each method call is counted: "no core call" is then something a test can assert. */
@@ -85,9 +132,46 @@ export interface BotHarness {
   botUrl: string;
   coreCalls: { calls: string[] };
   /** Sends a signed `/acme` slash command; returns the HTTP status, its body and the response_url id. */
-  command(text: string, opts?: { timestamp?: number; signature?: string; teamId?: string }): Promise<{ status: number; body: string; id: string; ms: number }>;
+  command(
+    text: string,
+    opts?: { timestamp?: number; signature?: string; teamId?: string; userId?: string; channelId?: string },
+  ): Promise<{ status: number; body: string; id: string; ms: number }>;
   /** Sends a signed interactivity request (`payload=<JSON>`, as Slack posts block_actions and view_submission). */
   interact(payload: Record<string, unknown>, opts?: { timestamp?: number; signature?: string }): Promise<{ status: number; body: string }>;
+  /**
+   * Submits a modal as Slack would: `values` is `{ blockId: { actionId: value } }` where a value is a
+   * string (plain input), `{ selected: 'v' }` (select/radio), `{ multi: ['v'] }` (checkboxes) or a raw
+   * Slack value object. Returns the HTTP answer (`response_action` JSON, or empty).
+   */
+  submitView(
+    callbackId: string,
+    values: Record<string, Record<string, unknown>>,
+    opts?: { userId?: string; teamId?: string; privateMetadata?: string; viewId?: string; hash?: string },
+  ): Promise<{ status: number; body: string; json: Record<string, unknown> | null }>;
+  /**
+   * Clicks a button (or picks from a select with `selected`) in a message, a modal (`viewId`) or App Home
+   * (`home: true`). The response_url is `/response/<returned id>` on the stub.
+   */
+  click(
+    actionId: string,
+    value: string,
+    opts?: {
+      userId?: string;
+      teamId?: string;
+      blockId?: string;
+      channelId?: string;
+      messageTs?: string;
+      viewId?: string;
+      hash?: string;
+      privateMetadata?: string;
+      viewValues?: Record<string, Record<string, unknown>>;
+      callbackId?: string;
+      home?: boolean;
+      selected?: string;
+    },
+  ): Promise<{ status: number; body: string; id: string }>;
+  /** Sends a signed Events API `event_callback` (e.g. app_home_opened). */
+  event(event: Record<string, unknown>, opts?: { teamId?: string }): Promise<{ status: number; body: string }>;
   /** Waits for what `respond()` posted for a command. */
   response(id: string): Promise<Record<string, unknown>>;
   reset(): Promise<void>;
@@ -100,12 +184,20 @@ export function sign(secret: string, timestamp: number, body: string): string {
 
 let nextId = 0;
 
-export async function startBotHarness(opts: { allowedTeamIds?: string[]; env?: Record<string, string> } = {}): Promise<BotHarness> {
-  const database = await openDatabase({ memory: true });
-  await database.migrate();
-  const store = createDrizzleStore(database);
-  const secrets = createSecretBox(randomBytes(32).toString('base64'));
-  const services = createCoreServices(deployCoreDeps(store, secrets));
+export interface BotHarnessOptions {
+  allowedTeamIds?: string[];
+  env?: Record<string, string>;
+  /** A core built elsewhere (e.g. against Pebble); the harness then neither owns nor closes its database. */
+  core?: { database: Database; store: Store; secrets: SecretBox; services: CoreServices };
+}
+
+export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<BotHarness> {
+  const own = opts.core === undefined;
+  const database = opts.core?.database ?? (await openDatabase({ memory: true }));
+  if (own) await database.migrate();
+  const store = opts.core?.store ?? createDrizzleStore(database);
+  const secrets = opts.core?.secrets ?? createSecretBox(randomBytes(32).toString('base64'));
+  const services = opts.core?.services ?? createCoreServices(deployCoreDeps(store, secrets));
   const coreCalls = { calls: [] as string[] };
   const stub = await startSlackStub();
   const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: `${stub.url}/api/`, LOG_LEVEL: 'silent', ...opts.env });
@@ -121,7 +213,7 @@ export async function startBotHarness(opts: { allowedTeamIds?: string[]; env?: R
   if (where?.mode !== 'http') throw new Error('the bot did not start in HTTP mode');
   const botUrl = `http://127.0.0.1:${where.port}${where.path}`;
 
-  return {
+  const harness: BotHarness = {
     database,
     store,
     secrets,
@@ -136,9 +228,9 @@ export async function startBotHarness(opts: { allowedTeamIds?: string[]; env?: R
         token: 'legacy-verification-token',
         team_id: o.teamId ?? TEAM_ID,
         team_domain: 'test',
-        channel_id: 'C0TEST',
+        channel_id: o.channelId ?? 'C0TEST',
         channel_name: 'ops',
-        user_id: 'U0ALICE',
+        user_id: o.userId ?? 'U0ALICE',
         user_name: 'alice',
         command: '/acme',
         text,
@@ -173,6 +265,79 @@ export async function startBotHarness(opts: { allowedTeamIds?: string[]; env?: R
       });
       return { status: res.status, body: await res.text() };
     },
+    async submitView(callbackId, values, o = {}) {
+      const res = await harness.interact({
+        type: 'view_submission',
+        team: { id: o.teamId ?? TEAM_ID, domain: 'test' },
+        user: { id: o.userId ?? 'U0ALICE', team_id: o.teamId ?? TEAM_ID, name: 'user' },
+        api_app_id: 'A0TEST',
+        trigger_id: `trigger-view-${++nextId}`,
+        view: {
+          id: o.viewId ?? 'V0MODAL',
+          hash: o.hash ?? 'hash-0',
+          type: 'modal',
+          callback_id: callbackId,
+          private_metadata: o.privateMetadata ?? '',
+          state: { values: slackValues(values) },
+        },
+      });
+      let json: Record<string, unknown> | null = null;
+      if (res.body.trim().startsWith('{')) json = JSON.parse(res.body) as Record<string, unknown>;
+      return { ...res, json };
+    },
+    async click(actionId, value, o = {}) {
+      const id = String(++nextId);
+      const team = o.teamId ?? TEAM_ID;
+      const action: Record<string, unknown> = o.selected !== undefined
+        ? { type: 'static_select', action_id: actionId, block_id: o.blockId ?? 'b', selected_option: { value: o.selected, text: { type: 'plain_text', text: o.selected } }, action_ts: '1' }
+        : { type: 'button', action_id: actionId, block_id: o.blockId ?? 'b', value, text: { type: 'plain_text', text: actionId }, action_ts: '1' };
+      const payload: Record<string, unknown> = {
+        type: 'block_actions',
+        team: { id: team, domain: 'test' },
+        user: { id: o.userId ?? 'U0ALICE', team_id: team, name: 'user' },
+        api_app_id: 'A0TEST',
+        trigger_id: `trigger-click-${id}`,
+        actions: [action],
+      };
+      if (o.viewId !== undefined || o.home) {
+        payload['container'] = { type: 'view', view_id: o.viewId ?? 'V0HOME' };
+        payload['view'] = {
+          id: o.viewId ?? 'V0HOME',
+          hash: o.hash ?? 'hash-0',
+          type: o.home ? 'home' : 'modal',
+          callback_id: o.callbackId ?? '',
+          private_metadata: o.privateMetadata ?? '',
+          state: { values: slackValues(o.viewValues ?? {}) },
+        };
+      } else {
+        const channel = o.channelId ?? 'C0TEST';
+        const ts = o.messageTs ?? '1700000000.000100';
+        payload['container'] = { type: 'message', channel_id: channel, message_ts: ts, is_ephemeral: false };
+        payload['channel'] = { id: channel, name: 'ops' };
+        payload['message'] = { type: 'message', ts, text: '' };
+        payload['response_url'] = `${stub.url}/response/${id}`;
+      }
+      const res = await harness.interact(payload);
+      return { ...res, id };
+    },
+    async event(event, o = {}) {
+      const body = JSON.stringify({
+        token: 'legacy-verification-token',
+        team_id: o.teamId ?? TEAM_ID,
+        api_app_id: 'A0TEST',
+        type: 'event_callback',
+        event_id: `Ev${++nextId}`,
+        event_time: Math.floor(Date.now() / 1000),
+        event,
+      });
+      const timestamp = Math.floor(Date.now() / 1000);
+      const res = await fetch(botUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign(SIGNING_SECRET, timestamp, body) },
+        body,
+      });
+      return { status: res.status, body: await res.text() };
+    },
     async response(id) {
       const deadline = Date.now() + 5_000;
       for (;;) {
@@ -190,9 +355,31 @@ export async function startBotHarness(opts: { allowedTeamIds?: string[]; env?: R
     async close() {
       await bot.stop();
       await stub.close();
-      await database.close();
+      if (own) await database.close();
     },
   };
+  return harness;
+}
+
+/** Test shorthand for modal state → Slack's `view.state.values` shape. */
+export function slackValues(values: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [blockId, actions] of Object.entries(values)) {
+    out[blockId] = {};
+    for (const [actionId, v] of Object.entries(actions)) {
+      let value: unknown;
+      if (typeof v === 'string') value = { type: 'plain_text_input', value: v };
+      else if (v === null) value = { type: 'plain_text_input', value: null };
+      else if (typeof v === 'object' && 'selected' in v) {
+        const sel = (v as { selected: string | null }).selected;
+        value = { type: 'static_select', selected_option: sel === null ? null : { value: sel, text: { type: 'plain_text', text: sel } } };
+      } else if (typeof v === 'object' && 'multi' in v) {
+        value = { type: 'checkboxes', selected_options: (v as { multi: string[] }).multi.map((m) => ({ value: m, text: { type: 'plain_text', text: m } })) };
+      } else value = v;
+      out[blockId]![actionId] = value;
+    }
+  }
+  return out;
 }
 
 /** Every text a message shows (blocks included), flattened, for "contains" assertions. */

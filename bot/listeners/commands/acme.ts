@@ -7,18 +7,37 @@ import { certificateListMessage, deviceListMessage, domainListMessage, profileLi
 import type { BotMessage } from '../../blocks/message.ts';
 import { statusMessage } from '../../blocks/status.ts';
 import { errorMessage, usageMessage } from '../../blocks/usage.ts';
-import { type AcmeCommand, parseAcmeCommand } from '../../command-parser.ts';
+import { type AcmeCommand, isAdminCommand, parseAcmeCommand } from '../../command-parser.ts';
 import { collectStatus } from '../../status-summary.ts';
+import { type ListenerDeps, mayAdminister, NOT_AN_ADMIN } from '../deps.ts';
+import { runCertCommand } from './cert-commands.ts';
+import type { CommandContext } from './command-context.ts';
+import { runDeviceCommand } from './device-commands.ts';
+import { runDomainCommand } from './domain-commands.ts';
+import { runProfileCommand } from './profile-commands.ts';
 
 export const ACME_COMMAND = '/acme';
 
-export interface CommandDeps {
-  services: CoreServices;
-  log: Logger;
-}
+type ReadOnlyCommand = Extract<AcmeCommand, { kind: 'help' | 'usage' | 'status' | 'profile_list' | 'domain_list' | 'cert_list' | 'device_list' | 'approvals' }>;
 
-/** Runs one parsed subcommand against the core and builds its answer. Read-only subcommands only. */
-export async function answer(services: CoreServices, command: AcmeCommand): Promise<BotMessage> {
+/** Subcommands that act or open a form, by area; each area answers through its own handler. */
+const AREA_HANDLERS: Partial<Record<AcmeCommand['kind'], (ctx: CommandContext, command: AcmeCommand) => Promise<void>>> = {
+  profile_create: runProfileCommand,
+  profile_show: runProfileCommand,
+  device_add: runDeviceCommand,
+  device_test: runDeviceCommand,
+  domain_add: runDomainCommand,
+  domain_test: runDomainCommand,
+  domain_reconfigure: runDomainCommand,
+  domain_endpoint: runDomainCommand,
+  cert_request: runCertCommand,
+  cert_show: runCertCommand,
+  cert_renew: runCertCommand,
+  cert_deploy: runCertCommand,
+};
+
+/** Runs one read-only subcommand against the core and builds its answer. */
+export async function answer(services: CoreServices, command: ReadOnlyCommand): Promise<BotMessage> {
   switch (command.kind) {
     case 'help':
       return usageMessage();
@@ -39,14 +58,46 @@ export async function answer(services: CoreServices, command: AcmeCommand): Prom
   }
 }
 
-/** `/acme …`: ack at once (Slack's 3 s), then answer ephemerally through the command's response_url. */
-export function acmeCommandCallback(deps: CommandDeps) {
-  return async ({ command, ack, respond }: AllMiddlewareArgs & SlackCommandMiddlewareArgs): Promise<void> => {
+async function deliver(log: Logger, respond: SlackCommandMiddlewareArgs['respond'], message: BotMessage, subcommand: string): Promise<void> {
+  try {
+    await respond({ response_type: 'ephemeral', ...message });
+  } catch (err) {
+    log.warn({ err: err instanceof Error ? err.message : String(err), subcommand }, 'slack /acme answer could not be delivered');
+  }
+}
+
+/**
+ * `/acme …`: ack at once (Slack's 3 s), then answer ephemerally through the command's response_url.
+ * Admin-only subcommands stop here for anyone not in SLACK_ADMINS, before the core is called.
+ */
+export function acmeCommandCallback(deps: ListenerDeps) {
+  return async ({ command, ack, respond, client }: AllMiddlewareArgs & SlackCommandMiddlewareArgs): Promise<void> => {
     await ack();
     const parsed = parseAcmeCommand(command.text);
+    if (isAdminCommand(parsed) && !mayAdminister(deps.admins, command.user_id)) {
+      deps.log.warn({ user: command.user_id, subcommand: parsed.kind }, 'slack admin subcommand from a user not in SLACK_ADMINS; refused');
+      await deliver(deps.log, respond, errorMessage(NOT_AN_ADMIN), parsed.kind);
+      return;
+    }
+    const area = AREA_HANDLERS[parsed.kind];
+    const reply = (message: BotMessage) => deliver(deps.log, respond, message, parsed.kind);
     let message: BotMessage;
     try {
-      message = await answer(deps.services, parsed);
+      if (area) {
+        const ctx: CommandContext = {
+          ...deps,
+          userId: command.user_id,
+          teamId: command.team_id,
+          channelId: command.channel_id,
+          triggerId: command.trigger_id,
+          client,
+          respond,
+          reply,
+        };
+        await area(ctx, parsed);
+        return;
+      }
+      message = await answer(deps.services, parsed as ReadOnlyCommand);
     } catch (err) {
       if (isCoreError(err)) {
         deps.log.info({ code: err.code, subcommand: parsed.kind, user: command.user_id }, 'slack /acme refused by core');
@@ -56,10 +107,6 @@ export function acmeCommandCallback(deps: CommandDeps) {
         message = errorMessage('Something went wrong on the bigip-acme side; it is in the service log.');
       }
     }
-    try {
-      await respond({ response_type: 'ephemeral', ...message });
-    } catch (err) {
-      deps.log.warn({ err: err instanceof Error ? err.message : String(err), subcommand: parsed.kind }, 'slack /acme answer could not be delivered');
-    }
+    await reply(message);
   };
 }

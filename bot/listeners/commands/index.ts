@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
-import { ACME_COMMAND, acmeCommandCallback, type CommandDeps } from './acme.ts';
+import type { ListenerDeps } from '../deps.ts';
+import { ACME_COMMAND, acmeCommandCallback } from './acme.ts';
 
-export function register(app: App, deps: CommandDeps): void {
+export function register(app: App, deps: ListenerDeps): void {
   app.command(ACME_COMMAND, acmeCommandCallback(deps));
 }
