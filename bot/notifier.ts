@@ -4,6 +4,8 @@ import type { Clock } from '../core/ports/clock.ts';
 import type { Logger } from '../core/ports/logger.ts';
 import type { Store } from '../core/ports/store.ts';
 import { withLease } from '../core/services/with-lease.ts';
+import { approvalMessage } from './blocks/approval.ts';
+import type { BotMessage } from './blocks/message.ts';
 import { digestMessage, eventMessage } from './blocks/notification.ts';
 
 export { collectExpiryWarnings, type ExpiryCandidate, type ExpiryWarning, expiryWarningEvent, expiryWarnings } from '../core/domain/expiry-warning.ts';
@@ -21,6 +23,11 @@ export { collectExpiryWarnings, type ExpiryCandidate, type ExpiryWarning, expiry
  * - Rate limits: on Slack's rate-limit error the run stops, the rest stays undelivered, and nothing is
  *   posted before `retryAfter` has passed. Posts within a run are spaced `spacingMs` apart (Slack allows
  *   ~1 message per second per channel).
+ * - An approval request is posted as the approval itself, with *Approve* / *Deny*, built from the stored
+ *   approval (not from the event), so approvers decide from the message; once decided it is plain text.
+ * - A message Slack refuses for what it is (`invalid_blocks`, `msg_too_long`, …) would be refused forever
+ *   and hold up everything behind it: it is sent once more as plain text, and if that is refused too the
+ *   event is marked delivered and logged as dropped.
  * - Other errors: the error code is logged (never the payload), the event stays undelivered, and the run
  *   stops; the next run tries again.
  * - Replicas: each run holds the `slack-notifier` lease, so two replicas never post the same event.
@@ -29,12 +36,12 @@ export { collectExpiryWarnings, type ExpiryCandidate, type ExpiryWarning, expiry
 /** The one Web API method the notifier calls; a Bolt `app.client` / `WebClient` satisfies it. */
 export interface NotifierClient {
   chat: {
-    postMessage(args: { channel: string; text: string; blocks: types.KnownBlock[]; unfurl_links?: boolean; unfurl_media?: boolean }): Promise<{ ok?: boolean; error?: string }>;
+    postMessage(args: { channel: string; text: string; blocks?: types.KnownBlock[]; unfurl_links?: boolean; unfurl_media?: boolean }): Promise<{ ok?: boolean; error?: string }>;
   };
 }
 
 export interface NotifierDeps {
-  store: Pick<Store, 'events' | 'leases'>;
+  store: Pick<Store, 'events' | 'leases' | 'approvals' | 'certificates'>;
   client: NotifierClient;
   /** Channel ID (or name) to post to: SLACK_NOTIFY_CHANNEL. */
   channel: string;
@@ -88,6 +95,24 @@ function errorCode(err: unknown): { code: string; error?: string } {
   return slackError ? { code, error: slackError } : { code };
 }
 
+/** Slack errors about the message itself: sending the same message again can never succeed. */
+export const PERMANENT_MESSAGE_ERRORS: ReadonlySet<string> = new Set([
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_too_long',
+  'msg_blocks_too_long',
+  'no_text',
+  'too_many_attachments',
+  'invalid_arguments',
+]);
+
+/** The Slack error string of a refused call, however the client reported it. */
+function slackErrorOf(err: unknown): string | undefined {
+  if (err instanceof NotPosted) return err.slackError;
+  const e = err as { data?: { error?: unknown } } | null;
+  return typeof e?.data?.error === 'string' ? e.data.error : undefined;
+}
+
 class NotPosted extends Error {
   constructor(readonly slackError: string) {
     super(`Slack did not accept the message: ${slackError}`);
@@ -108,11 +133,48 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   let timer: NodeJS.Timeout | null = null;
   let postedThisRun = 0;
 
-  async function post(message: { text: string; blocks: types.KnownBlock[] }): Promise<void> {
+  async function send(message: { text: string; blocks?: types.KnownBlock[] }): Promise<void> {
     if (postedThisRun > 0 && spacingMs > 0) await clock.sleep(spacingMs);
     postedThisRun++;
-    const res = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+    const res = await client.chat.postMessage({ channel, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}), unfurl_links: false, unfurl_media: false });
     if (res.ok === false) throw new NotPosted(res.error ?? 'not_ok');
+  }
+
+  /**
+   * Posts a message; one Slack refuses for its content goes again as plain text, and is given up (resolves
+   * `dropped`) if that is refused too. Anything else (rate limit, channel, auth, network) throws.
+   */
+  async function post(message: BotMessage, what: string): Promise<'posted' | 'dropped'> {
+    try {
+      await send(message);
+      return 'posted';
+    } catch (err) {
+      const first = slackErrorOf(err);
+      if (first === undefined || !PERMANENT_MESSAGE_ERRORS.has(first)) throw err;
+      log.warn({ code: 'slack_not_ok', error: first, what }, 'Slack refused a notification as built; sending it as plain text');
+      try {
+        await send({ text: message.text.slice(0, 3_000) });
+        return 'posted';
+      } catch (again) {
+        const second = slackErrorOf(again);
+        if (second === undefined || !PERMANENT_MESSAGE_ERRORS.has(second)) throw again;
+        log.error({ code: 'slack_not_ok', error: second, what }, 'Slack refused a notification even as plain text; dropped so the rest can go');
+        return 'dropped';
+      }
+    }
+  }
+
+  /** An approval request goes out as the approval with its buttons while it is still pending. */
+  async function messageFor(event: CoreEvent): Promise<BotMessage> {
+    const id = event.kind === 'approval_requested' ? event.detail['approvalId'] : undefined;
+    if (typeof id === 'string') {
+      const approval = await store.approvals.findById(id);
+      if (approval?.state === 'pending') {
+        const cert = await store.certificates.findById(approval.certificateId);
+        return approvalMessage({ ...approval, certificateName: cert?.name ?? event.subject });
+      }
+    }
+    return eventMessage(event);
   }
 
   /** Logs a failed post (codes only) and, for a rate limit, pauses posting until Slack's retryAfter. */
@@ -138,14 +200,15 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const successes = events.filter(isDigestEvent);
 
     for (const event of individual.slice(0, maxPostsPerRun)) {
+      let outcome: 'posted' | 'dropped';
       try {
-        await post(eventMessage(event));
+        outcome = await post(await messageFor(event), event.kind);
       } catch (err) {
         failed(err, event.kind, individual.length - result.posted);
         return result;
       }
       await store.events.markDelivered([event.id], clock.now());
-      result.posted++;
+      if (outcome === 'posted') result.posted++;
     }
 
     const oldest = successes[0];
@@ -154,7 +217,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       const due = now.getTime() - oldest.createdAt.getTime() >= digestIntervalMs || events.length >= batchSize;
       if (due) {
         try {
-          await post(digestMessage(successes, { since: oldest.createdAt, until: now }));
+          await post(digestMessage(successes, { since: oldest.createdAt, until: now }), 'digest');
         } catch (err) {
           failed(err, 'digest', successes.length);
           return result;

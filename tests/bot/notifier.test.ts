@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { webApi } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { APPROVE_ACTION, DENY_ACTION } from '../../bot/blocks/approval.ts';
 import { digestMessage, eventMessage, scrubSecrets } from '../../bot/blocks/notification.ts';
+import { makeCertificate, makeProfile } from '../fixtures/builders.ts';
 import { createNotifier, type NotifierClient } from '../../bot/notifier.ts';
 import { type ExpiryCandidate, expiryWarningEvent, expiryWarnings } from '../../core/domain/expiry-warning.ts';
 import type { CoreEvent } from '../../core/domain/core-event.ts';
@@ -51,7 +54,7 @@ function fakeSlack() {
         calls++;
         const err = fail?.(calls);
         if (err) throw err;
-        posted.push({ channel: args.channel, text: args.text, blocks: args.blocks });
+        posted.push({ channel: args.channel, text: args.text, blocks: args.blocks ?? [] });
         return { ok: true };
       },
     },
@@ -344,5 +347,90 @@ describe('expiryWarnings', () => {
     const msg = eventMessage({ ...event, createdAt: now });
     expect(msg.text).toBe('www.example.com expires in 7 days and is not renewing in time');
     expect(JSON.stringify(msg.blocks)).toContain('automatic renewal is off');
+  });
+});
+
+describe('notifier: approval requests and messages Slack refuses', () => {
+  beforeEach(async () => {
+    await truncateAll(database);
+  });
+
+  async function pendingApproval() {
+    const profile = makeProfile({ name: 'prod' });
+    await store.profiles.insert(profile);
+    const cert = makeCertificate(profile.id, { name: 'www.example.com', commonName: 'www.example.com', state: 'issued', serial: '0a1b' });
+    await store.certificates.insert(cert);
+    const { approval } = await store.approvals.open({
+      id: randomUUID(),
+      kind: 'renewal',
+      certificateId: cert.id,
+      state: 'pending',
+      summary: { names: ['www.example.com'], serial: '0a1b', profile: 'prod' },
+      requestedBy: 'scheduler',
+      requestedAt: new Date(),
+      decidedBy: null,
+      decidedAt: null,
+      reason: null,
+    });
+    await store.events.emit({
+      kind: 'approval_requested',
+      certificateId: cert.id,
+      subject: cert.name,
+      dedupeKey: `approval:${approval.id}:requested`,
+      detail: { approvalId: approval.id, kind: 'renewal', names: ['www.example.com'] },
+      needsPerson: true,
+    });
+    return approval;
+  }
+
+  it('posts a pending approval request with its Approve and Deny buttons, built from the stored approval', async () => {
+    const approval = await pendingApproval();
+    const slack = fakeSlack();
+    expect(await notifierFor(slack, fakeClock()).runOnce()).toEqual({ posted: 1, digested: 0 });
+    const blocks = JSON.stringify(slack.posted[0]!.blocks);
+    expect(blocks).toContain(APPROVE_ACTION);
+    expect(blocks).toContain(DENY_ACTION);
+    expect(blocks).toContain(approval.id);
+  });
+
+  it('posts an approval request decided before delivery as plain information, without buttons', async () => {
+    const approval = await pendingApproval();
+    await store.approvals.transition(approval.id, 'pending', { state: 'approved', decidedBy: 'slack:U0BOB', decidedAt: new Date(), reason: null });
+    const slack = fakeSlack();
+    await notifierFor(slack, fakeClock()).runOnce();
+    expect(slack.posted).toHaveLength(1);
+    expect(JSON.stringify(slack.posted[0]!.blocks)).not.toContain(APPROVE_ACTION);
+  });
+
+  it('sends a message Slack refuses for its blocks again as plain text, and goes on with the next event', async () => {
+    await emit('renewal_failed', 'a.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
+    await emit('renewal_failed', 'b.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
+    const slack = fakeSlack();
+    slack.failWith((n) => (n === 1 ? { code: 'slack_webapi_platform_error', data: { ok: false, error: 'invalid_blocks' } } : null));
+    expect(await notifierFor(slack, fakeClock()).runOnce()).toEqual({ posted: 2, digested: 0 });
+    expect(slack.posted.map((p) => [p.text, p.blocks.length])).toEqual([
+      ['Renewal of a.example.com failed', 0],
+      ['Renewal of b.example.com failed', expect.any(Number)],
+    ]);
+    expect(await store.events.listUndelivered(10)).toHaveLength(0);
+  });
+
+  it('drops an event Slack refuses even as plain text, so the outbox does not stall behind it', async () => {
+    await emit('renewal_failed', 'a.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
+    await emit('renewal_failed', 'b.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
+    const slack = fakeSlack();
+    slack.failWith((n) => (n <= 2 ? { code: 'slack_webapi_platform_error', data: { ok: false, error: 'msg_too_long' } } : null));
+    expect(await notifierFor(slack, fakeClock()).runOnce()).toEqual({ posted: 1, digested: 0 });
+    expect(slack.posted.map((p) => p.text)).toEqual(['Renewal of b.example.com failed']);
+    expect(await store.events.listUndelivered(10)).toHaveLength(0);
+  });
+
+  it('keeps the event when the channel itself is the problem (not_in_channel), and stops the run', async () => {
+    await emit('renewal_failed', 'a.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
+    const slack = fakeSlack();
+    slack.failWith(() => ({ code: 'slack_webapi_platform_error', data: { ok: false, error: 'not_in_channel' } }));
+    expect(await notifierFor(slack, fakeClock()).runOnce()).toEqual({ posted: 0, digested: 0 });
+    expect(slack.calls).toBe(1);
+    expect(await store.events.listUndelivered(10)).toHaveLength(1);
   });
 });
