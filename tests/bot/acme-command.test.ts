@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeAuthorization, makeDevice, makeDomain, makeProfile } from '../fixtures/builders.ts';
 import { seedIssuedCertificate } from '../support/test-certificates.ts';
-import { type BotHarness, messageText, SIGNING_SECRET, sign, startBotHarness } from './bot-harness.ts';
+import { type BotHarness, messageText, SIGNING_SECRET, sign, startBotHarness, TEAM_ID } from './bot-harness.ts';
 
 let h: BotHarness;
 
@@ -175,5 +175,49 @@ describe('allowed workspaces', () => {
     const res = await guarded.command('help', { teamId: 'T0ALLOWED' });
     expect(res.status).toBe(200);
     expect(messageText(await guarded.response(res.id))).toContain('/acme status');
+  });
+});
+
+describe('the default workspace: the bot token\'s own (auth.test)', () => {
+  let h: BotHarness;
+  beforeAll(async () => {
+    h = await startBotHarness({ env: { SLACK_ADMINS: 'U0ALICE' } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('serves commands from the workspace auth.test named', async () => {
+    const res = await h.command('help');
+    expect(messageText(await h.response(res.id))).toContain('/acme status');
+  });
+
+  it('drops a correctly signed command sent for another workspace, even an admin-only one from an admin id', async () => {
+    const res = await h.command('profile create', { teamId: 'T0OTHER' });
+    expect(res.body).toContain('not enabled for this workspace');
+    await wait(200);
+    expect(h.coreCalls.calls).toEqual([]);
+    expect(h.stub.api('views.open')).toEqual([]);
+    expect(h.stub.responses(res.id)).toEqual([]);
+  });
+
+  it('drops a click by a Slack Connect guest whose own workspace is another, in our workspace', async () => {
+    const payload = {
+      type: 'block_actions',
+      team: { id: TEAM_ID, domain: 'test' },
+      user: { id: 'U0GUEST', team_id: 'T0GUEST', name: 'guest' },
+      api_app_id: 'A0TEST',
+      trigger_id: 'trigger-guest',
+      container: { type: 'message', channel_id: 'C0TEST', message_ts: '1.2', is_ephemeral: false },
+      channel: { id: 'C0TEST', name: 'ops' },
+      message: { type: 'message', ts: '1.2', text: '' },
+      response_url: `${h.stub.url}/response/guest`,
+      actions: [{ type: 'button', action_id: 'approval_approve', block_id: 'b', value: '00000000-0000-4000-8000-000000000000', action_ts: '1' }],
+    };
+    const res = await h.interact(payload);
+    expect(res.status).toBe(200);
+    await wait(200);
+    expect(h.coreCalls.calls).toEqual([]);
+    expect(h.stub.responses('guest')).toEqual([]);
   });
 });
