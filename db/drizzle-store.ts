@@ -506,6 +506,15 @@ export function createDrizzleStore(database: Database): Store {
           .where(and(eq(approvals.certificateId, certificateId), eq(approvals.kind, kind), inArray(approvals.state, ['pending', 'approved'])));
         return (rows[0] as Approval | undefined) ?? null;
       },
+      async findLatest(certificateId, kind) {
+        const rows = await db
+          .select()
+          .from(approvals)
+          .where(and(eq(approvals.certificateId, certificateId), eq(approvals.kind, kind)))
+          .orderBy(desc(approvals.requestedAt))
+          .limit(1);
+        return (rows[0] as Approval | undefined) ?? null;
+      },
       async findById(id) {
         return ((await db.select().from(approvals).where(eq(approvals.id, id)))[0] as Approval | undefined) ?? null;
       },

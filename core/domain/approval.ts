@@ -1,8 +1,9 @@
 /**
- * A decision a person must take before the core goes on (the seed's semi-automatic mode): a renewal or a
- * deploy of a profile that requires approval. Built from server-side state; decided once (compare-and-set).
+ * A decision a person must take before the core goes on: a renewal or a deploy of a profile that requires
+ * approval (the seed's semi-automatic mode), or the first issuance of a certificate requested from Slack.
+ * Built from server-side state; decided once (compare-and-set).
  */
-export type ApprovalKind = 'renewal' | 'deploy';
+export type ApprovalKind = 'renewal' | 'deploy' | 'issuance';
 export type ApprovalState = 'pending' | 'approved' | 'denied' | 'used';
 
 export interface Approval {

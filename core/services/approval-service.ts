@@ -13,7 +13,7 @@ export type ApprovalView = Approval & { certificateName: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** How long a denied renewal or deploy waits before the scheduler asks again. */
+/** How long a denied renewal or deploy waits before the scheduler asks again (a denied issuance fails instead). */
 const DENIED_PAUSE_MS = 24 * 3_600_000;
 
 /**
@@ -91,7 +91,15 @@ export class ApprovalService {
       throw new CoreError('conflict', `approval ${id} was already ${approval.state}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}; nothing changed`);
     }
     const cert = await this.deps.store.certificates.findById(approval.certificateId);
-    if (state === 'denied' && cert) {
+    if (state === 'denied' && cert && approval.kind === 'issuance') {
+      // Nothing was ordered yet; the request ends here until someone resumes it (which asks again).
+      if (cert.state !== 'issued') {
+        await this.deps.store.certificates.update(cert.id, {
+          state: 'failed',
+          problem: { type: 'issuance_denied', detail: `issuance denied by ${actor}: ${reason ?? 'no reason given'}` },
+        });
+      }
+    } else if (state === 'denied' && cert) {
       await this.deps.store.certificates.update(cert.id, { nextAttemptAt: new Date(now.getTime() + DENIED_PAUSE_MS) });
     }
     await this.deps.store.events.emit({

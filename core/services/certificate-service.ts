@@ -18,6 +18,7 @@ import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, isCoreError } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeOrder } from '../ports/acme-gateway.ts';
+import type { ApprovalService } from './approval-service.ts';
 import { AuthorizationSync, domainNameOf } from './authorization-sync.ts';
 import { accountOf, type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
 import type { ProfileService } from './profile-service.ts';
@@ -34,6 +35,19 @@ export interface RequestCertificateInput {
   passphrase?: string;
   /** BIG-IP object name; derived from the common name when absent. */
   name?: string;
+}
+
+export interface RequestOptions {
+  /**
+   * Store the request and ask an approver instead of ordering (requests from Slack): `resume` orders only
+   * once the issuance approval is granted.
+   */
+  approval?: boolean;
+}
+
+/** What an approver sees of an issuance request: server-side state only, never the passphrase or key. */
+function issuanceSummary(cert: ManagedCertificate, profile: CaProfile): Record<string, unknown> {
+  return { names: certificateNames(cert), profile: profile.name, partition: cert.partition, keySpec: cert.keySpec, objectName: cert.name };
 }
 
 /** A new order replaces an invalid one at most this many times per request, so a broken setup cannot loop. */
@@ -71,12 +85,16 @@ export class CertificateService {
   constructor(
     private readonly deps: CoreDeps,
     private readonly profiles: ProfileService,
+    private readonly approvals: ApprovalService,
   ) {
     this.sync = new AuthorizationSync(deps);
   }
 
-  /** Validates the whole request before writing anything, stores it, then drives it towards `issued`. */
-  async request(input: RequestCertificateInput, actor: string, progress: Progress = noProgress): Promise<CertificateView> {
+  /**
+   * Validates the whole request before writing anything, stores it, then drives it towards `issued`; with
+   * `approval`, stops after storing it and asks an approver (see {@link resume}).
+   */
+  async request(input: RequestCertificateInput, actor: string, progress: Progress = noProgress, opts: RequestOptions = {}): Promise<CertificateView> {
     const profile = await this.profiles.get(input.profile);
     const partition = (input.partition ?? 'Common').trim();
     if (!PARTITION_PATTERN.test(partition)) throw new CoreError('input_invalid', `partition "${partition}" is not a valid BIG-IP partition name`);
@@ -142,6 +160,12 @@ export class CertificateService {
       updatedAt: now,
     };
     await this.deps.store.certificates.insert(cert);
+    if (opts.approval) {
+      const approval = await this.approvals.request('issuance', cert, issuanceSummary(cert, profile), actor);
+      await this.audit(cert, actor, 'certificate.request', 'ok', { names: certificateNames(cert), profile: profile.name, approvalId: approval.id });
+      progress(`${name}: requested; waiting for an approver (approval ${approval.id})`);
+      return this.view(cert, profile.name);
+    }
     await this.audit(cert, actor, 'certificate.request', 'ok', { names: certificateNames(cert), profile: profile.name });
     return this.drive(cert, actor, progress, profile);
   }
@@ -150,6 +174,8 @@ export class CertificateService {
   async resume(name: string, actor: string, progress: Progress = noProgress): Promise<CertificateView> {
     const cert = await this.get(name);
     if (cert.state === 'issued') return this.view(cert);
+    const asked = await this.issuanceGate(cert, actor, progress);
+    if (asked) return asked;
     if (cert.state === 'failed') {
       progress(`${name}: retrying a failed request with a new order (same key)`);
       const reset = await this.deps.store.certificates.update(cert.id, {
@@ -161,6 +187,39 @@ export class CertificateService {
       return this.drive(reset, actor, progress);
     }
     return this.drive(cert, actor, progress);
+  }
+
+  /**
+   * A certificate requested with an approval is ordered only once that approval is granted: pending or
+   * denied refuse, approved is taken (once) and ordering goes on, used (taken earlier) goes on. A request
+   * that failed because it was denied asks again instead, and the returned view says it waits. Null: go on.
+   * Certificates requested without an approval have none and are not gated.
+   */
+  private async issuanceGate(cert: ManagedCertificate, actor: string, progress: Progress): Promise<CertificateView | null> {
+    const approvals = this.deps.store.approvals;
+    // The open one first: a re-request and the denial before it may share a timestamp.
+    const approval = (await approvals.findOpen(cert.id, 'issuance')) ?? (await approvals.findLatest(cert.id, 'issuance'));
+    if (!approval || approval.state === 'used') return null;
+    if (approval.state === 'pending') {
+      throw new CoreError(
+        'conflict',
+        `certificate "${cert.name}" is waiting for approval ${approval.id} (requested by ${approval.requestedBy}); an approver decides it with: bigip-acme approval approve ${approval.id}`,
+      );
+    }
+    if (approval.state === 'approved') {
+      // Losing this compare-and-set means another resume took it a moment ago; the approval stands either way.
+      await this.approvals.consume(approval);
+      return null;
+    }
+    const denial = `denied by ${approval.decidedBy ?? 'someone'}${approval.reason ? `: ${approval.reason}` : ''}`;
+    if (cert.state === 'failed' && !cert.issuedAt && !cert.chainPem) {
+      const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
+      const reset = await this.deps.store.certificates.update(cert.id, { state: 'requested', ...noOrder(), orderAttempts: 0, problem: null });
+      const again = await this.approvals.request('issuance', reset, issuanceSummary(reset, profile), actor);
+      progress(`${cert.name}: the last request was ${denial}; asked for a new approval (${again.id})`);
+      return this.view(reset, profile.name);
+    }
+    throw new CoreError('conflict', `the issuance of certificate "${cert.name}" was ${denial}; nothing was ordered`);
   }
 
   /**

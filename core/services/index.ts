@@ -37,9 +37,9 @@ export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}
   const profiles = new ProfileService(deps);
   const devices = new DeviceService(deps);
   const domains = new DomainService(deps, profiles);
-  const certificates = new CertificateService(deps, profiles);
-  const deploys = new DeployService(deps, devices);
   const approvals = new ApprovalService(deps, { allowSelfApproval: opts.allowSelfApproval ?? false });
+  const certificates = new CertificateService(deps, profiles, approvals);
+  const deploys = new DeployService(deps, devices);
   const renewals = new RenewalService(deps, certificates, approvals, lease);
   const autoDeploy = new AutoDeployService(deps, deploys, approvals, lease);
   return {

@@ -745,6 +745,22 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect((await store.approvals.list({ state: 'pending' })).length).toBe(2);
     });
 
+    it('approvals: findLatest is the newest of that certificate and kind, whatever its state', async () => {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      const cert = makeCertificate(profile.id);
+      await store.certificates.insert(cert);
+      const make = (requestedAt: Date, kind: 'issuance' | 'renewal' = 'issuance') => ({ id: randomUUID(), kind, certificateId: cert.id, state: 'pending' as const, summary: {}, requestedBy: 'slack:U1', requestedAt, decidedBy: null, decidedAt: null, reason: null });
+      expect(await store.approvals.findLatest(cert.id, 'issuance')).toBeNull();
+      const first = (await store.approvals.open(make(T0))).approval;
+      await store.approvals.transition(first.id, 'pending', { state: 'denied', decidedBy: 'slack:U2', decidedAt: T0, reason: 'no' });
+      expect(await store.approvals.findLatest(cert.id, 'issuance')).toMatchObject({ id: first.id, state: 'denied', reason: 'no' });
+      const second = (await store.approvals.open(make(T1))).approval;
+      await store.approvals.open(make(new Date(T1.getTime() + 1000), 'renewal'));
+      expect(await store.approvals.findLatest(cert.id, 'issuance')).toEqual(second);
+      expect(await store.approvals.findLatest(randomUUID(), 'issuance')).toBeNull();
+    });
+
     it('hook challenges: purgeOlderThan removes only entries published before the cutoff', async () => {
       const entry = (domainName: string, createdAt: Date) => ({ id: randomUUID(), domainName, type: 'dns' as const, token: null, content: 'txt', keySealed: null, createdAt });
       await store.hookChallenges.replace('old.example.com', [entry('old.example.com', T0)]);
