@@ -1,5 +1,104 @@
-import type { App } from '@slack/bolt';
-import type { ListenerDeps } from '../deps.ts';
+import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, types, ViewSubmitAction } from '@slack/bolt';
+import type { DeviceTestResult, DeviceTestStage } from '../../../core/domain/device.ts';
+import { isCoreError } from '../../../core/errors.ts';
+import { deviceTestMessage, layerName } from '../../blocks/device-test.ts';
+import { addDeviceInput, DEVICE_ADD_VIEW, DEVICE_BLOCK, decodeDeviceMetadata, deviceAddedView, deviceAddView, deviceTestingView, parseDeviceForm } from '../../modals/device-add.ts';
+import { errorText, slackActor } from '../approvers.ts';
+import { type ListenerDeps, mayAdminister, NOT_AN_ADMIN } from '../deps.ts';
 
-/** The device forms' submissions and buttons. */
-export function register(_app: App, _deps: ListenerDeps): void {}
+type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
+
+const STAGES: readonly DeviceTestStage[] = ['url', 'dns', 'tcp', 'tls', 'credentials', 'api'];
+
+/** The core refuses a failed connection test with `detail.stage`; read back as a test result for the form. */
+function failedTest(err: unknown): DeviceTestResult | undefined {
+  if (!isCoreError(err)) return undefined;
+  const stage = err.detail?.['stage'];
+  if (typeof stage !== 'string' || !(STAGES as readonly string[]).includes(stage)) return undefined;
+  // The core's message ends with a CLI hint (--skip-test) the form does not offer.
+  return { ok: false, stage: stage as DeviceTestStage, message: err.message.replace(/ \(use --skip-test[^)]*\)$/, '') };
+}
+
+async function nameTaken(deps: ListenerDeps, name: string): Promise<boolean> {
+  try {
+    await deps.services.devices.show(name);
+    return true;
+  } catch (err) {
+    if (isCoreError(err) && err.code === 'not_found') return false;
+    throw err;
+  }
+}
+
+/**
+ * "Add": admin re-checked, fields checked with the core's rules (inline errors), then the connection test
+ * after a fast "Testing…" ack. A failed test adds nothing and brings the form back, filled in except the
+ * password, with the layer that failed.
+ */
+export function deviceAddCallback(deps: ListenerDeps) {
+  return async (args: SubmitArgs): Promise<void> => {
+    const { ack, body, view, client } = args;
+    const userId = body.user.id;
+    if (!mayAdminister(deps.admins, userId)) {
+      deps.log.warn({ user: userId }, 'slack device form submitted by a user not in SLACK_ADMINS; refused');
+      await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: NOT_AN_ADMIN } });
+      return;
+    }
+    const parsed = parseDeviceForm(view.state.values);
+    if (!parsed.ok) {
+      await ack({ response_action: 'errors', errors: parsed.errors });
+      return;
+    }
+    const { draft, password } = parsed;
+    try {
+      if (await nameTaken(deps, draft.name)) {
+        await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: `A device named "${draft.name}" already exists.` } });
+        return;
+      }
+    } catch (err) {
+      deps.log.error({ err: errorText(err), user: userId }, 'slack device name check failed');
+      await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: 'Something went wrong on the bigip-acme side; it is in the service log.' } });
+      return;
+    }
+    await ack({ response_action: 'update', view: deviceTestingView(draft) });
+
+    const { channel } = decodeDeviceMetadata(view.private_metadata);
+    let next: types.ModalView;
+    try {
+      const { device, test } = await deps.services.devices.add(addDeviceInput(draft, password), slackActor(userId));
+      deps.log.info({ user: userId, device: device.name }, 'slack device added');
+      next = deviceAddedView(device, test);
+      if (channel && test) {
+        try {
+          const message = deviceTestMessage(device.name, test);
+          await client.chat.postEphemeral({ channel, user: userId, text: `Device ${message.text}`, blocks: message.blocks });
+        } catch (err) {
+          deps.log.warn({ err: errorText(err), user: userId }, 'slack device confirmation could not be posted');
+        }
+      }
+    } catch (err) {
+      const test = failedTest(err);
+      let error: string;
+      if (test) {
+        deps.log.info({ user: userId, device: draft.name, stage: test.stage }, 'slack device not added: connection test failed');
+        error = `Not added: the ${layerName(test.stage)} check failed. Fix it and submit again (the password has to be typed again).`;
+      } else if (isCoreError(err)) {
+        deps.log.info({ code: err.code, user: userId }, 'slack device add refused by core');
+        error = `Not added: ${err.message}`;
+      } else {
+        deps.log.error({ err: errorText(err), user: userId }, 'slack device add failed');
+        error = 'Not added: something went wrong on the bigip-acme side; it is in the service log.';
+      }
+      next = deviceAddView({ draft, error, ...(test ? { test } : {}), metadata: view.private_metadata });
+    }
+    try {
+      await client.views.update({ view_id: view.id, view: next });
+    } catch (err) {
+      deps.log.warn({ err: errorText(err) }, 'slack device form could not be updated (closed?)');
+    }
+  };
+}
+
+/** The device forms' submissions. */
+export function register(app: App, deps: ListenerDeps): void {
+  app.view<ViewSubmitAction>({ callback_id: DEVICE_ADD_VIEW, type: 'view_submission' }, deviceAddCallback(deps));
+}

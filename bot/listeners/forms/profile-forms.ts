@@ -1,5 +1,173 @@
-import type { App } from '@slack/bolt';
-import type { ListenerDeps } from '../deps.ts';
+import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, types, ViewSubmitAction } from '@slack/bolt';
+import { isCoreError } from '../../../core/errors.ts';
+import { profileDetailMessage } from '../../blocks/profile-detail.ts';
+import {
+  decodeProfileMetadata,
+  directoryUrlOf,
+  encodeProfileMetadata,
+  PROFILE_BLOCK,
+  PROFILE_CONFIRM_VIEW,
+  PROFILE_CREATE_VIEW,
+  type ProfileDraft,
+  profileCreatedView,
+  profileStep1View,
+  profileStep2View,
+  profileWorkingView,
+  parseProfileStep1,
+  parseProfileStep2,
+  serverOf,
+  summarizeDirectory,
+} from '../../modals/profile-create.ts';
+import { errorText, slackActor } from '../approvers.ts';
+import { type ListenerDeps, mayAdminister, NOT_AN_ADMIN } from '../deps.ts';
 
-/** The profile forms' submissions and buttons. */
-export function register(_app: App, _deps: ListenerDeps): void {}
+type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
+
+const GENERIC = 'Something went wrong on the bigip-acme side; it is in the service log.';
+
+/** A failure as the person should read it: the core's message, or a pointer to the log for anything else. */
+function explain(deps: ListenerDeps, err: unknown, what: string, user: string): string {
+  if (isCoreError(err)) {
+    deps.log.info({ code: err.code, user }, `slack ${what} refused by core`);
+    return err.message;
+  }
+  deps.log.error({ err: errorText(err), user }, `slack ${what} failed`);
+  return GENERIC;
+}
+
+/** Replaces the modal after a "working…" ack; a closed modal is logged, not thrown. */
+async function replaceView(deps: ListenerDeps, args: SubmitArgs, view: types.ModalView): Promise<void> {
+  try {
+    await args.client.views.update({ view_id: args.view.id, view });
+  } catch (err) {
+    deps.log.warn({ err: errorText(err) }, 'slack profile form could not be updated (closed?)');
+  }
+}
+
+/** Whether a profile by this name exists already: a fast store lookup, answered inline before the CA is asked. */
+async function nameTaken(deps: ListenerDeps, name: string): Promise<boolean> {
+  try {
+    await deps.services.profiles.show(name);
+    return true;
+  } catch (err) {
+    if (isCoreError(err) && err.code === 'not_found') return false;
+    throw err;
+  }
+}
+
+/**
+ * Step 1 ("Validate"): admin re-checked (a submission is its own request), fields checked here, then the
+ * CA's directory fetched after a fast "Validating…" ack, then step 2 (or step 1 again with the CA's error).
+ */
+export function profileStep1Callback(deps: ListenerDeps) {
+  return async (args: SubmitArgs): Promise<void> => {
+    const { ack, body, view } = args;
+    const userId = body.user.id;
+    if (!mayAdminister(deps.admins, userId)) {
+      deps.log.warn({ user: userId }, 'slack profile form submitted by a user not in SLACK_ADMINS; refused');
+      await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.name]: NOT_AN_ADMIN } });
+      return;
+    }
+    const parsed = parseProfileStep1(view.state.values);
+    if (!parsed.ok) {
+      await ack({ response_action: 'errors', errors: parsed.errors });
+      return;
+    }
+    const draft = parsed.value;
+    try {
+      if (await nameTaken(deps, draft.name)) {
+        await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.name]: `A profile named "${draft.name}" already exists.` } });
+        return;
+      }
+    } catch (err) {
+      await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.name]: explain(deps, err, 'profile name check', userId) } });
+      return;
+    }
+    const { channel } = decodeProfileMetadata(view.private_metadata);
+    const directoryUrl = directoryUrlOf(draft);
+    await ack({ response_action: 'update', view: profileWorkingView(`Validating ${directoryUrl}…`) });
+
+    let next: types.ModalView;
+    try {
+      const directory = summarizeDirectory(await deps.services.profiles.validate(serverOf(draft)));
+      next = profileStep2View({ draft, directory, metadata: encodeProfileMetadata({ ...(channel ? { channel } : {}), draft, directory }) });
+    } catch (err) {
+      const message = `The CA at ${directoryUrl} could not be validated: ${explain(deps, err, 'profile validation', userId)}`;
+      next = profileStep1View({ draft, error: message, metadata: encodeProfileMetadata(channel ? { channel } : {}) });
+    }
+    await replaceView(deps, args, next);
+  };
+}
+
+/**
+ * Step 2 ("Create"): admin re-checked, ToS and EAB checked, then the ACME account registered after a fast
+ * "Creating…" ack. The EAB HMAC key goes to the core only; on failure step 2 comes back without it.
+ */
+export function profileStep2Callback(deps: ListenerDeps) {
+  return async (args: SubmitArgs): Promise<void> => {
+    const { ack, body, view, client } = args;
+    const userId = body.user.id;
+    if (!mayAdminister(deps.admins, userId)) {
+      deps.log.warn({ user: userId }, 'slack profile confirmation submitted by a user not in SLACK_ADMINS; refused');
+      await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.tos]: NOT_AN_ADMIN } });
+      return;
+    }
+    const meta = decodeProfileMetadata(view.private_metadata);
+    if (!meta.draft || !meta.directory) {
+      deps.log.warn({ user: userId }, 'slack profile confirmation without readable form state; refused');
+      await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.tos]: 'This form lost its state; close it and run /acme profile create again.' } });
+      return;
+    }
+    const { draft, directory } = meta;
+    const parsed = parseProfileStep2(view.state.values, directory.externalAccountRequired);
+    if (!parsed.ok) {
+      await ack({ response_action: 'errors', errors: parsed.errors });
+      return;
+    }
+    const { eab } = parsed.value;
+    await ack({ response_action: 'update', view: profileWorkingView(`Creating profile ${draft.name}: registering an ACME account with ${directoryUrlOf(draft)}…`) });
+
+    let next: types.ModalView;
+    try {
+      const created = await deps.services.profiles.create(createInput(draft, eab), slackActor(userId));
+      deps.log.info({ user: userId, profile: created.name }, 'slack profile created');
+      next = profileCreatedView(created);
+      if (meta.channel) {
+        try {
+          await client.chat.postEphemeral({ channel: meta.channel, user: userId, ...profileDetailMessage(created) });
+        } catch (err) {
+          // The modal already shows the result; a channel the bot is not in just misses the copy.
+          deps.log.warn({ err: errorText(err), user: userId }, 'slack profile confirmation could not be posted');
+        }
+      }
+    } catch (err) {
+      const message = `Nothing was created: ${explain(deps, err, 'profile creation', userId)}`;
+      next = profileStep2View({ draft, directory, error: message, ...(eab ? { eabKid: eab.kid } : {}), metadata: view.private_metadata });
+    }
+    await replaceView(deps, args, next);
+  };
+}
+
+function createInput(draft: ProfileDraft, eab: { kid: string; hmacKey: string } | undefined) {
+  return {
+    name: draft.name,
+    server: serverOf(draft),
+    keySpec: draft.keySpec,
+    contact: draft.contact,
+    acceptTos: true,
+    ...(eab ? { eab } : {}),
+    renewDaysBefore: draft.renewDaysBefore,
+    deployTime: draft.deployTime,
+    deployTimeZone: draft.deployTimeZone,
+    autoRenew: draft.autoRenew,
+    autoDeploy: draft.autoDeploy,
+    renewApproval: draft.renewApproval,
+    deployApproval: draft.deployApproval,
+  };
+}
+
+/** The profile forms' submissions. */
+export function register(app: App, deps: ListenerDeps): void {
+  app.view<ViewSubmitAction>({ callback_id: PROFILE_CREATE_VIEW, type: 'view_submission' }, profileStep1Callback(deps));
+  app.view<ViewSubmitAction>({ callback_id: PROFILE_CONFIRM_VIEW, type: 'view_submission' }, profileStep2Callback(deps));
+}

@@ -1,0 +1,227 @@
+import { X509Certificate } from 'node:crypto';
+import type { types, ViewOutput } from '@slack/bolt';
+import type { DeviceTestResult } from '../../core/domain/device.ts';
+import { parseManagementUrl, validateDeviceName } from '../../core/domain/device.ts';
+import { PARTITION_PATTERN } from '../../core/domain/managed-certificate.ts';
+import { isCoreError } from '../../core/errors.ts';
+import type { AddDeviceInput, DeviceView } from '../../core/services/device-service.ts';
+import { deviceTestBlocks } from '../blocks/device-test.ts';
+import { clip, context, escapeMrkdwn as e, section } from '../blocks/message.ts';
+
+/**
+ * The "add a BIG-IP" form, mirroring `bigip-acme device add`: where, who, and how to trust its management
+ * certificate (a CA bundle, or verification explicitly off). The password goes to the core and is never
+ * put back into a view, metadata or log; a re-rendered form leaves it empty.
+ */
+export const DEVICE_ADD_VIEW = 'device_add';
+/** Every input block has one element, and its action id is always this. */
+export const VALUE = 'value';
+
+export const DEVICE_BLOCK = {
+  name: 'device_name',
+  url: 'device_url',
+  username: 'device_username',
+  password: 'device_password',
+  partition: 'device_partition',
+  caPem: 'device_ca_pem',
+  insecure: 'device_insecure',
+} as const;
+
+/** The form's values without the password: what a re-rendered form may show again. */
+export interface DeviceDraft {
+  name: string;
+  url: string;
+  username: string;
+  partition: string;
+  caPem: string;
+  insecure: boolean;
+}
+
+export type StateValues = ViewOutput['state']['values'];
+export type FieldErrors = Record<string, string>;
+
+/** Slack's cap on a plain-text input; a CA bundle longer than this has to go through the CLI. */
+const MAX_PEM = 3000;
+
+function textOf(values: StateValues, block: string): string {
+  return values[block]?.[VALUE]?.value ?? '';
+}
+
+function coreMessage(check: () => unknown): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    if (isCoreError(err)) return err.message;
+    throw err;
+  }
+}
+
+/** Every certificate block parses; the core checks the same again. */
+function caPemProblem(pem: string): string | undefined {
+  const blocks = pem.replace(/\r\n?/g, '\n').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
+  if (!blocks) return 'Paste the PEM CA bundle (-----BEGIN CERTIFICATE----- …).';
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      return 'A certificate in this bundle cannot be parsed.';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The form, checked with the core's rules, errors keyed by input block id. The password is returned
+ * beside the draft, never inside it, so nothing that re-renders the form can carry it.
+ */
+export function parseDeviceForm(values: StateValues): { ok: true; draft: DeviceDraft; password: string } | { ok: false; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const name = textOf(values, DEVICE_BLOCK.name).trim();
+  const nameProblem = coreMessage(() => validateDeviceName(name));
+  if (nameProblem) errors[DEVICE_BLOCK.name] = 'Use 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit.';
+
+  const rawUrl = textOf(values, DEVICE_BLOCK.url).trim();
+  let url = rawUrl;
+  const urlProblem = coreMessage(() => {
+    url = parseManagementUrl(rawUrl);
+  });
+  if (urlProblem) errors[DEVICE_BLOCK.url] = urlProblem;
+
+  const username = textOf(values, DEVICE_BLOCK.username).trim();
+  if (!username || /[\s:]/.test(username)) errors[DEVICE_BLOCK.username] = 'An iControl REST user name, without spaces or ":".';
+
+  const password = textOf(values, DEVICE_BLOCK.password);
+  if (!password) errors[DEVICE_BLOCK.password] = 'Give the password.';
+
+  const partition = textOf(values, DEVICE_BLOCK.partition).trim() || 'Common';
+  if (!PARTITION_PATTERN.test(partition)) errors[DEVICE_BLOCK.partition] = 'A BIG-IP partition name, like Common.';
+
+  const caPem = textOf(values, DEVICE_BLOCK.caPem).trim();
+  const insecure = (values[DEVICE_BLOCK.insecure]?.[VALUE]?.selected_options ?? []).some((o) => o.value === 'insecure');
+  if (caPem && insecure) errors[DEVICE_BLOCK.insecure] = 'Either a CA bundle or no verification, not both.';
+  else if (!caPem && !insecure) errors[DEVICE_BLOCK.caPem] = 'Paste the CA bundle that signed the management certificate, or tick “skip TLS verification” below.';
+  else if (caPem) {
+    const pemProblem = caPemProblem(caPem);
+    if (pemProblem) errors[DEVICE_BLOCK.caPem] = pemProblem;
+  }
+  if (!urlProblem && url.startsWith('http://') && !insecure) {
+    errors[DEVICE_BLOCK.url] = 'Plain http:// would send the password unencrypted: use https://, or tick “skip TLS verification” to accept that.';
+  }
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, draft: { name, url, username, partition, caPem, insecure }, password };
+}
+
+export function addDeviceInput(draft: DeviceDraft, password: string): AddDeviceInput {
+  return {
+    name: draft.name,
+    url: draft.url,
+    username: draft.username,
+    password,
+    partition: draft.partition,
+    ...(draft.caPem ? { caPem: draft.caPem } : {}),
+    insecure: draft.insecure,
+  };
+}
+
+// ---- views ---------------------------------------------------------------------------------------------
+
+const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text: clip(text, 75), emoji: true });
+
+function input(blockId: string, label: string, element: types.InputBlock['element'], opts: { optional?: boolean; hint?: string } = {}): types.InputBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plain(label),
+    element,
+    ...(opts.optional ? { optional: true } : {}),
+    ...(opts.hint ? { hint: { type: 'plain_text', text: clip(opts.hint, 150) } } : {}),
+  };
+}
+
+function textInput(opts: { initial?: string | undefined; placeholder?: string; max: number; multiline?: boolean }): types.PlainTextInput {
+  return {
+    type: 'plain_text_input',
+    action_id: VALUE,
+    max_length: opts.max,
+    ...(opts.multiline ? { multiline: true } : {}),
+    ...(opts.initial ? { initial_value: opts.initial } : {}),
+    ...(opts.placeholder ? { placeholder: plain(opts.placeholder) } : {}),
+  };
+}
+
+function modal(callbackId: string, blocks: types.KnownBlock[], opts: { title?: string; submit?: string; close?: string; metadata?: string } = {}): types.ModalView {
+  return {
+    type: 'modal',
+    callback_id: callbackId,
+    title: { type: 'plain_text', text: clip(opts.title ?? 'Add a BIG-IP', 24) },
+    close: { type: 'plain_text', text: opts.close ?? 'Cancel' },
+    ...(opts.submit ? { submit: { type: 'plain_text', text: opts.submit } } : {}),
+    ...(opts.metadata !== undefined ? { private_metadata: opts.metadata } : {}),
+    blocks,
+  };
+}
+
+/** The form. `draft` prefills it (never the password); `error` and `test` say why it came back. */
+export function deviceAddView(opts: { metadata: string; draft?: DeviceDraft; error?: string; test?: DeviceTestResult; name?: string }): types.ModalView {
+  const d = opts.draft;
+  const insecureOption: types.PlainTextOption = { value: 'insecure', text: plain('Skip TLS verification (insecure)') };
+  const blocks: types.KnownBlock[] = [
+    ...(opts.error ? [section(`:warning: ${e(opts.error)}`)] : []),
+    ...(opts.test ? deviceTestBlocks(opts.name ?? d?.name ?? 'device', opts.test) : []),
+    section('A BIG-IP this tool deploys certificates to. The connection is tested (DNS, TCP, TLS, login, API) before anything is saved.'),
+    input(DEVICE_BLOCK.name, 'Device name', textInput({ initial: d?.name, placeholder: 'bigip-prod-1', max: 63 })),
+    input(DEVICE_BLOCK.url, 'Management URL', textInput({ initial: d?.url, placeholder: 'https://10.0.0.5 or https://bigip:8443', max: 300 })),
+    input(DEVICE_BLOCK.username, 'Username', textInput({ initial: d?.username, placeholder: 'acme-deployer', max: 128 }), { hint: 'An iControl REST user that may manage certificates and client-ssl profiles.' }),
+    // Never prefilled. Slack has no masked input: what is typed shows on the typist's screen only.
+    input(DEVICE_BLOCK.password, 'Password', textInput({ max: 256 }), { hint: 'Stored encrypted; never shown again. Slack displays what you type here.' }),
+    input(DEVICE_BLOCK.partition, 'Partition', textInput({ initial: d?.partition ?? 'Common', max: 64 })),
+    input(DEVICE_BLOCK.caPem, 'CA bundle (PEM)', textInput({ initial: d?.caPem, placeholder: '-----BEGIN CERTIFICATE-----', max: MAX_PEM, multiline: true }), {
+      optional: true,
+      hint: 'The CA that signed the management interface certificate. Required unless TLS verification is skipped.',
+    }),
+    input(
+      DEVICE_BLOCK.insecure,
+      'TLS verification',
+      { type: 'checkboxes', action_id: VALUE, options: [insecureOption], ...(d?.insecure ? { initial_options: [insecureOption] } : {}) },
+      { optional: true, hint: 'Recorded and shown wherever the device is listed.' },
+    ),
+  ];
+  return modal(DEVICE_ADD_VIEW, blocks, { submit: 'Add', metadata: opts.metadata });
+}
+
+export function deviceTestingView(draft: DeviceDraft): types.ModalView {
+  return modal(`${DEVICE_ADD_VIEW}_working`, [section(`:hourglass_flowing_sand: Testing the connection to *${e(draft.name)}* at ${e(draft.url)}…`), context('DNS, TCP, TLS, login, API. The form updates by itself.')], {
+    close: 'Close',
+  });
+}
+
+export function deviceAddedView(device: DeviceView, test: DeviceTestResult | null): types.ModalView {
+  const tls = device.insecure ? ':warning: TLS verification off' : device.caPem ? 'TLS verified with the given CA bundle' : 'TLS verified with system CAs';
+  const facts = [
+    `*Management URL:* ${e(device.url)}`,
+    `*Username:* ${e(device.username)} · *Partition:* ${e(device.partition)}`,
+    `*TLS:* ${tls}`,
+    ...(device.hostname ? [`*Hostname:* ${e(device.hostname)}${device.version ? ` · BIG-IP ${e(device.version)}` : ''}`] : []),
+  ];
+  return modal(
+    `${DEVICE_ADD_VIEW}_done`,
+    [section(`:white_check_mark: Device *${e(device.name)}* added.`), section(facts.join('\n')), ...(test ? deviceTestBlocks(device.name, test) : [])],
+    { title: 'Device added', close: 'Done' },
+  );
+}
+
+/** Where `/acme device add` ran, for the confirmation; nothing else rides along. */
+export function encodeDeviceMetadata(m: { channel?: string }): string {
+  return JSON.stringify(m.channel ? { channel: m.channel } : {});
+}
+
+export function decodeDeviceMetadata(raw: string | undefined): { channel?: string } {
+  try {
+    const v = JSON.parse(raw ?? '') as { channel?: unknown };
+    return typeof v?.channel === 'string' && /^[A-Z0-9]+$/.test(v.channel) ? { channel: v.channel } : {};
+  } catch {
+    return {};
+  }
+}
