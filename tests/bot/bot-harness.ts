@@ -64,6 +64,22 @@ export async function startSlackStub(): Promise<SlackStub> {
         res.end(JSON.stringify({ ok: true, channel: fields['channel'] ?? 'C0TEST', ts: fields['ts'] ?? `1700000000.${String(n).padStart(6, '0')}` }));
         return;
       }
+      // files.uploadV2 = getUploadURLExternal (one per file) → POST the bytes to its upload_url → completeUploadExternal.
+      if (path.startsWith('/api/files.getUploadURLExternal')) {
+        res.end(JSON.stringify({ ok: true, upload_url: `${url}/upload/${n}`, file_id: `F${n}` }));
+        return;
+      }
+      if (path.startsWith('/upload/')) {
+        res.setHeader('content-type', 'text/plain');
+        res.end(`OK - ${Buffer.concat(chunks).length}`);
+        return;
+      }
+      if (path.startsWith('/api/files.completeUploadExternal')) {
+        const fields = parseApiBody(calls[calls.length - 1]!.body);
+        const files = Array.isArray(fields['files']) ? (fields['files'] as { id?: unknown; title?: unknown }[]) : [];
+        res.end(JSON.stringify({ ok: true, files: files.map((f) => ({ id: f.id, title: f.title, name: f.title })) }));
+        return;
+      }
       res.end(JSON.stringify({ ok: true }));
     });
   });
