@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { describeKeySpec, isKeySpec } from '../../core/domain/key-spec.ts';
 import type { ApprovalView } from '../../core/services/approval-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS, section } from './message.ts';
 
@@ -52,6 +53,13 @@ function summaryFields(summary: Record<string, unknown>): string[] {
   if (notAfter) fields.push(`*Expires:*\n${clip(e(notAfter), 40)}`);
   const profile = scalar(summary['profile']);
   if (profile) fields.push(`*CA profile:*\n\`${clip(e(profile), 100)}\``);
+  // Issuance requests: where the objects go and which key is generated.
+  const partition = scalar(summary['partition']);
+  if (partition) fields.push(`*Partition:*\n\`${clip(e(partition), 100)}\``);
+  const objectName = scalar(summary['objectName']);
+  if (objectName) fields.push(`*BIG-IP object:*\n\`${clip(e(objectName), 150)}\``);
+  const keySpec = summary['keySpec'];
+  if (isKeySpec(keySpec)) fields.push(`*Key:*\n${describeKeySpec(keySpec)}`);
   const devices = count(summary['devices']);
   if (devices !== null) fields.push(`*Devices:*\n${devices}`);
   const profiles = strings(summary['profiles']);
@@ -63,6 +71,34 @@ function summaryFields(summary: Record<string, unknown>): string[] {
 
 function headline(a: ApprovalView): string {
   return `*${e(a.kind)}* of *${e(a.certificateName)}*  requested by ${actorMention(a.requestedBy)} at ${when(a.requestedAt)}`;
+}
+
+/**
+ * How the issuance an approval started is going, shown under the decided approval: working (the latest
+ * progress line), issued, stopped short of issued (e.g. waiting for challenge content), or failed.
+ */
+export type IssuanceStatus =
+  | { phase: 'working'; line: string }
+  | { phase: 'issued'; serial: string | null; notAfter: Date | null }
+  | { phase: 'stopped'; state: string; detail: string | null }
+  | { phase: 'failed'; message: string };
+
+export function issuanceStatusLine(s: IssuanceStatus, certificateName: string): string {
+  const name = e(certificateName);
+  switch (s.phase) {
+    case 'working':
+      return `:hourglass_flowing_sand: Issuing *${name}* … ${e(clip(s.line, 300))}`;
+    case 'issued':
+      return `:white_check_mark: Issued *${name}*: serial \`${e(clip(s.serial ?? '-', 100))}\`, expires ${when(s.notAfter)}`;
+    case 'stopped':
+      return `:warning: *${name}* is ${e(s.state)}, not issued yet${s.detail ? `: ${e(clip(s.detail, 300))}` : ''}. Continue with \`bigip-acme cert resume ${name}\``;
+    case 'failed':
+      return `:x: Issuing *${name}* failed: ${e(clip(s.message, 300))}`;
+  }
+}
+
+function issuanceBlock(a: ApprovalView, s: IssuanceStatus): types.KnownBlock {
+  return context(issuanceStatusLine(s, a.certificateName));
 }
 
 /** "Approved by <@U…> at …" / "Denied by … at …: reason"; null while pending. */
@@ -96,19 +132,26 @@ function plainText(a: ApprovalView): string {
   return clip(e(`Approval: ${a.kind} of ${a.certificateName} ${decided}`), 300);
 }
 
-/** A message of its own for one approval (pending: with buttons; decided: without). */
-export function approvalMessage(a: ApprovalView, opts: { source?: ApprovalSource } = {}): BotMessage {
+/** A message of its own for one approval (pending: with buttons; decided: without), and how its issuance goes. */
+export function approvalMessage(a: ApprovalView, opts: { source?: ApprovalSource; issuance?: IssuanceStatus } = {}): BotMessage {
   const title = a.state === 'pending' ? 'Approval needed' : 'Approval decided';
-  return { text: plainText(a), blocks: [header(title), ...approvalBlocks(a, opts.source ?? 'message')] };
+  const blocks = [header(title), ...approvalBlocks(a, opts.source ?? 'message')];
+  if (opts.issuance) blocks.push(issuanceBlock(a, opts.issuance));
+  return { text: withIssuance(plainText(a), a, opts.issuance), blocks };
+}
+
+function withIssuance(text: string, a: ApprovalView, s: IssuanceStatus | undefined): string {
+  return s ? clip(`${text}. ${issuanceStatusLine(s, a.certificateName)}`, 600) : text;
 }
 
 /**
  * `/acme approvals`: every pending approval with its buttons, within Slack's 50 blocks. `decided` (the
  * approval just decided from this list) is shown on top, without buttons.
  */
-export function pendingApprovalsMessage(rows: ApprovalView[], opts: { decided?: ApprovalView } = {}): BotMessage {
+export function pendingApprovalsMessage(rows: ApprovalView[], opts: { decided?: ApprovalView; issuance?: IssuanceStatus } = {}): BotMessage {
   const blocks: types.KnownBlock[] = [header('Pending approvals')];
   if (opts.decided) blocks.push(...approvalBlocks(opts.decided, 'list'));
+  if (opts.decided && opts.issuance) blocks.push(issuanceBlock(opts.decided, opts.issuance));
   const pending = rows.filter((a) => a.state === 'pending' && a.id !== opts.decided?.id);
   if (pending.length === 0) {
     blocks.push(section('Nothing is waiting for a decision.'));

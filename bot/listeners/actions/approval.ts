@@ -1,8 +1,19 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { isCoreError } from '../../../core/errors.ts';
 import type { ApprovalView } from '../../../core/services/approval-service.ts';
-import { DENY_VIEW, REASON_ACTION, REASON_BLOCK, sourceOfBlockId } from '../../blocks/approval.ts';
+import {
+  type ApprovalSource,
+  approvalMessage,
+  DENY_VIEW,
+  type IssuanceStatus,
+  pendingApprovalsMessage,
+  REASON_ACTION,
+  REASON_BLOCK,
+  sourceOfBlockId,
+} from '../../blocks/approval.ts';
+import type { BotMessage } from '../../blocks/message.ts';
 import { type ApprovalDeps, decidedMessage, encodeDenyMetadata, errorText, isApprovalId, mayDecide, NOT_AN_APPROVAL, NOT_AN_APPROVER, slackActor } from '../approvers.ts';
+import { progressUpdates } from '../commands/cert-commands.ts';
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
@@ -58,13 +69,64 @@ export function approveCallback(deps: ApprovalDeps) {
       }
       return;
     }
+    const source = sourceOfBlockId(action.block_id);
+    if (decided.kind === 'issuance') {
+      // Issuing talks to the CA for seconds to minutes; the click is long acked, and the message shows how it goes.
+      issueInBackground(args, deps, decided, source, userId).catch((err) =>
+        deps.log.error({ err: errorText(err), approval: id }, 'slack issuance after approval failed unexpectedly'),
+      );
+      return;
+    }
     try {
-      const message = await decidedMessage(deps, decided, sourceOfBlockId(action.block_id));
+      const message = await decidedMessage(deps, decided, source);
       await args.respond({ replace_original: true, ...message });
     } catch (err) {
       deps.log.warn({ err: errorText(err), approval: id }, 'slack approval message could not be updated (the decision stands)');
     }
   };
+}
+
+/**
+ * Where the clicked message is edited: chat.update for a channel message (no limit on how often, beyond
+ * rate limits), the response_url for an ephemeral one (`/acme approvals`), which Slack takes about 5 times.
+ */
+function clickedMessageEditor(args: ButtonArgs): { send: (m: BotMessage) => Promise<unknown>; maxSends?: number } {
+  const { body, client } = args;
+  const container = body.container as { channel_id?: unknown; message_ts?: unknown; is_ephemeral?: unknown };
+  const channel = body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
+  const ts = body.message?.ts ?? (typeof container['message_ts'] === 'string' ? container['message_ts'] : undefined);
+  if (channel && ts && container['is_ephemeral'] !== true) return { send: (m) => client.chat.update({ channel, ts, ...m }) };
+  return { send: (m) => args.respond({ replace_original: true, ...m }), maxSends: 4 };
+}
+
+/** An approved issuance: issue it now, showing progress and then the serial and expiry (or why not) in the clicked message. */
+async function issueInBackground(args: ButtonArgs, deps: ApprovalDeps, decided: ApprovalView, source: ApprovalSource, userId: string): Promise<void> {
+  const render = async (issuance: IssuanceStatus): Promise<BotMessage> =>
+    source === 'list' ? pendingApprovalsMessage(await deps.services.approvals.list('pending'), { decided, issuance }) : approvalMessage(decided, { issuance });
+  const editor = clickedMessageEditor(args);
+  const updates = progressUpdates(editor.send, deps.log, { minMs: 1_500, ...(editor.maxSends ? { maxSends: editor.maxSends } : {}) });
+  updates.progress(await render({ phase: 'working', line: 'starting' }));
+  let final: IssuanceStatus;
+  try {
+    const cert = await deps.services.certificates.resume(decided.certificateName, slackActor(userId), (line) => {
+      // Rendering the list reads the core; progress of a list-sourced approval shows only the start and the end.
+      if (source === 'message') updates.progress(approvalMessage(decided, { issuance: { phase: 'working', line } }));
+    });
+    final =
+      cert.state === 'issued'
+        ? { phase: 'issued', serial: cert.serial, notAfter: cert.notAfter }
+        : { phase: 'stopped', state: cert.state, detail: cert.problem?.detail ?? null };
+    deps.log.info({ certificate: cert.name, state: cert.state, approval: decided.id }, 'slack-approved issuance ran');
+  } catch (err) {
+    if (isCoreError(err)) {
+      deps.log.info({ code: err.code, approval: decided.id }, 'slack-approved issuance refused or failed in the core');
+      final = { phase: 'failed', message: err.message };
+    } else {
+      deps.log.error({ err: errorText(err), approval: decided.id }, 'slack-approved issuance failed');
+      final = { phase: 'failed', message: 'something went wrong on the bigip-acme side; it is in the service log' };
+    }
+  }
+  await updates.final(await render(final));
 }
 
 /** Deny: ack, re-check the clicker, then open the reason modal; the submission decides. */
@@ -98,7 +160,10 @@ export function denyCallback(deps: ApprovalDeps) {
           submit: { type: 'plain_text', text: 'Deny' },
           close: { type: 'plain_text', text: 'Cancel' },
           blocks: [
-            { type: 'section', text: { type: 'mrkdwn', text: 'The scheduler asks again in 24 hours. The reason is recorded in the audit log.' } },
+            {
+              type: 'section',
+              text: { type: 'mrkdwn', text: 'A denied renewal or deploy is asked again in 24 hours; a denied certificate request fails. The reason is recorded in the audit log.' },
+            },
             {
               type: 'input',
               block_id: REASON_BLOCK,

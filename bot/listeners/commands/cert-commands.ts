@@ -1,8 +1,175 @@
-import type { AcmeCommand } from '../../command-parser.ts';
+import { CoreError, isCoreError } from '../../../core/errors.ts';
+import type { Logger } from '../../../core/ports/logger.ts';
+import {
+  certificateDetailMessage,
+  deployProgressMessage,
+  deployResultMessage,
+  expiryText,
+  type RenewRow,
+  renewProgressMessage,
+} from '../../blocks/certificate-detail.ts';
+import type { BotMessage } from '../../blocks/message.ts';
 import { errorMessage } from '../../blocks/usage.ts';
+import type { AcmeCommand } from '../../command-parser.ts';
+import { certRequestView } from '../../modals/cert-request.ts';
+import { errorText, slackActor } from '../approvers.ts';
+import { profileChoices, profileWithDomains } from '../forms/cert-forms.ts';
 import type { CommandContext } from './command-context.ts';
+
+type CertCommand = Extract<AcmeCommand, { kind: 'cert_request' | 'cert_show' | 'cert_renew' | 'cert_deploy' }>;
+
+/**
+ * Updates one message in place from a stream of progress, within a budget: Slack takes a response_url
+ * about 5 times in 30 minutes, and chat.update about once a second. Progress is sent at most once per
+ * `minMs` and never with the last allowed send, which `final` keeps; everything is sent in order.
+ */
+export function progressUpdates(
+  send: (message: BotMessage) => Promise<unknown>,
+  log: Logger,
+  opts: { minMs: number; maxSends?: number },
+): { progress(message: BotMessage): void; final(message: BotMessage): Promise<void> } {
+  let sent = 0;
+  let last = 0;
+  let chain: Promise<unknown> = Promise.resolve();
+  const queue = (message: BotMessage) => {
+    sent++;
+    chain = chain.then(() => send(message)).catch((err) => log.warn({ err: errorText(err) }, 'slack progress update could not be delivered'));
+  };
+  return {
+    progress(message) {
+      const now = Date.now();
+      if (now - last < opts.minMs) return;
+      if (opts.maxSends !== undefined && sent >= opts.maxSends - 1) return;
+      last = now;
+      queue(message);
+    },
+    async final(message) {
+      queue(message);
+      await chain;
+    },
+  };
+}
+
+/** The command's response_url, replacing its first answer; 1 send is the first answer itself. */
+function replacing(ctx: CommandContext, minMs: number) {
+  return progressUpdates((m) => ctx.respond({ response_type: 'ephemeral', replace_original: true, ...m }), ctx.log, { minMs, maxSends: 4 });
+}
 
 /** The cert subcommands that change something or open a form. */
 export async function runCertCommand(ctx: CommandContext, command: AcmeCommand): Promise<void> {
-  await ctx.reply(errorMessage(`/acme ${command.kind.replace('_', ' ')} is not available in Slack yet; use the CLI.`));
+  const c = command as CertCommand;
+  switch (c.kind) {
+    case 'cert_request':
+      return openRequestForm(ctx, c.profile);
+    case 'cert_show':
+      return show(ctx, c.name);
+    case 'cert_renew':
+      return renew(ctx, c.names, c.profile);
+    case 'cert_deploy':
+      return deploy(ctx, c.name);
+  }
+}
+
+async function openRequestForm(ctx: CommandContext, profileName: string | undefined): Promise<void> {
+  const profiles = await profileChoices(ctx.services);
+  if (profiles.length === 0) {
+    await ctx.reply(errorMessage('There is no CA profile yet; an admin creates one with /acme profile create. Nothing was requested.'));
+    return;
+  }
+  // One profile: nothing to choose. An unknown --profile: the form says so and lets the user pick.
+  const wanted = profileName ?? (profiles.length === 1 ? profiles[0]!.name : undefined);
+  const selected = await profileWithDomains(ctx.services, wanted);
+  const view = certRequestView({
+    profiles,
+    selected,
+    ...(profileName && !selected ? { notice: `There is no CA profile named "${profileName}"; pick one.` } : {}),
+  });
+  try {
+    await ctx.client.views.open({ trigger_id: ctx.triggerId, view });
+  } catch (err) {
+    ctx.log.warn({ err: errorText(err), user: ctx.userId }, 'slack certificate form could not be opened');
+    await ctx.reply(errorMessage('The certificate form could not be opened (Slack allows 3 seconds); run the command again.'));
+  }
+}
+
+async function show(ctx: CommandContext, name: string): Promise<void> {
+  const { services } = ctx;
+  const cert = await services.certificates.show(name);
+  const [bindings, deployments, approvals] = await Promise.all([
+    services.bindings.list({ certificate: cert.name }),
+    services.deploys.history(cert.name, 5),
+    services.approvals.list('pending'),
+  ]);
+  await ctx.reply(certificateDetailMessage({ cert, bindings, deployments, pending: approvals.filter((a) => a.certificateId === cert.id), now: new Date() }));
+}
+
+/** Names, all issued certificates of a profile, or the named ones within that profile. */
+async function renewTargets(ctx: CommandContext, names: string[], profile: string | undefined): Promise<string[]> {
+  if (!profile) return [...new Set(names)];
+  const inProfile = await ctx.services.certificates.list(profile);
+  if (names.length === 0) return inProfile.filter((c) => c.state === 'issued').map((c) => c.name);
+  const known = new Set(inProfile.map((c) => c.name));
+  const outside = names.filter((n) => !known.has(n));
+  if (outside.length > 0) throw new CoreError('input_invalid', `not certificates of profile "${profile}": ${outside.join(', ')}; nothing was renewed`);
+  return [...new Set(names)];
+}
+
+/**
+ * Renews one after another (each talks to the CA): the first answer lists them, then the same message is
+ * updated as they finish and ends as the summary.
+ */
+async function renew(ctx: CommandContext, names: string[], profile: string | undefined): Promise<void> {
+  const targets = await renewTargets(ctx, names, profile);
+  if (targets.length === 0) {
+    await ctx.reply(errorMessage(`Profile "${profile}" has no issued certificate to renew.`));
+    return;
+  }
+  const rows: RenewRow[] = targets.map((name) => ({ name, status: 'queued' }));
+  await ctx.reply(renewProgressMessage(rows, false));
+  const updates = replacing(ctx, 2_000);
+  const actor = slackActor(ctx.userId);
+  for (const row of rows) {
+    row.status = 'renewing';
+    updates.progress(renewProgressMessage(rows, false));
+    try {
+      const view = await ctx.services.certificates.renew(row.name, actor, (line) => {
+        row.detail = line;
+        updates.progress(renewProgressMessage(rows, false));
+      });
+      if (view.state === 'issued') {
+        row.status = 'renewed';
+        row.detail = `serial ${view.serial ?? '-'}, expires ${expiryText(view.notAfter, new Date())}`;
+      } else {
+        row.status = 'waiting';
+        row.detail = `${view.state}${view.problem ? `: ${view.problem.detail}` : ''}; continue with bigip-acme cert resume ${view.name}`;
+      }
+    } catch (err) {
+      row.status = 'failed';
+      row.detail = isCoreError(err) ? err.message : 'something went wrong on the bigip-acme side; it is in the service log';
+      if (!isCoreError(err)) ctx.log.error({ err: errorText(err), certificate: row.name }, 'slack renewal failed');
+    }
+    updates.progress(renewProgressMessage(rows, false));
+  }
+  await updates.final(renewProgressMessage(rows, true));
+}
+
+/** Deploys to every bound device: first how many, then progress per device, then each device's result. */
+async function deploy(ctx: CommandContext, name: string): Promise<void> {
+  const cert = await ctx.services.certificates.show(name);
+  if (cert.state !== 'issued') throw new CoreError('conflict', `certificate "${cert.name}" is ${cert.state}, not issued; nothing to deploy`);
+  const devices = new Set((await ctx.services.bindings.list({ certificate: cert.name })).map((b) => b.deviceId)).size;
+  if (devices === 0) throw new CoreError('input_invalid', `certificate "${cert.name}" is bound to no BIG-IP profile; add one with: bigip-acme binding add`);
+  const lines: string[] = [];
+  await ctx.reply(deployProgressMessage(cert.name, devices, lines));
+  const updates = replacing(ctx, 2_000);
+  try {
+    const report = await ctx.services.deploys.deploy(cert.name, {}, slackActor(ctx.userId), (line) => {
+      lines.push(line);
+      updates.progress(deployProgressMessage(cert.name, devices, lines));
+    });
+    await updates.final(deployResultMessage(report));
+  } catch (err) {
+    if (!isCoreError(err)) ctx.log.error({ err: errorText(err), certificate: cert.name }, 'slack deploy failed');
+    await updates.final(errorMessage(isCoreError(err) ? err.message : 'Something went wrong on the bigip-acme side; it is in the service log.'));
+  }
 }
