@@ -50,6 +50,8 @@ export interface DenyMetadata {
   ts?: string;
   /** Only for an ephemeral message (`/acme approvals`), which chat.update cannot edit. */
   responseUrl?: string;
+  /** Set for a Deny clicked on the App Home tab: the dashboard's pages, to publish it again afterwards. */
+  homePages?: string;
 }
 
 export function encodeDenyMetadata(m: DenyMetadata): string {
@@ -68,5 +70,6 @@ export function decodeDenyMetadata(raw: string | undefined): DenyMetadata | null
   if (!isApprovalId(o['id'])) return null;
   const str = (k: string) => (typeof o[k] === 'string' && o[k] !== '' ? { [k]: o[k] as string } : {});
   const url = typeof o['responseUrl'] === 'string' && /^https?:\/\//.test(o['responseUrl']) ? { responseUrl: o['responseUrl'] } : {};
-  return { id: o['id'], source: o['source'] === 'list' ? 'list' : 'message', ...str('channel'), ...str('ts'), ...url };
+  const home = typeof o['homePages'] === 'string' ? { homePages: o['homePages'] } : {};
+  return { id: o['id'], source: o['source'] === 'list' ? 'list' : 'message', ...str('channel'), ...str('ts'), ...url, ...home };
 }

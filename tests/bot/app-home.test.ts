@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { APPROVE_ACTION } from '../../bot/blocks/approval.ts';
+import { APPROVE_ACTION, DENY_ACTION, DENY_VIEW, REASON_ACTION, REASON_BLOCK } from '../../bot/blocks/approval.ts';
 import { HOME_NEXT_ACTION, HOME_PREV_ACTION, HOME_REFRESH_ACTION } from '../../bot/blocks/home.ts';
 import { makeAuthorization, makeBinding, makeCertificate, makeDevice, makeDomain, makeProfile } from '../fixtures/builders.ts';
 import { seedIssuedCertificate } from '../support/test-certificates.ts';
@@ -80,6 +80,32 @@ describe('App Home over the real Bolt receiver', () => {
     const deadline = Date.now() + 5_000;
     while ((await h.store.approvals.findById(approval.id))?.state === 'pending' && Date.now() < deadline) await wait(20);
     expect((await h.store.approvals.findById(approval.id))?.state).toBe('approved');
+    // The clicker's dashboard is published again, without the decided approval's buttons.
+    const again = await published(2);
+    expect(again.user_id).toBe(BOB);
+    expect(JSON.stringify(again.view)).not.toContain(`"value":"${approval.id}"`);
+  });
+
+  it('tells a refused Home-tab clicker why in the app DM (there is no response_url), and changes nothing', async () => {
+    const { approval } = await seed();
+    await h.click(APPROVE_ACTION, approval.id, { userId: ALICE, home: true, blockId: `approval_home:${approval.id}` });
+    const [dm] = await h.stub.waitForApi('chat.postMessage');
+    expect(dm).toMatchObject({ channel: ALICE });
+    expect(String(dm!['text'])).toContain('SLACK_APPROVERS');
+    expect((await h.store.approvals.findById(approval.id))?.state).toBe('pending');
+  });
+
+  it('a Deny from the Home tab carries the dashboard pages, and the submission re-publishes the dashboard', async () => {
+    const { approval } = await seed();
+    await h.click(DENY_ACTION, approval.id, { userId: BOB, home: true, blockId: `approval_home:${approval.id}`, privateMetadata: '{"certs":1}' });
+    const [open] = await h.stub.waitForApi('views.open');
+    const meta = (open!['view'] as { private_metadata: string }).private_metadata;
+    expect(JSON.parse(meta)).toMatchObject({ id: approval.id, homePages: '{"certs":1}' });
+    const res = await h.submitView(DENY_VIEW, { [REASON_BLOCK]: { [REASON_ACTION]: 'not this week' } }, { userId: BOB, privateMetadata: meta });
+    expect(res.status).toBe(200);
+    expect((await h.store.approvals.findById(approval.id))?.state).toBe('denied');
+    const again = await published(1);
+    expect(again.user_id).toBe(BOB);
   });
 
   it('publishes nothing for the Messages tab', async () => {

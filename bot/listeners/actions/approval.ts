@@ -11,15 +11,25 @@ import {
   REASON_BLOCK,
   sourceOfBlockId,
 } from '../../blocks/approval.ts';
+import { decodePages } from '../../blocks/home.ts';
 import type { BotMessage } from '../../blocks/message.ts';
 import { type ApprovalDeps, decidedMessage, encodeDenyMetadata, errorText, isApprovalId, mayDecide, NOT_AN_APPROVAL, NOT_AN_APPROVER, slackActor } from '../approvers.ts';
-import { progressUpdates } from '../commands/cert-commands.ts';
+import { publishHome } from '../events/app-home.ts';
+import { progressUpdates } from '../progress-updates.ts';
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
+/** A click on the App Home tab: it has no response_url, and what changes is the dashboard, not a message. */
+function homeClick(args: ButtonArgs): { pages: string | undefined } | null {
+  const view = (args.body as { view?: { type?: string; private_metadata?: string } }).view;
+  return view?.type === 'home' ? { pages: view.private_metadata } : null;
+}
+
+/** Answers the clicker only: ephemerally under the message, or, for a Home-tab click, in the app's DM. */
 async function tell(args: ButtonArgs, deps: ApprovalDeps, text: string): Promise<void> {
   try {
-    await args.respond({ response_type: 'ephemeral', replace_original: false, text });
+    if (homeClick(args)) await args.client.chat.postMessage({ channel: args.body.user.id, text });
+    else await args.respond({ response_type: 'ephemeral', replace_original: false, text });
   } catch (err) {
     deps.log.warn({ err: errorText(err) }, 'slack approval answer could not be delivered');
   }
@@ -77,6 +87,11 @@ export function approveCallback(deps: ApprovalDeps) {
       );
       return;
     }
+    const home = homeClick(args);
+    if (home) {
+      await publishHome(deps, args.client, userId, decodePages(home.pages));
+      return;
+    }
     try {
       const message = await decidedMessage(deps, decided, source);
       await args.respond({ replace_original: true, ...message });
@@ -92,6 +107,18 @@ export function approveCallback(deps: ApprovalDeps) {
  */
 function clickedMessageEditor(args: ButtonArgs): { send: (m: BotMessage) => Promise<unknown>; maxSends?: number } {
   const { body, client } = args;
+  if (homeClick(args)) {
+    // Nothing to edit on the Home tab: progress goes to one DM message, posted once and then edited.
+    let posted: { channel: string; ts: string } | null = null;
+    return {
+      send: async (m) => {
+        if (posted) return client.chat.update({ ...posted, ...m });
+        const res = await client.chat.postMessage({ channel: body.user.id, ...m });
+        if (typeof res.channel === 'string' && typeof res.ts === 'string') posted = { channel: res.channel, ts: res.ts };
+        return res;
+      },
+    };
+  }
   const container = body.container as { channel_id?: unknown; message_ts?: unknown; is_ephemeral?: unknown };
   const channel = body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
   const ts = body.message?.ts ?? (typeof container['message_ts'] === 'string' ? container['message_ts'] : undefined);
@@ -127,6 +154,8 @@ async function issueInBackground(args: ButtonArgs, deps: ApprovalDeps, decided: 
     }
   }
   await updates.final(await render(final));
+  const home = homeClick(args);
+  if (home) await publishHome(deps, args.client, userId, decodePages(home.pages));
 }
 
 /** Deny: ack, re-check the clicker, then open the reason modal; the submission decides. */
@@ -148,6 +177,7 @@ export function denyCallback(deps: ApprovalDeps) {
       ...(ts ? { ts } : {}),
       // chat.update cannot edit an ephemeral message; only its response_url can.
       ...(ephemeral && body.response_url ? { responseUrl: body.response_url } : {}),
+      ...(homeClick(args) ? { homePages: homeClick(args)?.pages ?? '' } : {}),
     });
     try {
       await client.views.open({

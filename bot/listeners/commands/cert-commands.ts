@@ -1,5 +1,4 @@
 import { CoreError, isCoreError } from '../../../core/errors.ts';
-import type { Logger } from '../../../core/ports/logger.ts';
 import {
   certificateDetailMessage,
   deployProgressMessage,
@@ -8,47 +7,15 @@ import {
   type RenewRow,
   renewProgressMessage,
 } from '../../blocks/certificate-detail.ts';
-import type { BotMessage } from '../../blocks/message.ts';
 import { errorMessage } from '../../blocks/usage.ts';
 import type { AcmeCommand } from '../../command-parser.ts';
 import { certRequestView } from '../../modals/cert-request.ts';
 import { errorText, slackActor } from '../approvers.ts';
 import { profileChoices, profileWithDomains } from '../forms/cert-forms.ts';
+import { progressUpdates } from '../progress-updates.ts';
 import type { CommandContext } from './command-context.ts';
 
 type CertCommand = Extract<AcmeCommand, { kind: 'cert_request' | 'cert_show' | 'cert_renew' | 'cert_deploy' }>;
-
-/**
- * Updates one message in place from a stream of progress, within a budget: Slack takes a response_url
- * about 5 times in 30 minutes, and chat.update about once a second. Progress is sent at most once per
- * `minMs` and never with the last allowed send, which `final` keeps; everything is sent in order.
- */
-export function progressUpdates(
-  send: (message: BotMessage) => Promise<unknown>,
-  log: Logger,
-  opts: { minMs: number; maxSends?: number },
-): { progress(message: BotMessage): void; final(message: BotMessage): Promise<void> } {
-  let sent = 0;
-  let last = 0;
-  let chain: Promise<unknown> = Promise.resolve();
-  const queue = (message: BotMessage) => {
-    sent++;
-    chain = chain.then(() => send(message)).catch((err) => log.warn({ err: errorText(err) }, 'slack progress update could not be delivered'));
-  };
-  return {
-    progress(message) {
-      const now = Date.now();
-      if (now - last < opts.minMs) return;
-      if (opts.maxSends !== undefined && sent >= opts.maxSends - 1) return;
-      last = now;
-      queue(message);
-    },
-    async final(message) {
-      queue(message);
-      await chain;
-    },
-  };
-}
 
 /** The command's response_url, replacing its first answer; 1 send is the first answer itself. */
 function replacing(ctx: CommandContext, minMs: number) {

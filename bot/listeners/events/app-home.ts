@@ -13,7 +13,7 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * (with Refresh), a Slack failure is logged. Exported for listeners that change what the dashboard shows
  * (e.g. an approval decided from the Home tab) and want the clicker's view current again.
  */
-export async function publishHome(deps: ListenerDeps, client: AllMiddlewareArgs['client'], userId: string, pages: HomePages): Promise<void> {
+export async function publishHome(deps: Pick<ListenerDeps, 'services' | 'log' | 'approvers'>, client: AllMiddlewareArgs['client'], userId: string, pages: HomePages): Promise<void> {
   let view: ReturnType<typeof homeView>;
   try {
     const data = await collectHomeData(deps.services);

@@ -27,6 +27,7 @@ import {
 } from '../../modals/domain-endpoint.ts';
 import { errorText, slackActor } from '../approvers.ts';
 import type { ListenerDeps } from '../deps.ts';
+import { throttled } from '../progress-updates.ts';
 
 /**
  * The domain forms (add, endpoint) and the challenge message's buttons. Domain work is not admin-only (the
@@ -51,39 +52,6 @@ function slackError(err: unknown): string | undefined {
   return typeof data?.error === 'string' ? data.error : undefined;
 }
 
-/**
- * Sends the latest of a stream of progress lines at most once per `minMs`, in order; `close()` drops what
- * is still waiting and waits for what is in flight, so a final update is never overtaken by a stale one.
- */
-export function throttled(send: (text: string) => Promise<unknown>, minMs = 1000): { push: (text: string) => void; close: () => Promise<void> } {
-  let latest: string | null = null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let chain: Promise<unknown> = Promise.resolve();
-  let last = 0;
-  let closed = false;
-  return {
-    push(text) {
-      if (closed) return;
-      latest = text;
-      if (timer) return;
-      timer = setTimeout(
-        () => {
-          timer = undefined;
-          const next = latest;
-          latest = null;
-          last = Date.now();
-          if (next !== null && !closed) chain = chain.then(() => send(next)).catch(() => {});
-        },
-        Math.max(0, last + minMs - Date.now()),
-      );
-    },
-    async close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      await chain;
-    },
-  };
-}
 
 /** Where a post went, for chat.update and for telling the person where to look. */
 export interface Posted {

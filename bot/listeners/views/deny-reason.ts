@@ -2,6 +2,8 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { isCoreError } from '../../../core/errors.ts';
 import type { ApprovalView } from '../../../core/services/approval-service.ts';
 import { REASON_ACTION, REASON_BLOCK } from '../../blocks/approval.ts';
+import { decodePages } from '../../blocks/home.ts';
+import { publishHome } from '../events/app-home.ts';
 import { type ApprovalDeps, decidedMessage, decodeDenyMetadata, errorText, mayDecide, NOT_AN_APPROVER, slackActor } from '../approvers.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
@@ -45,6 +47,10 @@ export function denyReasonCallback(deps: ApprovalDeps) {
       return;
     }
     await ack();
+    if (meta.homePages !== undefined) {
+      await publishHome(deps, client, userId, decodePages(meta.homePages));
+      return;
+    }
     try {
       const message = await decidedMessage(deps, decided, meta.source);
       if (meta.responseUrl) {
