@@ -39,8 +39,8 @@ export const USAGE_LINES: readonly string[] = [
   '/acme cert request [--profile P] — request a certificate (opens the CSR form; an approver decides)',
   '/acme cert list [--profile P] — certificates and their state',
   '/acme cert show NAME — one certificate: names, expiry, where it is deployed',
-  '/acme cert renew NAME … | --profile P — renew now',
-  '/acme cert deploy NAME — deploy to every bound BIG-IP profile now',
+  '/acme cert renew NAME … | --profile P — renew now (admins)',
+  '/acme cert deploy NAME — deploy to every bound BIG-IP profile now (admins)',
   '/acme device add — register a BIG-IP (admins; opens a form)',
   '/acme device list — managed BIG-IP devices',
   '/acme device test NAME — check a device connection (admins)',
@@ -180,7 +180,21 @@ export function parseAcmeCommand(text: string): AcmeCommand {
   return rule(args, what);
 }
 
-/** Subcommands that change profiles or devices: only SLACK_ADMINS may run them (and their forms). */
+/**
+ * Subcommands only SLACK_ADMINS may run (and submit the forms of): profiles and devices, and the two that act
+ * outside the approval flow — renewing now (CA rate limits, and it would skip a profile's renewal approval)
+ * and deploying now (production BIG-IPs, skipping a deploy approval). Team members request certificates,
+ * which an approver decides.
+ */
 export function isAdminCommand(command: AcmeCommand): boolean {
-  return command.kind === 'profile_create' || command.kind === 'device_add' || command.kind === 'device_test';
+  switch (command.kind) {
+    case 'profile_create':
+    case 'device_add':
+    case 'device_test':
+    case 'cert_renew':
+    case 'cert_deploy':
+      return true;
+    default:
+      return false;
+  }
 }

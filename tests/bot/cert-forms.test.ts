@@ -50,7 +50,7 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     // Alice is an approver too, so refusing her own request is the core's self-approval rule, not the list.
     h = await startBotHarness({
       core: { database, store: core.store, secrets: createSecretBox(masterKey), services: core.services },
-      env: { SLACK_APPROVERS: `${BOB},${ALICE}` },
+      env: { SLACK_APPROVERS: `${BOB},${ALICE}`, SLACK_ADMINS: BOB },
     });
     const { profiles, domains } = core.services;
     await profiles.create({ name: 'web', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
@@ -243,7 +243,10 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
 
   it('cert renew: answers first, then updates the same message to a summary', async () => {
     const before = (await core.store.certificates.findByName(WWW))!.serial;
-    const res = await h.command(`cert renew ${WWW} nope.example.test`, { userId: ALICE });
+    const refused = await h.command(`cert renew ${WWW}`, { userId: ALICE });
+    expect(messageText(await h.response(refused.id))).toContain('SLACK_ADMINS');
+    expect(h.coreCalls.calls).not.toContain('certificates.renew');
+    const res = await h.command(`cert renew ${WWW} nope.example.test`, { userId: BOB });
     const first = await h.response(res.id);
     expect(messageText(first)).toContain('Renewing 2 certificates');
     const summary = await until('the renewal summary', () => h.stub.responses(res.id).find((r) => messageText(r).includes('Renewal finished')));
@@ -260,13 +263,15 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
   });
 
   it('cert deploy: refuses without a binding, then deploys to the bound BIG-IP with a per-device result', async () => {
-    const unbound = await h.command(`cert deploy ${WWW}`, { userId: ALICE });
+    const refused = await h.command(`cert deploy ${WWW}`, { userId: ALICE });
+    expect(messageText(await h.response(refused.id))).toContain('SLACK_ADMINS');
+    const unbound = await h.command(`cert deploy ${WWW}`, { userId: BOB });
     expect(messageText(await h.response(unbound.id))).toContain('bound to no BIG-IP profile');
     expect(h.coreCalls.calls).not.toContain('deploys.deploy');
 
     await core.services.devices.add({ name: 'lb-1', url: sim.url, username: sim.username, password: sim.password, caPem: sim.caPem! }, 'test');
     await core.services.bindings.add({ certificate: WWW, device: 'lb-1', profile: 'acme_www' }, 'test');
-    const res = await h.command(`cert deploy ${WWW}`, { userId: ALICE });
+    const res = await h.command(`cert deploy ${WWW}`, { userId: BOB });
     expect(messageText(await h.response(res.id))).toContain('Deploying');
     const done = await until('the deploy result', () => h.stub.responses(res.id).find((r) => messageText(r).includes('Deployed')));
     expect(messageText(done)).toContain('*lb-1* succeeded');

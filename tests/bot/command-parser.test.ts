@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AcmeCommand, parseAcmeCommand } from '../../bot/command-parser.ts';
+import { type AcmeCommand, isAdminCommand, parseAcmeCommand } from '../../bot/command-parser.ts';
 
 const cases: [string, AcmeCommand][] = [
   ['', { kind: 'help' }],
@@ -67,5 +67,24 @@ const cases: [string, AcmeCommand][] = [
 describe('parseAcmeCommand', () => {
   it.each(cases)('%j', (text, expected) => {
     expect(parseAcmeCommand(text)).toEqual(expected);
+  });
+});
+
+describe('isAdminCommand', () => {
+  const cases: [string, boolean][] = [
+    ['profile create', true],
+    ['device add', true],
+    ['device test bigip1', true],
+    ['cert renew www', true],
+    ['cert deploy www', true],
+    ['cert request', false],
+    ['domain add a.example.com', false],
+    ['domain test --profile p', false],
+    ['profile list', false],
+    ['approvals', false],
+    ['frobnicate', false],
+  ];
+  it.each(cases)('%s → %s', (text, admin) => {
+    expect(isAdminCommand(parseAcmeCommand(text))).toBe(admin);
   });
 });
