@@ -64,11 +64,15 @@ export function registerJobCommands(program: Command, kit: CommandKit): void {
 
   approval
     .command('approve <id>')
-    .description('approve; the next scheduled run acts on it')
+    .description('approve; the next scheduled run acts on a renewal or deploy, `cert resume` issues a requested certificate')
     .action(
       action(async (rt, out, id: string) => {
         const a = await rt.services.approvals.approve(id, actor());
-        out.result(a, () => `approved ${a.kind} of ${a.certificateName} (${a.id})`);
+        out.result(a, () =>
+          a.kind === 'issuance'
+            ? `approved issuance of ${a.certificateName} (${a.id}); issue it now with: bigip-acme cert resume ${a.certificateName}`
+            : `approved ${a.kind} of ${a.certificateName} (${a.id})`,
+        );
       }),
     );
 
