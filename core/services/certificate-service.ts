@@ -541,7 +541,10 @@ export class CertificateService {
 
   async list(profileName?: string): Promise<CertificateView[]> {
     const filter = profileName ? { profileId: (await this.profiles.get(profileName)).id } : {};
-    return Promise.all((await this.deps.store.certificates.list(filter)).map((c) => this.view(c)));
+    const rows = await this.deps.store.certificates.list(filter);
+    // One profile read per profile, not per certificate: the dashboard lists every certificate on each open.
+    const names = new Map((await this.deps.store.profiles.list()).map((p) => [p.id, p.name]));
+    return rows.map((c) => ({ ...publicView(c), profileName: names.get(c.profileId) ?? '?' }));
   }
 
   /** The issued chain; the private key (and passphrase) only when explicitly asked for, and audited. */
