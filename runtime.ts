@@ -116,6 +116,6 @@ export async function openRuntime(
     clock: systemClock,
     log,
     newId: randomUUID,
-  }, { leaseMs: config.JOBS_LEASE_SECONDS * 1000 });
+  }, { leaseMs: config.JOBS_LEASE_SECONDS * 1000, allowSelfApproval: config.APPROVAL_ALLOW_SELF });
   return { config, log, database, store, secrets, secretsAvailable, services, close: () => database.close() };
 }

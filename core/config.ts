@@ -57,6 +57,11 @@ const schema = z.object({
   SLACK_NOTIFY_CHANNEL: optional(z.string()),
   SLACK_ADMINS: idList,
   SLACK_APPROVERS: idList,
+  /** Whether whoever asked for an approval (a CSR from Slack, say) may decide it too. Off: four eyes. */
+  APPROVAL_ALLOW_SELF: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true' || v === '1'),
+  ),
   /** How the core reaches the built-in responder's challenge-hook (default: http://127.0.0.1:RESPONDER_PORT). */
   RESPONDER_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
   /** CIDRs that domain API endpoints may use although they are link-local or metadata addresses. */

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       SLACK_ADMINS: [],
       SLACK_APPROVERS: [],
+      APPROVAL_ALLOW_SELF: false,
       CHALLENGE_HTTP_PORT: 80,
       CHALLENGE_TLS_PORT: 443,
       CHALLENGE_DNS_SERVERS: [],
@@ -86,6 +87,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ RESPONDER_PORT: '65535' }).RESPONDER_PORT).toBe(65535);
   });
 
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['false', false],
+    ['0', false],
+    ['', false],
+  ])('APPROVAL_ALLOW_SELF=%j is %s', (value, expected) => {
+    expect(loadConfig({ APPROVAL_ALLOW_SELF: value }).APPROVAL_ALLOW_SELF).toBe(expected);
+  });
+
   it('parses ID lists separated by commas and/or whitespace', () => {
     const config = loadConfig({ SLACK_ADMINS: 'U1,U2 U3', SLACK_APPROVERS: ' UABC ,\tW0123 ' });
     expect(config.SLACK_ADMINS).toEqual(['U1', 'U2', 'U3']);
@@ -109,6 +120,7 @@ describe('loadConfig', () => {
     ['SLACK_SIGNING_SECRET', 'short'],
     ['SLACK_ADMINS', 'lowercase'],
     ['SLACK_APPROVERS', 'U1,u2'],
+    ['APPROVAL_ALLOW_SELF', 'yes'],
   ])('%s=%j is config_invalid with one line naming the variable', (variable, value) => {
     const err = configError({ [variable]: value });
     expect(err.message.startsWith(`${variable} `)).toBe(true);
