@@ -6,12 +6,13 @@ import type { HomeData } from './blocks/home.ts';
  * section, all at once, never one per row.
  */
 export async function collectHomeData(services: CoreServices): Promise<HomeData> {
-  const [profiles, domains, certificates, bindings, approvals] = await Promise.all([
+  const [profiles, domains, certificates, bindings, approvals, problems] = await Promise.all([
     services.profiles.list(),
     services.domains.list(),
     services.certificates.list(),
     services.bindings.list(),
     services.approvals.list('pending'),
+    services.activity.recentProblems(),
   ]);
-  return { profiles, domains, certificates, bindings, approvals };
+  return { profiles, domains, certificates, bindings, approvals, problems };
 }

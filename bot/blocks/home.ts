@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import type { CoreEvent } from '../../core/domain/core-event.ts';
 import type { ApprovalView } from '../../core/services/approval-service.ts';
 import type { BindingView } from '../../core/services/binding-service.ts';
 import type { CertificateView } from '../../core/services/certificate-service.ts';
@@ -46,6 +47,8 @@ export interface HomeData {
   bindings: BindingView[];
   /** Pending approvals. */
   approvals: ApprovalView[];
+  /** Recent failures no state shows (a failed deploy, expired challenge content), newest first. */
+  problems?: CoreEvent[];
 }
 
 export interface HomeOptions {
@@ -201,6 +204,16 @@ function failures(data: HomeData, now: Date): Failure[] {
     if (d.status !== 'invalid' && d.status !== 'expired') continue;
     const why = d.problem ? `: ${detail(d.problem.detail)}` : d.lastCheckDetail ? `: ${detail(d.lastCheckDetail)}` : '';
     out.push({ at: d.lastCheckedAt ?? d.updatedAt, text: `:large_orange_circle: domain *${name(d.name)}* (\`${name(d.profileName)}\`)  ${e(d.status)}${why}` });
+  }
+  for (const p of data.problems ?? []) {
+    const d = p.detail;
+    const text = (k: string) => (typeof d[k] === 'string' || typeof d[k] === 'number' ? detail(String(d[k])) : null);
+    if (p.kind === 'deploy_failed') {
+      const why = text('message') ?? text('error') ?? text('code');
+      out.push({ at: p.createdAt, text: `:red_circle: deploy of *${name(p.subject)}*${text('device') ? ` to *${text('device')}*` : ''} failed${why ? `: ${why}` : ''}` });
+    } else if (p.kind === 'challenge_expired') {
+      out.push({ at: p.createdAt, text: `:hourglass: challenge content for *${name(p.subject)}* expired` });
+    }
   }
   return out.sort((a, b) => b.at.getTime() - a.at.getTime());
 }

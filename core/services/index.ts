@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { ActivityService } from './activity-service.ts';
 import { ApprovalService } from './approval-service.ts';
 import { AutoDeployService } from './auto-deploy-service.ts';
 import { BindingService } from './binding-service.ts';
@@ -19,6 +20,7 @@ export interface CoreServices {
   bindings: BindingService;
   deploys: DeployService;
   approvals: ApprovalService;
+  activity: ActivityService;
   renewals: RenewalService;
   autoDeploy: AutoDeployService;
   jobs: Jobs;
@@ -50,6 +52,7 @@ export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}
     bindings: new BindingService(deps, devices),
     deploys,
     approvals,
+    activity: new ActivityService(deps),
     renewals,
     autoDeploy,
     jobs: new Jobs(deps, { renewals, autoDeploy, domains }, lease.holder),

@@ -178,6 +178,37 @@ describe('homeView', () => {
     expect(text.indexOf('bad.example.com')).toBeLessThan(text.indexOf('old.example.com'));
   });
 
+  it('lists failed deploys and expired challenge content from recent events, escaped', () => {
+    const event = (kind: 'deploy_failed' | 'challenge_expired', subject: string, detail: Record<string, unknown>, createdAt: Date) => ({
+      id: 1,
+      kind,
+      certificateId: null,
+      subject,
+      dedupeKey: `${subject}:${kind}`,
+      detail,
+      needsPerson: true,
+      createdAt,
+      deliveredAt: null,
+    });
+    const text = shown(
+      homeView(
+        {
+          ...empty,
+          problems: [
+            event('deploy_failed', 'www.example.com', { device: 'lb<1>', message: 'key mismatch', password: 'never-shown' }, at(-1)),
+            event('challenge_expired', 'api.example.com', {}, at(-2)),
+          ],
+        },
+        {},
+        NOW,
+      ),
+    );
+    expect(text).toContain(':red_circle: deploy of *www.example.com* to *lb&lt;1&gt;* failed: key mismatch');
+    expect(text).toContain(':hourglass: challenge content for *api.example.com* expired');
+    expect(text).not.toContain('never-shown');
+    expect(text.indexOf('www.example.com')).toBeLessThan(text.indexOf('api.example.com'));
+  });
+
   it('500 certificates: within 100 blocks, page 2 of 50 shows the 11th to 20th soonest to expire', () => {
     const certs = Array.from({ length: 500 }, (_, i) => cert({ name: `c${String(i).padStart(3, '0')}.example.com`, state: 'issued', notAfter: at(10 + i) }));
     const data = { ...empty, certificates: [...certs].reverse() };
