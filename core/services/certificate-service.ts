@@ -207,8 +207,11 @@ export class CertificateService {
       );
     }
     if (approval.state === 'approved') {
-      // Losing this compare-and-set means another resume took it a moment ago; the approval stands either way.
-      await this.approvals.consume(approval);
+      // Losing this compare-and-set means another resume took it a moment ago and is ordering now: one
+      // order per approval, so this one stops (a later resume, after a crash, finds it used and goes on).
+      if (!(await this.approvals.consume(approval))) {
+        throw new CoreError('conflict', `certificate "${cert.name}" is being issued by another request right now; see: bigip-acme cert show ${cert.name}`);
+      }
       return null;
     }
     const denial = `denied by ${approval.decidedBy ?? 'someone'}${approval.reason ? `: ${approval.reason}` : ''}`;

@@ -200,4 +200,23 @@ describe('resume behind the issuance gate', () => {
     expect((await store.approvals.findById(approval!.id))?.state).toBe('used');
     expect(orders).toHaveLength(1);
   });
+
+  it('a resume that loses the approval to another (read approved, taken before it could) orders nothing', async () => {
+    const cert = await requestGated();
+    const [approval] = await services.approvals.list('pending');
+    await services.approvals.approve(approval!.id, BOB);
+    // The other resume takes the approval between this one's read and its compare-and-set.
+    const findOpen = store.approvals.findOpen.bind(store.approvals);
+    store.approvals.findOpen = async (...args) => {
+      const found = await findOpen(...args);
+      await store.approvals.transition(approval!.id, 'approved', { state: 'used' });
+      return found;
+    };
+    try {
+      await expect(services.certificates.resume(cert.name, BOB)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/being issued by another request/) });
+    } finally {
+      store.approvals.findOpen = findOpen;
+    }
+    expect(orders).toEqual([]);
+  });
 });
