@@ -6,7 +6,8 @@ import { PARTITION_PATTERN } from '../../core/domain/managed-certificate.ts';
 import { isCoreError } from '../../core/errors.ts';
 import type { AddDeviceInput, DeviceView } from '../../core/services/device-service.ts';
 import { deviceTestBlocks } from '../blocks/device-test.ts';
-import { clip, context, escapeMrkdwn as e, section } from '../blocks/message.ts';
+import { context, escapeMrkdwn as e, section } from '../blocks/message.ts';
+import { input, modal, plain, textInput, VALUE } from './elements.ts';
 
 /**
  * The "add a BIG-IP" form, mirroring `bigip-acme device add`: where, who, and how to trust its management
@@ -15,7 +16,6 @@ import { clip, context, escapeMrkdwn as e, section } from '../blocks/message.ts'
  */
 export const DEVICE_ADD_VIEW = 'device_add';
 /** Every input block has one element, and its action id is always this. */
-export const VALUE = 'value';
 
 export const DEVICE_BLOCK = {
   name: 'device_name',
@@ -127,42 +127,6 @@ export function addDeviceInput(draft: DeviceDraft, password: string): AddDeviceI
 
 // ---- views ---------------------------------------------------------------------------------------------
 
-const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text: clip(text, 75), emoji: true });
-
-function input(blockId: string, label: string, element: types.InputBlock['element'], opts: { optional?: boolean; hint?: string } = {}): types.InputBlock {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plain(label),
-    element,
-    ...(opts.optional ? { optional: true } : {}),
-    ...(opts.hint ? { hint: { type: 'plain_text', text: clip(opts.hint, 150) } } : {}),
-  };
-}
-
-function textInput(opts: { initial?: string | undefined; placeholder?: string; max: number; multiline?: boolean }): types.PlainTextInput {
-  return {
-    type: 'plain_text_input',
-    action_id: VALUE,
-    max_length: opts.max,
-    ...(opts.multiline ? { multiline: true } : {}),
-    ...(opts.initial ? { initial_value: opts.initial } : {}),
-    ...(opts.placeholder ? { placeholder: plain(opts.placeholder) } : {}),
-  };
-}
-
-function modal(callbackId: string, blocks: types.KnownBlock[], opts: { title?: string; submit?: string; close?: string; metadata?: string } = {}): types.ModalView {
-  return {
-    type: 'modal',
-    callback_id: callbackId,
-    title: { type: 'plain_text', text: clip(opts.title ?? 'Add a BIG-IP', 24) },
-    close: { type: 'plain_text', text: opts.close ?? 'Cancel' },
-    ...(opts.submit ? { submit: { type: 'plain_text', text: opts.submit } } : {}),
-    ...(opts.metadata !== undefined ? { private_metadata: opts.metadata } : {}),
-    blocks,
-  };
-}
-
 /** The form. `draft` prefills it (never the password); `error` and `test` say why it came back. */
 export function deviceAddView(opts: { metadata: string; draft?: DeviceDraft; error?: string; test?: DeviceTestResult; name?: string }): types.ModalView {
   const d = opts.draft;
@@ -188,11 +152,11 @@ export function deviceAddView(opts: { metadata: string; draft?: DeviceDraft; err
       { optional: true, hint: 'Recorded and shown wherever the device is listed.' },
     ),
   ];
-  return modal(DEVICE_ADD_VIEW, blocks, { submit: 'Add', metadata: opts.metadata });
+  return modal(DEVICE_ADD_VIEW, 'Add a BIG-IP', blocks, { submit: 'Add', metadata: opts.metadata });
 }
 
 export function deviceTestingView(draft: DeviceDraft): types.ModalView {
-  return modal(`${DEVICE_ADD_VIEW}_working`, [section(`:hourglass_flowing_sand: Testing the connection to *${e(draft.name)}* at ${e(draft.url)}…`), context('DNS, TCP, TLS, login, API. The form updates by itself.')], {
+  return modal(`${DEVICE_ADD_VIEW}_working`, 'Add a BIG-IP', [section(`:hourglass_flowing_sand: Testing the connection to *${e(draft.name)}* at ${e(draft.url)}…`), context('DNS, TCP, TLS, login, API. The form updates by itself.')], {
     close: 'Close',
   });
 }
@@ -207,8 +171,9 @@ export function deviceAddedView(device: DeviceView, test: DeviceTestResult | nul
   ];
   return modal(
     `${DEVICE_ADD_VIEW}_done`,
+    'Device added',
     [section(`:white_check_mark: Device *${e(device.name)}* added.`), section(facts.join('\n')), ...(test ? deviceTestBlocks(device.name, test) : [])],
-    { title: 'Device added', close: 'Done' },
+    { close: 'Done' },
   );
 }
 

@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
 import type { DomainView, EndpointInput } from '../../core/services/domain-service.ts';
+import { encodeDomainRef } from '../blocks/challenge.ts';
 import { clip, escapeMrkdwn as e } from '../blocks/message.ts';
 
 /**
@@ -57,27 +58,6 @@ export function validateEndpointFields(
   return { ok: true, value: { url: raw.url, username: raw.username, password: raw.password } };
 }
 
-export interface EndpointMetadata {
-  name: string;
-  profile: string;
-}
-
-export function encodeEndpointMetadata(m: EndpointMetadata): string {
-  return JSON.stringify({ d: m.name, p: m.profile });
-}
-
-export function decodeEndpointMetadata(raw: string | undefined): EndpointMetadata | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw ?? '');
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
-  return typeof o['d'] === 'string' && o['d'] !== '' && typeof o['p'] === 'string' && o['p'] !== '' ? { name: o['d'], profile: o['p'] } : null;
-}
-
 const option = (value: EndpointMode, label: string, description: string): types.PlainTextOption => ({
   value,
   text: { type: 'plain_text', text: label },
@@ -128,7 +108,8 @@ export function domainEndpointModal(
   return {
     type: 'modal',
     callback_id: DOMAIN_ENDPOINT_VIEW,
-    private_metadata: encodeEndpointMetadata({ name: domain.name, profile: domain.profileName }),
+    // The same opaque domain reference the challenge message's buttons carry.
+    private_metadata: encodeDomainRef({ name: domain.name, profile: domain.profileName }),
     title: { type: 'plain_text', text: 'Domain endpoint' },
     submit: { type: 'plain_text', text: 'Save' },
     close: { type: 'plain_text', text: 'Cancel' },

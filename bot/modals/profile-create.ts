@@ -3,7 +3,8 @@ import { describeKeySpec, isKeySpec, KEY_SPECS, type KeySpec } from '../../core/
 import { isCoreError } from '../../core/errors.ts';
 import type { DirectoryInfo } from '../../core/ports/acme-gateway.ts';
 import { type ProfileView, resolveDirectoryUrl, validateSettings } from '../../core/services/profile-service.ts';
-import { clip, context, escapeMrkdwn as e, section } from '../blocks/message.ts';
+import { context, escapeMrkdwn as e, section } from '../blocks/message.ts';
+import { input, modal, plain, textInput, VALUE } from './elements.ts';
 import { linkOrText, profileDetailBlocks } from '../blocks/profile-detail.ts';
 
 /**
@@ -15,7 +16,6 @@ import { linkOrText, profileDetailBlocks } from '../blocks/profile-detail.ts';
 export const PROFILE_CREATE_VIEW = 'profile_create';
 export const PROFILE_CONFIRM_VIEW = 'profile_create_confirm';
 /** Every input block has one element, and its action id is always this. */
-export const VALUE = 'value';
 
 export const PROFILE_BLOCK = {
   name: 'profile_name',
@@ -290,46 +290,11 @@ export function parseProfileStep2(values: StateValues, externalAccountRequired: 
 
 // ---- views ---------------------------------------------------------------------------------------------
 
-const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text: clip(text, 75), emoji: true });
 const option = (value: string, text: string): types.PlainTextOption => ({ value, text: plain(text) });
-
-function input(blockId: string, label: string, element: types.InputBlock['element'], opts: { optional?: boolean; hint?: string } = {}): types.InputBlock {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plain(label),
-    element,
-    ...(opts.optional ? { optional: true } : {}),
-    ...(opts.hint ? { hint: { type: 'plain_text', text: clip(opts.hint, 150) } } : {}),
-  };
-}
-
-function textInput(opts: { initial?: string | undefined; placeholder?: string; max: number; multiline?: boolean }): types.PlainTextInput {
-  return {
-    type: 'plain_text_input',
-    action_id: VALUE,
-    max_length: opts.max,
-    ...(opts.multiline ? { multiline: true } : {}),
-    ...(opts.initial ? { initial_value: opts.initial } : {}),
-    ...(opts.placeholder ? { placeholder: plain(opts.placeholder) } : {}),
-  };
-}
 
 function checkboxes(options: types.PlainTextOption[], checked: string[]): types.Checkboxes {
   const initial = options.filter((o) => o.value !== undefined && checked.includes(o.value));
   return { type: 'checkboxes', action_id: VALUE, options, ...(initial.length > 0 ? { initial_options: initial } : {}) };
-}
-
-function modal(callbackId: string, title: string, blocks: types.KnownBlock[], opts: { submit?: string; close?: string; metadata?: string } = {}): types.ModalView {
-  return {
-    type: 'modal',
-    callback_id: callbackId,
-    title: { type: 'plain_text', text: clip(title, 24) },
-    close: { type: 'plain_text', text: opts.close ?? 'Cancel' },
-    ...(opts.submit ? { submit: { type: 'plain_text', text: opts.submit } } : {}),
-    ...(opts.metadata !== undefined ? { private_metadata: opts.metadata } : {}),
-    blocks,
-  };
 }
 
 const problem = (message: string): types.SectionBlock => section(`:warning: ${e(message)}`);

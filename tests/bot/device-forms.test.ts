@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEVICE_BLOCK, VALUE } from '../../bot/modals/device-add.ts';
+import { DEVICE_BLOCK } from '../../bot/modals/device-add.ts';
+import { VALUE } from '../../bot/modals/elements.ts';
 import { type BigIpSimulator, startBigIpSimulator } from '../support/bigip-simulator/index.ts';
 import { type BotHarness, startBotHarness } from './bot-harness.ts';
 

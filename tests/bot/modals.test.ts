@@ -16,8 +16,8 @@ import {
   parseProfileStep1,
   parseProfileStep2,
   summarizeDirectory,
-  VALUE,
 } from '../../bot/modals/profile-create.ts';
+import { VALUE } from '../../bot/modals/elements.ts';
 import { publicView } from '../../core/domain/public-view.ts';
 import { managementCertificate } from '../support/bigip-simulator/self-signed.ts';
 import { makeDevice, makeProfile } from '../fixtures/builders.ts';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PROFILE_BLOCK, VALUE } from '../../bot/modals/profile-create.ts';
+import { VALUE } from '../../bot/modals/elements.ts';
+import { PROFILE_BLOCK } from '../../bot/modals/profile-create.ts';
 import { createSecretBox } from '../../core/secrets/secret-box.ts';
 import type { Database } from '../../db/client.ts';
 import { makeProfile } from '../fixtures/builders.ts';

@@ -18,7 +18,6 @@ import { type BotMessage, escapeMrkdwn } from '../../blocks/message.ts';
 import { ADD_BLOCKS, addedView, addFailedView, addingView, DOMAIN_ADD_VIEW, type DomainAddInput, decodeAddMetadata, readDomainAddForm } from '../../modals/domain-add.ts';
 import {
   DOMAIN_ENDPOINT_VIEW,
-  decodeEndpointMetadata,
   ENDPOINT_BLOCKS,
   endpointErrorBlock,
   endpointSavedView,
@@ -237,7 +236,7 @@ export function domainAddCallback(deps: ListenerDeps) {
 
 export function domainEndpointCallback(deps: ListenerDeps) {
   return async ({ ack, body, view }: SubmitArgs): Promise<void> => {
-    const meta = decodeEndpointMetadata(view.private_metadata);
+    const meta = decodeDomainRef(view.private_metadata);
     if (!meta) {
       await ack({ response_action: 'errors', errors: { [ENDPOINT_BLOCKS.mode]: 'This form does not name a domain; close it and run /acme domain endpoint NAME again.' } });
       return;
