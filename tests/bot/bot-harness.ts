@@ -34,11 +34,19 @@ export interface SlackStub {
   waitForApi(method: string, count?: number): Promise<Record<string, unknown>[]>;
   /** What `respond()` posted to /response/<id>, parsed. */
   responses(id: string): Record<string, unknown>[];
+  /**
+   * Test hook: Slack's answer to `method` comes from `answer` (given the call's parsed fields) whenever it
+   * returns one, e.g. `{ ok: false, error: 'not_in_channel' }` for one channel; `undefined` keeps the usual
+   * answer. `null` removes the override; `clearOverrides()` (and the harness's `reset()`) removes them all.
+   */
+  override(method: string, answer: ((fields: Record<string, unknown>) => Record<string, unknown> | undefined) | null): void;
+  clearOverrides(): void;
   close(): Promise<void>;
 }
 
 export async function startSlackStub(): Promise<SlackStub> {
   const calls: StubCall[] = [];
+  const overrides = new Map<string, (fields: Record<string, unknown>) => Record<string, unknown> | undefined>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -51,6 +59,12 @@ export async function startSlackStub(): Promise<SlackStub> {
         return;
       }
       const n = calls.length;
+      const method = path.startsWith('/api/') ? path.slice('/api/'.length).split('?')[0]! : '';
+      const overridden = overrides.get(method)?.(parseApiBody(calls[calls.length - 1]!.body));
+      if (overridden !== undefined) {
+        res.end(JSON.stringify(overridden));
+        return;
+      }
       if (path.startsWith('/api/views.')) {
         // Slack answers views.open/update/push/publish with the view, its id and a fresh hash.
         const fields = parseApiBody(calls[calls.length - 1]!.body);
@@ -100,6 +114,11 @@ export async function startSlackStub(): Promise<SlackStub> {
       }
     },
     responses: (id) => calls.filter((c) => c.path === `/response/${id}`).map((c) => JSON.parse(c.body) as Record<string, unknown>),
+    override(method, answer) {
+      if (answer) overrides.set(method, answer);
+      else overrides.delete(method);
+    },
+    clearOverrides: () => overrides.clear(),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -366,6 +385,7 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     async reset() {
       coreCalls.calls.length = 0;
       stub.calls.length = 0;
+      stub.clearOverrides();
       await truncateAll(database);
     },
     async close() {
