@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, ne, not, or, sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { Approval } from '../core/domain/approval.ts';
 import type { AuditEntry } from '../core/domain/audit-entry.ts';
@@ -231,6 +231,23 @@ export function createDrizzleStore(database: Database): Store {
           .innerJoin(profiles, eq(profiles.id, certificates.profileId))
           .where(and(attemptAllowed, or(due, inFlight)))
           .orderBy(asc(certificates.renewAt))
+          .limit(limit);
+        return rows.map((r) => r.id);
+      },
+      async listStalledIssuances(before, limit) {
+        const waitingForApproval = sql`EXISTS (SELECT 1 FROM ${approvals} WHERE ${approvals.certificateId} = ${certificates.id} AND ${approvals.kind} = 'issuance' AND ${approvals.state} = 'pending')`;
+        const rows = await db
+          .select({ id: certificates.id })
+          .from(certificates)
+          .where(
+            and(
+              isNull(certificates.serial),
+              inArray(certificates.state, ['requested', 'ordering', 'finalizing']),
+              lt(certificates.updatedAt, before),
+              not(waitingForApproval),
+            ),
+          )
+          .orderBy(asc(certificates.updatedAt))
           .limit(limit);
         return rows.map((r) => r.id);
       },

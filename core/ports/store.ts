@@ -91,6 +91,12 @@ export interface CertificateRepository {
    * only when `nextAttemptAt` has passed. A cheap indexed query: callers claim each id and re-check it.
    */
   listRenewalCandidates(now: Date, limit: number): Promise<string[]>;
+  /**
+   * First issuances (never issued) stopped half-way — `requested`, `ordering` or `finalizing` — and not
+   * touched since `before`: a process died under them, or a drive handed back after its time budget. Not
+   * those waiting for an issuance approval. Oldest first.
+   */
+  listStalledIssuances(before: Date, limit: number): Promise<string[]>;
   /** Ids of issued certificates whose ARI window should be fetched again (never fetched, or Retry-After passed). */
   listAriPollCandidates(now: Date, limit: number): Promise<string[]>;
   /** Certificates with a certificate on the row expiring before `at` (for expiry warnings). */

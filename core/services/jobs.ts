@@ -12,7 +12,7 @@ export const JOB_NAMES = ['renew', 'deploy', 'reconfigure', 'cleanup'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export const JOB_DESCRIPTIONS: Record<JobName, string> = {
-  renew: 'renew due certificates (ARI windows, 2/3 of lifetime, the profile deadline) and resume renewals in flight',
+  renew: 'renew due certificates (ARI windows, 2/3 of lifetime, the profile deadline), resume renewals in flight and first issuances that stopped half-way',
   deploy: "deploy renewed certificates at each profile's deploy time (at once if what is served expires first)",
   reconfigure: 'fetch fresh challenges for expired authorizations (raising the ones that need a person), and raise expiry warnings at 21/7/3 days for certificates not renewing',
   cleanup: 'drop expired leases, delivered events older than 30 days, and challenge-hook content older than 8 days',

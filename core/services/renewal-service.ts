@@ -19,6 +19,8 @@ export interface SweepReport {
   /** Claimed by another worker, or no longer due after claiming. */
   skipped: number;
   ariPolled: number;
+  /** First issuances that had stopped half-way (a crash, an approval clicked just before one) and were resumed. */
+  resumed: string[];
 }
 
 /** An order unfinished this long after the renewal began is abandoned and replaced. */
@@ -26,6 +28,12 @@ const ABANDON_AFTER_MS = 4 * 3_600_000;
 /** How often to look again at a CA that offers no renewalInfo, in case it starts to. */
 const NO_ARI_RECHECK_MS = 24 * 3_600_000;
 const SWEEP_BATCH = 500;
+/**
+ * A first issuance untouched this long has nobody driving it: one `request`/`resume` drives for at most
+ * 10 minutes (DRIVE_BUDGET_MS) and writes the row as it moves on.
+ */
+const STALLED_AFTER_MS = 15 * 60_000;
+const STALLED_STATES: ReadonlySet<string> = new Set(['requested', 'ordering', 'finalizing']);
 const SWEEP_CONCURRENCY = 4;
 
 /**
@@ -43,7 +51,7 @@ export class RenewalService {
   ) {}
 
   async sweep(progress: Progress = noProgress): Promise<SweepReport> {
-    const report: SweepReport = { candidates: 0, renewed: [], failed: [], waiting: [], skipped: 0, ariPolled: 0 };
+    const report: SweepReport = { candidates: 0, renewed: [], failed: [], waiting: [], skipped: 0, ariPolled: 0, resumed: [] };
     report.ariPolled = await this.pollAri();
     const ids = await this.deps.store.certificates.listRenewalCandidates(this.deps.clock.now(), SWEEP_BATCH);
     report.candidates = ids.length;
@@ -52,7 +60,39 @@ export class RenewalService {
       const claimed = await withLease(this.deps.store.leases, `renew:${id}`, this.lease, this.deps.log, () => this.renewOne(id, report, progress));
       if (!claimed.ran) report.skipped++;
     });
+    const before = new Date(this.deps.clock.now().getTime() - STALLED_AFTER_MS);
+    const stalled = await this.deps.store.certificates.listStalledIssuances(before, SWEEP_BATCH);
+    if (stalled.length > 0) progress(`${stalled.length} first issuance(s) stopped half-way; resuming`);
+    await boundedMap(stalled, SWEEP_CONCURRENCY, async (id) => {
+      const claimed = await withLease(this.deps.store.leases, `renew:${id}`, this.lease, this.deps.log, () => this.resumeStalled(id, before, report, progress));
+      if (!claimed.ran) report.skipped++;
+    });
     return report;
+  }
+
+  /**
+   * Resumes a first issuance nobody is driving any more. The issuance gate in `resume` still applies: an
+   * approval granted but never acted on is taken here, exactly once.
+   */
+  private async resumeStalled(id: string, before: Date, report: SweepReport, progress: Progress): Promise<void> {
+    const cert = await this.deps.store.certificates.findById(id);
+    // Re-check under the claim: another worker (or a person) may have moved it on meanwhile.
+    if (!cert || cert.serial !== null || !STALLED_STATES.has(cert.state) || cert.updatedAt >= before) {
+      report.skipped++;
+      return;
+    }
+    progress(`${cert.name}: resuming a first issuance stopped at ${cert.state}`);
+    try {
+      const view = await this.certificates.resume(cert.name, 'scheduler', progress);
+      if (view.state === 'issued') report.resumed.push(cert.name);
+      else if (view.state === 'awaiting_challenge') report.waiting.push(cert.name);
+      else if (view.state === 'failed') report.failed.push({ name: cert.name, code: view.problem?.type ?? 'acme_order_invalid', message: view.problem?.detail ?? 'the CA rejected the order' });
+    } catch (err) {
+      const e = asCoreError(err);
+      // The row is left as it was, so the next sweep tries again.
+      this.deps.log.warn({ certificate: cert.name, code: e.code }, 'could not resume a stalled first issuance');
+      report.failed.push({ name: cert.name, code: e.code, message: e.message });
+    }
   }
 
   /** Recomputes `renewAt` for a certificate from its validity, its profile and the stored ARI window. */

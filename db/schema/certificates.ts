@@ -52,4 +52,6 @@ export const certificates = pgTable('certificates', {
   // The sweep's two selections (bench/RESULTS.md "Sweep"): without these both scan the whole table.
   index('certificates_in_flight_idx').on(t.renewAt).where(sql`renewal_started_at IS NOT NULL`),
   index('certificates_ari_poll_idx').on(t.ariNextPollAt).where(sql`state = 'issued'`),
+  // First issuances that stopped half-way (never issued): the renew job resumes them once they are stale.
+  index('certificates_first_issuance_idx').on(t.updatedAt).where(sql`serial IS NULL`),
 ]);

@@ -656,6 +656,43 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect(await store.certificates.listRenewalCandidates(NOW, 1)).toHaveLength(1);
     });
 
+    it('stalled first issuances: never issued, stopped before finishing, untouched since the cut-off, not waiting for an approval; oldest first', async () => {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      const cert = (name: string, over: Record<string, unknown>) => makeCertificate(profile.id, { id: randomUUID(), name, serial: null, ...over });
+      const rows = [
+        cert('requested-old', { state: 'requested', updatedAt: ago(3_600_000) }),
+        cert('ordering-older', { state: 'ordering', updatedAt: ago(7_200_000) }),
+        cert('finalizing-old', { state: 'finalizing', updatedAt: ago(3_600_000) }),
+        cert('ordering-fresh', { state: 'ordering', updatedAt: ago(60_000) }),
+        cert('awaiting-old', { state: 'awaiting_challenge', updatedAt: ago(3_600_000) }),
+        cert('failed-old', { state: 'failed', updatedAt: ago(3_600_000) }),
+        cert('renewal-in-flight', { state: 'ordering', serial: '0a', updatedAt: ago(3_600_000) }),
+        cert('waiting-for-approval', { state: 'requested', updatedAt: ago(3_600_000) }),
+        cert('approved', { state: 'requested', updatedAt: ago(3_600_000) }),
+      ];
+      for (const r of rows) await store.certificates.insert(r);
+      const approval = (certificateId: string, state: 'pending' | 'approved') => ({
+        id: randomUUID(),
+        kind: 'issuance' as const,
+        certificateId,
+        state,
+        summary: {},
+        requestedBy: 'slack:U1',
+        requestedAt: ago(3_600_000),
+        decidedBy: null,
+        decidedAt: null,
+        reason: null,
+      });
+      await store.approvals.open(approval(rows[7]!.id, 'pending'));
+      await store.approvals.open(approval(rows[8]!.id, 'approved'));
+      const names = new Map(rows.map((r) => [r.id, r.name]));
+      const found = (await store.certificates.listStalledIssuances(ago(900_000), 100)).map((id) => names.get(id));
+      expect(found[0]).toBe('ordering-older');
+      expect([...found].sort()).toEqual(['approved', 'finalizing-old', 'ordering-older', 'requested-old']);
+      expect(await store.certificates.listStalledIssuances(ago(900_000), 2)).toHaveLength(2);
+    });
+
     it('certificates expiring before a date: only rows holding a certificate, soonest first', async () => {
       const profile = makeProfile();
       await store.profiles.insert(profile);

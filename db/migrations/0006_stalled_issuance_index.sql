@@ -1,0 +1,1 @@
+CREATE INDEX "certificates_first_issuance_idx" ON "certificates" USING btree ("updated_at") WHERE serial IS NULL;
