@@ -156,15 +156,23 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
   const clients = new Map<string, acme.Client>();
   const thumbprints = new Map<string, string>();
 
+  /** acme-client resends on badNonce 5 times; requests it sends itself get as many tries as ours. */
+  function withNonceRetries(client: acme.Client): acme.Client {
+    (client as unknown as { http: { maxBadNonceRetries: number } }).http.maxBadNonceRetries = MAX_NONCE_ATTEMPTS;
+    return client;
+  }
+
   function clientFor(account: AcmeAccount): acme.Client {
     const key = `${account.directoryUrl}\n${account.accountUrl}`;
     let client = clients.get(key);
     if (!client) {
-      client = new acme.Client({
-        directoryUrl: account.directoryUrl,
-        accountKey: account.accountKeyPem,
-        accountUrl: account.accountUrl,
-      });
+      client = withNonceRetries(
+        new acme.Client({
+          directoryUrl: account.directoryUrl,
+          accountKey: account.accountKeyPem,
+          accountUrl: account.accountUrl,
+        }),
+      );
       clients.set(key, client);
     }
     return client;
@@ -249,6 +257,9 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
         accountKey: input.accountKeyPem,
         ...(input.eab ? { externalAccountBinding: { kid: input.eab.kid, hmacKey: input.eab.hmacKey } } : {}),
       });
+      // newAccount goes through acme-client (the JWK, not a key id, signs it), so its own badNonce retry is
+      // the one that counts here: raised to ours (at 5, a CA rejecting half of all nonces fails 1 account in 64).
+      withNonceRetries(client);
       try {
         await client.createAccount({
           termsOfServiceAgreed: input.termsOfServiceAgreed,
