@@ -117,6 +117,7 @@ describe('responder: hostile request targets over raw sockets (real store, real 
         secrets: createSecretBox(Buffer.alloc(32, 7).toString('base64')),
         newId: randomUUID,
         now: () => new Date(),
+        coreTlsAlpnChallenge: (name) => store.authorizations.tlsAlpnMaterial(name),
       },
     });
     server = createResponderServer(app, (t, host) => cache.answer(t, host), (result) => metrics.challenge[result].inc());
