@@ -65,6 +65,7 @@ if (values.db) {
     secrets: null,
     newId: randomUUID,
     now: () => new Date(),
+    coreTlsAlpnChallenge: (name) => store.authorizations.tlsAlpnMaterial(name),
   };
 } else {
   source = memorySource(values.token, values['key-auth'], values.domain);

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { presentedTlsAlpnSource } from '../core/domain/tls-alpn-source.ts';
+import type { SecretBox } from '../core/secrets/secret-box.ts';
 import { secretAad } from '../core/services/core-deps.ts';
 import type { Database } from '../db/client.ts';
 import type { Store } from '../core/ports/store.ts';
@@ -6,7 +8,7 @@ import { createResponderApp } from '../responder/app.ts';
 import { ChallengeCache, type ChallengeSource } from '../responder/challenge-cache.ts';
 import { createResponderMetrics } from '../responder/metrics.ts';
 import { createResponderServer } from '../responder/server.ts';
-import { createTlsAlpnServer } from '../responder/tls-alpn-server.ts';
+import { createTlsAlpnServer, type TlsAlpnMaterial } from '../responder/tls-alpn-server.ts';
 import type { Runtime } from '../runtime.ts';
 
 /** The channel the authorizations trigger notifies (db/migrations/0001_challenge_notify.sql). */
@@ -18,6 +20,31 @@ export function challengeSource(store: Store, database: Database): ChallengeSour
     all: async () => [...(await store.hookChallenges.allHttp()), ...(await store.authorizations.pendingHttpChallenges())],
     one: async (token) => (await store.authorizations.httpChallenge(token)) ?? (await store.hookChallenges.httpChallenge(token)),
     listen: (onToken, onResync) => database.listen(CHALLENGE_CHANNEL, onToken, onResync),
+  };
+}
+
+/**
+ * What the TLS-ALPN-01 listener presents for a name: the core's pending challenge or the hook's entry, chosen
+ * by the one rule the challenge-hook also applies when it accepts an entry (core/domain/tls-alpn-source.ts).
+ */
+export function tlsAlpnLookup(
+  store: Store,
+  secrets: Pick<SecretBox, 'open'>,
+  now: () => Date,
+): (servername: string) => Promise<TlsAlpnMaterial | null> {
+  return async (servername) => {
+    const [own, hooked] = await Promise.all([
+      store.authorizations.tlsAlpnMaterial(servername),
+      store.hookChallenges.tlsMaterial(servername),
+    ]);
+    const source = presentedTlsAlpnSource(own, hooked, now());
+    if (source === 'core' && own) {
+      return { certPem: own.certPem, keyPem: secrets.open(own.keySealed, secretAad('authorizations', own.id, 'tls_key')) };
+    }
+    if (source === 'hook' && hooked) {
+      return { certPem: hooked.certPem, keyPem: secrets.open(hooked.keySealed, secretAad('hook_challenges', hooked.id, 'key')) };
+    }
+    return null;
   };
 }
 
@@ -41,6 +68,7 @@ export async function startChallengeListeners(rt: Runtime): Promise<() => Promis
       secrets: rt.secretsAvailable ? rt.secrets : null,
       newId: randomUUID,
       now: () => new Date(),
+      coreTlsAlpnChallenge: (name) => rt.store.authorizations.tlsAlpnMaterial(name),
     },
   });
   const server = createResponderServer(
@@ -55,13 +83,7 @@ export async function startChallengeListeners(rt: Runtime): Promise<() => Promis
   if (config.TLS_ALPN_PORT && !rt.secretsAvailable) {
     log.warn({}, 'TLS-ALPN-01 listener off: it needs MASTER_KEY to open challenge keys, and this process has none');
   } else if (config.TLS_ALPN_PORT) {
-    const tls = createTlsAlpnServer(async (servername) => {
-      const own = await rt.store.authorizations.tlsAlpnMaterial(servername);
-      if (own) return { certPem: own.certPem, keyPem: rt.secrets.open(own.keySealed, secretAad('authorizations', own.id, 'tls_key')) };
-      const hooked = await rt.store.hookChallenges.tlsMaterial(servername);
-      if (!hooked) return null;
-      return { certPem: hooked.certPem, keyPem: rt.secrets.open(hooked.keySealed, secretAad('hook_challenges', hooked.id, 'key')) };
-    });
+    const tls = createTlsAlpnServer(tlsAlpnLookup(rt.store, rt.secrets, () => new Date()));
     await new Promise<void>((resolve, reject) => tls.once('error', reject).listen(config.TLS_ALPN_PORT, config.RESPONDER_HOST, resolve));
     log.info({ port: config.TLS_ALPN_PORT }, `TLS-ALPN-01 listener on ${config.RESPONDER_HOST}:${config.TLS_ALPN_PORT}`);
     closers.push(() => new Promise((resolve) => tls.close(() => resolve())));

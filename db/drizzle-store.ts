@@ -180,13 +180,18 @@ export function createDrizzleStore(database: Database): Store {
       },
       async tlsAlpnMaterial(identifier) {
         const rows = await db
-          .select({ id: authorizations.id, certPem: authorizations.tlsCertPem, keySealed: authorizations.tlsKeySealed })
+          .select({
+            id: authorizations.id,
+            certPem: authorizations.tlsCertPem,
+            keySealed: authorizations.tlsKeySealed,
+            expiresAt: authorizations.expiresAt,
+          })
           .from(authorizations)
           .where(and(eq(authorizations.identifier, identifier), inArray(authorizations.status, ['pending', 'processing'])))
           .orderBy(desc(authorizations.updatedAt))
           .limit(1);
         const row = rows[0];
-        return row?.certPem && row.keySealed ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed } : null;
+        return row?.certPem && row.keySealed ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed, expiresAt: row.expiresAt } : null;
       },
     },
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { answerChallenge, NOT_FOUND_BODY, NOT_FOUND_HEADERS, FOUND_HEADERS } from './challenge-answer.ts';
 import { type ChallengeHookDeps, registerChallengeHook } from './challenge-hook.ts';
+import { refuseHostileTargets } from './refuse-hostile-targets.ts';
 
 export { TOKEN_PATTERN } from './challenge-answer.ts';
 
@@ -22,6 +23,7 @@ export interface ResponderDeps {
  */
 export function createResponderApp(deps: ResponderDeps): Hono {
   const app = new Hono();
+  app.use(refuseHostileTargets);
 
   app.get('/.well-known/acme-challenge/:token', (c) => {
     const keyAuthorization = answerChallenge(c.req.param('token'), c.req.header('host'), deps.httpKeyAuthorization);

@@ -8,6 +8,7 @@ import { certificateMatchesKey, splitPemChain } from '../core/domain/certificate
 import type { ChallengeEntry } from '../core/domain/challenge-payload.ts';
 import { parseChallengePayload } from '../core/domain/challenge-payload.ts';
 import { normalizeDomainName } from '../core/domain/domain-name.ts';
+import { type CoreTlsAlpnChallenge, hookTlsAlpnShadowed } from '../core/domain/tls-alpn-source.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import { isCoreError } from '../core/errors.ts';
 import type { HookChallenge, HookChallengeRepository } from '../core/ports/store.ts';
@@ -22,6 +23,11 @@ export interface ChallengeHookDeps {
   secrets: Pick<SecretBox, 'seal' | 'open'> | null;
   newId(): string;
   now(): Date;
+  /**
+   * The core's own pending TLS-ALPN-01 challenge for a name (AuthorizationRepository.tlsAlpnMaterial): while
+   * it stands the listener presents it, so a different hook certificate for that name is refused.
+   */
+  coreTlsAlpnChallenge(domain: string): Promise<CoreTlsAlpnChallenge | null>;
 }
 
 export const CHALLENGE_HOOK_PREFIX = '/challenge-hook';
@@ -176,6 +182,15 @@ function tlsEntryProblem(domain: string, entry: Extract<ChallengeEntry, { type: 
   return null;
 }
 
+function shadowedMessage(at: string, domain: string, until: Date | null): string {
+  const when = until ? `until ${until.toISOString()}` : '(no expiry given by the CA)';
+  return (
+    `${at}: the core has a pending TLS-ALPN-01 authorization for ${domain} ${when}, and the TLS-ALPN-01 listener ` +
+    'presents its certificate for that name, so this one would never be presented; publish it again once that ' +
+    'authorization is decided or has expired'
+  );
+}
+
 function toWire(row: HookChallenge, secrets: ChallengeHookDeps['secrets']): ChallengeEntry | null {
   switch (row.type) {
     case 'http':
@@ -264,6 +279,13 @@ export function registerChallengeHook(app: Hono, deps: ChallengeHookDeps): void 
       const secrets = deps.secrets;
       if (!secrets && entries.some((e) => e.type === 'tls')) {
         return problem(c, 503, 'config_invalid', 'TLS-ALPN-01 payloads need MASTER_KEY on the responder');
+      }
+      // One rule decides which certificate the listener presents (core/domain/tls-alpn-source.ts); an entry it
+      // would never present is refused rather than stored and reported as published.
+      const tlsAt = entries.findIndex((e) => e.type === 'tls');
+      if (tlsAt !== -1) {
+        const shadow = hookTlsAlpnShadowed(await deps.coreTlsAlpnChallenge(domain), { certPem: entries[tlsAt]!.content }, deps.now());
+        if (shadow) return problem(c, 409, 'conflict', shadowedMessage(`challenges[${tlsAt}]`, domain, shadow.until));
       }
 
       const createdAt = deps.now();

@@ -42,8 +42,11 @@ export interface AuthorizationRepository {
   httpChallenge(token: string): Promise<HttpChallenge | null>;
   /** Every pending HTTP-01 challenge: the responder's cache at start and on resync. */
   pendingHttpChallenges(): Promise<(HttpChallenge & { token: string })[]>;
-  /** The TLS-ALPN-01 certificate and sealed key for a name whose authorization is pending. */
-  tlsAlpnMaterial(identifier: string): Promise<{ id: string; certPem: string; keySealed: string } | null>;
+  /**
+   * The TLS-ALPN-01 certificate and sealed key of the newest pending authorization for a name, with its
+   * expiry (whether it still outranks hook content is `core/domain/tls-alpn-source.ts`'s rule).
+   */
+  tlsAlpnMaterial(identifier: string): Promise<{ id: string; certPem: string; keySealed: string; expiresAt: Date | null } | null>;
 }
 
 /** What the responder needs to answer an HTTP-01 request: the body, and the Host it may be answered for. */

@@ -354,7 +354,7 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect(await store.authorizations.httpChallenge(authz.httpToken!)).toBeNull();
     });
 
-    it('tlsAlpnMaterial returns cert and sealed key for a pending identifier only', async () => {
+    it('tlsAlpnMaterial returns cert, sealed key and expiry for a pending identifier only', async () => {
       const pending = makeAuthorization(domain.id, {
         identifier: 'alpn.example.com',
         tlsCertPem: 'CERT-PENDING',
@@ -373,6 +373,7 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
         id: pending.id,
         certPem: 'CERT-PENDING',
         keySealed: 'SEALED-PENDING',
+        expiresAt: pending.expiresAt,
       });
       expect(await store.authorizations.tlsAlpnMaterial('done.example.com')).toBeNull();
       expect(await store.authorizations.tlsAlpnMaterial('bare.example.com')).toBeNull();

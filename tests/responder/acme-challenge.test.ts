@@ -67,28 +67,32 @@ describe('responder: GET /.well-known/acme-challenge/{token}', () => {
   });
 
   const pad = 'a'.repeat(22);
+  // app.request() goes through the WHATWG URL parser first, which resolves `..` and `%2e%2e` (here into a
+  // trailing `/`); what is left is refused by the raw-path middleware (400) or is a malformed token (404).
+  // The raw targets themselves are tested over sockets in fast-path-server and hostile-paths.
   it.each([
-    ['dot-dot', '..'],
-    ['dot-dot after a valid prefix', `${pad}/..`],
-    ['encoded dot-dot', '%2e%2e'],
-    ['encoded dot-dot appended', `${pad}%2e%2e`],
-    ['encoded slash', `${pad}%2f${pad}`],
-    ['encoded slash to a parent', `%2e%2e%2f${pad}`],
-    ['double slash', `${pad}//${pad}`],
-    ['a dot inside', `${pad}.${pad}`],
-    ['21 characters', 'a'.repeat(21)],
-    ['129 characters', 'a'.repeat(129)],
-    ['non-ASCII', `${pad}é`],
-    ['encoded non-ASCII', `${pad}%C3%A9`],
-    ['NUL', `${pad}%00`],
-    ['space', `${pad}%20`],
-    ['plus', `${pad}+`],
-    ['base64 padding', `${pad}=`],
-    ['empty', ''],
-  ])('answers 404 for a malformed token (%s) without calling the lookup', async (_label, token) => {
+    ['dot-dot', '..', 400],
+    ['dot-dot after a valid prefix', `${pad}/..`, 400],
+    ['encoded dot-dot', '%2e%2e', 400],
+    ['encoded dot-dot appended', `${pad}%2e%2e`, 404],
+    ['encoded slash', `${pad}%2f${pad}`, 400],
+    ['encoded slash to a parent', `%2e%2e%2f${pad}`, 400],
+    ['double slash', `${pad}//${pad}`, 400],
+    ['a dot inside', `${pad}.${pad}`, 404],
+    ['21 characters', 'a'.repeat(21), 404],
+    ['129 characters', 'a'.repeat(129), 404],
+    ['non-ASCII', `${pad}é`, 404],
+    ['encoded non-ASCII', `${pad}%C3%A9`, 404],
+    ['NUL', `${pad}%00`, 400],
+    ['double-encoded dots', `%252e%252e`, 400],
+    ['space', `${pad}%20`, 404],
+    ['plus', `${pad}+`, 404],
+    ['base64 padding', `${pad}=`, 404],
+    ['empty', '', 400],
+  ])('answers a malformed token (%s) %i without calling the lookup', async (_label, token, status) => {
     keyAuthorizations.set(decodeURIComponent(token), 'must-not-be-served');
     const res = await challenge(token);
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(status);
     expect(await res.text()).not.toContain('must-not-be-served');
     expect(lookups).toEqual([]);
   });

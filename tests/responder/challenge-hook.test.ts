@@ -7,6 +7,7 @@ import { hashPassword, verifyPassword } from '../../core/secrets/password-verifi
 import { createSecretBox } from '../../core/secrets/secret-box.ts';
 import { createResponderApp } from '../../responder/app.ts';
 import type { ChallengeHookDeps } from '../../responder/challenge-hook.ts';
+import type { CoreTlsAlpnChallenge } from '../../core/domain/tls-alpn-source.ts';
 
 // The real scrypt check, observed: a request for an unknown domain or user must still pay for one.
 vi.mock('../../core/secrets/password-verifier.ts', async (importOriginal) => {
@@ -98,6 +99,8 @@ describe('responder: /challenge-hook/{domain}', () => {
   let repo: FakeHookChallenges;
   let verifiers: Map<string, { username: string; verifier: string }[]>;
   let verifierLookups: string[];
+  /** The core's own pending TLS-ALPN-01 challenge per name (what the listener would present first). */
+  let coreTls: Map<string, CoreTlsAlpnChallenge>;
   let deps: ChallengeHookDeps;
   let app: ReturnType<typeof createResponderApp>;
 
@@ -122,6 +125,7 @@ describe('responder: /challenge-hook/{domain}', () => {
       secrets,
       newId: () => randomUUID(),
       now: () => new Date('2026-01-02T03:04:05Z'),
+      coreTlsAlpnChallenge: async (domain) => coreTls.get(domain) ?? null,
     };
     app = createResponderApp({ httpKeyAuthorization: () => null, ready: async () => true, hook: deps });
   };
@@ -129,6 +133,7 @@ describe('responder: /challenge-hook/{domain}', () => {
   beforeEach(() => {
     repo = new FakeHookChallenges();
     verifierLookups = [];
+    coreTls = new Map();
     verifiers = new Map([
       [DOMAIN, [{ username: 'someone-else', verifier: otherVerifier }, { username: USER, verifier }]],
       ['*.example.com', [{ username: USER, verifier }]],
@@ -465,11 +470,23 @@ describe('responder: /challenge-hook/{domain}', () => {
       ['an IP address', '192.0.2.1'],
       ['a single label', 'localhost'],
       ['a misplaced wildcard', 'a.*.example.com'],
-      ['a slash', 'a%2Fb.example.com'],
       ['an underscore', 'a_b.example.com'],
     ])('rejects %s in the path with 400, without looking up credentials', async (_what, domain) => {
       await expectError(await post({ challenges: [dnsEntry] }, { domain }), 400, 'domain_invalid');
       expect(verifierLookups).toEqual([]);
+    });
+
+    it.each([
+      ['an encoded slash', 'a%2Fb.example.com'],
+      ['a broken escape', '%E0%A4%A'],
+      ['double encoding', 'www%252eexample.com'],
+      ['a NUL', 'www.example.com%00'],
+    ])('refuses %s in the path before routing (raw-path rule: plain 400), without looking up credentials', async (_what, domain) => {
+      const res = await post({ challenges: [dnsEntry] }, { domain });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toBe('bad request\n');
+      expect(verifierLookups).toEqual([]);
+      expect(repo.rows).toEqual([]);
     });
 
     it('answers other methods with 405 and Allow', async () => {
@@ -482,6 +499,44 @@ describe('responder: /challenge-hook/{domain}', () => {
   });
 
   describe('TLS-ALPN-01 payloads', () => {
+    describe('a name the core has a pending TLS-ALPN-01 authorization for (the listener presents the core’s)', () => {
+      const until = new Date('2026-01-09T03:04:05Z');
+
+      it('refuses another certificate with 409 conflict, naming why and until when, and stores nothing', async () => {
+        coreTls.set(DOMAIN, { certPem: tlsSecond.certPem, expiresAt: until });
+        const res = await post({ challenges: [httpEntry, dnsEntry, tlsEntry()] });
+        const err = await expectError(res, 409, 'conflict');
+        expect(err.message).toBe(
+          'challenges[2]: the core has a pending TLS-ALPN-01 authorization for example.com until 2026-01-09T03:04:05.000Z, ' +
+            'and the TLS-ALPN-01 listener presents its certificate for that name, so this one would never be presented; ' +
+            'publish it again once that authorization is decided or has expired',
+        );
+        expect(repo.rows).toEqual([]);
+      });
+
+      it('says so when the CA gave the authorization no expiry', async () => {
+        coreTls.set(DOMAIN, { certPem: tlsSecond.certPem, expiresAt: null });
+        const err = await expectError(await post({ challenges: [tlsEntry()] }), 409, 'conflict');
+        expect(err.message).toContain('for example.com (no expiry given by the CA)');
+      });
+
+      it('accepts the core’s own certificate (the core publishing its challenge through --builtin)', async () => {
+        coreTls.set(DOMAIN, { certPem: tls.certPem, expiresAt: until });
+        expect((await post({ challenges: [tlsEntry()] })).status).toBe(201);
+        expect(repo.rows.map((r) => r.type)).toEqual(['tls']);
+      });
+
+      it('accepts a certificate once the core authorization has expired', async () => {
+        coreTls.set(DOMAIN, { certPem: tlsSecond.certPem, expiresAt: new Date('2026-01-02T03:04:05Z') });
+        expect((await post({ challenges: [tlsEntry()] })).status).toBe(201);
+      });
+
+      it('leaves http and dns entries alone: they do not compete for the handshake', async () => {
+        coreTls.set(DOMAIN, { certPem: tlsSecond.certPem, expiresAt: until });
+        expect((await post({ challenges: [httpEntry, dnsEntry] })).status).toBe(201);
+      });
+    });
+
     it('rejects a certificate for another name', async () => {
       const res = await post({ challenges: [{ type: 'tls', content: tlsOther.certPem, keyContent: tlsOther.keyPem }] });
       await expectError(res, 400, 'input_invalid', /^challenges\[0\]\.content: .*"example\.com".*other\.example\.com/);
@@ -580,7 +635,6 @@ describe('responder: /challenge-hook/{domain}', () => {
         [{ challenges: [{ type: 'tls', content: tls.certPem, keyContent: '-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA\n' }] }, {}],
         [{ challenges: Array.from({ length: 11 }, () => dnsEntry) }, {}],
         [{ challenges: [dnsEntry] }, { domain: 'a..example.com' }],
-        [{ challenges: [dnsEntry] }, { domain: '%E0%A4%A' }],
         [{ challenges: [dnsEntry] }, { domain: `${'a'.repeat(64)}.com` }],
         [{ challenges: [dnsEntry] }, { auth: 'Basic' }],
         [{ challenges: [dnsEntry] }, { auth: `Basic ${'A'.repeat(10_000)}` }],

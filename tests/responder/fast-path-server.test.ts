@@ -64,15 +64,27 @@ describe('responder: node:http fast path', () => {
   it.each([
     '..',
     '%2e%2e',
+    '.%2E',
     '..%2f..%2fetc%2fpasswd',
     `${TOKEN}%2f`,
     `/${TOKEN}`,
+    `${TOKEN}%00`,
+    `%252e%252e`,
+    '',
+  ])('refuses the hostile target %j 400 before routing, without a lookup', async (token) => {
+    const res = await get(port, `/.well-known/acme-challenge/${token}`);
+    expect(res.status).toBe(400);
+    expect(res.body).toBe('bad request\n');
+    expect(res.body).not.toContain(KEY_AUTHORIZATION);
+    expect(lookups).toEqual([]);
+  });
+
+  it.each([
     `${TOKEN}/extra`,
     'A'.repeat(21),
     'A'.repeat(129),
     `${TOKEN.slice(0, 30)}%C3%A9`,
-    `${TOKEN}%00`,
-    '',
+    `${TOKEN}.`,
   ])('answers the malformed token %j 404 without a lookup', async (token) => {
     const res = await get(port, `/.well-known/acme-challenge/${token}`);
     expect(res.status).toBe(404);
@@ -80,10 +92,15 @@ describe('responder: node:http fast path', () => {
     expect(lookups).toEqual([]);
   });
 
-  it('sends other methods on the challenge path to the app (405) and other paths too', async () => {
-    const post = await get(port, `/.well-known/acme-challenge/${TOKEN}`, 'POST');
-    expect(post.status).toBe(405);
-    expect(post.body).not.toContain(KEY_AUTHORIZATION);
+  it('answers other methods on the challenge path 405 itself, and sends other paths to the app', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      for (const path of [`/.well-known/acme-challenge/${TOKEN}`, '/.well-known/acme-challenge/x', '/.well-known/acme-challenge']) {
+        const res = await get(port, path, method);
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(res.headers.allow).toBe('GET, HEAD');
+        expect(res.body).toBe('method not allowed\n');
+      }
+    }
     expect((await get(port, '/healthz')).status).toBe(200);
     expect((await get(port, '/nothing-here')).status).toBe(404);
     expect(lookups).toEqual([]);

@@ -13,12 +13,11 @@ import type { CoreDeps } from '../../core/services/core-deps.ts';
 import { type CoreServices, createCoreServices } from '../../core/services/index.ts';
 import type { Database } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
-import { challengeSource } from '../../cli/challenge-listeners.ts';
+import { challengeSource, tlsAlpnLookup } from '../../cli/challenge-listeners.ts';
 import { createResponderApp } from '../../responder/app.ts';
 import { ChallengeCache } from '../../responder/challenge-cache.ts';
 import { createResponderServer } from '../../responder/server.ts';
 import { createTlsAlpnServer } from '../../responder/tls-alpn-server.ts';
-import { secretAad } from '../../core/services/core-deps.ts';
 import type { PebbleHandle } from './pebble.ts';
 
 export interface TestCore {
@@ -64,17 +63,14 @@ export async function startTestCore(
       secrets,
       newId: randomUUID,
       now: () => new Date(),
+      coreTlsAlpnChallenge: (name) => store.authorizations.tlsAlpnMaterial(name),
     },
   });
   const http = createResponderServer(app, (t, host) => cache.answer(t, host));
   // Off when something else (a simulated BIG-IP's port-80 virtual server) answers HTTP-01 on that port.
   if (opts.httpResponder !== false) await new Promise<void>((resolve) => http.listen(pebble.httpPort, '127.0.0.1', resolve));
-  const tls = createTlsAlpnServer(async (name) => {
-    const m = await store.authorizations.tlsAlpnMaterial(name);
-    if (m) return { certPem: m.certPem, keyPem: secrets.open(m.keySealed, secretAad('authorizations', m.id, 'tls_key')) };
-    const h = await store.hookChallenges.tlsMaterial(name);
-    return h ? { certPem: h.certPem, keyPem: secrets.open(h.keySealed, secretAad('hook_challenges', h.id, 'key')) } : null;
-  });
+  // The production lookup: the one rule for which TLS-ALPN-01 certificate a name presents.
+  const tls = createTlsAlpnServer(tlsAlpnLookup(store, secrets, () => new Date()));
   await new Promise<void>((resolve) => tls.listen(pebble.tlsPort, '127.0.0.1', resolve));
   return {
     store,
