@@ -96,5 +96,5 @@ export function inventoryLine(r: StatusReport): string {
     return `${total}${parts.length ? ` (${parts.join(', ')})` : ''}`;
   };
   const i = r.inventory;
-  return `${i.profiles} profile(s), ${breakdown(i.domains)} domain(s), ${breakdown(i.certificates)} certificate(s), ${i.devices} device(s)`;
+  return `profiles ${i.profiles}, domains ${breakdown(i.domains)}, certificates ${breakdown(i.certificates)}, devices ${i.devices}`;
 }
