@@ -105,7 +105,7 @@ describe('StatusService', () => {
     const broken = await issued('broken.example.com', auto.id);
     await store.bindings.insert(makeBinding(broken.id, lb1.id, { profilePath: '/Common/broken' }));
     await store.bindings.insert(makeBinding(broken.id, lb2.id, { profilePath: '/Common/broken', deployedFingerprint: broken.fingerprintSha256 }));
-    await store.deployments.insert(makeDeployment(broken.id, lb1.id, { startedAt: at(-10 * MIN), result: 'failed', step: 'upload', error: { code: 'bigip_unreachable', message: 'lb1 refused the connection' } }));
+    await store.deployments.insert(makeDeployment(broken.id, lb1.id, { startedAt: at(-10 * MIN), result: 'failed', step: 'upload', error: { code: 'bigip_tcp', message: 'lb1 refused the connection' } }));
     await store.deployments.insert(makeDeployment(broken.id, lb2.id, { startedAt: at(-20 * MIN), result: 'failed', step: 'connect' }));
     await store.deployments.insert(makeDeployment(broken.id, lb2.id, { startedAt: at(-15 * MIN), result: 'succeeded', step: 'done' }));
 
