@@ -15,6 +15,7 @@ import type { Store } from './core/ports/store.ts';
 import { loadOrCreateMasterKey, MASTER_KEY_FILE_NAME } from './core/secrets/master-key-file.ts';
 import { createSecretBox, type SecretBox } from './core/secrets/secret-box.ts';
 import { type CoreServices, createCoreServices } from './core/services/index.ts';
+import { jobSchedules } from './core/services/jobs.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { createDrizzleStore } from './db/drizzle-store.ts';
 
@@ -116,6 +117,10 @@ export async function openRuntime(
     clock: systemClock,
     log,
     newId: randomUUID,
-  }, { leaseMs: config.JOBS_LEASE_SECONDS * 1000, allowSelfApproval: config.APPROVAL_ALLOW_SELF });
+  }, {
+    leaseMs: config.JOBS_LEASE_SECONDS * 1000,
+    allowSelfApproval: config.APPROVAL_ALLOW_SELF,
+    jobs: { schedules: jobSchedules(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000 },
+  });
   return { config, log, database, store, secrets, secretsAvailable, services, close: () => database.close() };
 }

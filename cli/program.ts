@@ -10,6 +10,7 @@ import { startChallengeListeners } from './challenge-listeners.ts';
 import { registerDeviceCommands } from './device-commands.ts';
 import { registerJobCommands } from './job-commands.ts';
 import { createOutput, fields, type Output, table } from './output.ts';
+import { registerStatusCommands } from './status-commands.ts';
 
 export type Role = 'all' | 'responder' | 'worker' | 'bot';
 
@@ -538,6 +539,7 @@ cert
   };
   registerDeviceCommands(program, cert, domain, kit);
   registerJobCommands(program, kit);
+  registerStatusCommands(program, kit);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -4,7 +4,7 @@ import { createBotApp } from '../bot/app.ts';
 import { createNotifier } from '../bot/notifier.ts';
 import { systemClock } from '../core/ports/clock.ts';
 import type { Config } from '../core/config.ts';
-import { type JobName, startScheduler } from '../core/services/jobs.ts';
+import { type JobName, jobSchedules, startScheduler } from '../core/services/jobs.ts';
 import { resolve } from 'node:path';
 import { createLogger, openRuntime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
@@ -15,7 +15,7 @@ import type { Role } from './program.ts';
 const NOTIFY_INTERVAL_MS = 30_000;
 
 export function jobPatterns(config: Config): Record<JobName, string> {
-  return { renew: config.JOBS_RENEW_CRON, deploy: config.JOBS_DEPLOY_CRON, reconfigure: config.JOBS_RECONFIGURE_CRON, cleanup: config.JOBS_CLEANUP_CRON };
+  return jobSchedules(config);
 }
 
 /** Starts the listeners of a role, logs where each one is and what is off and why, and stops on SIGTERM. */

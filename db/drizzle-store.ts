@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, ne, not, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, ne, not, or, sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { Approval } from '../core/domain/approval.ts';
 import type { AuditEntry } from '../core/domain/audit-entry.ts';
@@ -422,6 +422,15 @@ export function createDrizzleStore(database: Database): Store {
           .orderBy(desc(deployments.startedAt), desc(deployments.id))
           .limit(filter.limit ?? 100)) as Deployment[];
       },
+      async latestPerTarget(since) {
+        // DISTINCT ON walks deployments_certificate_device_idx: one row per (certificate, device), the newest.
+        const rows = await db
+          .selectDistinctOn([deployments.certificateId, deployments.deviceId])
+          .from(deployments)
+          .where(gte(deployments.startedAt, since))
+          .orderBy(deployments.certificateId, deployments.deviceId, desc(deployments.startedAt), desc(deployments.id));
+        return (rows as Deployment[]).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+      },
     },
 
     deviceObjects: {
@@ -491,9 +500,18 @@ export function createDrizzleStore(database: Database): Store {
         if (ids.length > 0) await db.update(events).set({ deliveredAt: at }).where(inArray(events.id, ids));
       },
       async list(filter = {}) {
-        const q = db.select().from(events);
-        const filtered = filter.certificateId ? q.where(eq(events.certificateId, filter.certificateId)) : q;
-        return (await filtered.orderBy(desc(events.id)).limit(filter.limit ?? 100)) as CoreEvent[];
+        const conditions = [
+          ...(filter.certificateId ? [eq(events.certificateId, filter.certificateId)] : []),
+          ...(filter.kinds ? [inArray(events.kind, filter.kinds)] : []),
+          ...(filter.since ? [gte(events.createdAt, filter.since)] : []),
+          ...(filter.undelivered ? [isNull(events.deliveredAt)] : []),
+        ];
+        return (await db
+          .select()
+          .from(events)
+          .where(and(...conditions))
+          .orderBy(desc(events.id))
+          .limit(filter.limit ?? 100)) as CoreEvent[];
       },
       async purgeDelivered(before) {
         const rows = await db
@@ -578,9 +596,21 @@ export function createDrizzleStore(database: Database): Store {
         await db.insert(auditLog).values({ ...entry, at: entry.at ?? new Date() });
       },
       async list(filter = {}) {
-        const q = db.select().from(auditLog);
-        const filtered = filter.objectId ? q.where(eq(auditLog.objectId, filter.objectId)) : q;
-        return (await filtered.orderBy(desc(auditLog.id)).limit(filter.limit ?? 100)) as AuditEntry[];
+        const { action } = filter;
+        const conditions = [
+          ...(filter.objectId ? [eq(auditLog.objectId, filter.objectId)] : []),
+          ...(filter.objectName ? [eq(auditLog.objectName, filter.objectName)] : []),
+          ...(filter.actor ? [eq(auditLog.actor, filter.actor)] : []),
+          // The action or its family, compared as text (no LIKE, so `_` and `%` in the filter mean themselves).
+          ...(action ? [or(eq(auditLog.action, action), eq(sql`left(${auditLog.action}, ${action.length + 1})`, `${action}.`))!] : []),
+          ...(filter.since ? [gte(auditLog.at, filter.since)] : []),
+        ];
+        return (await db
+          .select()
+          .from(auditLog)
+          .where(and(...conditions))
+          .orderBy(desc(auditLog.id))
+          .limit(filter.limit ?? 100)) as AuditEntry[];
       },
     },
 

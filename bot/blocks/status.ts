@@ -1,5 +1,15 @@
-import type { StatusSummary } from '../status-summary.ts';
-import { type BotMessage, context, header, section } from './message.ts';
+import type { types } from '@slack/bolt';
+import { statusGroups, statusHeadline } from '../../core/services/status-text.ts';
+import type { StatusReport } from '../../core/services/status-service.ts';
+import { type BotMessage, clip, context, escapeMrkdwn, header, section } from './message.ts';
+
+/** Lines shown per section; the rest is counted, and `bigip-acme status` shows all. */
+const LINES_PER_SECTION = 8;
+const MAX_ITEM = 300;
+/** Slack's limit on a section's text is 3000 characters. */
+const MAX_SECTION = 2900;
+
+const ICONS: Record<StatusReport['verdict'], string> = { ok: ':white_check_mark:', degraded: ':warning:', failing: ':rotating_light:' };
 
 function breakdown(counts: Record<string, number>): string {
   const parts = Object.entries(counts)
@@ -10,16 +20,34 @@ function breakdown(counts: Record<string, number>): string {
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-export function statusMessage(s: StatusSummary): BotMessage {
+function listSection(title: string, lines: string[]): types.SectionBlock {
+  const shown = lines.slice(0, LINES_PER_SECTION).map((l) => `• ${escapeMrkdwn(clip(l, MAX_ITEM))}`);
+  if (lines.length > shown.length) shown.push(`… and ${lines.length - shown.length} more`);
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(`*${title}*\n${shown.join('\n')}`, MAX_SECTION) } };
+}
+
+/** `/acme status`: the core's status report (the same as `bigip-acme status`), worst first, then the counts. */
+export function statusMessage(r: StatusReport): BotMessage {
+  const i = r.inventory;
+  const blocks: types.KnownBlock[] = [header('bigip-acme status'), section(`${ICONS[r.verdict]} *${escapeMrkdwn(statusHeadline(r))}*`)];
+  for (const group of statusGroups(r)) {
+    for (const s of group.sections) blocks.push(listSection(`${group.heading}: ${s.title} (${s.lines.length})`, s.lines));
+  }
+  const jobsOff = r.jobs.filter((j) => j.level !== null);
+  if (jobsOff.length === 0) {
+    const next = r.jobs.filter((j) => j.nextRun).map((j) => `${j.job} ${j.nextRun!.toISOString().slice(11, 16)}Z`);
+    if (next.length > 0) blocks.push(context(`Next job runs: ${next.join(', ')}`));
+  }
   const lines = [
-    `*CA profiles:* ${s.profiles}`,
-    `*Domains:* ${total(s.domains)}${breakdown(s.domains)}`,
-    `*Certificates:* ${total(s.certificates)}${breakdown(s.certificates)}`,
-    `*Devices:* ${s.devices}`,
-    `*Pending approvals:* ${s.pendingApprovals}`,
+    `*CA profiles:* ${i.profiles}`,
+    `*Domains:* ${total(i.domains)}${breakdown(i.domains)}`,
+    `*Certificates:* ${total(i.certificates)}${breakdown(i.certificates)}`,
+    `*Devices:* ${i.devices}`,
+    `*Pending approvals:* ${r.approvals.length}`,
   ];
+  blocks.push(section(lines.join('\n')), context('Details: `/acme cert list`, `/acme approvals`; everything: `bigip-acme status`, `bigip-acme events`'));
   return {
-    text: `bigip-acme: ${s.profiles} profiles, ${total(s.domains)} domains, ${total(s.certificates)} certificates, ${s.devices} devices, ${s.pendingApprovals} pending approvals`,
-    blocks: [header('bigip-acme status'), section(lines.join('\n')), context('Details: `/acme domain list`, `/acme cert list`, `/acme approvals`')],
+    text: `bigip-acme ${statusHeadline(r)}: ${i.profiles} profiles, ${total(i.domains)} domains, ${total(i.certificates)} certificates, ${i.devices} devices, ${r.approvals.length} pending approvals`,
+    blocks,
   };
 }

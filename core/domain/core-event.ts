@@ -32,3 +32,18 @@ export interface CoreEvent {
 export function dayKey(at: Date): string {
   return at.toISOString().slice(0, 10);
 }
+
+/** What each kind means, for a reader of `bigip-acme events`; a Record, so a new kind cannot be left out. */
+export const EVENT_KIND_DESCRIPTIONS: Record<CoreEventKind, string> = {
+  renewal_due: 'a scheduled renewal started',
+  renewed: 'a scheduled renewal finished with a new certificate',
+  renewal_failed: 'a scheduled renewal attempt failed (one per certificate and day)',
+  deployed: 'a scheduled deploy put the certificate on a device',
+  deploy_failed: 'a scheduled deploy failed on a device',
+  challenge_expired: "a domain's challenge content expired and nobody publishes it automatically",
+  approval_requested: 'a renewal, deploy or issuance waits for an approver',
+  approval_decided: 'an approver decided',
+  expiry_warning: 'a certificate not on its way to renewal expires within 21, 7 or 3 days',
+};
+
+export const CORE_EVENT_KINDS = Object.keys(EVENT_KIND_DESCRIPTIONS) as CoreEventKind[];

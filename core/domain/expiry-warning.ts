@@ -81,7 +81,7 @@ export function expiryWarnings(certs: readonly ExpiryCandidate[], now: Date): Ex
   return out;
 }
 
-const REASON_TEXT: Record<ExpiryReason, string> = {
+export const EXPIRY_REASON_TEXT: Record<ExpiryReason, string> = {
   auto_renew_off: 'automatic renewal is off for its CA profile',
   no_renewal_scheduled: 'no renewal is scheduled',
   renewal_overdue: 'its renewal time has passed and it has not been renewed',
@@ -103,7 +103,7 @@ export function expiryWarningEvent(w: ExpiryWarning) {
       renewAt: w.renewAt?.toISOString() ?? null,
       threshold: w.threshold,
       daysLeft: w.daysLeft,
-      reason: REASON_TEXT[w.reason],
+      reason: EXPIRY_REASON_TEXT[w.reason],
     },
     needsPerson: true,
   };

@@ -2,7 +2,7 @@ import type { AuditEntry } from '../domain/audit-entry.ts';
 import type { PayloadType } from '../domain/challenge-payload.ts';
 import type { Approval, ApprovalKind, ApprovalState } from '../domain/approval.ts';
 import type { Binding } from '../domain/binding.ts';
-import type { CoreEvent } from '../domain/core-event.ts';
+import type { CoreEvent, CoreEventKind } from '../domain/core-event.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
 import type { Deployment, DeviceObject } from '../domain/deployment.ts';
 import type { Device } from '../domain/device.ts';
@@ -132,6 +132,11 @@ export interface DeploymentRepository {
   update(id: string, patch: Partial<Omit<Deployment, 'id'>>): Promise<Deployment>;
   /** Newest first. */
   list(filter?: { certificateId?: string; deviceId?: string; limit?: number }): Promise<Deployment[]>;
+  /**
+   * The newest attempt of each certificate on each device, among attempts started at or after `since`:
+   * what a device was last left with (a later success supersedes an earlier failure).
+   */
+  latestPerTarget(since: Date): Promise<Deployment[]>;
 }
 
 export interface DeviceObjectRepository {
@@ -157,14 +162,26 @@ export interface LeaseRepository {
   purgeExpired(olderThanMs: number): Promise<number>;
 }
 
+export interface EventFilter {
+  certificateId?: string;
+  /** Any of these kinds. */
+  kinds?: CoreEventKind[];
+  /** Created at or after. */
+  since?: Date;
+  /** Only events the notifier has not delivered yet. */
+  undelivered?: boolean;
+  /** Default 100. */
+  limit?: number;
+}
+
 export interface EventOutbox {
   /** Stores the event unless one with the same `dedupeKey` exists; true when stored. */
   emit(event: Omit<CoreEvent, 'id' | 'createdAt' | 'deliveredAt'>): Promise<boolean>;
   /** Oldest first. */
   listUndelivered(limit: number): Promise<CoreEvent[]>;
   markDelivered(ids: number[], at: Date): Promise<void>;
-  /** Newest first. */
-  list(filter?: { certificateId?: string; limit?: number }): Promise<CoreEvent[]>;
+  /** Newest first; every filter given must hold. */
+  list(filter?: EventFilter): Promise<CoreEvent[]>;
   /** Deletes delivered events older than `before`; returns how many. */
   purgeDelivered(before: Date): Promise<number>;
 }
@@ -196,9 +213,23 @@ export interface JobRunRepository {
   list(): Promise<JobRun[]>;
 }
 
+export interface AuditFilter {
+  objectId?: string;
+  /** The object's name as recorded (a certificate, domain, profile or device name). */
+  objectName?: string;
+  actor?: string;
+  /** An action or its family: `certificate.renew` also matches `certificate.renew.abandon_order`. */
+  action?: string;
+  /** Recorded at or after. */
+  since?: Date;
+  /** Default 100. */
+  limit?: number;
+}
+
 export interface AuditLog {
   append(entry: Omit<AuditEntry, 'id' | 'at'> & { at?: Date }): Promise<void>;
-  list(filter?: { objectId?: string; limit?: number }): Promise<AuditEntry[]>;
+  /** Newest (last appended) first; every filter given must hold. */
+  list(filter?: AuditFilter): Promise<AuditEntry[]>;
 }
 
 /** Everything persistent, behind one handle so services take a single dependency. */

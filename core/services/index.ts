@@ -11,6 +11,7 @@ import { DomainService } from './domain-service.ts';
 import { Jobs } from './jobs.ts';
 import { ProfileService } from './profile-service.ts';
 import { RenewalService } from './renewal-service.ts';
+import { type StatusOptions, StatusService } from './status-service.ts';
 
 export interface CoreServices {
   profiles: ProfileService;
@@ -21,6 +22,7 @@ export interface CoreServices {
   deploys: DeployService;
   approvals: ApprovalService;
   activity: ActivityService;
+  status: StatusService;
   renewals: RenewalService;
   autoDeploy: AutoDeployService;
   jobs: Jobs;
@@ -32,6 +34,8 @@ export interface CoreServiceOptions {
   /** Claim length for renewals and deploys. Default 60 s (renewed every 15 s while working). */
   leaseMs?: number;
   allowSelfApproval?: boolean;
+  /** The jobs' schedules as the scheduler runs them, so `status` can tell next runs and overdue jobs. */
+  jobs?: StatusOptions;
 }
 
 export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}): CoreServices {
@@ -53,6 +57,7 @@ export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}
     deploys,
     approvals,
     activity: new ActivityService(deps),
+    status: new StatusService(deps, opts.jobs),
     renewals,
     autoDeploy,
     jobs: new Jobs(deps, { renewals, autoDeploy, domains }, lease.holder),

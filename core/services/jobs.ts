@@ -1,6 +1,8 @@
 import { Cron } from 'croner';
+import type { Config } from '../config.ts';
 import { dayKey } from '../domain/core-event.ts';
 import { collectExpiryWarnings, expiryWarningEvent } from '../domain/expiry-warning.ts';
+import { jobItems, jobResult } from '../domain/job-run.ts';
 import { CoreError, asCoreError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { AutoDeployService } from './auto-deploy-service.ts';
@@ -17,6 +19,11 @@ export const JOB_DESCRIPTIONS: Record<JobName, string> = {
   reconfigure: 'fetch fresh challenges for expired authorizations (raising the ones that need a person), and raise expiry warnings at 21/7/3 days for certificates not renewing',
   cleanup: 'drop expired leases, delivered events older than 30 days, and challenge-hook content older than 8 days',
 };
+
+/** The jobs' schedules from the configuration (JOBS_*_CRON, UTC). */
+export function jobSchedules(config: Pick<Config, 'JOBS_RENEW_CRON' | 'JOBS_DEPLOY_CRON' | 'JOBS_RECONFIGURE_CRON' | 'JOBS_CLEANUP_CRON'>): Record<JobName, string> {
+  return { renew: config.JOBS_RENEW_CRON, deploy: config.JOBS_DEPLOY_CRON, reconfigure: config.JOBS_RECONFIGURE_CRON, cleanup: config.JOBS_CLEANUP_CRON };
+}
 
 export function parseJobName(input: string): JobName {
   if ((JOB_NAMES as readonly string[]).includes(input)) return input as JobName;
@@ -39,7 +46,9 @@ export class Jobs {
     await this.deps.store.jobRuns.started(job, this.holder, this.deps.clock.now());
     try {
       const detail = await this.body(job, progress);
-      await this.deps.store.jobRuns.finished(job, 'ok', detail, this.deps.clock.now());
+      // A run where items failed is recorded as such (`failed`/`partial`), never as `ok`; the report itself,
+      // with its failed items and their reasons, is the run's detail, so `jobs status` can count them.
+      await this.deps.store.jobRuns.finished(job, jobResult(jobItems(detail)), detail, this.deps.clock.now());
       return detail;
     } catch (err) {
       const e = asCoreError(err);
@@ -119,7 +128,9 @@ export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         try {
           const detail = await jobs.run(job);
-          opts.log.info({ job, ...summarize(detail) }, `job ${job} finished`);
+          const { failed } = jobItems(detail);
+          if (failed > 0) opts.log.warn({ job, ...summarize(detail) }, `job ${job} finished with ${failed} failed item(s)`);
+          else opts.log.info({ job, ...summarize(detail) }, `job ${job} finished`);
         } catch (err) {
           const e = asCoreError(err);
           opts.log.error({ job, code: e.code, message: e.message }, `job ${job} failed`);

@@ -77,6 +77,22 @@ describe('/acme over the real Bolt receiver', () => {
     expect(shown).toContain('*Certificates:* 1 (issued 1)');
     expect(shown).toContain('*Devices:* 1');
     expect(shown).toContain('*Pending approvals:* 1');
+    // The core's status report, as `bigip-acme status` shows it: nothing failing, one approval waiting.
+    expect(shown).toContain('OK: 0 failing, 0 need attention, 1 waiting');
+    expect(shown).toContain('*Waiting: approvals (1)*');
+    expect(shown).toContain(`renewal of ${cert.name}, requested by scheduler since`);
+  });
+
+  it('status puts a failing renewal first, with its reason from the outbox and its next attempt', async () => {
+    const { cert } = await seed();
+    const next = new Date(Date.now() + 3_600_000);
+    await h.store.certificates.update(cert.id, { state: 'ordering', renewalStartedAt: new Date(), failedAttempts: 2, nextAttemptAt: next });
+    await h.store.events.emit({ kind: 'renewal_failed', certificateId: cert.id, subject: cert.name, dedupeKey: `${cert.id}:renewal_failed:x`, detail: { code: 'acme_unreachable', message: 'the CA is unreachable', attempt: 1 }, needsPerson: false });
+    const { shown } = await run('status');
+    expect(shown).toContain('FAILING: 1 failing');
+    expect(shown).toContain('*Failing: certificates (1)*');
+    expect(shown).toContain(`${cert.name} [prod-le]: renewal failing (2 failed attempts): the CA is unreachable (attempt 1,`);
+    expect(shown).toContain(`next attempt ${next.toISOString().replace(/\.\d{3}Z$/, 'Z')}`);
   });
 
   it('lists profiles, domains, certificates, devices and approvals', async () => {

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CaProfile } from '../../core/domain/ca-profile.ts';
+import type { CoreEventKind } from '../../core/domain/core-event.ts';
 import type { Authorization, ManagedDomain } from '../../core/domain/managed-domain.ts';
 import { CoreError } from '../../core/errors.ts';
 import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
@@ -548,6 +549,28 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect((await store.audit.list({ limit: 2 })).map((e) => e.action)).toEqual(['step-4', 'step-3']);
       expect((await store.audit.list({ objectId: 'even', limit: 1 })).map((e) => e.action)).toEqual(['step-4']);
     });
+
+    it('filters by actor, object name, action family and time, all together, newest first', async () => {
+      const entry = (actor: string, action: string, objectName: string | null, at: Date) =>
+        store.audit.append({ actor, action, objectType: 'certificate', objectId: null, objectName, result: 'ok', detail: {}, at });
+      await entry('scheduler', 'certificate.renew', 'www', T0);
+      await entry('scheduler', 'certificate.renew.abandon_order', 'www', T1);
+      await entry('cli:alice', 'certificate.renewal', 'www', T1);
+      await entry('cli:alice', 'certificate.renew', 'api', T1);
+      await entry('cli:bob', 'certificate_renew', null, T1);
+      const actions = async (filter: Parameters<Store['audit']['list']>[0]) => (await store.audit.list(filter)).map((e) => `${e.actor} ${e.action} ${e.objectName}`);
+
+      expect(await actions({ objectName: 'www' })).toEqual(['cli:alice certificate.renewal www', 'scheduler certificate.renew.abandon_order www', 'scheduler certificate.renew www']);
+      expect(await actions({ actor: 'cli:alice' })).toEqual(['cli:alice certificate.renew api', 'cli:alice certificate.renewal www']);
+      // A family, not a prefix: `certificate.renewal` is not under `certificate.renew`, and `_` is no wildcard.
+      expect(await actions({ action: 'certificate.renew' })).toEqual(['cli:alice certificate.renew api', 'scheduler certificate.renew.abandon_order www', 'scheduler certificate.renew www']);
+      expect(await actions({ action: 'certificate_renew' })).toEqual(['cli:bob certificate_renew null']);
+      expect(await actions({ action: 'certificate' })).toHaveLength(4);
+      expect(await actions({ since: T1, objectName: 'www', actor: 'scheduler' })).toEqual(['scheduler certificate.renew.abandon_order www']);
+      expect(await actions({ since: new Date(T1.getTime() + 1) })).toEqual([]);
+      expect(await actions({ objectName: 'www', limit: 1 })).toEqual(['cli:alice certificate.renewal www']);
+      expect(await actions({ actor: 'nobody' })).toEqual([]);
+    });
   });
 
   describe('devices, bindings, deployments, device objects', () => {
@@ -615,6 +638,31 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       });
       expect(done).toEqual({ ...first, result: 'failed', step: 'save', error: { code: 'bigip_api', message: 'save failed', detail: { status: 500 } }, outcome: 'switched, not saved', finishedAt: T1 });
       expect((await store.deployments.list({ limit: 1 })).length).toBe(1);
+    });
+
+    it('latestPerTarget: the newest attempt per certificate and device since a time, newest first', async () => {
+      const { cert, device } = await certAndDevice();
+      const other = makeDevice();
+      await store.devices.insert(other);
+      const at = (ms: number) => new Date(T1.getTime() + ms);
+      const failedThenOk = [
+        makeDeployment(cert.id, device.id, { startedAt: at(0), result: 'failed' }),
+        makeDeployment(cert.id, device.id, { startedAt: at(2000), result: 'succeeded' }),
+      ];
+      const okThenFailed = [
+        makeDeployment(cert.id, other.id, { startedAt: at(1000), result: 'succeeded' }),
+        makeDeployment(cert.id, other.id, { startedAt: at(3000), result: 'rolled_back' }),
+      ];
+      const old = makeDeployment(cert.id, other.id, { startedAt: T0, result: 'failed' });
+      for (const d of [...failedThenOk, ...okThenFailed, old]) await store.deployments.insert(d);
+      const latest = await store.deployments.latestPerTarget(new Date(T0.getTime() + 1));
+      expect(latest.map((d) => [d.deviceId, d.result])).toEqual([
+        [other.id, 'rolled_back'],
+        [device.id, 'succeeded'],
+      ]);
+      expect(latest[0]).toEqual(okThenFailed[1]);
+      expect(await store.deployments.latestPerTarget(at(2500))).toEqual([okThenFailed[1]]);
+      expect(await store.deployments.latestPerTarget(at(5000))).toEqual([]);
     });
 
     it('device objects: record, revive on re-install, list only live ones, mark removed', async () => {
@@ -759,6 +807,35 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       await store.events.markDelivered([pending[0]!.id], T1);
       expect((await store.events.listUndelivered(10)).map((e) => e.kind)).toEqual(['deploy_failed']);
       expect(await store.events.purgeDelivered(new Date(Date.now() + 60_000))).toBe(1);
+    });
+
+    it('events: list filters by certificate, kinds, creation time and delivery, all together, newest first', async () => {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      const cert = makeCertificate(profile.id);
+      await store.certificates.insert(cert);
+      const emit = async (kind: CoreEventKind, certificateId: string | null, subject: string, createdAt: Date) => {
+        await store.events.emit({ kind, certificateId, subject, dedupeKey: `${subject}:${kind}:${createdAt.toISOString()}`, detail: {}, needsPerson: false });
+        // The outbox stamps its own time; tests move it to know exactly what `since` leaves out.
+        await (database.db as PgliteDatabase<Schema>).execute(sql`UPDATE events SET created_at = ${createdAt.toISOString()} WHERE dedupe_key = ${`${subject}:${kind}:${createdAt.toISOString()}`}`);
+      };
+      await emit('renewal_due', cert.id, cert.name, T0);
+      await emit('renewal_failed', cert.id, cert.name, T1);
+      await emit('challenge_expired', null, 'www.example.com', T1);
+      await emit('renewal_failed', null, 'other', T1);
+      const [newest] = await store.events.list({ limit: 1 });
+      await store.events.markDelivered([newest!.id], T1);
+      const shown = async (filter: Parameters<Store['events']['list']>[0]) => (await store.events.list(filter)).map((e) => `${e.kind} ${e.subject}`);
+
+      expect(await shown({ certificateId: cert.id })).toEqual([`renewal_failed ${cert.name}`, `renewal_due ${cert.name}`]);
+      expect(await shown({ kinds: ['renewal_failed'] })).toEqual(['renewal_failed other', `renewal_failed ${cert.name}`]);
+      expect(await shown({ kinds: ['renewal_failed', 'challenge_expired'], certificateId: cert.id })).toEqual([`renewal_failed ${cert.name}`]);
+      expect(await shown({ kinds: [] })).toEqual([]);
+      expect(await shown({ since: T1 })).toHaveLength(3);
+      expect(await shown({ since: T1, certificateId: cert.id })).toEqual([`renewal_failed ${cert.name}`]);
+      expect(await shown({ undelivered: true, kinds: ['renewal_failed'] })).toEqual([`renewal_failed ${cert.name}`]);
+      expect(await shown({ undelivered: true, limit: 2 })).toEqual(['challenge_expired www.example.com', `renewal_failed ${cert.name}`]);
+      expect(await shown({ since: new Date(T1.getTime() + 1) })).toEqual([]);
     });
 
     it('approvals: one open per certificate and kind; decisions are compare-and-set', async () => {

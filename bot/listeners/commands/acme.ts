@@ -8,7 +8,6 @@ import type { BotMessage } from '../../blocks/message.ts';
 import { statusMessage } from '../../blocks/status.ts';
 import { errorMessage, usageMessage } from '../../blocks/usage.ts';
 import { type AcmeCommand, isAdminCommand, parseAcmeCommand } from '../../command-parser.ts';
-import { collectStatus } from '../../status-summary.ts';
 import { type ListenerDeps, mayAdminister, NOT_AN_ADMIN } from '../deps.ts';
 import { runCertCommand } from './cert-commands.ts';
 import type { CommandContext } from './command-context.ts';
@@ -44,7 +43,7 @@ export async function answer(services: CoreServices, command: ReadOnlyCommand): 
     case 'usage':
       return usageMessage(command.problem);
     case 'status':
-      return statusMessage(await collectStatus(services));
+      return statusMessage(await services.status.summary());
     case 'profile_list':
       return profileListMessage(await services.profiles.list());
     case 'domain_list':
