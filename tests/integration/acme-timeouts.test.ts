@@ -188,7 +188,7 @@ describe('ACME steps against a CA that stops answering', () => {
     return err as CoreError;
   }
 
-  it('newOrder, order polling and finalize time out once each, retryable; acme-client does not resend', async () => {
+  it('newOrder, order and authorization polling, and newAccount time out once each, retryable; acme-client does not resend', async () => {
     const gateway = createAcmeClientGateway({ timeoutMs: 500 });
     hung.length = 0;
     expect((await timedOut(gateway.newOrder(account(), ['a.example.com']))).message).toMatch(/did not answer POST \/new-order within 0\.5 s/);
