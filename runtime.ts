@@ -104,7 +104,7 @@ export async function openRuntime(
   const store = createDrizzleStore(database);
   const services = createCoreServices({
     store,
-    acme: createAcmeClientGateway(config.ACME_CA_FILE ? { caPem: readCaFile(config.ACME_CA_FILE) } : {}),
+    acme: createAcmeClientGateway({ timeoutMs: config.ACME_TIMEOUT_SECONDS * 1000, ...(config.ACME_CA_FILE ? { caPem: readCaFile(config.ACME_CA_FILE) } : {}) }),
     probe: createNetworkChallengeProbe({
       httpPort: config.CHALLENGE_HTTP_PORT,
       tlsPort: config.CHALLENGE_TLS_PORT,

@@ -20,16 +20,19 @@ export { collectExpiryWarnings, type ExpiryCandidate, type ExpiryWarning, expiry
  * - An event is marked delivered only after Slack accepted its message, never before. Delivery is
  *   therefore at-least-once: a crash between a successful post and `markDelivered` repeats that one
  *   message (or that one digest) on the next run; nothing is ever lost and nothing else repeats.
+ * - When: `start` runs on every wake (an event written to the outbox, see `wake`), a burst of wakes within
+ *   `debounceMs` making one run, and every poll interval as a fallback for a wake that was lost. Never two
+ *   runs at once in one process: a wake during a run brings one more run after it.
  * - Rate limits: on Slack's rate-limit error the run stops, the rest stays undelivered, and nothing is
- *   posted before `retryAfter` has passed. Posts within a run are spaced `spacingMs` apart (Slack allows
- *   ~1 message per second per channel).
+ *   posted before `retryAfter` has passed; the next run is set for just after it, not for the next poll.
+ *   Posts within a run are spaced `spacingMs` apart (Slack allows ~1 message per second per channel).
  * - An approval request is posted as the approval itself, with *Approve* / *Deny*, built from the stored
  *   approval (not from the event), so approvers decide from the message; once decided it is plain text.
  * - A message Slack refuses for what it is (`invalid_blocks`, `msg_too_long`, …) would be refused forever
  *   and hold up everything behind it: it is sent once more as plain text, and if that is refused too the
  *   event is marked delivered and logged as dropped.
  * - Other errors: the error code is logged (never the payload), the event stays undelivered, and the run
- *   stops; the next run tries again.
+ *   stops; the next run comes after a short backoff (1, 2, 5, 10, 30 s, never later than the next poll).
  * - Replicas: each run holds the `slack-notifier` lease, so two replicas never post the same event.
  */
 
@@ -39,6 +42,12 @@ export interface NotifierClient {
     postMessage(args: { channel: string; text: string; blocks?: types.KnownBlock[]; unfurl_links?: boolean; unfurl_media?: boolean }): Promise<{ ok?: boolean; error?: string }>;
   };
 }
+
+/**
+ * Subscribes `onWake` to "an event was written to the outbox" (LISTEN on PostgreSQL or PGlite); also called
+ * when notifications may have been lost (a reconnect). Resolves once listening, to the unsubscribe function.
+ */
+export type WakeSource = (onWake: () => void) => Promise<() => Promise<void>>;
 
 export interface NotifierDeps {
   store: Pick<Store, 'events' | 'leases' | 'approvals' | 'certificates'>;
@@ -57,20 +66,39 @@ export interface NotifierDeps {
   maxPostsPerRun?: number;
   /** Lease holder name (replica id); default `notifier`. */
   holder?: string;
+  /** Event wake-ups for `start`; without it only the poll runs. */
+  wake?: WakeSource;
+  /** How long a wake waits for further events before the run, so a burst is one run; default 150 ms. */
+  debounceMs?: number;
 }
 
 export interface Notifier {
   /** One pass over the outbox. Never throws for Slack errors (they are logged); store errors propagate. */
   runOnce(): Promise<{ posted: number; digested: number }>;
-  /** Runs now and then every `intervalMs` until `stop()`. Runs never overlap. */
-  start(intervalMs: number): void;
-  stop(): void;
+  /**
+   * Runs now, on every wake, and at least every `intervalMs` until `stop()`; resolves once subscribed to
+   * wakes. Runs never overlap.
+   */
+  start(intervalMs: number): Promise<void>;
+  /** Stops scheduling, unsubscribes, and waits for a run in progress to finish. */
+  stop(): Promise<void>;
 }
 
 /** Kinds collected into the digest when no person has to act. */
 export const DIGEST_KINDS: ReadonlySet<string> = new Set(['renewal_due', 'renewed', 'deployed', 'approval_decided']);
 
 export const DEFAULT_DIGEST_INTERVAL_MS = 3_600_000;
+export const DEFAULT_DEBOUNCE_MS = 150;
+/** Waited past Slack's Retry-After, so the retry does not arrive a hair early. */
+export const RATE_LIMIT_MARGIN_MS = 250;
+/** Backoff after a failed run (a Slack or database error), by consecutive failures; the poll interval caps it. */
+export const RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 5_000, 10_000, 30_000];
+
+/** How long to wait before the next run after `failures` consecutive failed runs (1 = the first failure). */
+export function retryDelayMs(failures: number, pollIntervalMs: number): number {
+  const step = RETRY_DELAYS_MS[Math.min(Math.max(failures, 1), RETRY_DELAYS_MS.length) - 1]!;
+  return Math.min(step, pollIntervalMs);
+}
 const LEASE_KEY = 'slack-notifier';
 const LEASE_TTL_MS = 120_000;
 
@@ -119,18 +147,26 @@ class NotPosted extends Error {
   }
 }
 
+/** Why a run ended, which decides when the next one comes. */
+type RunEnd =
+  | { end: 'done' }
+  /** Posted as many as one run may; the rest are waiting. */
+  | { end: 'more' }
+  /** Slack said to wait (now or earlier): not before `until` (epoch ms by the notifier's clock). */
+  | { end: 'paused'; until: number }
+  | { end: 'failed' };
+
 export function createNotifier(deps: NotifierDeps): Notifier {
   const digestIntervalMs = deps.digestIntervalMs ?? DEFAULT_DIGEST_INTERVAL_MS;
   const spacingMs = deps.spacingMs ?? 1_100;
   const batchSize = deps.batchSize ?? 200;
   const maxPostsPerRun = deps.maxPostsPerRun ?? 20;
   const holder = deps.holder ?? 'notifier';
+  const debounceMs = deps.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   const { store, client, channel, clock, log } = deps;
 
   /** No post before this (epoch ms): set by a rate-limit answer. In memory: after a restart Slack says it again. */
   let pausedUntil = 0;
-  let running = false;
-  let timer: NodeJS.Timeout | null = null;
   let postedThisRun = 0;
 
   async function send(message: { text: string; blocks?: types.KnownBlock[] }): Promise<void> {
@@ -178,22 +214,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   /** Logs a failed post (codes only) and, for a rate limit, pauses posting until Slack's retryAfter. */
-  function failed(err: unknown, what: string, count: number): void {
+  function failed(err: unknown, what: string, count: number): RunEnd {
     const retryAfter = rateLimitRetryAfter(err);
     if (retryAfter !== null) {
       pausedUntil = clock.now().getTime() + retryAfter * 1000;
       log.warn({ code: 'slack_webapi_rate_limited_error', retryAfter, waiting: count }, 'Slack rate limit: notifications paused');
-      return;
+      return { end: 'paused', until: pausedUntil };
     }
     const code = err instanceof NotPosted ? { code: 'slack_not_ok', error: err.slackError } : errorCode(err);
-    log.warn({ ...code, what, waiting: count }, 'could not post a notification to Slack; will retry next run');
+    log.warn({ ...code, what, waiting: count }, 'could not post a notification to Slack; will retry shortly');
+    return { end: 'failed' };
   }
 
-  async function pass(): Promise<{ posted: number; digested: number }> {
-    const result = { posted: 0, digested: 0 };
-    if (clock.now().getTime() < pausedUntil) return result;
+  async function pass(result: { posted: number; digested: number }): Promise<RunEnd> {
+    if (clock.now().getTime() < pausedUntil) return { end: 'paused', until: pausedUntil };
     const events = await store.events.listUndelivered(batchSize);
-    if (events.length === 0) return result;
+    if (events.length === 0) return { end: 'done' };
     postedThisRun = 0;
 
     const individual = events.filter((e) => !isDigestEvent(e));
@@ -204,8 +240,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       try {
         outcome = await post(await messageFor(event), event.kind);
       } catch (err) {
-        failed(err, event.kind, individual.length - result.posted);
-        return result;
+        return failed(err, event.kind, individual.length - result.posted);
       }
       await store.events.markDelivered([event.id], clock.now());
       if (outcome === 'posted') result.posted++;
@@ -219,8 +254,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         try {
           await post(digestMessage(successes, { since: oldest.createdAt, until: now }), 'digest');
         } catch (err) {
-          failed(err, 'digest', successes.length);
-          return result;
+          return failed(err, 'digest', successes.length);
         }
         await store.events.markDelivered(
           successes.map((e) => e.id),
@@ -229,34 +263,116 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         result.digested = successes.length;
       }
     }
-    return result;
+    return individual.length > maxPostsPerRun || events.length >= batchSize ? { end: 'more' } : { end: 'done' };
+  }
+
+  // ---- one run at a time -------------------------------------------------------------------------------
+
+  /** The run in progress, if any: the one guard against two runs at once in this process. */
+  let current: Promise<RunEnd> | null = null;
+  /** A wake (or poll) arrived during a run: run once more after it, since it may have read too early. */
+  let again = false;
+
+  /** Runs one pass under the lease; null when a run is already in progress here (`again` is then set). */
+  function exclusiveRun(result: { posted: number; digested: number }): Promise<RunEnd> | null {
+    if (current) {
+      again = true;
+      return null;
+    }
+    const run = (async (): Promise<RunEnd> => {
+      const leased = await withLease(store.leases, LEASE_KEY, { holder, ttlMs: LEASE_TTL_MS }, log, () => pass(result));
+      // Another replica holds the lease: it posts, and it was woken by the same notification.
+      return leased.ran ? leased.value : { end: 'done' };
+    })();
+    current = run;
+    const settle = (ended: RunEnd) => {
+      current = null;
+      schedule(ended);
+    };
+    run.then(settle, (err: unknown) => {
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'notifier run failed');
+      settle({ end: 'failed' });
+    });
+    return run;
   }
 
   async function runOnce(): Promise<{ posted: number; digested: number }> {
-    if (running) return { posted: 0, digested: 0 };
-    running = true;
-    try {
-      const leased = await withLease(store.leases, LEASE_KEY, { holder, ttlMs: LEASE_TTL_MS }, log, pass);
-      return leased.ran ? leased.value : { posted: 0, digested: 0 };
-    } finally {
-      running = false;
+    const result = { posted: 0, digested: 0 };
+    await exclusiveRun(result);
+    return result;
+  }
+
+  // ---- scheduling (start/stop) ---------------------------------------------------------------------------
+
+  let started = false;
+  let pollMs = 0;
+  let failures = 0;
+  /** No run before this (epoch ms, real time): a backoff or Slack's Retry-After holds wakes and polls too. */
+  let notBefore = 0;
+  let timer: NodeJS.Timeout | null = null;
+  /** When `timer` fires (epoch ms, real time). */
+  let timerAt = 0;
+  let poller: NodeJS.Timeout | null = null;
+  let unsubscribe: (() => Promise<void>) | null = null;
+
+  /** Runs in `delayMs` (not before `notBefore`), unless a run is already set for sooner. */
+  function runIn(delayMs: number): void {
+    if (!started) return;
+    const now = Date.now();
+    const at = Math.max(now + delayMs, notBefore);
+    if (timer && timerAt <= at) return;
+    if (timer) clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(() => {
+      timer = null;
+      exclusiveRun({ posted: 0, digested: 0 });
+    }, at - now);
+    timer.unref?.();
+  }
+
+  /** After a run: when the next one comes. */
+  function schedule(ended: RunEnd): void {
+    failures = ended.end === 'failed' ? failures + 1 : 0;
+    const now = Date.now();
+    if (ended.end === 'failed') notBefore = now + retryDelayMs(failures, pollMs || RETRY_DELAYS_MS.at(-1)!);
+    else if (ended.end === 'paused') notBefore = now + Math.max(0, ended.until - clock.now().getTime()) + RATE_LIMIT_MARGIN_MS;
+    else notBefore = 0;
+    if (ended.end === 'failed' || ended.end === 'paused') runIn(0);
+    else if (ended.end === 'more') runIn(spacingMs);
+    if (again) {
+      again = false;
+      runIn(debounceMs);
     }
   }
 
   return {
     runOnce,
-    start(intervalMs: number) {
-      if (timer) return;
-      const tick = () => {
-        runOnce().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'notifier run failed'));
-      };
-      timer = setInterval(tick, intervalMs);
-      timer.unref?.();
-      tick();
+    async start(intervalMs: number) {
+      if (started) return;
+      started = true;
+      pollMs = intervalMs;
+      poller = setInterval(() => runIn(0), intervalMs);
+      poller.unref?.();
+      if (deps.wake) {
+        try {
+          unsubscribe = await deps.wake(() => runIn(debounceMs));
+        } catch (err) {
+          // Not fatal: the poll still delivers everything, only later.
+          log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot listen for new events; notifications follow the poll only');
+        }
+      }
+      runIn(0);
     },
-    stop() {
-      if (timer) clearInterval(timer);
+    async stop() {
+      started = false;
+      if (poller) clearInterval(poller);
+      if (timer) clearTimeout(timer);
+      poller = null;
       timer = null;
+      const unsub = unsubscribe;
+      unsubscribe = null;
+      await unsub?.().catch(() => undefined);
+      await current?.catch(() => undefined);
     },
   };
 }

@@ -1,18 +1,13 @@
 import { hostname } from 'node:os';
-import { webApi } from '@slack/bolt';
 import { createBotApp } from '../bot/app.ts';
-import { createNotifier } from '../bot/notifier.ts';
-import { systemClock } from '../core/ports/clock.ts';
 import type { Config } from '../core/config.ts';
 import { type JobName, jobSchedules, startScheduler } from '../core/services/jobs.ts';
 import { resolve } from 'node:path';
 import { createLogger, openRuntime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
 import { controlSocketPath, startControlSocket } from './control-socket.ts';
+import { startSlackNotifier } from './slack-notifier.ts';
 import type { Role } from './program.ts';
-
-/** How often the notifier looks at the event outbox. */
-const NOTIFY_INTERVAL_MS = 30_000;
 
 export function jobPatterns(config: Config): Record<JobName, string> {
   return jobSchedules(config);
@@ -41,17 +36,9 @@ export async function serve(config: Config, role: Role): Promise<void> {
       log.info({ slack: at }, at?.mode === 'http' ? `Slack bot listening on http://${at.host}:${at.port}${at.path}` : 'Slack bot connected in Socket Mode');
       closers.push(() => bot.stop());
       if (config.SLACK_NOTIFY_CHANNEL) {
-        // Its own client: it must see rate limits (and wait for Retry-After) instead of Bolt's client retrying
-        // inside a run for minutes.
-        const client = new webApi.WebClient(config.SLACK_BOT_TOKEN, {
-          ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
-          rejectRateLimitedCalls: true,
-          retryConfig: { retries: 2 },
-        });
-        const notifier = createNotifier({ store: rt.store, client, channel: config.SLACK_NOTIFY_CHANNEL, clock: systemClock, log, holder: `${hostname()}:${process.pid}` });
-        notifier.start(NOTIFY_INTERVAL_MS);
-        log.info({ channel: config.SLACK_NOTIFY_CHANNEL }, 'Slack notifications on: failures at once, successes in an hourly digest');
-        closers.push(async () => notifier.stop());
+        const notifier = await startSlackNotifier(rt, config, log, { holder: `${hostname()}:${process.pid}` });
+        log.info({ channel: config.SLACK_NOTIFY_CHANNEL }, 'Slack notifications on: failures and approval requests as they happen, successes in an hourly digest');
+        closers.push(() => notifier.stop());
       } else {
         log.info({}, 'Slack notifications off (SLACK_NOTIFY_CHANNEL not set)');
       }

@@ -71,6 +71,11 @@ const schema = z.object({
   ),
   /** PEM file of extra CA certificates to trust for the ACME server (private CAs, Pebble in tests). */
   ACME_CA_FILE: optional(z.string()),
+  /** Bound on each request to the CA, connecting included: a CA that accepts and never answers fails after it. */
+  ACME_TIMEOUT_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: 'must be a number of seconds' }).min(1, 'must be at least 1 second').max(300, 'must be at most 300 seconds').default(10),
+  ),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
   // Where Test Connection looks before asking the CA: the CA dials 80/443 of the name's public addresses.
   CHALLENGE_HTTP_PORT: z.preprocess(emptyAsUndefined, port.default(80)),

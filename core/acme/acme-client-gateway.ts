@@ -110,8 +110,38 @@ export function jwkThumbprint(accountKeyPem: string): string {
   return b64url(createHash('sha256').update(canonical).digest());
 }
 
+/** Default bound on each request to the CA (ACME_TIMEOUT_SECONDS). */
+export const DEFAULT_ACME_TIMEOUT_MS = 10_000;
+
+/** What a request to the CA that did not complete in time becomes: retryable, and saying so in words. */
+export function acmeTimeoutError(url: string, method: string, timeoutMs: number, cause?: unknown): CoreError {
+  const u = new URL(url);
+  return new CoreError('acme_timeout', `the CA at ${u.host} did not answer ${method.toUpperCase()} ${u.pathname} within ${timeoutMs / 1000} s (timed out)`, {
+    retryable: true,
+    detail: { timeoutMs },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** axios' own timeout (`ECONNABORTED`, or `ETIMEDOUT` with clarifyTimeoutError) and the OS's connect timeout. */
+function isTimeoutCode(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+}
+
+/** The limits one request to the CA carries (axios options). */
+export interface RequestLimits {
+  /** axios: covers connecting (its connect-phase timer) and any silence on the socket after. */
+  timeout: number;
+  /** The whole exchange, however the CA trickles: DNS, connect, TLS, request, every byte of the answer. */
+  signal: AbortSignal;
+}
+
 export interface AcmeClientGatewayOptions {
-  /** Request timeout for every CA call. */
+  /**
+   * Bound on each request to the CA, from dialling to the last byte of the answer; default 10 s. A CA that
+   * accepts and never answers fails with `acme_timeout` (retryable) after this long.
+   */
   timeoutMs?: number;
   /** Extra trusted CA certificates (PEM) for a private ACME server, on top of the system roots. */
   caPem?: string;
@@ -142,8 +172,13 @@ function unwrapNetworkErrors(): void {
  * retry (fresh nonce from the error) stays.
  */
 export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): AcmeGateway {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_ACME_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new CoreError('config_invalid', `the ACME timeout must be a positive number of milliseconds, got ${timeoutMs}`);
+  }
+  // No retries inside acme-client: they would resend stale nonces (above) and, on a CA that does not answer,
+  // multiply the wait (5 tries, 5-25 s apart) far past the timeout.
   (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings.retryMaxAttempts = 0;
-  acme.axios.defaults.timeout = opts.timeoutMs ?? 30_000;
   unwrapNetworkErrors();
   if (opts.caPem) {
     // One secure context for every connection: passing `ca` to the agent would rebuild the trust store
@@ -156,17 +191,49 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
   const clients = new Map<string, acme.Client>();
   const thumbprints = new Map<string, string>();
 
+  /**
+   * Sends one request under this gateway's limits. Each request gets its own full bound: a CA that answers
+   * slowly but steadily is not cut short by the requests before it, and one that never answers fails after
+   * `timeoutMs` on the first request it ignores.
+   */
+  async function bounded<T>(url: string, method: string, send: (limits: RequestLimits) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      return await send({ timeout: timeoutMs, signal });
+    } catch (err) {
+      if (signal.aborted || isTimeoutCode(err)) throw acmeTimeoutError(url, method, timeoutMs, err);
+      throw err;
+    }
+  }
+
+  /**
+   * Every request acme-client itself sends (directory, newNonce, signed POSTs) goes through its client's
+   * `http.request`; this gives each one the limits. Per client, so two gateways keep their own timeouts.
+   */
+  function withDeadlines(client: acme.Client): acme.Client {
+    type Request = (url: string, method: string, o?: Record<string, unknown>) => Promise<unknown>;
+    const http = (client as unknown as { http: { request: Request } }).http;
+    const request = http.request.bind(http);
+    http.request = (url, method, o = {}) => bounded(url, method, (limits) => request(url, method, { ...o, ...limits }));
+    return client;
+  }
+
   /** acme-client resends on badNonce 5 times; requests it sends itself get as many tries as ours. */
   function withNonceRetries(client: acme.Client): acme.Client {
     (client as unknown as { http: { maxBadNonceRetries: number } }).http.maxBadNonceRetries = MAX_NONCE_ATTEMPTS;
     return client;
   }
 
+  /** Every acme-client Client this gateway uses: our badNonce tries and our request limits. */
+  function configured(client: acme.Client): acme.Client {
+    return withDeadlines(withNonceRetries(client));
+  }
+
   function clientFor(account: AcmeAccount): acme.Client {
     const key = `${account.directoryUrl}\n${account.accountUrl}`;
     let client = clients.get(key);
     if (!client) {
-      client = withNonceRetries(
+      client = configured(
         new acme.Client({
           directoryUrl: account.directoryUrl,
           accountKey: account.accountKeyPem,
@@ -212,10 +279,10 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
     return { ...data, url, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   }
 
-  /** Unauthenticated GET through acme-client's axios (same TLS trust, timeout, User-Agent); any status returned. */
+  /** Unauthenticated GET through acme-client's axios (same TLS trust, limits, User-Agent); any status returned. */
   async function plainGet(url: string, doing: string): Promise<RawResponse> {
     try {
-      return (await acme.axios.get(url, { validateStatus: () => true })) as unknown as RawResponse;
+      return (await bounded(url, 'get', (limits) => acme.axios.get(url, { validateStatus: () => true, ...limits }))) as unknown as RawResponse;
     } catch (err) {
       throw classifyThrown(err, doing, url);
     }
@@ -259,7 +326,7 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
       });
       // newAccount goes through acme-client (the JWK, not a key id, signs it), so its own badNonce retry is
       // the one that counts here: raised to ours (at 5, a CA rejecting half of all nonces fails 1 account in 64).
-      withNonceRetries(client);
+      configured(client);
       try {
         await client.createAccount({
           termsOfServiceAgreed: input.termsOfServiceAgreed,

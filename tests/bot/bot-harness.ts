@@ -21,6 +21,8 @@ export const TEAM_ID = 'T0TEST';
 
 export interface StubCall {
   path: string;
+  /** When the stub received it (epoch ms). */
+  at: number;
   headers: IncomingMessage['headers'];
   body: string;
 }
@@ -30,8 +32,8 @@ export interface SlackStub {
   calls: StubCall[];
   /** Every Web API call to `method` (e.g. `views.open`), its form fields parsed and `view`/`blocks` JSON-decoded. */
   api(method: string): Record<string, unknown>[];
-  /** Waits until `method` has been called `count` times; returns those calls. */
-  waitForApi(method: string, count?: number): Promise<Record<string, unknown>[]>;
+  /** Waits until `method` has been called `count` times (at most `timeoutMs`, default 10 s); returns those calls. */
+  waitForApi(method: string, count?: number, timeoutMs?: number): Promise<Record<string, unknown>[]>;
   /** What `respond()` posted to /response/<id>, parsed. */
   responses(id: string): Record<string, unknown>[];
   /**
@@ -40,6 +42,8 @@ export interface SlackStub {
    * answer. `null` removes the override; `clearOverrides()` (and the harness's `reset()`) removes them all.
    */
   override(method: string, answer: ((fields: Record<string, unknown>) => Record<string, unknown> | undefined) | null): void;
+  /** The next call to `method` is answered as Slack rate-limits: HTTP 429 with `Retry-After: <seconds>`. */
+  rateLimitNext(method: string, retryAfterSeconds: number): void;
   clearOverrides(): void;
   close(): Promise<void>;
 }
@@ -47,12 +51,13 @@ export interface SlackStub {
 export async function startSlackStub(): Promise<SlackStub> {
   const calls: StubCall[] = [];
   const overrides = new Map<string, (fields: Record<string, unknown>) => Record<string, unknown> | undefined>();
+  const rateLimited = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const path = req.url ?? '/';
-      calls.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      calls.push({ path, at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       res.setHeader('content-type', 'application/json');
       if (path.startsWith('/api/auth.test')) {
         res.end(JSON.stringify({ ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'bigip-acme', team_id: TEAM_ID, user_id: 'U0BOT', bot_id: 'B0BOT' }));
@@ -60,6 +65,13 @@ export async function startSlackStub(): Promise<SlackStub> {
       }
       const n = calls.length;
       const method = path.startsWith('/api/') ? path.slice('/api/'.length).split('?')[0]! : '';
+      const retryAfter = rateLimited.get(method);
+      if (retryAfter !== undefined) {
+        rateLimited.delete(method);
+        res.writeHead(429, { 'retry-after': String(retryAfter) });
+        res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+        return;
+      }
       const overridden = overrides.get(method)?.(parseApiBody(calls[calls.length - 1]!.body));
       if (overridden !== undefined) {
         res.end(JSON.stringify(overridden));
@@ -104,8 +116,8 @@ export async function startSlackStub(): Promise<SlackStub> {
     url,
     calls,
     api,
-    async waitForApi(method, count = 1) {
-      const deadline = Date.now() + 10_000;
+    async waitForApi(method, count = 1, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = api(method);
         if (found.length >= count) return found;
@@ -118,7 +130,13 @@ export async function startSlackStub(): Promise<SlackStub> {
       if (answer) overrides.set(method, answer);
       else overrides.delete(method);
     },
-    clearOverrides: () => overrides.clear(),
+    rateLimitNext(method, retryAfterSeconds) {
+      rateLimited.set(method, retryAfterSeconds);
+    },
+    clearOverrides: () => {
+      overrides.clear();
+      rateLimited.clear();
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -164,4 +164,13 @@ describe('loadConfig', () => {
   it('keeps a value with a newline on one line', () => {
     expect(configError({ RESPONDER_PORT: '1\n2' }).message).not.toContain('\n');
   });
+
+  it('ACME_TIMEOUT_SECONDS: 10 s unless set, a number of seconds from 1 to 300', () => {
+    expect(loadConfig({}).ACME_TIMEOUT_SECONDS).toBe(10);
+    expect(loadConfig({ ACME_TIMEOUT_SECONDS: '' }).ACME_TIMEOUT_SECONDS).toBe(10);
+    expect(loadConfig({ ACME_TIMEOUT_SECONDS: '2.5' }).ACME_TIMEOUT_SECONDS).toBe(2.5);
+    for (const bad of ['abc', '0', '0.5', '-1', '301']) {
+      expect(configError({ ACME_TIMEOUT_SECONDS: bad }).message, bad).toMatch(/^ACME_TIMEOUT_SECONDS must be /);
+    }
+  });
 });

@@ -397,6 +397,18 @@ describe('tls-alpn-01 probe', () => {
     expect(r.detail).toMatch(/TLS handshake failed|connection reset|closed/);
   });
 
+  it('times out on a listener that accepts and never starts the handshake', async () => {
+    const silent = net.createServer(() => {}); // accepts, then says nothing
+    const silentPort = await listen(silent);
+    try {
+      const r = await probe({ tlsPort: silentPort, timeoutMs: 300 }).tlsAlpn('ok.example.test', KEY_AUTH);
+      expect(r).toMatchObject({ ok: false, detail: expect.stringContaining('timed out after 300 ms') });
+    } finally {
+      for (const sock of openSockets) if (sock.localPort === silentPort) sock.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('reports a refused connection and a missing name', async () => {
     const refused = await probe({ tlsPort: closedPort }).tlsAlpn('ok.example.test', KEY_AUTH);
     expect(refused.detail).toContain('connection refused');
