@@ -22,6 +22,7 @@ describe('challenge-hook during a database outage', () => {
       hook: {
         hookChallenges: down,
         endpointVerifiers: lookupFails ? lost : async () => [{ username: 'hook-user', verifier }],
+        coreTlsAlpnChallenge: lost,
         secrets: null,
         newId: () => 'id',
         now: () => new Date(),
