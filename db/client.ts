@@ -134,7 +134,7 @@ async function listenPostgres(
     client = undefined;
     clearInterval(heartbeat);
     discard(from);
-    log.warn({ channel, reason: reasonOf(err) }, 'database LISTEN connection lost; reconnecting (the cache serves what it has meanwhile)');
+    log.warn({ channel, reason: reasonOf(err) }, 'database LISTEN connection lost; reconnecting, notifications are missed until then');
     safely(() => onLost?.(err));
     schedule();
   };
@@ -181,7 +181,7 @@ async function listenPostgres(
       (next) => {
         if (stopped) return discard(next);
         adopt(next);
-        log.info({ channel, failedAttempts }, 'database LISTEN connection re-established; reloading everything');
+        log.info({ channel, failedAttempts }, 'database LISTEN connection re-established; resyncing what may have been missed');
         failedAttempts = 0;
         safely(onResync);
       },

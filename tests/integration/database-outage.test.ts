@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION } from '../../bot/blocks/approval.ts';
+import { CHALLENGE_CHANNEL } from '../../cli/challenge-listeners.ts';
 import type { Store } from '../../core/ports/store.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { DB_UNAVAILABLE_MESSAGE } from '../../db/connection-loss.ts';
@@ -257,7 +258,10 @@ describe.skipIf(!postgresUrl)('every role rides out killed connections and a cut
     for (let round = 1; round <= 3; round++) {
       expect(await terminateBackends(postgresUrl!)).toBeGreaterThan(0);
       // LISTEN is re-established (and the cache reloaded) on every responder...
-      for (const p of responders()) await until(`${p.role} LISTEN back (round ${round})`, async () => logged(p, /LISTEN connection re-established/).length, (n) => n >= round);
+      for (const p of responders()) {
+        const back = () => logged(p, /LISTEN connection re-established/).filter((e) => e['channel'] === CHALLENGE_CHANNEL).length;
+        await until(`${p.role} challenge LISTEN back (round ${round})`, async () => back(), (n) => n >= round);
+      }
       // ...and hears changes again.
       const fresh = await addToken();
       for (const port of responderPorts()) await until(`new token on ${port}`, () => challenge(port, fresh), (r) => r.status === 200);
