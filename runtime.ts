@@ -17,6 +17,7 @@ import { createSecretBox, type SecretBox } from './core/secrets/secret-box.ts';
 import { type CoreServices, createCoreServices } from './core/services/index.ts';
 import { jobSchedules } from './core/services/jobs.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import { isConnectionLoss, reasonOf } from './db/connection-loss.ts';
 import { createDrizzleStore } from './db/drizzle-store.ts';
 
 /** The composition root: the one place that builds adapters and hands them to the core and the edges. */
@@ -94,11 +95,16 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const secretsAvailable = !(opts.secretsOptional && config.DATABASE_URL && !config.MASTER_KEY);
   const secrets = secretsAvailable ? createSecretBox(masterKeyFor(config, log)) : noSecrets;
-  const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: resolve(config.DATA_DIR) });
+  const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: resolve(config.DATA_DIR) }, { log });
   try {
     await database.migrate();
   } catch (err) {
     await database.close().catch(() => undefined);
+    // The first query of every process: an unreachable server is said plainly, with the driver's reason
+    // (host and port, never the URL's password), and as db_unavailable so `--json` callers can retry.
+    if (isConnectionLoss(err)) {
+      throw new CoreError('db_unavailable', `cannot reach the database (${reasonOf(err)}); nothing changed. Try again once it is back`, { cause: err, retryable: true });
+    }
     throw new CoreError('db_error', `cannot prepare the database: ${(err as Error).message}`, { cause: err });
   }
   const store = createDrizzleStore(database);

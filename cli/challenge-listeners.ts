@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { presentedTlsAlpnSource } from '../core/domain/tls-alpn-source.ts';
 import type { SecretBox } from '../core/secrets/secret-box.ts';
+import { CoreError, isCoreError } from '../core/errors.ts';
 import { secretAad } from '../core/services/core-deps.ts';
 import type { Database } from '../db/client.ts';
 import type { Store } from '../core/ports/store.ts';
 import { createResponderApp } from '../responder/app.ts';
 import { ChallengeCache, type ChallengeSource } from '../responder/challenge-cache.ts';
+import { cacheReadiness, type Readiness } from '../responder/readiness.ts';
 import { createResponderMetrics } from '../responder/metrics.ts';
 import { createResponderServer } from '../responder/server.ts';
 import { createTlsAlpnServer, type TlsAlpnMaterial } from '../responder/tls-alpn-server.ts';
@@ -19,7 +21,7 @@ export function challengeSource(store: Store, database: Database): ChallengeSour
     // The core's own authorizations win over hook-published content for the same token, in both lookups.
     all: async () => [...(await store.hookChallenges.allHttp()), ...(await store.authorizations.pendingHttpChallenges())],
     one: async (token) => (await store.authorizations.httpChallenge(token)) ?? (await store.hookChallenges.httpChallenge(token)),
-    listen: (onToken, onResync) => database.listen(CHALLENGE_CHANNEL, onToken, onResync),
+    listen: (onToken, onResync, onLost) => database.listen(CHALLENGE_CHANNEL, onToken, onResync, onLost),
   };
 }
 
@@ -48,19 +50,48 @@ export function tlsAlpnLookup(
   };
 }
 
+/** A readiness probe that does not answer in this time counts as an unreachable database. */
+const READY_PROBE_MS = 2_000;
+
+/**
+ * `/readyz`: one cheap query proves the database answers now (the cache alone would notice an outage only
+ * at its next read); a lost connection or a probe without answer marks the cache stale, which then reports
+ * degraded until a full reload has caught up. Any other failure (a broken schema, say) is not ready.
+ */
+async function probeReadiness(rt: Runtime, cache: ChallengeCache): Promise<Readiness> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CoreError('db_unavailable', `the database did not answer within ${READY_PROBE_MS} ms`, { retryable: true })), READY_PROBE_MS);
+  });
+  try {
+    await Promise.race([rt.store.profiles.list(), timeout]);
+  } catch (err) {
+    if (!isCoreError(err) || err.code !== 'db_unavailable') return { state: 'not_ready', detail: isCoreError(err) ? err.code : 'internal' };
+    cache.markStale(err);
+  } finally {
+    clearTimeout(timer);
+  }
+  return cacheReadiness(cache.health(), cache.size);
+}
+
 /** Starts the HTTP-01 responder and (when TLS_ALPN_PORT is set) the TLS-ALPN-01 listener; returns their closer. */
 export async function startChallengeListeners(rt: Runtime): Promise<() => Promise<void>> {
   const { config, log } = rt;
   const closers: (() => Promise<void>)[] = [];
-  const cache = new ChallengeCache(challengeSource(rt.store, rt.database), {
-    onError: (err) => log.warn({ err: (err as Error).message }, 'challenge cache refresh failed; serving what it has'),
+  const cache: ChallengeCache = new ChallengeCache(challengeSource(rt.store, rt.database), {
+    onError: (err) => log.debug({ err: (err as Error).message }, 'challenge cache refresh failed; serving what it has'),
+    // One line when the outage starts and one when it ends, however many reads fail in between.
+    onHealth: (health) =>
+      health.fresh
+        ? log.info({ cached: cache.size }, 'database reachable again: challenge cache reloaded, /readyz says ready')
+        : log.warn({ since: health.since.toISOString(), reason: health.reason, cached: cache.size }, `database unreachable: serving ${cache.size} cached challenge(s) from memory until it is back; /readyz says degraded`),
   });
   await cache.start();
   closers.push(() => cache.stop());
-  const metrics = createResponderMetrics(() => cache.size);
+  const metrics = createResponderMetrics(() => cache.size, () => cache.health().fresh);
   const app = createResponderApp({
     httpKeyAuthorization: (token, host) => cache.answer(token, host),
-    ready: () => rt.store.profiles.list().then(() => true, () => false),
+    ready: () => probeReadiness(rt, cache),
     metrics: metrics.registry,
     hook: {
       hookChallenges: rt.store.hookChallenges,

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'challenge_unreachable'
   | 'secret_invalid'
   | 'db_error'
+  /** The database is unreachable (restarting, failing over, connection killed): retryable, nothing changed. */
+  | 'db_unavailable'
   | BigIpErrorCode
   | 'deploy_failed'
   | 'internal';
@@ -66,6 +68,14 @@ export class CoreError extends Error {
 
 export function isCoreError(err: unknown): err is CoreError {
   return err instanceof CoreError;
+}
+
+/**
+ * Whether the database was unreachable. Per-item failure handling in jobs rethrows it: an outage is not the
+ * item's fault, must not count against its retries, and ends the run (the next run resumes).
+ */
+export function isDatabaseUnavailable(err: unknown): err is CoreError & { code: 'db_unavailable' } {
+  return err instanceof CoreError && err.code === 'db_unavailable';
 }
 
 /** Wraps anything thrown into a CoreError, keeping CoreErrors as they are. */

@@ -12,6 +12,7 @@ import type { Authorization, ManagedDomain } from '../core/domain/managed-domain
 import { CoreError } from '../core/errors.ts';
 import type { HookChallenge, Store } from '../core/ports/store.ts';
 import type { Database, Schema } from './client.ts';
+import { guardConnectionLoss } from './connection-loss.ts';
 import {
   approvals,
   auditLog,
@@ -63,7 +64,8 @@ export function createDrizzleStore(database: Database): Store {
   const db = database.db as PgliteDatabase<Schema>;
   const stamp = () => ({ updatedAt: new Date() });
 
-  return {
+  // A lost connection surfaces as one retryable `db_unavailable`, whichever query hit it (connection-loss.ts).
+  return guardConnectionLoss<Store>({
     profiles: {
       async insert(profile) {
         try {
@@ -626,5 +628,5 @@ export function createDrizzleStore(database: Database): Store {
     },
 
     close: () => database.close(),
-  };
+  });
 }

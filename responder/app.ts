@@ -2,14 +2,15 @@ import { Hono } from 'hono';
 import { answerChallenge, NOT_FOUND_BODY, NOT_FOUND_HEADERS, FOUND_HEADERS } from './challenge-answer.ts';
 import { type ChallengeHookDeps, registerChallengeHook } from './challenge-hook.ts';
 import { refuseHostileTargets } from './refuse-hostile-targets.ts';
+import { type Readiness, readinessResponse } from './readiness.ts';
 
 export { TOKEN_PATTERN } from './challenge-answer.ts';
 
 export interface ResponderDeps {
   /** The key authorization for a pending HTTP-01 token requested with this Host, or null (in-memory cache). */
   httpKeyAuthorization(token: string, host: string | undefined): string | null;
-  /** Whether the process can serve (database reachable). */
-  ready(): Promise<boolean>;
+  /** Whether the process can serve: true/false, or degraded (serving from its cache without the database). */
+  ready(): Promise<boolean | Readiness>;
   /** Prometheus registry served at GET /metrics. */
   metrics?: { contentType: string; metrics(): Promise<string> };
   /** `POST|GET|DELETE /challenge-hook/{domain}`; without it the hook routes do not exist (404). */
@@ -45,7 +46,10 @@ export function createResponderApp(deps: ResponderDeps): Hono {
     if (!deps.metrics) return c.body(NOT_FOUND_BODY, 404, NOT_FOUND_HEADERS);
     return c.body(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType });
   });
-  app.get('/readyz', async (c) => ((await deps.ready()) ? c.text('ready\n') : c.text('not ready\n', 503)));
+  app.get('/readyz', async (c) => {
+    const { status, body } = readinessResponse(await deps.ready());
+    return c.text(body, status);
+  });
 
   app.notFound((c) => c.body(NOT_FOUND_BODY, 404, NOT_FOUND_HEADERS));
   app.onError((_err, c) => c.body('internal error\n', 500, NOT_FOUND_HEADERS));

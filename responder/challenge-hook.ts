@@ -10,7 +10,7 @@ import { parseChallengePayload } from '../core/domain/challenge-payload.ts';
 import { normalizeDomainName } from '../core/domain/domain-name.ts';
 import { type CoreTlsAlpnChallenge, hookTlsAlpnShadowed } from '../core/domain/tls-alpn-source.ts';
 import type { ErrorCode } from '../core/errors.ts';
-import { isCoreError } from '../core/errors.ts';
+import { isCoreError, isDatabaseUnavailable } from '../core/errors.ts';
 import type { HookChallenge, HookChallengeRepository } from '../core/ports/store.ts';
 import { hashPassword, verifyPassword } from '../core/secrets/password-verifier.ts';
 import type { SecretBox } from '../core/secrets/secret-box.ts';
@@ -215,7 +215,12 @@ export function registerChallengeHook(app: Hono, deps: ChallengeHookDeps): void 
   const hook = new Hono<HookEnv>();
 
   // Registered on the sub-app, so it wraps only these routes and answers in JSON like the rest of the hook.
-  hook.onError((_err, c) => problem(c, 500, 'internal', 'internal error'));
+  // An outage is not the caller's fault nor ours to hide: 503 with Retry-After, so automation tries again.
+  hook.onError((err, c) =>
+    isDatabaseUnavailable(err)
+      ? problem(c, 503, 'db_unavailable', err.message, { ...NO_STORE, 'retry-after': '60' })
+      : problem(c, 500, 'internal', 'internal error'),
+  );
 
   hook.use('/:domain', async (c, next) => {
     if (!['GET', 'HEAD', 'POST', 'DELETE'].includes(c.req.method)) {

@@ -8,7 +8,11 @@ export interface ResponderMetrics {
   challenge: Record<ChallengeResult, Counter.Internal>;
 }
 
-export function createResponderMetrics(cacheSize: () => number): ResponderMetrics {
+/**
+ * `databaseUp` answers whether the challenge cache is in step with the database (false while it is
+ * unreachable and the responder serves from memory); without it the gauge is not exported.
+ */
+export function createResponderMetrics(cacheSize: () => number, databaseUp?: () => boolean): ResponderMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -25,6 +29,16 @@ export function createResponderMetrics(cacheSize: () => number): ResponderMetric
       this.set(cacheSize());
     },
   });
+  if (databaseUp) {
+    new Gauge({
+      name: 'bigip_acme_database_up',
+      help: '1 while the database answers and the challenge cache is in step with it; 0 while it is unreachable (challenges are served from memory)',
+      registers: [registry],
+      collect() {
+        this.set(databaseUp() ? 1 : 0);
+      },
+    });
+  }
   return {
     registry,
     challenge: { hit: requests.labels('hit'), miss: requests.labels('miss'), malformed: requests.labels('malformed') },

@@ -255,13 +255,14 @@ export function homeView(data: HomeData, pages: HomePages, now: Date, opts: Home
 }
 
 /** Shown when the dashboard's data could not be read; Refresh tries again. */
-export function homeErrorView(): types.HomeView {
+/** The dashboard when it cannot be built: `reason` when it is one a person can act on (the database is away). */
+export function homeErrorView(reason?: string): types.HomeView {
   return {
     type: 'home',
     private_metadata: '{}',
     blocks: [
       header('bigip-acme'),
-      section(':warning: The dashboard could not be loaded; the reason is in the service log. Try *Refresh*, or `/acme status`.'),
+      section(reason ? `:warning: ${reason}` : ':warning: The dashboard could not be loaded; the reason is in the service log. Try *Refresh*, or `/acme status`.'),
       { type: 'actions', block_id: 'home_top', elements: [button('Refresh', HOME_REFRESH_ACTION, 'refresh')] },
     ],
   };

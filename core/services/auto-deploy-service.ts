@@ -1,7 +1,7 @@
 import { dayKey } from '../domain/core-event.ts';
 import { isDeployDue } from '../domain/deploy-time.ts';
 import { certificateNames } from '../domain/managed-certificate.ts';
-import { asCoreError } from '../errors.ts';
+import { asCoreError, isDatabaseUnavailable } from '../errors.ts';
 import type { ApprovalService } from './approval-service.ts';
 import { boundedMap } from './bounded-map.ts';
 import { type CoreDeps, noProgress, type Progress } from './core-deps.ts';
@@ -97,6 +97,8 @@ export class AutoDeployService {
         });
       }
     } catch (err) {
+      // A database outage is not a failed deploy to raise: the run ends and the next one deploys.
+      if (isDatabaseUnavailable(err)) throw err;
       const e = asCoreError(err);
       report.failed.push({ name: cert.name, device: '*', message: e.message });
       await this.deps.store.events.emit({

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import { dayKey } from '../domain/core-event.ts';
 import { collectExpiryWarnings, expiryWarningEvent } from '../domain/expiry-warning.ts';
 import { jobItems, jobResult } from '../domain/job-run.ts';
-import { CoreError, asCoreError } from '../errors.ts';
+import { CoreError, asCoreError, isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { AutoDeployService } from './auto-deploy-service.ts';
 import { type CoreDeps, noProgress, type Progress } from './core-deps.ts';
@@ -123,7 +123,7 @@ export interface Scheduler {
 export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
   const timers = JOB_NAMES.map(
     (job) =>
-      new Cron(opts.patterns[job], { name: `bigip-acme-${job}`, protect: true, timezone: 'UTC' }, async () => {
+      new Cron(opts.patterns[job], { name: `bigip-acme-${job}`, protect: true, timezone: 'UTC' }, async (self: Cron) => {
         const delay = Math.floor(Math.random() * opts.startDelayMaxMs);
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         try {
@@ -133,7 +133,11 @@ export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
           else opts.log.info({ job, ...summarize(detail) }, `job ${job} finished`);
         } catch (err) {
           const e = asCoreError(err);
-          opts.log.error({ job, code: e.code, message: e.message }, `job ${job} failed`);
+          // An outage is not the job's failure: the schedule stands and the next run picks up where this stopped
+          // (leases free themselves, persisted state machines resume).
+          const next = self.nextRun()?.toISOString() ?? 'never';
+          if (isDatabaseUnavailable(e)) opts.log.warn({ job, code: e.code, reason: e.detail?.['reason'], next }, `job ${job} skipped: the database is unavailable; next run at ${next}`);
+          else opts.log.error({ job, code: e.code, message: e.message, next }, `job ${job} failed`);
         }
       }),
   );

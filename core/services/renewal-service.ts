@@ -3,7 +3,7 @@ import { dayKey } from '../domain/core-event.ts';
 import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import { renewalTime } from '../domain/renewal-time.ts';
 import { nextAttemptAt } from '../domain/retry-backoff.ts';
-import { asCoreError, type CoreError } from '../errors.ts';
+import { asCoreError, type CoreError, isDatabaseUnavailable } from '../errors.ts';
 import type { ApprovalService } from './approval-service.ts';
 import { boundedMap } from './bounded-map.ts';
 import type { CertificateService } from './certificate-service.ts';
@@ -88,6 +88,7 @@ export class RenewalService {
       else if (view.state === 'awaiting_challenge') report.waiting.push(cert.name);
       else if (view.state === 'failed') report.failed.push({ name: cert.name, code: view.problem?.type ?? 'acme_order_invalid', message: view.problem?.detail ?? 'the CA rejected the order' });
     } catch (err) {
+      if (isDatabaseUnavailable(err)) throw err;
       const e = asCoreError(err);
       // The row is left as it was, so the next sweep tries again.
       this.deps.log.warn({ certificate: cert.name, code: e.code }, 'could not resume a stalled first issuance');
@@ -163,6 +164,8 @@ export class RenewalService {
       }
       // Still in flight (the CA is working): the next sweep resumes it.
     } catch (err) {
+      // A database outage is not this certificate's failure: no backoff, no alert; the next sweep resumes it.
+      if (isDatabaseUnavailable(err)) throw err;
       const e = asCoreError(err);
       report.failed.push({ name: cert.name, code: e.code, message: e.message });
       await this.failed(cert, e.message, e.code, !e.retryable, e);
@@ -237,6 +240,7 @@ export class RenewalService {
         const updated = await this.deps.store.certificates.update(id, patch);
         if (changed) await this.deps.store.certificates.update(id, this.schedule(updated, profile));
       } catch (err) {
+        if (isDatabaseUnavailable(err)) throw err;
         const e = asCoreError(err);
         this.deps.log.warn({ certificate: cert.name, code: e.code }, 'ARI poll failed; trying again in an hour');
         await this.deps.store.certificates.update(id, { ariNextPollAt: new Date(now.getTime() + 3_600_000) });

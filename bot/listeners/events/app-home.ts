@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { decodePages, HOME_NEXT_ACTION, HOME_PREV_ACTION, HOME_REFRESH_ACTION, type HomePages, homeErrorView, homeView, parsePageValue } from '../../blocks/home.ts';
+import { isDatabaseUnavailable } from '../../../core/errors.ts';
 import { collectHomeData } from '../../home-data.ts';
 import { mayDecide } from '../approvers.ts';
 import type { ListenerDeps } from '../deps.ts';
@@ -19,8 +20,13 @@ export async function publishHome(deps: Pick<ListenerDeps, 'services' | 'log' | 
     const data = await collectHomeData(deps.services);
     view = homeView(data, pages, new Date(), { canDecide: mayDecide(deps.approvers, userId) });
   } catch (err) {
-    deps.log.error({ err: errorText(err), user: userId }, 'slack home dashboard could not be built');
-    view = homeErrorView();
+    if (isDatabaseUnavailable(err)) {
+      deps.log.warn({ code: err.code, user: userId }, 'slack home dashboard not built: the database is unavailable');
+      view = homeErrorView(err.message);
+    } else {
+      deps.log.error({ err: errorText(err), user: userId }, 'slack home dashboard could not be built');
+      view = homeErrorView();
+    }
   }
   try {
     await client.views.publish({ user_id: userId, view });

@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, types, ViewSubmitAction } from '@slack/bolt';
 import type { DeviceTestResult, DeviceTestStage } from '../../../core/domain/device.ts';
-import { isCoreError } from '../../../core/errors.ts';
+import { isCoreError, isDatabaseUnavailable } from '../../../core/errors.ts';
 import { deviceTestMessage, layerName } from '../../blocks/device-test.ts';
 import { addDeviceInput, DEVICE_ADD_VIEW, DEVICE_BLOCK, decodeDeviceMetadata, deviceAddedView, deviceAddView, deviceTestingView, parseDeviceForm } from '../../modals/device-add.ts';
 import { errorText, slackActor } from '../approvers.ts';
@@ -55,8 +55,9 @@ export function deviceAddCallback(deps: ListenerDeps) {
         return;
       }
     } catch (err) {
-      deps.log.error({ err: errorText(err), user: userId }, 'slack device name check failed');
-      await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: 'Something went wrong on the bigip-acme side; it is in the service log.' } });
+      deps.log.error({ err: errorText(err), code: isCoreError(err) ? err.code : null, user: userId }, 'slack device name check failed');
+      const text = isDatabaseUnavailable(err) ? err.message : 'Something went wrong on the bigip-acme side; it is in the service log.';
+      await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: text } });
       return;
     }
     await ack({ response_action: 'update', view: deviceTestingView(draft) });
