@@ -148,7 +148,7 @@ export class RenewalService {
         await this.emit(cert, 'renewal_due', { serial: cert.serial, renewAt: cert.renewAt?.toISOString(), reason: cert.renewReason }, false);
         progress(`${cert.name}: renewing (serial ${cert.serial}, ${cert.renewReason ?? 'due'})`);
       } else {
-        progress(`${cert.name}: resuming the renewal in flight (${cert.state})`);
+        progress(`${cert.name}: resuming the renewal in flight (${cert.renewalState ?? cert.state})`);
       }
       await this.deps.store.certificates.update(cert.id, { lastRenewalAttemptAt: now });
       const view = due ? await this.certificates.renew(cert.name, 'scheduler', progress) : await this.certificates.resume(cert.name, 'scheduler', progress);
