@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { parseChallengeType } from '../core/domain/challenge-type.ts';
 import { parseKeySpec } from '../core/domain/key-spec.ts';
 import { CoreError } from '../core/errors.ts';
+import type { CertificateView } from '../core/services/certificate-service.ts';
 import type { ChallengeContent, DomainView } from '../core/services/domain-service.ts';
 import type { Runtime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
@@ -427,8 +428,40 @@ domain
 // ---- certificates -----------------------------------------------------------------------------------------
 const cert = program.command('cert').description('certificates (CSR, order, issue, export)');
 
-function renderCert(c: Record<string, unknown>): string {
-  return fields(c, ['name', 'state', 'profileName', 'partition', 'commonName', 'sans', 'keySpec', 'subject', 'issuer', 'serial', 'notBefore', 'notAfter', 'fingerprintSha256', 'problem']);
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The renewal and deploy fields of a certificate, as text: what failed, how often, what comes next. */
+function renewalFields(c: CertificateView): Record<string, unknown> {
+  const e = c.lastRenewalError;
+  const d = c.pendingDeploy;
+  return {
+    renewal: c.renewalState ? `${c.renewalState} (since ${iso(c.renewalStartedAt) ?? '?'})` : null,
+    lastRenewalError: e ? `${e.code}: ${e.message} (at ${e.at})` : null,
+    failedAttempts: c.failedAttempts,
+    nextAttemptAt: iso(c.nextAttemptAt),
+    lastRenewalAttemptAt: iso(c.lastRenewalAttemptAt),
+    pendingDeploy: d
+      ? `${d.due ? 'due since' : 'at'} ${d.at.toISOString()} (${d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time'}; ${d.bindings} binding(s))`
+      : null,
+  };
+}
+
+function renderCert(c: CertificateView): string {
+  return fields({ ...c, ...renewalFields(c) }, [
+    'name', 'state', 'profileName', 'partition', 'commonName', 'sans', 'keySpec', 'subject', 'issuer', 'serial', 'notBefore', 'notAfter',
+    'fingerprintSha256', 'problem', 'renewAt', 'renewal', 'lastRenewalError', 'failedAttempts', 'nextAttemptAt', 'lastRenewalAttemptAt', 'pendingDeploy',
+  ]);
+}
+
+/** One line per certificate: its state, and the renewal and deploy columns only when something is going on. */
+function certRow(c: CertificateView): Record<string, unknown> {
+  const renewal = c.failedAttempts > 0 ? `failed ${c.failedAttempts}x${c.lastRenewalError ? ` (${c.lastRenewalError.code})` : ''}` : c.renewalState;
+  return {
+    ...c,
+    renewal,
+    nextAttempt: c.failedAttempts > 0 || c.renewalState ? iso(c.nextAttemptAt) : null,
+    deploy: c.pendingDeploy ? iso(c.pendingDeploy.at) : null,
+  };
 }
 
 cert
@@ -468,18 +501,19 @@ cert
     action(async (rt, out, name: string) => {
       const c = await withChallengeListeners(rt, () => rt.services.certificates.resume(name, actor(), out.progress));
       out.result(c, () => renderCert(c));
-      if (c.state !== 'issued') exitCode = 3;
+      // A renewal still in flight leaves the live certificate issued: not done either.
+      if (c.state !== 'issued' || c.renewalState !== null) exitCode = 3;
     }),
   );
 
 cert
   .command('renew <name>')
-  .description('issue an issued certificate again with a fresh key (same name and bindings)')
+  .description('issue an issued certificate again with a fresh key (same name and bindings); continues a renewal in flight')
   .action(
     action(async (rt, out, name: string) => {
       const c = await withChallengeListeners(rt, () => rt.services.certificates.renew(name, actor(), out.progress));
       out.result(c, () => renderCert(c));
-      if (c.state !== 'issued') exitCode = 3;
+      if (c.state !== 'issued' || c.renewalState !== null) exitCode = 3;
     }),
   );
 
@@ -490,17 +524,17 @@ cert
   .action(
     action(async (rt, out, o: { profile?: string }) => {
       const rows = await rt.services.certificates.list(o.profile);
-      out.result(rows, () => table(rows, ['name', 'state', 'commonName', 'profileName', 'notAfter']));
+      out.result(rows, () => table(rows.map(certRow), ['name', 'state', 'commonName', 'profileName', 'notAfter', 'renewal', 'nextAttempt', 'deploy']));
     }),
   );
 
 cert
   .command('show <name>')
-  .description('subject, SANs, issuer, serial, validity, fingerprint and state')
+  .description('subject, SANs, issuer, serial, validity, fingerprint, state, and the renewal (last error, failed attempts, next attempt) and pending deploy')
   .action(
     action(async (rt, out, name: string) => {
       const c = await rt.services.certificates.show(name);
-      const { chainPem: _chain, csrPem: _csr, ...summary } = c;
+      const { chainPem: _chain, csrPem: _csr, renewalCsrPem: _renewalCsr, ...summary } = c;
       out.result(summary, () => renderCert(c));
     }),
   );

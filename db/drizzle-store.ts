@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, ne, not, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, min, not, or, sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import type { Approval } from '../core/domain/approval.ts';
 import type { AuditEntry } from '../core/domain/audit-entry.ts';
@@ -237,7 +237,8 @@ export function createDrizzleStore(database: Database): Store {
       async listRenewalCandidates(now, limit) {
         const attemptAllowed = or(isNull(certificates.nextAttemptAt), lte(certificates.nextAttemptAt, now));
         const due = and(eq(certificates.state, 'issued'), lte(certificates.renewAt, now), eq(profiles.autoRenew, true));
-        const inFlight = and(ne(certificates.state, 'issued'), isNotNull(certificates.renewalStartedAt));
+        // Set when a renewal starts, cleared when its chain replaces the live one.
+        const inFlight = isNotNull(certificates.renewalStartedAt);
         const rows = await db
           .select({ id: certificates.id })
           .from(certificates)
@@ -264,6 +265,13 @@ export function createDrizzleStore(database: Database): Store {
           .limit(limit);
         return rows.map((r) => r.id);
       },
+      async nextRetryAt(after) {
+        const [row] = await db
+          .select({ at: min(certificates.nextAttemptAt) })
+          .from(certificates)
+          .where(and(gt(certificates.failedAttempts, 0), gt(certificates.nextAttemptAt, after)));
+        return row?.at ?? null;
+      },
       async listAriPollCandidates(now, limit) {
         const rows = await db
           .select({ id: certificates.id })
@@ -281,7 +289,7 @@ export function createDrizzleStore(database: Database): Store {
           .selectDistinct({ id: certificates.id })
           .from(bindings)
           .innerJoin(certificates, eq(certificates.id, bindings.certificateId))
-          .where(and(eq(certificates.state, 'issued'), sql`${bindings.deployedFingerprint} IS DISTINCT FROM ${certificates.fingerprintSha256}`))
+          .where(and(eq(certificates.state, 'issued'), isNotNull(certificates.keySealed), sql`${bindings.deployedFingerprint} IS DISTINCT FROM ${certificates.fingerprintSha256}`))
           .limit(limit);
         return rows.map((r) => r.id);
       },

@@ -55,7 +55,23 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
     header(`Certificate ${c.name}`),
     { ...section(`*Names:* ${clip(names.map(e).join(', '), 450)}`), fields: fields.map((text) => ({ type: 'mrkdwn' as const, text })) },
   ];
+  // The renewal and deploy fields `cert show` prints too, from the same view.
+  const renewal: string[] = [];
+  if (c.renewalState) renewal.push(`*Renewal in flight:*\n${e(c.renewalState)} since ${when(c.renewalStartedAt)}`);
+  if (c.failedAttempts > 0) renewal.push(`*Failed attempts:*\n${c.failedAttempts}`);
+  if (c.nextAttemptAt && (c.failedAttempts > 0 || c.renewalState)) renewal.push(`*Next attempt:*\n${when(c.nextAttemptAt)}`);
+  if (c.pendingDeploy) {
+    const d = c.pendingDeploy;
+    const why = d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time';
+    renewal.push(`*Deploy pending:*\n${d.due ? 'due since ' : ''}${when(d.at)} (${why}, ${d.bindings} binding${d.bindings === 1 ? '' : 's'})`);
+  }
+  if (renewal.length > 0) blocks.push({ ...section('*Renewal and deploy*'), fields: renewal.map((text) => ({ type: 'mrkdwn' as const, text })) });
   if (c.problem) blocks.push(section(`:warning: *Problem:* ${e(clip(c.problem.detail, 400))}`));
+  if (c.lastRenewalError) {
+    const r = c.lastRenewalError;
+    const at = new Date(r.at);
+    blocks.push(section(`:warning: *Last renewal error* (${e(r.code)}, ${Number.isNaN(at.getTime()) ? e(r.at) : when(at)}): ${e(clip(r.message, 400))}`));
+  }
   for (const a of d.pending.slice(0, 3)) {
     blocks.push(context(`:hourglass: Waiting for approval (${e(a.kind)}) requested by ${actorMention(a.requestedBy)} at ${when(a.requestedAt)}`));
   }

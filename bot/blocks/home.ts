@@ -197,7 +197,8 @@ function failures(data: HomeData, now: Date): Failure[] {
       out.push({ at: c.updatedAt, text: `:red_circle: *${name(c.name)}*  request failed${problem}` });
     } else if (c.failedAttempts > 0) {
       const next = c.nextAttemptAt && c.nextAttemptAt.getTime() > now.getTime() ? `, next try ${when(c.nextAttemptAt)}` : '';
-      out.push({ at: c.updatedAt, text: `:warning: *${name(c.name)}*  renewal failed ${c.failedAttempts}×${next}${problem}` });
+      const why = c.lastRenewalError ? `: ${detail(c.lastRenewalError.message)}` : problem;
+      out.push({ at: c.updatedAt, text: `:warning: *${name(c.name)}*  renewal failed ${c.failedAttempts}×${next}${why}` });
     }
   }
   for (const d of data.domains) {

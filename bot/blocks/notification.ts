@@ -96,8 +96,9 @@ export function eventMessage(event: NotificationEvent): BotMessage {
           ['Error', code(field(d, 'code'))],
           ['Message', field(d, 'message', MAX_FREE_TEXT)],
           ['Attempt', field(d, 'attempt')],
+          ['Next attempt', field(d, 'nextAttemptAt')],
         ]),
-        event.needsPerson ? `${PERSON_NOTE} Retry with \`/acme renew ${plain}\` after fixing the cause.` : 'It will be retried automatically with backoff.',
+        event.needsPerson ? `${PERSON_NOTE} Retry with \`/acme renew ${plain}\` after fixing the cause.` : 'It will be retried automatically, before the certificate expires.',
       );
     case 'deploy_failed':
       return single(

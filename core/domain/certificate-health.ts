@@ -32,7 +32,9 @@ export interface RecordedFailure {
 export type HealthFacts = Pick<
   ManagedCertificate,
   'id' | 'name' | 'state' | 'serial' | 'problem' | 'failedAttempts' | 'nextAttemptAt' | 'renewAt' | 'notBefore' | 'notAfter'
->;
+> &
+  // Where a renewal beside the live certificate stands, and its last error (migration 0007).
+  Partial<Pick<ManagedCertificate, 'renewalState' | 'lastRenewalError'>>;
 
 export interface CertificateHealthInput {
   cert: HealthFacts;
@@ -59,6 +61,12 @@ export function shortTime(at: Date): string {
 }
 
 function lastErrorOf(cert: HealthFacts, lastFailure: RecordedFailure | null): RecordedFailure | null {
+  // The row's own record of the last failed renewal attempt first; it is cleared when a renewal succeeds.
+  const own = cert.lastRenewalError;
+  if (own && (cert.failedAttempts > 0 || cert.renewalState)) {
+    const at = new Date(own.at);
+    return { code: own.code, message: own.message || own.code, at: Number.isNaN(at.getTime()) ? null : at, attempt: cert.failedAttempts > 0 ? cert.failedAttempts : null };
+  }
   // A recorded failure counts only while the failure streak it belongs to lasts (success resets the count).
   if (cert.failedAttempts > 0 && lastFailure) return lastFailure;
   if (cert.problem) return { code: cert.problem.type, message: cert.problem.detail || cert.problem.type, at: null, attempt: null };
@@ -79,13 +87,15 @@ export function certificateHealth(input: CertificateHealthInput): CertificateHea
   const { cert, now } = input;
   const everIssued = cert.serial !== null;
   const lastError = lastErrorOf(cert, input.lastFailure);
-  // A renewal whose failure kept the certificate `issued` carries its problem there; older rows show it as a
-  // failed-attempt count on a renewal still in flight (`ordering`), with the reason only in the outbox.
-  const failing = cert.failedAttempts > 0 || cert.state === 'failed' || (cert.state === 'issued' && cert.problem !== null);
+  // A renewal runs beside the live certificate, which stays `issued`: its step is `renewalState`, its error
+  // `lastRenewalError`. Older rows show it as a failed-attempt count on a renewal still in flight (`ordering`).
+  const renewalFailed = cert.renewalState === 'failed';
+  const failing = cert.failedAttempts > 0 || cert.state === 'failed' || renewalFailed || (cert.state === 'issued' && cert.problem !== null);
   const next = cert.nextAttemptAt && cert.nextAttemptAt > now ? `next attempt ${shortTime(cert.nextAttemptAt)}` : 'next attempt at the next renew run';
 
   if (everIssued && cert.notAfter && cert.notAfter <= now) {
-    const renewal = failing ? `; renewal failing (${attempts(cert.failedAttempts)}): ${describeError(lastError)}; ${next}` : cert.state !== 'issued' ? `; renewal ${cert.state}` : '';
+    const step = cert.renewalState ?? (cert.state !== 'issued' ? cert.state : null);
+    const renewal = failing ? `; renewal failing (${attempts(cert.failedAttempts)}): ${describeError(lastError)}; ${next}` : step ? `; renewal ${step}` : '';
     return { concern: 'expired', level: 'failing', summary: `expired ${shortTime(cert.notAfter)}${renewal}`, lastError };
   }
   if (!everIssued && cert.problem?.type === 'issuance_denied') {
@@ -104,7 +114,7 @@ export function certificateHealth(input: CertificateHealthInput): CertificateHea
     return {
       concern: 'renewal_failing',
       level: 'failing',
-      summary: `renewal failing (${attempts(Math.max(cert.failedAttempts, 1))}): ${describeError(lastError)}; ${cert.state === 'failed' ? `fix the cause, then: bigip-acme cert resume ${cert.name}` : next}${expires}`,
+      summary: `renewal failing (${attempts(Math.max(cert.failedAttempts, 1))}): ${describeError(lastError)}; ${cert.state === 'failed' || (renewalFailed && cert.failedAttempts === 0) ? `fix the cause, then: bigip-acme cert resume ${cert.name}` : next}${expires}`,
       lastError,
     };
   }
@@ -118,7 +128,7 @@ export function certificateHealth(input: CertificateHealthInput): CertificateHea
       lastError,
     };
   }
-  if (cert.state === 'awaiting_challenge') {
+  if (cert.state === 'awaiting_challenge' || cert.renewalState === 'awaiting_challenge') {
     return {
       concern: 'awaiting_challenge',
       level: 'degraded',

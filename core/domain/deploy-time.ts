@@ -30,3 +30,39 @@ export function isDeployDue(input: DeployDueInput): { due: boolean; at: Date; re
   }
   return { due: input.now.getTime() >= at.getTime(), at, reason: 'deploy_time' };
 }
+
+/**
+ * When a certificate's bindings that do not serve its current issue will be deployed by the auto deploy
+ * job: the profile's deploy time after issuance, or now when what is served would expire first. `due` says
+ * whether that time has come. Null when nothing waits: no binding behind, the certificate not issued, or
+ * the profile does not deploy by itself.
+ */
+export interface PendingDeploy {
+  at: Date;
+  due: boolean;
+  reason: 'deploy_time' | 'expires_first';
+  /** How many bindings do not serve the current issue yet. */
+  bindings: number;
+}
+
+export interface PendingDeployInput {
+  cert: { state: string; issuedAt: Date | null; fingerprintSha256: string | null };
+  bindings: readonly { deployedFingerprint: string | null; deployedNotAfter: Date | null }[];
+  profile: { autoDeploy: boolean; deployTime: string; deployTimeZone: string };
+  now: Date;
+}
+
+export function pendingDeploy({ cert, bindings, profile, now }: PendingDeployInput): PendingDeploy | null {
+  if (cert.state !== 'issued' || !cert.issuedAt || !cert.fingerprintSha256 || !profile.autoDeploy) return null;
+  const behind = bindings.filter((b) => b.deployedFingerprint !== cert.fingerprintSha256);
+  if (behind.length === 0) return null;
+  const served = behind.flatMap((b) => (b.deployedNotAfter ? [b.deployedNotAfter.getTime()] : []));
+  const due = isDeployDue({
+    issuedAt: cert.issuedAt,
+    now,
+    timeOfDay: profile.deployTime,
+    timeZone: profile.deployTimeZone,
+    servedNotAfter: served.length > 0 ? new Date(Math.min(...served)) : null,
+  });
+  return { at: due.at, due: due.due, reason: due.reason, bindings: behind.length };
+}

@@ -14,7 +14,8 @@ export type ExpiryThreshold = (typeof EXPIRY_THRESHOLDS_DAYS)[number];
 export type ExpiryReason = 'auto_renew_off' | 'no_renewal_scheduled' | 'renewal_overdue' | 'renewal_after_expiry' | 'renewal_failing' | 'renewal_stuck';
 
 export interface ExpiryCandidate {
-  cert: Pick<ManagedCertificate, 'id' | 'name' | 'serial' | 'notBefore' | 'notAfter' | 'renewAt' | 'failedAttempts' | 'state'>;
+  cert: Pick<ManagedCertificate, 'id' | 'name' | 'serial' | 'notBefore' | 'notAfter' | 'renewAt' | 'failedAttempts' | 'state'> &
+    Partial<Pick<ManagedCertificate, 'renewalState'>>;
   /** The certificate's CA profile renews automatically. */
   autoRenew: boolean;
 }
@@ -39,12 +40,14 @@ const OVERDUE_GRACE_MS = 3_600_000;
 /** Why this certificate is not on its way to being renewed before it expires, or null when it is. */
 function notRenewingReason(c: ExpiryCandidate, notAfter: Date, now: Date): ExpiryReason | null {
   if (!c.autoRenew) return 'auto_renew_off';
-  if (c.cert.failedAttempts > 0 || c.cert.state === 'failed') return 'renewal_failing';
+  // A renewal runs beside the live certificate (`renewalState`); rows from before that ran in `state`.
+  const renewal = c.cert.renewalState ?? (c.cert.state === 'issued' ? null : c.cert.state);
+  if (c.cert.failedAttempts > 0 || renewal === 'failed') return 'renewal_failing';
   // A renewal waiting on a person (manual challenge content) is not going to finish by itself.
-  if (c.cert.state === 'awaiting_challenge') return 'renewal_stuck';
+  if (renewal === 'awaiting_challenge') return 'renewal_stuck';
   if (c.cert.renewAt === null) return 'no_renewal_scheduled';
   if (c.cert.renewAt.getTime() >= notAfter.getTime()) return 'renewal_after_expiry';
-  if (c.cert.state === 'issued' && c.cert.renewAt.getTime() < now.getTime() - OVERDUE_GRACE_MS) return 'renewal_overdue';
+  if (renewal === null && c.cert.renewAt.getTime() < now.getTime() - OVERDUE_GRACE_MS) return 'renewal_overdue';
   return null;
 }
 

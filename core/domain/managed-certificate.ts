@@ -12,6 +12,19 @@ export function isFinalState(state: CertificateState): boolean {
   return state === 'issued' || state === 'failed';
 }
 
+/**
+ * Where a renewal in flight is. It runs beside the live certificate, which stays `issued` (still valid,
+ * still deployed, still exportable) until the new chain downloads and replaces it in one write.
+ */
+export type RenewalState = Exclude<CertificateState, 'issued'>;
+
+/** The last failed automatic renewal attempt: an error code, what happened, and when (ISO 8601). */
+export interface RenewalError {
+  code: string;
+  message: string;
+  at: string;
+}
+
 export interface ManagedCertificate {
   id: string;
   /** The BIG-IP object name; unique. */
@@ -58,6 +71,18 @@ export interface ManagedCertificate {
   nextAttemptAt: Date | null;
   /** When the renewal in flight began; an order still unfinished 4 h later is abandoned. */
   renewalStartedAt: Date | null;
+  /**
+   * The renewal in flight, beside the live certificate: its step (null when none), and the next key and CSR.
+   * The order columns (`orderUrl` …) belong to it while it runs. The key is sealed like `keySealed` (same
+   * AAD), so the finished renewal moves it over without opening it.
+   */
+  renewalState: RenewalState | null;
+  renewalKeySealed: string | null;
+  renewalCsrPem: string | null;
+  /** Why the last automatic renewal attempt failed; null once a renewal succeeds (with `failedAttempts` 0). */
+  lastRenewalError: RenewalError | null;
+  /** When the renew job last started an attempt on this certificate (success or not). */
+  lastRenewalAttemptAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,5 +1,5 @@
 import { dayKey } from '../domain/core-event.ts';
-import { isDeployDue } from '../domain/deploy-time.ts';
+import { pendingDeploy } from '../domain/deploy-time.ts';
 import { certificateNames } from '../domain/managed-certificate.ts';
 import { asCoreError, isDatabaseUnavailable } from '../errors.ts';
 import type { ApprovalService } from './approval-service.ts';
@@ -51,23 +51,18 @@ export class AutoDeployService {
     if (cert?.state !== 'issued' || !cert.issuedAt || !cert.fingerprintSha256) return;
     const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
     if (!profile.autoDeploy) return;
-    const behind = (await this.deps.store.bindings.list({ certificateId: id })).filter((b) => b.deployedFingerprint !== cert.fingerprintSha256);
-    if (behind.length === 0) {
+    const bindings = await this.deps.store.bindings.list({ certificateId: id });
+    // The same rule `cert show` uses to say when a renewed certificate will be deployed.
+    const due = pendingDeploy({ cert, bindings, profile, now });
+    if (!due) {
       report.skipped++;
       return;
     }
-    const served = behind.flatMap((b) => (b.deployedNotAfter ? [b.deployedNotAfter.getTime()] : []));
-    const due = isDeployDue({
-      issuedAt: cert.issuedAt,
-      now,
-      timeOfDay: profile.deployTime,
-      timeZone: profile.deployTimeZone,
-      servedNotAfter: served.length > 0 ? new Date(Math.min(...served)) : null,
-    });
     if (!due.due) {
       report.notYet.push(cert.name);
       return;
     }
+    const behind = bindings.filter((b) => b.deployedFingerprint !== cert.fingerprintSha256);
     if (profile.deployApproval) {
       const approval = await this.approvals.request(
         'deploy',

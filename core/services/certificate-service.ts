@@ -12,6 +12,8 @@ import {
   OBJECT_NAME_PATTERN,
   PARTITION_PATTERN,
 } from '../domain/managed-certificate.ts';
+import { type PendingDeploy, pendingDeploy } from '../domain/deploy-time.ts';
+import type { Binding } from '../domain/binding.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
 import type { ManagedDomain } from '../domain/managed-domain.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
@@ -23,7 +25,51 @@ import { AuthorizationSync, domainNameOf } from './authorization-sync.ts';
 import { accountOf, type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
 import type { ProfileService } from './profile-service.ts';
 
-export type CertificateView = PublicView<ManagedCertificate> & { profileName: string };
+/**
+ * A certificate as the edges show it: every public field (renewal state, `lastRenewalError`,
+ * `failedAttempts`, `nextAttemptAt` …), the profile's name, and when its renewed certificate will be
+ * deployed if bindings wait for it (the profile's deploy window), or null.
+ */
+export type CertificateView = PublicView<ManagedCertificate> & { profileName: string; pendingDeploy: PendingDeploy | null };
+
+type CertificatePatch = Partial<Omit<ManagedCertificate, 'id' | 'createdAt' | 'updatedAt'>>;
+
+/**
+ * What the state machine works on. A first issuance moves the certificate's own state, key and CSR; a
+ * renewal moves the renewal's (`renewalState`, `renewalKeySealed`, `renewalCsrPem`) beside the live
+ * certificate, which stays `issued`. Either is handed to the steps as the same record.
+ */
+function workOf(row: ManagedCertificate): ManagedCertificate {
+  if (row.renewalState === null) return row;
+  return { ...row, state: row.renewalState, keySealed: row.renewalKeySealed, csrPem: row.renewalCsrPem, problem: null };
+}
+
+/** A step's patch, written to the renewal's columns when a renewal is in flight. */
+function renewalPatch(patch: CertificatePatch, now: Date): CertificatePatch {
+  const { state, keySealed, csrPem, problem, ...rest } = patch;
+  if (state === 'issued') {
+    // The new chain is in: chain, key and CSR replace the live ones in this one write.
+    return {
+      ...rest,
+      state,
+      ...(keySealed !== undefined ? { keySealed } : {}),
+      ...(csrPem !== undefined ? { csrPem } : {}),
+      renewalState: null,
+      renewalKeySealed: null,
+      renewalCsrPem: null,
+      lastRenewalError: null,
+    };
+  }
+  return {
+    ...rest,
+    ...(state !== undefined ? { renewalState: state } : {}),
+    ...(keySealed !== undefined ? { renewalKeySealed: keySealed } : {}),
+    ...(csrPem !== undefined ? { renewalCsrPem: csrPem } : {}),
+    // A problem on the way is the renewal's error until success clears it; "no problem" on the way does not
+    // clear it (`failedAttempts` still counts the attempts that failed).
+    ...(problem ? { lastRenewalError: { code: problem.type, message: problem.detail, at: now.toISOString() } } : {}),
+  };
+}
 
 export interface RequestCertificateInput {
   profile: string;
@@ -77,6 +123,8 @@ const SERVER_ERROR_RETRY_MS = 250;
 interface StepContext {
   profile: CaProfile;
   account: AcmeAccount;
+  /** A renewal beside the live certificate (its own columns), not a first issuance. */
+  renewal: boolean;
 }
 
 export class CertificateService {
@@ -156,6 +204,11 @@ export class CertificateService {
       failedAttempts: 0,
       nextAttemptAt: null,
       renewalStartedAt: null,
+      renewalState: null,
+      renewalKeySealed: null,
+      renewalCsrPem: null,
+      lastRenewalError: null,
+      lastRenewalAttemptAt: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -164,7 +217,7 @@ export class CertificateService {
       const approval = await this.approvals.request('issuance', cert, issuanceSummary(cert, profile), actor);
       await this.audit(cert, actor, 'certificate.request', 'ok', { names: certificateNames(cert), profile: profile.name, approvalId: approval.id });
       progress(`${name}: requested; waiting for an approver (approval ${approval.id})`);
-      return this.view(cert, profile.name);
+      return this.view(cert);
     }
     await this.audit(cert, actor, 'certificate.request', 'ok', { names: certificateNames(cert), profile: profile.name });
     return this.drive(cert, actor, progress, profile);
@@ -173,6 +226,7 @@ export class CertificateService {
   /** Continues a request from whatever step it reached (after a crash, a pause, or new challenge content). */
   async resume(name: string, actor: string, progress: Progress = noProgress): Promise<CertificateView> {
     const cert = await this.get(name);
+    if (cert.renewalState !== null) return this.resumeRenewal(cert, actor, progress);
     if (cert.state === 'issued') return this.view(cert);
     const asked = await this.issuanceGate(cert, actor, progress);
     if (asked) return asked;
@@ -220,33 +274,56 @@ export class CertificateService {
       const reset = await this.deps.store.certificates.update(cert.id, { state: 'requested', ...noOrder(), orderAttempts: 0, problem: null });
       const again = await this.approvals.request('issuance', reset, issuanceSummary(reset, profile), actor);
       progress(`${cert.name}: the last request was ${denial}; asked for a new approval (${again.id})`);
-      return this.view(reset, profile.name);
+      return this.view(reset);
     }
     throw new CoreError('conflict', `the issuance of certificate "${cert.name}" was ${denial}; nothing was ordered`);
   }
 
   /**
-   * Issues the certificate again with a fresh key (the row, its name and bindings stay). Until the new chain
-   * downloads, the row is not `issued`, so nothing deploys half a renewal; the devices keep serving the
-   * previous objects, which stay recorded on them. Scheduling and ARI come with the renewal jobs.
+   * Issues the certificate again with a fresh key (the row, its name and bindings stay). The renewal runs
+   * beside the live certificate, which stays `issued` — valid, deployed, exportable — until the new chain
+   * downloads and replaces chain and key in one write; nothing deploys half a renewal. A renewal already in
+   * flight is continued (same key, same order), never started twice. The view's `renewalState` is null
+   * when it finished.
    */
   async renew(name: string, actor: string, progress: Progress = noProgress): Promise<CertificateView> {
     const cert = await this.get(name);
     if (cert.state !== 'issued') {
       throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued; finish it with: bigip-acme cert resume ${name}`);
     }
+    if (cert.renewalState !== null) {
+      progress(`${name}: a renewal is already in flight (${cert.renewalState}); continuing it`);
+      return this.resumeRenewal(cert, actor, progress);
+    }
     progress(`${name}: renewing with a new key (was serial ${cert.serial})`);
     const reset = await this.deps.store.certificates.update(cert.id, {
-      state: 'requested',
-      keySealed: null,
-      csrPem: null,
+      renewalState: 'requested',
+      renewalKeySealed: null,
+      renewalCsrPem: null,
       ...noOrder(),
       orderAttempts: 0,
-      problem: null,
       renewalStartedAt: this.deps.clock.now(),
     });
     await this.audit(cert, actor, 'certificate.renew', 'ok', { previousSerial: cert.serial });
     return this.drive(reset, actor, progress);
+  }
+
+  /** Continues the renewal in flight; one the CA failed gets a new order with the same key. */
+  private async resumeRenewal(cert: ManagedCertificate, actor: string, progress: Progress): Promise<CertificateView> {
+    if (cert.renewalState !== 'failed') return this.drive(cert, actor, progress);
+    progress(`${cert.name}: retrying a failed renewal with a new order (same key)`);
+    const reset = await this.deps.store.certificates.update(cert.id, {
+      renewalState: cert.renewalKeySealed ? 'ordering' : 'requested',
+      ...noOrder(),
+      orderAttempts: 0,
+    });
+    return this.drive(reset, actor, progress);
+  }
+
+  /** Writes a step's patch to the columns the drive works on and returns the record the steps see. */
+  private async save(context: StepContext, id: string, patch: CertificatePatch): Promise<ManagedCertificate> {
+    const written = context.renewal ? renewalPatch(patch, this.deps.clock.now()) : patch;
+    return workOf(await this.deps.store.certificates.update(id, written));
   }
 
   private async drive(
@@ -257,8 +334,8 @@ export class CertificateService {
   ): Promise<CertificateView> {
     const deadline = this.deps.clock.now().getTime() + DRIVE_BUDGET_MS;
     const profile = knownProfile ?? (await this.deps.store.profiles.findById(initial.profileId))!;
-    const context: StepContext = { profile, account: accountOf(this.deps, profile) };
-    let cert = initial;
+    const context: StepContext = { profile, account: accountOf(this.deps, profile), renewal: initial.renewalState !== null };
+    let cert = workOf(initial);
     let pollMs = FIRST_POLL_MS;
     let polledAt = '';
     let badNonces = 0;
@@ -276,11 +353,11 @@ export class CertificateService {
           continue;
         }
         if (isCoreError(err) && !err.retryable) {
-          cert = await this.deps.store.certificates.update(cert.id, {
+          cert = await this.save(context, cert.id, {
             state: 'failed',
             problem: (err.detail?.problem as ManagedCertificate['problem']) ?? { type: err.code, detail: err.message },
           });
-          await this.audit(cert, actor, 'certificate.failed', 'error', { code: err.code, message: err.message });
+          await this.audit(cert, actor, context.renewal ? 'certificate.renew.failed' : 'certificate.failed', 'error', { code: err.code, message: err.message });
           throw err;
         }
         throw err;
@@ -309,19 +386,21 @@ export class CertificateService {
     if (cert.state === 'issued') {
       await this.audit(cert, actor, 'certificate.issued', 'ok', { serial: cert.serial, notAfter: cert.notAfter?.toISOString() });
     }
-    return this.view(cert, profile.name);
+    // The row as it is, not the renewal's work record: the live certificate and where the renewal stands.
+    return this.view((await this.deps.store.certificates.findById(cert.id)) ?? cert);
   }
 
   /** One persisted step of the state machine (cert-manager's Sync: observe, act once, record). */
-  private async step(cert: ManagedCertificate, { profile, account }: StepContext, progress: Progress): Promise<StepResult> {
-    const store = this.deps.store.certificates;
+  private async step(cert: ManagedCertificate, context: StepContext, progress: Progress): Promise<StepResult> {
+    const { profile, account } = context;
+    const save = (patch: CertificatePatch) => this.save(context, cert.id, patch);
 
     if (!cert.keySealed || !cert.csrPem) {
       progress(`${cert.name}: generating the ${describeKeySpec(cert.keySpec)} key and CSR`);
       const keyPem = await generatePrivateKey(cert.keySpec);
       const csrPem = await createCsr(keyPem, cert.commonName, cert.sans);
       const keySealed = this.deps.secrets.seal(keyPem, secretAad('certificates', cert.id, 'key'));
-      return { cert: await store.update(cert.id, { keySealed, csrPem, state: 'ordering' }) };
+      return { cert: await save({ keySealed, csrPem, state: 'ordering' }) };
     }
 
     if (!cert.orderUrl) {
@@ -331,7 +410,7 @@ export class CertificateService {
       progress(`${cert.name}: creating an order for ${certificateNames(cert).join(', ')}`);
       const replaces = await this.replacesFor(cert, profile);
       const order = await this.deps.acme.newOrder(account, certificateNames(cert), { profile: profile.acmeProfile ?? undefined, replaces });
-      const updated = await store.update(cert.id, {
+      const updated = await save({
         state: 'ordering',
         orderUrl: order.url,
         finalizeUrl: order.finalize,
@@ -346,30 +425,30 @@ export class CertificateService {
 
     const order = await this.readOrder(account, cert);
     if (!order) {
-      return { cert: await store.update(cert.id, noOrder()) };
+      return { cert: await save(noOrder()) };
     }
 
     switch (order.status) {
       case 'pending':
-        return this.answerAuthorizations(account, cert, order, progress);
+        return this.answerAuthorizations(context, cert, order, progress);
       case 'ready':
         progress(`${cert.name}: all names validated; finalizing with the CSR`);
         await this.sync.markValid(order.authorizations);
         await this.deps.acme.finalize(account, order, cert.csrPem!);
         failpoint('finalize_sent');
-        return { cert: await store.update(cert.id, { state: 'finalizing', orderStatus: 'processing' }), poll: {} };
+        return { cert: await save({ state: 'finalizing', orderStatus: 'processing' }), poll: {} };
       case 'processing':
         return {
           cert:
             cert.state === 'finalizing' && cert.orderStatus === 'processing'
               ? cert
-              : await store.update(cert.id, { state: 'finalizing', orderStatus: 'processing' }),
+              : await save({ state: 'finalizing', orderStatus: 'processing' }),
           poll: { retryAfterMs: order.retryAfterMs },
         };
       case 'valid':
-        return { cert: await this.download(account, cert, order, progress) };
+        return { cert: await this.download(context, cert, order, progress) };
       default:
-        return this.replaceInvalidOrder(account, cert, order, progress);
+        return this.replaceInvalidOrder(context, cert, order, progress);
     }
   }
 
@@ -400,11 +479,12 @@ export class CertificateService {
   }
 
   private async answerAuthorizations(
-    account: AcmeAccount,
+    context: StepContext,
     cert: ManagedCertificate,
     order: AcmeOrder,
     progress: Progress,
   ): Promise<StepResult> {
+    const { account } = context;
     const answered: string[] = [];
     const unreachable: string[] = [];
     const failed: string[] = [];
@@ -420,7 +500,7 @@ export class CertificateService {
     );
     if (unreachable.length > 0) {
       const message = `${cert.name}: waiting for challenge content. Publish it (bigip-acme domain challenge NAME), then run: bigip-acme cert resume ${cert.name}\n  ${unreachable.join('\n  ')}`;
-      const updated = await this.deps.store.certificates.update(cert.id, {
+      const updated = await this.save(context, cert.id, {
         state: 'awaiting_challenge',
         problem: { type: 'challenge_unreachable', detail: unreachable.join('; ') },
       });
@@ -428,7 +508,7 @@ export class CertificateService {
     }
     if (failed.length > 0) return { cert, poll: {} }; // the order turns invalid next; handled there
     if (answered.length > 0) progress(`${cert.name}: the CA is validating ${answered.join(', ')}`);
-    const next = cert.state === 'ordering' ? cert : await this.deps.store.certificates.update(cert.id, { state: 'ordering', problem: null });
+    const next = cert.state === 'ordering' ? cert : await this.save(context, cert.id, { state: 'ordering', problem: null });
     // Answered, or all valid and the CA has yet to mark the order ready: either way, poll with backoff.
     return { cert: next, poll: { retryAfterMs: order.retryAfterMs } };
   }
@@ -438,11 +518,12 @@ export class CertificateService {
    * was wrong): the request fails naming it. Otherwise (expired, CA-side) a new order replaces it.
    */
   private async replaceInvalidOrder(
-    account: AcmeAccount,
+    context: StepContext,
     cert: ManagedCertificate,
     order: AcmeOrder,
     progress: Progress,
   ): Promise<StepResult> {
+    const { account } = context;
     const failedNames: string[] = [];
     let problem = order.error ?? null;
     for (const url of order.authorizations) {
@@ -460,21 +541,19 @@ export class CertificateService {
     }
     if (failedNames.length > 0) {
       const detail = `validation failed for ${failedNames.join(', ')}${problem ? `: ${problem.detail}` : ''}`;
-      const updated = await this.deps.store.certificates.update(cert.id, {
-        ...noOrder(),
-        state: 'failed',
-        problem: problem ?? { type: 'acme_order_invalid', detail },
-      });
+      const failed = problem ?? { type: 'acme_order_invalid', detail };
+      await this.save(context, cert.id, { ...noOrder(), state: 'failed', problem: failed });
       progress(`${cert.name}: ${detail}`);
       throw new CoreError('acme_challenge_invalid', `${cert.name}: ${detail}; fix the content, then run: bigip-acme domain reconfigure and bigip-acme cert resume ${cert.name}`, {
-        detail: { problem: updated.problem },
+        detail: { problem: failed },
       });
     }
     progress(`${cert.name}: the CA invalidated the order (${problem?.detail ?? 'no reason given'}); creating a new one`);
-    return { cert: await this.deps.store.certificates.update(cert.id, { ...noOrder(), state: 'ordering', problem }) };
+    return { cert: await this.save(context, cert.id, { ...noOrder(), state: 'ordering', problem }) };
   }
 
-  private async download(account: AcmeAccount, cert: ManagedCertificate, order: AcmeOrder, progress: Progress) {
+  private async download(context: StepContext, cert: ManagedCertificate, order: AcmeOrder, progress: Progress) {
+    const { account } = context;
     if (!order.certificate) throw new CoreError('acme_error', 'the CA marked the order valid without a certificate URL');
     progress(`${cert.name}: downloading the certificate chain`);
     const chainPem = await this.deps.acme.downloadCertificate(account, order.certificate);
@@ -491,8 +570,11 @@ export class CertificateService {
       now: this.deps.clock.now(),
       random: Math.random,
     });
-    return this.deps.store.certificates.update(cert.id, {
+    return this.save(context, cert.id, {
       state: 'issued',
+      // The key and CSR this chain was issued for (a renewal's, moved over from its columns).
+      keySealed: cert.keySealed,
+      csrPem: cert.csrPem,
       renewAt: decision.at,
       renewReason: decision.reason,
       ariWindowStart: null,
@@ -545,23 +627,39 @@ export class CertificateService {
   async list(profileName?: string): Promise<CertificateView[]> {
     const filter = profileName ? { profileId: (await this.profiles.get(profileName)).id } : {};
     const rows = await this.deps.store.certificates.list(filter);
-    // One profile read per profile, not per certificate: the dashboard lists every certificate on each open.
-    const names = new Map((await this.deps.store.profiles.list()).map((p) => [p.id, p.name]));
-    return rows.map((c) => ({ ...publicView(c), profileName: names.get(c.profileId) ?? '?' }));
+    // One read of profiles and of bindings, not one per certificate: the dashboard lists every certificate on each open.
+    const profiles = new Map((await this.deps.store.profiles.list()).map((p) => [p.id, p]));
+    const bindings = new Map<string, Binding[]>();
+    for (const b of await this.deps.store.bindings.list()) bindings.set(b.certificateId, [...(bindings.get(b.certificateId) ?? []), b]);
+    const now = this.deps.clock.now();
+    return rows.map((c) => this.viewOf(c, profiles.get(c.profileId), bindings.get(c.id) ?? [], now));
   }
 
   /** The issued chain; the private key (and passphrase) only when explicitly asked for, and audited. */
   async export(name: string, opts: { includeKey: boolean }, actor: string): Promise<{ chainPem: string; keyPem?: string }> {
     const cert = await this.get(name);
     if (cert.state !== 'issued' || !cert.chainPem) throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued`);
+    if (opts.includeKey && !cert.keySealed) {
+      // Only a renewal in flight from before migration 0007 leaves the live certificate without its key.
+      throw new CoreError('conflict', `the key of certificate "${name}" was replaced by a renewal in flight; finish it with: bigip-acme cert resume ${name}`);
+    }
     await this.audit(cert, actor, 'certificate.export', 'ok', { includeKey: opts.includeKey });
     if (!opts.includeKey) return { chainPem: cert.chainPem };
     return { chainPem: cert.chainPem, keyPem: this.deps.secrets.open(cert.keySealed!, secretAad('certificates', cert.id, 'key')) };
   }
 
-  private async view(cert: ManagedCertificate, profileName?: string): Promise<CertificateView> {
-    const name = profileName ?? (await this.deps.store.profiles.findById(cert.profileId))?.name ?? '?';
-    return { ...publicView(cert), profileName: name };
+  private async view(cert: ManagedCertificate): Promise<CertificateView> {
+    const profile = (await this.deps.store.profiles.findById(cert.profileId)) ?? undefined;
+    const bindings = cert.state === 'issued' ? await this.deps.store.bindings.list({ certificateId: cert.id }) : [];
+    return this.viewOf(cert, profile, bindings, this.deps.clock.now());
+  }
+
+  private viewOf(cert: ManagedCertificate, profile: CaProfile | undefined, bindings: readonly Binding[], now: Date): CertificateView {
+    return {
+      ...publicView(cert),
+      profileName: profile?.name ?? '?',
+      pendingDeploy: profile ? pendingDeploy({ cert, bindings, profile, now }) : null,
+    };
   }
 
   private audit(cert: ManagedCertificate, actor: string, action: string, result: 'ok' | 'error', detail: Record<string, unknown>) {

@@ -36,6 +36,8 @@ const HOOK_CHALLENGE_RETENTION_MS = 8 * 86_400_000;
 
 /** Runs one job once and records it (`jobs status`); the scheduler and `jobs run` share this. */
 export class Jobs {
+  private readonly finishedListeners = new Set<(job: JobName) => void>();
+
   constructor(
     private readonly deps: CoreDeps,
     private readonly parts: { renewals: RenewalService; autoDeploy: AutoDeployService; domains: DomainService },
@@ -54,7 +56,20 @@ export class Jobs {
       const e = asCoreError(err);
       await this.deps.store.jobRuns.finished(job, 'error', { code: e.code, message: e.message }, this.deps.clock.now());
       throw e;
+    } finally {
+      for (const listener of this.finishedListeners) listener(job);
     }
+  }
+
+  /** Called after every run of any job, also runs started by `jobs run`; returns an unsubscribe. */
+  onFinished(listener: (job: JobName) => void): () => void {
+    this.finishedListeners.add(listener);
+    return () => this.finishedListeners.delete(listener);
+  }
+
+  /** The earliest retry of a failing renewal still ahead: when the renew job must run at the latest. */
+  nextRetryAt(): Promise<Date | null> {
+    return this.deps.store.certificates.nextRetryAt(this.deps.clock.now());
   }
 
   private async body(job: JobName, progress: Progress): Promise<Record<string, unknown>> {
@@ -116,34 +131,98 @@ export interface Scheduler {
   stop(): void;
 }
 
+/** setTimeout's limit (about 24.8 days); a later wake-up is re-armed by the runs before it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Timers may fire a hair before the wall clock reaches their time; the sweep compares with the clock. */
+const WAKE_SLACK_MS = 5;
+
 /**
  * croner timers for the worker role. `protect` stops a run from overlapping the previous one in this
  * process; across processes the leases inside each job do that.
+ *
+ * The renew job also wakes for the earliest retry of a failing renewal when its cron (plus the random start
+ * delay) would come later: a retry due in a minute because a certificate is about to expire cannot wait for
+ * the next run of a 10-minute cron and up to 8 minutes of start delay. Such a wake-up skips the random delay (the retry
+ * times are already spread by when each attempt failed) and is re-armed after every renew run, including
+ * runs from `jobs run renew`. Renew runs never overlap in this process.
  */
 export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
+  let renewRunning = false;
+  let stopped = false;
+  let wake: { timer: ReturnType<typeof setTimeout>; at: Date } | null = null;
+
+  async function runJob(job: JobName, startDelayMaxMs: number): Promise<void> {
+    const delay = Math.floor(Math.random() * startDelayMaxMs);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (stopped) return;
+    if (job === 'renew') {
+      // A wake-up and a cron run at the same moment do the same work: one of them is enough.
+      if (renewRunning) return;
+      renewRunning = true;
+    }
+    try {
+      const detail = await jobs.run(job);
+      const { failed } = jobItems(detail);
+      if (failed > 0) opts.log.warn({ job, ...summarize(detail) }, `job ${job} finished with ${failed} failed item(s)`);
+      else opts.log.info({ job, ...summarize(detail) }, `job ${job} finished`);
+    } catch (err) {
+      const e = asCoreError(err);
+      // An outage is not the job's failure: the schedule stands and the next run picks up where this stopped
+      // (leases free themselves, persisted state machines resume).
+      const next = timers[JOB_NAMES.indexOf(job)]?.nextRun()?.toISOString() ?? 'never';
+      if (isDatabaseUnavailable(e)) opts.log.warn({ job, code: e.code, reason: e.detail?.['reason'], next }, `job ${job} skipped: the database is unavailable; next run at ${next}`);
+      else opts.log.error({ job, code: e.code, message: e.message, next }, `job ${job} failed`);
+    } finally {
+      if (job === 'renew') renewRunning = false;
+    }
+  }
+
   const timers = JOB_NAMES.map(
-    (job) =>
-      new Cron(opts.patterns[job], { name: `bigip-acme-${job}`, protect: true, timezone: 'UTC' }, async (self: Cron) => {
-        const delay = Math.floor(Math.random() * opts.startDelayMaxMs);
-        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-        try {
-          const detail = await jobs.run(job);
-          const { failed } = jobItems(detail);
-          if (failed > 0) opts.log.warn({ job, ...summarize(detail) }, `job ${job} finished with ${failed} failed item(s)`);
-          else opts.log.info({ job, ...summarize(detail) }, `job ${job} finished`);
-        } catch (err) {
-          const e = asCoreError(err);
-          // An outage is not the job's failure: the schedule stands and the next run picks up where this stopped
-          // (leases free themselves, persisted state machines resume).
-          const next = self.nextRun()?.toISOString() ?? 'never';
-          if (isDatabaseUnavailable(e)) opts.log.warn({ job, code: e.code, reason: e.detail?.['reason'], next }, `job ${job} skipped: the database is unavailable; next run at ${next}`);
-          else opts.log.error({ job, code: e.code, message: e.message, next }, `job ${job} failed`);
-        }
-      }),
+    (job) => new Cron(opts.patterns[job], { name: `bigip-acme-${job}`, protect: true, timezone: 'UTC' }, () => runJob(job, opts.startDelayMaxMs)),
   );
+  const renewCron = timers[JOB_NAMES.indexOf('renew')]!;
+
+  async function armRenewWake(): Promise<void> {
+    let next: Date | null;
+    try {
+      next = await jobs.nextRetryAt();
+    } catch (err) {
+      // The cron still runs; the next renew run tries again.
+      const e = asCoreError(err);
+      opts.log.warn({ code: e.code, message: e.message }, 'could not look up the next renewal retry');
+      return;
+    }
+    if (stopped) return;
+    if (wake) clearTimeout(wake.timer);
+    wake = null;
+    if (!next) return;
+    const cronNext = renewCron.nextRun();
+    // The cron gets there in time, even after its longest start delay.
+    if (cronNext && cronNext.getTime() + opts.startDelayMaxMs <= next.getTime()) return;
+    const timer = setTimeout(() => {
+      wake = null;
+      void runJob('renew', 0);
+    }, Math.min(MAX_TIMER_MS, Math.max(0, next.getTime() - Date.now()) + WAKE_SLACK_MS));
+    timer.unref?.();
+    wake = { timer, at: next };
+  }
+
+  const unsubscribe = jobs.onFinished((job) => {
+    if (job === 'renew' && !stopped) void armRenewWake();
+  });
+  void armRenewWake();
+
   return {
-    nextRuns: () => Object.fromEntries(JOB_NAMES.map((job, i) => [job, timers[i]!.nextRun()])) as Record<JobName, Date | null>,
+    nextRuns: () => {
+      const runs = Object.fromEntries(JOB_NAMES.map((job, i) => [job, timers[i]!.nextRun()])) as Record<JobName, Date | null>;
+      if (wake && (!runs.renew || wake.at < runs.renew)) runs.renew = wake.at;
+      return runs;
+    },
     stop: () => {
+      stopped = true;
+      unsubscribe();
+      if (wake) clearTimeout(wake.timer);
+      wake = null;
       for (const t of timers) t.stop();
     },
   };

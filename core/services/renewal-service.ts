@@ -2,7 +2,7 @@ import type { CaProfile } from '../domain/ca-profile.ts';
 import { dayKey } from '../domain/core-event.ts';
 import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import { renewalTime } from '../domain/renewal-time.ts';
-import { nextAttemptAt } from '../domain/retry-backoff.ts';
+import { nextRenewalAttempt } from '../domain/retry-backoff.ts';
 import { asCoreError, type CoreError, isDatabaseUnavailable } from '../errors.ts';
 import type { ApprovalService } from './approval-service.ts';
 import { boundedMap } from './bounded-map.ts';
@@ -38,9 +38,12 @@ const SWEEP_CONCURRENCY = 4;
 
 /**
  * The renewal sweep: finds due certificates (and renewals in flight), claims each with a lease, re-checks
- * that it is still due, then renews it through the certificate service's persisted state machine. Failures
- * back off per certificate (1 h doubling to 32 h, or the CA's Retry-After); a challenge automation cannot
- * answer is raised to people instead of retried blindly. Every outcome is an event in the outbox.
+ * that it is still due, then renews it through the certificate service's persisted state machine, beside
+ * the live certificate (which stays `issued`). Failures back off per certificate, bounded by the live
+ * certificate's expiry (`retry-backoff.ts`: never after notAfter minus a safety margin, minutes apart in
+ * the last 1/20, the CA's Retry-After as a floor) and are kept on the row (`lastRenewalError`,
+ * `failedAttempts`, `nextAttemptAt`); a challenge automation cannot answer is raised to people instead of
+ * retried blindly. Every outcome is an event in the outbox.
  */
 export class RenewalService {
   constructor(
@@ -115,8 +118,9 @@ export class RenewalService {
     if (!cert) return;
     const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
     // Re-check under the claim: another worker may have renewed it between our query and our claim.
-    const inFlight = cert.state !== 'issued' && cert.renewalStartedAt !== null;
-    const due = cert.state === 'issued' && profile.autoRenew && cert.renewAt !== null && cert.renewAt <= now;
+    // In flight: a renewal beside the live certificate, or (rows from before it ran beside) any unfinished one.
+    const inFlight = cert.renewalState !== null || (cert.state !== 'issued' && cert.renewalStartedAt !== null);
+    const due = !inFlight && cert.state === 'issued' && profile.autoRenew && cert.renewAt !== null && cert.renewAt <= now;
     const allowed = !cert.nextAttemptAt || cert.nextAttemptAt <= now;
     if (!(inFlight || due) || !allowed) {
       report.skipped++;
@@ -144,23 +148,27 @@ export class RenewalService {
         await this.emit(cert, 'renewal_due', { serial: cert.serial, renewAt: cert.renewAt?.toISOString(), reason: cert.renewReason }, false);
         progress(`${cert.name}: renewing (serial ${cert.serial}, ${cert.renewReason ?? 'due'})`);
       } else {
-        progress(`${cert.name}: resuming the renewal in flight (${cert.state})`);
+        progress(`${cert.name}: resuming the renewal in flight (${cert.renewalState ?? cert.state})`);
       }
+      await this.deps.store.certificates.update(cert.id, { lastRenewalAttemptAt: now });
       const view = due ? await this.certificates.renew(cert.name, 'scheduler', progress) : await this.certificates.resume(cert.name, 'scheduler', progress);
-      if (view.state === 'issued') {
+      // Where the renewal stands: its own step while it runs beside the live certificate, else the row's.
+      const step = view.renewalState ?? view.state;
+      const problem = view.renewalState !== null && view.lastRenewalError ? { type: view.lastRenewalError.code, detail: view.lastRenewalError.message } : view.problem;
+      if (step === 'issued') {
         report.renewed.push(cert.name);
         await this.emit(cert, 'renewed', { previousSerial: cert.serial, serial: view.serial, notAfter: view.notAfter?.toISOString() ?? null }, false, view.serial ?? undefined);
         return;
       }
-      if (view.state === 'awaiting_challenge') {
+      if (step === 'awaiting_challenge') {
         report.waiting.push(cert.name);
         await this.failed(cert, `challenge content for ${cert.name} is not reachable; publish it (bigip-acme domain show) and the next sweep continues`, 'challenge_unreachable', true);
         return;
       }
-      if (view.state === 'failed') {
+      if (step === 'failed') {
         await this.deactivatePending(cert);
-        report.failed.push({ name: cert.name, code: view.problem?.type ?? 'acme_order_invalid', message: view.problem?.detail ?? 'the CA rejected the order' });
-        await this.failed(cert, view.problem?.detail ?? 'the CA rejected the order', 'acme_order_invalid', true);
+        report.failed.push({ name: cert.name, code: problem?.type ?? 'acme_order_invalid', message: problem?.detail ?? 'the CA rejected the order' });
+        await this.failed(cert, problem?.detail ?? 'the CA rejected the order', 'acme_order_invalid', true);
       }
       // Still in flight (the CA is working): the next sweep resumes it.
     } catch (err) {
@@ -172,20 +180,40 @@ export class RenewalService {
     }
   }
 
-  /** Backs off, and raises it: once per certificate and day. */
+  /**
+   * Records the failure on the row (the live certificate stays `issued`), schedules the next attempt before
+   * the live certificate's deadline, and raises it: once per certificate and day, and once more when the
+   * CA's Retry-After pushes the next attempt past the deadline (a person has to know).
+   */
   private async failed(cert: ManagedCertificate, message: string, code: string, needsPerson: boolean, error?: CoreError): Promise<void> {
     const fresh = (await this.deps.store.certificates.findById(cert.id)) ?? cert;
+    const now = this.deps.clock.now();
     const failures = fresh.failedAttempts + 1;
     const retryAfterMs = typeof error?.detail?.retryAfterMs === 'number' ? error.detail.retryAfterMs : null;
-    await this.deps.store.certificates.update(cert.id, { failedAttempts: failures, nextAttemptAt: nextAttemptAt(this.deps.clock.now(), failures, retryAfterMs) });
-    await this.emit(cert, 'renewal_failed', { code, message, attempt: failures }, needsPerson);
+    const live = fresh.state === 'issued' && fresh.notBefore && fresh.notAfter ? { notBefore: fresh.notBefore, notAfter: fresh.notAfter } : null;
+    const next = nextRenewalAttempt({ now, failures, live, retryAfterMs });
+    await this.deps.store.certificates.update(cert.id, {
+      failedAttempts: failures,
+      nextAttemptAt: next.at,
+      lastRenewalError: { code, message, at: now.toISOString() },
+    });
+    const pastDeadline = next.reason === 'retry_after_past_deadline';
+    await this.emit(
+      cert,
+      'renewal_failed',
+      { code, message, attempt: failures, nextAttemptAt: next.at.toISOString(), retry: next.reason, ...(next.deadline ? { deadline: next.deadline.toISOString() } : {}) },
+      needsPerson || pastDeadline,
+      pastDeadline ? 'past_deadline' : undefined,
+    );
   }
 
   /** Drops an order stuck for hours; the next attempt creates a fresh one with the same key. */
   private async abandon(cert: ManagedCertificate): Promise<void> {
     await this.deactivatePending(cert);
     await this.deps.store.certificates.update(cert.id, {
-      state: cert.keySealed ? 'ordering' : 'requested',
+      ...(cert.renewalState !== null
+        ? { renewalState: cert.renewalKeySealed ? ('ordering' as const) : ('requested' as const) }
+        : { state: cert.keySealed ? ('ordering' as const) : ('requested' as const) }),
       orderUrl: null,
       finalizeUrl: null,
       authorizationUrls: [],

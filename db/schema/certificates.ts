@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { KeySpec } from '../../core/domain/key-spec.ts';
-import type { CertificateState } from '../../core/domain/managed-certificate.ts';
+import type { CertificateState, RenewalError, RenewalState } from '../../core/domain/managed-certificate.ts';
 import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
 import { timestamps } from './_columns.ts';
 import { profiles } from './profiles.ts';
@@ -45,6 +45,12 @@ export const certificates = pgTable('certificates', {
   failedAttempts: integer('failed_attempts').notNull().default(0),
   nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
   renewalStartedAt: timestamp('renewal_started_at', { withTimezone: true }),
+  renewalState: text('renewal_state').$type<RenewalState>(),
+  /** Sealed (AES-256-GCM, see core/secrets), with the same AAD as `key_sealed`. */
+  renewalKeySealed: text('renewal_key_sealed'),
+  renewalCsrPem: text('renewal_csr_pem'),
+  lastRenewalError: jsonb('last_renewal_error').$type<RenewalError>(),
+  lastRenewalAttemptAt: timestamp('last_renewal_attempt_at', { withTimezone: true }),
   ...timestamps,
 }, (t) => [
   index('certificates_renew_at_idx').on(t.renewAt),
@@ -54,4 +60,6 @@ export const certificates = pgTable('certificates', {
   index('certificates_ari_poll_idx').on(t.ariNextPollAt).where(sql`state = 'issued'`),
   // First issuances that stopped half-way (never issued): the renew job resumes them once they are stale.
   index('certificates_first_issuance_idx').on(t.updatedAt).where(sql`serial IS NULL`),
+  // The scheduler's wake-up for the earliest retry of a failing renewal.
+  index('certificates_retry_idx').on(t.nextAttemptAt).where(sql`failed_attempts > 0`),
 ]);

@@ -157,7 +157,7 @@ function certView(over: Partial<CertificateView> = {}): CertificateView {
     notAfter: new Date('2026-03-31T12:00:00Z'),
     issuer: 'Pebble Intermediate',
   });
-  return { ...rest, profileName: 'web', ...over } as CertificateView;
+  return { ...rest, profileName: 'web', pendingDeploy: null, ...over } as CertificateView;
 }
 
 describe('certificate detail and progress messages', () => {
@@ -182,6 +182,30 @@ describe('certificate detail and progress messages', () => {
     expect(json).toContain('not deployed yet');
     expect(json).not.toContain('lb-<2>');
     expect(json).not.toMatch(/Sealed|BEGIN/);
+  });
+
+  it('cert show of a certificate whose renewal keeps failing: still issued, with the error, the attempts, the next try and the pending deploy', () => {
+    const m = certificateDetailMessage({
+      cert: certView({
+        renewalState: 'ordering',
+        renewalStartedAt: new Date('2026-02-28T00:00:00Z'),
+        failedAttempts: 3,
+        nextAttemptAt: new Date('2026-03-01T00:05:00Z'),
+        lastRenewalError: { code: 'acme_unreachable', message: 'cannot reach the CA <x>', at: '2026-02-28T23:59:00.000Z' },
+        pendingDeploy: { at: new Date('2026-03-02T00:00:00Z'), due: false, reason: 'deploy_time', bindings: 2 },
+      }),
+      bindings: [],
+      deployments: [],
+      pending: [],
+      now,
+    });
+    const json = JSON.stringify(m);
+    expect(json).toContain(':large_green_circle: issued');
+    expect(json).toContain('*Renewal in flight:*\\nordering since 2026-02-28 00:00 UTC');
+    expect(json).toContain('*Failed attempts:*\\n3');
+    expect(json).toContain('*Next attempt:*\\n2026-03-01 00:05 UTC');
+    expect(json).toContain('*Last renewal error* (acme_unreachable, 2026-02-28 23:59 UTC): cannot reach the CA &lt;x&gt;');
+    expect(json).toContain('*Deploy pending:*\\n2026-03-02 00:00 UTC (profile deploy time, 2 bindings)');
   });
 
   it('cert show of a request waiting for approval says so', () => {

@@ -36,7 +36,7 @@ function domain(overrides: Parameters<typeof makeDomain>[1] = {}): DomainView {
   return { ...publicView(makeDomain('p1', overrides)), profileName: 'prod-le' };
 }
 function cert(overrides: Parameters<typeof makeCertificate>[1] = {}): CertificateView {
-  return { ...publicView(makeCertificate('p1', overrides)), profileName: 'prod-le' };
+  return { ...publicView(makeCertificate('p1', overrides)), profileName: 'prod-le', pendingDeploy: null };
 }
 function binding(c: CertificateView, overrides: Partial<BindingView> = {}): BindingView {
   return { ...makeBinding(c.id, 'd1'), certificateName: c.name, deviceName: 'bigip-1', ...overrides };

@@ -696,13 +696,35 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
         cert('in-flight', auto.id, { state: 'ordering', renewalStartedAt: ago(100) }),
         cert('first-issue', auto.id, { state: 'ordering' }),
         cert('failed-renewal', auto.id, { state: 'failed', renewalStartedAt: ago(100), nextAttemptAt: ago(1) }),
+        // A renewal beside the live certificate: the row stays issued, its renewal time may lie ahead (ARI).
+        cert('renewing-beside', manual.id, { state: 'issued', renewalState: 'ordering', renewalStartedAt: ago(100), renewAt: new Date(NOW.getTime() + 1000) }),
+        cert('renewing-backing-off', auto.id, { state: 'issued', renewalState: 'requested', renewalStartedAt: ago(100), nextAttemptAt: new Date(NOW.getTime() + 1000) }),
       ];
       for (const r of rows) await store.certificates.insert(r);
       const ids = await store.certificates.listRenewalCandidates(NOW, 100);
       const names = new Map(rows.map((r) => [r.id, r.name]));
-      expect(ids.map((id) => names.get(id)).sort()).toEqual(['due', 'due-earlier', 'failed-renewal', 'in-flight']);
+      expect(ids.map((id) => names.get(id)).sort()).toEqual(['due', 'due-earlier', 'failed-renewal', 'in-flight', 'renewing-beside']);
       expect(ids.map((id) => names.get(id)).indexOf('due-earlier')).toBeLessThan(ids.map((id) => names.get(id)).indexOf('due'));
       expect(await store.certificates.listRenewalCandidates(NOW, 1)).toHaveLength(1);
+    });
+
+    it('next retry: the earliest nextAttemptAt after the given time among failing renewals', async () => {
+      const profile = makeProfile();
+      await store.profiles.insert(profile);
+      const cert = (name: string, over: Record<string, unknown>) => makeCertificate(profile.id, { id: randomUUID(), name, ...over });
+      expect(await store.certificates.nextRetryAt(NOW)).toBeNull();
+      const soon = new Date(NOW.getTime() + 30_000);
+      for (const r of [
+        cert('failing-later', { state: 'issued', failedAttempts: 2, nextAttemptAt: new Date(NOW.getTime() + 3_600_000) }),
+        cert('failing-soon', { state: 'issued', failedAttempts: 1, nextAttemptAt: soon }),
+        cert('failing-already-due', { state: 'issued', failedAttempts: 4, nextAttemptAt: ago(1_000) }),
+        // Paused by a denied approval, not failing: nothing to wake for.
+        cert('paused', { state: 'issued', failedAttempts: 0, nextAttemptAt: new Date(NOW.getTime() + 1_000) }),
+      ]) {
+        await store.certificates.insert(r);
+      }
+      expect(await store.certificates.nextRetryAt(NOW)).toEqual(soon);
+      expect(await store.certificates.nextRetryAt(soon)).toEqual(new Date(NOW.getTime() + 3_600_000));
     });
 
     it('stalled first issuances: never issued, stopped before finishing, untouched since the cut-off, not waiting for an approval; oldest first', async () => {

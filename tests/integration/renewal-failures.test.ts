@@ -27,10 +27,14 @@ describeWithPebble('renewals that go wrong', () => {
     const cert = await services.certificates.request({ profile: 'fail', commonName: 'stuck.example.test' }, 'test');
     const profile = (await store.profiles.findByName('fail'))!;
     const account = accountOf(deps, profile);
-    // A renewal whose order never got anywhere: pending authorizations, started five hours ago.
+    // A renewal whose order never got anywhere: pending authorizations, started five hours ago, beside the
+    // live certificate (its next key sealed like the live one).
     const stale = await deps.acme.newOrder(account, ['stuck.example.test']);
+    const live = (await store.certificates.findById(cert.id))!;
     const started = await store.certificates.update(cert.id, {
-      state: 'ordering',
+      renewalState: 'ordering',
+      renewalKeySealed: live.keySealed,
+      renewalCsrPem: live.csrPem,
       orderUrl: stale.url,
       finalizeUrl: stale.finalize,
       authorizationUrls: stale.authorizations,
@@ -44,29 +48,48 @@ describeWithPebble('renewals that go wrong', () => {
     for (const url of stale.authorizations) expect((await deps.acme.getAuthorization(account, url)).status).toBe('deactivated');
     const done = (await store.certificates.findById(cert.id))!;
     expect(done.orderUrl).not.toBe(stale.url);
-    expect(done.keySealed).toBe(started.keySealed);
+    expect(done.keySealed).toBe(started.renewalKeySealed);
+    expect(done).toMatchObject({ state: 'issued', renewalState: null, renewalKeySealed: null });
+    expect(done.serial).not.toBe(cert.serial);
     const actions = (await store.audit.list({ objectId: cert.id })).map((e) => e.action);
     expect(actions).toContain('certificate.renew.abandon_order');
   });
 
-  it('a renewal whose challenge nobody can answer is raised to people once and backs off instead of retrying blindly', async () => {
+  it('a renewal whose challenge nobody can answer: the certificate stays issued with the problem shown, raised to people once, backing off', async () => {
     const { services, store } = core;
-    // dns-01 with nobody publishing the TXT record: the renewal cannot proceed without a person.
-    const txtCert = await services.certificates.request({ profile: 'fail', commonName: 'txt.example.test' }, 'test');
-    expect(txtCert.state).toBe('awaiting_challenge');
-    await store.certificates.update(txtCert.id, { renewalStartedAt: new Date(), nextAttemptAt: null });
+    // Issued over dns-01 while someone published the TXT record …
+    const waiting = await services.certificates.request({ profile: 'fail', commonName: 'txt.example.test' }, 'test');
+    expect(waiting.state).toBe('awaiting_challenge');
+    const content = await services.domains.challenge({ name: 'txt.example.test' });
+    await pebble().setTxt('_acme-challenge.txt.example.test', content.dns!.value);
+    const issued = await services.certificates.resume(waiting.name, 'test');
+    expect(issued.state).toBe('issued');
+    // … renewed when nobody publishes the new one: the renewal cannot proceed without a person.
+    await pebble().clearTxt('_acme-challenge.txt.example.test');
+    await store.certificates.update(issued.id, { renewAt: new Date(Date.now() - 1_000) });
 
     const first = await services.renewals.sweep();
-    expect(first.waiting).toContain(txtCert.name);
-    const row = (await store.certificates.findById(txtCert.id))!;
-    expect(row.failedAttempts).toBe(1);
+    expect(first.waiting).toContain(issued.name);
+    const row = (await store.certificates.findById(issued.id))!;
+    expect(row).toMatchObject({
+      state: 'issued',
+      serial: issued.serial,
+      keySealed: (await store.certificates.findById(issued.id))!.keySealed,
+      renewalState: 'awaiting_challenge',
+      failedAttempts: 1,
+      lastRenewalError: expect.objectContaining({ code: 'challenge_unreachable' }),
+    });
+    expect(row.renewalKeySealed).not.toBe(row.keySealed);
+    // A 5-year Pebble certificate is far from expiry: the plain 1-hour first step.
     const backoff = row.nextAttemptAt!.getTime() - Date.now();
     expect(backoff).toBeGreaterThan(55 * 60_000);
     expect(backoff).toBeLessThanOrEqual(60 * 60_000);
+    // The live certificate is still there to export and deploy.
+    expect((await services.certificates.export(issued.name, { includeKey: false }, 'test')).chainPem).toBe(issued.chainPem);
 
     const second = await services.renewals.sweep();
     expect(second.candidates).toBe(0);
-    const events = (await store.events.list({ certificateId: txtCert.id })).filter((e) => e.kind === 'renewal_failed');
+    const events = (await store.events.list({ certificateId: issued.id })).filter((e) => e.kind === 'renewal_failed');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ needsPerson: true, detail: expect.objectContaining({ code: 'challenge_unreachable', attempt: 1 }) });
   });

@@ -149,7 +149,12 @@ function startWorker(env: Record<string, string>): Promise<Worker> {
     expect(answer).toBeNull();
     expect(await doomed.exited).not.toBe(0);
     const crashed = (await core.store.certificates.findById(original!.id))!;
-    expect(crashed.state).toBe('ordering');
+    // The renewal runs beside the live certificate, which stays issued with its own key.
+    expect(crashed.state).toBe('issued');
+    expect(crashed.serial).toBe(original!.serial);
+    expect(crashed.renewalState).toBe('ordering');
+    expect(crashed.renewalKeySealed).not.toBeNull();
+    expect(crashed.renewalKeySealed).not.toBe(crashed.keySealed);
     expect(crashed.orderUrl).not.toBeNull();
     expect(crashed.renewalStartedAt).not.toBeNull();
 
@@ -165,7 +170,9 @@ function startWorker(env: Record<string, string>): Promise<Worker> {
     expect(done.state).toBe('issued');
     expect(done.serial).not.toBe(original!.serial);
     expect(done.orderUrl).toBe(crashed.orderUrl);
-    expect(done.keySealed).toBe(crashed.keySealed);
+    expect(done.keySealed).toBe(crashed.renewalKeySealed);
+    expect(done.renewalState).toBeNull();
+    expect(done.renewalKeySealed).toBeNull();
     expect(done.orderAttempts).toBe(1);
     expect(await renewStarts(done.id)).toBe(1);
   }, 120_000);

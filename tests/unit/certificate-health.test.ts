@@ -45,6 +45,11 @@ describe('certificateHealth', () => {
     ['expiring within 21 days with its renewal overdue', { notBefore: at(-70), notAfter: at(20), renewAt: at(-10) }, {}, 'expiring', 'degraded'],
     ['inside 21 days but renewing on time (a 45-day certificate)', { notBefore: at(-25), notAfter: at(20), renewAt: at(5) }, {}, null, null],
     ['a first issuance waiting for challenge content', { state: 'awaiting_challenge', serial: null, notAfter: null, notBefore: null, renewAt: null, problem: { type: 'challenge_unreachable', detail: 'x' } }, {}, 'awaiting_challenge', 'degraded'],
+    // Renewals beside the live certificate (migration 0007): the row stays issued.
+    ['a renewal in flight beside the live certificate', { renewalState: 'ordering' }, {}, null, null],
+    ['a renewal failing beside the live certificate', { renewalState: 'ordering', failedAttempts: 3, nextAttemptAt: at(0.01), lastRenewalError: { code: 'acme_unreachable', message: 'CA down', at: at(-0.01).toISOString() } }, {}, 'renewal_failing', 'failing'],
+    ['a renewal the CA refused, started by hand (no automatic attempt counted)', { renewalState: 'failed', lastRenewalError: { code: 'acme_order_invalid', message: 'no', at: at(-1).toISOString() } }, {}, 'renewal_failing', 'failing'],
+    ['a renewal started by hand waiting for challenge content', { renewalState: 'awaiting_challenge' }, {}, 'awaiting_challenge', 'degraded'],
   ])('%s', (_what, over, input, concern, level) => {
     const h = health(over, input);
     expect(h?.concern ?? null).toBe(concern);
@@ -57,6 +62,13 @@ describe('certificateHealth', () => {
       'renewal failing (9 failed attempts): connect ECONNREFUSED 127.0.0.1:9 (attempt 1, 2030-06-01T00:00:00Z); next attempt 2030-06-02T12:00:00Z; the current certificate expires 2030-07-31T12:00:00Z',
     );
     expect(h?.lastError).toEqual(outage);
+  });
+
+  it("prefers the row's own last renewal error to the outbox's, with the attempt count", () => {
+    const own = { code: 'acme_timeout', message: 'the CA timed out', at: '2030-06-01T11:58:00.000Z' };
+    const h = health({ renewalState: 'ordering', failedAttempts: 5, nextAttemptAt: at(0.01), lastRenewalError: own }, { lastFailure: outage });
+    expect(h?.lastError).toEqual({ code: 'acme_timeout', message: 'the CA timed out', at: new Date(own.at), attempt: 5 });
+    expect(h?.summary).toContain('renewal failing (5 failed attempts): the CA timed out (attempt 5, 2030-06-01T11:58:00Z); next attempt');
   });
 
   it('falls back to the problem on the row, and says so when nothing was recorded at all', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDeployDue, nextDeployTime } from '../../core/domain/deploy-time.ts';
+import { isDeployDue, nextDeployTime, pendingDeploy } from '../../core/domain/deploy-time.ts';
 
 describe('nextDeployTime', () => {
   it.each([
@@ -29,5 +29,26 @@ describe('isDeployDue', () => {
     const r = isDeployDue({ issuedAt, now: new Date(now), timeOfDay: '00:00', timeZone: 'UTC', servedNotAfter: served ? new Date(served) : null });
     expect(r.due).toBe(due);
     expect(r.reason).toBe(reason);
+  });
+});
+
+describe('pendingDeploy: when the renewed certificate waiting for its bindings will be deployed', () => {
+  const cert = { state: 'issued', issuedAt: new Date('2026-03-10T08:00:00Z'), fingerprintSha256: 'NEW' };
+  const profile = { autoDeploy: true, deployTime: '00:00', deployTimeZone: 'UTC' };
+  const behind = { deployedFingerprint: 'OLD', deployedNotAfter: new Date('2026-06-01T00:00:00Z') };
+  const current = { deployedFingerprint: 'NEW', deployedNotAfter: new Date('2026-06-08T00:00:00Z') };
+  const now = new Date('2026-03-10T09:00:00Z');
+
+  it.each<[string, Partial<Parameters<typeof pendingDeploy>[0]>, ReturnType<typeof pendingDeploy>]>([
+    ['waits for the deploy time, counting only bindings behind', { bindings: [behind, current, behind] }, { at: new Date('2026-03-11T00:00:00Z'), due: false, reason: 'deploy_time', bindings: 2 }],
+    ['a binding never deployed waits for the deploy time too', { bindings: [{ deployedFingerprint: null, deployedNotAfter: null }] }, { at: new Date('2026-03-11T00:00:00Z'), due: false, reason: 'deploy_time', bindings: 1 }],
+    ['due since the deploy time once it passed', { bindings: [behind], now: new Date('2026-03-11T06:00:00Z') }, { at: new Date('2026-03-11T00:00:00Z'), due: true, reason: 'deploy_time', bindings: 1 }],
+    ['now when what is served expires first', { bindings: [{ deployedFingerprint: 'OLD', deployedNotAfter: new Date('2026-03-10T20:00:00Z') }] }, { at: now, due: true, reason: 'expires_first', bindings: 1 }],
+    ['nothing when every binding serves the current issue', { bindings: [current] }, null],
+    ['nothing without bindings', { bindings: [] }, null],
+    ['nothing when the profile does not deploy by itself', { bindings: [behind], profile: { ...profile, autoDeploy: false } }, null],
+    ['nothing for a certificate not issued', { bindings: [behind], cert: { ...cert, state: 'ordering' } }, null],
+  ])('%s', (_what, over, expected) => {
+    expect(pendingDeploy({ cert, bindings: [], profile, now, ...over })).toEqual(expected);
   });
 });

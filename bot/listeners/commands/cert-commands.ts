@@ -103,12 +103,14 @@ async function renew(ctx: CommandContext, names: string[], profile: string | und
         row.detail = line;
         updates.progress(renewProgressMessage(rows, false));
       });
-      if (view.state === 'issued') {
+      if (view.state === 'issued' && view.renewalState === null) {
         row.status = 'renewed';
         row.detail = `serial ${view.serial ?? '-'}, expires ${expiryText(view.notAfter, new Date())}`;
       } else {
+        // The renewal runs beside the live certificate, which stays issued: say where the renewal stands.
+        const why = view.renewalState !== null ? view.lastRenewalError?.message : view.problem?.detail;
         row.status = 'waiting';
-        row.detail = `${view.state}${view.problem ? `: ${view.problem.detail}` : ''}; continue with bigip-acme cert resume ${view.name}`;
+        row.detail = `${view.renewalState ?? view.state}${why ? `: ${why}` : ''}; continue with bigip-acme cert resume ${view.name}`;
       }
     } catch (err) {
       row.status = 'failed';
