@@ -83,6 +83,14 @@ const noSecrets: SecretBox = {
   },
 };
 
+/**
+ * Who may decide approvals, as the actor ids the edges use: `slack:<user id>` (the bot) and `cli:<os user>`
+ * (the CLI, named by the process's uid). The core checks every decision against this one list.
+ */
+export function approversOf(config: Pick<Config, 'SLACK_APPROVERS' | 'CLI_APPROVERS'>): string[] {
+  return [...config.SLACK_APPROVERS.map((id) => `slack:${id}`), ...config.CLI_APPROVERS.map((name) => `cli:${name}`)];
+}
+
 export interface RuntimeOptions {
   /** A responder serving HTTP-01 from PostgreSQL needs no secret; everything else does. */
   secretsOptional?: boolean;
@@ -126,6 +134,7 @@ export async function openRuntime(
   }, {
     leaseMs: config.JOBS_LEASE_SECONDS * 1000,
     allowSelfApproval: config.APPROVAL_ALLOW_SELF,
+    approvers: approversOf(config),
     jobs: { schedules: jobSchedules(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000 },
   });
   return { config, log, database, store, secrets, secretsAvailable, services, close: () => database.close() };

@@ -46,7 +46,7 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
   beforeAll(async () => {
     database = await freshDatabase(databaseTargets[0]!.open);
     const masterKey = randomBytes(32).toString('base64');
-    core = await startTestCore(database, pebble(), masterKey);
+    core = await startTestCore(database, pebble(), masterKey, { approvers: [`slack:${BOB}`, `slack:${ALICE}`] });
     // Alice is an approver too, so refusing her own request is the core's self-approval rule, not the list.
     h = await startBotHarness({
       core: { database, store: core.store, secrets: createSecretBox(masterKey), services: core.services },
