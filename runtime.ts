@@ -33,14 +33,15 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): pino.Logger {
+/** The production logger; `destination` lets a test read exactly what would be logged. */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination: pino.DestinationStream = pino.destination(2)): pino.Logger {
   // Logs go to stderr so `--json` output on stdout stays machine-readable.
   return pino(
     {
       level: config.LOG_LEVEL,
       redact: { paths: ['*.password', '*.passphrase', '*.hmacKey', '*.keyPem', '*.accountKeyPem', '*.MASTER_KEY'], censor: '[redacted]' },
     },
-    pino.destination(2),
+    destination,
   );
 }
 
