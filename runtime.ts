@@ -33,14 +33,15 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): pino.Logger {
+/** The production logger; `destination` lets a test read exactly what would be logged. */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination: pino.DestinationStream = pino.destination(2)): pino.Logger {
   // Logs go to stderr so `--json` output on stdout stays machine-readable.
   return pino(
     {
       level: config.LOG_LEVEL,
       redact: { paths: ['*.password', '*.passphrase', '*.hmacKey', '*.keyPem', '*.accountKeyPem', '*.MASTER_KEY'], censor: '[redacted]' },
     },
-    pino.destination(2),
+    destination,
   );
 }
 
@@ -82,6 +83,14 @@ const noSecrets: SecretBox = {
     throw new CoreError('config_invalid', 'this process has no MASTER_KEY (responder role), so it cannot open secrets');
   },
 };
+
+/**
+ * Who may decide approvals, as the actor ids the edges use: `slack:<user id>` (the bot) and `cli:<os user>`
+ * (the CLI, named by the process's uid). The core checks every decision against this one list.
+ */
+export function approversOf(config: Pick<Config, 'SLACK_APPROVERS' | 'CLI_APPROVERS'>): string[] {
+  return [...config.SLACK_APPROVERS.map((id) => `slack:${id}`), ...config.CLI_APPROVERS.map((name) => `cli:${name}`)];
+}
 
 export interface RuntimeOptions {
   /** A responder serving HTTP-01 from PostgreSQL needs no secret; everything else does. */
@@ -126,6 +135,7 @@ export async function openRuntime(
   }, {
     leaseMs: config.JOBS_LEASE_SECONDS * 1000,
     allowSelfApproval: config.APPROVAL_ALLOW_SELF,
+    approvers: approversOf(config),
     jobs: { schedules: jobSchedules(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000 },
   });
   return { config, log, database, store, secrets, secretsAvailable, services, close: () => database.close() };

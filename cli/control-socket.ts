@@ -2,12 +2,18 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Runtime } from '../runtime.ts';
+import { osUserName } from './os-identity.ts';
+import { renderError, wantsJson } from './output.ts';
 import { runCli } from './program.ts';
 
 /**
  * The CLI's door into a running service on embedded PGlite, which only that process may open. One request
  * per connection: a JSON line `{argv, cwd, user}`; the reply streams JSON lines `{o}` (stdout), `{e}`
  * (stderr) and ends with `{exit}`. The socket lives in the owner-only data directory and is itself 0600.
+ *
+ * Identity (decision 0017): Node cannot read the peer's credentials (SO_PEERCRED), but the socket's mode
+ * lets only the service's own uid (or root) connect. So the command runs as the service's OS user, and a
+ * client claiming to be someone else is refused rather than believed or silently renamed.
  */
 export function controlSocketPath(dataDir: string): string {
   return `${dataDir}/cli.sock`;
@@ -33,8 +39,10 @@ function isInvocation(value: unknown): value is Invocation {
 
 export async function startControlSocket(rt: Runtime, path: string): Promise<() => Promise<void>> {
   rmSync(path, { force: true });
+  const self = osUserName();
   const server: Server = createServer((socket) => {
     const send = (message: object) => socket.write(`${JSON.stringify(message)}\n`);
+    const io = { stdout: (o: string) => send({ o }), stderr: (e: string) => send({ e }) };
     const lines = createInterface({ input: socket });
     lines.once('line', async (line) => {
       lines.close();
@@ -49,18 +57,21 @@ export async function startControlSocket(rt: Runtime, path: string): Promise<() 
         socket.end(`${JSON.stringify({ exit: 2 })}\n`);
         return;
       }
-      rt.log.info({ argv: invocation.argv[0] === '--json' ? invocation.argv.slice(1, 3) : invocation.argv.slice(0, 2), user: invocation.user }, 'cli command');
+      const argv = invocation.argv.filter((a) => a !== '--json').slice(0, 2);
+      if (invocation.user !== self) {
+        rt.log.warn({ argv, claimed: invocation.user, user: self }, 'cli command refused: the client claims another user than the one the socket admits');
+        const message = `this service runs as ${self} and only ${self} can use its socket; the command says it comes from ${invocation.user}. Run the CLI as ${self} (for example: sudo -u ${self} bigip-acme …)`;
+        socket.end(`${JSON.stringify({ exit: renderError(wantsJson(invocation.argv), 'forbidden', message, io) })}\n`);
+        return;
+      }
+      rt.log.info({ argv, user: self }, 'cli command');
       const exit = await runCli(invocation.argv, {
-        stdout: (o) => send({ o }),
-        stderr: (e) => send({ e }),
+        ...io,
         cwd: invocation.cwd,
-        user: invocation.user,
+        user: self,
         withRuntime: (fn) => fn(rt),
         servesChallenges: false,
-      }).catch((err: unknown) => {
-        send({ e: `error: ${(err as Error).message}\n` });
-        return 1;
-      });
+      }).catch((err: unknown) => renderError(wantsJson(invocation.argv), 'internal', (err as Error).message, io));
       socket.end(`${JSON.stringify({ exit })}\n`);
     });
     socket.on('error', () => {});
@@ -79,24 +90,31 @@ export async function startControlSocket(rt: Runtime, path: string): Promise<() 
  * Sends a CLI invocation to the running service. Resolves to its exit code, or null when no service
  * listens (no socket, or one left behind by a killed process).
  */
-export function forwardToService(path: string, invocation: Invocation): Promise<number | null> {
+export function forwardToService(path: string, invocation: Invocation, json = false): Promise<number | null> {
   return new Promise((resolve) => {
     const socket = createConnection(path);
     let connected = false;
+    let printed = false;
     let exit: number | null = null;
     socket.once('connect', () => {
       connected = true;
       socket.write(`${JSON.stringify(invocation)}\n`);
       createInterface({ input: socket }).on('line', (line) => {
         const message = JSON.parse(line) as { o?: string; e?: string; exit?: number };
-        if (message.o !== undefined) process.stdout.write(message.o);
+        if (message.o !== undefined) {
+          printed = true;
+          process.stdout.write(message.o);
+        }
         if (message.e !== undefined) process.stderr.write(message.e);
         if (message.exit !== undefined) exit = message.exit;
       });
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
       if (!connected) return resolve(null);
-      process.stderr.write(`error: lost the connection to the running service: ${err.code ?? err.message}\n`);
+      const message = `lost the connection to the running service: ${err.code ?? err.message}`;
+      // With --json, one document on stdout: unless the service already printed its own, say what happened.
+      if (json && !printed) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message } }, null, 2)}\n`);
+      else process.stderr.write(`error: ${message}\n`);
       resolve(1);
     });
     socket.once('close', () => {

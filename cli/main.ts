@@ -1,34 +1,37 @@
-import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { loadConfig } from '../core/config.ts';
 import { isCoreError } from '../core/errors.ts';
 import { openRuntime } from '../runtime.ts';
 import { controlSocketPath, forwardToService } from './control-socket.ts';
+import { osUserName } from './os-identity.ts';
+import { renderError, wantsJson } from './output.ts';
 import { runCli } from './program.ts';
 import { serve } from './serve.ts';
+
+const stdio = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
 
 /**
  * Entry point. On embedded PGlite with a service already running, the command is forwarded to it (only
  * one process may open the database); otherwise it runs here with a runtime of its own.
  */
 async function main(argv: string[]): Promise<number> {
+  const json = wantsJson(argv);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (err) {
-    process.stderr.write(`error: ${isCoreError(err) ? err.message : String(err)}\n`);
-    return 2;
+    return renderError(json, isCoreError(err) ? err.code : 'config_invalid', isCoreError(err) ? err.message : String(err), stdio);
   }
-  const user = process.env.USER ?? process.env.LOGNAME ?? userInfo().username;
+  // The actor is who the operating system says runs this process, never what the environment claims.
+  const user = osUserName();
   const embedded = !config.DATABASE_URL;
   const runsService = argv.find((a) => !a.startsWith('-')) === 'serve';
   if (embedded && !runsService) {
-    const forwarded = await forwardToService(controlSocketPath(resolve(config.DATA_DIR)), { argv, cwd: process.cwd(), user });
+    const forwarded = await forwardToService(controlSocketPath(resolve(config.DATA_DIR)), { argv, cwd: process.cwd(), user }, json);
     if (forwarded !== null) return forwarded;
   }
   return runCli(argv, {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    ...stdio,
     cwd: process.cwd(),
     user,
     servesChallenges: embedded,

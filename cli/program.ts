@@ -5,12 +5,12 @@ import { parseChallengeType } from '../core/domain/challenge-type.ts';
 import { parseKeySpec } from '../core/domain/key-spec.ts';
 import { CoreError } from '../core/errors.ts';
 import type { CertificateView } from '../core/services/certificate-service.ts';
-import type { ChallengeContent, DomainView } from '../core/services/domain-service.ts';
+import { type DomainView, type PublicChallengeContent, withoutChallengeKey } from '../core/services/domain-service.ts';
 import type { Runtime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
 import { registerDeviceCommands } from './device-commands.ts';
 import { registerJobCommands } from './job-commands.ts';
-import { createOutput, fields, type Output, table } from './output.ts';
+import { createOutput, fields, type Output, table, wantsJson } from './output.ts';
 import { registerStatusCommands } from './status-commands.ts';
 
 export type Role = 'all' | 'responder' | 'worker' | 'bot';
@@ -21,6 +21,10 @@ export interface CliIo {
   stderr(text: string): void;
   /** The invoking user's working directory; relative paths in options resolve against it. */
   cwd: string;
+  /**
+   * The OS user running the command; the actor is `cli:<user>`. Production passes the process's own uid's
+   * name (`osUserName()` in os-identity.ts), never the environment; tests pass another name to act as a second person.
+   */
   user: string;
   /** Runs fn with a runtime: a fresh one per command locally, the service's own when forwarded. */
   withRuntime<T>(fn: (rt: Runtime) => Promise<T>): Promise<T>;
@@ -52,11 +56,19 @@ const onOff = (value: string) => {
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let exitCode = 0;
+  // Known before parsing, so that a usage error, which stops the parse, is JSON too.
+  const json = wantsJson(argv);
+  const out = createOutput(json, io);
+  // With --json, commander's own text (usage errors, help) is kept back and turned into one JSON document.
+  let commanderText = '';
+  const keep = (t: string) => {
+    commanderText += t;
+  };
   const program = new Command('bigip-acme')
     .description('ACME certificates for F5 BIG-IP: CA profiles, domains, challenges, certificates, devices, deploys')
-    .option('--json', 'machine-readable output on stdout')
+    .option('--json', 'machine-readable output on stdout, also for errors and --help')
     .showHelpAfterError()
-    .configureOutput({ writeOut: (t) => io.stdout(t), writeErr: (t) => io.stderr(t) })
+    .configureOutput(json ? { writeOut: keep, writeErr: keep, outputError: () => {} } : { writeOut: (t) => io.stdout(t), writeErr: (t) => io.stderr(t) })
     .exitOverride();
   const actor = () => `cli:${io.user}`;
   const path = (p: string) => resolve(io.cwd, p);
@@ -74,7 +86,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   /** Runs one command with a runtime and renders its result or error. */
   function action<A extends unknown[]>(fn: (rt: Runtime, out: Output, ...args: A) => Promise<void>) {
     return async (...args: A) => {
-      const out = createOutput(Boolean(program.opts().json), io);
       try {
         await io.withRuntime((rt) => fn(rt, out, ...args));
       } catch (err) {
@@ -92,7 +103,7 @@ program
       if (!io.serve) throw new CoreError('conflict', 'the service is already running on this data directory');
       await io.serve(opts.role);
     } catch (err) {
-      exitCode = createOutput(false, io).fail(err);
+      exitCode = out.fail(err);
     }
   });
 
@@ -274,7 +285,7 @@ interface UpdateOptions {
 // ---- domains ----------------------------------------------------------------------------------------------
 const domain = program.command('domain').description('domains and their ACME challenges');
 
-function renderChallenge(c: ChallengeContent): string {
+function renderChallenge(c: PublicChallengeContent): string {
   const head = `${c.domain}  [${c.type}, ${c.status}${c.expiresAt ? `, challenge expires ${c.expiresAt.toISOString()}` : ''}]`;
   if (c.http) return `${head}\n  file:    ${c.http.fileName}\n  content: ${c.http.content}\n  url:     http://${c.domain}${c.http.urlPath}`;
   if (c.dns) return `${head}\n  TXT record: ${c.dns.zoneLine}`;
@@ -289,7 +300,7 @@ domain
   .option('--challenge <type>', 'http-01 | dns-01 | tls-alpn-01', 'http-01')
   .action(
     action(async (rt, out, names: string[], o: { profile: string; challenge: string }) => {
-      const added = await rt.services.domains.add(o.profile, names, parseChallengeType(o.challenge), actor(), out.progress);
+      const added = (await rt.services.domains.add(o.profile, names, parseChallengeType(o.challenge), actor(), out.progress)).map(withoutChallengeKey);
       out.result(added, () => added.map(renderChallenge).join('\n\n'));
     }),
   );
@@ -311,9 +322,10 @@ domain
   .option('--profile <name>', 'profile, when several have the name')
   .action(
     action(async (rt, out, name: string, o: { profile?: string }) => {
-      const { domain: d, challenge } = await rt.services.domains.show({ name, profile: o.profile });
-      const { tls: _hidden, ...withoutKey } = challenge;
-      out.result({ ...d, challenge: withoutKey }, () =>
+      const shown = await rt.services.domains.show({ name, profile: o.profile });
+      const d = shown.domain;
+      const challenge = withoutChallengeKey(shown.challenge);
+      out.result({ ...d, challenge }, () =>
         `${fields(d, ['name', 'profileName', 'challengeType', 'status', 'lastCheckedAt', 'lastCheckDetail', 'problem', 'endpointUrl', 'endpointUsername'])}\n\n${renderChallenge(challenge)}`,
       );
     }),
@@ -345,10 +357,8 @@ domain
         out.result({ domain: c.domain, type: c.type, files: written }, () => `wrote ${written.join(', ')}`);
         return;
       }
-      const { tls, ...rest } = c;
-      out.result(tls ? { ...rest, tls: { certPem: tls.certPem } } : rest, () =>
-        tls ? `${renderChallenge(c)}\n\n${tls.certPem}` : renderChallenge(c),
-      );
+      const shown = withoutChallengeKey(c);
+      out.result(shown, () => (shown.tls ? `${renderChallenge(shown)}\n\n${shown.tls.certPem}` : renderChallenge(shown)));
     }),
   );
 
@@ -420,7 +430,7 @@ domain
   .requiredOption('--profile <name>', 'CA management profile')
   .action(
     action(async (rt, out, o: { profile: string }) => {
-      const refreshed = await rt.services.domains.reconfigure(o.profile, actor(), out.progress);
+      const refreshed = (await rt.services.domains.reconfigure(o.profile, actor(), out.progress)).map(withoutChallengeKey);
       out.result(refreshed, () => (refreshed.length ? refreshed.map(renderChallenge).join('\n\n') : 'every domain still has usable challenge content'));
     }),
   );
@@ -578,9 +588,28 @@ cert
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    // Commander reports usage errors and --help through exitOverride; it already wrote the text.
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    throw err;
+    if (err instanceof CommanderError) return usageOutcome(err, json ? commanderText : null, out);
+    return out.fail(err);
   }
   return exitCode;
+}
+
+/**
+ * Commander reports usage errors and --help through exitOverride. In text mode it has already written them
+ * (the error, then the help, on stderr; asked-for help on stdout). With --json, asked-for help is
+ * `{"help": "<text>"}` and everything else is `{"error":{"code":"usage","message"}}`; the exit code is 2.
+ */
+function usageOutcome(err: CommanderError, keptText: string | null, out: Output): number {
+  const asked = err.exitCode === 0;
+  if (keptText === null) return asked ? 0 : 2;
+  if (asked) {
+    out.result({ help: keptText }, () => keptText);
+    return 0;
+  }
+  if (err.code === 'commander.help') {
+    // A group without its command (`cert`): commander shows the group's help, whose first line is its usage.
+    const usage = /^Usage: (.*)$/m.exec(keptText)?.[1] ?? 'bigip-acme [options] [command]';
+    return out.usage(`missing command: ${usage} (see --help)`);
+  }
+  return out.usage(err.message.replace(/^error: /, ''));
 }

@@ -57,6 +57,14 @@ const schema = z.object({
   SLACK_NOTIFY_CHANNEL: optional(z.string()),
   SLACK_ADMINS: idList,
   SLACK_APPROVERS: idList,
+  /**
+   * OS user names that may decide approvals from the CLI (the actor `cli:<name>` comes from the process's uid,
+   * never from $USER). Empty: nobody may decide from the CLI (fail closed, like SLACK_APPROVERS).
+   */
+  CLI_APPROVERS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
+    z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\$?$/, 'must be a comma-separated list of OS user names (like alice,ops-bot)')),
+  ),
   /** Whether whoever asked for an approval (a CSR from Slack, say) may decide it too. Off: four eyes. */
   APPROVAL_ALLOW_SELF: z.preprocess(
     emptyAsUndefined,

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'input_invalid'
   | 'not_found'
   | 'conflict'
+  /** Who asked may not do this (not an approver, or deciding their own request); nothing changed. */
+  | 'forbidden'
   | 'locked_field'
   | 'tos_not_accepted'
   | 'key_mismatch'

@@ -1,12 +1,18 @@
 import type { Approval, ApprovalKind } from '../domain/approval.ts';
+import { outsiderRefusal, ownRequestRefusal, SCHEDULER } from '../domain/approval-deciders.ts';
 import { dayKey } from '../domain/core-event.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError } from '../errors.ts';
 import type { CoreDeps } from './core-deps.ts';
 
 export interface ApprovalRules {
-  /** Whether the person who asked may decide too. Off by default. */
+  /** Whether the people an approval is about may decide it too. Off by default. */
   allowSelfApproval: boolean;
+  /**
+   * The actors that may decide (`slack:<id>` from SLACK_APPROVERS, `cli:<os user>` from CLI_APPROVERS).
+   * Empty: nobody (fail closed). Every edge's decision comes through here, so this list is the authority.
+   */
+  approvers: readonly string[];
 }
 
 export type ApprovalView = Approval & { certificateName: string };
@@ -24,11 +30,20 @@ const DENIED_PAUSE_MS = 24 * 3_600_000;
 export class ApprovalService {
   constructor(
     private readonly deps: CoreDeps,
-    private readonly rules: ApprovalRules = { allowSelfApproval: false },
+    private readonly rules: ApprovalRules = { allowSelfApproval: false, approvers: [] },
   ) {}
 
+  /**
+   * The scheduler's request for a renewal or deploy approval. It asks on behalf of the certificate's
+   * requester, who is recorded as `requestedBy` so that the four-eyes rule applies to them; the scheduler
+   * is the initiator, in the summary (`initiatedBy`) and as the audit entry's actor.
+   */
+  requestForScheduler(kind: Exclude<ApprovalKind, 'issuance'>, cert: ManagedCertificate, summary: Record<string, unknown>): Promise<Approval> {
+    return this.request(kind, cert, { ...summary, initiatedBy: SCHEDULER }, cert.requestedBy, SCHEDULER);
+  }
+
   /** The open approval for this certificate and kind, creating a pending one (and its event) if none. */
-  async request(kind: ApprovalKind, cert: ManagedCertificate, summary: Record<string, unknown>, requestedBy: string): Promise<Approval> {
+  async request(kind: ApprovalKind, cert: ManagedCertificate, summary: Record<string, unknown>, requestedBy: string, initiator = requestedBy): Promise<Approval> {
     const now = this.deps.clock.now();
     const { approval, created } = await this.deps.store.approvals.open({
       id: this.deps.newId(),
@@ -51,7 +66,7 @@ export class ApprovalService {
         detail: { approvalId: approval.id, kind, ...summary },
         needsPerson: true,
       });
-      await this.audit(approval, cert.name, requestedBy, 'approval.request', { kind });
+      await this.audit(approval, cert.name, initiator, 'approval.request', { kind, ...(initiator === requestedBy ? {} : { onBehalfOf: requestedBy }) });
     }
     return approval;
   }
@@ -80,17 +95,25 @@ export class ApprovalService {
   }
 
   private async decide(id: string, actor: string, state: 'approved' | 'denied', reason: string | null): Promise<ApprovalView> {
+    const policy = { approvers: this.rules.approvers, allowSelf: this.rules.allowSelfApproval };
+    // Who is no approver is refused before anything is looked up.
+    const outsider = outsiderRefusal(policy, actor);
+    if (outsider) return this.refuse(outsider, actor, state, UUID.test(id) ? id : null, null);
     const approval = UUID.test(id) ? await this.deps.store.approvals.findById(id) : null;
     if (!approval) throw new CoreError('not_found', `no approval ${id} (see: bigip-acme approval list)`);
-    if (!this.rules.allowSelfApproval && approval.requestedBy === actor) {
-      throw new CoreError('conflict', 'the requester cannot decide their own request');
-    }
+    const cert = await this.deps.store.certificates.findById(approval.certificateId);
+    const own = ownRequestRefusal(policy, actor, {
+      kind: approval.kind,
+      certificateName: cert?.name ?? approval.certificateId,
+      requestedBy: approval.requestedBy,
+      certificateRequester: cert?.requestedBy ?? null,
+    });
+    if (own) return this.refuse(own, actor, state, id, cert ? { id: cert.id, name: cert.name } : null);
     const now = this.deps.clock.now();
     const decided = await this.deps.store.approvals.transition(id, 'pending', { state, decidedBy: actor, decidedAt: now, reason });
     if (!decided) {
       throw new CoreError('conflict', `approval ${id} was already ${approval.state}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}; nothing changed`);
     }
-    const cert = await this.deps.store.certificates.findById(approval.certificateId);
     if (state === 'denied' && cert && approval.kind === 'issuance') {
       // Nothing was ordered yet; the request ends here until someone resumes it (which asks again).
       if (cert.state !== 'issued') {
@@ -112,6 +135,20 @@ export class ApprovalService {
     });
     await this.audit(decided, cert?.name ?? null, actor, `approval.${state === 'approved' ? 'approve' : 'deny'}`, { kind: approval.kind, ...(reason ? { reason } : {}) });
     return { ...decided, certificateName: cert?.name ?? '?' };
+  }
+
+  /** A refused decision is audited too (who tried what), then reported; nothing else changes. */
+  private async refuse(message: string, actor: string, state: 'approved' | 'denied', approvalId: string | null, cert: { id: string; name: string } | null): Promise<never> {
+    await this.deps.store.audit.append({
+      actor,
+      action: `approval.${state === 'approved' ? 'approve' : 'deny'}`,
+      objectType: cert ? 'certificate' : 'system',
+      objectId: cert?.id ?? null,
+      objectName: cert?.name ?? null,
+      result: 'error',
+      detail: { approvalId, refused: message },
+    });
+    throw new CoreError('forbidden', `${message}; nothing changed`);
   }
 
   private audit(approval: Approval, name: string | null, actor: string, action: string, detail: Record<string, unknown>) {

@@ -64,11 +64,10 @@ export class AutoDeployService {
     }
     const behind = bindings.filter((b) => b.deployedFingerprint !== cert.fingerprintSha256);
     if (profile.deployApproval) {
-      const approval = await this.approvals.request(
+      const approval = await this.approvals.requestForScheduler(
         'deploy',
         cert,
         { names: certificateNames(cert), serial: cert.serial, profiles: behind.map((b) => b.profilePath), devices: [...new Set(behind.map((b) => b.deviceId))].length },
-        'scheduler',
       );
       if (approval.state !== 'approved' || !(await this.approvals.consume(approval))) {
         report.waiting.push(cert.name);

@@ -26,6 +26,17 @@ export interface ChallengeContent {
   tls?: { certPem: string; keyPem: string };
 }
 
+/**
+ * Challenge content as any result may show it: the TLS-ALPN-01 certificate without its key. The key leaves
+ * only when asked for, as a file (`domain challenge --out`, mode 0600; the bot's file upload).
+ */
+export type PublicChallengeContent = Omit<ChallengeContent, 'tls'> & { tls?: { certPem: string } };
+
+export function withoutChallengeKey(content: ChallengeContent): PublicChallengeContent {
+  const { tls, ...rest } = content;
+  return tls ? { ...rest, tls: { certPem: tls.certPem } } : rest;
+}
+
 export type TestOutcome = 'valid' | 'already_valid' | 'invalid' | 'unreachable' | 'expired';
 
 export interface TestResult {

@@ -36,6 +36,8 @@ export interface CoreServiceOptions {
   allowSelfApproval?: boolean;
   /** The jobs' schedules as the scheduler runs them, so `status` can tell next runs and overdue jobs. */
   jobs?: StatusOptions;
+  /** Actor ids that may decide approvals (`slack:U…`, `cli:<os user>`). Default: nobody (fail closed). */
+  approvers?: readonly string[];
 }
 
 export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}): CoreServices {
@@ -43,7 +45,7 @@ export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}
   const profiles = new ProfileService(deps);
   const devices = new DeviceService(deps);
   const domains = new DomainService(deps, profiles);
-  const approvals = new ApprovalService(deps, { allowSelfApproval: opts.allowSelfApproval ?? false });
+  const approvals = new ApprovalService(deps, { allowSelfApproval: opts.allowSelfApproval ?? false, approvers: opts.approvers ?? [] });
   const certificates = new CertificateService(deps, profiles, approvals);
   const deploys = new DeployService(deps, devices);
   const renewals = new RenewalService(deps, certificates, approvals, lease);

@@ -128,11 +128,10 @@ export class RenewalService {
     }
 
     if (due && profile.renewApproval) {
-      const approval = await this.approvals.request(
+      const approval = await this.approvals.requestForScheduler(
         'renewal',
         cert,
         { names: certificateNames(cert), serial: cert.serial, notAfter: cert.notAfter?.toISOString() ?? null, profile: profile.name },
-        'scheduler',
       );
       if (approval.state !== 'approved' || !(await this.approvals.consume(approval))) {
         report.waiting.push(cert.name);

@@ -276,6 +276,23 @@ describe('Approve button', () => {
     expect(messageText(await h.response(carol.id))).toContain(`Approved by <@${CAROL}>`);
   });
 
+  it("the certificate's requester, though an approver, cannot approve its scheduled renewal; another approver can", async () => {
+    const profile = makeProfile({ name: 'prod-carols' });
+    await h.store.profiles.insert(profile);
+    const cert = makeCertificate(profile.id, { name: 'carol.example.com', commonName: 'carol.example.com', state: 'issued', serial: '0c', requestedBy: `slack:${CAROL}` });
+    await h.store.certificates.insert(cert);
+    const approval = await h.services.approvals.requestForScheduler('renewal', cert, { names: [cert.name], serial: '0c' });
+    expect(approval.requestedBy).toBe(`slack:${CAROL}`);
+    const own = await click({ user: CAROL, action: 'approval_approve', value: approval.id });
+    const refused = await h.response(own.id);
+    expect(refused['response_type']).toBe('ephemeral');
+    expect(String(refused['text'])).toContain(`slack:${CAROL} requested certificate "carol.example.com" and cannot decide its renewal`);
+    expect(await stateOf(h, approval.id)).toMatchObject({ state: 'pending', decidedBy: null });
+    const bob = await click({ user: BOB, action: 'approval_approve', value: approval.id });
+    expect(messageText(await h.response(bob.id))).toContain(`Approved by <@${BOB}>`);
+    expect((await stateOf(h, approval.id)).decidedBy).toBe(`slack:${BOB}`);
+  });
+
   it('from the /acme approvals list, replaces the list: decided item on top, the rest still pending with buttons', async () => {
     const a = await seed(h, 'scheduler', 'a.example.com');
     const b = await seed(h, 'scheduler', 'b.example.com');

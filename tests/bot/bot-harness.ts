@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type BotApp, createBotApp } from '../../bot/app.ts';
 import { loadConfig } from '../../core/config.ts';
+import { approversOf } from '../../runtime.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { Store } from '../../core/ports/store.ts';
 import { createSecretBox, type SecretBox } from '../../core/secrets/secret-box.ts';
@@ -250,10 +251,12 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
   if (own) await database.migrate();
   const store = opts.core?.store ?? createDrizzleStore(database);
   const secrets = opts.core?.secrets ?? createSecretBox(randomBytes(32).toString('base64'));
-  const services = opts.core?.services ?? createCoreServices(deployCoreDeps(store, secrets));
-  const coreCalls = { calls: [] as string[] };
   const stub = await startSlackStub();
   const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: `${stub.url}/api/`, LOG_LEVEL: 'silent', ...opts.env });
+  // As runtime.ts wires it: the core decides who may approve, from the same settings the bot reads.
+  const services =
+    opts.core?.services ?? createCoreServices(deployCoreDeps(store, secrets), { approvers: approversOf(config), allowSelfApproval: config.APPROVAL_ALLOW_SELF });
+  const coreCalls = { calls: [] as string[] };
   const bot = createBotApp({
     services: counted(services, coreCalls),
     config,

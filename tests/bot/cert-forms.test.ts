@@ -46,7 +46,7 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
   beforeAll(async () => {
     database = await freshDatabase(databaseTargets[0]!.open);
     const masterKey = randomBytes(32).toString('base64');
-    core = await startTestCore(database, pebble(), masterKey);
+    core = await startTestCore(database, pebble(), masterKey, { approvers: [`slack:${BOB}`, `slack:${ALICE}`] });
     // Alice is an approver too, so refusing her own request is the core's self-approval rule, not the list.
     h = await startBotHarness({
       core: { database, store: core.store, secrets: createSecretBox(masterKey), services: core.services },
@@ -192,7 +192,7 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     expect(res.status).toBe(200);
     const answer = await h.response(res.id);
     expect(answer).toMatchObject({ replace_original: false });
-    expect(String(answer['text'])).toMatch(/requester cannot decide/);
+    expect(String(answer['text'])).toMatch(/slack:U0ALICE requested certificate ".*" and cannot decide its issuance: someone else must decide/);
     await wait(200);
     expect(h.stub.api('chat.update').length).toBe(updatesBefore);
     expect((await core.store.approvals.findById(approvalId))?.state).toBe('pending');

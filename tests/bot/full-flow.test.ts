@@ -55,7 +55,7 @@ for (const target of databaseTargets) {
 
     beforeAll(async () => {
       database = await freshDatabase(target.open);
-      core = await startTestCore(database, pebble());
+      core = await startTestCore(database, pebble(), undefined, { approvers: [`slack:${BOB}`] });
       h = await startBotHarness({
         core: { database, store: core.store, secrets: core.deps.secrets, services: core.services },
         env: { SLACK_ADMINS: ADMIN, SLACK_APPROVERS: BOB },

@@ -29,6 +29,8 @@ let profile: CaProfile;
 let secrets: SecretBox;
 const orders: string[][] = [];
 const PASSPHRASE = 'correct horse battery';
+const ALICE = 'slack:U0ALICE';
+const BOB = 'slack:U0BOB';
 
 const offlineCa = new Proxy({} as AcmeGateway, {
   get(_t, prop) {
@@ -59,7 +61,7 @@ beforeAll(async () => {
     log: silentLogger,
     newId: randomUUID,
   };
-  services = createCoreServices(deps);
+  services = createCoreServices(deps, { approvers: [ALICE, BOB] });
 });
 afterAll(async () => {
   await database?.close();
@@ -75,9 +77,6 @@ beforeEach(async () => {
     await store.domains.insertWithAuthorization(domain, makeAuthorization(domain.id, { id: randomUUID() }));
   }
 });
-
-const ALICE = 'slack:U0ALICE';
-const BOB = 'slack:U0BOB';
 
 async function requestGated(name = 'www.example.com') {
   return services.certificates.request({ profile: 'gated', commonName: name, sans: ['api.example.com'], passphrase: PASSPHRASE }, ALICE, undefined, { approval: true });
@@ -184,7 +183,7 @@ describe('resume behind the issuance gate', () => {
   it('a denial fails the certificate, naming who denied and why; the requester cannot decide', async () => {
     const cert = await requestGated();
     const [approval] = await services.approvals.list('pending');
-    await expect(services.approvals.approve(approval!.id, ALICE)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/requester cannot decide/) });
+    await expect(services.approvals.approve(approval!.id, ALICE)).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/slack:U0ALICE requested certificate "www.example.com" and cannot decide its issuance/) });
     await services.approvals.deny(approval!.id, BOB, 'wrong names');
     const row = (await store.certificates.findById(cert.id))!;
     expect(row).toMatchObject({ state: 'failed', problem: { type: 'issuance_denied', detail: 'issuance denied by slack:U0BOB: wrong names' } });

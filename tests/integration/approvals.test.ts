@@ -13,7 +13,7 @@ describeWithPebble('semi-automatic mode: renewals and deploys wait for an approv
   beforeAll(async () => {
     database = await openDatabase({ memory: true });
     await database.migrate();
-    core = await startTestCore(database, pebble());
+    core = await startTestCore(database, pebble(), undefined, { approvers: ['cli:alice', 'cli:bob', 'cli:carol'] });
     sim = await startBigIpSimulator();
     sim.addProfile('/Common/acme_semi', { defaultsFrom: '/Common/clientssl' });
     await core.services.profiles.create(
@@ -31,7 +31,7 @@ describeWithPebble('semi-automatic mode: renewals and deploys wait for an approv
 
   it('asks once, renews only after an approval, and a replayed decision changes nothing', async () => {
     const { services, store } = core;
-    const cert = await services.certificates.request({ profile: 'semi', commonName: 'semi.example.test' }, 'alice');
+    const cert = await services.certificates.request({ profile: 'semi', commonName: 'semi.example.test' }, 'cli:alice');
     await store.certificates.update(cert.id, { renewAt: new Date(Date.now() - 1000) });
 
     const first = await services.renewals.sweep();
@@ -40,10 +40,12 @@ describeWithPebble('semi-automatic mode: renewals and deploys wait for an approv
     await services.renewals.sweep();
     const pending = await services.approvals.list('pending');
     expect(pending).toHaveLength(1);
-    expect(pending[0]).toMatchObject({ kind: 'renewal', certificateName: cert.name, requestedBy: 'scheduler', summary: expect.objectContaining({ serial: cert.serial }) });
+    // Asked by the scheduler on behalf of the certificate's requester, who therefore may not decide it.
+    expect(pending[0]).toMatchObject({ kind: 'renewal', certificateName: cert.name, requestedBy: 'cli:alice', summary: expect.objectContaining({ serial: cert.serial, initiatedBy: 'scheduler' }) });
     expect((await store.events.list({ certificateId: cert.id })).filter((e) => e.kind === 'approval_requested')).toHaveLength(1);
 
-    await expect(services.approvals.approve(pending[0]!.id, 'scheduler')).rejects.toMatchObject({ code: 'conflict' });
+    await expect(services.approvals.approve(pending[0]!.id, 'scheduler')).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(services.approvals.approve(pending[0]!.id, 'cli:alice')).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/cli:alice requested certificate .* cannot decide its renewal/) });
     const decided = await services.approvals.approve(pending[0]!.id, 'cli:bob');
     expect(decided).toMatchObject({ state: 'approved', decidedBy: 'cli:bob' });
     await expect(services.approvals.approve(pending[0]!.id, 'cli:carol')).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/already approved by cli:bob/) });
@@ -63,6 +65,8 @@ describeWithPebble('semi-automatic mode: renewals and deploys wait for an approv
     expect(waiting.waiting).toEqual([cert.name]);
     expect(sim.requests.filter((r) => r.step === 'profile-patch')).toHaveLength(0);
     const deployApproval = (await services.approvals.list('pending')).find((a) => a.kind === 'deploy')!;
+    expect(deployApproval.requestedBy).toBe('cli:alice');
+    await expect(services.approvals.approve(deployApproval.id, 'cli:alice')).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/cannot decide its deploy/) });
     await services.approvals.approve(deployApproval.id, 'cli:bob');
     const deployed = await services.autoDeploy.run();
     expect(deployed.deployed).toEqual([`${cert.name}@semi-lb`]);
@@ -73,7 +77,7 @@ describeWithPebble('semi-automatic mode: renewals and deploys wait for an approv
 
   it('a denial is recorded with its reason and the scheduler does not ask again for a day', async () => {
     const { services, store } = core;
-    const cert = await services.certificates.request({ profile: 'semi', commonName: 'deny.example.test' }, 'alice');
+    const cert = await services.certificates.request({ profile: 'semi', commonName: 'deny.example.test' }, 'cli:alice');
     await store.certificates.update(cert.id, { renewAt: new Date(Date.now() - 1000) });
     await services.renewals.sweep();
     const approval = (await services.approvals.list('pending')).find((a) => a.certificateId === cert.id)!;

@@ -20,7 +20,7 @@ for (const target of databaseTargets) {
 
     beforeAll(async () => {
       database = await freshDatabase(target.open);
-      core = await startTestCore(database, pebble());
+      core = await startTestCore(database, pebble(), undefined, { approvers: ['slack:U0BOB'] });
       await core.services.profiles.create({ name: 'web', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
       await core.services.domains.add('web', ['approved', 'taken', 'crashed', 'pending', 'fresh'].map(name), 'http-01', 'test');
     });

@@ -35,7 +35,7 @@ export async function startTestCore(
   database: Database,
   pebble: PebbleHandle,
   masterKey = randomBytes(32).toString('base64'),
-  opts: { httpResponder?: boolean } = {},
+  opts: { httpResponder?: boolean; approvers?: readonly string[] } = {},
 ): Promise<TestCore> {
   const store = createDrizzleStore(database);
   const secrets = createSecretBox(masterKey);
@@ -74,7 +74,7 @@ export async function startTestCore(
   await new Promise<void>((resolve) => tls.listen(pebble.tlsPort, '127.0.0.1', resolve));
   return {
     store,
-    services: createCoreServices(deps),
+    services: createCoreServices(deps, { approvers: opts.approvers ?? [] }),
     deps,
     close: async () => {
       if (http.listening) await new Promise((r) => http.close(r));

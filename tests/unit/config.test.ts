@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       SLACK_ADMINS: [],
       SLACK_APPROVERS: [],
+      CLI_APPROVERS: [],
       APPROVAL_ALLOW_SELF: false,
       CHALLENGE_HTTP_PORT: 80,
       CHALLENGE_TLS_PORT: 443,
@@ -104,6 +105,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ SLACK_ADMINS: ',, ,' }).SLACK_ADMINS).toEqual([]);
   });
 
+  it('parses CLI_APPROVERS as OS user names', () => {
+    expect(loadConfig({ CLI_APPROVERS: 'alice, ops-bot\tsvc.acme,1001' }).CLI_APPROVERS).toEqual(['alice', 'ops-bot', 'svc.acme', '1001']);
+  });
+
   it.each([
     ['RESPONDER_PORT', 'abc'],
     ['RESPONDER_PORT', '0'],
@@ -121,6 +126,8 @@ describe('loadConfig', () => {
     ['SLACK_ADMINS', 'lowercase'],
     ['SLACK_APPROVERS', 'U1,u2'],
     ['APPROVAL_ALLOW_SELF', 'yes'],
+    ['CLI_APPROVERS', 'alice,cli:bob'],
+    ['CLI_APPROVERS', 'root;rm'],
   ])('%s=%j is config_invalid with one line naming the variable', (variable, value) => {
     const err = configError({ [variable]: value });
     expect(err.message.startsWith(`${variable} `)).toBe(true);
