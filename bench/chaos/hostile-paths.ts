@@ -126,7 +126,7 @@ export async function hostilePaths(ctx: ScenarioContext): Promise<ScenarioResult
     ctx.progress(`hostile paths: ${result.breached} of ${result.faults} not refused`);
   } finally {
     result.exits += responder.exits.length;
-    for (const e of responder.exits) result.notes.push(`the responder exited (code ${e.code}, signal ${e.signal}): ${e.lastLines.slice(-3).join(' | ')}`);
+    result.notes.push(...responder.exitNotes());
     await responder.stop();
     await database.close();
   }

@@ -176,7 +176,7 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
     result.notes.push(`profile consistency checked after each of ${watch.checks} BIG-IP requests`);
   } finally {
     result.exits += responder.exits.length;
-    for (const e of responder.exits) result.notes.push(`the responder exited (code ${e.code}, signal ${e.signal}): ${e.lastLines.slice(-3).join(' | ')}`);
+    result.notes.push(...responder.exitNotes());
     await responder.stop();
     await sim.close();
     await database.close();

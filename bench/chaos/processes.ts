@@ -69,12 +69,28 @@ export interface ServiceOptions {
   restart?: boolean;
 }
 
+export interface ServiceExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: Date;
+  /** The most telling lines of its output before it exited (errors first). */
+  why: string;
+}
+
+/** Output lines that tell why a process died: Node's unhandled-error report, an error logged by pino. */
+const TELLING = /Emitted 'error'|terminating connection|^\S*Error\b|^error:|"level":(50|60)/;
+
 export class Service {
   private child: ChildProcess | null = null;
   private stopping = false;
   private readonly tail: string[] = [];
-  /** Unplanned exits: each one is a finding. */
-  readonly exits: { code: number | null; signal: NodeJS.Signals | null; at: Date; lastLines: string[] }[] = [];
+  /** The last few telling lines (see TELLING) of the current process, kept apart from the tail, which a dumped object can flush. */
+  private telling: string[] = [];
+  /** Unplanned exits of a process that had been ready: each one is a finding. */
+  readonly exits: ServiceExit[] = [];
+  /** Restarts (after an exit) that exited again before becoming ready, e.g. while the database was still down. */
+  readonly failedStarts: ServiceExit[] = [];
+  private ready = false;
   private restarting: Promise<void> | null = null;
 
   constructor(
@@ -99,14 +115,22 @@ export class Service {
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
       stream?.on('data', (chunk: string) => {
-        for (const line of chunk.split('\n')) if (line.trim()) this.tail.push(line.slice(0, 2000));
+        for (const line of chunk.split('\n')) {
+          if (!line.trim()) continue;
+          this.tail.push(line.slice(0, 2000));
+          if (TELLING.test(line.trim())) this.telling = [...this.telling.slice(-2), line.trim().slice(0, 300)];
+        }
         if (this.tail.length > 400) this.tail.splice(0, this.tail.length - 400);
       });
     }
+    this.ready = false;
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = null;
       if (this.stopping) return;
-      this.exits.push({ code, signal, at: new Date(), lastLines: this.lastLines(12) });
+      const exit = { code, signal, at: new Date(), why: (this.telling.length > 0 ? this.telling : this.lastLines(2)).join(' | ') };
+      this.telling = [];
+      (this.ready ? this.exits : this.failedStarts).push(exit);
+      this.ready = false;
       if (this.opts.restart !== false) this.restarting = this.respawn();
     });
   }
@@ -116,6 +140,14 @@ export class Service {
     if (this.stopping) return;
     this.spawn();
     await this.waitReady(60_000);
+  }
+
+  /** Every exit, planned restarts excluded, as note lines for a scenario's report. */
+  exitNotes(): string[] {
+    return [
+      ...this.exits.map((e) => `${this.name} exited (code ${e.code}, signal ${e.signal}) at ${e.at.toISOString()}: ${e.why}`),
+      ...this.failedStarts.map((e) => `${this.name}, restarted after that, failed to start (code ${e.code}) at ${e.at.toISOString()}: ${e.why}`),
+    ];
   }
 
   /** Waits for a restart in progress (after an unplanned exit) to become ready. */
@@ -131,7 +163,10 @@ export class Service {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.child) return false;
-      if (await this.opts.ready().catch(() => false)) return true;
+      if (await this.opts.ready().catch(() => false)) {
+        this.ready = true;
+        return true;
+      }
       await sleep(150);
     }
     return false;
