@@ -77,8 +77,11 @@ export interface ServiceExit {
   why: string;
 }
 
-/** Output lines that tell why a process died: Node's unhandled-error report, an error logged by pino. */
-const TELLING = /Emitted 'error'|terminating connection|^\S*Error\b|^error:|"level":(50|60)/;
+/**
+ * Output lines that tell why a process died: Node's unhandled-error report, an error's first line, an error
+ * logged by pino. Not the `error: [Function …]` properties of an object Node dumps along with it.
+ */
+const TELLING = /Emitted 'error' event|terminating connection due to|Connection terminated|^[A-Za-z]*Error: |^error: [a-z]|"level":(50|60)/;
 
 export class Service {
   private child: ChildProcess | null = null;
