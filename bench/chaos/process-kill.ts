@@ -165,6 +165,9 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
         duplicated += extra;
         problems.push(`${extra} extra object(s) of ${d.name} left on the device: ${[...objects.certs, ...objects.keys].join(', ')}`);
       }
+      // The killed attempt's record: still `running` forever would mislead whoever reads the history.
+      const stale = cert ? (await store.deployments.list({ certificateId: cert.id })).filter((r) => r.result === 'running') : [];
+      if (stale.length > 0) result.notes.push(`${d.point}: ${stale.length} deployment record(s) of the killed attempt still say "running" (step ${stale.map((r) => r.step).join(', ')}) [misreport, not counted]`);
       const violations = watch.violations.filter((v) => v.includes(d.profile));
       if (violations.length > 0) problems.push(`a profile pointed at a missing or mismatched object: ${violations.join('; ')}`);
       if (!servesNew || violations.length > 0) result.lost++;
