@@ -400,7 +400,9 @@ export class CertificateService {
       const keyPem = await generatePrivateKey(cert.keySpec);
       const csrPem = await createCsr(keyPem, cert.commonName, cert.sans);
       const keySealed = this.deps.secrets.seal(keyPem, secretAad('certificates', cert.id, 'key'));
-      return { cert: await save({ keySealed, csrPem, state: 'ordering' }) };
+      const withKey = await save({ keySealed, csrPem, state: 'ordering' });
+      failpoint('key_persisted');
+      return { cert: withKey };
     }
 
     if (!cert.orderUrl) {
@@ -557,6 +559,7 @@ export class CertificateService {
     if (!order.certificate) throw new CoreError('acme_error', 'the CA marked the order valid without a certificate URL');
     progress(`${cert.name}: downloading the certificate chain`);
     const chainPem = await this.deps.acme.downloadCertificate(account, order.certificate);
+    failpoint('certificate_downloaded');
     const facts = parseCertificate(chainPem);
     const keyPem = this.deps.secrets.open(cert.keySealed!, secretAad('certificates', cert.id, 'key'));
     if (!certificateMatchesKey(chainPem, keyPem)) {

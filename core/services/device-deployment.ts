@@ -5,6 +5,7 @@ import type { Device } from '../domain/device.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, asCoreError } from '../errors.ts';
 import type { BigIpClient, CertKeyChainEntry, ClientSslProfile } from '../ports/bigip-client.ts';
+import { failpoint } from '../failpoints.ts';
 import type { CoreDeps } from './core-deps.ts';
 
 /** What one certificate's deploy uploads; prepared once and shared by every device. */
@@ -194,6 +195,7 @@ class DeviceDeployment {
     await this.enter('switch');
     const owned = new Set((await deps.store.deviceObjects.listLive(device.id, cert.id)).map((o) => o.fullPath));
     const ours = this.oursEntry();
+    failpoint('deploy_before_switch');
     const tx = await client.beginTransaction();
     for (const b of bindings) {
       const profile = this.before.get(b.profilePath);
@@ -206,6 +208,7 @@ class DeviceDeployment {
     }
     await client.commitTransaction(tx);
     this.switched = true;
+    failpoint('deploy_after_switch');
   }
 
   private async verifyOrRollBack() {
