@@ -1,6 +1,6 @@
 /**
  * Test harness: starts a real Pebble ACME server plus pebble-challtestsrv (mock DNS)
- * for a vitest suite. See docs in /work/shared/reference/acme-and-pebble.md ("Pebble 2.4").
+ * for a vitest suite (Pebble 2.4, as packaged by Debian).
  *
  * Every port is free, picked at start-up, so two test runs (or a service on 5002) can share
  * a machine: Pebble's own listeners, challtestsrv's, and the ports Pebble *validates against*
