@@ -51,18 +51,24 @@ export function saysAddressInUse(text: string): boolean {
 }
 
 /**
- * Runs `start(port)` with a freshly picked free port; when it fails because the port was taken in the
- * meantime (its error message says EADDRINUSE), tries again with another. Any other failure is thrown as is.
+ * Runs `start()` again (up to `attempts` times) when it fails because a port it was given was taken in the
+ * meantime (its error message says EADDRINUSE); `start` must pick its ports afresh on each call. Any other
+ * failure is thrown as is.
  */
-export async function retryOnPortClash<T>(start: (port: number) => Promise<T>, attempts = 3): Promise<T> {
+export async function retryWhenAddressInUse<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     try {
-      return await start(await freeTcpPort());
+      return await start();
     } catch (err) {
       last = err;
       if (!saysAddressInUse((err as Error).message ?? String(err))) throw err;
     }
   }
   throw last;
+}
+
+/** `retryWhenAddressInUse` for a start that takes one port: each attempt gets a freshly picked free port. */
+export function retryOnPortClash<T>(start: (port: number) => Promise<T>, attempts = 3): Promise<T> {
+  return retryWhenAddressInUse(async () => start(await freeTcpPort()), attempts);
 }
