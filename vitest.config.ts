@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Pebble, PostgreSQL and PGlite suites share ports and a database; run files one at a time.
+    // Database suites truncate the one TEST_DATABASE_URL database; run files one at a time. (Ports are free
+    // ones picked per suite, so they no longer force this.)
     fileParallelism: false,
     pool: 'forks',
   },

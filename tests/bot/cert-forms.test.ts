@@ -37,7 +37,7 @@ const blocksOf = (view: Json) => view['blocks'] as (Json & { block_id?: string }
 const optionValues = (block: Json | undefined) => (((block?.['element'] as Json | undefined)?.['options'] ?? []) as { value: string }[]).map((o) => o.value);
 
 describeWithPebble('Slack certificate requests with an issuance approval', () => {
-  const pebble = usePebble({ httpPort: 5622, tlsPort: 5621 });
+  const pebble = usePebble();
   let database: Database;
   let core: TestCore;
   let h: BotHarness;

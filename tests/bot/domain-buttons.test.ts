@@ -14,8 +14,6 @@ import { type BotHarness, startBotHarness } from './bot-harness.ts';
  * not in the channel, over the real Bolt receiver against Pebble. Each test works in a profile of its own,
  * so one test's Reconfigure never touches another's domains.
  */
-const PORTS = { httpPort: 5616, tlsPort: 5615 };
-const RESPONDER_URL = `http://127.0.0.1:${PORTS.httpPort}`;
 const CHANNEL = 'C0BUTTONS';
 const USER = 'U0ALICE';
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +36,9 @@ function buttons(message: Record<string, unknown>): { action: string; ref: Retur
 }
 
 describeWithPebble('domain buttons against Pebble', () => {
-  const pebble = usePebble(PORTS);
+  const pebble = usePebble();
+  /** The built-in responder, on the free port Pebble validates http-01 against (known once Pebble runs). */
+  const responderUrl = () => `http://127.0.0.1:${pebble().httpPort}`;
   let database: Database;
   let core: TestCore;
   let h: BotHarness;
@@ -47,7 +47,7 @@ describeWithPebble('domain buttons against Pebble', () => {
   beforeAll(async () => {
     database = await freshDatabase(databaseTargets[0]!.open);
     core = await startTestCore(database, pebble());
-    h = await startBotHarness({ core: { database, store: core.store, secrets: core.deps.secrets, services: core.services }, env: { RESPONDER_URL } });
+    h = await startBotHarness({ core: { database, store: core.store, secrets: core.deps.secrets, services: core.services }, env: { RESPONDER_URL: responderUrl() } });
   });
   afterAll(async () => {
     await h?.close();
@@ -241,8 +241,8 @@ describeWithPebble('domain buttons against Pebble', () => {
     const { profile, fqdn } = await profileWith(['deploy']);
     const name = fqdn('deploy');
     const ref = { name, profile };
-    const view = await core.services.domains.useBuiltinEndpoint(ref, RESPONDER_URL, 'test');
-    expect(view.endpointUrl).toBe(`${RESPONDER_URL}/challenge-hook/${name}`);
+    const view = await core.services.domains.useBuiltinEndpoint(ref, responderUrl(), 'test');
+    expect(view.endpointUrl).toBe(`${responderUrl()}/challenge-hook/${name}`);
     const stored = (await core.store.domains.find((await core.store.profiles.findByName(profile))!.id, name))!;
     const password = core.deps.secrets.open(stored.endpointPasswordSealed!, secretAad('domains', stored.id, 'endpoint_password'));
     const ts = '1700000000.000401';
@@ -256,7 +256,7 @@ describeWithPebble('domain buttons against Pebble', () => {
     const lastText = JSON.stringify(last['blocks']);
     expect(lastText).toContain('Deploy &amp; Test (published to');
     expect(lastText).toContain(':white_check_mark: *valid*');
-    expect(lastText).toContain(`publishes to \`${RESPONDER_URL}/challenge-hook/${name}\``);
+    expect(lastText).toContain(`publishes to \`${responderUrl()}/challenge-hook/${name}\``);
     // The endpoint is set, so the button stays: Test Connection, Deploy & Test, Reconfigure, all naming this domain.
     expect(buttons(last).map((b) => b.action)).toEqual([TEST_CONNECTION_ACTION, DEPLOY_TEST_ACTION, RECONFIGURE_ACTION]);
     expect(buttons(last).every((b) => b.ref?.name === name && b.ref.profile === profile)).toBe(true);
@@ -271,7 +271,7 @@ describeWithPebble('domain buttons against Pebble', () => {
   it('Deploy & Test from a stale message, after the endpoint was cleared: says why and drops the button', async () => {
     const { profile, fqdn } = await profileWith(['stale']);
     const ref = { name: fqdn('stale'), profile };
-    await core.services.domains.useBuiltinEndpoint(ref, RESPONDER_URL, 'test');
+    await core.services.domains.useBuiltinEndpoint(ref, responderUrl(), 'test');
     await core.services.domains.clearEndpoint(ref, 'test');
     const ts = '1700000000.000402';
     await h.click(DEPLOY_TEST_ACTION, encodeDomainRef(ref), { channelId: CHANNEL, messageTs: ts });
@@ -301,7 +301,7 @@ describeWithPebble('domain buttons against Pebble', () => {
     expect(res.json?.['response_action']).toBe('update');
     const [post] = await h.stub.waitForApi('chat.postMessage');
     expect(post!['channel']).toBe(CHANNEL);
-    expect(JSON.stringify(post!['blocks'])).toContain(`${RESPONDER_URL}/challenge-hook/${name}`);
+    expect(JSON.stringify(post!['blocks'])).toContain(`${responderUrl()}/challenge-hook/${name}`);
     const deploy = buttons(post!).find((b) => b.action === DEPLOY_TEST_ACTION);
     expect(deploy?.ref).toEqual({ name, profile });
 

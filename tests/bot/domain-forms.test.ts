@@ -196,8 +196,7 @@ describe('domain forms without a CA', () => {
 });
 
 describeWithPebble('domain forms against Pebble', () => {
-  // Ports of their own, so another Pebble suite or a local service does not collide.
-  const pebble = usePebble({ httpPort: 5612, tlsPort: 5611 });
+  const pebble = usePebble();
   let database: Database;
   let core: TestCore;
   let h: BotHarness;

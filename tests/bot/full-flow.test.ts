@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => T | undefined | null | false 
 
 for (const target of databaseTargets) {
   describeWithPebble(`the whole lifecycle through Slack on ${target.kind}`, () => {
-    const pebble = usePebble({ httpPort: target.kind === 'postgres' ? 5634 : 5632, tlsPort: target.kind === 'postgres' ? 5633 : 5631 });
+    const pebble = usePebble();
     let database: Database;
     let core: TestCore;
     let h: BotHarness;

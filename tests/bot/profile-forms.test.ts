@@ -139,9 +139,8 @@ describe('profile commands and step 1 (no CA)', () => {
   });
 });
 
-// Unusual ports so other suites' Pebbles and responders (5001/5002, 54xx) do not collide.
 describeWithPebble('profile form against Pebble', () => {
-  const pebble = usePebble({ httpPort: 5602, tlsPort: 5601 });
+  const pebble = usePebble();
   let database: Database;
   let core: TestCore;
   let h: BotHarness;
@@ -206,7 +205,7 @@ const EAB_KID = 'kid-slack';
 const EAB_KEY = randomBytes(32).toString('base64url');
 
 describeWithPebble('profile form against Pebble requiring EAB', () => {
-  const pebble = usePebble({ httpPort: 5606, tlsPort: 5605, eabKeys: { [EAB_KID]: EAB_KEY } });
+  const pebble = usePebble({ eabKeys: { [EAB_KID]: EAB_KEY } });
   let database: Database;
   let core: TestCore;
   let h: BotHarness;

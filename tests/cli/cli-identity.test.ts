@@ -9,7 +9,8 @@ import { runCli } from '../../cli/program.ts';
 import { loadConfig } from '../../core/config.ts';
 import { openRuntime, type Runtime } from '../../runtime.ts';
 import { makeProfile } from '../fixtures/builders.ts';
-import { freePort, runBin, startService } from '../support/cli-process.ts';
+import { runBin, startService, stepsBudget } from '../support/cli-process.ts';
+import { retryOnPortClash } from '../support/free-port.ts';
 import { seedIssuedCertificate } from '../support/test-certificates.ts';
 
 /**
@@ -141,9 +142,12 @@ describe('CLI approvals forwarded to a running service', () => {
     dir = mkdtempSync(join(tmpdir(), 'bigip-acme-identity-svc-'));
     dataDir = join(dir, 'data');
     approvals = await seedRenewalApprovals(dataDir);
-    env = { DATA_DIR: dataDir, LOG_LEVEL: 'info', RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(await freePort()), CLI_APPROVERS: 'other' };
-    service = await startService(env);
-  });
+    // The service binds the port itself: one taken since it was picked fails the start, and it is retried.
+    service = await retryOnPortClash((port) => {
+      env = { DATA_DIR: dataDir, LOG_LEVEL: 'info', RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port), CLI_APPROVERS: 'other' };
+      return startService(env);
+    });
+  }, stepsBudget(3));
   afterAll(async () => {
     await service?.stop();
     rmSync(dir, { recursive: true, force: true });

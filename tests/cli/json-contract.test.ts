@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliRun, freePort, runBin, startService } from '../support/cli-process.ts';
+import { type CliRun, runBin, startService, stepsBudget } from '../support/cli-process.ts';
+import { retryOnPortClash } from '../support/free-port.ts';
 
 /**
  * `--json` means one JSON document on stdout for every outcome, usage errors included, through the real
@@ -87,9 +88,12 @@ describe('--json usage errors, forwarded to a running service', () => {
   let env: Record<string, string>;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bigip-acme-json-svc-'));
-    env = { DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'info', RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(await freePort()) };
-    service = await startService(env);
-  });
+    // The service binds the port itself: one taken since it was picked fails the start, and it is retried.
+    service = await retryOnPortClash((port) => {
+      env = { DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'info', RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port) };
+      return startService(env);
+    });
+  }, stepsBudget(3));
   afterAll(async () => {
     await service?.stop();
     rmSync(dir, { recursive: true, force: true });

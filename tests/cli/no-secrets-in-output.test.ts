@@ -7,7 +7,6 @@ import { runCli } from '../../cli/program.ts';
 import { loadConfig } from '../../core/config.ts';
 import { createLogger, openRuntime, type Runtime } from '../../runtime.ts';
 import { type BigIpSimulator, startBigIpSimulator } from '../support/bigip-simulator/index.ts';
-import { freePort } from '../support/cli-process.ts';
 import { describeWithPebble, type PebbleHandle, startPebble } from '../support/pebble.ts';
 
 /**
@@ -33,8 +32,7 @@ describeWithPebble('no private key, sealed value or password in any CLI output',
   const transcript: string[] = [];
 
   beforeAll(async () => {
-    const [httpPort, tlsPort] = [await freePort(), await freePort()];
-    pebble = await startPebble({ authzReuse: 0, httpPort, tlsPort, eabKeys: { kid1: secrets.eabHmac1, kid2: secrets.eabHmac2 } });
+    pebble = await startPebble({ authzReuse: 0, eabKeys: { kid1: secrets.eabHmac1, kid2: secrets.eabHmac2 } });
     sim = await startBigIpSimulator({ password: secrets.devicePassword });
     sim.addProfile('/Common/acme_secrets', { defaultsFrom: '/Common/clientssl' });
     dir = mkdtempSync(join(tmpdir(), 'bigip-acme-secrets-'));

@@ -5,7 +5,7 @@ import { describeWithPebble, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 
 describeWithPebble('semi-automatic mode: renewals and deploys wait for an approval', () => {
-  const pebble = usePebble({ authzReuse: 0, httpPort: 5542, tlsPort: 5541 });
+  const pebble = usePebble({ authzReuse: 0 });
   let database: Database;
   let core: TestCore;
   let sim: BigIpSimulator;

@@ -8,7 +8,7 @@ import { startTestCore, type TestCore } from '../support/test-core.ts';
 const HOUR = 3_600_000;
 
 describeWithPebble('renewal driven by ARI (Pebble behind a proxy that adds renewalInfo)', () => {
-  const pebble = usePebble({ authzReuse: 0, httpPort: 5522, tlsPort: 5521 });
+  const pebble = usePebble({ authzReuse: 0 });
   let database: Database;
   let core: TestCore;
   let proxy: AriProxy;

@@ -9,7 +9,6 @@ import type { AcmeAccount, AcmeGateway, AcmeOrder } from '../../core/ports/acme-
 import { type AriProxy, startAriProxy } from '../support/ari-proxy.ts';
 import { describeWithPebble, usePebble } from '../support/pebble.ts';
 
-const PORTS = { httpPort: 5492, tlsPort: 5491 };
 const H = 3_600_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,7 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const POLL_DEADLINE_MS = 20_000;
 
 describeWithPebble('ARI (RFC 9773) through a proxy that adds renewalInfo to Pebble 2.4', () => {
-  const pebble = usePebble({ authzReuse: 0, ...PORTS });
+  const pebble = usePebble({ authzReuse: 0 });
   let proxy: AriProxy;
   let gateway: AcmeGateway;
   let account: AcmeAccount;

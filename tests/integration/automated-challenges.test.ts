@@ -7,9 +7,6 @@ import { describeWithPebble, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 import { databaseTargets, freshDatabase } from '../support/test-db.ts';
 
-const PORTS = { httpPort: 5462, tlsPort: 5461 };
-const RESPONDER_URL = `http://127.0.0.1:${PORTS.httpPort}`;
-
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let body = '';
@@ -20,7 +17,9 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 for (const target of databaseTargets) {
   describeWithPebble(`automated challenges through API endpoints on ${target.kind}: no manual step`, () => {
-    const pebble = usePebble({ authzReuse: 0, ...PORTS });
+    const pebble = usePebble({ authzReuse: 0 });
+    /** The built-in responder, on the free port Pebble validates http-01 against (known once Pebble runs). */
+    const responderUrl = () => `http://127.0.0.1:${pebble().httpPort}`;
     let database: Database;
     let core: TestCore;
     let dnsEndpoint: Server;
@@ -54,8 +53,8 @@ for (const target of databaseTargets) {
     it('issues over http-01 with the built-in responder as the endpoint', async () => {
       const domain = name('hook-http');
       await core.services.domains.add('auto', [domain], 'http-01', 'test');
-      const view = await core.services.domains.useBuiltinEndpoint({ name: domain }, RESPONDER_URL, 'test');
-      expect(view.endpointUrl).toBe(`${RESPONDER_URL}/challenge-hook/${domain}`);
+      const view = await core.services.domains.useBuiltinEndpoint({ name: domain }, responderUrl(), 'test');
+      expect(view.endpointUrl).toBe(`${responderUrl()}/challenge-hook/${domain}`);
       expect(view).not.toHaveProperty('endpointPasswordSealed');
       expect(view).not.toHaveProperty('endpointPasswordVerifier');
 
@@ -68,7 +67,7 @@ for (const target of databaseTargets) {
     it('issues over tls-alpn-01 with the built-in responder as the endpoint, the key sealed', async () => {
       const domain = name('hook-tls');
       await core.services.domains.add('auto', [domain], 'tls-alpn-01', 'test');
-      await core.services.domains.useBuiltinEndpoint({ name: domain }, RESPONDER_URL, 'test');
+      await core.services.domains.useBuiltinEndpoint({ name: domain }, responderUrl(), 'test');
       const cert = await core.services.certificates.request({ profile: 'auto', commonName: domain }, 'test');
       expect(cert.state).toBe('issued');
       const [published] = await core.store.hookChallenges.list(domain);
@@ -95,7 +94,7 @@ for (const target of databaseTargets) {
     it('Deploy & Test publishes to the endpoint, then validates', async () => {
       const domain = name('deploy-test');
       await core.services.domains.add('auto', [domain], 'http-01', 'test');
-      await core.services.domains.useBuiltinEndpoint({ name: domain }, RESPONDER_URL, 'test');
+      await core.services.domains.useBuiltinEndpoint({ name: domain }, responderUrl(), 'test');
       const result = await core.services.domains.deployAndTest({ name: domain }, 'test');
       expect(result.outcome).toBe('valid');
       expect(result.published).toContain('published to');

@@ -7,7 +7,6 @@ import { describeWithPebble, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 import { databaseTargets, freshDatabase } from '../support/test-db.ts';
 
-const PORTS = { httpPort: 5422, tlsPort: 5421 };
 const pglite = databaseTargets[0]!;
 
 async function rejects(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
@@ -21,7 +20,7 @@ async function rejects(promise: Promise<unknown>, code: string, message: RegExp)
 }
 
 describeWithPebble('bad input gets a clear error and writes nothing', () => {
-  const pebble = usePebble({ authzReuse: 0, ...PORTS });
+  const pebble = usePebble({ authzReuse: 0 });
   let database: Database;
   let core: TestCore;
   let counts: () => Promise<Record<string, number>>;

@@ -24,7 +24,7 @@ async function addDevice(core: TestCore, name: string, sim: BigIpSimulator) {
 }
 
 describeWithPebble('BIG-IP end to end: issue against Pebble, deploy to two devices, renew, deploy again', () => {
-  const pebble = usePebble({ authzReuse: 0, httpPort: 5472, tlsPort: 5471 });
+  const pebble = usePebble({ authzReuse: 0 });
   let database: Database;
   let core: TestCore;
   const sims: BigIpSimulator[] = [];
@@ -93,7 +93,7 @@ describeWithPebble('BIG-IP end to end: issue against Pebble, deploy to two devic
 });
 
 describeWithPebble('BIG-IP data-group HTTP-01: the simulated BIG-IP answers Pebble from its data-group through the iRule', () => {
-  const pebble = usePebble({ authzReuse: 0, httpPort: 5482, tlsPort: 5481 });
+  const pebble = usePebble({ authzReuse: 0 });
   let database: Database;
   let core: TestCore;
   let sim: BigIpSimulator;

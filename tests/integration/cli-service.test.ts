@@ -1,54 +1,40 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { type AddressInfo, createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliService, runCli, startCliService, stepsBudget } from '../support/cli-process.ts';
+import { retryOnPortClash } from '../support/free-port.ts';
 
-const BIN = join(import.meta.dirname, '../../bin/bigip-acme');
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(BIN, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The command's result; bounded per step (tests/support/cli-process.ts), so a hung command fails, named. */
+const run = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 describe('npm start and the CLI side by side on the embedded database', () => {
   let dataDir: string;
-  let service: ChildProcess;
+  let service: CliService | undefined;
   let env: Record<string, string>;
-  let serviceLog = '';
+  const serviceLog = () => service?.log() ?? '';
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'bigip-acme-svc-'));
-    env = { DATA_DIR: dataDir, RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: '5431', LOG_LEVEL: 'info' };
-    service = spawn(BIN, ['serve'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
-    service.stderr!.on('data', (d) => (serviceLog += d));
-    const started = Date.now();
-    while (!serviceLog.includes('responder listening')) {
-      if (Date.now() - started > 30_000) throw new Error(`service did not start:\n${serviceLog}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  });
+    // A free port; the service binds it itself, so one taken in between fails the start and is retried.
+    service = await retryOnPortClash((port) => {
+      env = { DATA_DIR: dataDir, RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port), LOG_LEVEL: 'info' };
+      // 'Slack bot off' is the last line the service logs at start.
+      return startCliService(['serve'], env, ['responder listening', 'Slack bot off']);
+    });
+  }, stepsBudget(3));
   afterAll(async () => {
-    if (service.exitCode === null) {
-      service.kill('SIGTERM');
-      await new Promise((r) => service.once('exit', r));
-    }
+    await service?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, stepsBudget(1));
 
   it('logs where it listens and what is off and why', () => {
-    expect(serviceLog).toContain('starting on embedded PGlite');
-    expect(serviceLog).toContain('TLS-ALPN-01 listener off (TLS_ALPN_PORT not set)');
-    expect(serviceLog).toContain('Slack bot off (SLACK_BOT_TOKEN not set)');
-    expect(serviceLog).toMatch(/scheduler started \(renew \*\/10 \* \* \* \*, deploy \*\/5 \* \* \* \*/);
-    expect(serviceLog).toMatch(/generated a master key at .*master\.key/);
+    expect(serviceLog()).toContain('starting on embedded PGlite');
+    expect(serviceLog()).toContain('TLS-ALPN-01 listener off (TLS_ALPN_PORT not set)');
+    expect(serviceLog()).toContain('Slack bot off (SLACK_BOT_TOKEN not set)');
+    expect(serviceLog()).toMatch(/scheduler started \(renew \*\/10 \* \* \* \*, deploy \*\/5 \* \* \* \*/);
+    expect(serviceLog()).toMatch(/generated a master key at .*master\.key/);
   });
 
   it('runs jobs on demand next to the scheduler and shows their status', async () => {
@@ -65,15 +51,15 @@ describe('npm start and the CLI side by side on the embedded database', () => {
     expect(bogus.stderr).toMatch(/unknown job "bogus" \(jobs: renew, deploy, reconfigure, cleanup\)/);
     const approvals = await run(['--json', 'approval', 'list'], env);
     expect(JSON.parse(approvals.stdout)).toEqual([]);
-  });
+  }, stepsBudget(4));
 
   it('forwards CLI commands into the running service through an owner-only socket', async () => {
     expect(statSync(join(dataDir, 'cli.sock')).mode & 0o777).toBe(0o600);
     const listed = await run(['--json', 'profile', 'list'], env);
     expect(listed.code, listed.stderr).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual([]);
-    expect(serviceLog).toContain('"argv":["profile","list"]');
-  });
+    expect(serviceLog()).toContain('"argv":["profile","list"]');
+  }, stepsBudget(1));
 
   it('keeps exit codes and error output across the socket', async () => {
     const missing = await run(['--json', 'profile', 'show', 'nope'], env);
@@ -85,7 +71,7 @@ describe('npm start and the CLI side by side on the embedded database', () => {
     const help = await run(['domain', '--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Test Connection');
-  });
+  }, stepsBudget(3));
 
   it('answers a malformed request on the socket without running anything', async () => {
     const reply = await new Promise<string>((resolve) => {
@@ -103,13 +89,13 @@ describe('npm start and the CLI side by side on the embedded database', () => {
     const second = await run(['serve'], env);
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/embedded database .* is in use by process \d+ .*set DATABASE_URL/);
-  });
+  }, stepsBudget(1));
 
   it('refuses to start with a bad setting, naming the variable', async () => {
     const bad = await run(['profile', 'list'], { ...env, RESPONDER_PORT: 'eighty' });
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('error: RESPONDER_PORT must be a port number 1-65535 (got "eighty")');
-  });
+  }, stepsBudget(1));
 });
 
 describe('the embedded master key', () => {
@@ -126,5 +112,25 @@ describe('the embedded master key', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, stepsBudget(2));
+});
+
+describe('a service whose responder port is taken', () => {
+  it('exits with the error instead of running on without a responder', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bigip-acme-taken-'));
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      // Before the fix it logged the EADDRINUSE and kept running (control socket and database open): the step bound fired.
+      const out = await run(['serve'], { DATA_DIR: dataDir, RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port), LOG_LEVEL: 'info' });
+      expect(out.code).not.toBe(0);
+      expect(out.stderr).toContain(`EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      // What it had opened before the failure is closed again, the control socket included.
+      expect(existsSync(join(dataDir, 'cli.sock'))).toBe(false);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, stepsBudget(1));
 });

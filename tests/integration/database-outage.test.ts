@@ -13,6 +13,7 @@ import { createDrizzleStore } from '../../db/drizzle-store.ts';
 import { SIGNING_SECRET, type SlackStub, sign, startSlackStub, TEAM_ID } from '../bot/bot-harness.ts';
 import { makeAuthorization, makeDomain, makeProfile } from '../fixtures/builders.ts';
 import { describeWithPrivatePostgres, type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.ts';
+import { retryWhenAddressInUse } from '../support/free-port.ts';
 import { freePort, type ServeProcess, type ServeRole, startServe } from '../support/serve-process.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { freshDatabase, postgresUrl } from '../support/test-db.ts';
@@ -242,7 +243,7 @@ describe.skipIf(!postgresUrl)('every role rides out killed connections and a cut
     proxied.port = String(proxy.port);
     proxiedUrl = proxied.toString();
     const roles: ServeRole[] = ['responder', 'worker', 'bot', 'all'];
-    const started = await Promise.all(roles.map(async (role) => startServe(role, await roleEnv(role, proxiedUrl, stub))));
+    const started = await Promise.all(roles.map(async (role) => retryWhenAddressInUse(async () => startServe(role, await roleEnv(role, proxiedUrl, stub)))));
     for (const p of started) procs[p.role] = p;
   }, PROCESS_TEST_MS);
   afterAll(async () => {
@@ -353,7 +354,7 @@ describeWithPrivatePostgres('a real PostgreSQL restart under traffic (private cl
     ({ token, addToken } = await seed(store));
     stub = await startSlackStub();
     const roles: ServeRole[] = ['responder', 'worker', 'all'];
-    const started = await Promise.all(roles.map(async (role) => startServe(role, await roleEnv(role, url, stub))));
+    const started = await Promise.all(roles.map(async (role) => retryWhenAddressInUse(async () => startServe(role, await roleEnv(role, url, stub)))));
     for (const p of started) procs[p.role] = p;
   }, PROCESS_TEST_MS);
   afterAll(async () => {

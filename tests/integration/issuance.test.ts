@@ -6,14 +6,11 @@ import { describeWithPebble, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 import { databaseTargets, freshDatabase } from '../support/test-db.ts';
 
-// Unusual ports so a developer's running service or a benchmark on 5001/5002 does not collide.
-const PORTS = { httpPort: 5402, tlsPort: 5401 };
-
 for (const target of databaseTargets) {
   for (const nonceReject of [0, 20]) {
     describeWithPebble(`issuance on ${target.kind} with PEBBLE_WFE_NONCEREJECT=${nonceReject}`, () => {
       // AUTHZREUSE=0: every certificate order brings fresh authorizations that must be answered again.
-      const pebble = usePebble({ nonceReject, authzReuse: 0, ...PORTS });
+      const pebble = usePebble({ nonceReject, authzReuse: 0 });
       let database: Database;
       let core: TestCore;
       const tag = `n${nonceReject}${target.kind === 'postgres' ? 'pg' : 'pl'}`;

@@ -8,12 +8,11 @@ import { describeWithPebble, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 import { databaseTargets, freshDatabase } from '../support/test-db.ts';
 
-const PORTS = { httpPort: 5442, tlsPort: 5441 };
 const EAB_KID = 'kid-1';
 const EAB_KEY = randomBytes(32).toString('base64url');
 
 describeWithPebble('profiles with EAB, Reconfigure, and replacing an order the CA invalidated', () => {
-  const pebble = usePebble({ authzReuse: 0, eabKeys: { [EAB_KID]: EAB_KEY }, ...PORTS });
+  const pebble = usePebble({ authzReuse: 0, eabKeys: { [EAB_KID]: EAB_KEY } });
   let database: Database;
   let core: TestCore;
 

@@ -31,7 +31,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined |
  * up to 8 minutes): after the first attempt, only its wake-ups for due retries can renew in time.
  */
 describeWithPebble('renewals during a CA outage (Pebble issuing 240-second certificates)', () => {
-  const pebble = usePebble({ authzReuse: 0, httpPort: 5632, tlsPort: 5631, certificateValidityPeriod: 240 });
+  const pebble = usePebble({ authzReuse: 0, certificateValidityPeriod: 240 });
   let database: Database;
   let core: TestCore;
   let ca: PausableProxy;

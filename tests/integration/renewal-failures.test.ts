@@ -5,7 +5,7 @@ import { describeWithPebble, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 
 describeWithPebble('renewals that go wrong', () => {
-  const pebble = usePebble({ authzReuse: 0, httpPort: 5552, tlsPort: 5551 });
+  const pebble = usePebble({ authzReuse: 0 });
   let database: Database;
   let core: TestCore;
 

@@ -6,7 +6,7 @@ import { startTestCore, type TestCore } from '../support/test-core.ts';
 import { seedIssuedCertificate } from '../support/test-certificates.ts';
 
 describeWithPebble('renewals with PEBBLE_WFE_NONCEREJECT=50 and the validation sleep on', () => {
-  const pebble = usePebble({ authzReuse: 0, httpPort: 5532, tlsPort: 5531, nonceReject: 50, noSleep: false });
+  const pebble = usePebble({ authzReuse: 0, nonceReject: 50, noSleep: false });
   let database: Database;
   let core: TestCore;
 

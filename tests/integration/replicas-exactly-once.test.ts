@@ -53,7 +53,7 @@ function startWorker(env: Record<string, string>): Promise<Worker> {
 
 // Replicas share work only through PostgreSQL; PGlite is one process by design.
 (postgres ? describeWithPebble : describe.skip)('replicas on one PostgreSQL: each renewal and each deploy happens exactly once', () => {
-  const pebble = usePebble({ authzReuse: 0, httpPort: 5512, tlsPort: 5511 });
+  const pebble = usePebble({ authzReuse: 0 });
   const masterKey = randomBytes(32).toString('base64');
   let database: Database;
   let core: TestCore;

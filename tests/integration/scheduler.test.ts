@@ -20,7 +20,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined |
 }
 
 describeWithPebble('the worker renews and redeploys by itself (Pebble issuing 30-second certificates)', () => {
-  const pebble = usePebble({ authzReuse: 0, httpPort: 5502, tlsPort: 5501, certificateValidityPeriod: 30 });
+  const pebble = usePebble({ authzReuse: 0, certificateValidityPeriod: 30 });
   let database: Database;
   let core: TestCore;
   let sim: BigIpSimulator;

@@ -13,7 +13,7 @@ import { databaseTargets, freshDatabase } from '../support/test-db.ts';
  */
 for (const target of databaseTargets) {
   describeWithPebble(`stalled first issuances on ${target.kind}`, () => {
-    const pebble = usePebble({ authzReuse: 0, httpPort: target.kind === 'postgres' ? 5654 : 5652, tlsPort: target.kind === 'postgres' ? 5653 : 5651 });
+    const pebble = usePebble({ authzReuse: 0 });
     let database: Database;
     let core: TestCore;
     const name = (label: string) => `${label}.stalled-${target.kind}.example.test`;

@@ -1,64 +1,114 @@
+/**
+ * The real CLI (`bin/bigip-acme`) as a child process, with a bound on each step.
+ *
+ * Every spawn starts Node, loads the CLI through tsx and (on the embedded database) opens PGlite: about
+ * 3-4 s of CPU. On the shared 2-core test machine at a load average of 12-14 one such step took 10-30 s
+ * of wall time (the first PGlite open, which migrates, 32 s). STEP_BOUND_MS is 90 s: about three times the
+ * slowest step seen, so load alone does not fail a test, while a step that really hangs still fails, named,
+ * with its output, instead of the whole test running into vitest's timeout with no clue which step it was.
+ * A test's own timeout is then `stepsBudget(its number of steps)`.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freeTcpPort } from './free-port.ts';
 
 /** The real entry point, as an operator runs it. */
 export const BIN = join(import.meta.dirname, '../../bin/bigip-acme');
 
-export interface CliRun {
+/** Bound on one CLI step (a command to its exit, or a service to its ready line); see above. */
+export const STEP_BOUND_MS = 90_000;
+
+/** A test's (or hook's) timeout for `steps` bounded CLI steps, with room for the named step failure to land first. */
+export const stepsBudget = (steps: number): number => steps * STEP_BOUND_MS + 10_000;
+
+export interface CliResult {
   code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `bin/bigip-acme args` as a child process with only PATH, HOME and `env` set. */
-export function runBin(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(BIN, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+/** Only PATH and HOME are inherited: the test states every setting the CLI sees. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...env };
+}
+
+/** Runs one CLI command to its exit; a command still running after `boundMs` is killed and the step fails. */
+export function runCli(args: string[], env: Record<string, string>, boundMs = STEP_BOUND_MS): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, { env: childEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** A TCP port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bigip-acme ${args.join(' ')} still running after ${boundMs / 1000} s; stderr:\n${stderr}`));
+    }, boundMs);
+    // 'close', not 'exit': by then all output has arrived.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
     });
   });
 }
 
-/** `bigip-acme serve` on `env`, resolved once its control socket and responder are up; stop() ends it. */
-export async function startService(env: Record<string, string>): Promise<{ log: () => string; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(BIN, ['serve'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+export interface CliService {
+  child: ChildProcess;
+  /** Everything the service wrote to stderr so far (its log). */
+  log(): string;
+  /** SIGTERM, then SIGKILL if it has not exited within the bound. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a long-running CLI command (`serve`) and resolves once every one of `readyLines` is in its log.
+ * Rejects with the log when it exits first (a taken port says EADDRINUSE there, for `retryOnPortClash`)
+ * or is not ready within the bound (then it is killed).
+ */
+export async function startCliService(args: string[], env: Record<string, string>, readyLines: string[], boundMs = STEP_BOUND_MS): Promise<CliService> {
+  const child = spawn(BIN, args, { env: childEnv(env) });
   let log = '';
   child.stderr!.on('data', (d) => (log += d));
-  child.stdout!.on('data', (d) => (log += d));
+  child.stdout!.resume();
+  let closed = false;
+  const closedPromise = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  void closedPromise.then(() => (closed = true));
+  const stop = async (): Promise<void> => {
+    if (closed) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), boundMs);
+    await closedPromise;
+    clearTimeout(timer);
+  };
   const started = Date.now();
-  while (!log.includes('responder listening')) {
-    if (child.exitCode !== null || Date.now() - started > 60_000) {
+  while (!readyLines.every((line) => log.includes(line))) {
+    if (closed) throw new Error(`bigip-acme ${args.join(' ')} exited during start (code ${child.exitCode}):\n${log}`);
+    if (Date.now() - started > boundMs) {
       child.kill('SIGKILL');
-      throw new Error(`service did not start:\n${log}`);
+      await closedPromise;
+      throw new Error(`bigip-acme ${args.join(' ')} not ready after ${boundMs / 1000} s:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return {
-    log: () => log,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      // A loaded machine may take a while to close the database; past that, stop it hard.
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return { child, log: () => log, stop };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Shorter names used by the CLI contract tests.
+
+export type CliRun = Pick<CliResult, 'code' | 'stdout' | 'stderr'>;
+
+/** Runs `bin/bigip-acme args` as a child process with only PATH, HOME and `env` set; bounded like `runCli`. */
+export const runBin = (args: string[], env: Record<string, string>): Promise<CliRun> => runCli(args, env);
+
+/**
+ * A TCP port nobody listens on right now (the OS picks it). A child that binds it may find it taken by then:
+ * start it through `retryOnPortClash` (free-port.ts).
+ */
+export const freePort = freeTcpPort;
+
+/** `bigip-acme serve` on `env`, resolved once its responder is up (rejects with its log if it exits first). */
+export function startService(env: Record<string, string>): Promise<CliService> {
+  return startCliService(['serve'], env, ['responder listening']);
 }

@@ -1,20 +1,20 @@
 /**
  * Test harness: starts a real Pebble ACME server plus pebble-challtestsrv (mock DNS)
- * for a vitest suite. See docs in /work/shared/reference/acme-and-pebble.md ("Pebble 2.4").
+ * for a vitest suite (Pebble 2.4, as packaged by Debian).
  *
- * Pebble listens on free ports picked at start-up; the ports Pebble *validates against*
- * (httpPort for http-01, tlsPort for tls-alpn-01) default to 5002/5001, where the app
- * under test runs its challenge responder.
+ * Every port is free, picked at start-up, so two test runs (or a service on 5002) can share
+ * a machine: Pebble's own listeners, challtestsrv's, and the ports Pebble *validates against*
+ * (httpPort for http-01, tlsPort for tls-alpn-01), where the app under test runs its challenge
+ * responder. Read those from the handle (`pebble().httpPort`) after start, never from a constant.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { freeTcpPort, freeTcpUdpPort, saysAddressInUse } from './free-port.ts';
 
 export interface PebbleOptions {
   /** PEBBLE_WFE_NONCEREJECT: percentage of valid nonces rejected. Default 0. */
@@ -25,9 +25,9 @@ export interface PebbleOptions {
   noSleep?: boolean;
   /** Certificate validity in seconds (Pebble default: 5 years). */
   certificateValidityPeriod?: number;
-  /** Port Pebble connects to for http-01 validation. Default 5002. */
+  /** Port Pebble connects to for http-01 validation. Default: a free port picked at start. */
   httpPort?: number;
-  /** Port Pebble connects to for tls-alpn-01 validation. Default 5001. */
+  /** Port Pebble connects to for tls-alpn-01 validation. Default: a free port picked at start. */
   tlsPort?: number;
   /** Require external account binding with these key ids → base64url HMAC keys. */
   eabKeys?: Record<string, string>;
@@ -114,44 +114,23 @@ function installExitHook(): void {
 // ---------------------------------------------------------------------------
 // Ports
 
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+interface PebblePorts {
+  listen: number;
+  mgmt: number;
+  dns: number;
+  chalMgmt: number;
+  http: number;
+  tls: number;
 }
 
-function udpPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket('udp4');
-    sock.unref();
-    sock.once('error', () => {
-      sock.close();
-      resolve(false);
-    });
-    sock.bind(port, '127.0.0.1', () => {
-      sock.close(() => resolve(true));
-    });
-  });
-}
-
-/** A port free for both TCP and UDP on 127.0.0.1 (for the DNS server). */
-async function freeTcpUdpPort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await freeTcpPort();
-    if (await udpPortFree(port)) return port;
-  }
-  throw new Error('could not find a port free for both TCP and UDP');
-}
-
-async function distinctFreePorts(): Promise<{ listen: number; mgmt: number; dns: number; chalMgmt: number }> {
-  const used = new Set<number>();
+/**
+ * Six distinct ports: Pebble's and challtestsrv's listeners, plus the two it validates against (unless the
+ * caller fixed those). The validation ports are only picked here; the test binds them later, so a port can
+ * in theory be taken in between. The kernel hands out bind(0) ports at random across the ephemeral range,
+ * which makes that rare, and a test that loses the race fails with EADDRINUSE naming the port.
+ */
+async function distinctFreePorts(fixed: { http?: number; tls?: number }): Promise<PebblePorts> {
+  const used = new Set<number>([fixed.http, fixed.tls].filter((p): p is number => p !== undefined));
   const pick = async (f: () => Promise<number>): Promise<number> => {
     for (;;) {
       const p = await f();
@@ -165,7 +144,9 @@ async function distinctFreePorts(): Promise<{ listen: number; mgmt: number; dns:
   const listen = await pick(freeTcpPort);
   const mgmt = await pick(freeTcpPort);
   const chalMgmt = await pick(freeTcpPort);
-  return { listen, mgmt, dns, chalMgmt };
+  const http = fixed.http ?? (await pick(freeTcpPort));
+  const tls = fixed.tls ?? (await pick(freeTcpPort));
+  return { listen, mgmt, dns, chalMgmt, http, tls };
 }
 
 // ---------------------------------------------------------------------------
@@ -377,8 +358,6 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<PebbleHandl
 class PortInUseError extends Error {}
 
 async function startOnce(opts: PebbleOptions): Promise<PebbleHandle> {
-  const httpPort = opts.httpPort ?? 5002;
-  const tlsPort = opts.tlsPort ?? 5001;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pebble-'));
   liveDirs.add(dir);
   const logFile = path.join(dir, 'pebble.log');
@@ -398,7 +377,9 @@ async function startOnce(opts: PebbleOptions): Promise<PebbleHandle> {
   try {
     const { caFile, certFile, keyFile } = generateCerts(dir);
     const ca = fs.readFileSync(caFile, 'utf8');
-    const ports = await distinctFreePorts();
+    const ports = await distinctFreePorts({ http: opts.httpPort, tls: opts.tlsPort });
+    const httpPort = ports.http;
+    const tlsPort = ports.tls;
 
     const pebbleConfig: Record<string, unknown> = {
       listenAddress: `127.0.0.1:${ports.listen}`,
@@ -464,7 +445,7 @@ async function startOnce(opts: PebbleOptions): Promise<PebbleHandle> {
           await sleep(50); // let the last output arrive
           const tail = log.lastLines();
           const msg = `${name} exited during start-up (code=${child.exitCode} signal=${child.signalCode}); log ${logFile}:\n${tail}`;
-          throw /address already in use/i.test(tail) ? new PortInUseError(msg) : new Error(msg);
+          throw saysAddressInUse(tail) ? new PortInUseError(msg) : new Error(msg);
         }
       }
       if (Date.now() > deadline) {

@@ -1,6 +1,7 @@
 import { createIControlClient } from '../../core/bigip/icontrol-client.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { createAcmeClientGateway } from '../../core/acme/acme-client-gateway.ts';
 import { createAuthoritativeDnsPropagation } from '../../core/acme/authoritative-dns-propagation.ts';
 import { createHttpEndpointClient } from '../../core/acme/http-endpoint-client.ts';
@@ -19,6 +20,21 @@ import { ChallengeCache } from '../../responder/challenge-cache.ts';
 import { createResponderServer } from '../../responder/server.ts';
 import { createTlsAlpnServer } from '../../responder/tls-alpn-server.ts';
 import type { PebbleHandle } from './pebble.ts';
+
+/**
+ * Listens on a port Pebble validates against. It was free when Pebble started; if something took it since,
+ * fail the suite's beforeAll with the port's name instead of an unhandled 'error' event that leaves the hook
+ * hanging until its timeout.
+ */
+function listenOn(server: Server, port: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new Error(`${what} cannot listen on 127.0.0.1:${port}: ${err.message}`, { cause: err }));
+    server.once('error', onError).listen(port, '127.0.0.1', () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
 
 export interface TestCore {
   store: Store;
@@ -68,10 +84,16 @@ export async function startTestCore(
   });
   const http = createResponderServer(app, (t, host) => cache.answer(t, host));
   // Off when something else (a simulated BIG-IP's port-80 virtual server) answers HTTP-01 on that port.
-  if (opts.httpResponder !== false) await new Promise<void>((resolve) => http.listen(pebble.httpPort, '127.0.0.1', resolve));
+  if (opts.httpResponder !== false) await listenOn(http, pebble.httpPort, 'HTTP-01 responder');
   // The production lookup: the one rule for which TLS-ALPN-01 certificate a name presents.
   const tls = createTlsAlpnServer(tlsAlpnLookup(store, secrets, () => new Date()));
-  await new Promise<void>((resolve) => tls.listen(pebble.tlsPort, '127.0.0.1', resolve));
+  try {
+    await listenOn(tls, pebble.tlsPort, 'TLS-ALPN-01 listener');
+  } catch (err) {
+    if (http.listening) await new Promise((r) => http.close(r));
+    await cache.stop();
+    throw err;
+  }
   return {
     store,
     services: createCoreServices(deps, { approvers: opts.approvers ?? [] }),
