@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { osUserName } from '../../cli/os-identity.ts';
 import { runCli } from '../../cli/program.ts';
 import { loadConfig } from '../../core/config.ts';
@@ -179,7 +179,8 @@ describe('CLI approvals forwarded to a running service', () => {
     expect(lines.at(-1)).toEqual({ exit: 2 });
     const printed = lines.map((l) => l.o ?? '').join('');
     expect(JSON.parse(printed).error).toEqual({ code: 'forbidden', message: expect.stringContaining(`this service runs as ${me} and only ${me} can use its socket; the command says it comes from other`) });
-    expect(service.log()).toContain('cli command refused');
+    // The child's stderr is a different pipe from the socket: its line may arrive after the socket closed.
+    await vi.waitFor(() => expect(service.log()).toContain('cli command refused'), { timeout: 10_000 });
     expect(await forwardedState(approvals.alices)).toBe('pending');
   });
 });
