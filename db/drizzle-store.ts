@@ -430,6 +430,7 @@ export function createDrizzleStore(database: Database): Store {
         const conditions = [
           ...(filter.certificateId ? [eq(deployments.certificateId, filter.certificateId)] : []),
           ...(filter.deviceId ? [eq(deployments.deviceId, filter.deviceId)] : []),
+          ...(filter.result ? [eq(deployments.result, filter.result)] : []),
         ];
         return (await db
           .select()

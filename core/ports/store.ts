@@ -4,7 +4,7 @@ import type { Approval, ApprovalKind, ApprovalState } from '../domain/approval.t
 import type { Binding } from '../domain/binding.ts';
 import type { CoreEvent, CoreEventKind } from '../domain/core-event.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
-import type { Deployment, DeviceObject } from '../domain/deployment.ts';
+import type { Deployment, DeploymentResult, DeviceObject } from '../domain/deployment.ts';
 import type { Device } from '../domain/device.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import type { Authorization, ManagedDomain } from '../domain/managed-domain.ts';
@@ -136,7 +136,7 @@ export interface DeploymentRepository {
   insert(deployment: Deployment): Promise<void>;
   update(id: string, patch: Partial<Omit<Deployment, 'id'>>): Promise<Deployment>;
   /** Newest first. */
-  list(filter?: { certificateId?: string; deviceId?: string; limit?: number }): Promise<Deployment[]>;
+  list(filter?: { certificateId?: string; deviceId?: string; result?: DeploymentResult; limit?: number }): Promise<Deployment[]>;
   /**
    * The newest attempt of each certificate on each device, among attempts started at or after `since`:
    * what a device was last left with (a later success supersedes an earlier failure).

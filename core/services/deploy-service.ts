@@ -3,18 +3,26 @@ import type { Binding } from '../domain/binding.ts';
 import { splitPemChain } from '../domain/certificate-facts.ts';
 import { versionedObjects } from '../domain/deploy-plan.ts';
 import type { Deployment, DeploymentResult, DeployStep } from '../domain/deployment.ts';
+import type { Device } from '../domain/device.ts';
+import { abandonedDeployment, deployTargetLeaseKey } from '../domain/abandoned-deployment.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, asCoreError } from '../errors.ts';
 import { boundedMap } from './bounded-map.ts';
 import { type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
 import { type DeployMaterial, runDeviceDeployment } from './device-deployment.ts';
 import type { DeviceService } from './device-service.ts';
+import { type LeaseOptions, withLease } from './with-lease.ts';
 
 export interface DeployOptions {
   /** Only this device's bindings. */
   device?: string | undefined;
   /** Devices deployed at once; one slow device holds up only its own slot. Default 16 (bench/RESULTS.md: 50 devices at 20 ms per request take 2.6 s at 16, 4.0 s at 8). */
   concurrency?: number | undefined;
+  /**
+   * How long a device waits when another process holds the deploy of this certificate to it: by default one
+   * lease length, long enough for the claim of a process that was killed to lapse (decision 0010).
+   */
+  waitMs?: number | undefined;
 }
 
 export interface DeviceDeployReport {
@@ -41,6 +49,7 @@ export class DeployService {
   constructor(
     private readonly deps: CoreDeps,
     private readonly devices: DeviceService,
+    private readonly lease: LeaseOptions,
   ) {}
 
   async deploy(certName: string, opts: DeployOptions, actor: string, progress: Progress = noProgress): Promise<DeployReport> {
@@ -63,7 +72,7 @@ export class DeployService {
 
     let done = 0;
     const reports = await boundedMap([...byDevice], opts.concurrency ?? DEFAULT_CONCURRENCY, async ([deviceId, deviceBindings]) => {
-      const report = await this.deployToDevice(cert, deviceId, deviceBindings, material, actor);
+      const report = await this.deployToDevice(cert, deviceId, deviceBindings, material, actor, opts.waitMs ?? this.lease.ttlMs, progress);
       progress(`[${++done}/${byDevice.size}] ${report.device}: ${report.result}${report.error ? ` at ${report.step}: ${report.error.message}` : ''}`);
       return report;
     });
@@ -77,11 +86,84 @@ export class DeployService {
     return (await this.deps.store.deployments.list({ certificateId: cert.id, limit })).map((d) => ({ ...d, deviceName: names.get(d.deviceId) ?? '?' }));
   }
 
-  private async deployToDevice(cert: ManagedCertificate, deviceId: string, bindings: Binding[], material: DeployMaterial, actor: string): Promise<DeviceDeployReport> {
+  /**
+   * The cleanup job's half of "a deploy whose process stopped does not read as running forever": every
+   * `running` record whose target lease nobody holds is settled (a deploy of that target settles them too).
+   */
+  async settleAbandoned(progress: Progress = noProgress): Promise<number> {
+    let settled = 0;
+    const targets = new Map<string, Deployment>();
+    for (const d of await this.deps.store.deployments.list({ result: 'running', limit: 1000 })) targets.set(deployTargetLeaseKey(d.certificateId, d.deviceId), d);
+    for (const [key, d] of targets) {
+      const claimed = await withLease(this.deps.store.leases, key, this.lease, this.deps.log, () => this.settleTarget(d.certificateId, d.deviceId, null));
+      if (claimed.ran && claimed.value > 0) progress(`settled ${claimed.value} deploy(s) of certificate ${d.certificateId} to device ${d.deviceId} whose process stopped`);
+      if (claimed.ran) settled += claimed.value;
+    }
+    return settled;
+  }
+
+  /** Only while holding the target's lease: then no live process is running a deploy of it. */
+  private async settleTarget(certificateId: string, deviceId: string, supersededBy: string | null): Promise<number> {
+    let settled = 0;
+    for (const d of await this.deps.store.deployments.list({ certificateId, deviceId, result: 'running' })) {
+      const patch = abandonedDeployment(d, { now: this.deps.clock.now(), supersededBy });
+      if (!patch) continue;
+      await this.deps.store.deployments.update(d.id, patch);
+      settled++;
+    }
+    return settled;
+  }
+
+  /**
+   * One device, under the lease of this certificate on this device: two processes never deploy the same
+   * certificate to the same device at once, and a record left `running` by a process that stopped (its lease
+   * ran out) is settled before the new attempt starts.
+   */
+  private async deployToDevice(
+    cert: ManagedCertificate,
+    deviceId: string,
+    bindings: Binding[],
+    material: DeployMaterial,
+    actor: string,
+    waitMs: number,
+    progress: Progress,
+  ): Promise<DeviceDeployReport> {
     const device = await this.deps.store.devices.findById(deviceId);
     if (!device) throw new CoreError('not_found', `device ${deviceId} vanished`);
+    const id = this.deps.newId();
+    const key = deployTargetLeaseKey(cert.id, deviceId);
+    const holdFor = this.lease.ttlMs / 1000;
+    const deadline = Date.now() + waitMs;
+    for (let waited = false; ; waited = true) {
+      const claimed = await withLease(this.deps.store.leases, key, this.lease, this.deps.log, async () => {
+        await this.settleTarget(cert.id, deviceId, id);
+        return this.deployClaimed(id, cert, device, bindings, material, actor);
+      });
+      if (claimed.ran) return claimed.value;
+      const [running] = await this.deps.store.deployments.list({ certificateId: cert.id, deviceId, result: 'running', limit: 1 });
+      const other = running ? `deployment ${running.id}` : 'another deploy';
+      if (Date.now() < deadline) {
+        if (!waited) progress(`${device.name}: waiting up to ${Math.ceil(waitMs / 1000)} s for ${other} (running in another process, or that process stopped less than ${holdFor} s ago)`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(10, deadline - Date.now()))));
+        continue;
+      }
+      // Both are possible: the claim says a process deployed here less than one lease length ago.
+      const why = `${other} of ${cert.name} to ${device.name} holds its claim: it is running in another process, or that process stopped less than ${holdFor} s ago`;
+      return {
+        device: device.name,
+        deploymentId: running?.id ?? id,
+        result: 'failed',
+        step: 'connect',
+        outcome: `not attempted: ${why}; nothing written`,
+        error: { code: 'conflict', message: `${why}; try again in ${holdFor} s` },
+      };
+    }
+  }
+
+  private async deployClaimed(id: string, cert: ManagedCertificate, device: Device, bindings: Binding[], material: DeployMaterial, actor: string): Promise<DeviceDeployReport> {
+    const deviceId = device.id;
     const record: Deployment = {
-      id: this.deps.newId(),
+      id,
       certificateId: cert.id,
       deviceId,
       serial: cert.serial!,

@@ -28,6 +28,9 @@ export interface DeviceDeploymentOutcome {
   error: CoreError | null;
 }
 
+/** What the bound profiles showed when read back after a commit whose answer was lost. */
+type LostCommit = 'switched' | 'partial' | 'unchanged' | 'unreadable';
+
 interface Context {
   deps: CoreDeps;
   client: BigIpClient;
@@ -53,6 +56,8 @@ export async function runDeviceDeployment(ctx: Context): Promise<DeviceDeploymen
 class DeviceDeployment {
   private step: DeployStep = 'connect';
   private switched = false;
+  /** Set when the commit failed without a refusal: what reading the profiles back showed. */
+  private lostCommit: LostCommit | null = null;
   private readonly uploads: string[] = [];
   private readonly installedNow: DeviceObject[] = [];
   private before = new Map<string, ClientSslProfile | null>();
@@ -206,9 +211,35 @@ class DeviceDeployment {
         await client.createClientSslProfile({ fullPath: b.profilePath, defaultsFrom: b.parentProfile, certKeyChain: [entry] }, { transaction: tx });
       }
     }
-    await client.commitTransaction(tx);
+    try {
+      await client.commitTransaction(tx);
+    } catch (err) {
+      const error = asCoreError(err);
+      // A refusal means nothing applied. Any other failure (5xx, timeout, reset) may have come after the
+      // device applied the commit, so what the profiles serve is read back, never assumed.
+      if (error.code === 'bigip_transaction_failed') throw error;
+      this.lostCommit = await this.readBackAfterLostCommit();
+      if (this.lostCommit === 'unchanged' || this.lostCommit === 'unreadable') throw error;
+    }
     this.switched = true;
     failpoint('deploy_after_switch');
+  }
+
+  /** Which bound profiles reference our objects now; `partial` is switched back by verify's rollback. */
+  private async readBackAfterLostCommit(): Promise<LostCommit> {
+    const { client, bindings, material } = this.ctx;
+    const { objects } = material;
+    let serving = 0;
+    try {
+      for (const b of bindings) {
+        const profile = await client.getClientSslProfile(b.profilePath);
+        if (profile?.certKeyChain.some((e) => e.cert === objects.cert && e.key === objects.key)) serving++;
+      }
+    } catch {
+      return 'unreadable';
+    }
+    if (serving === 0) return 'unchanged';
+    return serving === bindings.length ? 'switched' : 'partial';
   }
 
   private async verifyOrRollBack() {
@@ -311,7 +342,8 @@ class DeviceDeployment {
 
   private async finish(result: DeploymentResult, outcome: string): Promise<DeviceDeploymentOutcome> {
     this.step = 'done';
-    return { result, step: 'done', outcome, error: null };
+    const lost = this.lostCommit === 'switched' ? `the commit's answer was lost; read back: the profiles serve the new certificate; then ` : '';
+    return { result, step: 'done', outcome: lost + outcome, error: null };
   }
 
   private async fail(error: CoreError): Promise<DeviceDeploymentOutcome> {
@@ -319,7 +351,13 @@ class DeviceDeployment {
     const step = this.step;
     const rolledBack = error.detail?.rolledBack === true;
     let outcome: string;
-    if (!this.switched && !rolledBack && ['connect', 'inspect', 'upload', 'key_install', 'cert_install', 'switch'].includes(step)) {
+    if (this.lostCommit === 'unreadable') {
+      // The installed objects stay: a profile may reference them now. The next deploy reads the device.
+      outcome = `the commit's answer was lost and the profiles could not be read back: unknown whether they serve ${objects.cert} or what they served before; retry (the next deploy reads the device and finishes or switches)`;
+    } else if (this.lostCommit === 'unchanged') {
+      await this.undoInstall();
+      outcome = `the commit's answer was lost; read back: the profiles still serve what they served before`;
+    } else if (!this.switched && !rolledBack && ['connect', 'inspect', 'upload', 'key_install', 'cert_install', 'switch'].includes(step)) {
       await this.undoInstall();
       outcome = 'nothing switched: the profiles serve what they served before';
     } else if (rolledBack) {

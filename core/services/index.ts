@@ -47,7 +47,7 @@ export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}
   const domains = new DomainService(deps, profiles);
   const approvals = new ApprovalService(deps, { allowSelfApproval: opts.allowSelfApproval ?? false, approvers: opts.approvers ?? [] });
   const certificates = new CertificateService(deps, profiles, approvals);
-  const deploys = new DeployService(deps, devices);
+  const deploys = new DeployService(deps, devices, lease);
   const renewals = new RenewalService(deps, certificates, approvals, lease);
   const autoDeploy = new AutoDeployService(deps, deploys, approvals, lease);
   return {
@@ -62,6 +62,6 @@ export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}
     status: new StatusService(deps, opts.jobs),
     renewals,
     autoDeploy,
-    jobs: new Jobs(deps, { renewals, autoDeploy, domains }, lease.holder),
+    jobs: new Jobs(deps, { renewals, autoDeploy, domains, deploys }, lease.holder),
   };
 }

@@ -6,6 +6,7 @@ import { jobItems, jobResult } from '../domain/job-run.ts';
 import { CoreError, asCoreError, isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { AutoDeployService } from './auto-deploy-service.ts';
+import type { DeployService } from './deploy-service.ts';
 import { type CoreDeps, noProgress, type Progress } from './core-deps.ts';
 import type { DomainService } from './domain-service.ts';
 import type { RenewalService } from './renewal-service.ts';
@@ -17,7 +18,7 @@ export const JOB_DESCRIPTIONS: Record<JobName, string> = {
   renew: 'renew due certificates (ARI windows, 2/3 of lifetime, the profile deadline), resume renewals in flight and first issuances that stopped half-way',
   deploy: "deploy renewed certificates at each profile's deploy time (at once if what is served expires first)",
   reconfigure: 'fetch fresh challenges for expired authorizations (raising the ones that need a person), and raise expiry warnings at 21/7/3 days for certificates not renewing',
-  cleanup: 'drop expired leases, delivered events older than 30 days, and challenge-hook content older than 8 days',
+  cleanup: 'drop expired leases, delivered events older than 30 days, and challenge-hook content older than 8 days; settle deploys whose process stopped',
 };
 
 /** The jobs' schedules from the configuration (JOBS_*_CRON, UTC). */
@@ -40,7 +41,7 @@ export class Jobs {
 
   constructor(
     private readonly deps: CoreDeps,
-    private readonly parts: { renewals: RenewalService; autoDeploy: AutoDeployService; domains: DomainService },
+    private readonly parts: { renewals: RenewalService; autoDeploy: AutoDeployService; domains: DomainService; deploys: DeployService },
     private readonly holder: string,
   ) {}
 
@@ -85,7 +86,8 @@ export class Jobs {
         const now = this.deps.clock.now().getTime();
         const events = await this.deps.store.events.purgeDelivered(new Date(now - EVENT_RETENTION_MS));
         const hookChallenges = await this.deps.store.hookChallenges.purgeOlderThan(new Date(now - HOOK_CHALLENGE_RETENTION_MS));
-        return { leases, events, hookChallenges };
+        const abandonedDeploys = await this.parts.deploys.settleAbandoned(progress);
+        return { leases, events, hookChallenges, abandonedDeploys };
       }
     }
   }

@@ -163,6 +163,51 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
     });
   });
 
+  describe('a commit whose answer is lost: the profiles are read back before anything is reported', () => {
+    it('applied: the read-back finds the new certificate, verifies it and completes', async () => {
+      await deploy();
+      await renew();
+      sim.failAt('transaction-commit', { afterApply: true });
+      const report = await deploy();
+      expect(Object.values(assertProfilesConsistent(sim, PROFILES))).toEqual([cert.serial, cert.serial]);
+      expect(report.devices[0]).toMatchObject({ result: 'succeeded', step: 'done', error: null });
+      expect(report.devices[0]!.outcome).toMatch(/commit's answer was lost.*read back.*serve the new certificate/);
+      expect(report.devices[0]!.outcome).not.toMatch(/nothing switched/);
+      const [record] = await h.store.deployments.list({ certificateId: cert.id, limit: 1 });
+      expect(record).toMatchObject({ result: 'succeeded', outcome: report.devices[0]!.outcome });
+      sim.resetRequests();
+      expect((await deploy()).devices[0]).toMatchObject({ result: 'unchanged' });
+      expect(writesSeen(sim)).toEqual([]);
+    });
+
+    it('not applied: the read-back finds the old certificate and says so', async () => {
+      await deploy();
+      const previousSerial = cert.serial;
+      await renew();
+      sim.failAt('transaction-commit', { status: 500, message: 'connection reset' });
+      const report = await deploy();
+      expect(Object.values(assertProfilesConsistent(sim, PROFILES))).toEqual([previousSerial, previousSerial]);
+      expect(report.devices[0]).toMatchObject({ result: 'failed', step: 'switch' });
+      expect(report.devices[0]!.outcome).toMatch(/commit's answer was lost.*read back.*still serve what they served before/);
+    });
+
+    it('unreadable: the report says it does not know, never that nothing switched', async () => {
+      await deploy();
+      await renew();
+      sim.failAt('transaction-commit', { afterApply: true });
+      // Every profile read after the switch fails: inspect reads them before it and succeeds.
+      const servesNew = () => sim.state.profiles.get('/Common/acme_www')?.certKeyChain[0]?.cert.includes(`-${cert.serial!.slice(0, 8)}.crt`) ?? false;
+      sim.failAt('profile-read', { times: 10, when: () => servesNew() });
+      const report = await deploy();
+      expect(report.devices[0]).toMatchObject({ result: 'failed', step: 'switch' });
+      expect(report.devices[0]!.outcome).toMatch(/could not be read back.*unknown/);
+      expect(report.devices[0]!.outcome).not.toMatch(/nothing switched/);
+      sim.clearFailures();
+      expect((await deploy()).devices[0]).toMatchObject({ result: 'succeeded' });
+      expect(Object.values(assertProfilesConsistent(sim, PROFILES))).toEqual([cert.serial, cert.serial]);
+    });
+  });
+
   it('a second device that is down fails alone; the reachable one deploys', async () => {
     const sim2 = await h.addDevice('bigip2');
     sim2.addProfile('/Common/acme_www', { defaultsFrom: '/Common/clientssl' });

@@ -638,6 +638,9 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       });
       expect(done).toEqual({ ...first, result: 'failed', step: 'save', error: { code: 'bigip_api', message: 'save failed', detail: { status: 500 } }, outcome: 'switched, not saved', finishedAt: T1 });
       expect((await store.deployments.list({ limit: 1 })).length).toBe(1);
+      // What the cleanup job and a new deploy look for: the records still `running`.
+      expect((await store.deployments.list({ result: 'running' })).map((d) => d.id)).toEqual([second.id]);
+      expect((await store.deployments.list({ certificateId: cert.id, result: 'failed' })).map((d) => d.id)).toEqual([first.id]);
     });
 
     it('latestPerTarget: the newest attempt per certificate and device since a time, newest first', async () => {
