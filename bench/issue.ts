@@ -2,7 +2,7 @@
  * Issuance benchmark: N single-name certificates through the real core services (acme-client gateway, network
  * probe, drizzle store, sealed secrets, Hono HTTP-01 responder) against a fresh Pebble started here
  * (PEBBLE_VA_NOSLEEP=1, NONCEREJECT=0, AUTHZREUSE=0, http-01), so every certificate does the full challenge
- * round-trip, like /work/shared/baselines/acme-bare-loop.mjs.
+ * round-trip, like ../shared/baselines/acme-bare-loop.mjs.
  *
  *   npx tsx bench/issue.ts [N=50] [C=8] [--pglite] [--trace] [--profile]
  *

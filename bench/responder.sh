@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throughput, latency and memory of the HTTP-01 responder's hot path, against nginx serving the same token as a
-# static file (/work/shared/baselines/nginx-token.sh). Needs `wrk` and `nginx` (apt-get install -y wrk nginx).
+# static file (../shared/baselines/nginx-token.sh). Needs `wrk` and `nginx` (apt-get install -y wrk nginx).
 #
 # Servers: ours (bench/responder-server.ts, in-memory source), bare-node (bench/responder-bare-node.ts, the least a
 # node:http server can do: what node:http itself costs) and nginx. Each is pinned to core 1, wrk to core 0:
@@ -24,7 +24,7 @@ PORT=${PORT:-18080} BARE_PORT=${BARE_PORT:-18070} NGINX_PORT=${NGINX_PORT:-18090
 OUT=${1:-$(mktemp -d /tmp/responder-bench.XXXXXX)}
 mkdir -p "$OUT"
 NGINX_DIR="$OUT/nginx"
-NGINX_SH=/work/shared/baselines/nginx-token.sh
+NGINX_SH=../shared/baselines/nginx-token.sh
 
 TOKEN=bench_token_0123456789abcdefghijklmnopqrstu
 KEY_AUTH="$TOKEN.Zx9wQ0bTHUMBPRINTthumbprintTHUMBPRINT012345"

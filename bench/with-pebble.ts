@@ -2,7 +2,7 @@
  * Runs one command against a fresh Pebble (the same settings as bench/issue.ts: PEBBLE_VA_NOSLEEP=1,
  * NONCEREJECT=0, AUTHZREUSE=0), then stops Pebble and exits with the command's status.
  *
- *   npx tsx bench/with-pebble.ts -- node /work/shared/baselines/acme-bare-loop.mjs 50 8
+ *   npx tsx bench/with-pebble.ts -- node ../shared/baselines/acme-bare-loop.mjs 50 8
  *   npx tsx bench/with-pebble.ts -- bench/baseline-certbot.sh 10
  *
  * The command gets ACME_DIRECTORY_URL, NODE_EXTRA_CA_CERTS and REQUESTS_CA_BUNDLE (the CA that signed

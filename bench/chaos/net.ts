@@ -2,23 +2,14 @@
  * Small network helpers for the fault suite: free ports, readiness polling, and raw HTTP/1.1 over node:net so
  * a request line reaches the server byte for byte (no client-side normalisation of `..` or `%2e%2e`).
  */
-import { createServer } from 'node:net';
 import { type RawResponse, rawRequest } from '../../tests/support/raw-http.ts';
 
 export type { RawResponse };
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** The tests' own free-port helper: one definition for the suite and the tests. */
+import { freeTcpPort } from '../../tests/support/free-port.ts';
+
+export const freePort = freeTcpPort;
 
 /** `count` distinct free ports. */
 export async function freePorts(count: number): Promise<number[]> {
