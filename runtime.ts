@@ -34,12 +34,18 @@ export interface Runtime {
 }
 
 /** The production logger; `destination` lets a test read exactly what would be logged. */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination: pino.DestinationStream = pino.destination(2)): pino.Logger {
+export function createLogger(
+  config: Pick<Config, 'LOG_LEVEL'>,
+  destination: pino.DestinationStream = pino.destination(2),
+): pino.Logger {
   // Logs go to stderr so `--json` output on stdout stays machine-readable.
   return pino(
     {
       level: config.LOG_LEVEL,
-      redact: { paths: ['*.password', '*.passphrase', '*.hmacKey', '*.keyPem', '*.accountKeyPem', '*.MASTER_KEY'], censor: '[redacted]' },
+      redact: {
+        paths: ['*.password', '*.passphrase', '*.hmacKey', '*.keyPem', '*.accountKeyPem', '*.MASTER_KEY'],
+        censor: '[redacted]',
+      },
     },
     destination,
   );
@@ -48,7 +54,10 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination: pin
 export function masterKeyFor(config: Config, log: Logger): string {
   if (config.MASTER_KEY) return config.MASTER_KEY;
   if (config.DATABASE_URL) {
-    throw new CoreError('config_invalid', 'MASTER_KEY is required with DATABASE_URL (generate one: openssl rand -base64 32)');
+    throw new CoreError(
+      'config_invalid',
+      'MASTER_KEY is required with DATABASE_URL (generate one: openssl rand -base64 32)',
+    );
   }
   const dataDir = resolve(config.DATA_DIR);
   if (existsSync(join(dataDir, 'pglite')) && !existsSync(join(dataDir, MASTER_KEY_FILE_NAME))) {
@@ -60,7 +69,10 @@ export function masterKeyFor(config: Config, log: Logger): string {
   }
   const file = loadOrCreateMasterKey(dataDir);
   if (file.created) {
-    log.warn({ path: file.path }, `generated a master key at ${file.path} (mode 0600); back it up: without it stored keys cannot be read`);
+    log.warn(
+      { path: file.path },
+      `generated a master key at ${file.path} (mode 0600); back it up: without it stored keys cannot be read`,
+    );
   }
   return file.key;
 }
@@ -69,7 +81,10 @@ function readCaFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CoreError('config_invalid', `ACME_CA_FILE cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)} (${path})`);
+    throw new CoreError(
+      'config_invalid',
+      `ACME_CA_FILE cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)} (${path})`,
+    );
   }
 }
 
@@ -104,7 +119,10 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const secretsAvailable = !(opts.secretsOptional && config.DATABASE_URL && !config.MASTER_KEY);
   const secrets = secretsAvailable ? createSecretBox(masterKeyFor(config, log)) : noSecrets;
-  const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: resolve(config.DATA_DIR) }, { log });
+  const database = await openDatabase(
+    config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: resolve(config.DATA_DIR) },
+    { log },
+  );
   try {
     await database.migrate();
   } catch (err) {
@@ -112,31 +130,41 @@ export async function openRuntime(
     // The first query of every process: an unreachable server is said plainly, with the driver's reason
     // (host and port, never the URL's password), and as db_unavailable so `--json` callers can retry.
     if (isConnectionLoss(err)) {
-      throw new CoreError('db_unavailable', `cannot reach the database (${reasonOf(err)}); nothing changed. Try again once it is back`, { cause: err, retryable: true });
+      throw new CoreError(
+        'db_unavailable',
+        `cannot reach the database (${reasonOf(err)}); nothing changed. Try again once it is back`,
+        { cause: err, retryable: true },
+      );
     }
     throw new CoreError('db_error', `cannot prepare the database: ${(err as Error).message}`, { cause: err });
   }
   const store = createDrizzleStore(database);
-  const services = createCoreServices({
-    store,
-    acme: createAcmeClientGateway({ timeoutMs: config.ACME_TIMEOUT_SECONDS * 1000, ...(config.ACME_CA_FILE ? { caPem: readCaFile(config.ACME_CA_FILE) } : {}) }),
-    probe: createNetworkChallengeProbe({
-      httpPort: config.CHALLENGE_HTTP_PORT,
-      tlsPort: config.CHALLENGE_TLS_PORT,
-      dnsServers: config.CHALLENGE_DNS_SERVERS,
-    }),
-    endpoints: createHttpEndpointClient({ allow: config.ENDPOINT_ALLOW_CIDRS }),
-    bigip: (connection) => createIControlClient(connection),
-    propagation: createAuthoritativeDnsPropagation({ resolvers: config.CHALLENGE_DNS_SERVERS }),
-    secrets,
-    clock: systemClock,
-    log,
-    newId: randomUUID,
-  }, {
-    leaseMs: config.JOBS_LEASE_SECONDS * 1000,
-    allowSelfApproval: config.APPROVAL_ALLOW_SELF,
-    approvers: approversOf(config),
-    jobs: { schedules: jobSchedules(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000 },
-  });
+  const services = createCoreServices(
+    {
+      store,
+      acme: createAcmeClientGateway({
+        timeoutMs: config.ACME_TIMEOUT_SECONDS * 1000,
+        ...(config.ACME_CA_FILE ? { caPem: readCaFile(config.ACME_CA_FILE) } : {}),
+      }),
+      probe: createNetworkChallengeProbe({
+        httpPort: config.CHALLENGE_HTTP_PORT,
+        tlsPort: config.CHALLENGE_TLS_PORT,
+        dnsServers: config.CHALLENGE_DNS_SERVERS,
+      }),
+      endpoints: createHttpEndpointClient({ allow: config.ENDPOINT_ALLOW_CIDRS }),
+      bigip: (connection) => createIControlClient(connection),
+      propagation: createAuthoritativeDnsPropagation({ resolvers: config.CHALLENGE_DNS_SERVERS }),
+      secrets,
+      clock: systemClock,
+      log,
+      newId: randomUUID,
+    },
+    {
+      leaseMs: config.JOBS_LEASE_SECONDS * 1000,
+      allowSelfApproval: config.APPROVAL_ALLOW_SELF,
+      approvers: approversOf(config),
+      jobs: { schedules: jobSchedules(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000 },
+    },
+  );
   return { config, log, database, store, secrets, secretsAvailable, services, close: () => database.close() };
 }

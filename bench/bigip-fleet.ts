@@ -35,7 +35,11 @@ if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error('--latency-ms 
 const sims: BigIpSimulator[] = [];
 // One at a time: key generation is cheap, and the factory default pair (RSA) is made once per process.
 for (let i = 0; i < devices; i++) {
-  const sim = await startBigIpSimulator({ latencyMs, password: `bench-device-${i}-pw`, hostname: `bigip${i}.bench.test` });
+  const sim = await startBigIpSimulator({
+    latencyMs,
+    password: `bench-device-${i}-pw`,
+    hostname: `bigip${i}.bench.test`,
+  });
   sim.addProfile(profile, { defaultsFrom: '/Common/clientssl' });
   sims.push(sim);
 }

@@ -12,11 +12,33 @@ import { emptyResult, passed, renderTable, type ScenarioResult, verdict } from '
 import type { Scenario, ScenarioContext } from './chaos/scenario.ts';
 
 const SCENARIOS: Scenario[] = [
-  { id: 'process-kill', title: 'SIGKILL of `cert request` at each issuance step and of `cert deploy` around the profile switch; resume', run: processKill },
-  { id: 'database-restart', title: 'PostgreSQL connections killed, then the server restarted, under `serve --role all` serving challenges and renewing', run: databaseRestart },
-  { id: 'ca-outage', title: 'the CA unreachable for 60 s while short-lived certificates are due; each must renew once before it expires', run: caOutage },
-  { id: 'bigip-deploy', title: 'BIG-IP failures at each deploy step (simulator); retry; profiles consistent at every request, nothing deployed twice', run: bigipDeploy },
-  { id: 'hostile-paths', title: 'dot-segment paths with every method over raw sockets against `serve --role responder`', run: hostilePaths },
+  {
+    id: 'process-kill',
+    title: 'SIGKILL of `cert request` at each issuance step and of `cert deploy` around the profile switch; resume',
+    run: processKill,
+  },
+  {
+    id: 'database-restart',
+    title:
+      'PostgreSQL connections killed, then the server restarted, under `serve --role all` serving challenges and renewing',
+    run: databaseRestart,
+  },
+  {
+    id: 'ca-outage',
+    title: 'the CA unreachable for 60 s while short-lived certificates are due; each must renew once before it expires',
+    run: caOutage,
+  },
+  {
+    id: 'bigip-deploy',
+    title:
+      'BIG-IP failures at each deploy step (simulator); retry; profiles consistent at every request, nothing deployed twice',
+    run: bigipDeploy,
+  },
+  {
+    id: 'hostile-paths',
+    title: 'dot-segment paths with every method over raw sockets against `serve --role responder`',
+    run: hostilePaths,
+  },
 ];
 
 const HELP = `Usage: npm run chaos -- [--only <scenario>[,<scenario>…]] [--json] [--serial] [--ca-lifetime <seconds>]
@@ -54,11 +76,16 @@ function parseOptions() {
     process.stdout.write(`${HELP}\n`);
     process.exit(0);
   }
-  const only = (values.only ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
+  const only = (values.only ?? [])
+    .flatMap((o) => o.split(','))
+    .map((o) => o.trim())
+    .filter(Boolean);
   const unknown = only.filter((id) => !SCENARIOS.some((s) => s.id === id));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; one of: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown scenario ${unknown.join(', ')}; one of: ${SCENARIOS.map((s) => s.id).join(', ')}`);
   const caLifetimeSeconds = Number(values['ca-lifetime']);
-  if (!Number.isInteger(caLifetimeSeconds) || caLifetimeSeconds < 120) throw new Error('--ca-lifetime must be a whole number of seconds ≥ 120 (the outage alone is 60 s)');
+  if (!Number.isInteger(caLifetimeSeconds) || caLifetimeSeconds < 120)
+    throw new Error('--ca-lifetime must be a whole number of seconds ≥ 120 (the outage alone is 60 s)');
   return { only, json: values.json, serial: values.serial, caLifetimeSeconds };
 }
 
@@ -89,7 +116,8 @@ async function main(): Promise<number> {
   const selected = options.only.length > 0 ? SCENARIOS.filter((s) => options.only.includes(s.id)) : SCENARIOS;
   const started = Date.now();
   const ctx: ScenarioContext = {
-    progress: (line) => process.stderr.write(`[chaos ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
+    progress: (line) =>
+      process.stderr.write(`[chaos ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
     caLifetimeSeconds: options.caLifetimeSeconds,
   };
   // The CA outage spends most of its time waiting for certificates to come due, so it runs beside the others.
@@ -105,7 +133,9 @@ async function main(): Promise<number> {
   const wall = (Date.now() - started) / 1000;
 
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ wallSeconds: wall, passed: ordered.every(passed), scenarios: ordered }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ wallSeconds: wall, passed: ordered.every(passed), scenarios: ordered }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(`\n${renderTable(ordered, wall)}\n\n`);
     for (const r of ordered) {

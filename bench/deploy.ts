@@ -67,11 +67,14 @@ const { values } = parseArgs({
 const N = Number(values.devices);
 const C = Number(values.concurrency);
 const latencyMs = Number(values['latency-ms']);
-if (!Number.isInteger(N) || N < 1 || !Number.isInteger(C) || C < 1) throw new Error('--devices and --concurrency must be positive integers');
+if (!Number.isInteger(N) || N < 1 || !Number.isInteger(C) || C < 1)
+  throw new Error('--devices and --concurrency must be positive integers');
 if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error('--latency-ms must be a number ≥ 0');
 const databaseUrl = values.pglite ? undefined : (process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL);
 if (databaseUrl && !/bench/i.test(new URL(databaseUrl).pathname)) {
-  throw new Error(`refusing to truncate ${new URL(databaseUrl).pathname.slice(1)}: the benchmark database's name must contain "bench"`);
+  throw new Error(
+    `refusing to truncate ${new URL(databaseUrl).pathname.slice(1)}: the benchmark database's name must contain "bench"`,
+  );
 }
 const PROFILE = '/Common/acme_bench';
 const MB = 2 ** 20;
@@ -85,7 +88,15 @@ interface FleetDevice {
   password: string;
 }
 interface FleetStats {
-  devices: { requests: number; errors: number; steps: Record<string, number>; serving: string | null; certs: number; keys: number; saves: number }[];
+  devices: {
+    requests: number;
+    errors: number;
+    steps: Record<string, number>;
+    serving: string | null;
+    certs: number;
+    keys: number;
+    saves: number;
+  }[];
 }
 
 class Fleet {
@@ -99,12 +110,28 @@ class Fleet {
 
   static async start(): Promise<{ fleet: Fleet; devices: FleetDevice[] }> {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bigip-fleet.ts', '--devices', String(N), '--latency-ms', String(latencyMs), '--profile', PROFILE], {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/bigip-fleet.ts',
+        '--devices',
+        String(N),
+        '--latency-ms',
+        String(latencyMs),
+        '--profile',
+        PROFILE,
+      ],
+      {
+        cwd: root,
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     const fleet = new Fleet(child);
-    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the fleet exited early (code ${code})`))));
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`the fleet exited early (code ${code})`))),
+    );
     const first = await Promise.race([fleet.next(), exited]);
     exited.catch(() => {}); // later exits are expected (close)
     return { fleet, devices: (JSON.parse(first) as { devices: FleetDevice[] }).devices };
@@ -212,12 +239,22 @@ try {
 
   const names = devices.map((_, i) => `bigip${String(i).padStart(2, '0')}`);
   let started = performance.now();
-  await boundedMap(devices, 8, (d, i) => services.devices.add({ name: names[i]!, url: d.url, username: d.username, password: d.password, caPem: d.caPem }, 'bench'));
+  await boundedMap(devices, 8, (d, i) =>
+    services.devices.add(
+      { name: names[i]!, url: d.url, username: d.username, password: d.password, caPem: d.caPem },
+      'bench',
+    ),
+  );
   const registerSeconds = (performance.now() - started) / 1000;
 
-  let cert: ManagedCertificate = await seedIssuedCertificate(store, secrets, { name: 'bench-www', names: ['www.bench.example.test', 'bench.example.test'] });
+  let cert: ManagedCertificate = await seedIssuedCertificate(store, secrets, {
+    name: 'bench-www',
+    names: ['www.bench.example.test', 'bench.example.test'],
+  });
   started = performance.now();
-  await boundedMap(names, 8, (device) => services.bindings.add({ certificate: cert.name, device, profile: 'acme_bench' }, 'bench'));
+  await boundedMap(names, 8, (device) =>
+    services.bindings.add({ certificate: cert.name, device, profile: 'acme_bench' }, 'bench'),
+  );
   const bindSeconds = (performance.now() - started) / 1000;
   await fleet.stats(); // forget the setup's requests
   const rssAfterSetupMB = Math.round(process.memoryUsage().rss / MB);
@@ -274,20 +311,33 @@ try {
     for (const d of report.devices) results[d.result] = (results[d.result] ?? 0) + 1;
     const wrong = report.devices.filter((d) => d.result !== expected);
     if (report.devices.length !== N || wrong.length > 0) {
-      throw new Error(`${phase}: expected ${N} × ${expected}, got ${JSON.stringify(results)}; e.g. ${JSON.stringify(wrong[0])}`);
+      throw new Error(
+        `${phase}: expected ${N} × ${expected}, got ${JSON.stringify(results)}; e.g. ${JSON.stringify(wrong[0])}`,
+      );
     }
     const stats = await fleet.stats();
-    const off = stats.devices.findIndex((d) => d.serving !== cert.serial!.toLowerCase() || d.certs !== 3 || d.keys !== 2 || d.errors > 0);
-    if (off >= 0) throw new Error(`${phase}: ${names[off]} is not as expected: ${JSON.stringify(stats.devices[off])} (serial ${cert.serial})`);
+    const off = stats.devices.findIndex(
+      (d) => d.serving !== cert.serial!.toLowerCase() || d.certs !== 3 || d.keys !== 2 || d.errors > 0,
+    );
+    if (off >= 0)
+      throw new Error(
+        `${phase}: ${names[off]} is not as expected: ${JSON.stringify(stats.devices[off])} (serial ${cert.serial})`,
+      );
 
-    const records = (await store.deployments.list({ certificateId: cert.id, limit: 10 * N })).filter((r) => r.startedAt >= phaseStarted && r.finishedAt);
+    const records = (await store.deployments.list({ certificateId: cert.id, limit: 10 * N })).filter(
+      (r) => r.startedAt >= phaseStarted && r.finishedAt,
+    );
     const deviceSeconds = records.map((r) => (r.finishedAt!.getTime() - r.startedAt.getTime()) / 1000);
     const requests = stats.devices.map((d) => d.requests);
     const steps = stats.devices[0]!.steps;
-    const systemBusyPct = systemBefore && systemAfter ? Math.round((100 * (systemAfter.busy - systemBefore.busy)) / (systemAfter.total - systemBefore.total)) : null;
+    const systemBusyPct =
+      systemBefore && systemAfter
+        ? Math.round((100 * (systemAfter.busy - systemBefore.busy)) / (systemAfter.total - systemBefore.total))
+        : null;
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     // Everything else the CPUs did meanwhile (PostgreSQL, other processes), in USER_HZ = 100 ticks.
-    const otherCpuSeconds = systemBefore && systemAfter ? (systemAfter.busy - systemBefore.busy) / 100 - cpuSeconds - fleetCpuSeconds : null;
+    const otherCpuSeconds =
+      systemBefore && systemAfter ? (systemAfter.busy - systemBefore.busy) / 100 - cpuSeconds - fleetCpuSeconds : null;
     phases.push({
       phase,
       seconds: round(seconds),
@@ -300,17 +350,29 @@ try {
       peakRssMB: Math.round(peakRss / MB),
       requestsPerDevice: { min: Math.min(...requests), median: median(requests), max: Math.max(...requests) },
       steps,
-      deviceSeconds: { median: round(median(deviceSeconds), 3), max: round(Math.max(...deviceSeconds), 3), sum: round(deviceSeconds.reduce((a, b) => a + b, 0)) },
+      deviceSeconds: {
+        median: round(median(deviceSeconds), 3),
+        max: round(Math.max(...deviceSeconds), 3),
+        sum: round(deviceSeconds.reduce((a, b) => a + b, 0)),
+      },
       latencyFloorSeconds: round((median(requests) * latencyMs * Math.ceil(N / C)) / 1000),
     });
 
     if (values.trace) {
       const stderr = new Console(process.stderr);
-      stderr.error(`trace ${phase}: ${N} devices, ${seconds.toFixed(2)} s wall, C=${C}; msPerDevice = summed latency / devices`);
+      stderr.error(
+        `trace ${phase}: ${N} devices, ${seconds.toFixed(2)} s wall, C=${C}; msPerDevice = summed latency / devices`,
+      );
       stderr.table(
         [...timings.entries()]
           .sort((a, b) => b[1].ms - a[1].ms)
-          .map(([op, t]) => ({ op, calls: t.count, callsPerDevice: round(t.count / N), meanMs: round(t.ms / t.count), msPerDevice: round(t.ms / N, 1) })),
+          .map(([op, t]) => ({
+            op,
+            calls: t.count,
+            callsPerDevice: round(t.count / N),
+            meanMs: round(t.ms / t.count),
+            msPerDevice: round(t.ms / N, 1),
+          })),
       );
     }
   }
@@ -323,7 +385,12 @@ try {
       devices: N,
       concurrency: C,
       latencyMs,
-      setup: { fleetStartSeconds: round(fleetStartSeconds), registerSeconds: round(registerSeconds), bindSeconds: round(bindSeconds), rssAfterSetupMB },
+      setup: {
+        fleetStartSeconds: round(fleetStartSeconds),
+        registerSeconds: round(registerSeconds),
+        bindSeconds: round(bindSeconds),
+        rssAfterSetupMB,
+      },
       phases,
       maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     }),

@@ -32,11 +32,13 @@ const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--')));
 const positional = args.filter((a) => !a.startsWith('--'));
 for (const f of flags) {
-  if (!['--pglite', '--trace', '--profile'].includes(f)) throw new Error(`unknown flag ${f} (use --pglite, --trace, --profile)`);
+  if (!['--pglite', '--trace', '--profile'].includes(f))
+    throw new Error(`unknown flag ${f} (use --pglite, --trace, --profile)`);
 }
 const N = Number(positional[0] ?? process.env.BENCH_N ?? 50);
 const C = Number(positional[1] ?? process.env.BENCH_CONCURRENCY ?? 8);
-if (!Number.isInteger(N) || N < 1 || !Number.isInteger(C) || C < 1) throw new Error('N and C must be positive integers');
+if (!Number.isInteger(N) || N < 1 || !Number.isInteger(C) || C < 1)
+  throw new Error('N and C must be positive integers');
 const usePglite = flags.has('--pglite');
 const trace = flags.has('--trace');
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench';
@@ -153,13 +155,19 @@ try {
     deps.clock = instrument(deps.clock, 'clock');
     deps.secrets = instrument(deps.secrets, 'secrets');
     deps.store = Object.fromEntries(
-      Object.entries(deps.store).map(([k, v]) => [k, typeof v === 'object' && v !== null ? instrument(v, `store.${k}`) : v]),
+      Object.entries(deps.store).map(([k, v]) => [
+        k,
+        typeof v === 'object' && v !== null ? instrument(v, `store.${k}`) : v,
+      ]),
     ) as typeof deps.store;
   }
 
   const run = `${process.pid}-${Date.now().toString(36)}`;
   const names = Array.from({ length: N }, (_, i) => `bench${i}-${run}.example.test`);
-  await services.profiles.create({ name: 'bench', server: pebble.directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'bench');
+  await services.profiles.create(
+    { name: 'bench', server: pebble.directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+    'bench',
+  );
 
   const addStarted = performance.now();
   await services.domains.add('bench', names, 'http-01', 'bench');
@@ -200,7 +208,9 @@ try {
     console.error(`CPU profile of the certificate phase: ${file}`);
   }
   const systemBusyPct =
-    systemBefore && systemAfter ? Math.round((100 * (systemAfter.busy - systemBefore.busy)) / (systemAfter.total - systemBefore.total)) : null;
+    systemBefore && systemAfter
+      ? Math.round((100 * (systemAfter.busy - systemBefore.busy)) / (systemAfter.total - systemBefore.total))
+      : null;
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
   console.log(
@@ -229,7 +239,9 @@ try {
         meanMs: +(t.ms / t.count).toFixed(2),
         msPerCert: +(t.ms / issued).toFixed(1),
       }));
-    console.error(`trace: ${issued} certificates, ${seconds.toFixed(2)} s wall, C=${C}; msPerCert = summed latency / certificates`);
+    console.error(
+      `trace: ${issued} certificates, ${seconds.toFixed(2)} s wall, C=${C}; msPerCert = summed latency / certificates`,
+    );
     const stderr = new Console(process.stderr);
     stderr.table(rows);
     const threads = [...threadsAfter.entries()]

@@ -38,7 +38,10 @@ async function openBenchDatabase(kind: 'pglite' | 'postgres'): Promise<Database>
     await database.migrate();
     return database;
   }
-  const url = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_notify';
+  const url =
+    process.env.BENCH_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_notify';
   const name = new URL(url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
   await admin.connect();
@@ -58,7 +61,12 @@ function percentile(sorted: number[], p: number): number {
 
 function summary(ms: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
-  return { n: sorted.length, median: percentile(sorted, 50), p90: percentile(sorted, 90), max: percentile(sorted, 100) };
+  return {
+    n: sorted.length,
+    median: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    max: percentile(sorted, 100),
+  };
 }
 
 async function measure(kind: 'pglite' | 'postgres'): Promise<void> {
@@ -78,9 +86,14 @@ async function measure(kind: 'pglite' | 'postgres'): Promise<void> {
         onResync,
       ),
   };
-  const notifier = await startSlackNotifier({ store, database: timed }, { SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_API_URL: `${stub.url}/api/`, SLACK_NOTIFY_CHANNEL: 'C0BENCH' }, silentLogger, {
-    pollMs: 600_000,
-  });
+  const notifier = await startSlackNotifier(
+    { store, database: timed },
+    { SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_API_URL: `${stub.url}/api/`, SLACK_NOTIFY_CHANNEL: 'C0BENCH' },
+    silentLogger,
+    {
+      pollMs: 600_000,
+    },
+  );
   const post: number[] = [];
   const wake: number[] = [];
   try {
@@ -89,7 +102,14 @@ async function measure(kind: 'pglite' | 'postgres'): Promise<void> {
       const posts = stub.api('chat.postMessage').length;
       const before = wakes.length;
       const t0 = Date.now();
-      await store.events.emit({ kind: 'renewal_failed', certificateId: null, subject: `bench-${i}.example.com`, dedupeKey: `bench:${Date.now()}:${i}`, detail: { code: 'acme_unreachable', message: 'bench', attempt: 1 }, needsPerson: true });
+      await store.events.emit({
+        kind: 'renewal_failed',
+        certificateId: null,
+        subject: `bench-${i}.example.com`,
+        dedupeKey: `bench:${Date.now()}:${i}`,
+        detail: { code: 'acme_unreachable', message: 'bench', attempt: 1 },
+        needsPerson: true,
+      });
       await stub.waitForApi('chat.postMessage', posts + 1, 30_000);
       const received = stub.calls.filter((c) => c.path === '/api/chat.postMessage').at(-1)!.at;
       post.push(received - t0);
@@ -101,8 +121,17 @@ async function measure(kind: 'pglite' | 'postgres'): Promise<void> {
     await stub.close();
     await database.close();
   }
-  console.log(JSON.stringify({ database: kind, samples: SAMPLES, debounceMs: 150, emitToPostMs: summary(post), emitToWakeMs: summary(wake) }));
+  console.log(
+    JSON.stringify({
+      database: kind,
+      samples: SAMPLES,
+      debounceMs: 150,
+      emitToPostMs: summary(post),
+      emitToWakeMs: summary(wake),
+    }),
+  );
 }
 
-const kinds: ('pglite' | 'postgres')[] = args.db === 'both' ? ['pglite', 'postgres'] : [args.db as 'pglite' | 'postgres'];
+const kinds: ('pglite' | 'postgres')[] =
+  args.db === 'both' ? ['pglite', 'postgres'] : [args.db as 'pglite' | 'postgres'];
 for (const kind of kinds) await measure(kind);

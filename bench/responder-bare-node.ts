@@ -12,7 +12,10 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '18070' },
     token: { type: 'string', default: 'bench_token_0123456789abcdefghijklmnopqrstu' },
-    'key-auth': { type: 'string', default: 'bench_token_0123456789abcdefghijklmnopqrstu.Zx9wQ0bTHUMBPRINTthumbprintTHUMBPRINT012345' },
+    'key-auth': {
+      type: 'string',
+      default: 'bench_token_0123456789abcdefghijklmnopqrstu.Zx9wQ0bTHUMBPRINTthumbprintTHUMBPRINT012345',
+    },
   },
 });
 const port = Number(values.port);
@@ -20,7 +23,14 @@ const PREFIX = '/.well-known/acme-challenge/';
 const TOKEN = /^[A-Za-z0-9_-]{22,128}$/;
 const tokens = new Map([[values.token, values['key-auth']]]);
 const NOT_FOUND = 'not found\n';
-const notFoundHeaders = ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store', 'content-length', String(NOT_FOUND.length)];
+const notFoundHeaders = [
+  'content-type',
+  'text/plain; charset=utf-8',
+  'cache-control',
+  'no-store',
+  'content-length',
+  String(NOT_FOUND.length),
+];
 
 const server = createServer((req, res) => {
   const url = req.url ?? '';
@@ -28,7 +38,14 @@ const server = createServer((req, res) => {
     const token = url.slice(PREFIX.length);
     const value = TOKEN.test(token) ? tokens.get(token) : undefined;
     if (value !== undefined) {
-      res.writeHead(200, ['content-type', 'text/plain', 'cache-control', 'no-store', 'content-length', String(Buffer.byteLength(value))]);
+      res.writeHead(200, [
+        'content-type',
+        'text/plain',
+        'cache-control',
+        'no-store',
+        'content-length',
+        String(Buffer.byteLength(value)),
+      ]);
       res.end(value);
       return;
     }
@@ -36,5 +53,7 @@ const server = createServer((req, res) => {
   res.writeHead(404, notFoundHeaders);
   res.end(NOT_FOUND);
 });
-server.listen(port, '127.0.0.1', () => console.log(`ready pid=${process.pid} port=${port} cached=${tokens.size} source=bare-node`));
+server.listen(port, '127.0.0.1', () =>
+  console.log(`ready pid=${process.pid} port=${port} cached=${tokens.size} source=bare-node`),
+);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -26,7 +26,10 @@ interface Profile {
   endTime: number;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' } },
+});
 const file = positionals[0];
 if (!file) throw new Error('usage: responder-profile-summary.ts FILE.cpuprofile [--top N]');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
@@ -73,12 +76,21 @@ function area(f: CallFrame): string {
   if (fn === '(garbage collector)') return 'garbage collector';
   if (fn === '(program)') return 'V8/native outside JS (program)';
   if (url.includes('/responder/') || url.includes('/bench/responder')) return 'our responder code';
-  if (url.includes('node_modules/')) return `dependency: ${url.split('node_modules/')[1]?.split('/').slice(0, url.includes('@') ? 2 : 1).join('/')}`;
+  if (url.includes('node_modules/'))
+    return `dependency: ${url
+      .split('node_modules/')[1]
+      ?.split('/')
+      .slice(0, url.includes('@') ? 2 : 1)
+      .join('/')}`;
   if (url.startsWith('node:') || url === '') {
-    if (/_http_server|_http_common|_http_incoming|_http_outgoing|^node:http$/.test(url)) return 'node:http (parser, IncomingMessage, ServerResponse)';
-    if (/net|stream|internal\/streams|stream_base_commons/.test(url)) return 'node:net / streams (socket reads and writes)';
-    if (fn === 'writev' || fn === 'writeUtf8String' || fn === 'writeBuffer' || fn === 'writeLatin1String') return 'node:net / streams (socket reads and writes)';
-    if (fn === 'execute' || fn === 'onStreamRead' || fn === 'readStop' || fn === 'readStart') return 'node:http (parser, IncomingMessage, ServerResponse)';
+    if (/_http_server|_http_common|_http_incoming|_http_outgoing|^node:http$/.test(url))
+      return 'node:http (parser, IncomingMessage, ServerResponse)';
+    if (/net|stream|internal\/streams|stream_base_commons/.test(url))
+      return 'node:net / streams (socket reads and writes)';
+    if (fn === 'writev' || fn === 'writeUtf8String' || fn === 'writeBuffer' || fn === 'writeLatin1String')
+      return 'node:net / streams (socket reads and writes)';
+    if (fn === 'execute' || fn === 'onStreamRead' || fn === 'readStop' || fn === 'readStart')
+      return 'node:http (parser, IncomingMessage, ServerResponse)';
     if (/events|timers|async_hooks|task_queues|process/.test(url)) return 'node: events, timers, nextTick';
     if (/^RegExp: /.test(fn)) return 'node: regular expressions (header validation, our token and Host checks)';
     return 'node: other';
@@ -115,13 +127,16 @@ for (const [id, t] of self) {
 
 const pct = (t: number) => `${((100 * t) / total).toFixed(1)}%`;
 const busy = total - (areas.get('idle (epoll wait: the server had nothing to do)') ?? 0);
-console.log(`profile ${file}: ${(total / 1e6).toFixed(2)} s under load (samples ${first}–${last} of ${profile.samples.length}), busy ${pct(busy)}`);
+console.log(
+  `profile ${file}: ${(total / 1e6).toFixed(2)} s under load (samples ${first}–${last} of ${profile.samples.length}), busy ${pct(busy)}`,
+);
 console.log('\n| Area (self time) | % of samples | % of busy |\n|---|---|---|');
 for (const [a, t] of [...areas].sort((x, y) => y[1] - x[1])) {
   if (t / total < 0.001) continue;
   console.log(`| ${a} | ${pct(t)} | ${a.startsWith('idle') ? '–' : `${((100 * t) / busy).toFixed(1)}%`} |`);
 }
 console.log(`\n| Top functions (self time) | % |\n|---|---|`);
-for (const [f, t] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, Number(values.top))) console.log(`| \`${f}\` | ${pct(t)} |`);
+for (const [f, t] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, Number(values.top)))
+  console.log(`| \`${f}\` | ${pct(t)} |`);
 console.log(`\n| Our responder code (inclusive: itself and everything it calls) | % |\n|---|---|`);
 for (const [f, t] of [...ours].sort((x, y) => y[1] - x[1]).slice(0, 10)) console.log(`| \`${f}\` | ${pct(t)} |`);

@@ -31,7 +31,10 @@ import { makeAuthorization, makeDomain, makeProfile } from '../tests/fixtures/bu
 
 const { values } = parseArgs({
   options: {
-    db: { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench' },
+    db: {
+      type: 'string',
+      default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench',
+    },
     n: { type: 'string', default: '200' },
     'port-a': { type: 'string', default: '18181' },
     'port-b': { type: 'string', default: '18182' },
@@ -60,10 +63,14 @@ async function ensureDatabase(target: string): Promise<void> {
 }
 
 async function startReplica(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/responder-server.ts', '--port', String(port), '--db', url], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/responder-server.ts', '--port', String(port), '--db', url],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout?.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
@@ -119,7 +126,13 @@ function summary(xs: number[]): { median: number; p95: number; p99: number; max:
   const s = [...xs].sort((a, b) => a - b);
   const rank = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
   const r = (v: number) => Math.round(v * 100) / 100;
-  return { median: r(rank(50)), p95: r(rank(95)), p99: r(rank(99)), max: r(s[s.length - 1] ?? Number.NaN), min: r(s[0] ?? Number.NaN) };
+  return {
+    median: r(rank(50)),
+    p95: r(rank(95)),
+    p99: r(rank(99)),
+    max: r(s[s.length - 1] ?? Number.NaN),
+    min: r(s[0] ?? Number.NaN),
+  };
 }
 
 await ensureDatabase(url);
@@ -129,7 +142,10 @@ const store = createDrizzleStore(database);
 const db = database.db as PgliteDatabase<Schema>;
 
 // Rows built with the test builders (tests/fixtures/builders.ts), so they follow the schema as it changes.
-const profile = makeProfile({ name: `responder-bench-${randomUUID().slice(0, 8)}`, accountKeySealed: 'v1.bench.dummy-sealed-account-key' });
+const profile = makeProfile({
+  name: `responder-bench-${randomUUID().slice(0, 8)}`,
+  accountKeySealed: 'v1.bench.dummy-sealed-account-key',
+});
 const profileId = profile.id;
 await store.profiles.insert(profile);
 
@@ -175,11 +191,15 @@ const results = {
 const writeMs = { upsert: [] as number[], update: [] as number[] };
 try {
   replicas.push(await startReplica(ports.A), await startReplica(ports.B));
-  const agents = { A: new http.Agent({ keepAlive: true, maxSockets: 1 }), B: new http.Agent({ keepAlive: true, maxSockets: 1 }) };
+  const agents = {
+    A: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+    B: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+  };
   const names = ['A', 'B'] as const;
 
   // Warm-up: open the keep-alive connections and JIT the paths; not counted.
-  for (let i = 0; i < 20; i++) for (const r of names) await get(agents[r], ports[r], '/.well-known/acme-challenge/warmup_token_0123456789abcdef');
+  for (let i = 0; i < 20; i++)
+    for (const r of names) await get(agents[r], ports[r], '/.well-known/acme-challenge/warmup_token_0123456789abcdef');
 
   for (let i = 0; i < N; i++) {
     const authz = authorization();
@@ -190,7 +210,9 @@ try {
     let since = performance.now();
     writeMs.upsert.push(since - t);
     const appeared = await Promise.all(
-      names.map((r) => until(agents[r], ports[r], path, (x) => x.status === 200 && x.body === authz.httpKeyAuthorization, since)),
+      names.map((r) =>
+        until(agents[r], ports[r], path, (x) => x.status === 200 && x.body === authz.httpKeyAuthorization, since),
+      ),
     );
 
     t = performance.now();
@@ -212,7 +234,9 @@ try {
 }
 
 const fmt = (s: ReturnType<typeof summary>) => `| ${s.median} | ${s.p95} | ${s.p99} | ${s.max} |`;
-console.log(`\nN = ${N} tokens, PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')}; ms from the store write returning to the replica's answer`);
+console.log(
+  `\nN = ${N} tokens, PostgreSQL ${url.replace(/\/\/[^@]*@/, '//')}; ms from the store write returning to the replica's answer`,
+);
 console.log('\n| Replica | Direction | median ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|');
 for (const r of ['B', 'A'] as const) {
   console.log(`| ${r} | pending → 200 ${fmt(summary(results[r].appear))}`);

@@ -58,7 +58,11 @@ if (values.db) {
   database = await openDatabase({ url: values.db });
   const store = createDrizzleStore(database);
   source = challengeSource(store, database);
-  ready = () => store.profiles.list().then(() => true, () => false);
+  ready = () =>
+    store.profiles.list().then(
+      () => true,
+      () => false,
+    );
   hook = {
     hookChallenges: store.hookChallenges,
     endpointVerifiers: (name) => store.domains.endpointVerifiers(name),
@@ -76,7 +80,11 @@ const cache = new ChallengeCache(source, {
   onError: (err) => console.error(`challenge cache refresh failed: ${(err as Error).message}`),
 });
 await cache.start();
-const app = createResponderApp({ httpKeyAuthorization: (token, host) => cache.answer(token, host), ready, ...(hook ? { hook } : {}) });
+const app = createResponderApp({
+  httpKeyAuthorization: (token, host) => cache.answer(token, host),
+  ready,
+  ...(hook ? { hook } : {}),
+});
 const lookup = (token: string, host: string | undefined) => cache.answer(token, host);
 const server = createResponderServer(app, lookup);
 await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, values.host, resolve));

@@ -59,7 +59,10 @@ async function openBenchDatabase(kind: string): Promise<Database> {
     await database.migrate();
     return database;
   }
-  const url = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_slack';
+  const url =
+    process.env.BENCH_DATABASE_URL ??
+    process.env.DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_slack';
   const parsed = new URL(url);
   const name = parsed.pathname.slice(1);
   const admin = new pg.Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
@@ -80,7 +83,13 @@ function percentile(sorted: number[], p: number): number {
 
 function summary(ms: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: percentile(sorted, 100) };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: percentile(sorted, 100),
+  };
 }
 
 async function main(): Promise<void> {
@@ -95,7 +104,10 @@ async function main(): Promise<void> {
   const problems: string[] = [];
   try {
     const { services } = core;
-    await services.profiles.create({ name: 'bench', server: pebble.directoryUrl, keySpec: 'rsa-2048', acceptTos: true }, 'bench');
+    await services.profiles.create(
+      { name: 'bench', server: pebble.directoryUrl, keySpec: 'rsa-2048', acceptTos: true },
+      'bench',
+    );
     const names = Array.from({ length: CERTS }, (_, i) => `ack-${i}.bench.example.test`);
     await services.domains.add('bench', names, 'http-01', 'bench');
     for (const name of names) await services.certificates.request({ profile: 'bench', commonName: name }, 'bench');

@@ -56,9 +56,14 @@ const { values } = parseArgs({
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs must be a positive integer');
 
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_sweep';
+const databaseUrl =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_sweep';
 if (!/bench/i.test(new URL(databaseUrl).pathname)) {
-  throw new Error(`refusing to load ${new URL(databaseUrl).pathname.slice(1)}: the benchmark database's name must contain "bench"`);
+  throw new Error(
+    `refusing to load ${new URL(databaseUrl).pathname.slice(1)}: the benchmark database's name must contain "bench"`,
+  );
 }
 
 /** Bump when the mix below changes, so an old data set is reloaded. */
@@ -104,7 +109,11 @@ async function loadedAt(client: pg.Client): Promise<Date | null> {
 }
 
 function base64Lines(bytes: number): string {
-  return (randomBytes(bytes).toString('base64').match(/.{1,64}/g) ?? []).join('\n');
+  return (
+    randomBytes(bytes)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? []
+  ).join('\n');
 }
 
 function pem(label: string, bytes: number): string {
@@ -124,7 +133,14 @@ async function load(database: Database, client: pg.Client): Promise<Date> {
                                auto_renew, renew_days_before, created_at, updated_at)
          VALUES ($1, $2, 'https://acme-v02.example/directory', 'ec-p256', '{mailto:pki@example.com}', true,
                  $3, $4, $5, 30, $6, $6)`,
-        [id, `${DATASET}-${key}`, `v1.k1.${randomBytes(12).toString('base64url')}.${randomBytes(200).toString('base64url')}.${randomBytes(16).toString('base64url')}`, `https://acme-v02.example/acme/acct/${key}`, key !== 'manual', t0],
+        [
+          id,
+          `${DATASET}-${key}`,
+          `v1.k1.${randomBytes(12).toString('base64url')}.${randomBytes(200).toString('base64url')}.${randomBytes(16).toString('base64url')}`,
+          `https://acme-v02.example/acme/acct/${key}`,
+          key !== 'manual',
+          t0,
+        ],
       );
     }
     // Random, incompressible blobs shaped like the real columns; rows share them (TOAST compresses per value).
@@ -132,7 +148,9 @@ async function load(database: Database, client: pg.Client): Promise<Date> {
     for (let i = 0; i < BLOBS; i++) {
       blob.chain.push(pem('CERTIFICATE', 960) + pem('CERTIFICATE', 820));
       blob.csr.push(pem('CERTIFICATE REQUEST', 370));
-      blob.key.push(`v1.k1.${randomBytes(12).toString('base64url')}.${randomBytes(241).toString('base64url')}.${randomBytes(16).toString('base64url')}`);
+      blob.key.push(
+        `v1.k1.${randomBytes(12).toString('base64url')}.${randomBytes(241).toString('base64url')}.${randomBytes(16).toString('base64url')}`,
+      );
     }
     await client.query(
       `CREATE TEMP TABLE sweep_blobs ON COMMIT DROP AS
@@ -181,7 +199,19 @@ async function load(database: Database, client: pg.Client): Promise<Date> {
               CASE cat WHEN 'inflight' THEN $2::timestamptz - r2 * interval '6 hours' END,
               renew_at - interval '60 days', $2::timestamptz - r2 * interval '30 days'
        FROM t JOIN sweep_blobs b ON b.k = t.i % ${BLOBS}`,
-      [N, t0, profileIds.main, profileIds.internal, profileIds.partner, profileIds.manual, MIX.due, MIX.inflight, MIX.backoff, MIX.manual, MIX.dueRetried],
+      [
+        N,
+        t0,
+        profileIds.main,
+        profileIds.internal,
+        profileIds.partner,
+        profileIds.manual,
+        MIX.due,
+        MIX.inflight,
+        MIX.backoff,
+        MIX.manual,
+        MIX.dueRetried,
+      ],
     );
     if (inserted.rowCount !== N) throw new Error(`inserted ${inserted.rowCount} certificates, expected ${N}`);
     await client.query('COMMIT');
@@ -235,7 +265,13 @@ async function sweepOnce(store: Store, now: Date, limit: number): Promise<RunRes
   });
   const end = performance.now();
   const ms = (x: number) => Math.round(x * 10) / 10;
-  return { ariMs: ms(afterAri - start), selectMs: ms(afterSelect - afterAri), claimMs: ms(end - afterSelect), totalMs: ms(end - start), ...r };
+  return {
+    ariMs: ms(afterAri - start),
+    selectMs: ms(afterSelect - afterAri),
+    claimMs: ms(end - afterSelect),
+    totalMs: ms(end - start),
+    ...r,
+  };
 }
 
 // ---- EXPLAIN of the store's own SQL -----------------------------------------------------------------------
@@ -253,7 +289,10 @@ async function captureSql(database: Database, fn: () => Promise<unknown>): Promi
   const seen: Captured[] = [];
   pool.query = (...args: unknown[]) => {
     const [config, params] = args;
-    seen.push({ text: typeof config === 'string' ? config : (config as { text: string }).text, params: (params as unknown[] | undefined) ?? [] });
+    seen.push({
+      text: typeof config === 'string' ? config : (config as { text: string }).text,
+      params: (params as unknown[] | undefined) ?? [],
+    });
     return original.apply(pool, args);
   };
   try {
@@ -274,9 +313,16 @@ interface PlanSummary {
 }
 
 async function explain(client: pg.Client, captured: Captured): Promise<PlanSummary> {
-  const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${captured.text}`, captured.params);
+  const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+    `EXPLAIN (ANALYZE, BUFFERS) ${captured.text}`,
+    captured.params,
+  );
   const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
-  const nodes = [...plan.matchAll(/(?:^|->\s+)((?:Parallel )?(?:Seq Scan|Index Only Scan|Index Scan|Bitmap Heap Scan|Bitmap Index Scan|Sort|Limit|Hash Join|Nested Loop|Merge Join|Hash|Incremental Sort|Gather Merge|Gather)(?: using \w+)?(?: on \w+)?)/gm)].map((m) => m[1]!.trim());
+  const nodes = [
+    ...plan.matchAll(
+      /(?:^|->\s+)((?:Parallel )?(?:Seq Scan|Index Only Scan|Index Scan|Bitmap Heap Scan|Bitmap Index Scan|Sort|Limit|Hash Join|Nested Loop|Merge Join|Hash|Incremental Sort|Gather Merge|Gather)(?: using \w+)?(?: on \w+)?)/gm,
+    ),
+  ].map((m) => m[1]!.trim());
   return {
     sql: captured.text,
     params: captured.params,
@@ -311,7 +357,11 @@ try {
     loadSeconds = Math.round((performance.now() - started) / 10) / 100;
     process.stderr.write(`loaded ${N} certificates in ${loadSeconds} s (T0 ${t0.toISOString()})\n`);
   }
-  const size = (await admin.query<{ heap: string; total: string }>(`SELECT pg_relation_size('certificates') AS heap, pg_total_relation_size('certificates') AS total`)).rows[0]!;
+  const size = (
+    await admin.query<{ heap: string; total: string }>(
+      `SELECT pg_relation_size('certificates') AS heap, pg_total_relation_size('certificates') AS total`,
+    )
+  ).rows[0]!;
   const store = createDrizzleStore(database);
   const rssStartMB = Math.round(process.memoryUsage().rss / MB);
 
@@ -338,7 +388,9 @@ try {
         (mode.name === 'all' && (result.due !== MIX.due || result.inflight !== MIX.inflight));
       if (wrong) {
         failed = true;
-        process.stderr.write(`run ${run + 1} ${mode.name}: unexpected selection (expected ${mode.expected} candidates, all claimed, none skipped)\n`);
+        process.stderr.write(
+          `run ${run + 1} ${mode.name}: unexpected selection (expected ${mode.expected} candidates, all claimed, none skipped)\n`,
+        );
       }
     }
   }
@@ -348,7 +400,12 @@ try {
     failed = true;
     process.stderr.write(`${leftover} lease(s) left after the runs\n`);
   }
-  const memory = { maxRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / MB), rssAfterMB: Math.round(process.memoryUsage().rss / MB), rssStartMB, peakRssDuringSweepsMB: Math.round(peakRss / MB) };
+  const memory = {
+    maxRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / MB),
+    rssAfterMB: Math.round(process.memoryUsage().rss / MB),
+    rssStartMB,
+    peakRssDuringSweepsMB: Math.round(peakRss / MB),
+  };
 
   // Plans of the exact SQL the store sends (captured while it runs; the leases it takes are released).
   const [ariSql] = await captureSql(database, () => store.certificates.listAriPollCandidates(t0, SWEEP_BATCH));
@@ -359,7 +416,9 @@ try {
     plans[`due_${mode.name}`] = await explain(admin, dueSql!);
   }
   for (const [name, p] of Object.entries(plans)) {
-    process.stderr.write(`\n== EXPLAIN (ANALYZE, BUFFERS) ${name}\n${p.sql}\n-- params ${JSON.stringify(p.params)}\n${p.plan}\n`);
+    process.stderr.write(
+      `\n== EXPLAIN (ANALYZE, BUFFERS) ${name}\n${p.sql}\n-- params ${JSON.stringify(p.params)}\n${p.plan}\n`,
+    );
   }
 
   const summary = Object.fromEntries(
@@ -390,7 +449,12 @@ try {
     runs: RUNS,
     ...summary,
     ...memory,
-    plans: Object.fromEntries(Object.entries(plans).map(([k, p]) => [k, { usesRenewAtIndex: p.usesRenewAtIndex, nodes: p.nodes, executionMs: p.executionMs }])),
+    plans: Object.fromEntries(
+      Object.entries(plans).map(([k, p]) => [
+        k,
+        { usesRenewAtIndex: p.usesRenewAtIndex, nodes: p.nodes, executionMs: p.executionMs },
+      ]),
+    ),
     ok: !failed,
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -38,7 +38,10 @@ export function createBotApp(deps: BotDeps): BotApp {
   if (!config.SLACK_BOT_TOKEN) throw new CoreError('config_invalid', 'SLACK_BOT_TOKEN is required for the Slack bot');
   const socketMode = Boolean(config.SLACK_APP_TOKEN);
   if (!socketMode && !config.SLACK_SIGNING_SECRET) {
-    throw new CoreError('config_invalid', 'SLACK_SIGNING_SECRET is required for the Slack bot in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)');
+    throw new CoreError(
+      'config_invalid',
+      'SLACK_SIGNING_SECRET is required for the Slack bot in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
   }
   const common: AppOptions = {
     token: config.SLACK_BOT_TOKEN,
@@ -75,13 +78,18 @@ export function createBotApp(deps: BotDeps): BotApp {
         await app.init();
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        throw new CoreError('config_invalid', `SLACK_BOT_TOKEN could not be checked with Slack (auth.test): ${reason}`, { cause: err });
+        throw new CoreError(
+          'config_invalid',
+          `SLACK_BOT_TOKEN could not be checked with Slack (auth.test): ${reason}`,
+          { cause: err },
+        );
       }
       if (!deps.allowedTeamIds?.length) {
         const auth = await app.client.auth.test();
-        if (typeof auth.team_id !== 'string' || auth.team_id === '') throw new CoreError('config_invalid', 'auth.test did not name the bot token\'s workspace');
+        if (typeof auth.team_id !== 'string' || auth.team_id === '')
+          throw new CoreError('config_invalid', "auth.test did not name the bot token's workspace");
         allowedTeams = new Set([auth.team_id]);
-        log.info({ team: auth.team_id }, 'slack bot serves one workspace: the bot token\'s');
+        log.info({ team: auth.team_id }, "slack bot serves one workspace: the bot token's");
       }
       if (socketMode) {
         await app.start();

@@ -122,7 +122,11 @@ const RULES: Record<string, Record<string, Rule>> = {
     test: namesOrProfile('domain_test'),
     reconfigure: (args, what) => {
       const profile = args.profile ?? (args.positional.length === 1 ? args.positional[0] : undefined);
-      if (profile === undefined || (args.profile !== undefined && args.positional.length > 0) || args.positional.length > 1) {
+      if (
+        profile === undefined ||
+        (args.profile !== undefined && args.positional.length > 0) ||
+        args.positional.length > 1
+      ) {
         return usage(`${what} needs one profile: --profile P`);
       }
       return { kind: 'domain_reconfigure', profile };

@@ -8,7 +8,13 @@ import { approvalMessage } from './blocks/approval.ts';
 import type { BotMessage } from './blocks/message.ts';
 import { digestMessage, eventMessage } from './blocks/notification.ts';
 
-export { collectExpiryWarnings, type ExpiryCandidate, type ExpiryWarning, expiryWarningEvent, expiryWarnings } from '../core/domain/expiry-warning.ts';
+export {
+  collectExpiryWarnings,
+  type ExpiryCandidate,
+  type ExpiryWarning,
+  expiryWarningEvent,
+  expiryWarnings,
+} from '../core/domain/expiry-warning.ts';
 
 /**
  * Posts the core's event outbox to one Slack channel.
@@ -39,7 +45,13 @@ export { collectExpiryWarnings, type ExpiryCandidate, type ExpiryWarning, expiry
 /** The one Web API method the notifier calls; a Bolt `app.client` / `WebClient` satisfies it. */
 export interface NotifierClient {
   chat: {
-    postMessage(args: { channel: string; text: string; blocks?: types.KnownBlock[]; unfurl_links?: boolean; unfurl_media?: boolean }): Promise<{ ok?: boolean; error?: string }>;
+    postMessage(args: {
+      channel: string;
+      text: string;
+      blocks?: types.KnownBlock[];
+      unfurl_links?: boolean;
+      unfurl_media?: boolean;
+    }): Promise<{ ok?: boolean; error?: string }>;
   };
 }
 
@@ -172,7 +184,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   async function send(message: { text: string; blocks?: types.KnownBlock[] }): Promise<void> {
     if (postedThisRun > 0 && spacingMs > 0) await clock.sleep(spacingMs);
     postedThisRun++;
-    const res = await client.chat.postMessage({ channel, text: message.text, ...(message.blocks ? { blocks: message.blocks } : {}), unfurl_links: false, unfurl_media: false });
+    const res = await client.chat.postMessage({
+      channel,
+      text: message.text,
+      ...(message.blocks ? { blocks: message.blocks } : {}),
+      unfurl_links: false,
+      unfurl_media: false,
+    });
     if (res.ok === false) throw new NotPosted(res.error ?? 'not_ok');
   }
 
@@ -187,14 +205,20 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     } catch (err) {
       const first = slackErrorOf(err);
       if (first === undefined || !PERMANENT_MESSAGE_ERRORS.has(first)) throw err;
-      log.warn({ code: 'slack_not_ok', error: first, what }, 'Slack refused a notification as built; sending it as plain text');
+      log.warn(
+        { code: 'slack_not_ok', error: first, what },
+        'Slack refused a notification as built; sending it as plain text',
+      );
       try {
         await send({ text: message.text.slice(0, 3_000) });
         return 'posted';
       } catch (again) {
         const second = slackErrorOf(again);
         if (second === undefined || !PERMANENT_MESSAGE_ERRORS.has(second)) throw again;
-        log.error({ code: 'slack_not_ok', error: second, what }, 'Slack refused a notification even as plain text; dropped so the rest can go');
+        log.error(
+          { code: 'slack_not_ok', error: second, what },
+          'Slack refused a notification even as plain text; dropped so the rest can go',
+        );
         return 'dropped';
       }
     }
@@ -218,7 +242,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const retryAfter = rateLimitRetryAfter(err);
     if (retryAfter !== null) {
       pausedUntil = clock.now().getTime() + retryAfter * 1000;
-      log.warn({ code: 'slack_webapi_rate_limited_error', retryAfter, waiting: count }, 'Slack rate limit: notifications paused');
+      log.warn(
+        { code: 'slack_webapi_rate_limited_error', retryAfter, waiting: count },
+        'Slack rate limit: notifications paused',
+      );
       return { end: 'paused', until: pausedUntil };
     }
     const code = err instanceof NotPosted ? { code: 'slack_not_ok', error: err.slackError } : errorCode(err);
@@ -335,7 +362,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     failures = ended.end === 'failed' ? failures + 1 : 0;
     const now = Date.now();
     if (ended.end === 'failed') notBefore = now + retryDelayMs(failures, pollMs || RETRY_DELAYS_MS.at(-1)!);
-    else if (ended.end === 'paused') notBefore = now + Math.max(0, ended.until - clock.now().getTime()) + RATE_LIMIT_MARGIN_MS;
+    else if (ended.end === 'paused')
+      notBefore = now + Math.max(0, ended.until - clock.now().getTime()) + RATE_LIMIT_MARGIN_MS;
     else notBefore = 0;
     if (ended.end === 'failed' || ended.end === 'paused') runIn(0);
     else if (ended.end === 'more') runIn(spacingMs);
@@ -358,7 +386,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           unsubscribe = await deps.wake(() => runIn(debounceMs));
         } catch (err) {
           // Not fatal: the poll still delivers everything, only later.
-          log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot listen for new events; notifications follow the poll only');
+          log.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'cannot listen for new events; notifications follow the poll only',
+          );
         }
       }
       runIn(0);

@@ -6,7 +6,8 @@ import type { Logger } from '../core/ports/logger.ts';
  * command carries the legacy verification token), so it is dropped rather than forwarded.
  */
 export function boltLogger(log: Logger): BoltLogger {
-  const line = (parts: unknown[]) => parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  const line = (parts: unknown[]) =>
+    parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
   return {
     debug: () => {},
     info: (...parts) => log.info({ component: 'slack' }, line(parts)),

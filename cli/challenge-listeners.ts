@@ -19,8 +19,12 @@ export const CHALLENGE_CHANNEL = 'bigip_acme_challenges';
 export function challengeSource(store: Store, database: Database): ChallengeSource {
   return {
     // The core's own authorizations win over hook-published content for the same token, in both lookups.
-    all: async () => [...(await store.hookChallenges.allHttp()), ...(await store.authorizations.pendingHttpChallenges())],
-    one: async (token) => (await store.authorizations.httpChallenge(token)) ?? (await store.hookChallenges.httpChallenge(token)),
+    all: async () => [
+      ...(await store.hookChallenges.allHttp()),
+      ...(await store.authorizations.pendingHttpChallenges()),
+    ],
+    one: async (token) =>
+      (await store.authorizations.httpChallenge(token)) ?? (await store.hookChallenges.httpChallenge(token)),
     listen: (onToken, onResync, onLost) => database.listen(CHALLENGE_CHANNEL, onToken, onResync, onLost),
   };
 }
@@ -41,10 +45,16 @@ export function tlsAlpnLookup(
     ]);
     const source = presentedTlsAlpnSource(own, hooked, now());
     if (source === 'core' && own) {
-      return { certPem: own.certPem, keyPem: secrets.open(own.keySealed, secretAad('authorizations', own.id, 'tls_key')) };
+      return {
+        certPem: own.certPem,
+        keyPem: secrets.open(own.keySealed, secretAad('authorizations', own.id, 'tls_key')),
+      };
     }
     if (source === 'hook' && hooked) {
-      return { certPem: hooked.certPem, keyPem: secrets.open(hooked.keySealed, secretAad('hook_challenges', hooked.id, 'key')) };
+      return {
+        certPem: hooked.certPem,
+        keyPem: secrets.open(hooked.keySealed, secretAad('hook_challenges', hooked.id, 'key')),
+      };
     }
     return null;
   };
@@ -61,12 +71,21 @@ const READY_PROBE_MS = 2_000;
 async function probeReadiness(rt: Runtime, cache: ChallengeCache): Promise<Readiness> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CoreError('db_unavailable', `the database did not answer within ${READY_PROBE_MS} ms`, { retryable: true })), READY_PROBE_MS);
+    timer = setTimeout(
+      () =>
+        reject(
+          new CoreError('db_unavailable', `the database did not answer within ${READY_PROBE_MS} ms`, {
+            retryable: true,
+          }),
+        ),
+      READY_PROBE_MS,
+    );
   });
   try {
     await Promise.race([rt.store.profiles.list(), timeout]);
   } catch (err) {
-    if (!isCoreError(err) || err.code !== 'db_unavailable') return { state: 'not_ready', detail: isCoreError(err) ? err.code : 'internal' };
+    if (!isCoreError(err) || err.code !== 'db_unavailable')
+      return { state: 'not_ready', detail: isCoreError(err) ? err.code : 'internal' };
     cache.markStale(err);
   } finally {
     clearTimeout(timer);
@@ -84,11 +103,17 @@ export async function startChallengeListeners(rt: Runtime): Promise<() => Promis
     onHealth: (health) =>
       health.fresh
         ? log.info({ cached: cache.size }, 'database reachable again: challenge cache reloaded, /readyz says ready')
-        : log.warn({ since: health.since.toISOString(), reason: health.reason, cached: cache.size }, `database unreachable: serving ${cache.size} cached challenge(s) from memory until it is back; /readyz says degraded`),
+        : log.warn(
+            { since: health.since.toISOString(), reason: health.reason, cached: cache.size },
+            `database unreachable: serving ${cache.size} cached challenge(s) from memory until it is back; /readyz says degraded`,
+          ),
   });
   await cache.start();
   closers.push(() => cache.stop());
-  const metrics = createResponderMetrics(() => cache.size, () => cache.health().fresh);
+  const metrics = createResponderMetrics(
+    () => cache.size,
+    () => cache.health().fresh,
+  );
   const app = createResponderApp({
     httpKeyAuthorization: (token, host) => cache.answer(token, host),
     ready: () => probeReadiness(rt, cache),
@@ -107,16 +132,26 @@ export async function startChallengeListeners(rt: Runtime): Promise<() => Promis
     (token, host) => cache.answer(token, host),
     (result) => metrics.challenge[result].inc(),
   );
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(config.RESPONDER_PORT, config.RESPONDER_HOST, resolve));
-  log.info({ host: config.RESPONDER_HOST, port: config.RESPONDER_PORT, cached: cache.size }, `responder listening on http://${config.RESPONDER_HOST}:${config.RESPONDER_PORT}`);
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(config.RESPONDER_PORT, config.RESPONDER_HOST, resolve),
+  );
+  log.info(
+    { host: config.RESPONDER_HOST, port: config.RESPONDER_PORT, cached: cache.size },
+    `responder listening on http://${config.RESPONDER_HOST}:${config.RESPONDER_PORT}`,
+  );
   closers.push(() => new Promise((resolve) => server.close(() => resolve())));
 
   if (config.TLS_ALPN_PORT && !rt.secretsAvailable) {
     log.warn({}, 'TLS-ALPN-01 listener off: it needs MASTER_KEY to open challenge keys, and this process has none');
   } else if (config.TLS_ALPN_PORT) {
     const tls = createTlsAlpnServer(tlsAlpnLookup(rt.store, rt.secrets, () => new Date()));
-    await new Promise<void>((resolve, reject) => tls.once('error', reject).listen(config.TLS_ALPN_PORT, config.RESPONDER_HOST, resolve));
-    log.info({ port: config.TLS_ALPN_PORT }, `TLS-ALPN-01 listener on ${config.RESPONDER_HOST}:${config.TLS_ALPN_PORT}`);
+    await new Promise<void>((resolve, reject) =>
+      tls.once('error', reject).listen(config.TLS_ALPN_PORT, config.RESPONDER_HOST, resolve),
+    );
+    log.info(
+      { port: config.TLS_ALPN_PORT },
+      `TLS-ALPN-01 listener on ${config.RESPONDER_HOST}:${config.TLS_ALPN_PORT}`,
+    );
     closers.push(() => new Promise((resolve) => tls.close(() => resolve())));
   } else {
     log.info({}, 'TLS-ALPN-01 listener off (TLS_ALPN_PORT not set)');

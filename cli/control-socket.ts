@@ -59,7 +59,10 @@ export async function startControlSocket(rt: Runtime, path: string): Promise<() 
       }
       const argv = invocation.argv.filter((a) => a !== '--json').slice(0, 2);
       if (invocation.user !== self) {
-        rt.log.warn({ argv, claimed: invocation.user, user: self }, 'cli command refused: the client claims another user than the one the socket admits');
+        rt.log.warn(
+          { argv, claimed: invocation.user, user: self },
+          'cli command refused: the client claims another user than the one the socket admits',
+        );
         const message = `this service runs as ${self} and only ${self} can use its socket; the command says it comes from ${invocation.user}. Run the CLI as ${self} (for example: sudo -u ${self} bigip-acme …)`;
         socket.end(`${JSON.stringify({ exit: renderError(wantsJson(invocation.argv), 'forbidden', message, io) })}\n`);
         return;
@@ -113,7 +116,8 @@ export function forwardToService(path: string, invocation: Invocation, json = fa
       if (!connected) return resolve(null);
       const message = `lost the connection to the running service: ${err.code ?? err.message}`;
       // With --json, one document on stdout: unless the service already printed its own, say what happened.
-      if (json && !printed) process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message } }, null, 2)}\n`);
+      if (json && !printed)
+        process.stdout.write(`${JSON.stringify({ error: { code: 'internal', message } }, null, 2)}\n`);
       else process.stderr.write(`error: ${message}\n`);
       resolve(1);
     });

@@ -7,13 +7,21 @@ import { fields, type Output, table } from './output.ts';
 
 /** What the device, binding and deploy commands borrow from the program that registers them. */
 export interface CommandKit {
-  action<A extends unknown[]>(fn: (rt: Runtime, out: Output, ...args: A) => Promise<void>): (...args: A) => Promise<void>;
+  action<A extends unknown[]>(
+    fn: (rt: Runtime, out: Output, ...args: A) => Promise<void>,
+  ): (...args: A) => Promise<void>;
   actor(): string;
   path(p: string): string;
   setExitCode(code: number): void;
 }
 
-const repeat = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+const repeat = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 const positive = (value: string) => {
   if (!/^[1-9]\d{0,2}$/.test(value)) throw new InvalidArgumentError('must be a whole number from 1 to 999');
   return Number(value);
@@ -24,17 +32,14 @@ function tlsMode(d: Pick<DeviceView, 'insecure' | 'caPem'>): string {
 }
 
 function renderDevice(d: DeviceView): string {
-  return fields({ ...d, tls: tlsMode(d), lastTest: d.lastTest ? `${d.lastTest.ok ? 'ok' : `failed at ${d.lastTest.stage}`}: ${d.lastTest.message}` : null }, [
-    'name',
-    'url',
-    'username',
-    'partition',
-    'tls',
-    'hostname',
-    'version',
-    'lastTest',
-    'lastTestAt',
-  ]);
+  return fields(
+    {
+      ...d,
+      tls: tlsMode(d),
+      lastTest: d.lastTest ? `${d.lastTest.ok ? 'ok' : `failed at ${d.lastTest.stage}`}: ${d.lastTest.message}` : null,
+    },
+    ['name', 'url', 'username', 'partition', 'tls', 'hostname', 'version', 'lastTest', 'lastTestAt'],
+  );
 }
 
 export function registerDeviceCommands(program: Command, cert: Command, domain: Command, kit: CommandKit): void {
@@ -52,23 +57,38 @@ export function registerDeviceCommands(program: Command, cert: Command, domain: 
     .option('--insecure', 'do not verify the management TLS certificate (recorded and shown)')
     .option('--skip-test', 'store the device even if the connection test fails')
     .action(
-      action(async (rt, out, name: string, o: { url: string; username: string; passwordFile: string; partition: string; caFile?: string; insecure?: boolean; skipTest?: boolean }) => {
-        const password = readFileSync(path(o.passwordFile), 'utf8').replace(/\r?\n$/, '');
-        const { device: d, test } = await rt.services.devices.add(
-          {
-            name,
-            url: o.url,
-            username: o.username,
-            password,
-            partition: o.partition,
-            ...(o.caFile ? { caPem: readFileSync(path(o.caFile), 'utf8') } : {}),
-            insecure: Boolean(o.insecure),
-            skipTest: Boolean(o.skipTest),
+      action(
+        async (
+          rt,
+          out,
+          name: string,
+          o: {
+            url: string;
+            username: string;
+            passwordFile: string;
+            partition: string;
+            caFile?: string;
+            insecure?: boolean;
+            skipTest?: boolean;
           },
-          actor(),
-        );
-        out.result({ device: d, test }, () => `${renderDevice(d)}${test ? '' : '\n(not tested: --skip-test)'}`);
-      }),
+        ) => {
+          const password = readFileSync(path(o.passwordFile), 'utf8').replace(/\r?\n$/, '');
+          const { device: d, test } = await rt.services.devices.add(
+            {
+              name,
+              url: o.url,
+              username: o.username,
+              password,
+              partition: o.partition,
+              ...(o.caFile ? { caPem: readFileSync(path(o.caFile), 'utf8') } : {}),
+              insecure: Boolean(o.insecure),
+              skipTest: Boolean(o.skipTest),
+            },
+            actor(),
+          );
+          out.result({ device: d, test }, () => `${renderDevice(d)}${test ? '' : '\n(not tested: --skip-test)'}`);
+        },
+      ),
     );
 
   device
@@ -77,7 +97,16 @@ export function registerDeviceCommands(program: Command, cert: Command, domain: 
     .action(
       action(async (rt, out) => {
         const rows = await rt.services.devices.list();
-        out.result(rows, () => table(rows.map((d) => ({ ...d, tls: tlsMode(d), test: d.lastTest ? (d.lastTest.ok ? 'ok' : `failed: ${d.lastTest.stage}`) : '-' })), ['name', 'url', 'partition', 'tls', 'hostname', 'version', 'test']));
+        out.result(rows, () =>
+          table(
+            rows.map((d) => ({
+              ...d,
+              tls: tlsMode(d),
+              test: d.lastTest ? (d.lastTest.ok ? 'ok' : `failed: ${d.lastTest.stage}`) : '-',
+            })),
+            ['name', 'url', 'partition', 'tls', 'hostname', 'version', 'test'],
+          ),
+        );
       }),
     );
 
@@ -120,13 +149,21 @@ export function registerDeviceCommands(program: Command, cert: Command, domain: 
     .option('--rule <path>', 'iRule name', '/Common/bigip_acme_responder')
     .action(
       action(async (rt, out, name: string, o: { virtual: string; dataGroup: string; rule: string }) => {
-        const r = await rt.services.devices.installResponder(name, { virtual: o.virtual, dataGroup: o.dataGroup, rule: o.rule }, actor());
-        out.result(r, () => [...r.created.map((c) => `created ${c}`), ...r.unchanged.map((u) => `already in place: ${u}`)].join('\n'));
+        const r = await rt.services.devices.installResponder(
+          name,
+          { virtual: o.virtual, dataGroup: o.dataGroup, rule: o.rule },
+          actor(),
+        );
+        out.result(r, () =>
+          [...r.created.map((c) => `created ${c}`), ...r.unchanged.map((u) => `already in place: ${u}`)].join('\n'),
+        );
       }),
     );
 
   // ---- bindings -------------------------------------------------------------------------------------------
-  const binding = program.command('binding').description('which client-ssl profile on which device carries which certificate');
+  const binding = program
+    .command('binding')
+    .description('which client-ssl profile on which device carries which certificate');
 
   binding
     .command('add')
@@ -138,13 +175,37 @@ export function registerDeviceCommands(program: Command, cert: Command, domain: 
     .option('--parent <profile>', 'parent for a created profile', '/Common/clientssl')
     .option('--skip-check', 'do not ask the device whether the profile exists')
     .action(
-      action(async (rt, out, o: { cert: string; device: string; profile: string; createProfile?: boolean; parent: string; skipCheck?: boolean }) => {
-        const b = await rt.services.bindings.add(
-          { certificate: o.cert, device: o.device, profile: o.profile, createProfile: Boolean(o.createProfile), parent: o.parent, skipCheck: Boolean(o.skipCheck) },
-          actor(),
-        );
-        out.result(b, () => `${b.certificateName} → ${b.deviceName}:${b.profilePath}${b.createProfile ? ` (created from ${b.parentProfile} if missing)` : ''}`);
-      }),
+      action(
+        async (
+          rt,
+          out,
+          o: {
+            cert: string;
+            device: string;
+            profile: string;
+            createProfile?: boolean;
+            parent: string;
+            skipCheck?: boolean;
+          },
+        ) => {
+          const b = await rt.services.bindings.add(
+            {
+              certificate: o.cert,
+              device: o.device,
+              profile: o.profile,
+              createProfile: Boolean(o.createProfile),
+              parent: o.parent,
+              skipCheck: Boolean(o.skipCheck),
+            },
+            actor(),
+          );
+          out.result(
+            b,
+            () =>
+              `${b.certificateName} → ${b.deviceName}:${b.profilePath}${b.createProfile ? ` (created from ${b.parentProfile} if missing)` : ''}`,
+          );
+        },
+      ),
     );
 
   binding
@@ -154,8 +215,16 @@ export function registerDeviceCommands(program: Command, cert: Command, domain: 
     .option('--device <name>', 'only this device')
     .action(
       action(async (rt, out, o: { cert?: string; device?: string }) => {
-        const rows = await rt.services.bindings.list({ ...(o.cert ? { certificate: o.cert } : {}), ...(o.device ? { device: o.device } : {}) });
-        out.result(rows, () => table(rows.map((b) => ({ ...b })), ['certificateName', 'deviceName', 'profilePath', 'createProfile', 'deployedSerial', 'deployedAt']));
+        const rows = await rt.services.bindings.list({
+          ...(o.cert ? { certificate: o.cert } : {}),
+          ...(o.device ? { device: o.device } : {}),
+        });
+        out.result(rows, () =>
+          table(
+            rows.map((b) => ({ ...b })),
+            ['certificateName', 'deviceName', 'profilePath', 'createProfile', 'deployedSerial', 'deployedAt'],
+          ),
+        );
       }),
     );
 
@@ -180,9 +249,20 @@ export function registerDeviceCommands(program: Command, cert: Command, domain: 
     .option('--concurrency <n>', 'devices deployed at once', positive, 16)
     .action(
       action(async (rt, out, name: string, o: { device?: string; concurrency: number }) => {
-        const r = await rt.services.deploys.deploy(name, { device: o.device, concurrency: o.concurrency }, actor(), out.progress);
+        const r = await rt.services.deploys.deploy(
+          name,
+          { device: o.device, concurrency: o.concurrency },
+          actor(),
+          out.progress,
+        );
         out.result(r, () =>
-          [`${r.certificate} (serial ${r.serial})`, ...r.devices.map((d) => `  ${d.device}: ${d.result}${d.error ? ` at ${d.step} — ${d.error.message}` : ''}\n    ${d.outcome}`)].join('\n'),
+          [
+            `${r.certificate} (serial ${r.serial})`,
+            ...r.devices.map(
+              (d) =>
+                `  ${d.device}: ${d.result}${d.error ? ` at ${d.step} — ${d.error.message}` : ''}\n    ${d.outcome}`,
+            ),
+          ].join('\n'),
         );
         if (!r.ok) kit.setExitCode(1);
       }),
@@ -195,12 +275,19 @@ export function registerDeviceCommands(program: Command, cert: Command, domain: 
     .action(
       action(async (rt, out, name: string, o: { limit: number }) => {
         const rows = await rt.services.deploys.history(name, o.limit);
-        out.result(rows, () => table(rows.map((d) => ({ ...d, cert: d.objects.cert, error: d.error?.message ?? null })), ['startedAt', 'deviceName', 'serial', 'result', 'step', 'cert', 'error']));
+        out.result(rows, () =>
+          table(
+            rows.map((d) => ({ ...d, cert: d.objects.cert, error: d.error?.message ?? null })),
+            ['startedAt', 'deviceName', 'serial', 'result', 'step', 'cert', 'error'],
+          ),
+        );
       }),
     );
 
   // ---- on-box HTTP-01 -------------------------------------------------------------------------------------
-  const datagroup = domain.command('datagroup').description('answer HTTP-01 from a BIG-IP data-group (see device install-responder)');
+  const datagroup = domain
+    .command('datagroup')
+    .description('answer HTTP-01 from a BIG-IP data-group (see device install-responder)');
 
   datagroup
     .command('set <name>')
@@ -211,7 +298,11 @@ export function registerDeviceCommands(program: Command, cert: Command, domain: 
     .action(
       action(async (rt, out, name: string, o: { device: string[]; profile?: string; dataGroup: string }) => {
         if (o.device.length === 0) throw new CoreError('input_invalid', 'name at least one --device');
-        const v = await rt.services.domains.setDataGroup({ name, profile: o.profile }, { devices: o.device, dataGroup: o.dataGroup }, actor());
+        const v = await rt.services.domains.setDataGroup(
+          { name, profile: o.profile },
+          { devices: o.device, dataGroup: o.dataGroup },
+          actor(),
+        );
         out.result(v, () => `${v.name}: HTTP-01 answered from ${v.dataGroupPath} on ${o.device.join(', ')}`);
       }),
     );

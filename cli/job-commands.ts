@@ -12,7 +12,9 @@ export function registerJobCommands(program: Command, kit: CommandKit): void {
 
   jobs
     .command('run <job>')
-    .description(`run one job now (${JOB_NAMES.join(', ')}); safe next to running workers (leases). Exit code 1 when items failed`)
+    .description(
+      `run one job now (${JOB_NAMES.join(', ')}); safe next to running workers (leases). Exit code 1 when items failed`,
+    )
     .action(
       action(async (rt, out, job: string) => {
         const name = parseJobName(job);
@@ -23,7 +25,8 @@ export function registerJobCommands(program: Command, kit: CommandKit): void {
           [
             `result: ${result} (${itemsText(items)})`,
             ...Object.entries(detail).map(
-              ([k, v]) => `${k}: ${Array.isArray(v) ? (v.length === 0 ? '-' : v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ')) : String(v)}`,
+              ([k, v]) =>
+                `${k}: ${Array.isArray(v) ? (v.length === 0 ? '-' : v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ')) : String(v)}`,
             ),
           ].join('\n'),
         );
@@ -33,7 +36,9 @@ export function registerJobCommands(program: Command, kit: CommandKit): void {
 
   jobs
     .command('status')
-    .description('each job: its schedule, last run and result (ok, partial, failed, error) with how many items succeeded and failed, and next run')
+    .description(
+      'each job: its schedule, last run and result (ok, partial, failed, error) with how many items succeeded and failed, and next run',
+    )
     .action(
       action(async (rt, out) => {
         const rows = (await rt.services.status.jobs()).map((j) => ({
@@ -54,7 +59,10 @@ export function registerJobCommands(program: Command, kit: CommandKit): void {
           const shown = rows.map((r) => ({
             ...r,
             lastStarted: r.lastStarted ? shortTime(r.lastStarted) : 'never',
-            lastResult: r.timing === 'on_schedule' || r.timing === 'never_run' ? r.lastResult : `${r.lastResult ?? '-'} (${r.timing})`,
+            lastResult:
+              r.timing === 'on_schedule' || r.timing === 'never_run'
+                ? r.lastResult
+                : `${r.lastResult ?? '-'} (${r.timing})`,
             items: itemsText(r.items),
             nextRun: r.nextRun ? shortTime(r.nextRun) : null,
           }));
@@ -62,12 +70,17 @@ export function registerJobCommands(program: Command, kit: CommandKit): void {
             ...(r.error ? [`${r.job}: stopped with ${r.error.code}: ${r.error.message}`] : []),
             ...r.failed.map((f) => `${r.job}: ${f.name}${f.device ? ` on ${f.device}` : ''} failed: ${f.message}`),
           ]);
-          return [table(shown, ['job', 'schedule', 'lastStarted', 'lastResult', 'items', 'nextRun', 'holder']), ...(problems.length ? ['', 'Failed in the last runs:', ...problems.map((p) => `  ${p}`)] : [])].join('\n');
+          return [
+            table(shown, ['job', 'schedule', 'lastStarted', 'lastResult', 'items', 'nextRun', 'holder']),
+            ...(problems.length ? ['', 'Failed in the last runs:', ...problems.map((p) => `  ${p}`)] : []),
+          ].join('\n');
         });
       }),
     );
 
-  const approval = program.command('approval').description('semi-automatic mode: renewals and deploys waiting for a decision');
+  const approval = program
+    .command('approval')
+    .description('semi-automatic mode: renewals and deploys waiting for a decision');
 
   approval
     .command('list')
@@ -76,13 +89,20 @@ export function registerJobCommands(program: Command, kit: CommandKit): void {
     .action(
       action(async (rt, out, o: { all?: boolean }) => {
         const rows = await rt.services.approvals.list(o.all ? undefined : 'pending');
-        out.result(rows, () => table(rows.map((r) => ({ ...r, what: JSON.stringify(r.summary) })), ['id', 'kind', 'certificateName', 'state', 'requestedAt', 'decidedBy', 'what']));
+        out.result(rows, () =>
+          table(
+            rows.map((r) => ({ ...r, what: JSON.stringify(r.summary) })),
+            ['id', 'kind', 'certificateName', 'state', 'requestedAt', 'decidedBy', 'what'],
+          ),
+        );
       }),
     );
 
   approval
     .command('approve <id>')
-    .description('approve; the next scheduled run acts on a renewal or deploy, `cert resume` issues a requested certificate')
+    .description(
+      'approve; the next scheduled run acts on a renewal or deploy, `cert resume` issues a requested certificate',
+    )
     .action(
       action(async (rt, out, id: string) => {
         const a = await rt.services.approvals.approve(id, actor());

@@ -23,12 +23,15 @@ export function parseSince(value: string, now: number = Date.now()): Date {
     const at = new Date(hasTime && !iso[1] ? `${v.replace(' ', 'T')}Z` : v.replace(' ', 'T'));
     if (!Number.isNaN(at.getTime())) return at;
   }
-  throw new InvalidArgumentError('must be a duration back from now (30m, 1h, 7d, 2w) or an ISO date or time (2030-01-31, 2030-01-31T12:00:00Z)');
+  throw new InvalidArgumentError(
+    'must be a duration back from now (30m, 1h, 7d, 2w) or an ISO date or time (2030-01-31, 2030-01-31T12:00:00Z)',
+  );
 }
 
 export function parseLimit(value: string): number {
   const n = /^\d{1,7}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT) throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT)
+    throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
   return n;
 }
 
@@ -40,7 +43,9 @@ export function parseEventKinds(value: string, previous: CoreEventKind[] = []): 
     .filter(Boolean);
   const unknown = kinds.filter((k) => !(CORE_EVENT_KINDS as string[]).includes(k));
   if (kinds.length === 0 || unknown.length > 0) {
-    throw new InvalidArgumentError(`unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ') || '""'} (types: ${CORE_EVENT_KINDS.join(', ')})`);
+    throw new InvalidArgumentError(
+      `unknown event type${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ') || '""'} (types: ${CORE_EVENT_KINDS.join(', ')})`,
+    );
   }
   return [...new Set([...previous, ...(kinds as CoreEventKind[])])];
 }

@@ -20,14 +20,23 @@ async function main(argv: string[]): Promise<number> {
   try {
     config = loadConfig();
   } catch (err) {
-    return renderError(json, isCoreError(err) ? err.code : 'config_invalid', isCoreError(err) ? err.message : String(err), stdio);
+    return renderError(
+      json,
+      isCoreError(err) ? err.code : 'config_invalid',
+      isCoreError(err) ? err.message : String(err),
+      stdio,
+    );
   }
   // The actor is who the operating system says runs this process, never what the environment claims.
   const user = osUserName();
   const embedded = !config.DATABASE_URL;
   const runsService = argv.find((a) => !a.startsWith('-')) === 'serve';
   if (embedded && !runsService) {
-    const forwarded = await forwardToService(controlSocketPath(resolve(config.DATA_DIR)), { argv, cwd: process.cwd(), user }, json);
+    const forwarded = await forwardToService(
+      controlSocketPath(resolve(config.DATA_DIR)),
+      { argv, cwd: process.cwd(), user },
+      json,
+    );
     if (forwarded !== null) return forwarded;
   }
   return runCli(argv, {

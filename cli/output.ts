@@ -13,7 +13,19 @@ export interface Output {
   usage(message: string): number;
 }
 
-const INPUT_CODES = new Set(['input_invalid', 'domain_invalid', 'domain_foreign', 'key_mismatch', 'tos_not_accepted', 'locked_field', 'not_found', 'conflict', 'forbidden', 'config_invalid', 'usage']);
+const INPUT_CODES = new Set([
+  'input_invalid',
+  'domain_invalid',
+  'domain_foreign',
+  'key_mismatch',
+  'tos_not_accepted',
+  'locked_field',
+  'not_found',
+  'conflict',
+  'forbidden',
+  'config_invalid',
+  'usage',
+]);
 
 /** Whether argv asks for JSON: `--json` anywhere, before or after the command, up to a `--` (options end there). */
 export function wantsJson(argv: readonly string[]): boolean {
@@ -27,7 +39,12 @@ export function exitCodeFor(code: string): number {
 }
 
 /** One error as it is printed: a JSON document on stdout with `--json`, an `error:` line on stderr without. */
-export function renderError(json: boolean, code: string, message: string, io: { stdout(t: string): void; stderr(t: string): void }): number {
+export function renderError(
+  json: boolean,
+  code: string,
+  message: string,
+  io: { stdout(t: string): void; stderr(t: string): void },
+): number {
   if (json) io.stdout(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
   else io.stderr(`error: ${message}\n`);
   return exitCodeFor(code);
@@ -67,14 +84,36 @@ export function createOutput(json: boolean, io: { stdout(t: string): void; stder
 
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return '(none)';
-  const cell = (v: unknown) => (v === null || v === undefined ? '-' : v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(',') : String(v));
+  const cell = (v: unknown) =>
+    v === null || v === undefined
+      ? '-'
+      : v instanceof Date
+        ? v.toISOString()
+        : Array.isArray(v)
+          ? v.join(',')
+          : String(v);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join(
+    '\n',
+  );
 }
 
 export function fields(record: Record<string, unknown>, keys: string[]): string {
   const width = Math.max(...keys.map((k) => k.length));
-  const show = (v: unknown) => (v === null || v === undefined ? '-' : v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(', ') || '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const show = (v: unknown) =>
+    v === null || v === undefined
+      ? '-'
+      : v instanceof Date
+        ? v.toISOString()
+        : Array.isArray(v)
+          ? v.join(', ') || '-'
+          : typeof v === 'object'
+            ? JSON.stringify(v)
+            : String(v);
   return keys.map((k) => `${k.padEnd(width)}  ${show(record[k])}`).join('\n');
 }

@@ -43,7 +43,13 @@ function writePrivate(file: string, body: string): void {
   chmodSync(file, 0o600);
 }
 
-const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 const intArg = (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
   return Number(value);
@@ -68,7 +74,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .description('ACME certificates for F5 BIG-IP: CA profiles, domains, challenges, certificates, devices, deploys')
     .option('--json', 'machine-readable output on stdout, also for errors and --help')
     .showHelpAfterError()
-    .configureOutput(json ? { writeOut: keep, writeErr: keep, outputError: () => {} } : { writeOut: (t) => io.stdout(t), writeErr: (t) => io.stderr(t) })
+    .configureOutput(
+      json
+        ? { writeOut: keep, writeErr: keep, outputError: () => {} }
+        : { writeOut: (t) => io.stdout(t), writeErr: (t) => io.stderr(t) },
+    )
     .exitOverride();
   const actor = () => `cli:${io.user}`;
   const path = (p: string) => resolve(io.cwd, p);
@@ -94,484 +104,589 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     };
   }
 
-program
-  .command('serve')
-  .description('run the service (responder, scheduler, Slack bot)')
-  .addOption(new Option('--role <role>', 'which role to run').choices(['all', 'responder', 'worker', 'bot']).default('all'))
-  .action(async (opts: { role: Role }) => {
-    try {
-      if (!io.serve) throw new CoreError('conflict', 'the service is already running on this data directory');
-      await io.serve(opts.role);
-    } catch (err) {
-      exitCode = out.fail(err);
-    }
-  });
-
-// ---- profiles ---------------------------------------------------------------------------------------------
-const profile = program.command('profile').description('CA management profiles');
-
-profile
-  .command('validate <server>')
-  .description('fetch a directory (production, staging or a URL) and show its terms and capabilities')
-  .action(
-    action(async (rt, out, server: string) => {
-      const info = await rt.services.profiles.validate(server);
-      out.result(info, () =>
-        fields(
-          {
-            directory: info.url,
-            'terms of service': info.termsOfService,
-            'external account binding': info.externalAccountRequired ? 'required' : 'not required',
-            'CAA identities': info.caaIdentities,
-            'ACME profiles': Object.keys(info.profiles),
-            ARI: info.renewalInfo ? 'yes' : 'no',
-          },
-          ['directory', 'terms of service', 'external account binding', 'CAA identities', 'ACME profiles', 'ARI'],
-        ),
-      );
-    }),
-  );
-
-interface CreateOptions {
-  server: string;
-  key: string;
-  contact?: string[];
-  acceptTos?: boolean;
-  eabKid?: string;
-  eabHmacKeyFile?: string;
-  acmeProfile?: string;
-  renewDays: number;
-  autoRenew: boolean;
-  deployTime: string;
-  timeZone: string;
-  autoDeploy: boolean;
-  renewApproval: boolean;
-  deployApproval: boolean;
-}
-
-profile
-  .command('create <name>')
-  .description('create a profile and its ACME account (name, server, key and ToS are locked afterwards)')
-  .requiredOption('--server <server>', 'production, staging, or an ACME directory URL')
-  .option('--key <type>', 'account and certificate keys: rsa-2048|rsa-3072|rsa-4096|ec-p256|ec-p384', 'ec-p256')
-  .option('--contact <email>', 'contact e-mail (repeatable)', list)
-  .option('--accept-tos', "accept the CA's terms of service")
-  .option('--eab-kid <kid>', 'external account binding key id')
-  .option('--eab-hmac-key-file <file>', 'file holding the EAB HMAC key (kept off the command line)')
-  .option('--acme-profile <name>', 'ACME profile to request (e.g. tlsserver)')
-  .option('--renew-days <n>', 'renew at the latest N days before expiry', intArg, 7)
-  .option('--auto-renew <on|off>', 'renew automatically', onOff, true)
-  .option('--deploy-time <HH:MM>', 'time of day to deploy renewed certificates', '00:00')
-  .option('--time-zone <tz>', 'IANA time zone for the deploy time', 'UTC')
-  .option('--auto-deploy <on|off>', 'deploy renewed certificates automatically', onOff, true)
-  .option('--renew-approval <on|off>', 'semi-automatic: each renewal waits for an approval', onOff, false)
-  .option('--deploy-approval <on|off>', 'semi-automatic: each automatic deploy waits for an approval', onOff, false)
-  .action(
-    action(async (rt, out, name: string, o: CreateOptions) => {
-      if (Boolean(o.eabKid) !== Boolean(o.eabHmacKeyFile)) {
-        throw new CoreError('input_invalid', '--eab-kid and --eab-hmac-key-file go together');
+  program
+    .command('serve')
+    .description('run the service (responder, scheduler, Slack bot)')
+    .addOption(
+      new Option('--role <role>', 'which role to run').choices(['all', 'responder', 'worker', 'bot']).default('all'),
+    )
+    .action(async (opts: { role: Role }) => {
+      try {
+        if (!io.serve) throw new CoreError('conflict', 'the service is already running on this data directory');
+        await io.serve(opts.role);
+      } catch (err) {
+        exitCode = out.fail(err);
       }
-      const eab = o.eabKid && o.eabHmacKeyFile ? { kid: o.eabKid, hmacKey: readFileSync(path(o.eabHmacKeyFile), 'utf8').trim() } : undefined;
-      const created = await rt.services.profiles.create(
-        {
-          name,
-          server: o.server,
-          keySpec: parseKeySpec(o.key),
-          contact: o.contact ?? [],
-          acceptTos: Boolean(o.acceptTos),
-          ...(eab ? { eab } : {}),
-          ...(o.acmeProfile ? { acmeProfile: o.acmeProfile } : {}),
-          renewDaysBefore: o.renewDays,
-          autoRenew: o.autoRenew,
-          deployTime: o.deployTime,
-          deployTimeZone: o.timeZone,
-          autoDeploy: o.autoDeploy,
-          renewApproval: o.renewApproval,
-          deployApproval: o.deployApproval,
-        },
-        actor(),
-      );
-      out.result(created, () => `created profile ${created.name}\naccount: ${created.accountUrl}`);
-    }),
-  );
+    });
 
-profile
-  .command('list')
-  .description('list profiles')
-  .action(
-    action(async (rt, out) => {
-      const rows = await rt.services.profiles.list();
-      out.result(rows, () => table(rows, ['name', 'directoryUrl', 'keySpec', 'renewDaysBefore', 'deployTime', 'deployTimeZone']));
-    }),
-  );
+  // ---- profiles ---------------------------------------------------------------------------------------------
+  const profile = program.command('profile').description('CA management profiles');
 
-profile
-  .command('show <name>')
-  .description('show one profile')
-  .action(
-    action(async (rt, out, name: string) => {
-      const p = await rt.services.profiles.show(name);
-      out.result(p, () =>
-        fields(p, ['name', 'directoryUrl', 'keySpec', 'contact', 'tosAgreed', 'tosUrl', 'accountUrl', 'eabKid', 'acmeProfile', 'autoRenew', 'renewDaysBefore', 'autoDeploy', 'deployTime', 'deployTimeZone', 'renewApproval', 'deployApproval', 'createdAt']),
-      );
-    }),
-  );
+  profile
+    .command('validate <server>')
+    .description('fetch a directory (production, staging or a URL) and show its terms and capabilities')
+    .action(
+      action(async (rt, out, server: string) => {
+        const info = await rt.services.profiles.validate(server);
+        out.result(info, () =>
+          fields(
+            {
+              directory: info.url,
+              'terms of service': info.termsOfService,
+              'external account binding': info.externalAccountRequired ? 'required' : 'not required',
+              'CAA identities': info.caaIdentities,
+              'ACME profiles': Object.keys(info.profiles),
+              ARI: info.renewalInfo ? 'yes' : 'no',
+            },
+            ['directory', 'terms of service', 'external account binding', 'CAA identities', 'ACME profiles', 'ARI'],
+          ),
+        );
+      }),
+    );
 
-profile
-  .command('update <name>')
-  .description('change contact, auto renewal and auto deploy (name, server, key and ToS are locked)')
-  .option('--contact <email>', 'contact e-mail (repeatable; replaces the list)', list)
-  .option('--renew-days <n>', 'renew at the latest N days before expiry', intArg)
-  .option('--auto-renew <on|off>', 'renew automatically', onOff)
-  .option('--deploy-time <HH:MM>', 'time of day to deploy renewed certificates')
-  .option('--time-zone <tz>', 'IANA time zone for the deploy time')
-  .option('--auto-deploy <on|off>', 'deploy renewed certificates automatically', onOff)
-  .option('--acme-profile <name>', 'ACME profile to request')
-  .option('--renew-approval <on|off>', 'semi-automatic: each renewal waits for an approval', onOff)
-  .option('--deploy-approval <on|off>', 'semi-automatic: each automatic deploy waits for an approval', onOff)
-  .addOption(new Option('--server <server>').hideHelp())
-  .addOption(new Option('--key <type>').hideHelp())
-  .addOption(new Option('--name <name>').hideHelp())
-  .addOption(new Option('--accept-tos').hideHelp())
-  .action(
-    action(async (rt, out, name: string, o: UpdateOptions) => {
-      const updated = await rt.services.profiles.update(
-        name,
-        {
-          contact: o.contact,
-          renewDaysBefore: o.renewDays,
-          autoRenew: o.autoRenew,
-          deployTime: o.deployTime,
-          deployTimeZone: o.timeZone,
-          autoDeploy: o.autoDeploy,
-          acmeProfile: o.acmeProfile,
-          renewApproval: o.renewApproval,
-          deployApproval: o.deployApproval,
-          directoryUrl: o.server,
-          keySpec: o.key,
-          name: o.name,
-          tosAgreed: o.acceptTos,
-        },
-        actor(),
-      );
-      out.result(updated, () => `updated profile ${updated.name}`);
-    }),
-  );
+  interface CreateOptions {
+    server: string;
+    key: string;
+    contact?: string[];
+    acceptTos?: boolean;
+    eabKid?: string;
+    eabHmacKeyFile?: string;
+    acmeProfile?: string;
+    renewDays: number;
+    autoRenew: boolean;
+    deployTime: string;
+    timeZone: string;
+    autoDeploy: boolean;
+    renewApproval: boolean;
+    deployApproval: boolean;
+  }
 
-interface EndpointOptions {
-  profile?: string;
-  url?: string;
-  username?: string;
-  passwordFile?: string;
-  builtin?: boolean;
-}
-
-interface UpdateOptions {
-  contact?: string[];
-  renewDays?: number;
-  autoRenew?: boolean;
-  deployTime?: string;
-  timeZone?: string;
-  autoDeploy?: boolean;
-  acmeProfile?: string;
-  renewApproval?: boolean;
-  deployApproval?: boolean;
-  server?: string;
-  key?: string;
-  name?: string;
-  acceptTos?: boolean;
-}
-
-// ---- domains ----------------------------------------------------------------------------------------------
-const domain = program.command('domain').description('domains and their ACME challenges');
-
-function renderChallenge(c: PublicChallengeContent): string {
-  const head = `${c.domain}  [${c.type}, ${c.status}${c.expiresAt ? `, challenge expires ${c.expiresAt.toISOString()}` : ''}]`;
-  if (c.http) return `${head}\n  file:    ${c.http.fileName}\n  content: ${c.http.content}\n  url:     http://${c.domain}${c.http.urlPath}`;
-  if (c.dns) return `${head}\n  TXT record: ${c.dns.zoneLine}`;
-  if (c.tls) return `${head}\n  TLS-ALPN-01 certificate and throwaway key: write them with --out DIR`;
-  return `${head}\n  (no challenge content; run: bigip-acme domain reconfigure)`;
-}
-
-domain
-  .command('add <names...>')
-  .description('add domains to a profile and fetch their challenges from the CA')
-  .requiredOption('--profile <name>', 'CA management profile')
-  .option('--challenge <type>', 'http-01 | dns-01 | tls-alpn-01', 'http-01')
-  .action(
-    action(async (rt, out, names: string[], o: { profile: string; challenge: string }) => {
-      const added = (await rt.services.domains.add(o.profile, names, parseChallengeType(o.challenge), actor(), out.progress)).map(withoutChallengeKey);
-      out.result(added, () => added.map(renderChallenge).join('\n\n'));
-    }),
-  );
-
-domain
-  .command('list')
-  .description('list domains and their connection status')
-  .option('--profile <name>', 'only this profile')
-  .action(
-    action(async (rt, out, o: { profile?: string }) => {
-      const rows = await rt.services.domains.list(o.profile);
-      out.result(rows, () => table(rows, ['name', 'profileName', 'challengeType', 'status', 'lastCheckedAt']));
-    }),
-  );
-
-domain
-  .command('show <name>')
-  .description('show a domain with its challenge content')
-  .option('--profile <name>', 'profile, when several have the name')
-  .action(
-    action(async (rt, out, name: string, o: { profile?: string }) => {
-      const shown = await rt.services.domains.show({ name, profile: o.profile });
-      const d = shown.domain;
-      const challenge = withoutChallengeKey(shown.challenge);
-      out.result({ ...d, challenge }, () =>
-        `${fields(d, ['name', 'profileName', 'challengeType', 'status', 'lastCheckedAt', 'lastCheckDetail', 'problem', 'endpointUrl', 'endpointUsername'])}\n\n${renderChallenge(challenge)}`,
-      );
-    }),
-  );
-
-domain
-  .command('challenge <name>')
-  .description('print the challenge content, or write it as files with --out')
-  .option('--profile <name>', 'profile, when several have the name')
-  .option('--out <dir>', 'write the HTTP file / TXT line / .cert and .key into this directory')
-  .action(
-    action(async (rt, out, name: string, o: { profile?: string; out?: string }) => {
-      const c = await rt.services.domains.challenge({ name, profile: o.profile });
-      if (o.out) {
-        const dir = path(o.out);
-        mkdirSync(dir, { recursive: true });
-        const written: string[] = [];
-        const write = (file: string, body: string, secret = false) => {
-          if (secret) writePrivate(join(dir, file), body);
-          else writeFileSync(join(dir, file), body, { mode: 0o644 });
-          written.push(join(dir, file));
-        };
-        if (c.http) write(c.http.fileName, c.http.content);
-        if (c.dns) write(`${c.domain.replace('*', 'wildcard')}.txt`, `${c.dns.zoneLine}\n`);
-        if (c.tls) {
-          write(`${c.domain}.cert`, c.tls.certPem);
-          write(`${c.domain}.key`, c.tls.keyPem, true);
+  profile
+    .command('create <name>')
+    .description('create a profile and its ACME account (name, server, key and ToS are locked afterwards)')
+    .requiredOption('--server <server>', 'production, staging, or an ACME directory URL')
+    .option('--key <type>', 'account and certificate keys: rsa-2048|rsa-3072|rsa-4096|ec-p256|ec-p384', 'ec-p256')
+    .option('--contact <email>', 'contact e-mail (repeatable)', list)
+    .option('--accept-tos', "accept the CA's terms of service")
+    .option('--eab-kid <kid>', 'external account binding key id')
+    .option('--eab-hmac-key-file <file>', 'file holding the EAB HMAC key (kept off the command line)')
+    .option('--acme-profile <name>', 'ACME profile to request (e.g. tlsserver)')
+    .option('--renew-days <n>', 'renew at the latest N days before expiry', intArg, 7)
+    .option('--auto-renew <on|off>', 'renew automatically', onOff, true)
+    .option('--deploy-time <HH:MM>', 'time of day to deploy renewed certificates', '00:00')
+    .option('--time-zone <tz>', 'IANA time zone for the deploy time', 'UTC')
+    .option('--auto-deploy <on|off>', 'deploy renewed certificates automatically', onOff, true)
+    .option('--renew-approval <on|off>', 'semi-automatic: each renewal waits for an approval', onOff, false)
+    .option('--deploy-approval <on|off>', 'semi-automatic: each automatic deploy waits for an approval', onOff, false)
+    .action(
+      action(async (rt, out, name: string, o: CreateOptions) => {
+        if (Boolean(o.eabKid) !== Boolean(o.eabHmacKeyFile)) {
+          throw new CoreError('input_invalid', '--eab-kid and --eab-hmac-key-file go together');
         }
-        out.result({ domain: c.domain, type: c.type, files: written }, () => `wrote ${written.join(', ')}`);
-        return;
-      }
-      const shown = withoutChallengeKey(c);
-      out.result(shown, () => (shown.tls ? `${renderChallenge(shown)}\n\n${shown.tls.certPem}` : renderChallenge(shown)));
-    }),
-  );
+        const eab =
+          o.eabKid && o.eabHmacKeyFile
+            ? { kid: o.eabKid, hmacKey: readFileSync(path(o.eabHmacKeyFile), 'utf8').trim() }
+            : undefined;
+        const created = await rt.services.profiles.create(
+          {
+            name,
+            server: o.server,
+            keySpec: parseKeySpec(o.key),
+            contact: o.contact ?? [],
+            acceptTos: Boolean(o.acceptTos),
+            ...(eab ? { eab } : {}),
+            ...(o.acmeProfile ? { acmeProfile: o.acmeProfile } : {}),
+            renewDaysBefore: o.renewDays,
+            autoRenew: o.autoRenew,
+            deployTime: o.deployTime,
+            deployTimeZone: o.timeZone,
+            autoDeploy: o.autoDeploy,
+            renewApproval: o.renewApproval,
+            deployApproval: o.deployApproval,
+          },
+          actor(),
+        );
+        out.result(created, () => `created profile ${created.name}\naccount: ${created.accountUrl}`);
+      }),
+    );
 
-domain
-  .command('test <name>')
-  .description('Test Connection: check the content is reachable, then ask the CA to validate')
-  .option('--profile <name>', 'profile, when several have the name')
-  .action(
-    action(async (rt, out, name: string, o: { profile?: string }) => {
-      const r = await withChallengeListeners(rt, () => rt.services.domains.test({ name, profile: o.profile }, actor(), out.progress));
-      out.result(r, () => `${r.domain.name}: ${r.outcome} (${r.domain.status})\n  ${r.detail}`);
-      if (r.outcome !== 'valid' && r.outcome !== 'already_valid') exitCode = 1;
-    }),
-  );
+  profile
+    .command('list')
+    .description('list profiles')
+    .action(
+      action(async (rt, out) => {
+        const rows = await rt.services.profiles.list();
+        out.result(rows, () =>
+          table(rows, ['name', 'directoryUrl', 'keySpec', 'renewDaysBefore', 'deployTime', 'deployTimeZone']),
+        );
+      }),
+    );
 
-const endpoint = domain.command('endpoint').description("the domain's API endpoint for automated challenges");
+  profile
+    .command('show <name>')
+    .description('show one profile')
+    .action(
+      action(async (rt, out, name: string) => {
+        const p = await rt.services.profiles.show(name);
+        out.result(p, () =>
+          fields(p, [
+            'name',
+            'directoryUrl',
+            'keySpec',
+            'contact',
+            'tosAgreed',
+            'tosUrl',
+            'accountUrl',
+            'eabKid',
+            'acmeProfile',
+            'autoRenew',
+            'renewDaysBefore',
+            'autoDeploy',
+            'deployTime',
+            'deployTimeZone',
+            'renewApproval',
+            'deployApproval',
+            'createdAt',
+          ]),
+        );
+      }),
+    );
 
-endpoint
-  .command('set <name>')
-  .description('publish challenge content to this URL with HTTP Basic auth (or to the built-in responder with --builtin)')
-  .option('--profile <name>', 'profile, when several have the name')
-  .option('--url <url>', 'endpoint URL that accepts the challenge payloads')
-  .option('--username <user>', 'HTTP Basic user name')
-  .option('--password-file <file>', 'file holding the HTTP Basic password (kept off the command line)')
-  .option('--builtin', "use this service's own responder (challenge-hook), with generated credentials")
-  .action(
-    action(async (rt, out, name: string, o: EndpointOptions) => {
-      const ref = { name, profile: o.profile };
-      let view: DomainView;
-      if (o.builtin) {
-        if (o.url || o.username || o.passwordFile) throw new CoreError('input_invalid', '--builtin takes no --url, --username or --password-file');
-        const responderUrl = rt.config.RESPONDER_URL ?? `http://127.0.0.1:${rt.config.RESPONDER_PORT}`;
-        view = await rt.services.domains.useBuiltinEndpoint(ref, responderUrl, actor());
-      } else {
-        if (!o.url || !o.username || !o.passwordFile) throw new CoreError('input_invalid', 'give --url, --username and --password-file, or --builtin');
-        const password = readFileSync(path(o.passwordFile), 'utf8').trim();
-        view = await rt.services.domains.setEndpoint(ref, { url: o.url, username: o.username, password }, actor());
-      }
-      out.result(view, () => `${view.name}: challenges will be published to ${view.endpointUrl} as ${view.endpointUsername}`);
-    }),
-  );
+  profile
+    .command('update <name>')
+    .description('change contact, auto renewal and auto deploy (name, server, key and ToS are locked)')
+    .option('--contact <email>', 'contact e-mail (repeatable; replaces the list)', list)
+    .option('--renew-days <n>', 'renew at the latest N days before expiry', intArg)
+    .option('--auto-renew <on|off>', 'renew automatically', onOff)
+    .option('--deploy-time <HH:MM>', 'time of day to deploy renewed certificates')
+    .option('--time-zone <tz>', 'IANA time zone for the deploy time')
+    .option('--auto-deploy <on|off>', 'deploy renewed certificates automatically', onOff)
+    .option('--acme-profile <name>', 'ACME profile to request')
+    .option('--renew-approval <on|off>', 'semi-automatic: each renewal waits for an approval', onOff)
+    .option('--deploy-approval <on|off>', 'semi-automatic: each automatic deploy waits for an approval', onOff)
+    .addOption(new Option('--server <server>').hideHelp())
+    .addOption(new Option('--key <type>').hideHelp())
+    .addOption(new Option('--name <name>').hideHelp())
+    .addOption(new Option('--accept-tos').hideHelp())
+    .action(
+      action(async (rt, out, name: string, o: UpdateOptions) => {
+        const updated = await rt.services.profiles.update(
+          name,
+          {
+            contact: o.contact,
+            renewDaysBefore: o.renewDays,
+            autoRenew: o.autoRenew,
+            deployTime: o.deployTime,
+            deployTimeZone: o.timeZone,
+            autoDeploy: o.autoDeploy,
+            acmeProfile: o.acmeProfile,
+            renewApproval: o.renewApproval,
+            deployApproval: o.deployApproval,
+            directoryUrl: o.server,
+            keySpec: o.key,
+            name: o.name,
+            tosAgreed: o.acceptTos,
+          },
+          actor(),
+        );
+        out.result(updated, () => `updated profile ${updated.name}`);
+      }),
+    );
 
-endpoint
-  .command('clear <name>')
-  .description('stop publishing challenge content for this domain')
-  .option('--profile <name>', 'profile, when several have the name')
-  .action(
-    action(async (rt, out, name: string, o: { profile?: string }) => {
-      const view = await rt.services.domains.clearEndpoint({ name, profile: o.profile }, actor());
-      out.result(view, () => `${view.name}: no API endpoint`);
-    }),
-  );
+  interface EndpointOptions {
+    profile?: string;
+    url?: string;
+    username?: string;
+    passwordFile?: string;
+    builtin?: boolean;
+  }
 
-domain
-  .command('deploy-test <name>')
-  .description("Deploy & Test: publish the challenge content to the domain's API endpoint, then Test Connection")
-  .option('--profile <name>', 'profile, when several have the name')
-  .action(
-    action(async (rt, out, name: string, o: { profile?: string }) => {
-      const r = await withChallengeListeners(rt, () => rt.services.domains.deployAndTest({ name, profile: o.profile }, actor(), out.progress));
-      out.result(r, () => `${r.domain.name}: ${r.outcome} (${r.domain.status})\n  ${r.published}\n  ${r.detail}`);
-      if (r.outcome !== 'valid' && r.outcome !== 'already_valid') exitCode = 1;
-    }),
-  );
+  interface UpdateOptions {
+    contact?: string[];
+    renewDays?: number;
+    autoRenew?: boolean;
+    deployTime?: string;
+    timeZone?: string;
+    autoDeploy?: boolean;
+    acmeProfile?: string;
+    renewApproval?: boolean;
+    deployApproval?: boolean;
+    server?: string;
+    key?: string;
+    name?: string;
+    acceptTos?: boolean;
+  }
 
-domain
-  .command('reconfigure')
-  .description('Reconfigure: fresh challenge content for every domain whose authorization expired or failed')
-  .requiredOption('--profile <name>', 'CA management profile')
-  .action(
-    action(async (rt, out, o: { profile: string }) => {
-      const refreshed = (await rt.services.domains.reconfigure(o.profile, actor(), out.progress)).map(withoutChallengeKey);
-      out.result(refreshed, () => (refreshed.length ? refreshed.map(renderChallenge).join('\n\n') : 'every domain still has usable challenge content'));
-    }),
-  );
+  // ---- domains ----------------------------------------------------------------------------------------------
+  const domain = program.command('domain').description('domains and their ACME challenges');
 
-// ---- certificates -----------------------------------------------------------------------------------------
-const cert = program.command('cert').description('certificates (CSR, order, issue, export)');
+  function renderChallenge(c: PublicChallengeContent): string {
+    const head = `${c.domain}  [${c.type}, ${c.status}${c.expiresAt ? `, challenge expires ${c.expiresAt.toISOString()}` : ''}]`;
+    if (c.http)
+      return `${head}\n  file:    ${c.http.fileName}\n  content: ${c.http.content}\n  url:     http://${c.domain}${c.http.urlPath}`;
+    if (c.dns) return `${head}\n  TXT record: ${c.dns.zoneLine}`;
+    if (c.tls) return `${head}\n  TLS-ALPN-01 certificate and throwaway key: write them with --out DIR`;
+    return `${head}\n  (no challenge content; run: bigip-acme domain reconfigure)`;
+  }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  domain
+    .command('add <names...>')
+    .description('add domains to a profile and fetch their challenges from the CA')
+    .requiredOption('--profile <name>', 'CA management profile')
+    .option('--challenge <type>', 'http-01 | dns-01 | tls-alpn-01', 'http-01')
+    .action(
+      action(async (rt, out, names: string[], o: { profile: string; challenge: string }) => {
+        const added = (
+          await rt.services.domains.add(o.profile, names, parseChallengeType(o.challenge), actor(), out.progress)
+        ).map(withoutChallengeKey);
+        out.result(added, () => added.map(renderChallenge).join('\n\n'));
+      }),
+    );
 
-/** The renewal and deploy fields of a certificate, as text: what failed, how often, what comes next. */
-function renewalFields(c: CertificateView): Record<string, unknown> {
-  const e = c.lastRenewalError;
-  const d = c.pendingDeploy;
-  return {
-    renewal: c.renewalState ? `${c.renewalState} (since ${iso(c.renewalStartedAt) ?? '?'})` : null,
-    lastRenewalError: e ? `${e.code}: ${e.message} (at ${e.at})` : null,
-    failedAttempts: c.failedAttempts,
-    nextAttemptAt: iso(c.nextAttemptAt),
-    lastRenewalAttemptAt: iso(c.lastRenewalAttemptAt),
-    pendingDeploy: d
-      ? `${d.due ? 'due since' : 'at'} ${d.at.toISOString()} (${d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time'}; ${d.bindings} binding(s))`
-      : null,
-  };
-}
+  domain
+    .command('list')
+    .description('list domains and their connection status')
+    .option('--profile <name>', 'only this profile')
+    .action(
+      action(async (rt, out, o: { profile?: string }) => {
+        const rows = await rt.services.domains.list(o.profile);
+        out.result(rows, () => table(rows, ['name', 'profileName', 'challengeType', 'status', 'lastCheckedAt']));
+      }),
+    );
 
-function renderCert(c: CertificateView): string {
-  return fields({ ...c, ...renewalFields(c) }, [
-    'name', 'state', 'profileName', 'partition', 'commonName', 'sans', 'keySpec', 'subject', 'issuer', 'serial', 'notBefore', 'notAfter',
-    'fingerprintSha256', 'problem', 'renewAt', 'renewal', 'lastRenewalError', 'failedAttempts', 'nextAttemptAt', 'lastRenewalAttemptAt', 'pendingDeploy',
-  ]);
-}
+  domain
+    .command('show <name>')
+    .description('show a domain with its challenge content')
+    .option('--profile <name>', 'profile, when several have the name')
+    .action(
+      action(async (rt, out, name: string, o: { profile?: string }) => {
+        const shown = await rt.services.domains.show({ name, profile: o.profile });
+        const d = shown.domain;
+        const challenge = withoutChallengeKey(shown.challenge);
+        out.result(
+          { ...d, challenge },
+          () =>
+            `${fields(d, ['name', 'profileName', 'challengeType', 'status', 'lastCheckedAt', 'lastCheckDetail', 'problem', 'endpointUrl', 'endpointUsername'])}\n\n${renderChallenge(challenge)}`,
+        );
+      }),
+    );
 
-/** One line per certificate: its state, and the renewal and deploy columns only when something is going on. */
-function certRow(c: CertificateView): Record<string, unknown> {
-  const renewal = c.failedAttempts > 0 ? `failed ${c.failedAttempts}x${c.lastRenewalError ? ` (${c.lastRenewalError.code})` : ''}` : c.renewalState;
-  return {
-    ...c,
-    renewal,
-    nextAttempt: c.failedAttempts > 0 || c.renewalState ? iso(c.nextAttemptAt) : null,
-    deploy: c.pendingDeploy ? iso(c.pendingDeploy.at) : null,
-  };
-}
+  domain
+    .command('challenge <name>')
+    .description('print the challenge content, or write it as files with --out')
+    .option('--profile <name>', 'profile, when several have the name')
+    .option('--out <dir>', 'write the HTTP file / TXT line / .cert and .key into this directory')
+    .action(
+      action(async (rt, out, name: string, o: { profile?: string; out?: string }) => {
+        const c = await rt.services.domains.challenge({ name, profile: o.profile });
+        if (o.out) {
+          const dir = path(o.out);
+          mkdirSync(dir, { recursive: true });
+          const written: string[] = [];
+          const write = (file: string, body: string, secret = false) => {
+            if (secret) writePrivate(join(dir, file), body);
+            else writeFileSync(join(dir, file), body, { mode: 0o644 });
+            written.push(join(dir, file));
+          };
+          if (c.http) write(c.http.fileName, c.http.content);
+          if (c.dns) write(`${c.domain.replace('*', 'wildcard')}.txt`, `${c.dns.zoneLine}\n`);
+          if (c.tls) {
+            write(`${c.domain}.cert`, c.tls.certPem);
+            write(`${c.domain}.key`, c.tls.keyPem, true);
+          }
+          out.result({ domain: c.domain, type: c.type, files: written }, () => `wrote ${written.join(', ')}`);
+          return;
+        }
+        const shown = withoutChallengeKey(c);
+        out.result(shown, () =>
+          shown.tls ? `${renderChallenge(shown)}\n\n${shown.tls.certPem}` : renderChallenge(shown),
+        );
+      }),
+    );
 
-cert
-  .command('request')
-  .description('request a certificate: key, CSR, order, challenges, finalize, download')
-  .requiredOption('--profile <name>', 'issuer (CA management profile)')
-  .requiredOption('--cn <name>', "common name: one of the profile's domains")
-  .option('--san <names>', "more names, also the profile's domains (repeatable or comma-separated)", list)
-  .option('--partition <name>', 'BIG-IP partition', 'Common')
-  .option('--key <type>', "key type; must match the profile's")
-  .option('--passphrase-file <file>', 'file with a passphrase for the private key on BIG-IP')
-  .option('--name <object>', 'BIG-IP object name (default: derived from the CN)')
-  .action(
-    action(async (rt, out, o: { profile: string; cn: string; san?: string[]; partition: string; key?: string; passphraseFile?: string; name?: string }) => {
-      const issued = await withChallengeListeners(rt, () => rt.services.certificates.request(
-        {
-          profile: o.profile,
-          commonName: o.cn,
-          sans: o.san ?? [],
-          partition: o.partition,
-          ...(o.key ? { keySpec: parseKeySpec(o.key) } : {}),
-          ...(o.passphraseFile ? { passphrase: readFileSync(path(o.passphraseFile), 'utf8').trim() } : {}),
-          ...(o.name ? { name: o.name } : {}),
+  domain
+    .command('test <name>')
+    .description('Test Connection: check the content is reachable, then ask the CA to validate')
+    .option('--profile <name>', 'profile, when several have the name')
+    .action(
+      action(async (rt, out, name: string, o: { profile?: string }) => {
+        const r = await withChallengeListeners(rt, () =>
+          rt.services.domains.test({ name, profile: o.profile }, actor(), out.progress),
+        );
+        out.result(r, () => `${r.domain.name}: ${r.outcome} (${r.domain.status})\n  ${r.detail}`);
+        if (r.outcome !== 'valid' && r.outcome !== 'already_valid') exitCode = 1;
+      }),
+    );
+
+  const endpoint = domain.command('endpoint').description("the domain's API endpoint for automated challenges");
+
+  endpoint
+    .command('set <name>')
+    .description(
+      'publish challenge content to this URL with HTTP Basic auth (or to the built-in responder with --builtin)',
+    )
+    .option('--profile <name>', 'profile, when several have the name')
+    .option('--url <url>', 'endpoint URL that accepts the challenge payloads')
+    .option('--username <user>', 'HTTP Basic user name')
+    .option('--password-file <file>', 'file holding the HTTP Basic password (kept off the command line)')
+    .option('--builtin', "use this service's own responder (challenge-hook), with generated credentials")
+    .action(
+      action(async (rt, out, name: string, o: EndpointOptions) => {
+        const ref = { name, profile: o.profile };
+        let view: DomainView;
+        if (o.builtin) {
+          if (o.url || o.username || o.passwordFile)
+            throw new CoreError('input_invalid', '--builtin takes no --url, --username or --password-file');
+          const responderUrl = rt.config.RESPONDER_URL ?? `http://127.0.0.1:${rt.config.RESPONDER_PORT}`;
+          view = await rt.services.domains.useBuiltinEndpoint(ref, responderUrl, actor());
+        } else {
+          if (!o.url || !o.username || !o.passwordFile)
+            throw new CoreError('input_invalid', 'give --url, --username and --password-file, or --builtin');
+          const password = readFileSync(path(o.passwordFile), 'utf8').trim();
+          view = await rt.services.domains.setEndpoint(ref, { url: o.url, username: o.username, password }, actor());
+        }
+        out.result(
+          view,
+          () => `${view.name}: challenges will be published to ${view.endpointUrl} as ${view.endpointUsername}`,
+        );
+      }),
+    );
+
+  endpoint
+    .command('clear <name>')
+    .description('stop publishing challenge content for this domain')
+    .option('--profile <name>', 'profile, when several have the name')
+    .action(
+      action(async (rt, out, name: string, o: { profile?: string }) => {
+        const view = await rt.services.domains.clearEndpoint({ name, profile: o.profile }, actor());
+        out.result(view, () => `${view.name}: no API endpoint`);
+      }),
+    );
+
+  domain
+    .command('deploy-test <name>')
+    .description("Deploy & Test: publish the challenge content to the domain's API endpoint, then Test Connection")
+    .option('--profile <name>', 'profile, when several have the name')
+    .action(
+      action(async (rt, out, name: string, o: { profile?: string }) => {
+        const r = await withChallengeListeners(rt, () =>
+          rt.services.domains.deployAndTest({ name, profile: o.profile }, actor(), out.progress),
+        );
+        out.result(r, () => `${r.domain.name}: ${r.outcome} (${r.domain.status})\n  ${r.published}\n  ${r.detail}`);
+        if (r.outcome !== 'valid' && r.outcome !== 'already_valid') exitCode = 1;
+      }),
+    );
+
+  domain
+    .command('reconfigure')
+    .description('Reconfigure: fresh challenge content for every domain whose authorization expired or failed')
+    .requiredOption('--profile <name>', 'CA management profile')
+    .action(
+      action(async (rt, out, o: { profile: string }) => {
+        const refreshed = (await rt.services.domains.reconfigure(o.profile, actor(), out.progress)).map(
+          withoutChallengeKey,
+        );
+        out.result(refreshed, () =>
+          refreshed.length
+            ? refreshed.map(renderChallenge).join('\n\n')
+            : 'every domain still has usable challenge content',
+        );
+      }),
+    );
+
+  // ---- certificates -----------------------------------------------------------------------------------------
+  const cert = program.command('cert').description('certificates (CSR, order, issue, export)');
+
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+  /** The renewal and deploy fields of a certificate, as text: what failed, how often, what comes next. */
+  function renewalFields(c: CertificateView): Record<string, unknown> {
+    const e = c.lastRenewalError;
+    const d = c.pendingDeploy;
+    return {
+      renewal: c.renewalState ? `${c.renewalState} (since ${iso(c.renewalStartedAt) ?? '?'})` : null,
+      lastRenewalError: e ? `${e.code}: ${e.message} (at ${e.at})` : null,
+      failedAttempts: c.failedAttempts,
+      nextAttemptAt: iso(c.nextAttemptAt),
+      lastRenewalAttemptAt: iso(c.lastRenewalAttemptAt),
+      pendingDeploy: d
+        ? `${d.due ? 'due since' : 'at'} ${d.at.toISOString()} (${d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time'}; ${d.bindings} binding(s))`
+        : null,
+    };
+  }
+
+  function renderCert(c: CertificateView): string {
+    return fields({ ...c, ...renewalFields(c) }, [
+      'name',
+      'state',
+      'profileName',
+      'partition',
+      'commonName',
+      'sans',
+      'keySpec',
+      'subject',
+      'issuer',
+      'serial',
+      'notBefore',
+      'notAfter',
+      'fingerprintSha256',
+      'problem',
+      'renewAt',
+      'renewal',
+      'lastRenewalError',
+      'failedAttempts',
+      'nextAttemptAt',
+      'lastRenewalAttemptAt',
+      'pendingDeploy',
+    ]);
+  }
+
+  /** One line per certificate: its state, and the renewal and deploy columns only when something is going on. */
+  function certRow(c: CertificateView): Record<string, unknown> {
+    const renewal =
+      c.failedAttempts > 0
+        ? `failed ${c.failedAttempts}x${c.lastRenewalError ? ` (${c.lastRenewalError.code})` : ''}`
+        : c.renewalState;
+    return {
+      ...c,
+      renewal,
+      nextAttempt: c.failedAttempts > 0 || c.renewalState ? iso(c.nextAttemptAt) : null,
+      deploy: c.pendingDeploy ? iso(c.pendingDeploy.at) : null,
+    };
+  }
+
+  cert
+    .command('request')
+    .description('request a certificate: key, CSR, order, challenges, finalize, download')
+    .requiredOption('--profile <name>', 'issuer (CA management profile)')
+    .requiredOption('--cn <name>', "common name: one of the profile's domains")
+    .option('--san <names>', "more names, also the profile's domains (repeatable or comma-separated)", list)
+    .option('--partition <name>', 'BIG-IP partition', 'Common')
+    .option('--key <type>', "key type; must match the profile's")
+    .option('--passphrase-file <file>', 'file with a passphrase for the private key on BIG-IP')
+    .option('--name <object>', 'BIG-IP object name (default: derived from the CN)')
+    .action(
+      action(
+        async (
+          rt,
+          out,
+          o: {
+            profile: string;
+            cn: string;
+            san?: string[];
+            partition: string;
+            key?: string;
+            passphraseFile?: string;
+            name?: string;
+          },
+        ) => {
+          const issued = await withChallengeListeners(rt, () =>
+            rt.services.certificates.request(
+              {
+                profile: o.profile,
+                commonName: o.cn,
+                sans: o.san ?? [],
+                partition: o.partition,
+                ...(o.key ? { keySpec: parseKeySpec(o.key) } : {}),
+                ...(o.passphraseFile ? { passphrase: readFileSync(path(o.passphraseFile), 'utf8').trim() } : {}),
+                ...(o.name ? { name: o.name } : {}),
+              },
+              actor(),
+              out.progress,
+            ),
+          );
+          out.result(issued, () => renderCert(issued));
+          if (issued.state !== 'issued') exitCode = 3;
         },
-        actor(),
-        out.progress,
-      ));
-      out.result(issued, () => renderCert(issued));
-      if (issued.state !== 'issued') exitCode = 3;
-    }),
-  );
+      ),
+    );
 
-cert
-  .command('resume <name>')
-  .description('continue a request from where it stopped (after a crash, or once challenge content is published)')
-  .action(
-    action(async (rt, out, name: string) => {
-      const c = await withChallengeListeners(rt, () => rt.services.certificates.resume(name, actor(), out.progress));
-      out.result(c, () => renderCert(c));
-      // A renewal still in flight leaves the live certificate issued: not done either.
-      if (c.state !== 'issued' || c.renewalState !== null) exitCode = 3;
-    }),
-  );
+  cert
+    .command('resume <name>')
+    .description('continue a request from where it stopped (after a crash, or once challenge content is published)')
+    .action(
+      action(async (rt, out, name: string) => {
+        const c = await withChallengeListeners(rt, () => rt.services.certificates.resume(name, actor(), out.progress));
+        out.result(c, () => renderCert(c));
+        // A renewal still in flight leaves the live certificate issued: not done either.
+        if (c.state !== 'issued' || c.renewalState !== null) exitCode = 3;
+      }),
+    );
 
-cert
-  .command('renew <name>')
-  .description('issue an issued certificate again with a fresh key (same name and bindings); continues a renewal in flight')
-  .action(
-    action(async (rt, out, name: string) => {
-      const c = await withChallengeListeners(rt, () => rt.services.certificates.renew(name, actor(), out.progress));
-      out.result(c, () => renderCert(c));
-      if (c.state !== 'issued' || c.renewalState !== null) exitCode = 3;
-    }),
-  );
+  cert
+    .command('renew <name>')
+    .description(
+      'issue an issued certificate again with a fresh key (same name and bindings); continues a renewal in flight',
+    )
+    .action(
+      action(async (rt, out, name: string) => {
+        const c = await withChallengeListeners(rt, () => rt.services.certificates.renew(name, actor(), out.progress));
+        out.result(c, () => renderCert(c));
+        if (c.state !== 'issued' || c.renewalState !== null) exitCode = 3;
+      }),
+    );
 
-cert
-  .command('list')
-  .description('list certificates')
-  .option('--profile <name>', 'only this profile')
-  .action(
-    action(async (rt, out, o: { profile?: string }) => {
-      const rows = await rt.services.certificates.list(o.profile);
-      out.result(rows, () => table(rows.map(certRow), ['name', 'state', 'commonName', 'profileName', 'notAfter', 'renewal', 'nextAttempt', 'deploy']));
-    }),
-  );
+  cert
+    .command('list')
+    .description('list certificates')
+    .option('--profile <name>', 'only this profile')
+    .action(
+      action(async (rt, out, o: { profile?: string }) => {
+        const rows = await rt.services.certificates.list(o.profile);
+        out.result(rows, () =>
+          table(rows.map(certRow), [
+            'name',
+            'state',
+            'commonName',
+            'profileName',
+            'notAfter',
+            'renewal',
+            'nextAttempt',
+            'deploy',
+          ]),
+        );
+      }),
+    );
 
-cert
-  .command('show <name>')
-  .description('subject, SANs, issuer, serial, validity, fingerprint, state, and the renewal (last error, failed attempts, next attempt) and pending deploy')
-  .action(
-    action(async (rt, out, name: string) => {
-      const c = await rt.services.certificates.show(name);
-      const { chainPem: _chain, csrPem: _csr, renewalCsrPem: _renewalCsr, ...summary } = c;
-      out.result(summary, () => renderCert(c));
-    }),
-  );
+  cert
+    .command('show <name>')
+    .description(
+      'subject, SANs, issuer, serial, validity, fingerprint, state, and the renewal (last error, failed attempts, next attempt) and pending deploy',
+    )
+    .action(
+      action(async (rt, out, name: string) => {
+        const c = await rt.services.certificates.show(name);
+        const { chainPem: _chain, csrPem: _csr, renewalCsrPem: _renewalCsr, ...summary } = c;
+        out.result(summary, () => renderCert(c));
+      }),
+    );
 
-cert
-  .command('export <name>')
-  .description('write the certificate chain; the private key only with --include-key')
-  .option('--out <file>', 'chain file (default: stdout)')
-  .option('--include-key', 'also export the private key (audited)')
-  .option('--key-out <file>', 'where to write the key (required with --include-key; written mode 0600)')
-  .action(
-    action(async (rt, out, name: string, o: { out?: string; includeKey?: boolean; keyOut?: string }) => {
-      if (Boolean(o.includeKey) !== Boolean(o.keyOut)) {
-        throw new CoreError('input_invalid', '--include-key and --key-out FILE go together (keys are never printed)');
-      }
-      const exported = await rt.services.certificates.export(name, { includeKey: Boolean(o.includeKey) }, actor());
-      if (exported.keyPem && o.keyOut) writePrivate(path(o.keyOut), exported.keyPem);
-      if (o.out) {
-        writeFileSync(path(o.out), exported.chainPem);
-        out.result({ chain: o.out, key: o.keyOut ?? null }, () => `wrote ${o.out}${o.keyOut ? ` and ${o.keyOut}` : ''}`);
-      } else if (out.json) {
-        out.result({ chainPem: exported.chainPem, key: o.keyOut ?? null }, () => '');
-      } else {
-        io.stdout(exported.chainPem);
-      }
-    }),
-  );
+  cert
+    .command('export <name>')
+    .description('write the certificate chain; the private key only with --include-key')
+    .option('--out <file>', 'chain file (default: stdout)')
+    .option('--include-key', 'also export the private key (audited)')
+    .option('--key-out <file>', 'where to write the key (required with --include-key; written mode 0600)')
+    .action(
+      action(async (rt, out, name: string, o: { out?: string; includeKey?: boolean; keyOut?: string }) => {
+        if (Boolean(o.includeKey) !== Boolean(o.keyOut)) {
+          throw new CoreError('input_invalid', '--include-key and --key-out FILE go together (keys are never printed)');
+        }
+        const exported = await rt.services.certificates.export(name, { includeKey: Boolean(o.includeKey) }, actor());
+        if (exported.keyPem && o.keyOut) writePrivate(path(o.keyOut), exported.keyPem);
+        if (o.out) {
+          writeFileSync(path(o.out), exported.chainPem);
+          out.result(
+            { chain: o.out, key: o.keyOut ?? null },
+            () => `wrote ${o.out}${o.keyOut ? ` and ${o.keyOut}` : ''}`,
+          );
+        } else if (out.json) {
+          out.result({ chainPem: exported.chainPem, key: o.keyOut ?? null }, () => '');
+        } else {
+          io.stdout(exported.chainPem);
+        }
+      }),
+    );
 
   const kit = {
     action,

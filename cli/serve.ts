@@ -28,11 +28,19 @@ export async function serve(config: Config, role: Role): Promise<void> {
   // A listener that cannot start (its port taken) fails the whole process: without this, the control socket
   // and the database opened before it kept a service running that answered no challenges.
   try {
-    if (rt.database.kind === 'pglite') closers.push(await startControlSocket(rt, controlSocketPath(resolve(config.DATA_DIR))));
+    if (rt.database.kind === 'pglite')
+      closers.push(await startControlSocket(rt, controlSocketPath(resolve(config.DATA_DIR))));
     if (role === 'all' || role === 'responder') closers.push(await startChallengeListeners(rt));
     if (role === 'all' || role === 'worker') {
-      const scheduler = startScheduler(rt.services.jobs, { patterns: jobPatterns(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000, log });
-      log.info({ next: scheduler.nextRuns() }, `scheduler started (renew ${config.JOBS_RENEW_CRON}, deploy ${config.JOBS_DEPLOY_CRON}, random start delay up to ${config.JOBS_START_DELAY_MAX_SECONDS} s)`);
+      const scheduler = startScheduler(rt.services.jobs, {
+        patterns: jobPatterns(config),
+        startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000,
+        log,
+      });
+      log.info(
+        { next: scheduler.nextRuns() },
+        `scheduler started (renew ${config.JOBS_RENEW_CRON}, deploy ${config.JOBS_DEPLOY_CRON}, random start delay up to ${config.JOBS_START_DELAY_MAX_SECONDS} s)`,
+      );
       closers.push(async () => scheduler.stop());
     }
     if (role === 'all' || role === 'bot') {
@@ -40,21 +48,36 @@ export async function serve(config: Config, role: Role): Promise<void> {
         const bot = createBotApp({ services: rt.services, config, log });
         await bot.start();
         const at = bot.where();
-        log.info({ slack: at }, at?.mode === 'http' ? `Slack bot listening on http://${at.host}:${at.port}${at.path}` : 'Slack bot connected in Socket Mode');
+        log.info(
+          { slack: at },
+          at?.mode === 'http'
+            ? `Slack bot listening on http://${at.host}:${at.port}${at.path}`
+            : 'Slack bot connected in Socket Mode',
+        );
         closers.push(() => bot.stop());
         if (config.SLACK_NOTIFY_CHANNEL) {
           const notifier = await startSlackNotifier(rt, config, log, { holder: `${hostname()}:${process.pid}` });
-          log.info({ channel: config.SLACK_NOTIFY_CHANNEL }, 'Slack notifications on: failures and approval requests as they happen, successes in an hourly digest');
+          log.info(
+            { channel: config.SLACK_NOTIFY_CHANNEL },
+            'Slack notifications on: failures and approval requests as they happen, successes in an hourly digest',
+          );
           closers.push(() => notifier.stop());
         } else {
           log.info({}, 'Slack notifications off (SLACK_NOTIFY_CHANNEL not set)');
         }
       } else {
-        log.info({}, config.SLACK_BOT_TOKEN ? 'Slack bot off (SLACK_SIGNING_SECRET or SLACK_APP_TOKEN not set)' : 'Slack bot off (SLACK_BOT_TOKEN not set)');
+        log.info(
+          {},
+          config.SLACK_BOT_TOKEN
+            ? 'Slack bot off (SLACK_SIGNING_SECRET or SLACK_APP_TOKEN not set)'
+            : 'Slack bot off (SLACK_BOT_TOKEN not set)',
+        );
       }
     }
   } catch (err) {
-    await closeAll().catch((closeErr: unknown) => log.warn({ err: (closeErr as Error).message }, 'closing after a failed start failed'));
+    await closeAll().catch((closeErr: unknown) =>
+      log.warn({ err: (closeErr as Error).message }, 'closing after a failed start failed'),
+    );
     throw err;
   }
 

@@ -31,7 +31,8 @@ export async function startSlackNotifier(
   log: Logger,
   opts: SlackNotifierOptions = {},
 ): Promise<Notifier> {
-  if (!config.SLACK_BOT_TOKEN || !config.SLACK_NOTIFY_CHANNEL) throw new Error('startSlackNotifier needs SLACK_BOT_TOKEN and SLACK_NOTIFY_CHANNEL');
+  if (!config.SLACK_BOT_TOKEN || !config.SLACK_NOTIFY_CHANNEL)
+    throw new Error('startSlackNotifier needs SLACK_BOT_TOKEN and SLACK_NOTIFY_CHANNEL');
   // Its own client: it must see rate limits (and wait for Retry-After) instead of Bolt's client retrying
   // inside a run for minutes.
   const client = new webApi.WebClient(config.SLACK_BOT_TOKEN, {

@@ -46,7 +46,9 @@ export function registerStatusCommands(program: Command, kit: CommandKit): void 
 
   program
     .command('status')
-    .description('what is failing, what needs attention, what waits (approvals, deploy windows) and until when, and the jobs')
+    .description(
+      'what is failing, what needs attention, what waits (approvals, deploy windows) and until when, and the jobs',
+    )
     .option('--strict', 'exit code 1 also when something needs attention (not only when failing)')
     .addHelpText('after', STATUS_HELP)
     .action(
@@ -63,11 +65,20 @@ export function registerStatusCommands(program: Command, kit: CommandKit): void 
           const jobs = report.jobs.map((j) => ({
             job: j.job,
             lastRun: j.lastStartedAt ? shortTime(j.lastStartedAt) : 'never',
-            result: j.timing === 'running' || j.timing === 'stalled' || j.timing === 'overdue' ? `${j.lastResult ?? '-'} (${j.timing})` : (j.lastResult ?? '-'),
+            result:
+              j.timing === 'running' || j.timing === 'stalled' || j.timing === 'overdue'
+                ? `${j.lastResult ?? '-'} (${j.timing})`
+                : (j.lastResult ?? '-'),
             items: itemsText(j.items),
             nextRun: j.nextRun ? shortTime(j.nextRun) : '-',
           }));
-          lines.push('', 'Jobs', ...table(jobs, ['job', 'lastRun', 'result', 'items', 'nextRun']).split('\n').map((l) => `  ${l}`));
+          lines.push(
+            '',
+            'Jobs',
+            ...table(jobs, ['job', 'lastRun', 'result', 'items', 'nextRun'])
+              .split('\n')
+              .map((l) => `  ${l}`),
+          );
           lines.push('', `Inventory: ${inventoryLine(report)}`);
           return lines.join('\n');
         });
@@ -77,37 +88,47 @@ export function registerStatusCommands(program: Command, kit: CommandKit): void 
 
   program
     .command('events')
-    .description('the notification outbox, newest first: what the core raised (renewals, failures, approvals, warnings) and whether it was delivered')
+    .description(
+      'the notification outbox, newest first: what the core raised (renewals, failures, approvals, warnings) and whether it was delivered',
+    )
     .option('--type <types>', 'only these types (repeatable or comma-separated)', parseEventKinds)
     .option('--certificate <name>', "only this certificate's events")
-    .option('--since <when>', 'only since then: a duration back (30m, 1h, 7d, 2w) or an ISO date/time', (v) => parseSince(v))
+    .option('--since <when>', 'only since then: a duration back (30m, 1h, 7d, 2w) or an ISO date/time', (v) =>
+      parseSince(v),
+    )
     .option('--undelivered', 'only events the notifier has not delivered yet')
     .option('--limit <n>', `at most N (1-${MAX_LIST_LIMIT})`, parseLimit, 50)
     .addHelpText('after', EVENTS_HELP)
     .action(
-      action(async (rt, out, o: { type?: CoreEventKind[]; certificate?: string; since?: Date; undelivered?: boolean; limit: number }) => {
-        const rows = await rt.services.activity.events({
-          ...(o.type ? { kinds: o.type } : {}),
-          ...(o.certificate !== undefined ? { certificate: o.certificate } : {}),
-          ...(o.since ? { since: o.since } : {}),
-          ...(o.undelivered ? { undelivered: true } : {}),
-          limit: o.limit,
-        });
-        out.result(rows, () =>
-          table(
-            rows.map((e) => ({
-              id: e.id,
-              at: shortTime(e.createdAt),
-              type: e.kind,
-              subject: e.subject,
-              person: e.needsPerson ? 'yes' : '-',
-              delivered: e.deliveredAt ? shortTime(e.deliveredAt) : 'pending',
-              detail: compact(e.detail),
-            })),
-            ['id', 'at', 'type', 'subject', 'person', 'delivered', 'detail'],
-          ),
-        );
-      }),
+      action(
+        async (
+          rt,
+          out,
+          o: { type?: CoreEventKind[]; certificate?: string; since?: Date; undelivered?: boolean; limit: number },
+        ) => {
+          const rows = await rt.services.activity.events({
+            ...(o.type ? { kinds: o.type } : {}),
+            ...(o.certificate !== undefined ? { certificate: o.certificate } : {}),
+            ...(o.since ? { since: o.since } : {}),
+            ...(o.undelivered ? { undelivered: true } : {}),
+            limit: o.limit,
+          });
+          out.result(rows, () =>
+            table(
+              rows.map((e) => ({
+                id: e.id,
+                at: shortTime(e.createdAt),
+                type: e.kind,
+                subject: e.subject,
+                person: e.needsPerson ? 'yes' : '-',
+                delivered: e.deliveredAt ? shortTime(e.deliveredAt) : 'pending',
+                detail: compact(e.detail),
+              })),
+              ['id', 'at', 'type', 'subject', 'person', 'delivered', 'detail'],
+            ),
+          );
+        },
+      ),
     );
 
   program
@@ -115,8 +136,13 @@ export function registerStatusCommands(program: Command, kit: CommandKit): void 
     .description('the audit log, newest first: who did what to which object, with what result')
     .option('--actor <actor>', 'only this actor (e.g. cli:alice, slack:U0123, scheduler)')
     .option('--object <name>', 'only entries about the object with this name (certificate, domain, profile, device)')
-    .option('--action <action>', 'only this action or its family (certificate.renew also finds certificate.renew.abandon_order)')
-    .option('--since <when>', 'only since then: a duration back (30m, 1h, 7d, 2w) or an ISO date/time', (v) => parseSince(v))
+    .option(
+      '--action <action>',
+      'only this action or its family (certificate.renew also finds certificate.renew.abandon_order)',
+    )
+    .option('--since <when>', 'only since then: a duration back (30m, 1h, 7d, 2w) or an ISO date/time', (v) =>
+      parseSince(v),
+    )
     .option('--limit <n>', `at most N (1-${MAX_LIST_LIMIT})`, parseLimit, 50)
     .addHelpText('after', AUDIT_HELP)
     .action(

@@ -9,11 +9,7 @@ import { CoreError } from './errors.ts';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const portMessage = 'must be a port number 1-65535';
-const port = z.coerce
-  .number({ error: portMessage })
-  .int(portMessage)
-  .min(1, portMessage)
-  .max(65535, portMessage);
+const port = z.coerce.number({ error: portMessage }).int(portMessage).min(1, portMessage).max(65535, portMessage);
 const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());
 const idList = z.preprocess(
@@ -38,12 +34,13 @@ const cronPattern = (fallback: string) =>
       }, 'must be a cron pattern like "*/10 * * * *"'),
   );
 const seconds = (fallback: number) =>
-  z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'must be a number of seconds' }).min(0, 'must be ≥ 0').default(fallback));
+  z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: 'must be a number of seconds' }).min(0, 'must be ≥ 0').default(fallback),
+  );
 
 const schema = z.object({
-  DATABASE_URL: optional(
-    z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL'),
-  ),
+  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL')),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
   MASTER_KEY: optional(z.string()),
   RESPONDER_HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
@@ -63,26 +60,42 @@ const schema = z.object({
    */
   CLI_APPROVERS: z.preprocess(
     (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
-    z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\$?$/, 'must be a comma-separated list of OS user names (like alice,ops-bot)')),
+    z.array(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\$?$/,
+          'must be a comma-separated list of OS user names (like alice,ops-bot)',
+        ),
+    ),
   ),
   /** Whether whoever asked for an approval (a CSR from Slack, say) may decide it too. Off: four eyes. */
   APPROVAL_ALLOW_SELF: z.preprocess(
     emptyAsUndefined,
-    z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true' || v === '1'),
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true' || v === '1'),
   ),
   /** How the core reaches the built-in responder's challenge-hook (default: http://127.0.0.1:RESPONDER_PORT). */
   RESPONDER_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
   /** CIDRs that domain API endpoints may use although they are link-local or metadata addresses. */
   ENDPOINT_ALLOW_CIDRS: z.preprocess(
     (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
-    z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a comma-separated list of CIDRs (like 169.254.0.0/16)')),
+    z.array(
+      z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'must be a comma-separated list of CIDRs (like 169.254.0.0/16)'),
+    ),
   ),
   /** PEM file of extra CA certificates to trust for the ACME server (private CAs, Pebble in tests). */
   ACME_CA_FILE: optional(z.string()),
   /** Bound on each request to the CA, connecting included: a CA that accepts and never answers fails after it. */
   ACME_TIMEOUT_SECONDS: z.preprocess(
     emptyAsUndefined,
-    z.coerce.number({ error: 'must be a number of seconds' }).min(1, 'must be at least 1 second').max(300, 'must be at most 300 seconds').default(10),
+    z.coerce
+      .number({ error: 'must be a number of seconds' })
+      .min(1, 'must be at least 1 second')
+      .max(300, 'must be at most 300 seconds')
+      .default(10),
   ),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
   // Where Test Connection looks before asking the CA: the CA dials 80/443 of the name's public addresses.
@@ -100,7 +113,10 @@ const schema = z.object({
   /** Each scheduled run first waits a random 0…N seconds (certbot's 0–8 min), so replicas spread out. */
   JOBS_START_DELAY_MAX_SECONDS: seconds(480),
   /** How long a claim on a certificate lasts without renewal; a dead worker's work is taken over after it. */
-  JOBS_LEASE_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number({ error: 'must be a number of seconds' }).min(1, 'must be ≥ 1').default(60)),
+  JOBS_LEASE_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: 'must be a number of seconds' }).min(1, 'must be ≥ 1').default(60),
+  ),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -115,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const raw = env[variable];
   // Never echo a secret, a database password, or a multi-line value into the one-line error.
   const redacted = variable === 'DATABASE_URL' ? raw?.replace(/\/\/[^@/]*@/, '//***@') : raw;
-  const shown = raw === undefined || SECRET_VARIABLES.test(variable) ? '' : ` (got ${JSON.stringify(redacted!.slice(0, 200))})`;
+  const shown =
+    raw === undefined || SECRET_VARIABLES.test(variable) ? '' : ` (got ${JSON.stringify(redacted!.slice(0, 200))})`;
   throw new CoreError('config_invalid', `${variable} ${issue.message}${shown}`);
 }

@@ -49,20 +49,30 @@ const CONNECT_TIMEOUT_MS = 10_000;
 export async function openDatabase(target: DatabaseTarget, opts: DatabaseOptions = {}): Promise<Database> {
   const log = opts.log ?? silentLogger;
   if ('url' in target) {
-    const pool = new pg.Pool({ connectionString: target.url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
     // An idle pooled connection that dies (the server restarts, a backend is terminated) is emitted here; the
     // pool has already dropped it and opens a new one on the next query. Without a listener it kills the process.
-    pool.on('error', (err) => log.warn({ reason: reasonOf(err) }, 'lost an idle database connection; the next query opens a new one'));
+    pool.on('error', (err) =>
+      log.warn({ reason: reasonOf(err) }, 'lost an idle database connection; the next query opens a new one'),
+    );
     // A connection that dies while checked out (inside a transaction, between its statements) emits on the
     // client, where the pool listens only while it is idle. The statement in flight fails on its own.
-    pool.on('connect', (client) => client.on('error', (err) => log.debug({ reason: reasonOf(err) }, 'database connection lost while in use')));
+    pool.on('connect', (client) =>
+      client.on('error', (err) => log.debug({ reason: reasonOf(err) }, 'database connection lost while in use')),
+    );
     const db = drizzlePg(pool, { schema });
     let closed: Promise<void> | undefined;
     return {
       db,
       kind: 'postgres',
       migrate: () => migratePg(db, { migrationsFolder }),
-      listen: (channel, onMessage, onResync, onLost) => listenPostgres(target.url, channel, { onMessage, onResync, onLost, log }),
+      listen: (channel, onMessage, onResync, onLost) =>
+        listenPostgres(target.url, channel, { onMessage, onResync, onLost, log }),
       // Idempotent: pool.end() rejects when called twice, and several closers may share one database.
       close: () => (closed ??= pool.end()),
     };
@@ -114,7 +124,12 @@ const RETRY_MAX_MS = 10_000;
 async function listenPostgres(
   url: string,
   channel: string,
-  handlers: { onMessage: (payload: string) => void; onResync: () => void; onLost: ((err: unknown) => void) | undefined; log: Logger },
+  handlers: {
+    onMessage: (payload: string) => void;
+    onResync: () => void;
+    onLost: ((err: unknown) => void) | undefined;
+    log: Logger;
+  },
 ): Promise<() => Promise<void>> {
   const { onMessage, onResync, onLost, log } = handlers;
   let stopped = false;
@@ -134,7 +149,10 @@ async function listenPostgres(
     client = undefined;
     clearInterval(heartbeat);
     discard(from);
-    log.warn({ channel, reason: reasonOf(err) }, 'database LISTEN connection lost; reconnecting, notifications are missed until then');
+    log.warn(
+      { channel, reason: reasonOf(err) },
+      'database LISTEN connection lost; reconnecting, notifications are missed until then',
+    );
     safely(() => onLost?.(err));
     schedule();
   };
@@ -163,7 +181,9 @@ async function listenPostgres(
     heartbeat = setInterval(() => {
       const current = client;
       if (!current) return;
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('Connection terminated: heartbeat unanswered')), CONNECT_TIMEOUT_MS).unref());
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('Connection terminated: heartbeat unanswered')), CONNECT_TIMEOUT_MS).unref(),
+      );
       Promise.race([current.query('SELECT 1'), timeout]).catch((err: unknown) => lost(current, err));
     }, LISTEN_HEARTBEAT_MS);
     heartbeat.unref();
@@ -181,7 +201,10 @@ async function listenPostgres(
       (next) => {
         if (stopped) return discard(next);
         adopt(next);
-        log.info({ channel, failedAttempts }, 'database LISTEN connection re-established; resyncing what may have been missed');
+        log.info(
+          { channel, failedAttempts },
+          'database LISTEN connection re-established; resyncing what may have been missed',
+        );
         failedAttempts = 0;
         safely(onResync);
       },

@@ -15,22 +15,39 @@ import { CoreError, isCoreError } from '../core/errors.ts';
 const LOST_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
 
 /** Socket errors of a server that is down, restarting or unreachable. */
-const LOST_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const LOST_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 
 /**
  * What node-postgres says when the socket went away (it has no code for these): "Connection terminated
  * unexpectedly", "Connection terminated due to connection timeout", "Client has encountered a connection
  * error and is not queryable", and pg-pool's "timeout exceeded when trying to connect".
  */
-const LOST_MESSAGES = [/^Connection terminated/, /^Client has encountered a connection error/, /^timeout exceeded when trying to connect/];
+const LOST_MESSAGES = [
+  /^Connection terminated/,
+  /^Client has encountered a connection error/,
+  /^timeout exceeded when trying to connect/,
+];
 
 /** Whether `err` (or any error it wraps: drizzle and our own adapters keep the driver's error as `cause`) is a lost or refused connection. */
 export function isConnectionLoss(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = err, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     if (isCoreError(e) && e.code === 'db_unavailable') return true;
     if (e instanceof AggregateError && e.errors.some((inner) => isConnectionLoss(inner))) return true;
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (LOST_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || LOST_ERRNOS.has(code))) return true;
+    if (typeof code === 'string' && (LOST_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code) || LOST_ERRNOS.has(code)))
+      return true;
     const message = (e as { message?: unknown }).message;
     if (typeof message === 'string' && LOST_MESSAGES.some((m) => m.test(message))) return true;
   }
@@ -46,7 +63,11 @@ export const DB_UNAVAILABLE_MESSAGE = 'The database is unavailable right now; no
 /** A connection-loss error as the core sees it: `db_unavailable`, retryable, the driver's reason in `detail`. */
 export function databaseUnavailable(err: unknown): CoreError {
   if (isCoreError(err) && err.code === 'db_unavailable') return err;
-  return new CoreError('db_unavailable', DB_UNAVAILABLE_MESSAGE, { retryable: true, cause: err, detail: { reason: reasonOf(err) } });
+  return new CoreError('db_unavailable', DB_UNAVAILABLE_MESSAGE, {
+    retryable: true,
+    cause: err,
+    detail: { reason: reasonOf(err) },
+  });
 }
 
 /** The driver's own words for the innermost cause (an errno or SQLSTATE and its message), for logs and the CLI. */
@@ -77,7 +98,10 @@ export function guardConnectionLoss<T extends object>(store: T): T {
       guarded[name] = guardFunction(part as (...args: unknown[]) => unknown, store);
     } else if (part && typeof part === 'object') {
       guarded[name] = Object.fromEntries(
-        Object.entries(part).map(([k, v]) => [k, typeof v === 'function' ? guardFunction(v as (...args: unknown[]) => unknown, part) : v]),
+        Object.entries(part).map(([k, v]) => [
+          k,
+          typeof v === 'function' ? guardFunction(v as (...args: unknown[]) => unknown, part) : v,
+        ]),
       );
     } else {
       guarded[name] = part;
@@ -94,6 +118,8 @@ function guardFunction(fn: (...args: unknown[]) => unknown, self: unknown): (...
     } catch (err) {
       throw translateConnectionLoss(err);
     }
-    return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(translateConnectionLoss(err))) : result;
+    return result instanceof Promise
+      ? result.catch((err: unknown) => Promise.reject(translateConnectionLoss(err)))
+      : result;
   };
 }

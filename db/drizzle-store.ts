@@ -32,13 +32,15 @@ import {
 
 /** PostgreSQL unique_violation, raised identically by pg and PGlite. */
 function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  const code =
+    (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
   return code === '23505';
 }
 
 /** PostgreSQL foreign_key_violation or restrict_violation (ON DELETE RESTRICT): a row still referenced elsewhere. */
 function isForeignKeyViolation(err: unknown): boolean {
-  const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  const code =
+    (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
   return code === '23503' || code === '23001';
 }
 
@@ -181,10 +183,18 @@ export function createDrizzleStore(database: Database): Store {
       },
       async pendingHttpChallenges() {
         const rows = await db
-          .select({ token: authorizations.httpToken, keyAuthorization: authorizations.httpKeyAuthorization, domain: authorizations.identifier })
+          .select({
+            token: authorizations.httpToken,
+            keyAuthorization: authorizations.httpKeyAuthorization,
+            domain: authorizations.identifier,
+          })
           .from(authorizations)
           .where(and(isNotNull(authorizations.httpToken), inArray(authorizations.status, ['pending', 'processing'])));
-        return rows.flatMap((r) => (r.token && r.keyAuthorization ? [{ token: r.token, keyAuthorization: r.keyAuthorization, domain: r.domain }] : []));
+        return rows.flatMap((r) =>
+          r.token && r.keyAuthorization
+            ? [{ token: r.token, keyAuthorization: r.keyAuthorization, domain: r.domain }]
+            : [],
+        );
       },
       async tlsAlpnMaterial(identifier) {
         const rows = await db
@@ -195,11 +205,15 @@ export function createDrizzleStore(database: Database): Store {
             expiresAt: authorizations.expiresAt,
           })
           .from(authorizations)
-          .where(and(eq(authorizations.identifier, identifier), inArray(authorizations.status, ['pending', 'processing'])))
+          .where(
+            and(eq(authorizations.identifier, identifier), inArray(authorizations.status, ['pending', 'processing'])),
+          )
           .orderBy(desc(authorizations.updatedAt))
           .limit(1);
         const row = rows[0];
-        return row?.certPem && row.keySealed ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed, expiresAt: row.expiresAt } : null;
+        return row?.certPem && row.keySealed
+          ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed, expiresAt: row.expiresAt }
+          : null;
       },
     },
 
@@ -276,20 +290,35 @@ export function createDrizzleStore(database: Database): Store {
         const rows = await db
           .select({ id: certificates.id })
           .from(certificates)
-          .where(and(eq(certificates.state, 'issued'), or(isNull(certificates.ariNextPollAt), lte(certificates.ariNextPollAt, now))))
+          .where(
+            and(
+              eq(certificates.state, 'issued'),
+              or(isNull(certificates.ariNextPollAt), lte(certificates.ariNextPollAt, now)),
+            ),
+          )
           .orderBy(asc(certificates.ariNextPollAt))
           .limit(limit);
         return rows.map((r) => r.id);
       },
       async listExpiringBefore(at) {
-        return (await db.select().from(certificates).where(and(isNotNull(certificates.serial), lt(certificates.notAfter, at))).orderBy(asc(certificates.notAfter))) as ManagedCertificate[];
+        return (await db
+          .select()
+          .from(certificates)
+          .where(and(isNotNull(certificates.serial), lt(certificates.notAfter, at)))
+          .orderBy(asc(certificates.notAfter))) as ManagedCertificate[];
       },
       async listDeployCandidates(limit) {
         const rows = await db
           .selectDistinct({ id: certificates.id })
           .from(bindings)
           .innerJoin(certificates, eq(certificates.id, bindings.certificateId))
-          .where(and(eq(certificates.state, 'issued'), isNotNull(certificates.keySealed), sql`${bindings.deployedFingerprint} IS DISTINCT FROM ${certificates.fingerprintSha256}`))
+          .where(
+            and(
+              eq(certificates.state, 'issued'),
+              isNotNull(certificates.keySealed),
+              sql`${bindings.deployedFingerprint} IS DISTINCT FROM ${certificates.fingerprintSha256}`,
+            ),
+          )
           .limit(limit);
         return rows.map((r) => r.id);
       },
@@ -300,7 +329,9 @@ export function createDrizzleStore(database: Database): Store {
         const types = [...new Set(entries.map((e) => e.type))];
         await db.transaction(async (tx) => {
           if (types.length > 0) {
-            await tx.delete(hookChallenges).where(and(eq(hookChallenges.domainName, domainName), inArray(hookChallenges.type, types)));
+            await tx
+              .delete(hookChallenges)
+              .where(and(eq(hookChallenges.domainName, domainName), inArray(hookChallenges.type, types)));
           }
           if (entries.length > 0) await tx.insert(hookChallenges).values(entries);
         });
@@ -313,7 +344,10 @@ export function createDrizzleStore(database: Database): Store {
           .orderBy(hookChallenges.createdAt)) as HookChallenge[];
       },
       async clear(domainName) {
-        const rows = await db.delete(hookChallenges).where(eq(hookChallenges.domainName, domainName)).returning({ id: hookChallenges.id });
+        const rows = await db
+          .delete(hookChallenges)
+          .where(eq(hookChallenges.domainName, domainName))
+          .returning({ id: hookChallenges.id });
         return rows.length;
       },
       async httpChallenge(token) {
@@ -326,10 +360,16 @@ export function createDrizzleStore(database: Database): Store {
       },
       async allHttp() {
         const rows = await db
-          .select({ token: hookChallenges.token, keyAuthorization: hookChallenges.content, domain: hookChallenges.domainName })
+          .select({
+            token: hookChallenges.token,
+            keyAuthorization: hookChallenges.content,
+            domain: hookChallenges.domainName,
+          })
           .from(hookChallenges)
           .where(eq(hookChallenges.type, 'http'));
-        return rows.flatMap((r) => (r.token ? [{ token: r.token, keyAuthorization: r.keyAuthorization, domain: r.domain }] : []));
+        return rows.flatMap((r) =>
+          r.token ? [{ token: r.token, keyAuthorization: r.keyAuthorization, domain: r.domain }] : [],
+        );
       },
       async tlsMaterial(domainName) {
         const rows = await db
@@ -342,7 +382,10 @@ export function createDrizzleStore(database: Database): Store {
         return row?.keySealed ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed } : null;
       },
       async purgeOlderThan(before) {
-        const rows = await db.delete(hookChallenges).where(lt(hookChallenges.createdAt, before)).returning({ id: hookChallenges.id });
+        const rows = await db
+          .delete(hookChallenges)
+          .where(lt(hookChallenges.createdAt, before))
+          .returning({ id: hookChallenges.id });
         return rows.length;
       },
     },
@@ -377,7 +420,8 @@ export function createDrizzleStore(database: Database): Store {
           const rows = await db.delete(devices).where(eq(devices.id, id)).returning({ id: devices.id });
           one(rows, 'device');
         } catch (err) {
-          if (isForeignKeyViolation(err)) throw new CoreError('conflict', 'the device still has bindings; remove them first');
+          if (isForeignKeyViolation(err))
+            throw new CoreError('conflict', 'the device still has bindings; remove them first');
           throw err;
         }
       },
@@ -457,14 +501,26 @@ export function createDrizzleStore(database: Database): Store {
           .values(object)
           .onConflictDoUpdate({
             target: [deviceObjects.deviceId, deviceObjects.fullPath],
-            set: { certificateId: object.certificateId, kind: object.kind, serial: object.serial, installedAt: object.installedAt, removedAt: null },
+            set: {
+              certificateId: object.certificateId,
+              kind: object.kind,
+              serial: object.serial,
+              installedAt: object.installedAt,
+              removedAt: null,
+            },
           });
       },
       async listLive(deviceId, certificateId) {
         return (await db
           .select()
           .from(deviceObjects)
-          .where(and(eq(deviceObjects.deviceId, deviceId), eq(deviceObjects.certificateId, certificateId), isNull(deviceObjects.removedAt)))
+          .where(
+            and(
+              eq(deviceObjects.deviceId, deviceId),
+              eq(deviceObjects.certificateId, certificateId),
+              isNull(deviceObjects.removedAt),
+            ),
+          )
           .orderBy(deviceObjects.installedAt)) as DeviceObject[];
       },
       async markRemoved(id, at) {
@@ -508,7 +564,15 @@ export function createDrizzleStore(database: Database): Store {
     events: {
       async emit(event) {
         // One statement: the insert and its notification commit together, and a duplicate (no row) wakes nobody.
-        const inserted = db.$with('inserted').as(db.insert(events).values(event).onConflictDoNothing({ target: events.dedupeKey }).returning({ id: events.id }));
+        const inserted = db
+          .$with('inserted')
+          .as(
+            db
+              .insert(events)
+              .values(event)
+              .onConflictDoNothing({ target: events.dedupeKey })
+              .returning({ id: events.id }),
+          );
         const rows = await db
           .with(inserted)
           .select({ id: inserted.id, notified: sql`pg_notify(${EVENTS_CHANNEL}, ${inserted.id}::text)` })
@@ -516,7 +580,12 @@ export function createDrizzleStore(database: Database): Store {
         return rows.length === 1;
       },
       async listUndelivered(limit) {
-        return (await db.select().from(events).where(isNull(events.deliveredAt)).orderBy(asc(events.id)).limit(limit)) as CoreEvent[];
+        return (await db
+          .select()
+          .from(events)
+          .where(isNull(events.deliveredAt))
+          .orderBy(asc(events.id))
+          .limit(limit)) as CoreEvent[];
       },
       async markDelivered(ids, at) {
         if (ids.length > 0) await db.update(events).set({ deliveredAt: at }).where(inArray(events.id, ids));
@@ -546,26 +615,35 @@ export function createDrizzleStore(database: Database): Store {
 
     approvals: {
       async open(approval) {
-        const rows = await db
-          .insert(approvals)
-          .values(approval)
-          .onConflictDoNothing()
-          .returning();
+        const rows = await db.insert(approvals).values(approval).onConflictDoNothing().returning();
         if (rows[0]) return { approval: rows[0] as Approval, created: true };
         const existing = (
           await db
             .select()
             .from(approvals)
-            .where(and(eq(approvals.certificateId, approval.certificateId), eq(approvals.kind, approval.kind), inArray(approvals.state, ['pending', 'approved'])))
+            .where(
+              and(
+                eq(approvals.certificateId, approval.certificateId),
+                eq(approvals.kind, approval.kind),
+                inArray(approvals.state, ['pending', 'approved']),
+              ),
+            )
         )[0];
-        if (!existing) throw new CoreError('db_error', 'an approval could neither be stored nor found', { retryable: true });
+        if (!existing)
+          throw new CoreError('db_error', 'an approval could neither be stored nor found', { retryable: true });
         return { approval: existing as Approval, created: false };
       },
       async findOpen(certificateId, kind) {
         const rows = await db
           .select()
           .from(approvals)
-          .where(and(eq(approvals.certificateId, certificateId), eq(approvals.kind, kind), inArray(approvals.state, ['pending', 'approved'])));
+          .where(
+            and(
+              eq(approvals.certificateId, certificateId),
+              eq(approvals.kind, kind),
+              inArray(approvals.state, ['pending', 'approved']),
+            ),
+          );
         return (rows[0] as Approval | undefined) ?? null;
       },
       async findLatest(certificateId, kind) {
@@ -606,7 +684,10 @@ export function createDrizzleStore(database: Database): Store {
         await db
           .insert(jobRuns)
           .values({ job, lastFinishedAt: at, lastResult: result, lastDetail: detail })
-          .onConflictDoUpdate({ target: jobRuns.job, set: { lastFinishedAt: at, lastResult: result, lastDetail: detail } });
+          .onConflictDoUpdate({
+            target: jobRuns.job,
+            set: { lastFinishedAt: at, lastResult: result, lastDetail: detail },
+          });
       },
       async list() {
         return await db.select().from(jobRuns).orderBy(jobRuns.job);
@@ -624,7 +705,9 @@ export function createDrizzleStore(database: Database): Store {
           ...(filter.objectName ? [eq(auditLog.objectName, filter.objectName)] : []),
           ...(filter.actor ? [eq(auditLog.actor, filter.actor)] : []),
           // The action or its family, compared as text (no LIKE, so `_` and `%` in the filter mean themselves).
-          ...(action ? [or(eq(auditLog.action, action), eq(sql`left(${auditLog.action}, ${action.length + 1})`, `${action}.`))!] : []),
+          ...(action
+            ? [or(eq(auditLog.action, action), eq(sql`left(${auditLog.action}, ${action.length + 1})`, `${action}.`))!]
+            : []),
           ...(filter.since ? [gte(auditLog.at, filter.since)] : []),
         ];
         return (await db

@@ -9,7 +9,11 @@ export interface ChallengeSource {
    * Calls onToken when a token's challenge may have changed; onLost when the subscription dropped (changes
    * are missed from then on); onResync once it is back (changes may have been missed).
    */
-  listen(onToken: (token: string) => void, onResync: () => void, onLost?: (err: unknown) => void): Promise<() => Promise<void>>;
+  listen(
+    onToken: (token: string) => void,
+    onResync: () => void,
+    onLost?: (err: unknown) => void,
+  ): Promise<() => Promise<void>>;
 }
 
 /**

@@ -289,7 +289,11 @@ export function registerChallengeHook(app: Hono, deps: ChallengeHookDeps): void 
       // would never present is refused rather than stored and reported as published.
       const tlsAt = entries.findIndex((e) => e.type === 'tls');
       if (tlsAt !== -1) {
-        const shadow = hookTlsAlpnShadowed(await deps.coreTlsAlpnChallenge(domain), { certPem: entries[tlsAt]!.content }, deps.now());
+        const shadow = hookTlsAlpnShadowed(
+          await deps.coreTlsAlpnChallenge(domain),
+          { certPem: entries[tlsAt]!.content },
+          deps.now(),
+        );
         if (shadow) return problem(c, 409, 'conflict', shadowedMessage(`challenges[${tlsAt}]`, domain, shadow.until));
       }
 

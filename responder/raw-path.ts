@@ -57,7 +57,8 @@ export function requestTargetProblem(target: string): string | null {
     if (decoded === '.' || decoded === '..') return 'a dot segment';
     if (BAD_DECODED.test(decoded)) return 'an encoded separator, escape or control character in a segment';
     const folded = decoded.normalize('NFKC');
-    if (folded === '.' || folded === '..' || /[/\\]/.test(folded)) return 'a segment that Unicode folds into a dot segment or separator';
+    if (folded === '.' || folded === '..' || /[/\\]/.test(folded))
+      return 'a segment that Unicode folds into a dot segment or separator';
   }
   return null;
 }

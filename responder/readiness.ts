@@ -6,18 +6,25 @@ import type { CacheHealth } from './challenge-cache.ts';
  * database) would turn a database outage into a challenge outage. The body and the
  * `bigip_acme_database_up` gauge tell monitoring; decision 0013.
  */
-export type Readiness = { state: 'ready' } | { state: 'degraded'; detail: string } | { state: 'not_ready'; detail: string };
+export type Readiness =
+  | { state: 'ready' }
+  | { state: 'degraded'; detail: string }
+  | { state: 'not_ready'; detail: string };
 
 /** The readiness of a responder whose challenges come from `health`'s cache holding `cached` tokens. */
 export function cacheReadiness(health: CacheHealth, cached: number): Readiness {
   if (health.fresh) return { state: 'ready' };
   const challenges = cached === 1 ? '1 cached challenge' : `${cached} cached challenges`;
-  return { state: 'degraded', detail: `database unreachable since ${health.since.toISOString()}; serving ${challenges}` };
+  return {
+    state: 'degraded',
+    detail: `database unreachable since ${health.since.toISOString()}; serving ${challenges}`,
+  };
 }
 
 /** The HTTP answer for a readiness; `true`/`false` are the plain ready / not ready of simple deployments and tests. */
 export function readinessResponse(readiness: boolean | Readiness): { status: 200 | 503; body: string } {
-  const r: Readiness = readiness === true ? { state: 'ready' } : readiness === false ? { state: 'not_ready', detail: '' } : readiness;
+  const r: Readiness =
+    readiness === true ? { state: 'ready' } : readiness === false ? { state: 'not_ready', detail: '' } : readiness;
   switch (r.state) {
     case 'ready':
       return { status: 200, body: 'ready\n' };

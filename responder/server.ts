@@ -18,7 +18,11 @@ import { BAD_REQUEST_BODY, requestTargetProblem } from './raw-path.ts';
 // Flat raw header lists: node writes them as they are, without building and validating a headers object per
 // request (measured: p99 at 64 connections fell from ~9 ms to ~2-4 ms, bench/RESULTS.md).
 const FOUND_RAW = Object.entries(FOUND_HEADERS).flat();
-const NOT_FOUND_RAW = [...Object.entries(NOT_FOUND_HEADERS).flat(), 'content-length', String(Buffer.byteLength(NOT_FOUND_BODY))];
+const NOT_FOUND_RAW = [
+  ...Object.entries(NOT_FOUND_HEADERS).flat(),
+  'content-length',
+  String(Buffer.byteLength(NOT_FOUND_BODY)),
+];
 const NOT_ALLOWED_RAW = [
   ...Object.entries(NOT_FOUND_HEADERS).flat(),
   'allow',

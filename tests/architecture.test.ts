@@ -7,7 +7,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CORE = join(ROOT, 'core');
 
 /** Packages the core must not depend on (DESIGN.md §4): edges and storage drivers. */
-const FORBIDDEN_PACKAGES = [/^@slack\//, /^hono(\/|$)/, /^@hono\//, /^drizzle-orm(\/|$)/, /^pg(\/|$)/, /^@electric-sql\//];
+const FORBIDDEN_PACKAGES = [
+  /^@slack\//,
+  /^hono(\/|$)/,
+  /^@hono\//,
+  /^drizzle-orm(\/|$)/,
+  /^pg(\/|$)/,
+  /^@electric-sql\//,
+];
 /** Top-level project folders (and the composition root) the core must not reach into. */
 const FORBIDDEN_DIRS = ['bot', 'responder', 'db', 'cli'];
 const FORBIDDEN_FILES = ['runtime.ts'];
@@ -84,7 +91,7 @@ describe('architecture: core/ depends on no edge, driver or adapter outside core
     it('reads every import and re-export form', () => {
       const sample = [
         "import { a } from 'static-named';",
-        "import b from \"static-default\";",
+        'import b from "static-default";',
         "import * as c from 'static-namespace';",
         "import type { D } from 'type-only';",
         'import {\n  e,\n  f,\n} from "multi-line";',

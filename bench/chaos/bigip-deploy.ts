@@ -40,11 +40,32 @@ const CASES: Case[] = [
   { what: 'certificate install refused', step: 'cert-install', failure: () => ({}) },
   { what: 'certificate install applied, answer lost', step: 'cert-install', failure: () => ({ afterApply: true }) },
   { what: 'transaction begin refused (503)', step: 'transaction-begin', failure: () => ({ status: 503 }) },
-  { what: 'profile change inside the transaction rejected', step: 'profile-patch', failure: () => ({ status: 400, message: '01070317:3: injected mismatch' }) },
-  { what: 'transaction commit rejected', step: 'transaction-commit', failure: () => ({ status: 400, message: 'transaction failed:01070317:3: injected' }) },
-  { what: 'transaction commit applied, answer lost', step: 'transaction-commit', failure: () => ({ afterApply: true }), recoveredWhen: /answer was lost; read back: the profiles serve the new certificate/ },
-  { what: 'verify: profile read-back fails after the switch', step: 'profile-read', failure: (switched) => ({ when: () => switched() }) },
-  { what: 'verify: certificate read-back fails after the switch', step: 'cert-read', failure: (switched) => ({ when: () => switched() }) },
+  {
+    what: 'profile change inside the transaction rejected',
+    step: 'profile-patch',
+    failure: () => ({ status: 400, message: '01070317:3: injected mismatch' }),
+  },
+  {
+    what: 'transaction commit rejected',
+    step: 'transaction-commit',
+    failure: () => ({ status: 400, message: 'transaction failed:01070317:3: injected' }),
+  },
+  {
+    what: 'transaction commit applied, answer lost',
+    step: 'transaction-commit',
+    failure: () => ({ afterApply: true }),
+    recoveredWhen: /answer was lost; read back: the profiles serve the new certificate/,
+  },
+  {
+    what: 'verify: profile read-back fails after the switch',
+    step: 'profile-read',
+    failure: (switched) => ({ when: () => switched() }),
+  },
+  {
+    what: 'verify: certificate read-back fails after the switch',
+    step: 'cert-read',
+    failure: (switched) => ({ when: () => switched() }),
+  },
   { what: 'save refused', step: 'save', failure: () => ({}) },
   { what: 'save applied, answer lost', step: 'save', failure: () => ({ afterApply: true }) },
   { what: 'cleanup: old certificate delete refused', step: 'cert-delete', failure: () => ({}) },
@@ -57,7 +78,8 @@ export async function bigipDeploy(ctx: ScenarioContext): Promise<ScenarioResult>
     const sim = await h.addDevice('bigip1');
     for (const p of PROFILES) sim.addProfile(p);
     let cert = await h.seedCertificate(['chaos.example.test']);
-    for (const p of PROFILES) await h.services.bindings.add({ certificate: cert.name, device: 'bigip1', profile: p }, 'chaos');
+    for (const p of PROFILES)
+      await h.services.bindings.add({ certificate: cert.name, device: 'bigip1', profile: p }, 'chaos');
     const deploy = () => h.services.deploys.deploy(cert.name, {}, 'chaos');
     const first = await deploy();
     if (!first.ok) throw new Error(`the first deploy, without faults, failed: ${JSON.stringify(first.devices)}`);
@@ -77,7 +99,10 @@ export async function bigipDeploy(ctx: ScenarioContext): Promise<ScenarioResult>
       const fired = !faulted.ok || recovered;
       // What the failed attempt told the operator, against what the device shows.
       const claimsPrevious = /serve what they served before/.test(faulted.devices[0]?.outcome ?? '');
-      const misreported = claimsPrevious && switched() ? `the failed attempt reported "${faulted.devices[0]?.outcome}" but the profiles had switched to the new certificate` : null;
+      const misreported =
+        claimsPrevious && switched()
+          ? `the failed attempt reported "${faulted.devices[0]?.outcome}" but the profiles had switched to the new certificate`
+          : null;
       if (fired) result.faults++;
       sim.clearFailures();
       const retry = await deploy();
@@ -88,7 +113,10 @@ export async function bigipDeploy(ctx: ScenarioContext): Promise<ScenarioResult>
       let duplicated = 0;
       if (!fired) problems.push('the fault did not make the deploy fail (not injected?)');
       const retryDevice = retry.devices[0]!;
-      if (!retry.ok) problems.push(`the retry ended ${retryDevice.result} at ${retryDevice.step}: ${retryDevice.error?.message ?? ''}`);
+      if (!retry.ok)
+        problems.push(
+          `the retry ended ${retryDevice.result} at ${retryDevice.step}: ${retryDevice.error?.message ?? ''}`,
+        );
       let serving: Record<string, string> = {};
       try {
         serving = assertProfilesConsistent(sim, PROFILES);
@@ -96,26 +124,39 @@ export async function bigipDeploy(ctx: ScenarioContext): Promise<ScenarioResult>
         problems.push(`after the retry: ${(err as Error).message}`);
       }
       const servesNew = PROFILES.every((p) => serving[p] === cert.serial);
-      if (!servesNew) problems.push(`profiles serve ${PROFILES.map((p) => serving[p] ?? '(none)').join(', ')}, not ${cert.serial}`);
+      if (!servesNew)
+        problems.push(`profiles serve ${PROFILES.map((p) => serving[p] ?? '(none)').join(', ')}, not ${cert.serial}`);
       const objects = objectsNamed(sim, `/Common/${cert.name}_`);
       const extra = Math.max(0, objects.certs.length - 2) + Math.max(0, objects.keys.length - 1);
       if (extra > 0) {
         duplicated += extra;
-        problems.push(`${extra} extra object(s) on the device: ${[...objects.certs, ...objects.keys].map((o) => o.split('/').pop()).join(', ')}`);
+        problems.push(
+          `${extra} extra object(s) on the device: ${[...objects.certs, ...objects.keys].map((o) => o.split('/').pop()).join(', ')}`,
+        );
       }
       const writes = writesSeen(sim);
       if (!again.ok || again.devices[0]?.result !== 'unchanged' || writes.length > 0) {
         duplicated += Math.max(1, writes.length);
-        problems.push(`a third deploy was not a no-op (${again.devices[0]?.result}, ${writes.length} write(s): ${writes.slice(0, 3).join(', ')})`);
+        problems.push(
+          `a third deploy was not a no-op (${again.devices[0]?.result}, ${writes.length} write(s): ${writes.slice(0, 3).join(', ')})`,
+        );
       }
-      if (sim.state.uploads.size > 0) problems.push(`${sim.state.uploads.size} uploaded file(s) left in /var/config/rest/downloads`);
+      if (sim.state.uploads.size > 0)
+        problems.push(`${sim.state.uploads.size} uploaded file(s) left in /var/config/rest/downloads`);
       const violations = watch.violations.slice(violationsBefore);
-      if (violations.length > 0) problems.push(`a profile pointed at a missing or mismatched object: ${violations.join('; ')}`);
+      if (violations.length > 0)
+        problems.push(`a profile pointed at a missing or mismatched object: ${violations.join('; ')}`);
       if (!servesNew || violations.length > 0) result.lost++;
       result.duplicated += duplicated;
       if (problems.length === 0) result.survived++;
-      const failedAt = recovered ? 'read the profiles back and went on' : faulted.devices[0] ? `${faulted.devices[0].result} at ${faulted.devices[0].step}` : '?';
-      result.notes.push(`${c.what}: ${problems.length === 0 ? `ok (first attempt ${failedAt}, retry ${retryDevice.result})` : problems.join('; ')}${misreported ? ` [misreport: ${misreported}]` : ''}`);
+      const failedAt = recovered
+        ? 'read the profiles back and went on'
+        : faulted.devices[0]
+          ? `${faulted.devices[0].result} at ${faulted.devices[0].step}`
+          : '?';
+      result.notes.push(
+        `${c.what}: ${problems.length === 0 ? `ok (first attempt ${failedAt}, retry ${retryDevice.result})` : problems.join('; ')}${misreported ? ` [misreport: ${misreported}]` : ''}`,
+      );
       ctx.progress(`bigip deploy: ${c.what} → ${problems.length === 0 ? 'ok' : problems.join('; ')}`);
     }
     result.notes.push(`profile consistency checked after each of ${watch.checks} BIG-IP requests`);

@@ -36,7 +36,12 @@ interface CertRow {
 export async function caOutage(ctx: ScenarioContext): Promise<ScenarioResult> {
   const result = emptyResult('ca outage');
   const [httpPort, tlsPort] = await freePorts(2);
-  const pebble = await startPebble({ httpPort: httpPort!, tlsPort: tlsPort!, authzReuse: 0, certificateValidityPeriod: ctx.caLifetimeSeconds });
+  const pebble = await startPebble({
+    httpPort: httpPort!,
+    tlsPort: tlsPort!,
+    authzReuse: 0,
+    certificateValidityPeriod: ctx.caLifetimeSeconds,
+  });
   const pebbleUrl = new URL(pebble.directoryUrl);
   const proxy = await startTcpProxy({ host: pebbleUrl.hostname, port: Number(pebbleUrl.port) });
   const directoryUrl = `https://127.0.0.1:${proxy.port}${pebbleUrl.pathname}`;
@@ -57,7 +62,8 @@ export async function caOutage(ctx: ScenarioContext): Promise<ScenarioResult> {
   });
   const list = async (): Promise<CertRow[]> => {
     const r = await runCli(['--json', 'cert', 'list'], env);
-    if (r.code !== 0 || !Array.isArray(r.json)) throw new Error(`cert list exited ${r.code}: ${(r.stderr || r.stdout).slice(0, 300)}`);
+    if (r.code !== 0 || !Array.isArray(r.json))
+      throw new Error(`cert list exited ${r.code}: ${(r.stderr || r.stdout).slice(0, 300)}`);
     return r.json as CertRow[];
   };
   try {
@@ -70,7 +76,8 @@ export async function caOutage(ctx: ScenarioContext): Promise<ScenarioResult> {
     const old = new Map(issued.map((c) => [c.name, c]));
     const firstDue = Math.min(...issued.map((c) => Date.parse(c.renewAt ?? '')));
     const lastExpiry = Math.max(...issued.map((c) => Date.parse(c.notAfter ?? '')));
-    if (!Number.isFinite(firstDue) || !Number.isFinite(lastExpiry)) throw new Error(`issued certificates without renewAt/notAfter: ${JSON.stringify(issued)}`);
+    if (!Number.isFinite(firstDue) || !Number.isFinite(lastExpiry))
+      throw new Error(`issued certificates without renewAt/notAfter: ${JSON.stringify(issued)}`);
     result.notes.push(
       `${CERTS} certificates of ${ctx.caLifetimeSeconds} s; renewals due ${issued.map((c) => `${Math.round((Date.parse(c.renewAt!) - Date.now()) / 1000)} s`).join(', ')} from now; outage ${OUTAGE_MS / 1000} s from ${LEAD_MS / 1000} s before the first`,
     );
@@ -87,15 +94,23 @@ export async function caOutage(ctx: ScenarioContext): Promise<ScenarioResult> {
     await proxy.resume();
     const backAt = Date.now();
     ctx.progress('ca outage: CA back');
-    result.notes.push(`the CA was back ${Math.round((lastExpiry - backAt) / 1000)} s before the last certificate expired; ${proxy.refusedWhilePaused()} connection attempt(s) reset meanwhile`);
+    result.notes.push(
+      `the CA was back ${Math.round((lastExpiry - backAt) / 1000)} s before the last certificate expired; ${proxy.refusedWhilePaused()} connection attempt(s) reset meanwhile`,
+    );
     const dueDuringOutage = issued.filter((c) => Date.parse(c.renewAt!) < backAt).length;
-    if (dueDuringOutage < CERTS) result.notes.push(`only ${dueDuringOutage} of ${CERTS} certificates came due during the outage`);
+    if (dueDuringOutage < CERTS)
+      result.notes.push(`only ${dueDuringOutage} of ${CERTS} certificates came due during the outage`);
 
     // ---- recovery: each renewed before its old notAfter ----
     let rows = await list();
     const renewedInTime = (c: CertRow) => {
       const was = old.get(c.name)!;
-      return c.serial !== was.serial && c.state === 'issued' && !!c.issuedAt && Date.parse(c.issuedAt) < Date.parse(was.notAfter!);
+      return (
+        c.serial !== was.serial &&
+        c.state === 'issued' &&
+        !!c.issuedAt &&
+        Date.parse(c.issuedAt) < Date.parse(was.notAfter!)
+      );
     };
     while (Date.now() < lastExpiry + 2_000 && !rows.every(renewedInTime)) {
       await sleep(3_000);
@@ -120,7 +135,9 @@ export async function caOutage(ctx: ScenarioContext): Promise<ScenarioResult> {
       result.duplicated += ca.issued.length - CERTS;
       result.notes.push(`the CA issued ${ca.issued.length} certificates for ${CERTS} renewals`);
     }
-    result.notes.push(`from the outage on, the CA saw ${ca.orders.length} orders and issued ${ca.issued.length} certificates`);
+    result.notes.push(
+      `from the outage on, the CA saw ${ca.orders.length} orders and issued ${ca.issued.length} certificates`,
+    );
   } finally {
     result.exits += service.exits.length;
     result.notes.push(...service.exitNotes());

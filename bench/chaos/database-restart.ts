@@ -67,7 +67,9 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
     JOBS_RENEW_CRON: '*/2 * * * * *',
     JOBS_START_DELAY_MAX_SECONDS: '0',
   };
-  const service = new Service('serve --role all', ['serve', '--role', 'all'], env, { ready: () => waitForHttp(httpPort!, '/healthz', 500) });
+  const service = new Service('serve --role all', ['serve', '--role', 'all'], env, {
+    ready: () => waitForHttp(httpPort!, '/healthz', 500),
+  });
   const stopTraffic = { now: false };
   try {
     // ---- set-up: a profile, certificates issued while the service answers HTTP-01, hook domains ----
@@ -83,10 +85,25 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
     const issued = await query<{ name: string; serial: string }>(url, 'SELECT name, serial FROM certificates');
     const oldSerial = new Map(issued.map((r) => [r.name, r.serial]));
 
-    const auth = { Authorization: `Basic ${Buffer.from(`hook:${password}`).toString('base64')}`, 'Content-Type': 'application/json' };
+    const auth = {
+      Authorization: `Basic ${Buffer.from(`hook:${password}`).toString('base64')}`,
+      'Content-Type': 'application/json',
+    };
     const publish = (domain: string, token: string, content: string) =>
-      rawHttp(httpPort!, { method: 'POST', target: `/challenge-hook/${domain}`, headers: auth, body: JSON.stringify({ challenges: [{ type: 'http', fileName: token, content }] }), timeoutMs: 5_000 });
-    const read = (domain: string, token: string) => rawHttp(httpPort!, { method: 'GET', target: `/.well-known/acme-challenge/${token}`, host: domain, timeoutMs: 3_000 });
+      rawHttp(httpPort!, {
+        method: 'POST',
+        target: `/challenge-hook/${domain}`,
+        headers: auth,
+        body: JSON.stringify({ challenges: [{ type: 'http', fileName: token, content }] }),
+        timeoutMs: 5_000,
+      });
+    const read = (domain: string, token: string) =>
+      rawHttp(httpPort!, {
+        method: 'GET',
+        target: `/.well-known/acme-challenge/${token}`,
+        host: domain,
+        timeoutMs: 3_000,
+      });
     // A POST replaces a domain's entries, so the domains the CA reads and those automation keeps
     // publishing to are distinct. The challenges read during the faults are published (and cached) before.
     const readDomains = hookNames.slice(HOOK_DOMAINS / 2);
@@ -96,7 +113,8 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
       const token = randomBytes(24).toString('base64url');
       const content = keyAuthorization(token);
       const res = await publish(domain, token, content);
-      if (res.status !== 201) throw new Error(`publishing ${domain}'s challenge answered ${res.status}: ${res.body.slice(0, 200)}`);
+      if (res.status !== 201)
+        throw new Error(`publishing ${domain}'s challenge answered ${res.status}: ${res.body.slice(0, 200)}`);
       published.set(domain, { token, content });
     }
     for (const [domain, { token, content }] of published) {
@@ -137,7 +155,10 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
     await sleep(1_500);
     const before = await caActivity(pebble);
     const terminated = (
-      await query(url, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')
+      await query(
+        url,
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      )
     ).length;
     result.faults++;
     result.notes.push(`pg_terminate_backend ended ${terminated} connection(s) of the service`);
@@ -148,7 +169,10 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
     await retry(() => query(url, 'UPDATE certificates SET renew_at = now(), next_attempt_at = NULL'));
     const renewing = Date.now();
     while (Date.now() - renewing < 8_000) {
-      const rows = await query<{ n: string }>(url, "SELECT count(*) AS n FROM certificates WHERE state <> 'issued'").catch(() => [{ n: '0' }]);
+      const rows = await query<{ n: string }>(
+        url,
+        "SELECT count(*) AS n FROM certificates WHERE state <> 'issued'",
+      ).catch(() => [{ n: '0' }]);
       if (Number(rows[0]?.n) > 0) break;
       await sleep(100);
     }
@@ -165,7 +189,9 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
     const backAt = Date.now();
     await probeReady;
     result.faults++;
-    result.notes.push(`server stopped for ${DOWN_MS / 1000} s mid-renewal; /readyz meanwhile answered ${[...new Set(readyDuring)].join(', ') || 'nothing'}`);
+    result.notes.push(
+      `server stopped for ${DOWN_MS / 1000} s mid-renewal; /readyz meanwhile answered ${[...new Set(readyDuring)].join(', ') || 'nothing'}`,
+    );
     ctx.progress('database restart: server back');
     await sleep(8_000);
     stopTraffic.now = true;
@@ -174,9 +200,18 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
 
     // ---- renewals: each due certificate renewed, once ----
     const deadline = backAt + CONVERGE_MS;
-    let rows: { name: string; state: string; serial: string | null; failed_attempts: number; next_attempt_at: Date | null }[] = [];
+    let rows: {
+      name: string;
+      state: string;
+      serial: string | null;
+      failed_attempts: number;
+      next_attempt_at: Date | null;
+    }[] = [];
     while (Date.now() < deadline) {
-      rows = await query<(typeof rows)[number]>(url, 'SELECT name, state, serial, failed_attempts, next_attempt_at FROM certificates').catch(() => rows);
+      rows = await query<(typeof rows)[number]>(
+        url,
+        'SELECT name, state, serial, failed_attempts, next_attempt_at FROM certificates',
+      ).catch(() => rows);
       if (rows.length === CERTS && rows.every((r) => r.state === 'issued' && r.serial !== oldSerial.get(r.name))) break;
       await sleep(1_000);
     }
@@ -186,7 +221,9 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
       if (r.state === 'issued' && r.serial !== oldSerial.get(r.name)) result.survived++;
       else {
         result.lost++;
-        result.notes.push(`${r.name} not renewed ${CONVERGE_MS / 1000} s after the server was back: state ${r.state}, ${r.failed_attempts} failed attempt(s), next attempt ${r.next_attempt_at?.toISOString() ?? '-'}`);
+        result.notes.push(
+          `${r.name} not renewed ${CONVERGE_MS / 1000} s after the server was back: state ${r.state}, ${r.failed_attempts} failed attempt(s), next attempt ${r.next_attempt_at?.toISOString() ?? '-'}`,
+        );
       }
     }
     if (ca.issued.length > CERTS) {
@@ -201,7 +238,9 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
     result.expected += reads.ok + reads.failed;
     result.survived += reads.ok;
     result.lost += reads.failed;
-    result.notes.push(`challenge reads: ${reads.ok} answered, ${reads.failed} not (${[...reads.failures].map(([s, n]) => `${s}×${n}`).join(', ') || 'none'})`);
+    result.notes.push(
+      `challenge reads: ${reads.ok} answered, ${reads.failed} not (${[...reads.failures].map(([s, n]) => `${s}×${n}`).join(', ') || 'none'})`,
+    );
 
     // ---- hook writes: each domain serves its last acknowledged write (or a later one the client saw fail) ----
     for (const domain of writeDomains) {
@@ -233,7 +272,14 @@ export async function databaseRestart(ctx: ScenarioContext): Promise<ScenarioRes
   return result;
 }
 
-async function seedHookDomains(url: string, masterKey: string, profileName: string, names: string[], username: string, password: string) {
+async function seedHookDomains(
+  url: string,
+  masterKey: string,
+  profileName: string,
+  names: string[],
+  username: string,
+  password: string,
+) {
   const database = await openDatabase({ url });
   try {
     const store = createDrizzleStore(database);

@@ -10,10 +10,14 @@ import { truncateAll } from '../../tests/support/test-db.ts';
 
 export const DEFAULT_CHAOS_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/bigip_acme_chaos';
 
-export function chaosDatabaseUrl(suffix: string, base = process.env.CHAOS_DATABASE_URL ?? DEFAULT_CHAOS_DATABASE_URL): string {
+export function chaosDatabaseUrl(
+  suffix: string,
+  base = process.env.CHAOS_DATABASE_URL ?? DEFAULT_CHAOS_DATABASE_URL,
+): string {
   const url = new URL(base);
   const name = `${url.pathname.slice(1)}_${suffix}`;
-  if (!/chaos/i.test(name)) throw new Error(`refusing to truncate ${name}: the fault suite's database name must contain "chaos"`);
+  if (!/chaos/i.test(name))
+    throw new Error(`refusing to truncate ${name}: the fault suite's database name must contain "chaos"`);
   url.pathname = `/${name}`;
   return url.toString();
 }

@@ -58,9 +58,14 @@ export async function hostilePaths(ctx: ScenarioContext): Promise<ScenarioResult
   const database = await openDatabase({ url });
   const store = createDrizzleStore(database);
   const port = await freePort();
-  const responder = new Service('responder', ['serve', '--role', 'responder'], { DATABASE_URL: url, RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port) }, {
-    ready: () => waitForHttp(port, '/healthz', 500),
-  });
+  const responder = new Service(
+    'responder',
+    ['serve', '--role', 'responder'],
+    { DATABASE_URL: url, RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port) },
+    {
+      ready: () => waitForHttp(port, '/healthz', 500),
+    },
+  );
   try {
     // A domain whose challenge-hook accepts these credentials (what `domain endpoint set` stores).
     const domainName = 'hook.example.test';
@@ -73,33 +78,56 @@ export async function hostilePaths(ctx: ScenarioContext): Promise<ScenarioResult
     await store.domains.update(domain.id, {
       endpointUrl: 'https://hooks.example.test/acme',
       endpointUsername: username,
-      endpointPasswordSealed: createSecretBox(randomBytes(32).toString('base64')).seal(password, secretAad('domains', domain.id, 'endpoint_password')),
+      endpointPasswordSealed: createSecretBox(randomBytes(32).toString('base64')).seal(
+        password,
+        secretAad('domains', domain.id, 'endpoint_password'),
+      ),
       endpointPasswordVerifier: await hashPassword(password),
     });
     await responder.start();
-    const auth = { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`, 'Content-Type': 'application/json' };
+    const auth = {
+      Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+      'Content-Type': 'application/json',
+    };
     const token = randomBytes(24).toString('base64url');
     // A key authorization is `token.thumbprint` (RFC 8555 §8.1); the thumbprint is a base64url SHA-256.
     const keyAuthorization = `${token}.${randomBytes(32).toString('base64url')}`;
     const legit = JSON.stringify({ challenges: [{ type: 'http', fileName: token, content: keyAuthorization }] });
-    const publish = () => rawHttp(port, { method: 'POST', target: `/challenge-hook/${domainName}`, headers: auth, body: legit });
+    const publish = () =>
+      rawHttp(port, { method: 'POST', target: `/challenge-hook/${domainName}`, headers: auth, body: legit });
     const published = await publish();
-    if (published.status !== 201) throw new Error(`the legitimate hook POST answered ${published.status}: ${published.body.slice(0, 200)}`);
-    const answers = async () => (await rawHttp(port, { method: 'GET', target: `/.well-known/acme-challenge/${token}`, host: domainName })).body === keyAuthorization;
+    if (published.status !== 201)
+      throw new Error(`the legitimate hook POST answered ${published.status}: ${published.body.slice(0, 200)}`);
+    const answers = async () =>
+      (await rawHttp(port, { method: 'GET', target: `/.well-known/acme-challenge/${token}`, host: domainName }))
+        .body === keyAuthorization;
     for (let i = 0; i < 50 && !(await answers()); i++) await sleep(100);
-    if (!(await answers())) throw new Error('the responder does not answer the legitimately published token; the scenario cannot tell a leak from a broken set-up');
-    const snapshot = async () => JSON.stringify((await store.hookChallenges.list(domainName)).map((r) => [r.type, r.token, r.content]).sort());
+    if (!(await answers()))
+      throw new Error(
+        'the responder does not answer the legitimately published token; the scenario cannot tell a leak from a broken set-up',
+      );
+    const snapshot = async () =>
+      JSON.stringify((await store.hookChallenges.list(domainName)).map((r) => [r.type, r.token, r.content]).sort());
     const seeded = await snapshot();
 
     const hostileToken = randomBytes(24).toString('base64url');
-    const hostileBody = JSON.stringify({ challenges: [{ type: 'http', fileName: hostileToken, content: `${hostileToken}.${randomBytes(32).toString('base64url')}` }] });
+    const hostileBody = JSON.stringify({
+      challenges: [
+        { type: 'http', fileName: hostileToken, content: `${hostileToken}.${randomBytes(32).toString('base64url')}` },
+      ],
+    });
     const breaches: string[] = [];
     const statuses = new Map<number, number>();
     for (const target of hostileTargets(domainName, token)) {
       for (const method of METHODS) {
         result.faults++;
         result.expected++;
-        const res = await rawHttp(port, { method, target, headers: auth, ...(['POST', 'PUT', 'PATCH'].includes(method) ? { body: hostileBody } : {}) });
+        const res = await rawHttp(port, {
+          method,
+          target,
+          headers: auth,
+          ...(['POST', 'PUT', 'PATCH'].includes(method) ? { body: hostileBody } : {}),
+        });
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         const changed = WRITE_METHODS.has(method) && (await snapshot()) !== seeded;
         if (changed || !(refused(res.status) || res.status === 0)) {
@@ -120,7 +148,14 @@ export async function hostilePaths(ctx: ScenarioContext): Promise<ScenarioResult
       result.lost++;
       breaches.push('the legitimately published token no longer answers');
     }
-    result.notes.push(`${result.faults} hostile requests (${hostileTargets(domainName, token).length} paths × ${METHODS.length} methods); statuses: ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(', ')}`);
+    result.notes.push(
+      `${result.faults} hostile requests (${hostileTargets(domainName, token).length} paths × ${METHODS.length} methods); statuses: ${[
+        ...statuses,
+      ]
+        .sort((a, b) => a[0] - b[0])
+        .map(([s, n]) => `${s}×${n}`)
+        .join(', ')}`,
+    );
     for (const b of breaches.slice(0, 25)) result.notes.push(`not refused: ${b}`);
     if (breaches.length > 25) result.notes.push(`… and ${breaches.length - 25} more`);
     ctx.progress(`hostile paths: ${result.breached} of ${result.faults} not refused`);

@@ -17,7 +17,10 @@ export async function caActivity(pebble: PebbleHandle): Promise<CaActivity> {
   await sleep(150);
   const text = readFileSync(pebble.logFile, 'utf8');
   const orders = [...text.matchAll(/Added order "([^"]+)" to the db/g)].map((m) => m[1]!);
-  const issued = [...text.matchAll(/Issued certificate serial ([0-9a-fA-F]+) for order (\S+)/g)].map((m) => ({ serial: m[1]!.toLowerCase(), order: m[2]! }));
+  const issued = [...text.matchAll(/Issued certificate serial ([0-9a-fA-F]+) for order (\S+)/g)].map((m) => ({
+    serial: m[1]!.toLowerCase(),
+    order: m[2]!,
+  }));
   return { orders, issued };
 }
 

@@ -30,7 +30,13 @@ import { type Env, mustCli, runCli, Service } from './processes.ts';
 import { emptyResult, type ScenarioResult } from './result.ts';
 import type { ScenarioContext } from './scenario.ts';
 
-const ISSUANCE_POINTS = ['key_persisted', 'order_created', 'challenge_answered', 'finalize_sent', 'certificate_downloaded'] as const;
+const ISSUANCE_POINTS = [
+  'key_persisted',
+  'order_created',
+  'challenge_answered',
+  'finalize_sent',
+  'certificate_downloaded',
+] as const;
 const DEPLOY_POINTS = ['deploy_before_switch', 'deploy_after_switch'] as const;
 
 const normSerial = (s: string | null | undefined) => (s ?? '').toLowerCase().replace(/^0+/, '');
@@ -53,7 +59,12 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
     RESPONDER_PORT: String(httpPort),
   };
   // The DMZ responder, as in production: no MASTER_KEY.
-  const responder = new Service('responder', ['serve', '--role', 'responder'], { ...env, MASTER_KEY: undefined }, { ready: () => waitForHttp(httpPort!, '/healthz', 500) });
+  const responder = new Service(
+    'responder',
+    ['serve', '--role', 'responder'],
+    { ...env, MASTER_KEY: undefined },
+    { ready: () => waitForHttp(httpPort!, '/healthz', 500) },
+  );
   const database = await openDatabase({ url });
   const store = createDrizzleStore(database);
   const secrets = createSecretBox(masterKey);
@@ -71,7 +82,22 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
     writeFileSync(caFile, sim.caPem!);
     const before = await caActivity(pebble);
     const [, ...issuances] = await Promise.all([
-      mustCli(['device', 'add', 'sim', '--url', sim.url, '--username', sim.username, '--password-file', passwordFile, '--ca-file', caFile], env),
+      mustCli(
+        [
+          'device',
+          'add',
+          'sim',
+          '--url',
+          sim.url,
+          '--username',
+          sim.username,
+          '--password-file',
+          passwordFile,
+          '--ca-file',
+          caFile,
+        ],
+        env,
+      ),
       ...ISSUANCE_POINTS.map(async (point, i) => {
         const name = names[i]!;
         const killed = await runCli(['cert', 'request', '--profile', 'p', '--cn', name], env, { failpoint: point });
@@ -84,11 +110,19 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
     for (const { point, killed, atKill, resumed, final } of issuances) {
       result.expected++;
       if (killed.signal === 'SIGKILL') result.faults++;
-      else result.notes.push(`${point}: the failpoint did not fire (exit ${killed.code}): ${killed.stderr.trim().slice(0, 200)}`);
+      else
+        result.notes.push(
+          `${point}: the failpoint did not fire (exit ${killed.code}): ${killed.stderr.trim().slice(0, 200)}`,
+        );
       const problems = checkIssued(final, secrets);
-      if (resumed.code !== 0) problems.push(`resume exited ${resumed.code ?? resumed.signal}: ${(resumed.stderr || resumed.stdout).trim().slice(0, 300)}`);
+      if (resumed.code !== 0)
+        problems.push(
+          `resume exited ${resumed.code ?? resumed.signal}: ${(resumed.stderr || resumed.stdout).trim().slice(0, 300)}`,
+        );
       // Orders and issuances at the CA, attributed through the order URLs this request stored.
-      const ours = new Set([orderId(atKill?.orderUrl), orderId(final?.orderUrl)].filter((o): o is string => o !== null));
+      const ours = new Set(
+        [orderId(atKill?.orderUrl), orderId(final?.orderUrl)].filter((o): o is string => o !== null),
+      );
       const issuedHere = ca.issued.filter((c) => ours.has(c.order));
       let duplicated = 0;
       if (issuedHere.length > 1) {
@@ -110,7 +144,11 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
       ctx.progress(`process kill: ${point} → ${problems.length === 0 ? 'ok' : problems.join('; ')}`);
     }
     // Every certificate the CA made in this phase must belong to an order some request recorded.
-    const recorded = new Set(issuances.flatMap((r) => [orderId(r.atKill?.orderUrl), orderId(r.final?.orderUrl)]).filter((o): o is string => o !== null));
+    const recorded = new Set(
+      issuances
+        .flatMap((r) => [orderId(r.atKill?.orderUrl), orderId(r.final?.orderUrl)])
+        .filter((o): o is string => o !== null),
+    );
     const stray = ca.issued.filter((c) => !recorded.has(c.order));
     if (stray.length > 0) {
       result.duplicated += stray.length;
@@ -120,12 +158,18 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
       result.duplicated += ca.orders.length - 2 * issuances.length;
       result.notes.push(`${ca.orders.length} ACME orders for ${issuances.length} requests (at most one extra each)`);
     }
-    result.notes.push(`issuance phase at the CA: ${ca.orders.length} orders, ${ca.issued.length} certificates for ${issuances.length} requests`);
+    result.notes.push(
+      `issuance phase at the CA: ${ca.orders.length} orders, ${ca.issued.length} certificates for ${issuances.length} requests`,
+    );
 
     // ---- deploy: kill just before and just after the profile switch, then deploy again ----
     const deployed = DEPLOY_POINTS.map((point, i) => ({ point, name: names[i]!, profile: `/Common/chaos_${point}` }));
     for (const d of deployed) sim.addProfile(d.profile);
-    await Promise.all(deployed.map((d) => mustCli(['binding', 'add', '--cert', d.name, '--device', 'sim', '--profile', d.profile], env)));
+    await Promise.all(
+      deployed.map((d) =>
+        mustCli(['binding', 'add', '--cert', d.name, '--device', 'sim', '--profile', d.profile], env),
+      ),
+    );
     const watch = watchProfiles(sim, () => deployed.map((d) => d.profile));
     const runs = await Promise.all(
       deployed.map(async (d) => {
@@ -140,16 +184,24 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
     const writes = writesSeen(sim);
     if (writes.length > 0 || again.some((a) => a.code !== 0)) {
       result.duplicated += writes.length;
-      result.notes.push(`a third deploy was not a no-op (exits ${again.map((a) => a.code).join(', ')}; ${writes.length} write(s): ${writes.slice(0, 4).join(', ')})`);
+      result.notes.push(
+        `a third deploy was not a no-op (exits ${again.map((a) => a.code).join(', ')}; ${writes.length} write(s): ${writes.slice(0, 4).join(', ')})`,
+      );
     }
     for (const d of runs) {
       result.expected++;
       const cert = await store.certificates.findByName(d.name);
       if (d.killed.signal === 'SIGKILL') result.faults++;
-      else result.notes.push(`${d.point}: the failpoint did not fire (exit ${d.killed.code}): ${(d.killed.stderr || d.killed.stdout).trim().slice(0, 200)}`);
+      else
+        result.notes.push(
+          `${d.point}: the failpoint did not fire (exit ${d.killed.code}): ${(d.killed.stderr || d.killed.stdout).trim().slice(0, 200)}`,
+        );
       const problems: string[] = [];
       let duplicated = 0;
-      if (d.retry.code !== 0) problems.push(`the deploy after the kill exited ${d.retry.code}: ${summarizeDeploy(d.retry.json) ?? d.retry.stderr.trim().slice(0, 300)}`);
+      if (d.retry.code !== 0)
+        problems.push(
+          `the deploy after the kill exited ${d.retry.code}: ${summarizeDeploy(d.retry.json) ?? d.retry.stderr.trim().slice(0, 300)}`,
+        );
       let serving: Record<string, string> = {};
       try {
         serving = assertProfilesConsistent(sim, [d.profile]);
@@ -157,19 +209,28 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
         problems.push(`after the retry: ${(err as Error).message}`);
       }
       const servesNew = !!cert?.serial && normSerial(serving[d.profile]) === normSerial(cert.serial);
-      if (!servesNew) problems.push(`${d.profile} serves serial ${serving[d.profile] ?? '(none)'}, not ${cert?.serial}`);
+      if (!servesNew)
+        problems.push(`${d.profile} serves serial ${serving[d.profile] ?? '(none)'}, not ${cert?.serial}`);
       const objects = objectsNamed(sim, `/Common/${d.name}_`);
       const expectedCerts = cert?.chainPem && cert.chainPem.split('-----BEGIN CERTIFICATE-----').length > 2 ? 2 : 1;
       const extra = Math.max(0, objects.certs.length - expectedCerts) + Math.max(0, objects.keys.length - 1);
       if (extra > 0) {
         duplicated += extra;
-        problems.push(`${extra} extra object(s) of ${d.name} left on the device: ${[...objects.certs, ...objects.keys].join(', ')}`);
+        problems.push(
+          `${extra} extra object(s) of ${d.name} left on the device: ${[...objects.certs, ...objects.keys].join(', ')}`,
+        );
       }
       // The killed attempt's record: still `running` forever would mislead whoever reads the history.
-      const stale = cert ? (await store.deployments.list({ certificateId: cert.id })).filter((r) => r.result === 'running') : [];
-      if (stale.length > 0) result.notes.push(`${d.point}: ${stale.length} deployment record(s) of the killed attempt still say "running" (step ${stale.map((r) => r.step).join(', ')}) [misreport, not counted]`);
+      const stale = cert
+        ? (await store.deployments.list({ certificateId: cert.id })).filter((r) => r.result === 'running')
+        : [];
+      if (stale.length > 0)
+        result.notes.push(
+          `${d.point}: ${stale.length} deployment record(s) of the killed attempt still say "running" (step ${stale.map((r) => r.step).join(', ')}) [misreport, not counted]`,
+        );
       const violations = watch.violations.filter((v) => v.includes(d.profile));
-      if (violations.length > 0) problems.push(`a profile pointed at a missing or mismatched object: ${violations.join('; ')}`);
+      if (violations.length > 0)
+        problems.push(`a profile pointed at a missing or mismatched object: ${violations.join('; ')}`);
       if (!servesNew || violations.length > 0) result.lost++;
       result.duplicated += duplicated;
       if (problems.length === 0) result.survived++;
@@ -191,15 +252,21 @@ export async function processKill(ctx: ScenarioContext): Promise<ScenarioResult>
 
 function checkIssued(final: ManagedCertificate | null, secrets: ReturnType<typeof createSecretBox>): string[] {
   if (!final) return ['not issued: the certificate row is gone'];
-  if (final.state !== 'issued' || !final.chainPem || !final.keySealed) return [`not issued: state ${final.state}${final.problem ? ` (${final.problem.detail})` : ''}`];
+  if (final.state !== 'issued' || !final.chainPem || !final.keySealed)
+    return [`not issued: state ${final.state}${final.problem ? ` (${final.problem.detail})` : ''}`];
   const keyPem = secrets.open(final.keySealed, secretAad('certificates', final.id, 'key'));
   const problems: string[] = [];
-  if (!certificateMatchesKey(final.chainPem, keyPem)) problems.push('not issued: the stored chain does not match the stored key');
+  if (!certificateMatchesKey(final.chainPem, keyPem))
+    problems.push('not issued: the stored chain does not match the stored key');
   return problems;
 }
 
 function summarizeDeploy(json: unknown): string | null {
-  const report = json as { devices?: { device: string; result: string; step: string; error: { message: string } | null }[] } | null;
+  const report = json as {
+    devices?: { device: string; result: string; step: string; error: { message: string } | null }[];
+  } | null;
   if (!report?.devices) return null;
-  return report.devices.map((d) => `${d.device} ${d.result} at ${d.step}${d.error ? `: ${d.error.message}` : ''}`).join('; ');
+  return report.devices
+    .map((d) => `${d.device} ${d.result} at ${d.step}${d.error ? `: ${d.error.message}` : ''}`)
+    .join('; ');
 }

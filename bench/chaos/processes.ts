@@ -27,10 +27,18 @@ function baseEnv(): Env {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' };
 }
 
-export function runCli(args: string[], env: Env, opts: { failpoint?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Env,
+  opts: { failpoint?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(BIN, args, {
-      env: { ...baseEnv(), ...env, ...(opts.failpoint ? { BIGIP_ACME_FAILPOINT: opts.failpoint } : {}) } as NodeJS.ProcessEnv,
+      env: {
+        ...baseEnv(),
+        ...env,
+        ...(opts.failpoint ? { BIGIP_ACME_FAILPOINT: opts.failpoint } : {}),
+      } as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -58,7 +66,10 @@ export function runCli(args: string[], env: Env, opts: { failpoint?: string; tim
 /** Runs a CLI command that must succeed; throws with its output otherwise (scenario set-up). */
 export async function mustCli(args: string[], env: Env): Promise<CliResult> {
   const r = await runCli(args, env);
-  if (r.code !== 0) throw new Error(`bigip-acme ${args.join(' ')} exited ${r.code ?? r.signal}: ${(r.stderr || r.stdout).trim().slice(0, 600)}`);
+  if (r.code !== 0)
+    throw new Error(
+      `bigip-acme ${args.join(' ')} exited ${r.code ?? r.signal}: ${(r.stderr || r.stdout).trim().slice(0, 600)}`,
+    );
   return r;
 }
 
@@ -81,7 +92,8 @@ export interface ServiceExit {
  * Output lines that tell why a process died: Node's unhandled-error report, an error's first line, an error
  * logged by pino. Not the `error: [Function …]` properties of an object Node dumps along with it.
  */
-const TELLING = /Emitted 'error' event|terminating connection due to|Connection terminated|^[A-Za-z]*Error: |^error: [a-z]|"level":(50|60)/;
+const TELLING =
+  /Emitted 'error' event|terminating connection due to|Connection terminated|^[A-Za-z]*Error: |^error: [a-z]|"level":(50|60)/;
 
 export class Service {
   private child: ChildProcess | null = null;
@@ -105,7 +117,8 @@ export class Service {
 
   async start(): Promise<void> {
     this.spawn();
-    if (!(await this.waitReady(60_000))) throw new Error(`${this.name} did not become ready:\n${this.lastLines(20).join('\n')}`);
+    if (!(await this.waitReady(60_000)))
+      throw new Error(`${this.name} did not become ready:\n${this.lastLines(20).join('\n')}`);
   }
 
   get pid(): number | undefined {
@@ -113,7 +126,10 @@ export class Service {
   }
 
   private spawn() {
-    const child = spawn(BIN, this.args, { env: { ...baseEnv(), LOG_LEVEL: 'info', ...this.env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, this.args, {
+      env: { ...baseEnv(), LOG_LEVEL: 'info', ...this.env } as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) {
       stream?.setEncoding('utf8');
@@ -130,7 +146,12 @@ export class Service {
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = null;
       if (this.stopping) return;
-      const exit = { code, signal, at: new Date(), why: (this.telling.length > 0 ? this.telling : this.lastLines(2)).join(' | ') };
+      const exit = {
+        code,
+        signal,
+        at: new Date(),
+        why: (this.telling.length > 0 ? this.telling : this.lastLines(2)).join(' | '),
+      };
       this.telling = [];
       (this.ready ? this.exits : this.failedStarts).push(exit);
       this.ready = false;
@@ -148,8 +169,13 @@ export class Service {
   /** Every exit, planned restarts excluded, as note lines for a scenario's report. */
   exitNotes(): string[] {
     return [
-      ...this.exits.map((e) => `${this.name} exited (code ${e.code}, signal ${e.signal}) at ${e.at.toISOString()}: ${e.why}`),
-      ...this.failedStarts.map((e) => `${this.name}, restarted after that, failed to start (code ${e.code}) at ${e.at.toISOString()}: ${e.why}`),
+      ...this.exits.map(
+        (e) => `${this.name} exited (code ${e.code}, signal ${e.signal}) at ${e.at.toISOString()}: ${e.why}`,
+      ),
+      ...this.failedStarts.map(
+        (e) =>
+          `${this.name}, restarted after that, failed to start (code ${e.code}) at ${e.at.toISOString()}: ${e.why}`,
+      ),
     ];
   }
 

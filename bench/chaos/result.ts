@@ -21,11 +21,24 @@ export interface ScenarioResult {
 }
 
 export function emptyResult(scenario: string): ScenarioResult {
-  return { scenario, faults: 0, expected: 0, survived: 0, lost: 0, duplicated: 0, exits: 0, breached: 0, seconds: 0, notes: [] };
+  return {
+    scenario,
+    faults: 0,
+    expected: 0,
+    survived: 0,
+    lost: 0,
+    duplicated: 0,
+    exits: 0,
+    breached: 0,
+    seconds: 0,
+    notes: [],
+  };
 }
 
 export function passed(r: ScenarioResult): boolean {
-  return !r.error && r.lost === 0 && r.duplicated === 0 && r.exits === 0 && r.breached === 0 && r.survived === r.expected;
+  return (
+    !r.error && r.lost === 0 && r.duplicated === 0 && r.exits === 0 && r.breached === 0 && r.survived === r.expected
+  );
 }
 
 export function verdict(r: ScenarioResult): string {
@@ -33,10 +46,30 @@ export function verdict(r: ScenarioResult): string {
   return passed(r) ? 'pass' : 'FAIL';
 }
 
-const COLUMNS = ['scenario', 'faults', 'survived', 'lost', 'duplicated', 'exits', 'breached', 'seconds', 'verdict'] as const;
+const COLUMNS = [
+  'scenario',
+  'faults',
+  'survived',
+  'lost',
+  'duplicated',
+  'exits',
+  'breached',
+  'seconds',
+  'verdict',
+] as const;
 
 function cells(r: ScenarioResult): string[] {
-  return [r.scenario, String(r.faults), `${r.survived}/${r.expected}`, String(r.lost), String(r.duplicated), String(r.exits), String(r.breached), r.seconds.toFixed(0), verdict(r)];
+  return [
+    r.scenario,
+    String(r.faults),
+    `${r.survived}/${r.expected}`,
+    String(r.lost),
+    String(r.duplicated),
+    String(r.exits),
+    String(r.breached),
+    r.seconds.toFixed(0),
+    verdict(r),
+  ];
 }
 
 /** A Markdown table (it reads as plain text too, and pastes into bench/RESULTS.md as is). */
@@ -59,5 +92,7 @@ export function renderTable(results: ScenarioResult[], wallSeconds?: number): st
   }
   // Scenarios may run side by side, so the total's time is the run's wall time, not a sum.
   totals.seconds = wallSeconds ?? totals.seconds;
-  return [line(rows[0]!), rule, ...rows.slice(1).map(line), ...(results.length > 1 ? [line(cells(totals))] : [])].join('\n');
+  return [line(rows[0]!), rule, ...rows.slice(1).map(line), ...(results.length > 1 ? [line(cells(totals))] : [])].join(
+    '\n',
+  );
 }

@@ -38,9 +38,12 @@ export function actorMention(actor: string | null): string {
   return m ? `<@${m[1]}>` : e(actor);
 }
 
-const strings = (v: unknown): string[] | null => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : null);
-const scalar = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null);
-const count = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : (strings(v)?.length ?? null));
+const strings = (v: unknown): string[] | null =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : null;
+const scalar = (v: unknown): string | null =>
+  typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : null;
+const count = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : (strings(v)?.length ?? null);
 
 /** The summary's known fields, each read by name and typed; unknown keys and odd shapes are left out. */
 function summaryFields(summary: Record<string, unknown>): string[] {
@@ -64,7 +67,9 @@ function summaryFields(summary: Record<string, unknown>): string[] {
   if (devices !== null) fields.push(`*Devices:*\n${devices}`);
   const profiles = strings(summary['profiles']);
   if (profiles) {
-    fields.push(`*BIG-IP profiles:* ${profiles.length}${profiles.length > 0 ? `\n${clip(profiles.map((p) => `\`${e(p)}\``).join(', '), MAX_FIELD)}` : ''}`);
+    fields.push(
+      `*BIG-IP profiles:* ${profiles.length}${profiles.length > 0 ? `\n${clip(profiles.map((p) => `\`${e(p)}\``).join(', '), MAX_FIELD)}` : ''}`,
+    );
   }
   return fields;
 }
@@ -104,7 +109,8 @@ function issuanceBlock(a: ApprovalView, s: IssuanceStatus): types.KnownBlock {
 /** "Approved by <@U…> at …" / "Denied by … at …: reason"; null while pending. */
 export function decisionLine(a: ApprovalView): string | null {
   if (a.state === 'pending') return null;
-  if (a.state === 'denied') return `:x: Denied by ${actorMention(a.decidedBy)} at ${when(a.decidedAt)}${a.reason ? `: ${e(a.reason)}` : ''}`;
+  if (a.state === 'denied')
+    return `:x: Denied by ${actorMention(a.decidedBy)} at ${when(a.decidedAt)}${a.reason ? `: ${e(a.reason)}` : ''}`;
   return `:white_check_mark: Approved by ${actorMention(a.decidedBy)} at ${when(a.decidedAt)}${a.state === 'used' ? ' (carried out)' : ''}`;
 }
 
@@ -112,7 +118,10 @@ export function decisionLine(a: ApprovalView): string | null {
 export function approvalBlocks(a: ApprovalView, source: ApprovalSource = 'message'): types.KnownBlock[] {
   const fields = summaryFields(a.summary).slice(0, 10);
   // Block ids are unique within a message: the summary gets a suffix, the buttons the plain id.
-  const main: types.SectionBlock = { ...section(headline(a)), block_id: clip(`${approvalBlockId(source, a.id)}:summary`, 255) };
+  const main: types.SectionBlock = {
+    ...section(headline(a)),
+    block_id: clip(`${approvalBlockId(source, a.id)}:summary`, 255),
+  };
   if (fields.length > 0) main.fields = fields.map((text) => ({ type: 'mrkdwn', text }));
   const decided = decisionLine(a);
   if (decided !== null) return [main, context(decided)];
@@ -120,20 +129,40 @@ export function approvalBlocks(a: ApprovalView, source: ApprovalSource = 'messag
     type: 'actions',
     block_id: clip(approvalBlockId(source, a.id), 255),
     elements: [
-      { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: a.id },
-      { type: 'button', action_id: DENY_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Deny…' }, value: a.id },
+      {
+        type: 'button',
+        action_id: APPROVE_ACTION,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value: a.id,
+      },
+      {
+        type: 'button',
+        action_id: DENY_ACTION,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Deny…' },
+        value: a.id,
+      },
     ],
   };
   return [main, actions];
 }
 
 function plainText(a: ApprovalView): string {
-  const decided = a.state === 'pending' ? 'needs a decision' : a.state === 'denied' ? `denied by ${a.decidedBy ?? '?'}` : `approved by ${a.decidedBy ?? '?'}`;
+  const decided =
+    a.state === 'pending'
+      ? 'needs a decision'
+      : a.state === 'denied'
+        ? `denied by ${a.decidedBy ?? '?'}`
+        : `approved by ${a.decidedBy ?? '?'}`;
   return clip(e(`Approval: ${a.kind} of ${a.certificateName} ${decided}`), 300);
 }
 
 /** A message of its own for one approval (pending: with buttons; decided: without), and how its issuance goes. */
-export function approvalMessage(a: ApprovalView, opts: { source?: ApprovalSource; issuance?: IssuanceStatus } = {}): BotMessage {
+export function approvalMessage(
+  a: ApprovalView,
+  opts: { source?: ApprovalSource; issuance?: IssuanceStatus } = {},
+): BotMessage {
   const title = a.state === 'pending' ? 'Approval needed' : 'Approval decided';
   const blocks = [header(title), ...approvalBlocks(a, opts.source ?? 'message')];
   if (opts.issuance) blocks.push(issuanceBlock(a, opts.issuance));
@@ -148,7 +177,10 @@ function withIssuance(text: string, a: ApprovalView, s: IssuanceStatus | undefin
  * `/acme approvals`: every pending approval with its buttons, within Slack's 50 blocks. `decided` (the
  * approval just decided from this list) is shown on top, without buttons.
  */
-export function pendingApprovalsMessage(rows: ApprovalView[], opts: { decided?: ApprovalView; issuance?: IssuanceStatus } = {}): BotMessage {
+export function pendingApprovalsMessage(
+  rows: ApprovalView[],
+  opts: { decided?: ApprovalView; issuance?: IssuanceStatus } = {},
+): BotMessage {
   const blocks: types.KnownBlock[] = [header('Pending approvals')];
   if (opts.decided) blocks.push(...approvalBlocks(opts.decided, 'list'));
   if (opts.decided && opts.issuance) blocks.push(issuanceBlock(opts.decided, opts.issuance));
@@ -161,6 +193,7 @@ export function pendingApprovalsMessage(rows: ApprovalView[], opts: { decided?: 
   const room = MAX_BLOCKS - blocks.length;
   const shown = pending.length * 2 <= room ? pending.length : Math.floor((room - 1) / 2);
   for (const a of pending.slice(0, shown)) blocks.push(...approvalBlocks(a, 'list'));
-  if (shown < pending.length) blocks.push(context(`… and ${pending.length - shown} more (see \`bigip-acme approval list\`)`));
+  if (shown < pending.length)
+    blocks.push(context(`… and ${pending.length - shown} more (see \`bigip-acme approval list\`)`));
   return { text: `Pending approvals: ${pending.length}`, blocks };
 }

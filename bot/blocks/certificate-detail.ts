@@ -14,13 +14,18 @@ import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS, 
  */
 const DAY_MS = 86_400_000;
 const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '-');
-const STATE_EMOJI: Record<string, string> = { issued: ':large_green_circle:', failed: ':red_circle:', awaiting_challenge: ':large_orange_circle:' };
+const STATE_EMOJI: Record<string, string> = {
+  issued: ':large_green_circle:',
+  failed: ':red_circle:',
+  awaiting_challenge: ':large_orange_circle:',
+};
 
 /** "expires 2026-01-01 00:00 UTC (12 days left)" / "(expired 3 days ago)". */
 export function expiryText(notAfter: Date | null, now: Date): string {
   if (!notAfter) return 'not issued yet';
   const days = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
-  const left = days >= 0 ? `${days} day${days === 1 ? '' : 's'} left` : `expired ${-days} day${days === -1 ? '' : 's'} ago`;
+  const left =
+    days >= 0 ? `${days} day${days === 1 ? '' : 's'} left` : `expired ${-days} day${days === -1 ? '' : 's'} ago`;
   return `${when(notAfter)} (${left})`;
 }
 
@@ -53,44 +58,73 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
   if (c.issuer) fields.push(`*Issuer:*\n${e(clip(c.issuer, 200))}`);
   const blocks: types.KnownBlock[] = [
     header(`Certificate ${c.name}`),
-    { ...section(`*Names:* ${clip(names.map(e).join(', '), 450)}`), fields: fields.map((text) => ({ type: 'mrkdwn' as const, text })) },
+    {
+      ...section(`*Names:* ${clip(names.map(e).join(', '), 450)}`),
+      fields: fields.map((text) => ({ type: 'mrkdwn' as const, text })),
+    },
   ];
   // The renewal and deploy fields `cert show` prints too, from the same view.
   const renewal: string[] = [];
   if (c.renewalState) renewal.push(`*Renewal in flight:*\n${e(c.renewalState)} since ${when(c.renewalStartedAt)}`);
   if (c.failedAttempts > 0) renewal.push(`*Failed attempts:*\n${c.failedAttempts}`);
-  if (c.nextAttemptAt && (c.failedAttempts > 0 || c.renewalState)) renewal.push(`*Next attempt:*\n${when(c.nextAttemptAt)}`);
+  if (c.nextAttemptAt && (c.failedAttempts > 0 || c.renewalState))
+    renewal.push(`*Next attempt:*\n${when(c.nextAttemptAt)}`);
   if (c.pendingDeploy) {
     const d = c.pendingDeploy;
     const why = d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time';
-    renewal.push(`*Deploy pending:*\n${d.due ? 'due since ' : ''}${when(d.at)} (${why}, ${d.bindings} binding${d.bindings === 1 ? '' : 's'})`);
+    renewal.push(
+      `*Deploy pending:*\n${d.due ? 'due since ' : ''}${when(d.at)} (${why}, ${d.bindings} binding${d.bindings === 1 ? '' : 's'})`,
+    );
   }
-  if (renewal.length > 0) blocks.push({ ...section('*Renewal and deploy*'), fields: renewal.map((text) => ({ type: 'mrkdwn' as const, text })) });
+  if (renewal.length > 0)
+    blocks.push({
+      ...section('*Renewal and deploy*'),
+      fields: renewal.map((text) => ({ type: 'mrkdwn' as const, text })),
+    });
   if (c.problem) blocks.push(section(`:warning: *Problem:* ${e(clip(c.problem.detail, 400))}`));
   if (c.lastRenewalError) {
     const r = c.lastRenewalError;
     const at = new Date(r.at);
-    blocks.push(section(`:warning: *Last renewal error* (${e(r.code)}, ${Number.isNaN(at.getTime()) ? e(r.at) : when(at)}): ${e(clip(r.message, 400))}`));
+    blocks.push(
+      section(
+        `:warning: *Last renewal error* (${e(r.code)}, ${Number.isNaN(at.getTime()) ? e(r.at) : when(at)}): ${e(clip(r.message, 400))}`,
+      ),
+    );
   }
   for (const a of d.pending.slice(0, 3)) {
-    blocks.push(context(`:hourglass: Waiting for approval (${e(a.kind)}) requested by ${actorMention(a.requestedBy)} at ${when(a.requestedAt)}`));
+    blocks.push(
+      context(
+        `:hourglass: Waiting for approval (${e(a.kind)}) requested by ${actorMention(a.requestedBy)} at ${when(a.requestedAt)}`,
+      ),
+    );
   }
 
   if (d.bindings.length === 0) {
     blocks.push(section('*Deployed to:* no BIG-IP profile is bound to it (`bigip-acme binding add`).'));
   } else {
     const lines = d.bindings.slice(0, MAX_BINDINGS).map((b) => {
-      const serving = b.deployedSerial ? `serial \`${e(b.deployedSerial)}\` since ${when(b.deployedAt)}` : 'not deployed yet';
-      const current = c.serial && b.deployedSerial === c.serial ? '' : b.deployedSerial ? ' :arrows_counterclockwise: older serial' : '';
+      const serving = b.deployedSerial
+        ? `serial \`${e(b.deployedSerial)}\` since ${when(b.deployedAt)}`
+        : 'not deployed yet';
+      const current =
+        c.serial && b.deployedSerial === c.serial
+          ? ''
+          : b.deployedSerial
+            ? ' :arrows_counterclockwise: older serial'
+            : '';
       return `• *${e(b.deviceName)}* \`${e(b.profilePath)}\`: ${serving}${current}`;
     });
-    if (d.bindings.length > MAX_BINDINGS) lines.push(`… and ${d.bindings.length - MAX_BINDINGS} more (\`bigip-acme binding list --cert ${e(c.name)}\`)`);
+    if (d.bindings.length > MAX_BINDINGS)
+      lines.push(`… and ${d.bindings.length - MAX_BINDINGS} more (\`bigip-acme binding list --cert ${e(c.name)}\`)`);
     blocks.push(section(`*Deployed to:*\n${lines.join('\n')}`));
   }
   if (d.deployments.length > 0) {
     const recent = d.deployments
       .slice(0, MAX_DEPLOYMENTS)
-      .map((x) => `${when(x.startedAt)} ${e(x.deviceName)}: ${e(x.result)}${x.error ? ` at ${e(x.step)}` : ''} (serial ${e(x.serial)})`);
+      .map(
+        (x) =>
+          `${when(x.startedAt)} ${e(x.deviceName)}: ${e(x.result)}${x.error ? ` at ${e(x.step)}` : ''} (serial ${e(x.serial)})`,
+      );
     blocks.push(context(`Recent deploys: ${recent.join(' · ')}`));
   }
   const text = `${c.name}: ${c.state}${c.notAfter ? `, expires ${when(c.notAfter)}` : ''}, ${d.bindings.length} binding(s)`;
@@ -137,7 +171,9 @@ export function renewProgressMessage(rows: RenewRow[], done: boolean): BotMessag
   const summary = done
     ? `${count('renewed')} renewed · ${count('waiting')} waiting · ${count('failed')} failed`
     : `${finished} of ${rows.length} done`;
-  const lines = rows.map((r) => `${RENEW_EMOJI[r.status]} *${e(r.name)}* ${r.status}${r.detail ? `: ${e(clip(r.detail, 200))}` : ''}`);
+  const lines = rows.map(
+    (r) => `${RENEW_EMOJI[r.status]} *${e(r.name)}* ${r.status}${r.detail ? `: ${e(clip(r.detail, 200))}` : ''}`,
+  );
   const head: types.KnownBlock[] = [header(title), context(summary)];
   return { text: `${title}: ${summary}`, blocks: [...head, ...packedLines(lines, MAX_BLOCKS - head.length)] };
 }
@@ -146,12 +182,25 @@ export function renewProgressMessage(rows: RenewRow[], done: boolean): BotMessag
 export function deployProgressMessage(name: string, devices: number, lines: string[]): BotMessage {
   const title = `Deploying ${name} to ${devices} device${devices === 1 ? '' : 's'}`;
   const blocks: types.KnownBlock[] = [header(title)];
-  if (lines.length > 0) blocks.push(section(lines.slice(-10).map((l) => e(clip(l, 200))).join('\n')));
+  if (lines.length > 0)
+    blocks.push(
+      section(
+        lines
+          .slice(-10)
+          .map((l) => e(clip(l, 200)))
+          .join('\n'),
+      ),
+    );
   else blocks.push(context(':hourglass_flowing_sand: starting…'));
   return { text: `${title}…`, blocks };
 }
 
-const DEPLOY_EMOJI: Record<string, string> = { succeeded: ':white_check_mark:', unchanged: ':white_check_mark:', failed: ':x:', rolled_back: ':leftwards_arrow_with_hook:' };
+const DEPLOY_EMOJI: Record<string, string> = {
+  succeeded: ':white_check_mark:',
+  unchanged: ':white_check_mark:',
+  failed: ':x:',
+  rolled_back: ':leftwards_arrow_with_hook:',
+};
 
 /** `/acme cert deploy NAME` done: one line per device with its result and, on failure, where and why. */
 export function deployResultMessage(r: DeployReport): BotMessage {
@@ -160,6 +209,14 @@ export function deployResultMessage(r: DeployReport): BotMessage {
     const why = d.error ? ` at ${e(d.step)}: ${e(clip(d.error.message, 200))}` : '';
     return `${DEPLOY_EMOJI[d.result] ?? ':white_circle:'} *${e(d.device)}* ${e(d.result)}${why}\n   ${e(clip(d.outcome, 200))}`;
   });
-  const head: types.KnownBlock[] = [header(title), context(`serial \`${e(r.serial)}\` · ${r.devices.filter((d) => d.result === 'succeeded' || d.result === 'unchanged').length} of ${r.devices.length} device(s) ok`)];
-  return { text: e(`${title}: ${r.devices.map((d) => `${d.device} ${d.result}`).join(', ')}`), blocks: [...head, ...packedLines(lines, MAX_BLOCKS - head.length)] };
+  const head: types.KnownBlock[] = [
+    header(title),
+    context(
+      `serial \`${e(r.serial)}\` · ${r.devices.filter((d) => d.result === 'succeeded' || d.result === 'unchanged').length} of ${r.devices.length} device(s) ok`,
+    ),
+  ];
+  return {
+    text: e(`${title}: ${r.devices.map((d) => `${d.device} ${d.result}`).join(', ')}`),
+    blocks: [...head, ...packedLines(lines, MAX_BLOCKS - head.length)],
+  };
 }

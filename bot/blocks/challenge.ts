@@ -37,7 +37,15 @@ export function decodeDomainRef(raw: string | undefined): DomainRefValue | null 
   const o = v as Record<string, unknown>;
   const name = o['d'];
   const profile = o['p'];
-  if (typeof name !== 'string' || typeof profile !== 'string' || name === '' || profile === '' || name.length > 253 || profile.length > 64) return null;
+  if (
+    typeof name !== 'string' ||
+    typeof profile !== 'string' ||
+    name === '' ||
+    profile === '' ||
+    name.length > 253 ||
+    profile.length > 64
+  )
+    return null;
   return { name, profile };
 }
 
@@ -60,7 +68,10 @@ export interface ChallengeCard {
 }
 
 /** The card fields that come from a domain as the core shows it. */
-export function cardFromDomain(domain: DomainView, content: ChallengeContent): Omit<ChallengeCard, 'tlsFiles' | 'notice'> {
+export function cardFromDomain(
+  domain: DomainView,
+  content: ChallengeContent,
+): Omit<ChallengeCard, 'tlsFiles' | 'notice'> {
   return {
     content,
     profileName: domain.profileName,
@@ -71,20 +82,31 @@ export function cardFromDomain(domain: DomainView, content: ChallengeContent): O
 }
 
 /** Where *Deploy & Test* can publish this domain's content, if anywhere. */
-export function publishTarget(domain: Pick<DomainView, 'endpointUrl' | 'dataGroupPath' | 'dataGroupDeviceIds'>): string | null {
+export function publishTarget(
+  domain: Pick<DomainView, 'endpointUrl' | 'dataGroupPath' | 'dataGroupDeviceIds'>,
+): string | null {
   if (domain.endpointUrl) return domain.endpointUrl;
   if (domain.dataGroupPath && domain.dataGroupDeviceIds.length > 0) return `data-group ${domain.dataGroupPath}`;
   return null;
 }
 
-const TYPE_LABEL: Record<ChallengeContent['type'], string> = { 'http-01': 'HTTP-01', 'dns-01': 'DNS-01', 'tls-alpn-01': 'TLS-ALPN-01' };
+const TYPE_LABEL: Record<ChallengeContent['type'], string> = {
+  'http-01': 'HTTP-01',
+  'dns-01': 'DNS-01',
+  'tls-alpn-01': 'TLS-ALPN-01',
+};
 const STATUS_ICON: Record<ChallengeContent['status'], string> = {
   pending: ':hourglass_flowing_sand:',
   valid: ':white_check_mark:',
   invalid: ':x:',
   expired: ':warning:',
 };
-const NOTICE_ICON = { busy: ':hourglass_flowing_sand:', ok: ':white_check_mark:', bad: ':warning:', info: ':information_source:' } as const;
+const NOTICE_ICON = {
+  busy: ':hourglass_flowing_sand:',
+  ok: ':white_check_mark:',
+  bad: ':warning:',
+  info: ':information_source:',
+} as const;
 
 const when = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 /** A copyable code block; mrkdwn entities still apply inside it, so the value is escaped too. */
@@ -109,7 +131,10 @@ function contentBlocks(card: ChallengeCard): types.KnownBlock[] {
     ];
   }
   if (c.dns) {
-    return [longSection(`*TXT record name*\n${code(c.dns.recordName)}\n*Value*\n${code(c.dns.value)}`), context(`Zone file line: \`${e(c.dns.zoneLine)}\``)];
+    return [
+      longSection(`*TXT record name*\n${code(c.dns.recordName)}\n*Value*\n${code(c.dns.value)}`),
+      context(`Zone file line: \`${e(c.dns.zoneLine)}\``),
+    ];
   }
   if (c.tls) {
     const hint = `\`${e(tlsCliHint(c.domain, card.profileName))}\``;
@@ -124,7 +149,11 @@ function contentBlocks(card: ChallengeCard): types.KnownBlock[] {
       ),
     ];
   }
-  return [longSection('No challenge content right now (the authorization is gone, or the CA no longer needs one). *Reconfigure* fetches fresh content.')];
+  return [
+    longSection(
+      'No challenge content right now (the authorization is gone, or the CA no longer needs one). *Reconfigure* fetches fresh content.',
+    ),
+  ];
 }
 
 function statusLine(card: ChallengeCard): string {
@@ -132,7 +161,10 @@ function statusLine(card: ChallengeCard): string {
   const parts = [`${STATUS_ICON[c.status]} *${e(c.status)}*`];
   if (c.expiresAt) parts.push(`challenge expires ${when(c.expiresAt)}`);
   parts.push(card.publishesTo ? `publishes to \`${e(clip(card.publishesTo, 200))}\`` : 'no endpoint');
-  if (card.lastCheckedAt) parts.push(`last test ${when(card.lastCheckedAt)}${card.lastCheckDetail ? `: ${e(clip(card.lastCheckDetail, 200))}` : ''}`);
+  if (card.lastCheckedAt)
+    parts.push(
+      `last test ${when(card.lastCheckedAt)}${card.lastCheckDetail ? `: ${e(clip(card.lastCheckDetail, 200))}` : ''}`,
+    );
   return parts.join('  ·  ');
 }
 
@@ -158,7 +190,10 @@ export function challengeMessage(card: ChallengeCard): BotMessage {
         title: { type: 'plain_text', text: 'Reconfigure?' },
         text: {
           type: 'mrkdwn',
-          text: clip(`Fresh challenge content for every domain of profile \`${e(card.profileName)}\` whose challenge expired, failed or is gone. Pending and valid ones keep theirs.`, 300),
+          text: clip(
+            `Fresh challenge content for every domain of profile \`${e(card.profileName)}\` whose challenge expired, failed or is gone. Pending and valid ones keep theirs.`,
+            300,
+          ),
         },
         confirm: { type: 'plain_text', text: 'Reconfigure' },
         deny: { type: 'plain_text', text: 'Cancel' },

@@ -32,7 +32,15 @@ export function deviceTestBlocks(name: string, result: DeviceTestResult): types.
   const headline = result.ok
     ? `:large_green_circle: *${e(name)}*: connection ok — ${e(result.message)}`
     : `:red_circle: *${e(name)}*: the ${e(layerName(result.stage))} check failed — ${e(result.message)}`;
-  return [section(headline), section(layerLadder(result)), context(result.ok ? 'Login and device-info succeeded.' : 'Layers below the failed one passed; those above were not reached.')];
+  return [
+    section(headline),
+    section(layerLadder(result)),
+    context(
+      result.ok
+        ? 'Login and device-info succeeded.'
+        : 'Layers below the failed one passed; those above were not reached.',
+    ),
+  ];
 }
 
 export function deviceTestMessage(name: string, result: DeviceTestResult): BotMessage {
@@ -41,5 +49,8 @@ export function deviceTestMessage(name: string, result: DeviceTestResult): BotMe
 }
 
 export function deviceTestingMessage(name: string): BotMessage {
-  return { text: `Testing ${e(name)}…`, blocks: [section(`:hourglass_flowing_sand: Testing the connection to *${e(name)}* (DNS, TCP, TLS, login, API)…`)] };
+  return {
+    text: `Testing ${e(name)}…`,
+    blocks: [section(`:hourglass_flowing_sand: Testing the connection to *${e(name)}* (DNS, TCP, TLS, login, API)…`)],
+  };
 }

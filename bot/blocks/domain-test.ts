@@ -47,20 +47,33 @@ export function outcomeCounts(rows: BulkTestRow[]): string {
  * @param scope what was asked, e.g. `profile prod` or `3 domains`
  * @param total how many domains the run covers
  */
-export function domainTestMessage(opts: { scope: string; total: number; rows: BulkTestRow[]; done: boolean }): BotMessage {
+export function domainTestMessage(opts: {
+  scope: string;
+  total: number;
+  rows: BulkTestRow[];
+  done: boolean;
+}): BotMessage {
   const { rows, total } = opts;
   const title = opts.done ? 'Test Connection: done' : 'Test Connection: testing…';
-  const progress = opts.done ? `${rows.length} of ${total} tested: ${outcomeCounts(rows)}` : `${rows.length} of ${total} tested so far${rows.length > 0 ? `: ${outcomeCounts(rows)}` : ''}`;
+  const progress = opts.done
+    ? `${rows.length} of ${total} tested: ${outcomeCounts(rows)}`
+    : `${rows.length} of ${total} tested so far${rows.length > 0 ? `: ${outcomeCounts(rows)}` : ''}`;
   const blocks: types.KnownBlock[] = [header(title), context(`${e(opts.scope)}  ·  ${progress}`)];
   const sections: string[] = [];
   for (const line of rows.map(row)) {
     const last = sections[sections.length - 1];
-    if (last !== undefined && last.length + line.length + 1 <= MAX_SECTION) sections[sections.length - 1] = `${last}\n${line}`;
+    if (last !== undefined && last.length + line.length + 1 <= MAX_SECTION)
+      sections[sections.length - 1] = `${last}\n${line}`;
     else sections.push(line);
   }
   const room = MAX_BLOCKS - blocks.length - 1;
   for (const text of sections.slice(0, room)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
   if (sections.length > room) blocks.push(context('… more results than fit here; see `bigip-acme domain list`'));
-  else if (!opts.done) blocks.push(context(':hourglass_flowing_sand: The CA validates each domain in turn; this message updates as results come in.'));
+  else if (!opts.done)
+    blocks.push(
+      context(
+        ':hourglass_flowing_sand: The CA validates each domain in turn; this message updates as results come in.',
+      ),
+    );
   return { text: clip(e(`Test Connection (${opts.scope}): ${progress}`), 300), blocks };
 }

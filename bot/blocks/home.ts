@@ -29,7 +29,13 @@ export const MAX_HOME_BLOCKS = 100;
  * Rows per page. Worst case: 3 head blocks, 3 per section (divider, title, pager) and the rows, an approval
  * with buttons taking 2, and the approvers' note: 3 + 15 + 5 + 10 + 10 + 2·5 + 10 + 1 = 64, well under 100.
  */
-export const PAGE_SIZE: Readonly<Record<HomeSection, number>> = { profiles: 5, domains: 10, certs: 10, approvals: 5, failures: 10 };
+export const PAGE_SIZE: Readonly<Record<HomeSection, number>> = {
+  profiles: 5,
+  domains: 10,
+  certs: 10,
+  approvals: 5,
+  failures: 10,
+};
 
 /** Names are clipped before escaping, so a cut never splits an `&amp;`. */
 const MAX_NAME = 80;
@@ -78,7 +84,11 @@ function expiry(notAfter: Date, now: Date): { mark: string; text: string } {
 }
 
 /** The page actually shown: the asked one clamped to 1…pages (an empty list has one, empty, page). */
-export function pageOf(total: number, asked: number | undefined, size: number): { page: number; pages: number; start: number; end: number } {
+export function pageOf(
+  total: number,
+  asked: number | undefined,
+  size: number,
+): { page: number; pages: number; start: number; end: number } {
   const pages = Math.max(1, Math.ceil(total / size));
   const page = Math.min(pages, Math.max(1, Number.isInteger(asked) ? (asked as number) : 1));
   const start = (page - 1) * size;
@@ -116,13 +126,28 @@ export function decodePages(raw: string | undefined): HomePages {
   return pages;
 }
 
-const button = (text: string, action_id: string, value: string): types.Button => ({ type: 'button', action_id, text: { type: 'plain_text', text }, value });
+const button = (text: string, action_id: string, value: string): types.Button => ({
+  type: 'button',
+  action_id,
+  text: { type: 'plain_text', text },
+  value,
+});
 
 /** Divider, title with the count and page, the page's rows, and Previous/Next when there is more than one page. */
-function paged<T>(s: HomeSection, title: string, rows: readonly T[], asked: number | undefined, empty: string, render: (row: T) => types.KnownBlock[]): types.KnownBlock[] {
+function paged<T>(
+  s: HomeSection,
+  title: string,
+  rows: readonly T[],
+  asked: number | undefined,
+  empty: string,
+  render: (row: T) => types.KnownBlock[],
+): types.KnownBlock[] {
   const p = pageOf(rows.length, asked, PAGE_SIZE[s]);
   const where = p.pages > 1 ? ` · page ${p.page} of ${p.pages}` : '';
-  const blocks: types.KnownBlock[] = [{ type: 'divider' }, { ...section(`*${title}*  ${rows.length}${where}`), block_id: `home_title:${s}` }];
+  const blocks: types.KnownBlock[] = [
+    { type: 'divider' },
+    { ...section(`*${title}*  ${rows.length}${where}`), block_id: `home_title:${s}` },
+  ];
   if (rows.length === 0) blocks.push(context(empty));
   for (const row of rows.slice(p.start, p.end)) blocks.push(...render(row));
   if (p.pages > 1) {
@@ -135,23 +160,41 @@ function paged<T>(s: HomeSection, title: string, rows: readonly T[], asked: numb
 }
 
 function profileRow(p: ProfileView): types.KnownBlock[] {
-  const renew = p.autoRenew ? `auto-renew ${p.renewDaysBefore} d before expiry${p.renewApproval ? ' (approval)' : ''}` : 'auto-renew off';
-  const deploy = p.autoDeploy ? `auto-deploy ${e(clip(p.deployTime, 5))} ${name(p.deployTimeZone)}${p.deployApproval ? ' (approval)' : ''}` : 'auto-deploy off';
+  const renew = p.autoRenew
+    ? `auto-renew ${p.renewDaysBefore} d before expiry${p.renewApproval ? ' (approval)' : ''}`
+    : 'auto-renew off';
+  const deploy = p.autoDeploy
+    ? `auto-deploy ${e(clip(p.deployTime, 5))} ${name(p.deployTimeZone)}${p.deployApproval ? ' (approval)' : ''}`
+    : 'auto-deploy off';
   return [section(`*${name(p.name)}*  \`${e(p.keySpec)}\` · CA ${name(p.directoryUrl)}\n${renew} · ${deploy}`)];
 }
 
-const DOMAIN_MARK: Record<string, string> = { valid: ':large_green_circle:', pending: ':white_circle:', invalid: ':red_circle:', expired: ':large_orange_circle:' };
+const DOMAIN_MARK: Record<string, string> = {
+  valid: ':large_green_circle:',
+  pending: ':white_circle:',
+  invalid: ':red_circle:',
+  expired: ':large_orange_circle:',
+};
 
 function domainRow(d: DomainView): types.KnownBlock[] {
   const checked = d.lastCheckedAt ? `checked ${when(d.lastCheckedAt)}` : 'never checked';
-  return [section(`${DOMAIN_MARK[d.status] ?? ':white_circle:'} *${name(d.name)}*  ${e(d.status)} · ${e(d.challengeType)} · profile \`${name(d.profileName)}\` · ${checked}`)];
+  return [
+    section(
+      `${DOMAIN_MARK[d.status] ?? ':white_circle:'} *${name(d.name)}*  ${e(d.status)} · ${e(d.challengeType)} · profile \`${name(d.profileName)}\` · ${checked}`,
+    ),
+  ];
 }
 
 /** Where a certificate is bound: `device /Partition/profile`, marked with whether it serves the current certificate. */
 function placesText(c: CertificateView, bindings: readonly BindingView[]): string {
   if (bindings.length === 0) return 'not bound to any BIG-IP';
   const shown = bindings.slice(0, MAX_PLACES).map((b) => {
-    const state = b.deployedFingerprint === null ? 'not deployed yet' : c.fingerprintSha256 !== null && b.deployedFingerprint === c.fingerprintSha256 ? 'current' : 'older certificate';
+    const state =
+      b.deployedFingerprint === null
+        ? 'not deployed yet'
+        : c.fingerprintSha256 !== null && b.deployedFingerprint === c.fingerprintSha256
+          ? 'current'
+          : 'older certificate';
     return `${name(b.deviceName)} \`${name(b.profilePath)}\` (${state})`;
   });
   const more = bindings.length > MAX_PLACES ? ` … and ${bindings.length - MAX_PLACES} more` : '';
@@ -163,11 +206,17 @@ const CERT_MARK: Record<string, string> = { issued: ':large_green_circle:', fail
 function certRow(c: CertificateView, bindings: readonly BindingView[], now: Date): types.KnownBlock[] {
   const left = c.notAfter ? expiry(c.notAfter, now) : null;
   const mark = left?.mark ?? CERT_MARK[c.state] ?? ':white_circle:';
-  return [section(`${mark} *${name(c.name)}*  ${e(c.state)}${left ? ` · ${left.text}` : ''} · profile \`${name(c.profileName)}\`\n${placesText(c, bindings)}`)];
+  return [
+    section(
+      `${mark} *${name(c.name)}*  ${e(c.state)}${left ? ` · ${left.text}` : ''} · profile \`${name(c.profileName)}\`\n${placesText(c, bindings)}`,
+    ),
+  ];
 }
 
 function approvalRow(a: ApprovalView, canDecide: boolean): types.KnownBlock[] {
-  const main = section(`*${e(a.kind)}* of *${name(a.certificateName)}*  requested by ${actorMention(a.requestedBy)} at ${when(a.requestedAt)}`);
+  const main = section(
+    `*${e(a.kind)}* of *${name(a.certificateName)}*  requested by ${actorMention(a.requestedBy)} at ${when(a.requestedAt)}`,
+  );
   if (!canDecide) return [main];
   // The approval buttons' own ids, so the existing listeners (which re-check the approver) decide.
   return [
@@ -196,22 +245,32 @@ function failures(data: HomeData, now: Date): Failure[] {
     if (c.state === 'failed') {
       out.push({ at: c.updatedAt, text: `:red_circle: *${name(c.name)}*  request failed${problem}` });
     } else if (c.failedAttempts > 0) {
-      const next = c.nextAttemptAt && c.nextAttemptAt.getTime() > now.getTime() ? `, next try ${when(c.nextAttemptAt)}` : '';
+      const next =
+        c.nextAttemptAt && c.nextAttemptAt.getTime() > now.getTime() ? `, next try ${when(c.nextAttemptAt)}` : '';
       const why = c.lastRenewalError ? `: ${detail(c.lastRenewalError.message)}` : problem;
-      out.push({ at: c.updatedAt, text: `:warning: *${name(c.name)}*  renewal failed ${c.failedAttempts}×${next}${why}` });
+      out.push({
+        at: c.updatedAt,
+        text: `:warning: *${name(c.name)}*  renewal failed ${c.failedAttempts}×${next}${why}`,
+      });
     }
   }
   for (const d of data.domains) {
     if (d.status !== 'invalid' && d.status !== 'expired') continue;
     const why = d.problem ? `: ${detail(d.problem.detail)}` : d.lastCheckDetail ? `: ${detail(d.lastCheckDetail)}` : '';
-    out.push({ at: d.lastCheckedAt ?? d.updatedAt, text: `:large_orange_circle: domain *${name(d.name)}* (\`${name(d.profileName)}\`)  ${e(d.status)}${why}` });
+    out.push({
+      at: d.lastCheckedAt ?? d.updatedAt,
+      text: `:large_orange_circle: domain *${name(d.name)}* (\`${name(d.profileName)}\`)  ${e(d.status)}${why}`,
+    });
   }
   for (const p of data.problems ?? []) {
     const d = p.detail;
     const text = (k: string) => (typeof d[k] === 'string' || typeof d[k] === 'number' ? detail(String(d[k])) : null);
     if (p.kind === 'deploy_failed') {
       const why = text('message') ?? text('error') ?? text('code');
-      out.push({ at: p.createdAt, text: `:red_circle: deploy of *${name(p.subject)}*${text('device') ? ` to *${text('device')}*` : ''} failed${why ? `: ${why}` : ''}` });
+      out.push({
+        at: p.createdAt,
+        text: `:red_circle: deploy of *${name(p.subject)}*${text('device') ? ` to *${text('device')}*` : ''} failed${why ? `: ${why}` : ''}`,
+      });
     } else if (p.kind === 'challenge_expired') {
       out.push({ at: p.createdAt, text: `:hourglass: challenge content for *${name(p.subject)}* expired` });
     }
@@ -238,19 +297,52 @@ export function homeView(data: HomeData, pages: HomePages, now: Date, opts: Home
     return shown[s];
   };
   const failed = failures(data, now);
-  const approvalNote = data.approvals.length > 0 && opts.canDecide ? [context('A decision taken here shows on the dashboard after *Refresh*.')] : [];
+  const approvalNote =
+    data.approvals.length > 0 && opts.canDecide
+      ? [context('A decision taken here shows on the dashboard after *Refresh*.')]
+      : [];
   const blocks: types.KnownBlock[] = [
     header('bigip-acme'),
-    context(`Updated ${when(now)} · ${data.certificates.length} certificates · ${data.approvals.length} pending approvals · ${failed.length} failures`),
+    context(
+      `Updated ${when(now)} · ${data.certificates.length} certificates · ${data.approvals.length} pending approvals · ${failed.length} failures`,
+    ),
     { type: 'actions', block_id: 'home_top', elements: [button('Refresh', HOME_REFRESH_ACTION, 'refresh')] },
-    ...paged('failures', 'Recent failures', failed, pageFor('failures', failed.length), 'Nothing has failed.', (f) => [section(f.text)]),
-    ...paged('approvals', 'Pending approvals', data.approvals, pageFor('approvals', data.approvals.length), 'Nothing is waiting for a decision.', (a) =>
-      approvalRow(a, opts.canDecide === true),
+    ...paged('failures', 'Recent failures', failed, pageFor('failures', failed.length), 'Nothing has failed.', (f) => [
+      section(f.text),
+    ]),
+    ...paged(
+      'approvals',
+      'Pending approvals',
+      data.approvals,
+      pageFor('approvals', data.approvals.length),
+      'Nothing is waiting for a decision.',
+      (a) => approvalRow(a, opts.canDecide === true),
     ),
     ...approvalNote,
-    ...paged('certs', 'Certificates', certs, pageFor('certs', certs.length), 'No certificates yet: `/acme cert request`.', (c) => certRow(c, bindingsOf.get(c.id) ?? [], now)),
-    ...paged('domains', 'Domains', data.domains, pageFor('domains', data.domains.length), 'No domains yet: `/acme domain add`.', domainRow),
-    ...paged('profiles', 'CA profiles', data.profiles, pageFor('profiles', data.profiles.length), 'No CA profiles yet: `/acme profile create`.', profileRow),
+    ...paged(
+      'certs',
+      'Certificates',
+      certs,
+      pageFor('certs', certs.length),
+      'No certificates yet: `/acme cert request`.',
+      (c) => certRow(c, bindingsOf.get(c.id) ?? [], now),
+    ),
+    ...paged(
+      'domains',
+      'Domains',
+      data.domains,
+      pageFor('domains', data.domains.length),
+      'No domains yet: `/acme domain add`.',
+      domainRow,
+    ),
+    ...paged(
+      'profiles',
+      'CA profiles',
+      data.profiles,
+      pageFor('profiles', data.profiles.length),
+      'No CA profiles yet: `/acme profile create`.',
+      profileRow,
+    ),
   ];
   return { type: 'home', private_metadata: encodePages(shown), blocks };
 }
@@ -263,7 +355,11 @@ export function homeErrorView(reason?: string): types.HomeView {
     private_metadata: '{}',
     blocks: [
       header('bigip-acme'),
-      section(reason ? `:warning: ${reason}` : ':warning: The dashboard could not be loaded; the reason is in the service log. Try *Refresh*, or `/acme status`.'),
+      section(
+        reason
+          ? `:warning: ${reason}`
+          : ':warning: The dashboard could not be loaded; the reason is in the service log. Try *Refresh*, or `/acme status`.',
+      ),
       { type: 'actions', block_id: 'home_top', elements: [button('Refresh', HOME_REFRESH_ACTION, 'refresh')] },
     ],
   };

@@ -12,7 +12,12 @@ const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '-');
 const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '-');
 const forProfile = (profile?: string) => (profile ? `profile \`${e(profile)}\`` : undefined);
 
-const DOMAIN_STATUS_EMOJI: Record<string, string> = { valid: ':large_green_circle:', pending: ':white_circle:', invalid: ':red_circle:', expired: ':large_orange_circle:' };
+const DOMAIN_STATUS_EMOJI: Record<string, string> = {
+  valid: ':large_green_circle:',
+  pending: ':white_circle:',
+  invalid: ':red_circle:',
+  expired: ':large_orange_circle:',
+};
 const CERT_STATE_EMOJI: Record<string, string> = { issued: ':large_green_circle:', failed: ':red_circle:' };
 
 export function profileListMessage(rows: ProfileView[]): BotMessage {
@@ -34,7 +39,8 @@ export function domainListMessage(rows: DomainView[], profile?: string): BotMess
     ...(subtitle ? { subtitle } : {}),
     empty: 'No domains.',
     rows: rows.map(
-      (d) => `${DOMAIN_STATUS_EMOJI[d.status] ?? ':white_circle:'} *${e(d.name)}*  ${e(d.status)} · ${e(d.challengeType)} · profile \`${e(d.profileName)}\` · checked ${when(d.lastCheckedAt)}`,
+      (d) =>
+        `${DOMAIN_STATUS_EMOJI[d.status] ?? ':white_circle:'} *${e(d.name)}*  ${e(d.status)} · ${e(d.challengeType)} · profile \`${e(d.profileName)}\` · checked ${when(d.lastCheckedAt)}`,
     ),
   });
 }
@@ -58,8 +64,15 @@ export function deviceListMessage(rows: DeviceView[]): BotMessage {
     empty: 'No devices yet. Add one with `bigip-acme device add`.',
     rows: rows.map((d) => {
       const tls = d.insecure ? ':warning: TLS verification off' : d.caPem ? 'TLS: own CA' : 'TLS: system CAs';
-      const test = d.lastTest ? (d.lastTest.ok ? 'last test ok' : `last test failed at ${e(d.lastTest.stage)}`) : 'never tested';
-      const box = [d.hostname, d.version].filter((x): x is string => Boolean(x)).map(e).join(' ');
+      const test = d.lastTest
+        ? d.lastTest.ok
+          ? 'last test ok'
+          : `last test failed at ${e(d.lastTest.stage)}`
+        : 'never tested';
+      const box = [d.hostname, d.version]
+        .filter((x): x is string => Boolean(x))
+        .map(e)
+        .join(' ');
       return `*${e(d.name)}*  ${e(d.url)} · partition ${e(d.partition)}${box ? ` · ${box}` : ''}\n${tls} · ${test}`;
     }),
   });

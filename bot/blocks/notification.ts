@@ -25,7 +25,8 @@ const MAX_FREE_TEXT = 400;
 const PEM_BLOCK = /-----BEGIN [^-]*-----[\s\S]*?(?:-----END [^-]*-----|$)/g;
 const SLACK_TOKEN = /\bxox[abposr]-[A-Za-z0-9-]+/g;
 /** A credential word and what follows it (`password=x`, `passphrase: x`, `token x`, `hmac_key: x`). */
-const CREDENTIAL = /\b(password|passwd|passphrase|secret|token|hmac(?:[ _-]?key)?)(\s*[:=]\s*|\s+)(?!\[redacted)("[^"]*"|'[^']*'|\S+)/gi;
+const CREDENTIAL =
+  /\b(password|passwd|passphrase|secret|token|hmac(?:[ _-]?key)?)(\s*[:=]\s*|\s+)(?!\[redacted)("[^"]*"|'[^']*'|\S+)/gi;
 /** Any `…key: value` / `…key=value` (account key, EAB key, API key). */
 const KEY_VALUE = /\b([\w-]*key)(\s*[:=]\s*)(?!\[redacted)("[^"]*"|'[^']*'|\S+)/gi;
 
@@ -51,7 +52,9 @@ function field(detail: Record<string, unknown>, key: string, max = MAX_FIELD): s
 function names(detail: Record<string, unknown>, key: string, max = 5): string | undefined {
   const v = detail[key];
   if (!Array.isArray(v)) return undefined;
-  const items = v.filter((x): x is string => typeof x === 'string').map((x) => escapeMrkdwn(clip(scrubSecrets(x), 100)));
+  const items = v
+    .filter((x): x is string => typeof x === 'string')
+    .map((x) => escapeMrkdwn(clip(scrubSecrets(x), 100)));
   if (items.length === 0) return undefined;
   return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} … and ${items.length - max} more`;
 }
@@ -98,7 +101,9 @@ export function eventMessage(event: NotificationEvent): BotMessage {
           ['Attempt', field(d, 'attempt')],
           ['Next attempt', field(d, 'nextAttemptAt')],
         ]),
-        event.needsPerson ? `${PERSON_NOTE} Retry with \`/acme renew ${plain}\` after fixing the cause.` : 'It will be retried automatically, before the certificate expires.',
+        event.needsPerson
+          ? `${PERSON_NOTE} Retry with \`/acme renew ${plain}\` after fixing the cause.`
+          : 'It will be retried automatically, before the certificate expires.',
       );
     case 'deploy_failed':
       return single(
@@ -152,7 +157,12 @@ export function eventMessage(event: NotificationEvent): BotMessage {
       );
     }
     default:
-      return single(`${escapeMrkdwn(event.kind)}: ${plain}`, `${event.needsPerson ? ':warning:' : ':information_source:'} *${escapeMrkdwn(event.kind)}*: ${who}`, '', event.needsPerson ? PERSON_NOTE : undefined);
+      return single(
+        `${escapeMrkdwn(event.kind)}: ${plain}`,
+        `${event.needsPerson ? ':warning:' : ':information_source:'} *${escapeMrkdwn(event.kind)}*: ${who}`,
+        '',
+        event.needsPerson ? PERSON_NOTE : undefined,
+      );
   }
 }
 

@@ -37,7 +37,9 @@ export function profileDetailBlocks(p: ProfileView): types.KnownBlock[] {
     header(`Profile ${p.name}`),
     section(ca.join('\n')),
     section(schedule.join('\n')),
-    context(`Created ${when(p.createdAt)} · updated ${when(p.updatedAt)} · name, CA, key properties and ToS acceptance are locked`),
+    context(
+      `Created ${when(p.createdAt)} · updated ${when(p.updatedAt)} · name, CA, key properties and ToS acceptance are locked`,
+    ),
   ];
 }
 

@@ -9,7 +9,11 @@ const MAX_ITEM = 300;
 /** Slack's limit on a section's text is 3000 characters. */
 const MAX_SECTION = 2900;
 
-const ICONS: Record<StatusReport['verdict'], string> = { ok: ':white_check_mark:', degraded: ':warning:', failing: ':rotating_light:' };
+const ICONS: Record<StatusReport['verdict'], string> = {
+  ok: ':white_check_mark:',
+  degraded: ':warning:',
+  failing: ':rotating_light:',
+};
 
 function breakdown(counts: Record<string, number>): string {
   const parts = Object.entries(counts)
@@ -29,9 +33,13 @@ function listSection(title: string, lines: string[]): types.SectionBlock {
 /** `/acme status`: the core's status report (the same as `bigip-acme status`), worst first, then the counts. */
 export function statusMessage(r: StatusReport): BotMessage {
   const i = r.inventory;
-  const blocks: types.KnownBlock[] = [header('bigip-acme status'), section(`${ICONS[r.verdict]} *${escapeMrkdwn(statusHeadline(r))}*`)];
+  const blocks: types.KnownBlock[] = [
+    header('bigip-acme status'),
+    section(`${ICONS[r.verdict]} *${escapeMrkdwn(statusHeadline(r))}*`),
+  ];
   for (const group of statusGroups(r)) {
-    for (const s of group.sections) blocks.push(listSection(`${group.heading}: ${s.title} (${s.lines.length})`, s.lines));
+    for (const s of group.sections)
+      blocks.push(listSection(`${group.heading}: ${s.title} (${s.lines.length})`, s.lines));
   }
   const jobsOff = r.jobs.filter((j) => j.level !== null);
   if (jobsOff.length === 0) {
@@ -45,7 +53,10 @@ export function statusMessage(r: StatusReport): BotMessage {
     `*Devices:* ${i.devices}`,
     `*Pending approvals:* ${r.approvals.length}`,
   ];
-  blocks.push(section(lines.join('\n')), context('Details: `/acme cert list`, `/acme approvals`; everything: `bigip-acme status`, `bigip-acme events`'));
+  blocks.push(
+    section(lines.join('\n')),
+    context('Details: `/acme cert list`, `/acme approvals`; everything: `bigip-acme status`, `bigip-acme events`'),
+  );
   return {
     text: `bigip-acme ${statusHeadline(r)}: ${i.profiles} profiles, ${total(i.domains)} domains, ${total(i.certificates)} certificates, ${i.devices} devices, ${r.approvals.length} pending approvals`,
     blocks,

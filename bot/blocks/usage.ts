@@ -16,7 +16,12 @@ export function usageMessage(problem?: string): BotMessage {
     ...chunks.map(section),
     context('The same operations, and more, are in the CLI: `bigip-acme --help`.'),
   ];
-  return { text: problem ? `${escapeMrkdwn(problem)}. Try /acme help` : 'Usage: /acme help | status | profile … | domain … | cert … | device … | approvals', blocks };
+  return {
+    text: problem
+      ? `${escapeMrkdwn(problem)}. Try /acme help`
+      : 'Usage: /acme help | status | profile … | domain … | cert … | device … | approvals',
+    blocks,
+  };
 }
 
 /** A core error, as a person should read it: the message only, never a stack or a cause. */

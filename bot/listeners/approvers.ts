@@ -19,7 +19,8 @@ export function mayDecide(approvers: readonly string[], userId: string | undefin
 /** The actor the core records for a Slack user. */
 export const slackActor = (userId: string) => `slack:${userId}`;
 
-export const NOT_AN_APPROVER = 'You are not allowed to decide approvals: your Slack user is not in SLACK_APPROVERS. Nothing changed.';
+export const NOT_AN_APPROVER =
+  'You are not allowed to decide approvals: your Slack user is not in SLACK_APPROVERS. Nothing changed.';
 
 /**
  * Approval ids are UUIDs (the store's column type). A button value or metadata id of any other shape is
@@ -34,7 +35,11 @@ export const NOT_AN_APPROVAL = 'This button does not name an approval; nothing c
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** What replaces the clicked message once decided: the approval's own message, or the refreshed pending list. */
-export async function decidedMessage(deps: ApprovalDeps, decided: ApprovalView, source: ApprovalSource): Promise<BotMessage> {
+export async function decidedMessage(
+  deps: ApprovalDeps,
+  decided: ApprovalView,
+  source: ApprovalSource,
+): Promise<BotMessage> {
   if (source === 'list') return pendingApprovalsMessage(await deps.services.approvals.list('pending'), { decided });
   return approvalMessage(decided);
 }
@@ -69,7 +74,17 @@ export function decodeDenyMetadata(raw: string | undefined): DenyMetadata | null
   const o = v as Record<string, unknown>;
   if (!isApprovalId(o['id'])) return null;
   const str = (k: string) => (typeof o[k] === 'string' && o[k] !== '' ? { [k]: o[k] as string } : {});
-  const url = typeof o['responseUrl'] === 'string' && /^https?:\/\//.test(o['responseUrl']) ? { responseUrl: o['responseUrl'] } : {};
+  const url =
+    typeof o['responseUrl'] === 'string' && /^https?:\/\//.test(o['responseUrl'])
+      ? { responseUrl: o['responseUrl'] }
+      : {};
   const home = typeof o['homePages'] === 'string' ? { homePages: o['homePages'] } : {};
-  return { id: o['id'], source: o['source'] === 'list' ? 'list' : 'message', ...str('channel'), ...str('ts'), ...url, ...home };
+  return {
+    id: o['id'],
+    source: o['source'] === 'list' ? 'list' : 'message',
+    ...str('channel'),
+    ...str('ts'),
+    ...url,
+    ...home,
+  };
 }

@@ -18,4 +18,5 @@ export function mayAdminister(admins: readonly string[], userId: string | undefi
   return typeof userId === 'string' && userId !== '' && admins.includes(userId);
 }
 
-export const NOT_AN_ADMIN = 'Only bigip-acme admins may do this: your Slack user is not in SLACK_ADMINS. Nothing changed.';
+export const NOT_AN_ADMIN =
+  'Only bigip-acme admins may do this: your Slack user is not in SLACK_ADMINS. Nothing changed.';

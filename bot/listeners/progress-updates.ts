@@ -19,7 +19,9 @@ export function progressUpdates(
   let chain: Promise<unknown> = Promise.resolve();
   const queue = (message: BotMessage) => {
     sent++;
-    chain = chain.then(() => send(message)).catch((err) => log.warn({ err: errorText(err) }, 'slack progress update could not be delivered'));
+    chain = chain
+      .then(() => send(message))
+      .catch((err) => log.warn({ err: errorText(err) }, 'slack progress update could not be delivered'));
   };
   return {
     progress(message) {
@@ -40,7 +42,10 @@ export function progressUpdates(
  * Sends the latest of a stream of progress lines at most once per `minMs`, in order; `close()` drops what
  * is still waiting and waits for what is in flight, so a final update is never overtaken by a stale one.
  */
-export function throttled(send: (text: string) => Promise<unknown>, minMs = 1000): { push: (text: string) => void; close: () => Promise<void> } {
+export function throttled(
+  send: (text: string) => Promise<unknown>,
+  minMs = 1000,
+): { push: (text: string) => void; close: () => Promise<void> } {
   let latest: string | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let chain: Promise<unknown> = Promise.resolve();

@@ -47,7 +47,18 @@ export const sansBlockId = (profile: string) => clip(`${SANS_BLOCK_PREFIX}.${pro
 const plain = (text: string) => ({ type: 'plain_text' as const, text: clip(text, 75) });
 const option = (value: string) => ({ text: plain(value), value });
 
-function textInput(blockId: string, label: string, opts: { optional?: boolean; initial?: string | undefined; placeholder?: string; hint?: string; minLength?: number; maxLength?: number }): types.InputBlock {
+function textInput(
+  blockId: string,
+  label: string,
+  opts: {
+    optional?: boolean;
+    initial?: string | undefined;
+    placeholder?: string;
+    hint?: string;
+    minLength?: number;
+    maxLength?: number;
+  },
+): types.InputBlock {
   return {
     type: 'input',
     block_id: blockId,
@@ -85,13 +96,17 @@ export function certRequestView(input: CertRequestFormInput): types.ModalView {
       ...(initialProfile ? { initial_option: initialProfile } : {}),
     },
   });
-  blocks.push(textInput(PARTITION_BLOCK, 'BIG-IP partition', { initial: input.values?.partition ?? 'Common', maxLength: 64 }));
+  blocks.push(
+    textInput(PARTITION_BLOCK, 'BIG-IP partition', { initial: input.values?.partition ?? 'Common', maxLength: 64 }),
+  );
 
   if (!selected) {
     blocks.push(context('Pick a CA profile to see its domains.'));
   } else if (selected.domains.length === 0) {
     blocks.push(
-      section(`:warning: Profile \`${e(selected.name)}\` has no valid domain yet. Add one (\`/acme domain add --profile ${e(selected.name)} NAME\`) and test it (\`/acme domain test NAME\`) first.`),
+      section(
+        `:warning: Profile \`${e(selected.name)}\` has no valid domain yet. Add one (\`/acme domain add --profile ${e(selected.name)} NAME\`) and test it (\`/acme domain test NAME\`) first.`,
+      ),
     );
   } else {
     const options = selected.domains.slice(0, MAX_OPTIONS).map(option);
@@ -107,10 +122,19 @@ export function certRequestView(input: CertRequestFormInput): types.ModalView {
       block_id: sansBlockId(selected.name),
       label: plain('Subject alternative names'),
       optional: true,
-      element: { type: 'multi_static_select', action_id: VALUE_ACTION, placeholder: plain('More names (optional)'), options },
+      element: {
+        type: 'multi_static_select',
+        action_id: VALUE_ACTION,
+        placeholder: plain('More names (optional)'),
+        options,
+      },
     });
     if (selected.domains.length > MAX_OPTIONS) {
-      blocks.push(context(`Showing the first ${MAX_OPTIONS} of ${selected.domains.length} valid domains; request others with \`bigip-acme cert request\`.`));
+      blocks.push(
+        context(
+          `Showing the first ${MAX_OPTIONS} of ${selected.domains.length} valid domains; request others with \`bigip-acme cert request\`.`,
+        ),
+      );
     }
     blocks.push(context(`*Key:* ${describeKeySpec(selected.keySpec)} (the profile's key type; fixed)`));
   }
@@ -140,7 +164,13 @@ export function certRequestView(input: CertRequestFormInput): types.ModalView {
 }
 
 /** The form after a good submission: what was asked, and that an approver decides. */
-export function certRequestSubmittedView(r: { name: string; names: string[]; profileName: string; partition: string; keySpec: KeySpec }): types.ModalView {
+export function certRequestSubmittedView(r: {
+  name: string;
+  names: string[];
+  profileName: string;
+  partition: string;
+  keySpec: KeySpec;
+}): types.ModalView {
   return {
     type: 'modal',
     callback_id: `${CERT_REQUEST_VIEW}_done`,
@@ -157,12 +187,21 @@ export function certRequestSubmittedView(r: { name: string; names: string[]; pro
           { type: 'mrkdwn', text: `*Key:*\n${describeKeySpec(r.keySpec)}` },
         ],
       },
-      context(`An approver decides it (\`/acme approvals\`); once approved it is issued. Follow it with \`/acme cert show ${e(r.name)}\`.`),
+      context(
+        `An approver decides it (\`/acme approvals\`); once approved it is issued. Follow it with \`/acme cert show ${e(r.name)}\`.`,
+      ),
     ],
   };
 }
 
-type StateValues = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[] } | undefined>>;
+type StateValues = Record<
+  string,
+  Record<
+    string,
+    | { value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[] }
+    | undefined
+  >
+>;
 
 /** What a submission (or a block_actions view state) holds, by field, with the block ids it came from. */
 export interface CertRequestFields {
@@ -198,37 +237,51 @@ export function readCertRequest(values: StateValues): CertRequestFields {
   };
 }
 
-export type CertRequestCheck = { ok: true; input: RequestCertificateInput } | { ok: false; errors: Record<string, string> };
+export type CertRequestCheck =
+  | { ok: true; input: RequestCertificateInput }
+  | { ok: false; errors: Record<string, string> };
 
 /**
  * Checks a submission against the profile as the server sees it now (`profile` null: no such profile) and
  * its valid domains. Errors are keyed by the input block they belong to.
  */
-export function checkCertRequest(f: CertRequestFields, profile: (ProfileChoice & { domains: string[] }) | null): CertRequestCheck {
+export function checkCertRequest(
+  f: CertRequestFields,
+  profile: (ProfileChoice & { domains: string[] }) | null,
+): CertRequestCheck {
   const errors: Record<string, string> = {};
   if (!f.profile) errors[PROFILE_BLOCK] = 'Pick a CA profile.';
-  else if (!profile) errors[PROFILE_BLOCK] = `There is no CA profile named "${clip(f.profile, 100)}" any more; pick another.`;
+  else if (!profile)
+    errors[PROFILE_BLOCK] = `There is no CA profile named "${clip(f.profile, 100)}" any more; pick another.`;
   if (!PARTITION_PATTERN.test(f.partition)) {
-    errors[PARTITION_BLOCK] = 'A BIG-IP partition name starts with a letter and has only letters, digits, ".", "_" or "-" (at most 64).';
+    errors[PARTITION_BLOCK] =
+      'A BIG-IP partition name starts with a letter and has only letters, digits, ".", "_" or "-" (at most 64).';
   }
   if (profile && !errors[PROFILE_BLOCK]) {
     const valid = new Set(profile.domains);
     const stale = f.cnBlock !== null && f.namesProfile !== profile.name;
     if (!f.cnBlock) {
-      errors[PROFILE_BLOCK] = profile.domains.length === 0 ? `Profile "${profile.name}" has no valid domain yet.` : 'Pick the profile again to load its domains.';
+      errors[PROFILE_BLOCK] =
+        profile.domains.length === 0
+          ? `Profile "${profile.name}" has no valid domain yet.`
+          : 'Pick the profile again to load its domains.';
     } else if (stale) {
-      errors[f.cnBlock] = `These names were offered for profile "${clip(f.namesProfile ?? '', 100)}"; pick the profile and names again.`;
+      errors[f.cnBlock] =
+        `These names were offered for profile "${clip(f.namesProfile ?? '', 100)}"; pick the profile and names again.`;
     } else if (!f.commonName) {
       errors[f.cnBlock] = 'Pick the common name.';
     } else if (!valid.has(f.commonName)) {
       errors[f.cnBlock] = `"${clip(f.commonName, 100)}" is not a valid domain of profile "${profile.name}".`;
     }
     const foreign = f.sans.filter((s) => !valid.has(s));
-    if (foreign.length > 0 && f.sansBlock && !stale) errors[f.sansBlock] = `Not valid domains of profile "${profile.name}": ${clip(foreign.join(', '), 200)}.`;
+    if (foreign.length > 0 && f.sansBlock && !stale)
+      errors[f.sansBlock] = `Not valid domains of profile "${profile.name}": ${clip(foreign.join(', '), 200)}.`;
   }
-  if (f.passphrase !== null && f.passphrase.length < MIN_PASSPHRASE) errors[PASSPHRASE_BLOCK] = `The passphrase needs at least ${MIN_PASSPHRASE} characters (or leave it empty).`;
+  if (f.passphrase !== null && f.passphrase.length < MIN_PASSPHRASE)
+    errors[PASSPHRASE_BLOCK] = `The passphrase needs at least ${MIN_PASSPHRASE} characters (or leave it empty).`;
   if (f.name !== null && !OBJECT_NAME_PATTERN.test(f.name)) {
-    errors[NAME_BLOCK] = 'An object name starts with a letter and has only letters, digits, ".", "_" or "-" (at most 128).';
+    errors[NAME_BLOCK] =
+      'An object name starts with a letter and has only letters, digits, ".", "_" or "-" (at most 128).';
   }
   if (Object.keys(errors).length > 0 || !profile || !f.commonName) return { ok: false, errors };
   return {
@@ -261,4 +314,3 @@ export function coreErrorBlock(err: { code: string; message: string }, f: CertRe
   }
   return PROFILE_BLOCK;
 }
-

@@ -75,11 +75,14 @@ function caPemProblem(pem: string): string | undefined {
  * The form, checked with the core's rules, errors keyed by input block id. The password is returned
  * beside the draft, never inside it, so nothing that re-renders the form can carry it.
  */
-export function parseDeviceForm(values: StateValues): { ok: true; draft: DeviceDraft; password: string } | { ok: false; errors: FieldErrors } {
+export function parseDeviceForm(
+  values: StateValues,
+): { ok: true; draft: DeviceDraft; password: string } | { ok: false; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const name = textOf(values, DEVICE_BLOCK.name).trim();
   const nameProblem = coreMessage(() => validateDeviceName(name));
-  if (nameProblem) errors[DEVICE_BLOCK.name] = 'Use 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit.';
+  if (nameProblem)
+    errors[DEVICE_BLOCK.name] = 'Use 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit.';
 
   const rawUrl = textOf(values, DEVICE_BLOCK.url).trim();
   let url = rawUrl;
@@ -89,7 +92,8 @@ export function parseDeviceForm(values: StateValues): { ok: true; draft: DeviceD
   if (urlProblem) errors[DEVICE_BLOCK.url] = urlProblem;
 
   const username = textOf(values, DEVICE_BLOCK.username).trim();
-  if (!username || /[\s:]/.test(username)) errors[DEVICE_BLOCK.username] = 'An iControl REST user name, without spaces or ":".';
+  if (!username || /[\s:]/.test(username))
+    errors[DEVICE_BLOCK.username] = 'An iControl REST user name, without spaces or ":".';
 
   const password = textOf(values, DEVICE_BLOCK.password);
   if (!password) errors[DEVICE_BLOCK.password] = 'Give the password.';
@@ -100,13 +104,16 @@ export function parseDeviceForm(values: StateValues): { ok: true; draft: DeviceD
   const caPem = textOf(values, DEVICE_BLOCK.caPem).trim();
   const insecure = (values[DEVICE_BLOCK.insecure]?.[VALUE]?.selected_options ?? []).some((o) => o.value === 'insecure');
   if (caPem && insecure) errors[DEVICE_BLOCK.insecure] = 'Either a CA bundle or no verification, not both.';
-  else if (!caPem && !insecure) errors[DEVICE_BLOCK.caPem] = 'Paste the CA bundle that signed the management certificate, or tick “skip TLS verification” below.';
+  else if (!caPem && !insecure)
+    errors[DEVICE_BLOCK.caPem] =
+      'Paste the CA bundle that signed the management certificate, or tick “skip TLS verification” below.';
   else if (caPem) {
     const pemProblem = caPemProblem(caPem);
     if (pemProblem) errors[DEVICE_BLOCK.caPem] = pemProblem;
   }
   if (!urlProblem && url.startsWith('http://') && !insecure) {
-    errors[DEVICE_BLOCK.url] = 'Plain http:// would send the password unencrypted: use https://, or tick “skip TLS verification” to accept that.';
+    errors[DEVICE_BLOCK.url] =
+      'Plain http:// would send the password unencrypted: use https://, or tick “skip TLS verification” to accept that.';
   }
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
@@ -128,27 +135,56 @@ export function addDeviceInput(draft: DeviceDraft, password: string): AddDeviceI
 // ---- views ---------------------------------------------------------------------------------------------
 
 /** The form. `draft` prefills it (never the password); `error` and `test` say why it came back. */
-export function deviceAddView(opts: { metadata: string; draft?: DeviceDraft; error?: string; test?: DeviceTestResult; name?: string }): types.ModalView {
+export function deviceAddView(opts: {
+  metadata: string;
+  draft?: DeviceDraft;
+  error?: string;
+  test?: DeviceTestResult;
+  name?: string;
+}): types.ModalView {
   const d = opts.draft;
   const insecureOption: types.PlainTextOption = { value: 'insecure', text: plain('Skip TLS verification (insecure)') };
   const blocks: types.KnownBlock[] = [
     ...(opts.error ? [section(`:warning: ${e(opts.error)}`)] : []),
     ...(opts.test ? deviceTestBlocks(opts.name ?? d?.name ?? 'device', opts.test) : []),
-    section('A BIG-IP this tool deploys certificates to. The connection is tested (DNS, TCP, TLS, login, API) before anything is saved.'),
+    section(
+      'A BIG-IP this tool deploys certificates to. The connection is tested (DNS, TCP, TLS, login, API) before anything is saved.',
+    ),
     input(DEVICE_BLOCK.name, 'Device name', textInput({ initial: d?.name, placeholder: 'bigip-prod-1', max: 63 })),
-    input(DEVICE_BLOCK.url, 'Management URL', textInput({ initial: d?.url, placeholder: 'https://10.0.0.5 or https://bigip:8443', max: 300 })),
-    input(DEVICE_BLOCK.username, 'Username', textInput({ initial: d?.username, placeholder: 'acme-deployer', max: 128 }), { hint: 'An iControl REST user that may manage certificates and client-ssl profiles.' }),
+    input(
+      DEVICE_BLOCK.url,
+      'Management URL',
+      textInput({ initial: d?.url, placeholder: 'https://10.0.0.5 or https://bigip:8443', max: 300 }),
+    ),
+    input(
+      DEVICE_BLOCK.username,
+      'Username',
+      textInput({ initial: d?.username, placeholder: 'acme-deployer', max: 128 }),
+      { hint: 'An iControl REST user that may manage certificates and client-ssl profiles.' },
+    ),
     // Never prefilled. Slack has no masked input: what is typed shows on the typist's screen only.
-    input(DEVICE_BLOCK.password, 'Password', textInput({ max: 256 }), { hint: 'Stored encrypted; never shown again. Slack displays what you type here.' }),
-    input(DEVICE_BLOCK.partition, 'Partition', textInput({ initial: d?.partition ?? 'Common', max: 64 })),
-    input(DEVICE_BLOCK.caPem, 'CA bundle (PEM)', textInput({ initial: d?.caPem, placeholder: '-----BEGIN CERTIFICATE-----', max: MAX_PEM, multiline: true }), {
-      optional: true,
-      hint: 'The CA that signed the management interface certificate. Required unless TLS verification is skipped.',
+    input(DEVICE_BLOCK.password, 'Password', textInput({ max: 256 }), {
+      hint: 'Stored encrypted; never shown again. Slack displays what you type here.',
     }),
+    input(DEVICE_BLOCK.partition, 'Partition', textInput({ initial: d?.partition ?? 'Common', max: 64 })),
+    input(
+      DEVICE_BLOCK.caPem,
+      'CA bundle (PEM)',
+      textInput({ initial: d?.caPem, placeholder: '-----BEGIN CERTIFICATE-----', max: MAX_PEM, multiline: true }),
+      {
+        optional: true,
+        hint: 'The CA that signed the management interface certificate. Required unless TLS verification is skipped.',
+      },
+    ),
     input(
       DEVICE_BLOCK.insecure,
       'TLS verification',
-      { type: 'checkboxes', action_id: VALUE, options: [insecureOption], ...(d?.insecure ? { initial_options: [insecureOption] } : {}) },
+      {
+        type: 'checkboxes',
+        action_id: VALUE,
+        options: [insecureOption],
+        ...(d?.insecure ? { initial_options: [insecureOption] } : {}),
+      },
       { optional: true, hint: 'Recorded and shown wherever the device is listed.' },
     ),
   ];
@@ -156,23 +192,41 @@ export function deviceAddView(opts: { metadata: string; draft?: DeviceDraft; err
 }
 
 export function deviceTestingView(draft: DeviceDraft): types.ModalView {
-  return modal(`${DEVICE_ADD_VIEW}_working`, 'Add a BIG-IP', [section(`:hourglass_flowing_sand: Testing the connection to *${e(draft.name)}* at ${e(draft.url)}…`), context('DNS, TCP, TLS, login, API. The form updates by itself.')], {
-    close: 'Close',
-  });
+  return modal(
+    `${DEVICE_ADD_VIEW}_working`,
+    'Add a BIG-IP',
+    [
+      section(`:hourglass_flowing_sand: Testing the connection to *${e(draft.name)}* at ${e(draft.url)}…`),
+      context('DNS, TCP, TLS, login, API. The form updates by itself.'),
+    ],
+    {
+      close: 'Close',
+    },
+  );
 }
 
 export function deviceAddedView(device: DeviceView, test: DeviceTestResult | null): types.ModalView {
-  const tls = device.insecure ? ':warning: TLS verification off' : device.caPem ? 'TLS verified with the given CA bundle' : 'TLS verified with system CAs';
+  const tls = device.insecure
+    ? ':warning: TLS verification off'
+    : device.caPem
+      ? 'TLS verified with the given CA bundle'
+      : 'TLS verified with system CAs';
   const facts = [
     `*Management URL:* ${e(device.url)}`,
     `*Username:* ${e(device.username)} · *Partition:* ${e(device.partition)}`,
     `*TLS:* ${tls}`,
-    ...(device.hostname ? [`*Hostname:* ${e(device.hostname)}${device.version ? ` · BIG-IP ${e(device.version)}` : ''}`] : []),
+    ...(device.hostname
+      ? [`*Hostname:* ${e(device.hostname)}${device.version ? ` · BIG-IP ${e(device.version)}` : ''}`]
+      : []),
   ];
   return modal(
     `${DEVICE_ADD_VIEW}_done`,
     'Device added',
-    [section(`:white_check_mark: Device *${e(device.name)}* added.`), section(facts.join('\n')), ...(test ? deviceTestBlocks(device.name, test) : [])],
+    [
+      section(`:white_check_mark: Device *${e(device.name)}* added.`),
+      section(facts.join('\n')),
+      ...(test ? deviceTestBlocks(device.name, test) : []),
+    ],
     { close: 'Done' },
   );
 }

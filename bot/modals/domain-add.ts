@@ -48,7 +48,12 @@ export function encodeAddMetadata(m: AddMetadata): string {
 export function decodeAddMetadata(raw: string | undefined): AddMetadata | null {
   try {
     const v = JSON.parse(raw ?? '') as unknown;
-    if (typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)['c'] === 'string' && (v as Record<string, string>)['c'] !== '') {
+    if (
+      typeof v === 'object' &&
+      v !== null &&
+      typeof (v as Record<string, unknown>)['c'] === 'string' &&
+      (v as Record<string, string>)['c'] !== ''
+    ) {
       return { channel: (v as Record<string, string>)['c']! };
     }
   } catch {
@@ -57,9 +62,18 @@ export function decodeAddMetadata(raw: string | undefined): AddMetadata | null {
   return null;
 }
 
-const plainOption = (value: string, label: string): types.PlainTextOption => ({ value, text: { type: 'plain_text', text: clip(label, 75) } });
+const plainOption = (value: string, label: string): types.PlainTextOption => ({
+  value,
+  text: { type: 'plain_text', text: clip(label, 75) },
+});
 
-export function domainAddModal(opts: { profiles: string[]; profile?: string | undefined; names: string[]; builtinAvailable: boolean; channel: string }): types.ModalView {
+export function domainAddModal(opts: {
+  profiles: string[];
+  profile?: string | undefined;
+  names: string[];
+  builtinAvailable: boolean;
+  channel: string;
+}): types.ModalView {
   const profileOptions = opts.profiles.slice(0, MAX_OPTIONS).map((p) => plainOption(p, p));
   const initialProfile = profileOptions.find((o) => o.value === opts.profile);
   const typeOptions = CHALLENGE_TYPES.map((t) => plainOption(t, TYPE_TEXT[t]));
@@ -80,7 +94,10 @@ export function domainAddModal(opts: { profiles: string[]; profile?: string | un
       type: 'input',
       block_id: ADD_BLOCKS.names,
       label: { type: 'plain_text', text: 'Domain names' },
-      hint: { type: 'plain_text', text: `One per line, or separated by commas or spaces; at most ${MAX_NAMES}. Wildcards (*.example.com) need DNS-01.` },
+      hint: {
+        type: 'plain_text',
+        text: `One per line, or separated by commas or spaces; at most ${MAX_NAMES}. Wildcards (*.example.com) need DNS-01.`,
+      },
       element: {
         type: 'plain_text_input',
         action_id: ADD_ACTIONS.names,
@@ -94,7 +111,12 @@ export function domainAddModal(opts: { profiles: string[]; profile?: string | un
       type: 'input',
       block_id: ADD_BLOCKS.type,
       label: { type: 'plain_text', text: 'Challenge type' },
-      element: { type: 'static_select', action_id: ADD_ACTIONS.type, options: typeOptions, initial_option: typeOptions[0]! },
+      element: {
+        type: 'static_select',
+        action_id: ADD_ACTIONS.type,
+        options: typeOptions,
+        initial_option: typeOptions[0]!,
+      },
     },
     { type: 'divider' },
     {
@@ -153,7 +175,10 @@ export interface DomainAddInput {
 }
 
 /** The submitted form, checked; errors keyed by input block id, ready for `response_action: errors`. */
-export function readDomainAddForm(values: ViewValues, opts: { builtinAvailable: boolean }): { ok: true; value: DomainAddInput } | { ok: false; errors: Record<string, string> } {
+export function readDomainAddForm(
+  values: ViewValues,
+  opts: { builtinAvailable: boolean },
+): { ok: true; value: DomainAddInput } | { ok: false; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const profile = values[ADD_BLOCKS.profile]?.[ADD_ACTIONS.profile]?.selected_option?.value ?? '';
   if (profile === '') errors[ADD_BLOCKS.profile] = 'Choose a CA profile.';
@@ -175,10 +200,18 @@ export function readDomainAddForm(values: ViewValues, opts: { builtinAvailable: 
     }
   }
   if (typed.length === 0) errors[ADD_BLOCKS.names] = 'Give at least one domain name.';
-  else if (bad.length > 0) errors[ADD_BLOCKS.names] = clip(bad.slice(0, 3).join('; ') + (bad.length > 3 ? `; and ${bad.length - 3} more` : ''), 500);
-  else if (names.length > MAX_NAMES) errors[ADD_BLOCKS.names] = `At most ${MAX_NAMES} names per form (you gave ${names.length}); add the rest in another round.`;
+  else if (bad.length > 0)
+    errors[ADD_BLOCKS.names] = clip(
+      bad.slice(0, 3).join('; ') + (bad.length > 3 ? `; and ${bad.length - 3} more` : ''),
+      500,
+    );
+  else if (names.length > MAX_NAMES)
+    errors[ADD_BLOCKS.names] =
+      `At most ${MAX_NAMES} names per form (you gave ${names.length}); add the rest in another round.`;
 
-  const builtin = (values[ADD_BLOCKS.builtin]?.[ADD_ACTIONS.builtin]?.selected_options ?? []).some((o) => o.value === BUILTIN_OPTION);
+  const builtin = (values[ADD_BLOCKS.builtin]?.[ADD_ACTIONS.builtin]?.selected_options ?? []).some(
+    (o) => o.value === BUILTIN_OPTION,
+  );
   const raw = {
     url: (values[ADD_BLOCKS.url]?.url?.value ?? '').trim(),
     username: (values[ADD_BLOCKS.username]?.username?.value ?? '').trim(),
@@ -187,13 +220,16 @@ export function readDomainAddForm(values: ViewValues, opts: { builtinAvailable: 
   };
   let endpoint: DomainAddInput['endpoint'] = { kind: 'none' };
   const anyField = raw.url !== '' || raw.username !== '' || raw.password !== '';
-  if (builtin && !opts.builtinAvailable) errors[ADD_BLOCKS.builtin] = 'The built-in responder URL is not configured (RESPONDER_URL).';
-  else if (builtin && anyField) errors[ADD_BLOCKS.builtin] = 'Either the built-in responder or an endpoint below, not both.';
+  if (builtin && !opts.builtinAvailable)
+    errors[ADD_BLOCKS.builtin] = 'The built-in responder URL is not configured (RESPONDER_URL).';
+  else if (builtin && anyField)
+    errors[ADD_BLOCKS.builtin] = 'Either the built-in responder or an endpoint below, not both.';
   else if (builtin) endpoint = { kind: 'builtin' };
   else {
     const checked = validateEndpointFields(raw, { required: false });
     if (!checked.ok) {
-      for (const [field, message] of Object.entries(checked.errors)) errors[ADD_BLOCKS[field as EndpointField]] = message;
+      for (const [field, message] of Object.entries(checked.errors))
+        errors[ADD_BLOCKS[field as EndpointField]] = message;
     } else if (checked.value) endpoint = { kind: 'custom', input: checked.value };
   }
 
@@ -215,17 +251,34 @@ function infoView(title: string, mrkdwn: string): types.ModalView {
 export function addingView(input: Pick<DomainAddInput, 'profile' | 'names'>, progress?: string): types.ModalView {
   const n = input.names.length;
   const what = `:hourglass_flowing_sand: Adding ${n} domain${n === 1 ? '' : 's'} to profile \`${e(input.profile)}\`…`;
-  return infoView('Adding domains', `${what}\n${progress ? e(progress) : 'Asking the CA for challenges.'}\nYou can close this; the challenge content is posted when it is ready.`);
+  return infoView(
+    'Adding domains',
+    `${what}\n${progress ? e(progress) : 'Asking the CA for challenges.'}\nYou can close this; the challenge content is posted when it is ready.`,
+  );
 }
 
-export function addedView(opts: { profile: string; names: string[]; where: string | null; problems: string[] }): types.ModalView {
+export function addedView(opts: {
+  profile: string;
+  names: string[];
+  where: string | null;
+  problems: string[];
+}): types.ModalView {
   const n = opts.names.length;
-  const lines = [`:white_check_mark: Added ${n} domain${n === 1 ? '' : 's'} to profile \`${e(opts.profile)}\`: ${opts.names.map((x) => `\`${e(x)}\``).join(', ')}`];
-  lines.push(opts.where ? `Their challenge content is in ${opts.where}.` : 'The challenge content could not be posted in Slack; see it with `bigip-acme domain show NAME`.');
+  const lines = [
+    `:white_check_mark: Added ${n} domain${n === 1 ? '' : 's'} to profile \`${e(opts.profile)}\`: ${opts.names.map((x) => `\`${e(x)}\``).join(', ')}`,
+  ];
+  lines.push(
+    opts.where
+      ? `Their challenge content is in ${opts.where}.`
+      : 'The challenge content could not be posted in Slack; see it with `bigip-acme domain show NAME`.',
+  );
   for (const p of opts.problems) lines.push(`:warning: ${e(p)}`);
   return infoView('Domains added', lines.join('\n'));
 }
 
 export function addFailedView(message: string): types.ModalView {
-  return infoView('Adding domains failed', `:warning: ${e(message)}\nDomains the message lists as added before the failure were kept; nothing else was created.`);
+  return infoView(
+    'Adding domains failed',
+    `:warning: ${e(message)}\nDomains the message lists as added before the failure were kept; nothing else was created.`,
+  );
 }

@@ -20,10 +20,17 @@ export const ENDPOINT_ACTIONS = { mode: 'mode', url: 'url', username: 'username'
 export type EndpointMode = 'set' | 'builtin' | 'clear';
 
 /** The view's state as Slack submits it (the parts read here). */
-export type ViewValues = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[] }>>;
+export type ViewValues = Record<
+  string,
+  Record<
+    string,
+    { value?: string | null; selected_option?: { value: string } | null; selected_options?: { value: string }[] }
+  >
+>;
 
 const text = (values: ViewValues, block: string, action: string) => (values[block]?.[action]?.value ?? '').trim();
-const selected = (values: ViewValues, block: string, action: string) => values[block]?.[action]?.selected_option?.value ?? null;
+const selected = (values: ViewValues, block: string, action: string) =>
+  values[block]?.[action]?.selected_option?.value ?? null;
 
 export type EndpointField = 'url' | 'username' | 'password';
 
@@ -47,11 +54,14 @@ export function validateEndpointFields(
     } catch {
       errors.url = 'Not a URL; give one like https://web.example.com/acme-challenge';
     }
-    if (url && url.protocol !== 'https:' && url.protocol !== 'http:') errors.url = 'The endpoint URL must start with https:// or http://';
-    else if (url && (url.username || url.password)) errors.url = 'Put the user name and password in their own fields, not in the URL.';
+    if (url && url.protocol !== 'https:' && url.protocol !== 'http:')
+      errors.url = 'The endpoint URL must start with https:// or http://';
+    else if (url && (url.username || url.password))
+      errors.url = 'Put the user name and password in their own fields, not in the URL.';
   }
   if (raw.username === '') errors.username = 'Give the user name the endpoint expects.';
-  else if (!/^[^\s:]{1,64}$/.test(raw.username)) errors.username = 'The user name must be 1-64 characters without spaces or ":".';
+  else if (!/^[^\s:]{1,64}$/.test(raw.username))
+    errors.username = 'The user name must be 1-64 characters without spaces or ":".';
   if (raw.password === '') errors.password = 'Give the endpoint password.';
   else if (raw.password.length < 12) errors.password = 'The endpoint password must be at least 12 characters.';
   if (Object.keys(errors).length > 0) return { ok: false, errors };
@@ -64,7 +74,12 @@ const option = (value: EndpointMode, label: string, description: string): types.
   description: { type: 'plain_text', text: clip(description, 75) },
 });
 
-function textInput(blockId: string, actionId: string, label: string, opts: { initial?: string | null; placeholder?: string; hint?: string; max?: number }): types.InputBlock {
+function textInput(
+  blockId: string,
+  actionId: string,
+  label: string,
+  opts: { initial?: string | null; placeholder?: string; hint?: string; max?: number },
+): types.InputBlock {
   return {
     type: 'input',
     block_id: blockId,
@@ -82,9 +97,16 @@ function textInput(blockId: string, actionId: string, label: string, opts: { ini
 }
 
 /** The URL / user name / password inputs, shared with the add form (block ids given by the caller). */
-export function endpointInputs(ids: { url: string; username: string; password: string }, current?: { url: string | null; username: string | null }): types.InputBlock[] {
+export function endpointInputs(
+  ids: { url: string; username: string; password: string },
+  current?: { url: string | null; username: string | null },
+): types.InputBlock[] {
   return [
-    textInput(ids.url, ENDPOINT_ACTIONS.url, 'Endpoint URL', { initial: current?.url ?? null, placeholder: 'https://web.example.com/acme-challenge', max: 2000 }),
+    textInput(ids.url, ENDPOINT_ACTIONS.url, 'Endpoint URL', {
+      initial: current?.url ?? null,
+      placeholder: 'https://web.example.com/acme-challenge',
+      max: 2000,
+    }),
     textInput(ids.username, ENDPOINT_ACTIONS.username, 'User name', { initial: current?.username ?? null, max: 64 }),
     textInput(ids.password, ENDPOINT_ACTIONS.password, 'Password', {
       hint: 'At least 12 characters. Stored encrypted; never shown again.',
@@ -102,7 +124,9 @@ export function domainEndpointModal(
     : 'Now: no endpoint (the challenge content is published by hand).';
   const options = [
     option('set', 'Use this endpoint', 'The URL, user name and password below'),
-    ...(opts.builtinAvailable ? [option('builtin', 'Use the built-in responder', "bigip-acme's own challenge-hook, generated credentials")] : []),
+    ...(opts.builtinAvailable
+      ? [option('builtin', 'Use the built-in responder', "bigip-acme's own challenge-hook, generated credentials")]
+      : []),
     option('clear', 'No endpoint', 'Publish the challenge content by hand'),
   ];
   return {
@@ -116,7 +140,13 @@ export function domainEndpointModal(
     blocks: [
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: clip(`*${e(domain.name)}*  ·  ${e(domain.challengeType)}  ·  profile \`${e(domain.profileName)}\`\n${current}`, 3000) },
+        text: {
+          type: 'mrkdwn',
+          text: clip(
+            `*${e(domain.name)}*  ·  ${e(domain.challengeType)}  ·  profile \`${e(domain.profileName)}\`\n${current}`,
+            3000,
+          ),
+        },
       },
       {
         type: 'input',
@@ -127,7 +157,12 @@ export function domainEndpointModal(
       ...endpointInputs(ENDPOINT_BLOCKS, { url: domain.endpointUrl, username: domain.endpointUsername }),
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: '*Deploy & Test* POSTs the challenge content as JSON to the endpoint with HTTP basic auth, then runs *Test Connection*.' }],
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: '*Deploy & Test* POSTs the challenge content as JSON to the endpoint with HTTP basic auth, then runs *Test Connection*.',
+          },
+        ],
       },
     ],
   };
@@ -136,14 +171,24 @@ export function domainEndpointModal(
 export type EndpointChoice = { mode: 'set'; endpoint: EndpointInput } | { mode: 'builtin' } | { mode: 'clear' };
 
 /** The submitted form, checked; errors are keyed by input block id, ready for `response_action: errors`. */
-export function readEndpointForm(values: ViewValues, opts: { builtinAvailable: boolean }): { ok: true; choice: EndpointChoice } | { ok: false; errors: Record<string, string> } {
+export function readEndpointForm(
+  values: ViewValues,
+  opts: { builtinAvailable: boolean },
+): { ok: true; choice: EndpointChoice } | { ok: false; errors: Record<string, string> } {
   const mode = selected(values, ENDPOINT_BLOCKS.mode, ENDPOINT_ACTIONS.mode) ?? 'set';
   if (mode === 'clear') return { ok: true, choice: { mode: 'clear' } };
   if (mode === 'builtin') {
-    if (!opts.builtinAvailable) return { ok: false, errors: { [ENDPOINT_BLOCKS.mode]: 'The built-in responder URL is not configured (RESPONDER_URL); give an endpoint.' } };
+    if (!opts.builtinAvailable)
+      return {
+        ok: false,
+        errors: {
+          [ENDPOINT_BLOCKS.mode]: 'The built-in responder URL is not configured (RESPONDER_URL); give an endpoint.',
+        },
+      };
     return { ok: true, choice: { mode: 'builtin' } };
   }
-  if (mode !== 'set') return { ok: false, errors: { [ENDPOINT_BLOCKS.mode]: 'Choose how the challenge is published.' } };
+  if (mode !== 'set')
+    return { ok: false, errors: { [ENDPOINT_BLOCKS.mode]: 'Choose how the challenge is published.' } };
   const raw = {
     url: text(values, ENDPOINT_BLOCKS.url, ENDPOINT_ACTIONS.url),
     username: text(values, ENDPOINT_BLOCKS.username, ENDPOINT_ACTIONS.username),
@@ -151,12 +196,22 @@ export function readEndpointForm(values: ViewValues, opts: { builtinAvailable: b
     password: values[ENDPOINT_BLOCKS.password]?.[ENDPOINT_ACTIONS.password]?.value ?? '',
   };
   const checked = validateEndpointFields(raw, { required: true });
-  if (!checked.ok) return { ok: false, errors: Object.fromEntries(Object.entries(checked.errors).map(([f, m]) => [ENDPOINT_BLOCKS[f as EndpointField], m])) };
+  if (!checked.ok)
+    return {
+      ok: false,
+      errors: Object.fromEntries(
+        Object.entries(checked.errors).map(([f, m]) => [ENDPOINT_BLOCKS[f as EndpointField], m]),
+      ),
+    };
   return { ok: true, choice: { mode: 'set', endpoint: checked.value! } };
 }
 
 /** Which input a core refusal of setEndpoint belongs to (its messages name the field). */
-export function endpointErrorBlock(message: string, ids: { url: string; username: string; password: string }, fallback: string): string {
+export function endpointErrorBlock(
+  message: string,
+  ids: { url: string; username: string; password: string },
+  fallback: string,
+): string {
   if (/password/i.test(message)) return ids.password;
   if (/user name/i.test(message)) return ids.username;
   if (/endpoint "|URL/i.test(message)) return ids.url;

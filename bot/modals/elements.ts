@@ -5,9 +5,18 @@ import { clip } from '../blocks/message.ts';
 export const VALUE = 'value';
 
 /** Plain text within Slack's 75-character limit for labels and options. */
-export const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text: clip(text, 75), emoji: true });
+export const plain = (text: string): types.PlainTextElement => ({
+  type: 'plain_text',
+  text: clip(text, 75),
+  emoji: true,
+});
 
-export function input(blockId: string, label: string, element: types.InputBlock['element'], opts: { optional?: boolean; hint?: string } = {}): types.InputBlock {
+export function input(
+  blockId: string,
+  label: string,
+  element: types.InputBlock['element'],
+  opts: { optional?: boolean; hint?: string } = {},
+): types.InputBlock {
   return {
     type: 'input',
     block_id: blockId,
@@ -18,7 +27,12 @@ export function input(blockId: string, label: string, element: types.InputBlock[
   };
 }
 
-export function textInput(opts: { initial?: string | undefined; placeholder?: string; max: number; multiline?: boolean }): types.PlainTextInput {
+export function textInput(opts: {
+  initial?: string | undefined;
+  placeholder?: string;
+  max: number;
+  multiline?: boolean;
+}): types.PlainTextInput {
   return {
     type: 'plain_text_input',
     action_id: VALUE,
@@ -30,7 +44,12 @@ export function textInput(opts: { initial?: string | undefined; placeholder?: st
 }
 
 /** A modal with a title clipped to Slack's 24 characters; no submit button when `submit` is absent. */
-export function modal(callbackId: string, title: string, blocks: types.KnownBlock[], opts: { submit?: string; close?: string; metadata?: string } = {}): types.ModalView {
+export function modal(
+  callbackId: string,
+  title: string,
+  blocks: types.KnownBlock[],
+  opts: { submit?: string; close?: string; metadata?: string } = {},
+): types.ModalView {
   return {
     type: 'modal',
     callback_id: callbackId,

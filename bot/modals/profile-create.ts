@@ -99,7 +99,11 @@ export function directoryUrlOf(draft: Pick<ProfileDraft, 'server' | 'customUrl'>
 
 export function summarizeDirectory(d: DirectoryInfo): DirectorySummary {
   const within = (u: string | null, max: number) => (u !== null && u.length <= max ? u : null);
-  return { termsOfService: within(d.termsOfService, 600), website: within(d.website, 300), externalAccountRequired: d.externalAccountRequired };
+  return {
+    termsOfService: within(d.termsOfService, 600),
+    website: within(d.website, 300),
+    externalAccountRequired: d.externalAccountRequired,
+  };
 }
 
 // ---- metadata ------------------------------------------------------------------------------------------
@@ -107,8 +111,10 @@ export function summarizeDirectory(d: DirectoryInfo): DirectorySummary {
 /** Within Slack's limit even at the inputs' maximum lengths; past it the CA's website, then its ToS link, go. */
 export function encodeProfileMetadata(m: ProfileFormMetadata): string {
   let raw = JSON.stringify(m);
-  if (raw.length > MAX_METADATA && m.directory) raw = JSON.stringify({ ...m, directory: { ...m.directory, website: null } });
-  if (raw.length > MAX_METADATA && m.directory) raw = JSON.stringify({ ...m, directory: { ...m.directory, website: null, termsOfService: null } });
+  if (raw.length > MAX_METADATA && m.directory)
+    raw = JSON.stringify({ ...m, directory: { ...m.directory, website: null } });
+  if (raw.length > MAX_METADATA && m.directory)
+    raw = JSON.stringify({ ...m, directory: { ...m.directory, website: null, termsOfService: null } });
   return raw;
 }
 
@@ -208,7 +214,8 @@ export function splitContacts(raw: string): string[] {
 export function parseProfileStep1(values: StateValues): Parsed<ProfileDraft> {
   const errors: FieldErrors = {};
   const name = textOf(values, PROFILE_BLOCK.name);
-  if (!PROFILE_NAME.test(name)) errors[PROFILE_BLOCK.name] = 'Use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.';
+  if (!PROFILE_NAME.test(name))
+    errors[PROFILE_BLOCK.name] = 'Use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.';
 
   const chosen = selectedOf(values, PROFILE_BLOCK.server);
   const customUrl = textOf(values, PROFILE_BLOCK.serverUrl);
@@ -220,7 +227,8 @@ export function parseProfileStep1(values: StateValues): Parsed<ProfileDraft> {
     else {
       const problem = settingError(() => resolveDirectoryUrl(customUrl));
       if (problem) errors[PROFILE_BLOCK.serverUrl] = problem;
-      else if (!/^https?:\/\//i.test(customUrl)) errors[PROFILE_BLOCK.serverUrl] = 'Give the full directory URL, starting with https://.';
+      else if (!/^https?:\/\//i.test(customUrl))
+        errors[PROFILE_BLOCK.serverUrl] = 'Give the full directory URL, starting with https://.';
     }
   } else if (server && customUrl) {
     errors[PROFILE_BLOCK.serverUrl] = 'Choose “Custom URL” above to use this URL, or clear it.';
@@ -275,7 +283,8 @@ export interface Step2Input {
 /** Step 2: the ToS acceptance, and the EAB credentials when the CA requires them. */
 export function parseProfileStep2(values: StateValues, externalAccountRequired: boolean): Parsed<Step2Input> {
   const errors: FieldErrors = {};
-  if (!checkedOf(values, PROFILE_BLOCK.tos).has('accept')) errors[PROFILE_BLOCK.tos] = "Accept the CA's terms of service to create an account.";
+  if (!checkedOf(values, PROFILE_BLOCK.tos).has('accept'))
+    errors[PROFILE_BLOCK.tos] = "Accept the CA's terms of service to create an account.";
   if (!externalAccountRequired) return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, value: {} };
   const kid = textOf(values, PROFILE_BLOCK.eabKid);
   // Not trimmed inside: a key with a space in it is a paste error, not a key.
@@ -283,7 +292,8 @@ export function parseProfileStep2(values: StateValues, externalAccountRequired: 
   if (!kid) errors[PROFILE_BLOCK.eabKid] = 'This CA requires external account binding: give the EAB key id.';
   else if (/\s/.test(kid) || kid.length > MAX_EAB_KID) errors[PROFILE_BLOCK.eabKid] = 'The EAB key id has no spaces.';
   if (!hmacKey) errors[PROFILE_BLOCK.eabHmac] = 'This CA requires external account binding: give the EAB HMAC key.';
-  else if (!/^[A-Za-z0-9_\-+/]+=*$/.test(hmacKey)) errors[PROFILE_BLOCK.eabHmac] = 'The EAB HMAC key is the base64url text your CA gave you.';
+  else if (!/^[A-Za-z0-9_\-+/]+=*$/.test(hmacKey))
+    errors[PROFILE_BLOCK.eabHmac] = 'The EAB HMAC key is the base64url text your CA gave you.';
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, value: { eab: { kid, hmacKey } } };
 }
@@ -304,14 +314,26 @@ export function profileStep1View(opts: { metadata: string; draft?: ProfileDraft;
   const d = opts.draft;
   const servers = (Object.keys(SERVER_LABEL) as ServerChoice[]).map((s) => option(s, SERVER_LABEL[s]));
   const keys = KEY_SPECS.map((k) => option(k, `${describeKeySpec(k)} (${k})`));
-  const automation = [option('auto_renew', 'Renew automatically'), option('auto_deploy', 'Deploy renewed certificates automatically')];
-  const approvals = [option('renew_approval', 'Each renewal waits for an approval'), option('deploy_approval', 'Each automatic deploy waits for an approval')];
+  const automation = [
+    option('auto_renew', 'Renew automatically'),
+    option('auto_deploy', 'Deploy renewed certificates automatically'),
+  ];
+  const approvals = [
+    option('renew_approval', 'Each renewal waits for an approval'),
+    option('deploy_approval', 'Each automatic deploy waits for an approval'),
+  ];
   const initialServer = servers.find((o) => o.value === d?.server);
   const initialKey = keys.find((o) => o.value === (d?.keySpec ?? 'ec-p256'));
   const blocks: types.KnownBlock[] = [
     ...(opts.error ? [problem(opts.error)] : []),
-    section("A CA management profile: which ACME CA, which account key, and when certificates renew and deploy. Name, CA server and key properties can't change later."),
-    input(PROFILE_BLOCK.name, 'Profile name', textInput({ initial: d?.name, placeholder: 'letsencrypt-prod', max: MAX_NAME })),
+    section(
+      "A CA management profile: which ACME CA, which account key, and when certificates renew and deploy. Name, CA server and key properties can't change later.",
+    ),
+    input(
+      PROFILE_BLOCK.name,
+      'Profile name',
+      textInput({ initial: d?.name, placeholder: 'letsencrypt-prod', max: MAX_NAME }),
+    ),
     input(PROFILE_BLOCK.server, 'CA server', {
       type: 'static_select',
       action_id: VALUE,
@@ -319,20 +341,30 @@ export function profileStep1View(opts: { metadata: string; draft?: ProfileDraft;
       options: servers,
       ...(initialServer ? { initial_option: initialServer } : {}),
     }),
-    input(PROFILE_BLOCK.serverUrl, 'Custom ACME directory URL', textInput({ initial: d?.customUrl, placeholder: 'https://acme.example.com/directory', max: MAX_URL }), {
-      optional: true,
-      hint: 'Only with “Custom URL” above.',
-    }),
+    input(
+      PROFILE_BLOCK.serverUrl,
+      'Custom ACME directory URL',
+      textInput({ initial: d?.customUrl, placeholder: 'https://acme.example.com/directory', max: MAX_URL }),
+      {
+        optional: true,
+        hint: 'Only with “Custom URL” above.',
+      },
+    ),
     input(PROFILE_BLOCK.keySpec, 'Key properties', {
       type: 'static_select',
       action_id: VALUE,
       options: keys,
       ...(initialKey ? { initial_option: initialKey } : {}),
     }),
-    input(PROFILE_BLOCK.contact, 'Contact e-mail(s)', textInput({ initial: d?.contact.join(', '), placeholder: 'ops@example.com, pki@example.com', max: MAX_CONTACT }), {
-      optional: true,
-      hint: 'The CA writes here about problems with your account; separate several with commas.',
-    }),
+    input(
+      PROFILE_BLOCK.contact,
+      'Contact e-mail(s)',
+      textInput({ initial: d?.contact.join(', '), placeholder: 'ops@example.com, pki@example.com', max: MAX_CONTACT }),
+      {
+        optional: true,
+        hint: 'The CA writes here about problems with your account; separate several with commas.',
+      },
+    ),
     input(PROFILE_BLOCK.renewDays, 'Auto-renew: days before expiry', {
       type: 'number_input',
       action_id: VALUE,
@@ -341,22 +373,55 @@ export function profileStep1View(opts: { metadata: string; draft?: ProfileDraft;
       max_value: '365',
       initial_value: String(d?.renewDaysBefore ?? 7),
     }),
-    input(PROFILE_BLOCK.deployTime, 'Auto-deploy time', { type: 'timepicker', action_id: VALUE, initial_time: d?.deployTime ?? '00:00' }),
-    input(PROFILE_BLOCK.timeZone, 'Time zone', textInput({ initial: d?.deployTimeZone ?? 'UTC', placeholder: 'Europe/Berlin', max: MAX_TIME_ZONE }), {
-      hint: 'An IANA time zone name, like UTC or Europe/Berlin.',
+    input(PROFILE_BLOCK.deployTime, 'Auto-deploy time', {
+      type: 'timepicker',
+      action_id: VALUE,
+      initial_time: d?.deployTime ?? '00:00',
     }),
-    input(PROFILE_BLOCK.automation, 'Automation', checkboxes(automation, d ? [...(d.autoRenew ? ['auto_renew'] : []), ...(d.autoDeploy ? ['auto_deploy'] : [])] : ['auto_renew', 'auto_deploy']), {
-      optional: true,
-    }),
-    input(PROFILE_BLOCK.approvals, 'Semi-automatic', checkboxes(approvals, d ? [...(d.renewApproval ? ['renew_approval'] : []), ...(d.deployApproval ? ['deploy_approval'] : [])] : []), {
-      optional: true,
-    }),
+    input(
+      PROFILE_BLOCK.timeZone,
+      'Time zone',
+      textInput({ initial: d?.deployTimeZone ?? 'UTC', placeholder: 'Europe/Berlin', max: MAX_TIME_ZONE }),
+      {
+        hint: 'An IANA time zone name, like UTC or Europe/Berlin.',
+      },
+    ),
+    input(
+      PROFILE_BLOCK.automation,
+      'Automation',
+      checkboxes(
+        automation,
+        d
+          ? [...(d.autoRenew ? ['auto_renew'] : []), ...(d.autoDeploy ? ['auto_deploy'] : [])]
+          : ['auto_renew', 'auto_deploy'],
+      ),
+      {
+        optional: true,
+      },
+    ),
+    input(
+      PROFILE_BLOCK.approvals,
+      'Semi-automatic',
+      checkboxes(
+        approvals,
+        d ? [...(d.renewApproval ? ['renew_approval'] : []), ...(d.deployApproval ? ['deploy_approval'] : [])] : [],
+      ),
+      {
+        optional: true,
+      },
+    ),
   ];
   return modal(PROFILE_CREATE_VIEW, 'New CA profile', blocks, { submit: 'Validate', metadata: opts.metadata });
 }
 
 /** Step 2: what the CA said about itself, the ToS acceptance, and EAB inputs when the CA requires them. */
-export function profileStep2View(opts: { metadata: string; draft: ProfileDraft; directory: DirectorySummary; error?: string; eabKid?: string }): types.ModalView {
+export function profileStep2View(opts: {
+  metadata: string;
+  draft: ProfileDraft;
+  directory: DirectorySummary;
+  error?: string;
+  eabKid?: string;
+}): types.ModalView {
   const { draft, directory } = opts;
   const facts = [
     `*Profile:* ${e(draft.name)} · ${e(describeKeySpec(draft.keySpec))}`,
@@ -374,22 +439,41 @@ export function profileStep2View(opts: { metadata: string; draft: ProfileDraft; 
     blocks.push(
       input(PROFILE_BLOCK.eabKid, 'EAB key id', textInput({ initial: opts.eabKid, max: MAX_EAB_KID })),
       // Never prefilled: the HMAC key goes straight to the core and is never sent back to Slack.
-      input(PROFILE_BLOCK.eabHmac, 'EAB HMAC key', textInput({ max: MAX_EAB_HMAC }), { hint: 'From your CA account; stored encrypted. Slack shows what you type here.' }),
+      input(PROFILE_BLOCK.eabHmac, 'EAB HMAC key', textInput({ max: MAX_EAB_HMAC }), {
+        hint: 'From your CA account; stored encrypted. Slack shows what you type here.',
+      }),
     );
   }
   blocks.push(context('Create registers an ACME account with this CA; it can take a few seconds.'));
-  return modal(PROFILE_CONFIRM_VIEW, 'New CA profile', blocks, { submit: 'Create', close: 'Cancel', metadata: opts.metadata });
+  return modal(PROFILE_CONFIRM_VIEW, 'New CA profile', blocks, {
+    submit: 'Create',
+    close: 'Cancel',
+    metadata: opts.metadata,
+  });
 }
 
 /** The short-lived view while the CA is asked: no inputs, no submit button, so it cannot be submitted. */
 export function profileWorkingView(text: string): types.ModalView {
-  return modal(`${PROFILE_CREATE_VIEW}_working`, 'New CA profile', [section(`:hourglass_flowing_sand: ${e(text)}`), context('This takes a few seconds; the form updates by itself.')], {
-    close: 'Close',
-  });
+  return modal(
+    `${PROFILE_CREATE_VIEW}_working`,
+    'New CA profile',
+    [section(`:hourglass_flowing_sand: ${e(text)}`), context('This takes a few seconds; the form updates by itself.')],
+    {
+      close: 'Close',
+    },
+  );
 }
 
 export function profileCreatedView(profile: ProfileView): types.ModalView {
-  return modal(`${PROFILE_CREATE_VIEW}_done`, 'Profile created', [section(`:white_check_mark: Profile *${e(profile.name)}* is ready; its ACME account is registered.`), ...profileDetailBlocks(profile)], {
-    close: 'Done',
-  });
+  return modal(
+    `${PROFILE_CREATE_VIEW}_done`,
+    'Profile created',
+    [
+      section(`:white_check_mark: Profile *${e(profile.name)}* is ready; its ACME account is registered.`),
+      ...profileDetailBlocks(profile),
+    ],
+    {
+      close: 'Done',
+    },
+  );
 }

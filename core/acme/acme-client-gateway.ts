@@ -60,7 +60,12 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 function problemOf(data: unknown, status: number): AcmeProblem {
   if (data && typeof data === 'object' && 'type' in data) {
     const p = data as AcmeProblem;
-    return { type: String(p.type), detail: String(p.detail ?? ''), status, ...(p.subproblems ? { subproblems: p.subproblems } : {}) };
+    return {
+      type: String(p.type),
+      detail: String(p.detail ?? ''),
+      status,
+      ...(p.subproblems ? { subproblems: p.subproblems } : {}),
+    };
   }
   return { type: 'about:blank', detail: `HTTP ${status}`, status };
 }
@@ -116,11 +121,15 @@ export const DEFAULT_ACME_TIMEOUT_MS = 10_000;
 /** What a request to the CA that did not complete in time becomes: retryable, and saying so in words. */
 export function acmeTimeoutError(url: string, method: string, timeoutMs: number, cause?: unknown): CoreError {
   const u = new URL(url);
-  return new CoreError('acme_timeout', `the CA at ${u.host} did not answer ${method.toUpperCase()} ${u.pathname} within ${timeoutMs / 1000} s (timed out)`, {
-    retryable: true,
-    detail: { timeoutMs },
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new CoreError(
+    'acme_timeout',
+    `the CA at ${u.host} did not answer ${method.toUpperCase()} ${u.pathname} within ${timeoutMs / 1000} s (timed out)`,
+    {
+      retryable: true,
+      detail: { timeoutMs },
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
 }
 
 /** axios' own timeout (`ECONNABORTED`, or `ETIMEDOUT` with clarifyTimeoutError) and the OS's connect timeout. */
@@ -158,7 +167,8 @@ let networkErrorsUnwrapped = false;
 function unwrapNetworkErrors(): void {
   if (networkErrorsUnwrapped) return;
   networkErrorsUnwrapped = true;
-  const handlers = (acme.axios.interceptors.response as unknown as { handlers: ({ rejected?: Rejected } | null)[] }).handlers;
+  const handlers = (acme.axios.interceptors.response as unknown as { handlers: ({ rejected?: Rejected } | null)[] })
+    .handlers;
   for (const handler of handlers) {
     const original = handler?.rejected;
     if (!handler || !original) continue;
@@ -174,7 +184,10 @@ function unwrapNetworkErrors(): void {
 export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): AcmeGateway {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_ACME_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new CoreError('config_invalid', `the ACME timeout must be a positive number of milliseconds, got ${timeoutMs}`);
+    throw new CoreError(
+      'config_invalid',
+      `the ACME timeout must be a positive number of milliseconds, got ${timeoutMs}`,
+    );
   }
   // No retries inside acme-client: they would resend stale nonces (above) and, on a CA that does not answer,
   // multiply the wait (5 tries, 5-25 s apart) far past the timeout.
@@ -282,14 +295,20 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
   /** Unauthenticated GET through acme-client's axios (same TLS trust, limits, User-Agent); any status returned. */
   async function plainGet(url: string, doing: string): Promise<RawResponse> {
     try {
-      return (await bounded(url, 'get', (limits) => acme.axios.get(url, { validateStatus: () => true, ...limits }))) as unknown as RawResponse;
+      return (await bounded(url, 'get', (limits) =>
+        acme.axios.get(url, { validateStatus: () => true, ...limits }),
+      )) as unknown as RawResponse;
     } catch (err) {
       throw classifyThrown(err, doing, url);
     }
   }
 
   async function orderRequest(account: AcmeAccount, payload: Record<string, unknown>): Promise<RawResponse> {
-    return signed(() => api(account).apiResourceRequest('newOrder', payload, []), 'create an order', account.directoryUrl);
+    return signed(
+      () => api(account).apiResourceRequest('newOrder', payload, []),
+      'create an order',
+      account.directoryUrl,
+    );
   }
 
   const gateway: AcmeGateway = {
@@ -312,7 +331,9 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
         externalAccountRequired: meta.externalAccountRequired === true,
         profiles:
           meta.profiles && typeof meta.profiles === 'object'
-            ? Object.fromEntries(Object.entries(meta.profiles as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+            ? Object.fromEntries(
+                Object.entries(meta.profiles as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+              )
             : {},
         renewalInfo: typeof data.renewalInfo === 'string' ? data.renewalInfo : null,
       } satisfies DirectoryInfo;
@@ -347,7 +368,10 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
         identifiers: names.map((value) => ({ type: 'dns', value })),
         ...(orderOpts.profile ? { profile: orderOpts.profile } : {}),
       };
-      let resp = await orderRequest(account, orderOpts.replaces ? { ...payload, replaces: orderOpts.replaces } : payload);
+      let resp = await orderRequest(
+        account,
+        orderOpts.replaces ? { ...payload, replaces: orderOpts.replaces } : payload,
+      );
       // RFC 9773 §5: the certificate was already replaced (another order named it). The renewal is still
       // wanted, so ask again as a plain order, once (reliability.md #15).
       if (orderOpts.replaces && resp.status === 409 && problemOf(resp.data, resp.status).type === ALREADY_REPLACED) {

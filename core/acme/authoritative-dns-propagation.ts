@@ -62,7 +62,11 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
     resolvers.length > 0 ? resolvers.join(', ') : `system DNS ${dns.getServers().join(', ') || '(none configured)'}`;
 
   /** A fresh resolver per query so a cancelled one cannot take a concurrent query down with it. */
-  async function query<T>(servers: string[], deadline: number, run: (r: dns.promises.Resolver) => Promise<T>): Promise<T> {
+  async function query<T>(
+    servers: string[],
+    deadline: number,
+    run: (r: dns.promises.Resolver) => Promise<T>,
+  ): Promise<T> {
     const timeoutMs = Math.max(MIN_QUERY_TIMEOUT_MS, Math.min(QUERY_TIMEOUT_MS, deadline - performance.now()));
     const resolver = newResolver(servers, timeoutMs);
     // c-ares' own timeout is per try with backoff; this bounds the whole query.
@@ -87,7 +91,10 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
         targets = await query(resolvers, deadline, (r) => r.resolveCname(queryName));
       } catch (err) {
         const code = errnoCode(err);
-        if (isTransient(code)) return { transient: `could not look up CNAME ${queryName}: ${describeDnsError(code)} (asked ${resolverLabel})` };
+        if (isTransient(code))
+          return {
+            transient: `could not look up CNAME ${queryName}: ${describeDnsError(code)} (asked ${resolverLabel})`,
+          };
         break;
       }
       const next = targets[0] === undefined ? undefined : normalizeName(targets[0]);
@@ -105,14 +112,17 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
         nsHosts = await query(resolvers, deadline, (r) => r.resolveNs(zone));
       } catch (err) {
         const code = errnoCode(err);
-        if (isTransient(code)) return { transient: `could not look up NS ${zone}: ${describeDnsError(code)} (asked ${resolverLabel})` };
+        if (isTransient(code))
+          return { transient: `could not look up NS ${zone}: ${describeDnsError(code)} (asked ${resolverLabel})` };
         continue;
       }
       if (nsHosts.length === 0) continue;
       const servers: Server[] = [];
       const lookups = await Promise.all(
         [...new Set(nsHosts.map(normalizeName))].sort().map(async (host) => {
-          const [v4, v6] = await query(resolvers, deadline, (r) => Promise.allSettled([r.resolve4(host), r.resolve6(host)]));
+          const [v4, v6] = await query(resolvers, deadline, (r) =>
+            Promise.allSettled([r.resolve4(host), r.resolve6(host)]),
+          );
           const addresses = [v4, v6].flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
           const transient = [v4, v6].some((s) => s.status === 'rejected' && isTransient(errnoCode(s.reason)));
           return { host, addresses, transient };
@@ -157,7 +167,10 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
     const values = records.map((chunks) => chunks.join(''));
     if (values.includes(value)) return { kind: 'has' };
     if (values.length === 0) return { kind: 'lacks', seen: 'has no TXT records' };
-    return { kind: 'lacks', seen: `returned ${values.map((v) => JSON.stringify(clip(v, VALUE_SNIPPET_MAX))).join(', ')}` };
+    return {
+      kind: 'lacks',
+      seen: `returned ${values.map((v) => JSON.stringify(clip(v, VALUE_SNIPPET_MAX))).join(', ')}`,
+    };
   }
 
   async function waitForTxt(
@@ -168,7 +181,8 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
     const name = normalizeName(recordName);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
-    if (name === '' || /\s/.test(name)) return { ok: false, detail: `invalid record name ${JSON.stringify(recordName)}`, waitedMs: 0 };
+    if (name === '' || /\s/.test(name))
+      return { ok: false, detail: `invalid record name ${JSON.stringify(recordName)}`, waitedMs: 0 };
     if (value === '') return { ok: false, detail: `TXT ${name}: the expected value is empty`, waitedMs: 0 };
     if (!(timeoutMs >= 0) || !(intervalMs > 0) || !Number.isFinite(timeoutMs) || !Number.isFinite(intervalMs)) {
       return { ok: false, detail: `TXT ${name}: timeoutMs must be >= 0 and intervalMs > 0`, waitedMs: 0 };
@@ -204,7 +218,8 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
           const subject = [`TXT ${name}`, ...p.notes.filter((n) => n.startsWith('via CNAME'))].join(' ');
           const tail = p.notes.filter((n) => !n.startsWith('via CNAME'));
           const when = `after ${poll} poll${poll === 1 ? '' : 's'}, ${Math.round(waitedMs)} ms`;
-          const line = (head: string): string => [`${subject}: ${head} ${when}: ${verdict.servers}`, ...tail].join('; ');
+          const line = (head: string): string =>
+            [`${subject}: ${head} ${when}: ${verdict.servers}`, ...tail].join('; ');
           if (verdict.ok) return result(true, line(`visible at ${verdict.has} of ${p.servers.length} ${p.where}`));
           last = line(`not visible at all ${p.where}`);
         }
@@ -214,7 +229,10 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
         waitedMs += pause;
       }
     } catch (err) {
-      return result(false, `TXT ${name}: propagation check failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`);
+      return result(
+        false,
+        `TXT ${name}: propagation check failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 
@@ -239,7 +257,6 @@ function judge(plan: Plan, answers: Answer[]): { ok: boolean; has: number; serve
     .join(', ');
   return { ok, has, servers };
 }
-
 
 function withPort(address: string, port: number): string {
   if (port === 53) return address;

@@ -14,7 +14,12 @@ export function readCappedResponse(res: IncomingMessage, cap: number, report: (o
   let size = 0;
   const done = (truncated: boolean): void => {
     const location = res.headers.location;
-    report({ status: res.statusCode ?? 0, ...(location === undefined ? {} : { location }), body: Buffer.concat(chunks), truncated });
+    report({
+      status: res.statusCode ?? 0,
+      ...(location === undefined ? {} : { location }),
+      body: Buffer.concat(chunks),
+      truncated,
+    });
   };
   res.on('data', (chunk: Buffer) => {
     const take = chunk.subarray(0, cap - size);

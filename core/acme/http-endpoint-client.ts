@@ -71,7 +71,10 @@ function parseCidr(entry: string, what: string): Cidr {
   const prefixText = slash === -1 ? String(max) : text.slice(slash + 1);
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
   if (!(prefix >= 0 && prefix <= max)) {
-    throw new CoreError('config_invalid', `${what} entry ${JSON.stringify(entry)} needs a prefix length from 0 to ${max}`);
+    throw new CoreError(
+      'config_invalid',
+      `${what} entry ${JSON.stringify(entry)} needs a prefix length from 0 to ${max}`,
+    );
   }
   return { address, prefix, type: family === 4 ? 'ipv4' : 'ipv6' };
 }
@@ -87,7 +90,10 @@ function blockListOf(cidrs: readonly string[], what: string): net.BlockList {
 
 /** An address as `BlockList.check` takes it: no URL brackets, no `%zone`; null when it is not an IP at all. */
 function plainAddress(ip: string): { address: string; type: 'ipv4' | 'ipv6' } | null {
-  const address = ip.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  const address = ip
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '');
   const family = net.isIP(address);
   return family === 0 ? null : { address, type: family === 4 ? 'ipv4' : 'ipv6' };
 }
@@ -164,7 +170,11 @@ export function createHttpEndpointClient(policy: EndpointPolicy): EndpointClient
     const shown = `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
     const what = `POST ${shown}`;
     if (username.includes(':')) {
-      return fail({ detail: `${what}: the user name must not contain ":" (HTTP Basic auth)`, code: 'input_invalid', retryable: false });
+      return fail({
+        detail: `${what}: the user name must not contain ":" (HTTP Basic auth)`,
+        code: 'input_invalid',
+        retryable: false,
+      });
     }
 
     const redact = redactor(password, username);
@@ -175,7 +185,11 @@ export function createHttpEndpointClient(policy: EndpointPolicy): EndpointClient
       if ('error' in resolved) {
         const code = errnoCode(resolved.error);
         const why = code === 'ETIMEDOUT' ? `timed out after ${timeoutMs} ms` : describeLookupError(code);
-        return fail({ detail: `${what}: could not resolve ${host}: ${why}`, code: 'challenge_unreachable', retryable: true });
+        return fail({
+          detail: `${what}: could not resolve ${host}: ${why}`,
+          code: 'challenge_unreachable',
+          retryable: true,
+        });
       }
       for (const { address } of resolved.addresses) {
         const reason = refusalReason(address, allow);
@@ -230,7 +244,11 @@ export function createHttpEndpointClient(policy: EndpointPolicy): EndpointClient
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      return fail({ detail: `${what}: failed unexpectedly: ${redact(message)}`, code: 'challenge_unreachable', retryable: true });
+      return fail({
+        detail: `${what}: failed unexpectedly: ${redact(message)}`,
+        code: 'challenge_unreachable',
+        retryable: true,
+      });
     }
   }
 
@@ -250,7 +268,12 @@ async function resolveHost(host: string, deadline: number): Promise<Resolved> {
     // getaddrinfo cannot be cancelled; on timeout its late answer is simply ignored.
     const lookup = dns.promises
       .lookup(host, { all: true, verbatim: true })
-      .then((addresses): Resolved => (addresses.length > 0 ? { addresses } : { error: Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' }) }))
+      .then(
+        (addresses): Resolved =>
+          addresses.length > 0
+            ? { addresses }
+            : { error: Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' }) },
+      )
       .catch((error: unknown): Resolved => ({ error }));
     return await Promise.race([lookup, expired]);
   } finally {
@@ -318,7 +341,9 @@ function send(o: {
     req.on('error', (error) => finish({ error }));
     req.on('response', (res) => {
       const remoteAddress = res.socket?.remoteAddress;
-      readCappedResponse(res, BODY_CAP, (outcome) => finish('error' in outcome ? outcome : { ...outcome, remoteAddress }));
+      readCappedResponse(res, BODY_CAP, (outcome) =>
+        finish('error' in outcome ? outcome : { ...outcome, remoteAddress }),
+      );
     });
     req.end(o.body);
   });
@@ -400,7 +425,12 @@ const TLS_VERIFY_CODES = new Set([
   'CERT_REVOKED',
 ]);
 
-function networkFailure(what: string, err: unknown, timeoutMs: number, redact: (text: string) => string): EndpointResult {
+function networkFailure(
+  what: string,
+  err: unknown,
+  timeoutMs: number,
+  redact: (text: string) => string,
+): EndpointResult {
   const code = errnoCode(err);
   const message = redact(err instanceof Error ? err.message : String(err));
   let why: string;
@@ -425,7 +455,8 @@ function networkFailure(what: string, err: unknown, timeoutMs: number, redact: (
       break;
     default:
       if (TLS_VERIFY_CODES.has(code)) why = `TLS certificate not accepted: ${message}`;
-      else if (code.startsWith('ERR_SSL_')) why = `TLS handshake failed: ${code.slice(8).toLowerCase().replaceAll('_', ' ')}`;
+      else if (code.startsWith('ERR_SSL_'))
+        why = `TLS handshake failed: ${code.slice(8).toLowerCase().replaceAll('_', ' ')}`;
       else if (code === 'EPROTO') why = `TLS handshake failed: ${openSslReason(message)}`;
       else if (code.startsWith('HPE_')) why = `not a valid HTTP response (${code})`;
       else why = code === 'EUNKNOWN' ? message : `${code}: ${message}`;

@@ -65,7 +65,10 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
     const failures = [v4, v6].flatMap((s) => (s.status === 'rejected' ? [errnoCode(s.reason)] : []));
     const hard = failures.find((code) => code !== 'ENOTFOUND' && code !== 'ENODATA');
     if (hard !== undefined) {
-      return { ok: false, detail: `could not resolve ${domain}: ${describeDnsError(hard, timeoutMs)} (${serverLabel})` };
+      return {
+        ok: false,
+        detail: `could not resolve ${domain}: ${describeDnsError(hard, timeoutMs)} (${serverLabel})`,
+      };
     }
     return { ok: false, detail: `no A/AAAA record for ${domain} (${serverLabel})` };
   }
@@ -86,7 +89,9 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
     const failed = considered.filter(({ result }) => !result.ok);
     const suffix = [
       failed.length > 0 && results.length > 1 ? `${failed.length} of ${results.length} addresses failed` : '',
-      skipped.length > 0 ? `not checked: ${skipped.map(({ addr }) => addr.address).join(', ')} (no IPv6 route from here)` : '',
+      skipped.length > 0
+        ? `not checked: ${skipped.map(({ addr }) => addr.address).join(', ')} (no IPv6 route from here)`
+        : '',
     ]
       .filter(Boolean)
       .join('; ');
@@ -121,7 +126,11 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
             };
           }
           if (res.status !== 200) {
-            return { ok: false, detail: `${where}: HTTP ${res.status}, ${describeBody(res.body)}`, observed: observedBody };
+            return {
+              ok: false,
+              detail: `${where}: HTTP ${res.status}, ${describeBody(res.body)}`,
+              observed: observedBody,
+            };
           }
           if (res.truncated || res.body.trimEnd() !== keyAuthorization) {
             return {
@@ -175,10 +184,7 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
           const res = await tlsHandshake({ address, port: tlsPort, servername: domain, timeoutMs });
           if ('error' in res) return networkFailure(where, res.error, timeoutMs);
           const names = dnsNames(res.cert);
-          const observed = [
-            `ALPN ${res.alpn || 'none'}`,
-            `SAN ${res.cert?.subjectAltName ?? 'none'}`,
-          ].join('; ');
+          const observed = [`ALPN ${res.alpn || 'none'}`, `SAN ${res.cert?.subjectAltName ?? 'none'}`].join('; ');
           if (res.alpn !== ACME_TLS_ALPN) {
             const seen = res.alpn ? `negotiated ${res.alpn} instead` : 'no ALPN protocol negotiated';
             return { ok: false, detail: `${where}: ${seen}; the server does not answer ${ACME_TLS_ALPN}`, observed };
@@ -208,7 +214,11 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
               observed,
             };
           }
-          return { ok: true, detail: `${where}: challenge certificate for ${domain} with the expected digest`, observed };
+          return {
+            ok: true,
+            detail: `${where}: challenge certificate for ${domain} with the expected digest`,
+            observed,
+          };
         });
       } catch (err) {
         return unexpected(target, err);
@@ -223,7 +233,6 @@ function checkPort(port: number, name: string): number {
   }
   return port;
 }
-
 
 function describeServers(resolver: dns.promises.Resolver, configured: string[]): string {
   const servers = resolver.getServers().join(', ');
@@ -290,7 +299,11 @@ const UNROUTABLE = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL']);
 function networkFailure(where: string, err: unknown, timeoutMs: number): AddressResult {
   const code = errnoCode(err);
   const unroutable = UNROUTABLE.has(code);
-  return { ok: false, detail: `${where}: ${describeNetError(code, err, timeoutMs)}`, ...(unroutable ? { unroutable } : {}) };
+  return {
+    ok: false,
+    detail: `${where}: ${describeNetError(code, err, timeoutMs)}`,
+    ...(unroutable ? { unroutable } : {}),
+  };
 }
 
 function describeNetError(code: string, err: unknown, timeoutMs: number): string {
@@ -315,7 +328,10 @@ function describeNetError(code: string, err: unknown, timeoutMs: number): string
 }
 
 function unexpected(what: string, err: unknown): ProbeResult {
-  return { ok: false, detail: `${what}: probe failed unexpectedly: ${err instanceof Error ? err.message : String(err)}` };
+  return {
+    ok: false,
+    detail: `${what}: probe failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`,
+  };
 }
 
 function timeoutError(): Error {
@@ -365,7 +381,12 @@ function httpGet(o: {
 
 type TlsOutcome = { alpn: string | false | null; cert: X509Certificate | undefined } | { error: unknown };
 
-function tlsHandshake(o: { address: string; port: number; servername: string; timeoutMs: number }): Promise<TlsOutcome> {
+function tlsHandshake(o: {
+  address: string;
+  port: number;
+  servername: string;
+  timeoutMs: number;
+}): Promise<TlsOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: TlsOutcome): void => {

@@ -29,7 +29,10 @@ export function parseRenewalInfoBody(body: unknown): {
   explanationUrl: string | null;
 } {
   const data = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
-  const suggested = data.suggestedWindow && typeof data.suggestedWindow === 'object' ? (data.suggestedWindow as Record<string, unknown>) : {};
+  const suggested =
+    data.suggestedWindow && typeof data.suggestedWindow === 'object'
+      ? (data.suggestedWindow as Record<string, unknown>)
+      : {};
   const start = parseTimestamp(suggested.start);
   const end = parseTimestamp(suggested.end);
   const window = start && end && end.getTime() > start.getTime() ? { start, end } : null;

@@ -79,7 +79,10 @@ export function requestLabel(method: string, pathAndQuery: string): string {
 /** A redactor removing each secret (as given, URL-encoded, and in Basic form) and any PEM private key. */
 export function makeRedactor(secrets: () => Iterable<string>): (text: string) => string {
   return (text) => {
-    let out = text.replace(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, '[private key]');
+    let out = text.replace(
+      /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+      '[private key]',
+    );
     for (const secret of secrets()) {
       if (secret.length < 3) continue;
       for (const form of new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])) {
@@ -96,7 +99,11 @@ function oneLine(text: string): string {
 }
 
 /** The `message` and `apiError` of an iControl error body; other fields (e.g. `originalRequestBody`) are ignored. */
-export function parseErrorBody(body: Buffer | string): { json: boolean; message: string | null; apiError: number | null } {
+export function parseErrorBody(body: Buffer | string): {
+  json: boolean;
+  message: string | null;
+  apiError: number | null;
+} {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   let parsed: unknown;
   try {
@@ -104,7 +111,8 @@ export function parseErrorBody(body: Buffer | string): { json: boolean; message:
   } catch {
     return { json: false, message: null, apiError: null };
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { json: true, message: null, apiError: null };
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return { json: true, message: null, apiError: null };
   const o = parsed as Record<string, unknown>;
   const message = typeof o['message'] === 'string' ? o['message'] : null;
   const apiError = typeof o['apiError'] === 'number' && Number.isFinite(o['apiError']) ? o['apiError'] : null;
@@ -164,7 +172,10 @@ export function responseError(ctx: BigIpRequestContext, status: number, body: Bu
   const message = parsed.message === null ? null : oneLine(ctx.redact(parsed.message));
   const f5Code = f5CodeOf(message);
   // A non-JSON body is still read for the device's busy text (e.g. "Configuration Utility restarting..."), never quoted.
-  const { code, retryable } = classifyResponse(status, message ?? (parsed.json ? null : body.subarray(0, 4096).toString('utf8')));
+  const { code, retryable } = classifyResponse(
+    status,
+    message ?? (parsed.json ? null : body.subarray(0, 4096).toString('utf8')),
+  );
   const detail: BigIpErrorDetail = { status, f5Code, apiError: parsed.apiError, request: ctx.request };
 
   let said: string;
@@ -175,12 +186,14 @@ export function responseError(ctx: BigIpRequestContext, status: number, body: Bu
     const text = body.toString('utf8');
     const title = htmlTitle(text);
     if (title !== null) said = `HTML page "${ctx.redact(title)}"`;
-    else if (ctx.quoteBody === false || status === 401) said = `non-JSON body of ${body.length}${truncated ? '+' : ''} bytes`;
+    else if (ctx.quoteBody === false || status === 401)
+      said = `non-JSON body of ${body.length}${truncated ? '+' : ''} bytes`;
     else said = `non-JSON body ${JSON.stringify(oneLine(ctx.redact(text)))}`;
   }
 
   let what: string;
-  if (status >= 300 && status < 400) what = `HTTP ${status} redirect, not followed (is the URL the management interface?)`;
+  if (status >= 300 && status < 400)
+    what = `HTTP ${status} redirect, not followed (is the URL the management interface?)`;
   else if (code === 'bigip_auth') what = `credentials refused (HTTP 401): ${said}`;
   else what = `HTTP ${status}: ${said}`;
   return bigIpError(code, `${ctx.action} on BIG-IP ${ctx.host} failed: ${what}`, detail, { retryable });
@@ -188,12 +201,16 @@ export function responseError(ctx: BigIpRequestContext, status: number, body: Bu
 
 /** A 2xx answer the client could not use (not JSON, too large, a field missing). */
 export function unexpectedAnswer(ctx: BigIpRequestContext, status: number, why: string): BigIpError {
-  return bigIpError('bigip_api', `${ctx.action} on BIG-IP ${ctx.host} failed: unexpected answer (HTTP ${status}): ${why}`, {
-    status,
-    f5Code: null,
-    apiError: null,
-    request: ctx.request,
-  });
+  return bigIpError(
+    'bigip_api',
+    `${ctx.action} on BIG-IP ${ctx.host} failed: unexpected answer (HTTP ${status}): ${why}`,
+    {
+      status,
+      f5Code: null,
+      apiError: null,
+      request: ctx.request,
+    },
+  );
 }
 
 function errnoCode(err: unknown): string {
@@ -232,7 +249,11 @@ export function classifyNetworkError(
     return { code: 'bigip_tls', retryable: false, why: `TLS handshake failed: ${reason}` };
   }
   if (code.startsWith('HPE_')) {
-    return { code: 'bigip_api', retryable: false, why: `not a valid HTTP answer (${code}); is the URL the management interface?` };
+    return {
+      code: 'bigip_api',
+      retryable: false,
+      why: `not a valid HTTP answer (${code}); is the URL the management interface?`,
+    };
   }
   return { code: 'bigip_tcp', retryable: true, why: code === 'EUNKNOWN' ? message : `${message} (${code})` };
 }

@@ -30,7 +30,8 @@ export function objectNameProblem(name: string): string | null {
   if (name === '') return 'is empty';
   if (name.length > NAME_MAX) return `is longer than ${NAME_MAX} characters`;
   if (name === '.' || name === '..') return 'is a dot name';
-  if (!NAME.test(name)) return 'may only contain letters, digits, ".", "_", "-" and ":" and must not start with "." "-" or ":"';
+  if (!NAME.test(name))
+    return 'may only contain letters, digits, ".", "_", "-" and ":" and must not start with "." "-" or ":"';
   return null;
 }
 
@@ -39,7 +40,8 @@ export function partitionProblem(partition: string): string | null {
   if (partition === '') return 'is empty';
   if (partition.length > NAME_MAX) return `is longer than ${NAME_MAX} characters`;
   if (partition === '.' || partition === '..') return 'is a dot name';
-  if (!FOLDER.test(partition)) return 'may only contain letters, digits, ".", "_" and "-" and must not start with "." or "-"';
+  if (!FOLDER.test(partition))
+    return 'may only contain letters, digits, ".", "_" and "-" and must not start with "." or "-"';
   return null;
 }
 
@@ -61,7 +63,10 @@ export function parseFullPath(fullPath: string, what = 'BIG-IP full path'): Pars
     throw new CoreError('input_invalid', `${what} is longer than ${FULL_PATH_MAX} characters`);
   }
   if (!fullPath.startsWith('/')) {
-    throw new CoreError('input_invalid', `${what} ${clip(fullPath)} must start with "/" and a partition, e.g. /Common/name`);
+    throw new CoreError(
+      'input_invalid',
+      `${what} ${clip(fullPath)} must start with "/" and a partition, e.g. /Common/name`,
+    );
   }
   const parts = fullPath.slice(1).split('/');
   if (parts.length < 2) {

@@ -65,7 +65,10 @@ export function createIControlClient(conn: BigIpConnection, options: IControlCli
   const session = createSession(transport, conn, options.clock ?? systemClock);
   const chunkBytes = options.chunkBytes ?? UPLOAD_CHUNK_BYTES;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0 || chunkBytes > UPLOAD_CHUNK_BYTES) {
-    throw new CoreError('config_invalid', `upload chunk size must be 1 to ${UPLOAD_CHUNK_BYTES} bytes, got ${chunkBytes}`);
+    throw new CoreError(
+      'config_invalid',
+      `upload chunk size must be 1 to ${UPLOAD_CHUNK_BYTES} bytes, got ${chunkBytes}`,
+    );
   }
   const call = session.call;
 
@@ -127,7 +130,12 @@ export function createIControlClient(conn: BigIpConnection, options: IControlCli
       const path = '/mgmt/shared/identified-devices/config/device-info';
       const answer = await call({ method: 'GET', path, action: 'read device info' });
       const info = toDeviceInfo(answer.json);
-      if (info === null) throw session.unexpected({ method: 'GET', path, action: 'read device info' }, answer.status, 'no hostname or version');
+      if (info === null)
+        throw session.unexpected(
+          { method: 'GET', path, action: 'read device info' },
+          answer.status,
+          'no hostname or version',
+        );
       return info;
     },
 
@@ -213,11 +221,18 @@ export function createIControlClient(conn: BigIpConnection, options: IControlCli
 
     async getClientSslProfile(fullPath) {
       const path = `${CLIENT_SSL}/${toUrlSegment(fullPath)}`;
-      return read({ path, action: `read client-ssl profile ${fullPath}` }, (json) => toClientSslProfile(json, fullPath));
+      return read({ path, action: `read client-ssl profile ${fullPath}` }, (json) =>
+        toClientSslProfile(json, fullPath),
+      );
     },
 
     async listClientSslProfiles() {
-      const answer = await call({ method: 'GET', path: CLIENT_SSL, action: 'list client-ssl profiles', cap: LIST_BODY_CAP });
+      const answer = await call({
+        method: 'GET',
+        path: CLIENT_SSL,
+        action: 'list client-ssl profiles',
+        cap: LIST_BODY_CAP,
+      });
       return toClientSslProfiles(answer.json);
     },
 
@@ -249,7 +264,11 @@ export function createIControlClient(conn: BigIpConnection, options: IControlCli
       const answer = await call({ method: 'POST', path: TRANSACTION, action: 'begin a transaction', json: {} });
       const id = (answer.json as { transId?: unknown } | null)?.transId;
       if ((typeof id !== 'number' && typeof id !== 'string') || !/^\d+$/.test(String(id))) {
-        throw session.unexpected({ method: 'POST', path: TRANSACTION, action: 'begin a transaction' }, answer.status, 'no transId');
+        throw session.unexpected(
+          { method: 'POST', path: TRANSACTION, action: 'begin a transaction' },
+          answer.status,
+          'no transId',
+        );
       }
       return { id: String(id) };
     },
@@ -279,13 +298,23 @@ export function createIControlClient(conn: BigIpConnection, options: IControlCli
         throw bigIpError(
           'bigip_transaction_failed',
           `commit transaction ${id} on BIG-IP ${transport.host} failed: ${text.replace(/\s+/g, ' ').slice(0, 300)}`,
-          { status: answer.status, f5Code: f5CodeOf(text), apiError: null, request: requestLabel('PATCH', `${TRANSACTION}/${id}`) },
+          {
+            status: answer.status,
+            f5Code: f5CodeOf(text),
+            apiError: null,
+            request: requestLabel('PATCH', `${TRANSACTION}/${id}`),
+          },
         );
       }
     },
 
     async saveConfig() {
-      await call({ method: 'POST', path: '/mgmt/tm/sys/config', action: 'save the configuration', json: { command: 'save' } });
+      await call({
+        method: 'POST',
+        path: '/mgmt/tm/sys/config',
+        action: 'save the configuration',
+        json: { command: 'save' },
+      });
     },
 
     async getDataGroup(fullPath) {

@@ -68,12 +68,21 @@ export function toSslCertFile(json: unknown, asked: string): SslCertFile {
 
 export function toSslKeyFile(json: unknown, asked: string): SslKeyFile {
   const o = obj(json);
-  return { fullPath: fullPathOf(o, asked), keyType: str(o['keyType']), securityType: str(o['securityType']) ?? 'normal' };
+  return {
+    fullPath: fullPathOf(o, asked),
+    keyType: str(o['keyType']),
+    securityType: str(o['securityType']) ?? 'normal',
+  };
 }
 
 function toChainEntry(value: unknown): CertKeyChainEntry {
   const o = obj(value);
-  return { name: str(o['name']) ?? '', cert: str(o['cert']) ?? 'none', key: str(o['key']) ?? 'none', chain: str(o['chain']) ?? 'none' };
+  return {
+    name: str(o['name']) ?? '',
+    cert: str(o['cert']) ?? 'none',
+    key: str(o['key']) ?? 'none',
+    chain: str(o['chain']) ?? 'none',
+  };
 }
 
 export function toClientSslProfile(json: unknown, asked: string): ClientSslProfile {
@@ -114,7 +123,8 @@ export function chainForRequest(chain: CertKeyChainEntry[]): Json[] {
     assertObjectName(entry.name, 'certKeyChain entry name');
     assertFullPath(entry.cert, 'certKeyChain cert');
     assertFullPath(entry.key, 'certKeyChain key');
-    const chainPath = entry.chain === '' || entry.chain === 'none' ? 'none' : assertFullPath(entry.chain, 'certKeyChain chain');
+    const chainPath =
+      entry.chain === '' || entry.chain === 'none' ? 'none' : assertFullPath(entry.chain, 'certKeyChain chain');
     return {
       name: entry.name,
       cert: entry.cert,
@@ -136,7 +146,10 @@ export function assertUploadName(fileName: string): string {
     );
   }
   if (/\.iso$/i.test(fileName)) {
-    throw new CoreError('input_invalid', `upload file name ${clip(fileName)}: .iso images go through autodeploy, not file transfer`);
+    throw new CoreError(
+      'input_invalid',
+      `upload file name ${clip(fileName)}: .iso images go through autodeploy, not file transfer`,
+    );
   }
   return fileName;
 }

@@ -177,7 +177,9 @@ export function createSession(
 
     // f5-ansible: when token login fails, Basic auth may still work (e.g. a device without the token provider).
     const probeCtx = context('GET', BASIC_PROBE_PATH, `log in as ${JSON.stringify(conn.username)} with Basic auth`);
-    const probe = await transport.send(wire({ method: 'GET', path: BASIC_PROBE_PATH, action: probeCtx.action }, { Authorization: basic }));
+    const probe = await transport.send(
+      wire({ method: 'GET', path: BASIC_PROBE_PATH, action: probeCtx.action }, { Authorization: basic }),
+    );
     if ('error' in probe) throw networkError(probeCtx, probe.error);
     if (probe.status === 200) return { kind: 'basic' };
     throw refused.code === 'bigip_auth' ? refused : recode(refused, 'bigip_auth');

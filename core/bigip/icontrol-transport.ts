@@ -42,10 +42,16 @@ export function parseManagementUrl(url: string): URL {
     throw new CoreError('config_invalid', 'the BIG-IP management URL is not a valid URL');
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw new CoreError('config_invalid', `the BIG-IP management URL must be https (or http), not ${u.protocol.replace(/:$/, '')}`);
+    throw new CoreError(
+      'config_invalid',
+      `the BIG-IP management URL must be https (or http), not ${u.protocol.replace(/:$/, '')}`,
+    );
   }
   if (u.username !== '' || u.password !== '') {
-    throw new CoreError('config_invalid', 'the BIG-IP management URL must not carry credentials; use the user name and password');
+    throw new CoreError(
+      'config_invalid',
+      'the BIG-IP management URL must not carry credentials; use the user name and password',
+    );
   }
   if ((u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.hash !== '') {
     throw new CoreError('config_invalid', `the BIG-IP management URL must have no path, e.g. https://${u.host}`);
@@ -64,7 +70,11 @@ export function createTransport(conn: Pick<BigIpConnection, 'url' | 'caPem' | 'i
   const port = base.port === '' ? (secure ? 443 : 80) : Number(base.port);
   const ca = conn.caPem !== undefined && conn.caPem.trim() !== '' ? conn.caPem : undefined;
   const agent = secure
-    ? new https.Agent({ keepAlive: true, ...(ca === undefined ? {} : { ca }), rejectUnauthorized: conn.insecure !== true })
+    ? new https.Agent({
+        keepAlive: true,
+        ...(ca === undefined ? {} : { ca }),
+        rejectUnauthorized: conn.insecure !== true,
+      })
     : new http.Agent({ keepAlive: true });
 
   function attempt(req: WireRequest): Promise<WireOutcome & { stale: boolean }> {
@@ -76,14 +86,18 @@ export function createTransport(conn: Pick<BigIpConnection, 'url' | 'caPem' | 'i
         settled = true;
         clearTimeout(timer);
         if (destroy) request.destroy();
-        resolve({ ...outcome, stale: 'error' in outcome && request.reusedSocket && !answered && isStaleSocketError(outcome.error) });
+        resolve({
+          ...outcome,
+          stale: 'error' in outcome && request.reusedSocket && !answered && isStaleSocketError(outcome.error),
+        });
       };
       const headers: Record<string, string> = { Host: base.host, 'User-Agent': 'bigip-acme', ...req.headers };
       if (req.body !== undefined) headers['Content-Length'] = String(req.body.length);
       const options: https.RequestOptions = { hostname, port, path: req.path, method: req.method, headers, agent };
       const request = secure ? https.request(options) : http.request(options);
       const timer = setTimeout(
-        () => finish({ error: Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }) }, true),
+        () =>
+          finish({ error: Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }) }, true),
         timeoutMs,
       );
       request.on('error', (error) => finish({ error }, true));

@@ -12,7 +12,8 @@ const WHERE_IT_STOPPED: Record<DeployStep, string> = {
   upload: 'the profiles were not switched; uploaded files may remain until the next deploy',
   key_install: 'the profiles were not switched; objects it installed remain until the next deploy removes them',
   cert_install: 'the profiles were not switched; objects it installed remain until the next deploy removes them',
-  switch: 'it stopped during the profile switch: the profiles serve either what they served before or the new certificate (one transaction, never a mix)',
+  switch:
+    'it stopped during the profile switch: the profiles serve either what they served before or the new certificate (one transaction, never a mix)',
   verify: 'the profiles had been switched to the new certificate, not yet verified or saved',
   save: 'the profiles serve the new certificate (verified), the configuration may not be saved',
   cleanup: 'the profiles serve the new certificate (verified, saved); old objects may remain',

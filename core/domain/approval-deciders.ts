@@ -29,7 +29,8 @@ const SELF_HINT = 'someone else must decide (four eyes; APPROVAL_ALLOW_SELF=true
 /** Why `actor` may decide no approval at all (not an approver), or null. Needs no approval to answer. */
 export function outsiderRefusal(policy: DeciderPolicy, actor: string): string | null {
   if (policy.approvers.includes(actor)) return null;
-  if (policy.approvers.length === 0) return `${actor} may not decide approvals: nobody may, SLACK_APPROVERS and CLI_APPROVERS are empty`;
+  if (policy.approvers.length === 0)
+    return `${actor} may not decide approvals: nobody may, SLACK_APPROVERS and CLI_APPROVERS are empty`;
   return `${actor} may not decide approvals; who may: ${policy.approvers.join(', ')} (SLACK_APPROVERS, CLI_APPROVERS)`;
 }
 

@@ -21,7 +21,9 @@ export function ariCertId(certPem: string): string {
   try {
     cert = new RawSerialCertificate(leaf!);
   } catch (err) {
-    throw new CoreError('input_invalid', 'the first PEM certificate block is not a readable certificate', { cause: err });
+    throw new CoreError('input_invalid', 'the first PEM certificate block is not a readable certificate', {
+      cause: err,
+    });
   }
   let keyId: string | undefined;
   try {
@@ -30,7 +32,10 @@ export function ariCertId(certPem: string): string {
     throw new CoreError('input_invalid', 'the certificate has an unreadable authority key identifier', { cause: err });
   }
   if (!keyId) {
-    throw new CoreError('input_invalid', 'the certificate has no authority key identifier (keyIdentifier), so it has no ARI CertID');
+    throw new CoreError(
+      'input_invalid',
+      'the certificate has no authority key identifier (keyIdentifier), so it has no ARI CertID',
+    );
   }
   const serial = cert.rawSerial;
   if (serial.length === 0) throw new CoreError('input_invalid', 'the certificate has an empty serial number');

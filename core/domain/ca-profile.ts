@@ -42,5 +42,13 @@ export const LOCKED_PROFILE_FIELDS = ['name', 'directoryUrl', 'keySpec', 'tosAgr
 
 export type ProfileSettings = Pick<
   CaProfile,
-  'contact' | 'autoRenew' | 'renewDaysBefore' | 'autoDeploy' | 'deployTime' | 'deployTimeZone' | 'acmeProfile' | 'renewApproval' | 'deployApproval'
+  | 'contact'
+  | 'autoRenew'
+  | 'renewDaysBefore'
+  | 'autoDeploy'
+  | 'deployTime'
+  | 'deployTimeZone'
+  | 'acmeProfile'
+  | 'renewApproval'
+  | 'deployApproval'
 >;

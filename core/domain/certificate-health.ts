@@ -15,10 +15,23 @@ import type { ManagedCertificate } from './managed-certificate.ts';
  */
 export type HealthLevel = 'failing' | 'degraded';
 
-export type CertificateConcern = 'expired' | 'issuance_failed' | 'renewal_failing' | 'expiring' | 'awaiting_challenge' | 'issuance_denied';
+export type CertificateConcern =
+  | 'expired'
+  | 'issuance_failed'
+  | 'renewal_failing'
+  | 'expiring'
+  | 'awaiting_challenge'
+  | 'issuance_denied';
 
 /** Worst first: the order status sections and Slack list them in. */
-export const CONCERN_ORDER: readonly CertificateConcern[] = ['expired', 'renewal_failing', 'issuance_failed', 'expiring', 'awaiting_challenge', 'issuance_denied'];
+export const CONCERN_ORDER: readonly CertificateConcern[] = [
+  'expired',
+  'renewal_failing',
+  'issuance_failed',
+  'expiring',
+  'awaiting_challenge',
+  'issuance_denied',
+];
 
 /** A failure as recorded: today the outbox's `renewal_failed` event (one per certificate and day, so `attempt` may be older than the count). */
 export interface RecordedFailure {
@@ -31,7 +44,16 @@ export interface RecordedFailure {
 
 export type HealthFacts = Pick<
   ManagedCertificate,
-  'id' | 'name' | 'state' | 'serial' | 'problem' | 'failedAttempts' | 'nextAttemptAt' | 'renewAt' | 'notBefore' | 'notAfter'
+  | 'id'
+  | 'name'
+  | 'state'
+  | 'serial'
+  | 'problem'
+  | 'failedAttempts'
+  | 'nextAttemptAt'
+  | 'renewAt'
+  | 'notBefore'
+  | 'notAfter'
 > &
   // Where a renewal beside the live certificate stands, and its last error (migration 0007).
   Partial<Pick<ManagedCertificate, 'renewalState' | 'lastRenewalError'>>;
@@ -65,17 +87,25 @@ function lastErrorOf(cert: HealthFacts, lastFailure: RecordedFailure | null): Re
   const own = cert.lastRenewalError;
   if (own && (cert.failedAttempts > 0 || cert.renewalState)) {
     const at = new Date(own.at);
-    return { code: own.code, message: own.message || own.code, at: Number.isNaN(at.getTime()) ? null : at, attempt: cert.failedAttempts > 0 ? cert.failedAttempts : null };
+    return {
+      code: own.code,
+      message: own.message || own.code,
+      at: Number.isNaN(at.getTime()) ? null : at,
+      attempt: cert.failedAttempts > 0 ? cert.failedAttempts : null,
+    };
   }
   // A recorded failure counts only while the failure streak it belongs to lasts (success resets the count).
   if (cert.failedAttempts > 0 && lastFailure) return lastFailure;
-  if (cert.problem) return { code: cert.problem.type, message: cert.problem.detail || cert.problem.type, at: null, attempt: null };
+  if (cert.problem)
+    return { code: cert.problem.type, message: cert.problem.detail || cert.problem.type, at: null, attempt: null };
   return null;
 }
 
 function describeError(e: RecordedFailure | null): string {
   if (!e) return 'no error recorded';
-  const when = [e.attempt !== null ? `attempt ${e.attempt}` : null, e.at ? shortTime(e.at) : null].filter(Boolean).join(', ');
+  const when = [e.attempt !== null ? `attempt ${e.attempt}` : null, e.at ? shortTime(e.at) : null]
+    .filter(Boolean)
+    .join(', ');
   return `${e.message}${when ? ` (${when})` : ''}`;
 }
 
@@ -90,13 +120,29 @@ export function certificateHealth(input: CertificateHealthInput): CertificateHea
   // A renewal runs beside the live certificate, which stays `issued`: its step is `renewalState`, its error
   // `lastRenewalError`. Older rows show it as a failed-attempt count on a renewal still in flight (`ordering`).
   const renewalFailed = cert.renewalState === 'failed';
-  const failing = cert.failedAttempts > 0 || cert.state === 'failed' || renewalFailed || (cert.state === 'issued' && cert.problem !== null);
-  const next = cert.nextAttemptAt && cert.nextAttemptAt > now ? `next attempt ${shortTime(cert.nextAttemptAt)}` : 'next attempt at the next renew run';
+  const failing =
+    cert.failedAttempts > 0 ||
+    cert.state === 'failed' ||
+    renewalFailed ||
+    (cert.state === 'issued' && cert.problem !== null);
+  const next =
+    cert.nextAttemptAt && cert.nextAttemptAt > now
+      ? `next attempt ${shortTime(cert.nextAttemptAt)}`
+      : 'next attempt at the next renew run';
 
   if (everIssued && cert.notAfter && cert.notAfter <= now) {
     const step = cert.renewalState ?? (cert.state !== 'issued' ? cert.state : null);
-    const renewal = failing ? `; renewal failing (${attempts(cert.failedAttempts)}): ${describeError(lastError)}; ${next}` : step ? `; renewal ${step}` : '';
-    return { concern: 'expired', level: 'failing', summary: `expired ${shortTime(cert.notAfter)}${renewal}`, lastError };
+    const renewal = failing
+      ? `; renewal failing (${attempts(cert.failedAttempts)}): ${describeError(lastError)}; ${next}`
+      : step
+        ? `; renewal ${step}`
+        : '';
+    return {
+      concern: 'expired',
+      level: 'failing',
+      summary: `expired ${shortTime(cert.notAfter)}${renewal}`,
+      lastError,
+    };
   }
   if (!everIssued && cert.problem?.type === 'issuance_denied') {
     return { concern: 'issuance_denied', level: 'degraded', summary: cert.problem.detail, lastError };

@@ -7,7 +7,9 @@ import { CoreError } from '../errors.ts';
  */
 const httpEntry = z.strictObject({
   type: z.literal('http'),
-  content: z.string().regex(/^[A-Za-z0-9_-]{22,128}\.[A-Za-z0-9_-]{43}$/, 'must be a key authorization (token.thumbprint)'),
+  content: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{22,128}\.[A-Za-z0-9_-]{43}$/, 'must be a key authorization (token.thumbprint)'),
   fileName: z.string().regex(/^[A-Za-z0-9_-]{22,128}$/, 'must be an ACME token'),
 });
 const dnsEntry = z.strictObject({
@@ -17,11 +19,17 @@ const dnsEntry = z.strictObject({
 const tlsEntry = z.strictObject({
   type: z.literal('tls'),
   content: z.string().max(16_384).includes('-----BEGIN CERTIFICATE-----', { message: 'must be a PEM certificate' }),
-  keyContent: z.string().max(16_384).regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'must be a PEM private key'),
+  keyContent: z
+    .string()
+    .max(16_384)
+    .regex(/-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'must be a PEM private key'),
 });
 
 export const challengePayloadSchema = z.strictObject({
-  challenges: z.array(z.discriminatedUnion('type', [httpEntry, dnsEntry, tlsEntry])).min(1).max(10),
+  challenges: z
+    .array(z.discriminatedUnion('type', [httpEntry, dnsEntry, tlsEntry]))
+    .min(1)
+    .max(10),
 });
 
 export type ChallengePayload = z.infer<typeof challengePayloadSchema>;
@@ -40,6 +48,9 @@ export function parseChallengePayload(value: unknown): ChallengePayload {
     return result.data;
   }
   const issue = result.error.issues[0]!;
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  const path = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
   throw new CoreError('input_invalid', `${path || 'body'}: ${issue.message}`);
 }

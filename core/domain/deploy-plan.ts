@@ -14,7 +14,13 @@ export function versionTag(notAfter: Date, serial: string): string {
 }
 
 /** Object names for one issued certificate in `partition`. */
-export function versionedObjects(certName: string, partition: string, notAfter: Date, serial: string, hasChain: boolean): DeployedObjects {
+export function versionedObjects(
+  certName: string,
+  partition: string,
+  notAfter: Date,
+  serial: string,
+  hasChain: boolean,
+): DeployedObjects {
   const base = `/${partition}/${certName}_${versionTag(notAfter, serial)}`;
   return { key: `${base}.key`, cert: `${base}.crt`, chain: hasChain ? `${base}_chain.crt` : null };
 }
@@ -48,7 +54,8 @@ export function nextCertKeyChain(
   owned: ReadonlySet<string>,
 ): CertKeyChainEntry[] {
   const strip = ({ keyType: _k, ...entry }: CertKeyChainEntry & { keyType: EntryKeyType }): CertKeyChainEntry => entry;
-  const isOurs = (e: CertKeyChainEntry) => owned.has(e.cert) || owned.has(e.key) || (e.cert === ours.cert && e.key === ours.key);
+  const isOurs = (e: CertKeyChainEntry) =>
+    owned.has(e.cert) || owned.has(e.key) || (e.cert === ours.cert && e.key === ours.key);
   let index = current.findIndex(isOurs);
   if (index < 0) index = current.findIndex((e) => e.keyType !== null && e.keyType === ours.keyType);
   if (index < 0) index = current.findIndex((e) => e.cert === PLACEHOLDER_CERT);
@@ -60,6 +67,10 @@ export function nextCertKeyChain(
 /** `SHA256/AA:BB:…` (BIG-IP) and `AA:BB:…` (OpenSSL) compare equal; case and separators are ignored. */
 export function sameFingerprint(a: string | null | undefined, b: string | null | undefined): boolean {
   if (!a || !b) return false;
-  const norm = (s: string) => s.replace(/^SHA256\//i, '').replace(/[^0-9a-f]/gi, '').toLowerCase();
+  const norm = (s: string) =>
+    s
+      .replace(/^SHA256\//i, '')
+      .replace(/[^0-9a-f]/gi, '')
+      .toLowerCase();
   return norm(a) === norm(b) && norm(a).length === 64;
 }

@@ -8,7 +8,9 @@ import { CoreError } from '../errors.ts';
 export function nextDeployTime(after: Date, timeOfDay: string, timeZone: string): Date {
   const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(timeOfDay);
   if (!match) throw new CoreError('input_invalid', `deploy time must be HH:MM (got "${timeOfDay}")`);
-  const next = new Cron(`${Number(match[2])} ${Number(match[1])} * * *`, { timezone: timeZone, paused: true }).nextRun(after);
+  const next = new Cron(`${Number(match[2])} ${Number(match[1])} * * *`, { timezone: timeZone, paused: true }).nextRun(
+    after,
+  );
   if (!next) throw new CoreError('input_invalid', `no next deploy time for ${timeOfDay} in ${timeZone}`);
   return next;
 }
@@ -23,7 +25,11 @@ export interface DeployDueInput {
   servedNotAfter: Date | null;
 }
 
-export function isDeployDue(input: DeployDueInput): { due: boolean; at: Date; reason: 'deploy_time' | 'expires_first' } {
+export function isDeployDue(input: DeployDueInput): {
+  due: boolean;
+  at: Date;
+  reason: 'deploy_time' | 'expires_first';
+} {
   const at = nextDeployTime(input.issuedAt, input.timeOfDay, input.timeZone);
   if (input.servedNotAfter && input.servedNotAfter.getTime() <= at.getTime()) {
     return { due: true, at: input.now, reason: 'expires_first' };

@@ -52,7 +52,8 @@ export function parseManagementUrl(input: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new CoreError('input_invalid', `device URL must be https:// (got ${url.protocol})`);
   }
-  if (url.username || url.password) throw new CoreError('input_invalid', 'device URL must not carry credentials; use --username');
+  if (url.username || url.password)
+    throw new CoreError('input_invalid', 'device URL must not carry credentials; use --username');
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
     throw new CoreError('input_invalid', 'device URL must be only scheme, host and port (the client adds /mgmt/…)');
   }
@@ -61,7 +62,10 @@ export function parseManagementUrl(input: string): string {
 
 export function validateDeviceName(name: string): string {
   if (!DEVICE_NAME_PATTERN.test(name)) {
-    throw new CoreError('input_invalid', `device name "${name}" must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    throw new CoreError(
+      'input_invalid',
+      `device name "${name}" must be 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
   }
   return name;
 }

@@ -11,10 +11,19 @@ export const EXPIRY_THRESHOLDS_DAYS = [21, 7, 3] as const;
 const DAY_MS = 86_400_000;
 export type ExpiryThreshold = (typeof EXPIRY_THRESHOLDS_DAYS)[number];
 
-export type ExpiryReason = 'auto_renew_off' | 'no_renewal_scheduled' | 'renewal_overdue' | 'renewal_after_expiry' | 'renewal_failing' | 'renewal_stuck';
+export type ExpiryReason =
+  | 'auto_renew_off'
+  | 'no_renewal_scheduled'
+  | 'renewal_overdue'
+  | 'renewal_after_expiry'
+  | 'renewal_failing'
+  | 'renewal_stuck';
 
 export interface ExpiryCandidate {
-  cert: Pick<ManagedCertificate, 'id' | 'name' | 'serial' | 'notBefore' | 'notAfter' | 'renewAt' | 'failedAttempts' | 'state'> &
+  cert: Pick<
+    ManagedCertificate,
+    'id' | 'name' | 'serial' | 'notBefore' | 'notAfter' | 'renewAt' | 'failedAttempts' | 'state'
+  > &
     Partial<Pick<ManagedCertificate, 'renewalState'>>;
   /** The certificate's CA profile renews automatically. */
   autoRenew: boolean;
@@ -113,7 +122,10 @@ export function expiryWarningEvent(w: ExpiryWarning) {
 }
 
 /** Reads the certificates within the widest threshold and their profiles' auto-renew setting; the warnings due now. */
-export async function collectExpiryWarnings(store: Pick<Store, 'certificates' | 'profiles'>, now: Date): Promise<ExpiryWarning[]> {
+export async function collectExpiryWarnings(
+  store: Pick<Store, 'certificates' | 'profiles'>,
+  now: Date,
+): Promise<ExpiryWarning[]> {
   const horizon = new Date(now.getTime() + Math.max(...EXPIRY_THRESHOLDS_DAYS) * DAY_MS);
   const [certs, profiles] = await Promise.all([store.certificates.listExpiringBefore(horizon), store.profiles.list()]);
   const autoRenew = new Map(profiles.map((p) => [p.id, p.autoRenew]));

@@ -32,7 +32,11 @@ function count(detail: Record<string, unknown>, keys: readonly string[]): number
 }
 
 export function jobItems(detail: Record<string, unknown>): JobItems {
-  return { succeeded: count(detail, SUCCEEDED_KEYS), failed: count(detail, ['failed']), waiting: count(detail, WAITING_KEYS) };
+  return {
+    succeeded: count(detail, SUCCEEDED_KEYS),
+    failed: count(detail, ['failed']),
+    waiting: count(detail, WAITING_KEYS),
+  };
 }
 
 export function jobResult(items: JobItems): Exclude<JobResult, 'error'> {

@@ -32,7 +32,14 @@ export interface ManagedDomain {
   updatedAt: Date;
 }
 
-export type AuthorizationStatus = 'pending' | 'processing' | 'valid' | 'invalid' | 'deactivated' | 'expired' | 'revoked';
+export type AuthorizationStatus =
+  | 'pending'
+  | 'processing'
+  | 'valid'
+  | 'invalid'
+  | 'deactivated'
+  | 'expired'
+  | 'revoked';
 
 /**
  * One ACME authorization and the content that answers each of its challenges. The CA gives every

@@ -11,7 +11,9 @@ function redactValue(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return PRIVATE_PEM.test(value) ? REDACTED : value;
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? REDACTED : redactValue(v, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? REDACTED : redactValue(v, depth + 1)]),
+  );
 }
 
 export function redactDetail(detail: Record<string, unknown>): Record<string, unknown> {

@@ -66,7 +66,10 @@ export function renewalTime(input: RenewalInput): RenewalDecision {
   }
   const lifetime = na - nb;
   if (lifetime <= 0) {
-    throw new CoreError('input_invalid', `certificate lifetime must be positive (notBefore ${notBefore.toISOString()}, notAfter ${notAfter.toISOString()})`);
+    throw new CoreError(
+      'input_invalid',
+      `certificate lifetime must be positive (notBefore ${notBefore.toISOString()}, notAfter ${notAfter.toISOString()})`,
+    );
   }
   if (!Number.isInteger(renewDaysBefore) || renewDaysBefore < 0) {
     throw new CoreError('input_invalid', `renewDaysBefore must be an integer ≥ 0, got ${renewDaysBefore}`);

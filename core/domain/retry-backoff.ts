@@ -95,7 +95,14 @@ export interface RetryInput {
  * - `retry_after`: the CA's Retry-After came later than any of the above.
  * - `retry_after_past_deadline`: the same, and it lands after the deadline; needs a person.
  */
-export type RetryReason = 'backoff' | 'deadline' | 'final_stretch' | 'past_deadline' | 'expired' | 'retry_after' | 'retry_after_past_deadline';
+export type RetryReason =
+  | 'backoff'
+  | 'deadline'
+  | 'final_stretch'
+  | 'past_deadline'
+  | 'expired'
+  | 'retry_after'
+  | 'retry_after_past_deadline';
 
 export interface RetryDecision {
   at: Date;
@@ -110,14 +117,21 @@ export function nextRenewalAttempt(input: RetryInput): RetryDecision {
   const retryAfter = checkedRetryAfter(input.retryAfterMs);
   if (!input.live) {
     const delay = retryDelayMs(input.failures);
-    return { at: new Date(now + Math.max(delay, retryAfter)), reason: retryAfter > delay ? 'retry_after' : 'backoff', deadline: null };
+    return {
+      at: new Date(now + Math.max(delay, retryAfter)),
+      reason: retryAfter > delay ? 'retry_after' : 'backoff',
+      deadline: null,
+    };
   }
 
   const lifetime = lifetimeOf(input.live);
   const notAfter = input.live.notAfter.getTime();
   const deadline = notAfter - renewalSafetyMarginMs(input.live);
   const floor = Math.min(FLOOR_MS, lifetime / 100);
-  const stretchStep = Math.min(FINAL_STRETCH_STEPS_MS[Math.min(input.failures, FINAL_STRETCH_STEPS_MS.length) - 1]!, lifetime / 20);
+  const stretchStep = Math.min(
+    FINAL_STRETCH_STEPS_MS[Math.min(input.failures, FINAL_STRETCH_STEPS_MS.length) - 1]!,
+    lifetime / 20,
+  );
 
   let at: number;
   let reason: RetryReason;
@@ -171,7 +185,10 @@ function checkedRetryAfter(retryAfterMs: number | null | undefined): number {
 function lifetimeOf(validity: Validity): number {
   const lifetime = checkedTime(validity.notAfter, 'notAfter') - checkedTime(validity.notBefore, 'notBefore');
   if (lifetime <= 0) {
-    throw new CoreError('input_invalid', `certificate lifetime must be positive (notBefore ${validity.notBefore.toISOString()}, notAfter ${validity.notAfter.toISOString()})`);
+    throw new CoreError(
+      'input_invalid',
+      `certificate lifetime must be positive (notBefore ${validity.notBefore.toISOString()}, notAfter ${validity.notAfter.toISOString()})`,
+    );
   }
   return lifetime;
 }

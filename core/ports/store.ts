@@ -46,7 +46,9 @@ export interface AuthorizationRepository {
    * The TLS-ALPN-01 certificate and sealed key of the newest pending authorization for a name, with its
    * expiry (whether it still outranks hook content is `core/domain/tls-alpn-source.ts`'s rule).
    */
-  tlsAlpnMaterial(identifier: string): Promise<{ id: string; certPem: string; keySealed: string; expiresAt: Date | null } | null>;
+  tlsAlpnMaterial(
+    identifier: string,
+  ): Promise<{ id: string; certPem: string; keySealed: string; expiresAt: Date | null } | null>;
 }
 
 /** What the responder needs to answer an HTTP-01 request: the body, and the Host it may be answered for. */
@@ -136,7 +138,12 @@ export interface DeploymentRepository {
   insert(deployment: Deployment): Promise<void>;
   update(id: string, patch: Partial<Omit<Deployment, 'id'>>): Promise<Deployment>;
   /** Newest first. */
-  list(filter?: { certificateId?: string; deviceId?: string; result?: DeploymentResult; limit?: number }): Promise<Deployment[]>;
+  list(filter?: {
+    certificateId?: string;
+    deviceId?: string;
+    result?: DeploymentResult;
+    limit?: number;
+  }): Promise<Deployment[]>;
   /**
    * The newest attempt of each certificate on each device, among attempts started at or after `since`:
    * what a device was last left with (a later success supersedes an earlier failure).
@@ -200,7 +207,11 @@ export interface ApprovalRepository {
   findById(id: string): Promise<Approval | null>;
   list(filter?: { state?: ApprovalState; limit?: number }): Promise<Approval[]>;
   /** Compare-and-set: moves `id` from `from` to the patch's state; null when it was not in `from` (a replay). */
-  transition(id: string, from: ApprovalState, patch: Pick<Approval, 'state'> & Partial<Pick<Approval, 'decidedBy' | 'decidedAt' | 'reason'>>): Promise<Approval | null>;
+  transition(
+    id: string,
+    from: ApprovalState,
+    patch: Pick<Approval, 'state'> & Partial<Pick<Approval, 'decidedBy' | 'decidedAt' | 'reason'>>,
+  ): Promise<Approval | null>;
 }
 
 export interface JobRun {

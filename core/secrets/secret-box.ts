@@ -49,10 +49,7 @@ const SEALED_RE = /^v1\.([0-9a-f]{16})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]*)\.(
  */
 export function parseMasterKey(b64: string, name = 'MASTER_KEY'): Buffer {
   const invalid = () =>
-    new CoreError(
-      'config_invalid',
-      `${name} must be base64 of 32 bytes (generate one with: openssl rand -base64 32)`,
-    );
+    new CoreError('config_invalid', `${name} must be base64 of 32 bytes (generate one with: openssl rand -base64 32)`);
   const s = b64.trim().replace(/=$/, '');
   if (!/^[A-Za-z0-9+/_-]{43}$/.test(s)) throw invalid();
   const key = Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');

@@ -48,7 +48,8 @@ export class ActivityService {
     let certificateId: string | undefined;
     if (q.certificate !== undefined) {
       const cert = await this.deps.store.certificates.findByName(q.certificate);
-      if (!cert) throw new CoreError('not_found', `no certificate named "${q.certificate}" (see: bigip-acme cert list)`);
+      if (!cert)
+        throw new CoreError('not_found', `no certificate named "${q.certificate}" (see: bigip-acme cert list)`);
       certificateId = cert.id;
     }
     const rows = await this.deps.store.events.list({

@@ -38,12 +38,22 @@ export class ApprovalService {
    * requester, who is recorded as `requestedBy` so that the four-eyes rule applies to them; the scheduler
    * is the initiator, in the summary (`initiatedBy`) and as the audit entry's actor.
    */
-  requestForScheduler(kind: Exclude<ApprovalKind, 'issuance'>, cert: ManagedCertificate, summary: Record<string, unknown>): Promise<Approval> {
+  requestForScheduler(
+    kind: Exclude<ApprovalKind, 'issuance'>,
+    cert: ManagedCertificate,
+    summary: Record<string, unknown>,
+  ): Promise<Approval> {
     return this.request(kind, cert, { ...summary, initiatedBy: SCHEDULER }, cert.requestedBy, SCHEDULER);
   }
 
   /** The open approval for this certificate and kind, creating a pending one (and its event) if none. */
-  async request(kind: ApprovalKind, cert: ManagedCertificate, summary: Record<string, unknown>, requestedBy: string, initiator = requestedBy): Promise<Approval> {
+  async request(
+    kind: ApprovalKind,
+    cert: ManagedCertificate,
+    summary: Record<string, unknown>,
+    requestedBy: string,
+    initiator = requestedBy,
+  ): Promise<Approval> {
     const now = this.deps.clock.now();
     const { approval, created } = await this.deps.store.approvals.open({
       id: this.deps.newId(),
@@ -66,7 +76,10 @@ export class ApprovalService {
         detail: { approvalId: approval.id, kind, ...summary },
         needsPerson: true,
       });
-      await this.audit(approval, cert.name, initiator, 'approval.request', { kind, ...(initiator === requestedBy ? {} : { onBehalfOf: requestedBy }) });
+      await this.audit(approval, cert.name, initiator, 'approval.request', {
+        kind,
+        ...(initiator === requestedBy ? {} : { onBehalfOf: requestedBy }),
+      });
     }
     return approval;
   }
@@ -75,7 +88,8 @@ export class ApprovalService {
     const rows = await this.deps.store.approvals.list(state ? { state } : {});
     const names = new Map<string, string>();
     for (const row of rows) {
-      if (!names.has(row.certificateId)) names.set(row.certificateId, (await this.deps.store.certificates.findById(row.certificateId))?.name ?? '?');
+      if (!names.has(row.certificateId))
+        names.set(row.certificateId, (await this.deps.store.certificates.findById(row.certificateId))?.name ?? '?');
     }
     return rows.map((r) => ({ ...r, certificateName: names.get(r.certificateId) ?? '?' }));
   }
@@ -94,7 +108,12 @@ export class ApprovalService {
     return (await this.deps.store.approvals.transition(approval.id, 'approved', { state: 'used' })) !== null;
   }
 
-  private async decide(id: string, actor: string, state: 'approved' | 'denied', reason: string | null): Promise<ApprovalView> {
+  private async decide(
+    id: string,
+    actor: string,
+    state: 'approved' | 'denied',
+    reason: string | null,
+  ): Promise<ApprovalView> {
     const policy = { approvers: this.rules.approvers, allowSelf: this.rules.allowSelfApproval };
     // Who is no approver is refused before anything is looked up.
     const outsider = outsiderRefusal(policy, actor);
@@ -110,9 +129,17 @@ export class ApprovalService {
     });
     if (own) return this.refuse(own, actor, state, id, cert ? { id: cert.id, name: cert.name } : null);
     const now = this.deps.clock.now();
-    const decided = await this.deps.store.approvals.transition(id, 'pending', { state, decidedBy: actor, decidedAt: now, reason });
+    const decided = await this.deps.store.approvals.transition(id, 'pending', {
+      state,
+      decidedBy: actor,
+      decidedAt: now,
+      reason,
+    });
     if (!decided) {
-      throw new CoreError('conflict', `approval ${id} was already ${approval.state}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}; nothing changed`);
+      throw new CoreError(
+        'conflict',
+        `approval ${id} was already ${approval.state}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}; nothing changed`,
+      );
     }
     if (state === 'denied' && cert && approval.kind === 'issuance') {
       // Nothing was ordered yet; the request ends here until someone resumes it (which asks again).
@@ -130,15 +157,31 @@ export class ApprovalService {
       certificateId: approval.certificateId,
       subject: cert?.name ?? approval.certificateId,
       dedupeKey: `approval:${id}:decided`,
-      detail: { approvalId: id, kind: approval.kind, decision: state, by: actor, day: dayKey(now), ...(reason ? { reason } : {}) },
+      detail: {
+        approvalId: id,
+        kind: approval.kind,
+        decision: state,
+        by: actor,
+        day: dayKey(now),
+        ...(reason ? { reason } : {}),
+      },
       needsPerson: false,
     });
-    await this.audit(decided, cert?.name ?? null, actor, `approval.${state === 'approved' ? 'approve' : 'deny'}`, { kind: approval.kind, ...(reason ? { reason } : {}) });
+    await this.audit(decided, cert?.name ?? null, actor, `approval.${state === 'approved' ? 'approve' : 'deny'}`, {
+      kind: approval.kind,
+      ...(reason ? { reason } : {}),
+    });
     return { ...decided, certificateName: cert?.name ?? '?' };
   }
 
   /** A refused decision is audited too (who tried what), then reported; nothing else changes. */
-  private async refuse(message: string, actor: string, state: 'approved' | 'denied', approvalId: string | null, cert: { id: string; name: string } | null): Promise<never> {
+  private async refuse(
+    message: string,
+    actor: string,
+    state: 'approved' | 'denied',
+    approvalId: string | null,
+    cert: { id: string; name: string } | null,
+  ): Promise<never> {
     await this.deps.store.audit.append({
       actor,
       action: `approval.${state === 'approved' ? 'approve' : 'deny'}`,
@@ -151,7 +194,21 @@ export class ApprovalService {
     throw new CoreError('forbidden', `${message}; nothing changed`);
   }
 
-  private audit(approval: Approval, name: string | null, actor: string, action: string, detail: Record<string, unknown>) {
-    return this.deps.store.audit.append({ actor, action, objectType: 'certificate', objectId: approval.certificateId, objectName: name, result: 'ok', detail: { approvalId: approval.id, ...detail } });
+  private audit(
+    approval: Approval,
+    name: string | null,
+    actor: string,
+    action: string,
+    detail: Record<string, unknown>,
+  ) {
+    return this.deps.store.audit.append({
+      actor,
+      action,
+      objectType: 'certificate',
+      objectId: approval.certificateId,
+      objectName: name,
+      result: 'ok',
+      detail: { approvalId: approval.id, ...detail },
+    });
   }
 }

@@ -133,7 +133,11 @@ export class AuthorizationSync {
       } else if (challenge.type === 'dns-01') {
         record.challenges['dns-01'] = { url: challenge.url, token: challenge.token };
         record.dnsTxtValue = dnsTxtValue(keyAuthorization);
-      } else if (challenge.type === 'tls-alpn-01' && !authz.wildcard && (everyType || domain.challengeType === 'tls-alpn-01')) {
+      } else if (
+        challenge.type === 'tls-alpn-01' &&
+        !authz.wildcard &&
+        (everyType || domain.challengeType === 'tls-alpn-01')
+      ) {
         const { certPem, keyPem } = await buildTlsAlpnChallengeCertificate(authz.identifier.value, keyAuthorization);
         record.challenges['tls-alpn-01'] = { url: challenge.url, token: challenge.token };
         record.tlsCertPem = certPem;
@@ -150,7 +154,8 @@ export class AuthorizationSync {
    */
   async push(domain: ManagedDomain, authz: Authorization): Promise<ProbeResult> {
     if (usesDataGroups(domain)) {
-      if (!authz.httpToken || !authz.httpKeyAuthorization) return { ok: false, detail: `the CA offered no http-01 content for ${domain.name}` };
+      if (!authz.httpToken || !authz.httpKeyAuthorization)
+        return { ok: false, detail: `the CA offered no http-01 content for ${domain.name}` };
       return publishToDataGroups(this.deps, domain, authz.httpToken, authz.httpKeyAuthorization);
     }
     if (!domain.endpointUrl || !domain.endpointUsername || !domain.endpointPasswordSealed) {
@@ -162,7 +167,10 @@ export class AuthorizationSync {
         : null;
     const payload = endpointPayload(domain.challengeType, authz, tlsKey);
     if (!payload) return { ok: false, detail: `the CA offered no ${domain.challengeType} content for ${domain.name}` };
-    const password = this.deps.secrets.open(domain.endpointPasswordSealed, secretAad('domains', domain.id, 'endpoint_password'));
+    const password = this.deps.secrets.open(
+      domain.endpointPasswordSealed,
+      secretAad('domains', domain.id, 'endpoint_password'),
+    );
     const result = await this.deps.endpoints.post(domain.endpointUrl, domain.endpointUsername, password, payload);
     if (!result.ok) return { ok: false, detail: `API endpoint ${domain.endpointUrl}: ${result.detail}` };
     if (domain.challengeType === 'dns-01' && authz.dnsTxtValue) {
@@ -196,7 +204,11 @@ export class AuthorizationSync {
    * One step for one authorization: valid → done; failed → say why; pending → probe, then answer the
    * domain's challenge once (a resumed run that already answered waits instead of answering again).
    */
-  async advance(account: AcmeAccount, domain: ManagedDomain, acmeAuthz: AcmeAuthorization): Promise<AuthorizationOutcome> {
+  async advance(
+    account: AcmeAccount,
+    domain: ManagedDomain,
+    acmeAuthz: AcmeAuthorization,
+  ): Promise<AuthorizationOutcome> {
     const authz = await this.record(account, domain, acmeAuthz);
     if (acmeAuthz.status === 'valid') return { kind: 'valid' };
     if (acmeAuthz.status === 'invalid') return { kind: 'invalid', problem: problemOf(acmeAuthz) };
@@ -209,7 +221,8 @@ export class AuthorizationSync {
         `the CA offers no ${domain.challengeType} challenge for ${domain.name} (it offers ${acmeAuthz.challenges.map((c) => c.type).join(', ')})`,
       );
     }
-    if (chosen.status !== 'pending' || authz.answeredType === domain.challengeType) return { kind: 'answered', now: false };
+    if (chosen.status !== 'pending' || authz.answeredType === domain.challengeType)
+      return { kind: 'answered', now: false };
 
     if (domain.endpointUrl || usesDataGroups(domain)) {
       const pushed = await this.push(domain, authz);
@@ -242,7 +255,12 @@ export class AuthorizationSync {
       if (!authz || authz.status === 'valid') continue;
       await this.deps.store.authorizations.update(authz.id, { status: 'valid', problem: null });
       const domain = await this.deps.store.domains.findById(authz.domainId);
-      if (domain && usesDataGroups(domain) && authz.httpToken && (authz.status === 'pending' || authz.status === 'processing')) {
+      if (
+        domain &&
+        usesDataGroups(domain) &&
+        authz.httpToken &&
+        (authz.status === 'pending' || authz.status === 'processing')
+      ) {
         await unpublishFromDataGroups(this.deps, domain, authz.httpToken);
       }
       if (domain?.currentAuthorizationId === authz.id) {
@@ -252,7 +270,12 @@ export class AuthorizationSync {
   }
 
   /** Polls the CA until the authorization leaves `pending`, honouring Retry-After, up to a deadline. */
-  async settle(account: AcmeAccount, domain: ManagedDomain, url: string, timeoutMs = 120_000): Promise<AcmeAuthorization> {
+  async settle(
+    account: AcmeAccount,
+    domain: ManagedDomain,
+    url: string,
+    timeoutMs = 120_000,
+  ): Promise<AcmeAuthorization> {
     const deadline = this.deps.clock.now().getTime() + timeoutMs;
     let delay = 50;
     for (;;) {

@@ -39,7 +39,9 @@ export class AutoDeployService {
     const ids = await this.deps.store.certificates.listDeployCandidates(BATCH);
     report.candidates = ids.length;
     await boundedMap(ids, CONCURRENCY, async (id) => {
-      const claimed = await withLease(this.deps.store.leases, `deploy:${id}`, this.lease, this.deps.log, () => this.deployOne(id, report, progress));
+      const claimed = await withLease(this.deps.store.leases, `deploy:${id}`, this.lease, this.deps.log, () =>
+        this.deployOne(id, report, progress),
+      );
       if (!claimed.ran) report.skipped++;
     });
     return report;
@@ -64,17 +66,20 @@ export class AutoDeployService {
     }
     const behind = bindings.filter((b) => b.deployedFingerprint !== cert.fingerprintSha256);
     if (profile.deployApproval) {
-      const approval = await this.approvals.requestForScheduler(
-        'deploy',
-        cert,
-        { names: certificateNames(cert), serial: cert.serial, profiles: behind.map((b) => b.profilePath), devices: [...new Set(behind.map((b) => b.deviceId))].length },
-      );
+      const approval = await this.approvals.requestForScheduler('deploy', cert, {
+        names: certificateNames(cert),
+        serial: cert.serial,
+        profiles: behind.map((b) => b.profilePath),
+        devices: [...new Set(behind.map((b) => b.deviceId))].length,
+      });
       if (approval.state !== 'approved' || !(await this.approvals.consume(approval))) {
         report.waiting.push(cert.name);
         return;
       }
     }
-    progress(`${cert.name}: deploying serial ${cert.serial} (${due.reason === 'expires_first' ? 'what is served expires first' : `deploy time ${profile.deployTime} ${profile.deployTimeZone}`})`);
+    progress(
+      `${cert.name}: deploying serial ${cert.serial} (${due.reason === 'expires_first' ? 'what is served expires first' : `deploy time ${profile.deployTime} ${profile.deployTimeZone}`})`,
+    );
     try {
       const result = await this.deploys.deploy(cert.name, {}, 'scheduler', progress);
       for (const d of result.devices) {
@@ -86,7 +91,14 @@ export class AutoDeployService {
           certificateId: cert.id,
           subject: cert.name,
           dedupeKey: `${cert.id}:${ok ? 'deployed' : 'deploy_failed'}:${dayKey(now)}:${cert.serial}:${d.device}`,
-          detail: { device: d.device, serial: cert.serial, result: d.result, step: d.step, outcome: d.outcome, ...(d.error ? { error: d.error.code } : {}) },
+          detail: {
+            device: d.device,
+            serial: cert.serial,
+            result: d.result,
+            step: d.step,
+            outcome: d.outcome,
+            ...(d.error ? { error: d.error.code } : {}),
+          },
           needsPerson: !ok,
         });
       }

@@ -26,7 +26,10 @@ const PATH_PART = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
 export function profileFullPath(input: string, partition: string): string {
   const parts = input.startsWith('/') ? input.slice(1).split('/') : [partition, input];
   if (parts.length < 2 || parts.length > 3 || !parts.every((p) => PATH_PART.test(p))) {
-    throw new CoreError('input_invalid', `profile "${input}" is not a client-ssl profile name or full path like /Common/acme_www`);
+    throw new CoreError(
+      'input_invalid',
+      `profile "${input}" is not a client-ssl profile name or full path like /Common/acme_www`,
+    );
   }
   return `/${parts.join('/')}`;
 }
@@ -39,24 +42,36 @@ export class BindingService {
 
   async add(input: AddBindingInput, actor: string): Promise<BindingView> {
     const cert = await this.deps.store.certificates.findByName(input.certificate);
-    if (!cert) throw new CoreError('not_found', `no certificate named "${input.certificate}" (see: bigip-acme cert list)`);
+    if (!cert)
+      throw new CoreError('not_found', `no certificate named "${input.certificate}" (see: bigip-acme cert list)`);
     const device = await this.devices.get(input.device);
     const profilePath = profileFullPath(input.profile.trim(), device.partition);
     const parentProfile = profileFullPath(input.parent?.trim() || '/Common/clientssl', 'Common');
-    const taken = (await this.deps.store.bindings.list({ deviceId: device.id })).find((b) => b.profilePath === profilePath);
+    const taken = (await this.deps.store.bindings.list({ deviceId: device.id })).find(
+      (b) => b.profilePath === profilePath,
+    );
     if (taken) {
       const owner = await this.deps.store.certificates.findById(taken.certificateId);
-      throw new CoreError('conflict', `${profilePath} on ${device.name} is already bound to certificate "${owner?.name ?? taken.certificateId}"`);
+      throw new CoreError(
+        'conflict',
+        `${profilePath} on ${device.name} is already bound to certificate "${owner?.name ?? taken.certificateId}"`,
+      );
     }
     if (!input.skipCheck) {
       const client = this.devices.connect(device);
       try {
         const existing = await client.getClientSslProfile(profilePath);
         if (!existing && !input.createProfile) {
-          throw new CoreError('not_found', `${device.name} has no client-ssl profile ${profilePath}; pass --create-profile to create it from ${parentProfile} at the first deploy`);
+          throw new CoreError(
+            'not_found',
+            `${device.name} has no client-ssl profile ${profilePath}; pass --create-profile to create it from ${parentProfile} at the first deploy`,
+          );
         }
         if (!existing && !(await client.getClientSslProfile(parentProfile))) {
-          throw new CoreError('not_found', `${device.name} has no parent profile ${parentProfile} to create ${profilePath} from`);
+          throw new CoreError(
+            'not_found',
+            `${device.name} has no parent profile ${parentProfile} to create ${profilePath} from`,
+          );
         }
       } finally {
         await client.close();
@@ -85,18 +100,30 @@ export class BindingService {
       objectId: binding.id,
       objectName: `${cert.name} → ${device.name}:${profilePath}`,
       result: 'ok',
-      detail: { certificate: cert.name, device: device.name, profile: profilePath, createProfile: binding.createProfile },
+      detail: {
+        certificate: cert.name,
+        device: device.name,
+        profile: profilePath,
+        createProfile: binding.createProfile,
+      },
     });
     return { ...binding, certificateName: cert.name, deviceName: device.name };
   }
 
   async list(filter: { certificate?: string; device?: string } = {}): Promise<BindingView[]> {
-    const certificateId = filter.certificate ? (await this.certificateId(filter.certificate)) : undefined;
+    const certificateId = filter.certificate ? await this.certificateId(filter.certificate) : undefined;
     const deviceId = filter.device ? (await this.devices.get(filter.device)).id : undefined;
-    const rows = await this.deps.store.bindings.list({ ...(certificateId ? { certificateId } : {}), ...(deviceId ? { deviceId } : {}) });
+    const rows = await this.deps.store.bindings.list({
+      ...(certificateId ? { certificateId } : {}),
+      ...(deviceId ? { deviceId } : {}),
+    });
     const certNames = new Map((await this.deps.store.certificates.list()).map((c) => [c.id, c.name]));
     const deviceNames = new Map((await this.deps.store.devices.list()).map((d) => [d.id, d.name]));
-    return rows.map((b) => ({ ...b, certificateName: certNames.get(b.certificateId) ?? '?', deviceName: deviceNames.get(b.deviceId) ?? '?' }));
+    return rows.map((b) => ({
+      ...b,
+      certificateName: certNames.get(b.certificateId) ?? '?',
+      deviceName: deviceNames.get(b.deviceId) ?? '?',
+    }));
   }
 
   /** Forgets the binding. The device is not touched: the profile keeps serving what it has. */
@@ -104,8 +131,14 @@ export class BindingService {
     const device = await this.devices.get(input.device);
     const certificateId = await this.certificateId(input.certificate);
     const profilePath = profileFullPath(input.profile.trim(), device.partition);
-    const binding = (await this.deps.store.bindings.list({ certificateId, deviceId: device.id })).find((b) => b.profilePath === profilePath);
-    if (!binding) throw new CoreError('not_found', `certificate "${input.certificate}" is not bound to ${profilePath} on ${device.name}`);
+    const binding = (await this.deps.store.bindings.list({ certificateId, deviceId: device.id })).find(
+      (b) => b.profilePath === profilePath,
+    );
+    if (!binding)
+      throw new CoreError(
+        'not_found',
+        `certificate "${input.certificate}" is not bound to ${profilePath} on ${device.name}`,
+      );
     await this.deps.store.bindings.remove(binding.id);
     await this.deps.store.audit.append({
       actor,

@@ -30,7 +30,10 @@ import type { ProfileService } from './profile-service.ts';
  * `failedAttempts`, `nextAttemptAt` …), the profile's name, and when its renewed certificate will be
  * deployed if bindings wait for it (the profile's deploy window), or null.
  */
-export type CertificateView = PublicView<ManagedCertificate> & { profileName: string; pendingDeploy: PendingDeploy | null };
+export type CertificateView = PublicView<ManagedCertificate> & {
+  profileName: string;
+  pendingDeploy: PendingDeploy | null;
+};
 
 type CertificatePatch = Partial<Omit<ManagedCertificate, 'id' | 'createdAt' | 'updatedAt'>>;
 
@@ -93,7 +96,13 @@ export interface RequestOptions {
 
 /** What an approver sees of an issuance request: server-side state only, never the passphrase or key. */
 function issuanceSummary(cert: ManagedCertificate, profile: CaProfile): Record<string, unknown> {
-  return { names: certificateNames(cert), profile: profile.name, partition: cert.partition, keySpec: cert.keySpec, objectName: cert.name };
+  return {
+    names: certificateNames(cert),
+    profile: profile.name,
+    partition: cert.partition,
+    keySpec: cert.keySpec,
+    objectName: cert.name,
+  };
 }
 
 /** A new order replaces an invalid one at most this many times per request, so a broken setup cannot loop. */
@@ -142,10 +151,16 @@ export class CertificateService {
    * Validates the whole request before writing anything, stores it, then drives it towards `issued`; with
    * `approval`, stops after storing it and asks an approver (see {@link resume}).
    */
-  async request(input: RequestCertificateInput, actor: string, progress: Progress = noProgress, opts: RequestOptions = {}): Promise<CertificateView> {
+  async request(
+    input: RequestCertificateInput,
+    actor: string,
+    progress: Progress = noProgress,
+    opts: RequestOptions = {},
+  ): Promise<CertificateView> {
     const profile = await this.profiles.get(input.profile);
     const partition = (input.partition ?? 'Common').trim();
-    if (!PARTITION_PATTERN.test(partition)) throw new CoreError('input_invalid', `partition "${partition}" is not a valid BIG-IP partition name`);
+    if (!PARTITION_PATTERN.test(partition))
+      throw new CoreError('input_invalid', `partition "${partition}" is not a valid BIG-IP partition name`);
     if (input.keySpec && input.keySpec !== profile.keySpec) {
       throw new CoreError(
         'key_mismatch',
@@ -160,13 +175,19 @@ export class CertificateService {
     }
     const name = (input.name ?? defaultObjectName(commonName)).trim();
     if (!OBJECT_NAME_PATTERN.test(name)) {
-      throw new CoreError('input_invalid', `object name "${name}" must start with a letter and use only letters, digits, ".", "_" or "-"`);
+      throw new CoreError(
+        'input_invalid',
+        `object name "${name}" must start with a letter and use only letters, digits, ".", "_" or "-"`,
+      );
     }
     if (input.passphrase !== undefined && input.passphrase.length < 4) {
       throw new CoreError('input_invalid', 'the key passphrase must be at least 4 characters');
     }
     if (await this.deps.store.certificates.findByName(name)) {
-      throw new CoreError('conflict', `certificate "${name}" already exists; resume it with: bigip-acme cert resume ${name}`);
+      throw new CoreError(
+        'conflict',
+        `certificate "${name}" already exists; resume it with: bigip-acme cert resume ${name}`,
+      );
     }
 
     const id = this.deps.newId();
@@ -181,7 +202,9 @@ export class CertificateService {
       keySpec: profile.keySpec,
       keySealed: null,
       passphraseSealed:
-        input.passphrase === undefined ? null : this.deps.secrets.seal(input.passphrase, secretAad('certificates', id, 'passphrase')),
+        input.passphrase === undefined
+          ? null
+          : this.deps.secrets.seal(input.passphrase, secretAad('certificates', id, 'passphrase')),
       csrPem: null,
       state: 'requested',
       ...noOrder(),
@@ -215,11 +238,18 @@ export class CertificateService {
     await this.deps.store.certificates.insert(cert);
     if (opts.approval) {
       const approval = await this.approvals.request('issuance', cert, issuanceSummary(cert, profile), actor);
-      await this.audit(cert, actor, 'certificate.request', 'ok', { names: certificateNames(cert), profile: profile.name, approvalId: approval.id });
+      await this.audit(cert, actor, 'certificate.request', 'ok', {
+        names: certificateNames(cert),
+        profile: profile.name,
+        approvalId: approval.id,
+      });
       progress(`${name}: requested; waiting for an approver (approval ${approval.id})`);
       return this.view(cert);
     }
-    await this.audit(cert, actor, 'certificate.request', 'ok', { names: certificateNames(cert), profile: profile.name });
+    await this.audit(cert, actor, 'certificate.request', 'ok', {
+      names: certificateNames(cert),
+      profile: profile.name,
+    });
     return this.drive(cert, actor, progress, profile);
   }
 
@@ -249,10 +279,15 @@ export class CertificateService {
    * that failed because it was denied asks again instead, and the returned view says it waits. Null: go on.
    * Certificates requested without an approval have none and are not gated.
    */
-  private async issuanceGate(cert: ManagedCertificate, actor: string, progress: Progress): Promise<CertificateView | null> {
+  private async issuanceGate(
+    cert: ManagedCertificate,
+    actor: string,
+    progress: Progress,
+  ): Promise<CertificateView | null> {
     const approvals = this.deps.store.approvals;
     // The open one first: a re-request and the denial before it may share a timestamp.
-    const approval = (await approvals.findOpen(cert.id, 'issuance')) ?? (await approvals.findLatest(cert.id, 'issuance'));
+    const approval =
+      (await approvals.findOpen(cert.id, 'issuance')) ?? (await approvals.findLatest(cert.id, 'issuance'));
     if (!approval || approval.state === 'used') return null;
     if (approval.state === 'pending') {
       throw new CoreError(
@@ -264,14 +299,22 @@ export class CertificateService {
       // Losing this compare-and-set means another resume took it a moment ago and is ordering now: one
       // order per approval, so this one stops (a later resume, after a crash, finds it used and goes on).
       if (!(await this.approvals.consume(approval))) {
-        throw new CoreError('conflict', `certificate "${cert.name}" is being issued by another request right now; see: bigip-acme cert show ${cert.name}`);
+        throw new CoreError(
+          'conflict',
+          `certificate "${cert.name}" is being issued by another request right now; see: bigip-acme cert show ${cert.name}`,
+        );
       }
       return null;
     }
     const denial = `denied by ${approval.decidedBy ?? 'someone'}${approval.reason ? `: ${approval.reason}` : ''}`;
     if (cert.state === 'failed' && !cert.issuedAt && !cert.chainPem) {
       const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
-      const reset = await this.deps.store.certificates.update(cert.id, { state: 'requested', ...noOrder(), orderAttempts: 0, problem: null });
+      const reset = await this.deps.store.certificates.update(cert.id, {
+        state: 'requested',
+        ...noOrder(),
+        orderAttempts: 0,
+        problem: null,
+      });
       const again = await this.approvals.request('issuance', reset, issuanceSummary(reset, profile), actor);
       progress(`${cert.name}: the last request was ${denial}; asked for a new approval (${again.id})`);
       return this.view(reset);
@@ -289,7 +332,10 @@ export class CertificateService {
   async renew(name: string, actor: string, progress: Progress = noProgress): Promise<CertificateView> {
     const cert = await this.get(name);
     if (cert.state !== 'issued') {
-      throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued; finish it with: bigip-acme cert resume ${name}`);
+      throw new CoreError(
+        'conflict',
+        `certificate "${name}" is ${cert.state}, not issued; finish it with: bigip-acme cert resume ${name}`,
+      );
     }
     if (cert.renewalState !== null) {
       progress(`${name}: a renewal is already in flight (${cert.renewalState}); continuing it`);
@@ -334,7 +380,11 @@ export class CertificateService {
   ): Promise<CertificateView> {
     const deadline = this.deps.clock.now().getTime() + DRIVE_BUDGET_MS;
     const profile = knownProfile ?? (await this.deps.store.profiles.findById(initial.profileId))!;
-    const context: StepContext = { profile, account: accountOf(this.deps, profile), renewal: initial.renewalState !== null };
+    const context: StepContext = {
+      profile,
+      account: accountOf(this.deps, profile),
+      renewal: initial.renewalState !== null,
+    };
     let cert = workOf(initial);
     let pollMs = FIRST_POLL_MS;
     let polledAt = '';
@@ -348,7 +398,12 @@ export class CertificateService {
         // Within one request: a rejected nonce is retried at once with the fresh nonce the CA sent (up to 10
         // times), a CA 5xx up to 3 times 250 ms apart; every step is idempotent against the stored state.
         if (isCoreError(err) && err.code === 'acme_bad_nonce' && ++badNonces <= MAX_BAD_NONCE_RETRIES) continue;
-        if (isCoreError(err) && err.retryable && err.code === 'acme_error' && ++serverErrors <= MAX_SERVER_ERROR_RETRIES) {
+        if (
+          isCoreError(err) &&
+          err.retryable &&
+          err.code === 'acme_error' &&
+          ++serverErrors <= MAX_SERVER_ERROR_RETRIES
+        ) {
           await this.deps.clock.sleep(SERVER_ERROR_RETRY_MS);
           continue;
         }
@@ -357,7 +412,10 @@ export class CertificateService {
             state: 'failed',
             problem: (err.detail?.problem as ManagedCertificate['problem']) ?? { type: err.code, detail: err.message },
           });
-          await this.audit(cert, actor, context.renewal ? 'certificate.renew.failed' : 'certificate.failed', 'error', { code: err.code, message: err.message });
+          await this.audit(cert, actor, context.renewal ? 'certificate.renew.failed' : 'certificate.failed', 'error', {
+            code: err.code,
+            message: err.message,
+          });
           throw err;
         }
         throw err;
@@ -384,7 +442,10 @@ export class CertificateService {
       pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
     }
     if (cert.state === 'issued') {
-      await this.audit(cert, actor, 'certificate.issued', 'ok', { serial: cert.serial, notAfter: cert.notAfter?.toISOString() });
+      await this.audit(cert, actor, 'certificate.issued', 'ok', {
+        serial: cert.serial,
+        notAfter: cert.notAfter?.toISOString(),
+      });
     }
     // The row as it is, not the renewal's work record: the live certificate and where the renewal stands.
     return this.view((await this.deps.store.certificates.findById(cert.id)) ?? cert);
@@ -407,11 +468,17 @@ export class CertificateService {
 
     if (!cert.orderUrl) {
       if (cert.orderAttempts >= MAX_ORDER_ATTEMPTS) {
-        throw new CoreError('acme_order_invalid', `${cert.name}: the CA invalidated ${cert.orderAttempts} orders in a row; fix the cause and run: bigip-acme cert resume ${cert.name}`);
+        throw new CoreError(
+          'acme_order_invalid',
+          `${cert.name}: the CA invalidated ${cert.orderAttempts} orders in a row; fix the cause and run: bigip-acme cert resume ${cert.name}`,
+        );
       }
       progress(`${cert.name}: creating an order for ${certificateNames(cert).join(', ')}`);
       const replaces = await this.replacesFor(cert, profile);
-      const order = await this.deps.acme.newOrder(account, certificateNames(cert), { profile: profile.acmeProfile ?? undefined, replaces });
+      const order = await this.deps.acme.newOrder(account, certificateNames(cert), {
+        profile: profile.acmeProfile ?? undefined,
+        replaces,
+      });
       const updated = await save({
         state: 'ordering',
         orderUrl: order.url,
@@ -475,7 +542,8 @@ export class CertificateService {
     try {
       return await this.deps.acme.getOrder(account, cert.orderUrl!);
     } catch (err) {
-      if (isCoreError(err) && err.code === 'acme_error' && (err.detail?.problem as { status?: number })?.status === 404) return null;
+      if (isCoreError(err) && err.code === 'acme_error' && (err.detail?.problem as { status?: number })?.status === 404)
+        return null;
       throw err;
     }
   }
@@ -496,7 +564,8 @@ export class CertificateService {
         const domain = await this.domainFor(cert, domainNameOf(acmeAuthz));
         const outcome = await this.sync.advance(account, domain, acmeAuthz);
         if (outcome.kind === 'answered' && outcome.now) answered.push(domain.name);
-        else if (outcome.kind === 'unreachable') unreachable.push(`${domain.name} (${domain.challengeType}): ${outcome.probe.detail}`);
+        else if (outcome.kind === 'unreachable')
+          unreachable.push(`${domain.name} (${domain.challengeType}): ${outcome.probe.detail}`);
         else if (outcome.kind === 'invalid' || outcome.kind === 'expired') failed.push(domain.name);
       }),
     );
@@ -510,7 +579,8 @@ export class CertificateService {
     }
     if (failed.length > 0) return { cert, poll: {} }; // the order turns invalid next; handled there
     if (answered.length > 0) progress(`${cert.name}: the CA is validating ${answered.join(', ')}`);
-    const next = cert.state === 'ordering' ? cert : await this.save(context, cert.id, { state: 'ordering', problem: null });
+    const next =
+      cert.state === 'ordering' ? cert : await this.save(context, cert.id, { state: 'ordering', problem: null });
     // Answered, or all valid and the CA has yet to mark the order ready: either way, poll with backoff.
     return { cert: next, poll: { retryAfterMs: order.retryAfterMs } };
   }
@@ -546,17 +616,24 @@ export class CertificateService {
       const failed = problem ?? { type: 'acme_order_invalid', detail };
       await this.save(context, cert.id, { ...noOrder(), state: 'failed', problem: failed });
       progress(`${cert.name}: ${detail}`);
-      throw new CoreError('acme_challenge_invalid', `${cert.name}: ${detail}; fix the content, then run: bigip-acme domain reconfigure and bigip-acme cert resume ${cert.name}`, {
-        detail: { problem: failed },
-      });
+      throw new CoreError(
+        'acme_challenge_invalid',
+        `${cert.name}: ${detail}; fix the content, then run: bigip-acme domain reconfigure and bigip-acme cert resume ${cert.name}`,
+        {
+          detail: { problem: failed },
+        },
+      );
     }
-    progress(`${cert.name}: the CA invalidated the order (${problem?.detail ?? 'no reason given'}); creating a new one`);
+    progress(
+      `${cert.name}: the CA invalidated the order (${problem?.detail ?? 'no reason given'}); creating a new one`,
+    );
     return { cert: await this.save(context, cert.id, { ...noOrder(), state: 'ordering', problem }) };
   }
 
   private async download(context: StepContext, cert: ManagedCertificate, order: AcmeOrder, progress: Progress) {
     const { account } = context;
-    if (!order.certificate) throw new CoreError('acme_error', 'the CA marked the order valid without a certificate URL');
+    if (!order.certificate)
+      throw new CoreError('acme_error', 'the CA marked the order valid without a certificate URL');
     progress(`${cert.name}: downloading the certificate chain`);
     const chainPem = await this.deps.acme.downloadCertificate(account, order.certificate);
     failpoint('certificate_downloaded');
@@ -606,14 +683,24 @@ export class CertificateService {
     if (await this.deps.store.domains.find(profileId, name)) return name;
     const elsewhere = await this.deps.store.domains.findByName(name);
     if (elsewhere.length > 0) {
-      throw new CoreError('domain_foreign', `"${name}" belongs to another profile, not "${profileName}"; add it to "${profileName}" first`);
+      throw new CoreError(
+        'domain_foreign',
+        `"${name}" belongs to another profile, not "${profileName}"; add it to "${profileName}" first`,
+      );
     }
-    throw new CoreError('domain_foreign', `"${name}" is not a domain of profile "${profileName}"; add it with: bigip-acme domain add --profile ${profileName} ${name}`);
+    throw new CoreError(
+      'domain_foreign',
+      `"${name}" is not a domain of profile "${profileName}"; add it with: bigip-acme domain add --profile ${profileName} ${name}`,
+    );
   }
 
   private async domainFor(cert: ManagedCertificate, name: string): Promise<ManagedDomain> {
     const domain = await this.deps.store.domains.find(cert.profileId, name);
-    if (!domain) throw new CoreError('not_found', `${cert.name}: the CA asked about "${name}", which is not a domain of its profile`);
+    if (!domain)
+      throw new CoreError(
+        'not_found',
+        `${cert.name}: the CA asked about "${name}", which is not a domain of its profile`,
+      );
     return domain;
   }
 
@@ -633,22 +720,34 @@ export class CertificateService {
     // One read of profiles and of bindings, not one per certificate: the dashboard lists every certificate on each open.
     const profiles = new Map((await this.deps.store.profiles.list()).map((p) => [p.id, p]));
     const bindings = new Map<string, Binding[]>();
-    for (const b of await this.deps.store.bindings.list()) bindings.set(b.certificateId, [...(bindings.get(b.certificateId) ?? []), b]);
+    for (const b of await this.deps.store.bindings.list())
+      bindings.set(b.certificateId, [...(bindings.get(b.certificateId) ?? []), b]);
     const now = this.deps.clock.now();
     return rows.map((c) => this.viewOf(c, profiles.get(c.profileId), bindings.get(c.id) ?? [], now));
   }
 
   /** The issued chain; the private key (and passphrase) only when explicitly asked for, and audited. */
-  async export(name: string, opts: { includeKey: boolean }, actor: string): Promise<{ chainPem: string; keyPem?: string }> {
+  async export(
+    name: string,
+    opts: { includeKey: boolean },
+    actor: string,
+  ): Promise<{ chainPem: string; keyPem?: string }> {
     const cert = await this.get(name);
-    if (cert.state !== 'issued' || !cert.chainPem) throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued`);
+    if (cert.state !== 'issued' || !cert.chainPem)
+      throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued`);
     if (opts.includeKey && !cert.keySealed) {
       // Only a renewal in flight from before migration 0007 leaves the live certificate without its key.
-      throw new CoreError('conflict', `the key of certificate "${name}" was replaced by a renewal in flight; finish it with: bigip-acme cert resume ${name}`);
+      throw new CoreError(
+        'conflict',
+        `the key of certificate "${name}" was replaced by a renewal in flight; finish it with: bigip-acme cert resume ${name}`,
+      );
     }
     await this.audit(cert, actor, 'certificate.export', 'ok', { includeKey: opts.includeKey });
     if (!opts.includeKey) return { chainPem: cert.chainPem };
-    return { chainPem: cert.chainPem, keyPem: this.deps.secrets.open(cert.keySealed!, secretAad('certificates', cert.id, 'key')) };
+    return {
+      chainPem: cert.chainPem,
+      keyPem: this.deps.secrets.open(cert.keySealed!, secretAad('certificates', cert.id, 'key')),
+    };
   }
 
   private async view(cert: ManagedCertificate): Promise<CertificateView> {
@@ -657,7 +756,12 @@ export class CertificateService {
     return this.viewOf(cert, profile, bindings, this.deps.clock.now());
   }
 
-  private viewOf(cert: ManagedCertificate, profile: CaProfile | undefined, bindings: readonly Binding[], now: Date): CertificateView {
+  private viewOf(
+    cert: ManagedCertificate,
+    profile: CaProfile | undefined,
+    bindings: readonly Binding[],
+    now: Date,
+  ): CertificateView {
     return {
       ...publicView(cert),
       profileName: profile?.name ?? '?',
@@ -665,7 +769,21 @@ export class CertificateService {
     };
   }
 
-  private audit(cert: ManagedCertificate, actor: string, action: string, result: 'ok' | 'error', detail: Record<string, unknown>) {
-    return this.deps.store.audit.append({ actor, action, objectType: 'certificate', objectId: cert.id, objectName: cert.name, result, detail });
+  private audit(
+    cert: ManagedCertificate,
+    actor: string,
+    action: string,
+    result: 'ok' | 'error',
+    detail: Record<string, unknown>,
+  ) {
+    return this.deps.store.audit.append({
+      actor,
+      action,
+      objectType: 'certificate',
+      objectId: cert.id,
+      objectName: cert.name,
+      result,
+      detail,
+    });
   }
 }

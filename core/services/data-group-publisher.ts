@@ -11,7 +11,12 @@ import { deviceConnection } from './device-service.ts';
  * devices before the CA is asked to validate, and takes it out afterwards. Every device must take the record,
  * since the CA may reach any of them.
  */
-export async function publishToDataGroups(deps: CoreDeps, domain: ManagedDomain, token: string, keyAuthorization: string): Promise<ProbeResult> {
+export async function publishToDataGroups(
+  deps: CoreDeps,
+  domain: ManagedDomain,
+  token: string,
+  keyAuthorization: string,
+): Promise<ProbeResult> {
   const path = domain.dataGroupPath ?? DEFAULT_DATA_GROUP;
   const results = await Promise.all(
     (await devicesOf(deps, domain)).map(async (device) => {
@@ -40,7 +45,10 @@ export async function unpublishFromDataGroups(deps: CoreDeps, domain: ManagedDom
       try {
         await client.deleteDataGroupRecord(path, token);
       } catch (err) {
-        deps.log.warn({ device: device.name, domain: domain.name, code: asCoreError(err).code }, 'could not remove a challenge record from the data-group');
+        deps.log.warn(
+          { device: device.name, domain: domain.name, code: asCoreError(err).code },
+          'could not remove a challenge record from the data-group',
+        );
       } finally {
         await client.close();
       }

@@ -52,10 +52,22 @@ export class DeployService {
     private readonly lease: LeaseOptions,
   ) {}
 
-  async deploy(certName: string, opts: DeployOptions, actor: string, progress: Progress = noProgress): Promise<DeployReport> {
+  async deploy(
+    certName: string,
+    opts: DeployOptions,
+    actor: string,
+    progress: Progress = noProgress,
+  ): Promise<DeployReport> {
     const cert = await this.deps.store.certificates.findByName(certName);
     if (!cert) throw new CoreError('not_found', `no certificate named "${certName}" (see: bigip-acme cert list)`);
-    if (cert.state !== 'issued' || !cert.chainPem || !cert.keySealed || !cert.serial || !cert.notAfter || !cert.fingerprintSha256) {
+    if (
+      cert.state !== 'issued' ||
+      !cert.chainPem ||
+      !cert.keySealed ||
+      !cert.serial ||
+      !cert.notAfter ||
+      !cert.fingerprintSha256
+    ) {
       throw new CoreError('conflict', `certificate "${certName}" is ${cert.state}, not issued; nothing to deploy`);
     }
     let bindings = await this.deps.store.bindings.list({ certificateId: cert.id });
@@ -64,26 +76,51 @@ export class DeployService {
       bindings = bindings.filter((b) => b.deviceId === device.id);
     }
     if (bindings.length === 0) {
-      throw new CoreError('input_invalid', `certificate "${certName}" has no binding${opts.device ? ` on ${opts.device}` : ''} (add one: bigip-acme binding add)`);
+      throw new CoreError(
+        'input_invalid',
+        `certificate "${certName}" has no binding${opts.device ? ` on ${opts.device}` : ''} (add one: bigip-acme binding add)`,
+      );
     }
     const material = await this.material(cert);
     const byDevice = new Map<string, Binding[]>();
     for (const b of bindings) byDevice.set(b.deviceId, [...(byDevice.get(b.deviceId) ?? []), b]);
 
     let done = 0;
-    const reports = await boundedMap([...byDevice], opts.concurrency ?? DEFAULT_CONCURRENCY, async ([deviceId, deviceBindings]) => {
-      const report = await this.deployToDevice(cert, deviceId, deviceBindings, material, actor, opts.waitMs ?? this.lease.ttlMs, progress);
-      progress(`[${++done}/${byDevice.size}] ${report.device}: ${report.result}${report.error ? ` at ${report.step}: ${report.error.message}` : ''}`);
-      return report;
-    });
-    return { certificate: cert.name, serial: cert.serial, devices: reports, ok: reports.every((r) => r.result === 'succeeded' || r.result === 'unchanged') };
+    const reports = await boundedMap(
+      [...byDevice],
+      opts.concurrency ?? DEFAULT_CONCURRENCY,
+      async ([deviceId, deviceBindings]) => {
+        const report = await this.deployToDevice(
+          cert,
+          deviceId,
+          deviceBindings,
+          material,
+          actor,
+          opts.waitMs ?? this.lease.ttlMs,
+          progress,
+        );
+        progress(
+          `[${++done}/${byDevice.size}] ${report.device}: ${report.result}${report.error ? ` at ${report.step}: ${report.error.message}` : ''}`,
+        );
+        return report;
+      },
+    );
+    return {
+      certificate: cert.name,
+      serial: cert.serial,
+      devices: reports,
+      ok: reports.every((r) => r.result === 'succeeded' || r.result === 'unchanged'),
+    };
   }
 
   async history(certName: string, limit = 20): Promise<(Deployment & { deviceName: string })[]> {
     const cert = await this.deps.store.certificates.findByName(certName);
     if (!cert) throw new CoreError('not_found', `no certificate named "${certName}"`);
     const names = new Map((await this.deps.store.devices.list()).map((d) => [d.id, d.name]));
-    return (await this.deps.store.deployments.list({ certificateId: cert.id, limit })).map((d) => ({ ...d, deviceName: names.get(d.deviceId) ?? '?' }));
+    return (await this.deps.store.deployments.list({ certificateId: cert.id, limit })).map((d) => ({
+      ...d,
+      deviceName: names.get(d.deviceId) ?? '?',
+    }));
   }
 
   /**
@@ -93,10 +130,16 @@ export class DeployService {
   async settleAbandoned(progress: Progress = noProgress): Promise<number> {
     let settled = 0;
     const targets = new Map<string, Deployment>();
-    for (const d of await this.deps.store.deployments.list({ result: 'running', limit: 1000 })) targets.set(deployTargetLeaseKey(d.certificateId, d.deviceId), d);
+    for (const d of await this.deps.store.deployments.list({ result: 'running', limit: 1000 }))
+      targets.set(deployTargetLeaseKey(d.certificateId, d.deviceId), d);
     for (const [key, d] of targets) {
-      const claimed = await withLease(this.deps.store.leases, key, this.lease, this.deps.log, () => this.settleTarget(d.certificateId, d.deviceId, null));
-      if (claimed.ran && claimed.value > 0) progress(`settled ${claimed.value} deploy(s) of certificate ${d.certificateId} to device ${d.deviceId} whose process stopped`);
+      const claimed = await withLease(this.deps.store.leases, key, this.lease, this.deps.log, () =>
+        this.settleTarget(d.certificateId, d.deviceId, null),
+      );
+      if (claimed.ran && claimed.value > 0)
+        progress(
+          `settled ${claimed.value} deploy(s) of certificate ${d.certificateId} to device ${d.deviceId} whose process stopped`,
+        );
       if (claimed.ran) settled += claimed.value;
     }
     return settled;
@@ -140,10 +183,18 @@ export class DeployService {
         return this.deployClaimed(id, cert, device, bindings, material, actor);
       });
       if (claimed.ran) return claimed.value;
-      const [running] = await this.deps.store.deployments.list({ certificateId: cert.id, deviceId, result: 'running', limit: 1 });
+      const [running] = await this.deps.store.deployments.list({
+        certificateId: cert.id,
+        deviceId,
+        result: 'running',
+        limit: 1,
+      });
       const other = running ? `deployment ${running.id}` : 'another deploy';
       if (Date.now() < deadline) {
-        if (!waited) progress(`${device.name}: waiting up to ${Math.ceil(waitMs / 1000)} s for ${other} (running in another process, or that process stopped less than ${holdFor} s ago)`);
+        if (!waited)
+          progress(
+            `${device.name}: waiting up to ${Math.ceil(waitMs / 1000)} s for ${other} (running in another process, or that process stopped less than ${holdFor} s ago)`,
+          );
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000, Math.max(10, deadline - Date.now()))));
         continue;
       }
@@ -160,7 +211,14 @@ export class DeployService {
     }
   }
 
-  private async deployClaimed(id: string, cert: ManagedCertificate, device: Device, bindings: Binding[], material: DeployMaterial, actor: string): Promise<DeviceDeployReport> {
+  private async deployClaimed(
+    id: string,
+    cert: ManagedCertificate,
+    device: Device,
+    bindings: Binding[],
+    material: DeployMaterial,
+    actor: string,
+  ): Promise<DeviceDeployReport> {
     const deviceId = device.id;
     const record: Deployment = {
       id,
@@ -192,8 +250,20 @@ export class DeployService {
       await client?.close();
     }
     const now = this.deps.clock.now();
-    const error = outcome.error ? { code: outcome.error.code, message: outcome.error.message, ...(outcome.error.detail ? { detail: outcome.error.detail } : {}) } : null;
-    await this.deps.store.deployments.update(record.id, { result: outcome.result, step: outcome.step, outcome: outcome.outcome, error, finishedAt: now });
+    const error = outcome.error
+      ? {
+          code: outcome.error.code,
+          message: outcome.error.message,
+          ...(outcome.error.detail ? { detail: outcome.error.detail } : {}),
+        }
+      : null;
+    await this.deps.store.deployments.update(record.id, {
+      result: outcome.result,
+      step: outcome.step,
+      outcome: outcome.outcome,
+      error,
+      finishedAt: now,
+    });
     if (outcome.result === 'succeeded' || outcome.result === 'unchanged') {
       for (const b of bindings) {
         if (b.deployedFingerprint !== cert.fingerprintSha256) {
@@ -223,7 +293,14 @@ export class DeployService {
         ...(error ? { error: error.code } : {}),
       },
     });
-    return { device: device.name, deploymentId: record.id, result: outcome.result, step: outcome.step, outcome: outcome.outcome, error: error && { code: error.code, message: error.message } };
+    return {
+      device: device.name,
+      deploymentId: record.id,
+      result: outcome.result,
+      step: outcome.step,
+      outcome: outcome.outcome,
+      error: error && { code: error.code, message: error.message },
+    };
   }
 
   /**

@@ -70,7 +70,10 @@ class DeviceDeployment {
       await this.enter('inspect');
       const state = await this.inspect();
       if (state.serving && state.settled && state.stale.length === 0) {
-        return this.finish('unchanged', `already serving serial ${this.ctx.cert.serial} from ${objects.cert}; nothing written`);
+        return this.finish(
+          'unchanged',
+          `already serving serial ${this.ctx.cert.serial} from ${objects.cert}; nothing written`,
+        );
       }
       if (!state.serving) {
         await this.install();
@@ -82,7 +85,10 @@ class DeviceDeployment {
       await this.enter('cleanup');
       const removed = await this.cleanup(state.stale);
       if (removed > 0) await this.ctx.client.saveConfig();
-      return this.finish('succeeded', `profiles ${this.ctx.bindings.map((b) => b.profilePath).join(', ')} serve ${objects.cert}; saved; ${removed} old object(s) removed`);
+      return this.finish(
+        'succeeded',
+        `profiles ${this.ctx.bindings.map((b) => b.profilePath).join(', ')} serve ${objects.cert}; saved; ${removed} old object(s) removed`,
+      );
     } catch (err) {
       return this.fail(asCoreError(err));
     } finally {
@@ -101,16 +107,27 @@ class DeviceDeployment {
     for (const b of bindings) {
       const profile = await client.getClientSslProfile(b.profilePath);
       if (!profile && !b.createProfile) {
-        throw new CoreError('bigip_not_found', `${b.profilePath} does not exist on ${device.name} (bind with --create-profile to have it created)`);
+        throw new CoreError(
+          'bigip_not_found',
+          `${b.profilePath} does not exist on ${device.name} (bind with --create-profile to have it created)`,
+        );
       }
       this.before.set(b.profilePath, profile);
     }
-    const servingProfile = (p: ClientSslProfile | null | undefined) => !!p?.certKeyChain.some((e) => e.cert === objects.cert && e.key === objects.key);
+    const servingProfile = (p: ClientSslProfile | null | undefined) =>
+      !!p?.certKeyChain.some((e) => e.cert === objects.cert && e.key === objects.key);
     const onDevice = await client.getCert(objects.cert);
-    const serving = bindings.every((b) => servingProfile(this.before.get(b.profilePath))) && sameFingerprint(onDevice?.fingerprint, cert.fingerprintSha256);
+    const serving =
+      bindings.every((b) => servingProfile(this.before.get(b.profilePath))) &&
+      sameFingerprint(onDevice?.fingerprint, cert.fingerprintSha256);
 
-    const previous = (await deps.store.deployments.list({ certificateId: cert.id, deviceId: device.id, limit: 2 })).find((d) => d.id !== this.ctx.record.id);
-    const settled = !!previous && previous.serial === cert.serial && (previous.result === 'succeeded' || previous.result === 'unchanged');
+    const previous = (
+      await deps.store.deployments.list({ certificateId: cert.id, deviceId: device.id, limit: 2 })
+    ).find((d) => d.id !== this.ctx.record.id);
+    const settled =
+      !!previous &&
+      previous.serial === cert.serial &&
+      (previous.result === 'succeeded' || previous.result === 'unchanged');
     const current = new Set([objects.key, objects.cert, objects.chain].filter((p): p is string => p !== null));
     const live = await deps.store.deviceObjects.listLive(device.id, cert.id);
     const stale = live.filter((o) => !current.has(o.fullPath));
@@ -129,7 +146,8 @@ class DeviceDeployment {
       }
       entriesToReplace.set(b.profilePath, annotated);
       const replaced = this.replacedEntry(annotated, live);
-      if (replaced && !certFingerprints.has(replaced.cert)) certFingerprints.set(replaced.cert, (await client.getCert(replaced.cert))?.fingerprint ?? null);
+      if (replaced && !certFingerprints.has(replaced.cert))
+        certFingerprints.set(replaced.cert, (await client.getCert(replaced.cert))?.fingerprint ?? null);
       oldFingerprints[b.profilePath] = replaced ? (certFingerprints.get(replaced.cert) ?? null) : null;
     }
     await deps.store.deployments.update(this.ctx.record.id, { oldFingerprints });
@@ -137,7 +155,10 @@ class DeviceDeployment {
   }
 
   /** The entry ours will take the place of (same rule as nextCertKeyChain), for the old fingerprint. */
-  private replacedEntry(entries: (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[], live: DeviceObject[]) {
+  private replacedEntry(
+    entries: (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[],
+    live: DeviceObject[],
+  ) {
     const owned = new Set(live.map((o) => o.fullPath));
     const ours = this.oursEntry();
     const next = nextCertKeyChain(entries, ours, owned);
@@ -147,7 +168,14 @@ class DeviceDeployment {
 
   private oursEntry(): CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> } {
     const { objects, passphrase, keyType } = this.ctx.material;
-    return { name: this.ctx.cert.name, cert: objects.cert, key: objects.key, chain: objects.chain ?? 'none', passphrase, keyType };
+    return {
+      name: this.ctx.cert.name,
+      cert: objects.cert,
+      key: objects.key,
+      chain: objects.chain ?? 'none',
+      passphrase,
+      keyType,
+    };
   }
 
   private async install() {
@@ -195,7 +223,9 @@ class DeviceDeployment {
     this.installedNow.push(object);
   }
 
-  private async switchProfiles(entries: Map<string, (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[]>) {
+  private async switchProfiles(
+    entries: Map<string, (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[]>,
+  ) {
     const { client, bindings, deps, device, cert } = this.ctx;
     await this.enter('switch');
     const owned = new Set((await deps.store.deviceObjects.listLive(device.id, cert.id)).map((o) => o.fullPath));
@@ -205,10 +235,15 @@ class DeviceDeployment {
     for (const b of bindings) {
       const profile = this.before.get(b.profilePath);
       if (profile) {
-        await client.setCertKeyChain(b.profilePath, nextCertKeyChain(entries.get(b.profilePath) ?? [], ours, owned), { transaction: tx });
+        await client.setCertKeyChain(b.profilePath, nextCertKeyChain(entries.get(b.profilePath) ?? [], ours, owned), {
+          transaction: tx,
+        });
       } else {
         const { keyType: _k, ...entry } = ours;
-        await client.createClientSslProfile({ fullPath: b.profilePath, defaultsFrom: b.parentProfile, certKeyChain: [entry] }, { transaction: tx });
+        await client.createClientSslProfile(
+          { fullPath: b.profilePath, defaultsFrom: b.parentProfile, certKeyChain: [entry] },
+          { transaction: tx },
+        );
       }
     }
     try {
@@ -258,14 +293,21 @@ class DeviceDeployment {
     for (const b of bindings) {
       const profile = await client.getClientSslProfile(b.profilePath);
       if (!profile?.certKeyChain.some((e) => e.cert === objects.cert && e.key === objects.key)) {
-        throw new CoreError('deploy_failed', `${b.profilePath} on ${device.name} does not reference ${objects.cert} after the switch`);
+        throw new CoreError(
+          'deploy_failed',
+          `${b.profilePath} on ${device.name} does not reference ${objects.cert} after the switch`,
+        );
       }
     }
     const onDevice = await client.getCert(objects.cert);
     if (!sameFingerprint(onDevice?.fingerprint, cert.fingerprintSha256)) {
-      throw new CoreError('deploy_failed', `${objects.cert} on ${device.name} has fingerprint ${onDevice?.fingerprint ?? '(missing)'}, expected ${cert.fingerprintSha256}`);
+      throw new CoreError(
+        'deploy_failed',
+        `${objects.cert} on ${device.name} has fingerprint ${onDevice?.fingerprint ?? '(missing)'}, expected ${cert.fingerprintSha256}`,
+      );
     }
-    if (!(await client.getKey(objects.key))) throw new CoreError('deploy_failed', `${objects.key} is missing on ${device.name}`);
+    if (!(await client.getKey(objects.key)))
+      throw new CoreError('deploy_failed', `${objects.key} is missing on ${device.name}`);
   }
 
   /** Puts every switched profile back on the chain it had; profiles created by this attempt are reported. */
@@ -278,15 +320,24 @@ class DeviceDeployment {
       for (const b of bindings) {
         const before = this.before.get(b.profilePath);
         if (!before) continue;
-        const chain = before.certKeyChain.map((e) => (owned.has(e.key) ? { ...e, passphrase: material.passphrase } : e));
+        const chain = before.certKeyChain.map((e) =>
+          owned.has(e.key) ? { ...e, passphrase: material.passphrase } : e,
+        );
         await client.setCertKeyChain(b.profilePath, chain, { transaction: tx });
       }
       await client.commitTransaction(tx);
       this.switched = false;
-      throw new CoreError('deploy_failed', `verification failed, switched back: ${cause.message}`, { cause, detail: { rolledBack: true } });
+      throw new CoreError('deploy_failed', `verification failed, switched back: ${cause.message}`, {
+        cause,
+        detail: { rolledBack: true },
+      });
     } catch (err) {
       if (err instanceof CoreError && err.detail?.rolledBack) throw err;
-      throw new CoreError('deploy_failed', `verification failed (${cause.message}) and switching back failed too: ${asCoreError(err).message}`, { cause });
+      throw new CoreError(
+        'deploy_failed',
+        `verification failed (${cause.message}) and switching back failed too: ${asCoreError(err).message}`,
+        { cause },
+      );
     }
   }
 
@@ -295,7 +346,9 @@ class DeviceDeployment {
     const { client, deps } = this.ctx;
     await this.removeUploads(false);
     if (stale.length === 0) return 0;
-    const referenced = new Set((await client.listClientSslProfiles()).flatMap((p) => p.certKeyChain.flatMap((e) => [e.cert, e.key, e.chain])));
+    const referenced = new Set(
+      (await client.listClientSslProfiles()).flatMap((p) => p.certKeyChain.flatMap((e) => [e.cert, e.key, e.chain])),
+    );
     let removed = 0;
     // Certificates before keys, so a half-finished cleanup never leaves a certificate whose key is gone.
     const order = { cert: 0, chain: 1, key: 2 } as const;
@@ -342,7 +395,10 @@ class DeviceDeployment {
 
   private async finish(result: DeploymentResult, outcome: string): Promise<DeviceDeploymentOutcome> {
     this.step = 'done';
-    const lost = this.lostCommit === 'switched' ? `the commit's answer was lost; read back: the profiles serve the new certificate; then ` : '';
+    const lost =
+      this.lostCommit === 'switched'
+        ? `the commit's answer was lost; read back: the profiles serve the new certificate; then `
+        : '';
     return { result, step: 'done', outcome: lost + outcome, error: null };
   }
 
@@ -357,7 +413,11 @@ class DeviceDeployment {
     } else if (this.lostCommit === 'unchanged') {
       await this.undoInstall();
       outcome = `the commit's answer was lost; read back: the profiles still serve what they served before`;
-    } else if (!this.switched && !rolledBack && ['connect', 'inspect', 'upload', 'key_install', 'cert_install', 'switch'].includes(step)) {
+    } else if (
+      !this.switched &&
+      !rolledBack &&
+      ['connect', 'inspect', 'upload', 'key_install', 'cert_install', 'switch'].includes(step)
+    ) {
       await this.undoInstall();
       outcome = 'nothing switched: the profiles serve what they served before';
     } else if (rolledBack) {

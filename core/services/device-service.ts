@@ -1,6 +1,18 @@
 import { X509Certificate } from 'node:crypto';
-import { acmeResponderRule, DEFAULT_DATA_GROUP, DEFAULT_RESPONDER_RULE, isFullPath, mergeRules } from '../domain/acme-irule.ts';
-import { type Device, type DeviceTestResult, type DeviceTestStage, parseManagementUrl, validateDeviceName } from '../domain/device.ts';
+import {
+  acmeResponderRule,
+  DEFAULT_DATA_GROUP,
+  DEFAULT_RESPONDER_RULE,
+  isFullPath,
+  mergeRules,
+} from '../domain/acme-irule.ts';
+import {
+  type Device,
+  type DeviceTestResult,
+  type DeviceTestStage,
+  parseManagementUrl,
+  validateDeviceName,
+} from '../domain/device.ts';
 import { PARTITION_PATTERN } from '../domain/managed-certificate.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, isCoreError } from '../errors.ts';
@@ -41,16 +53,23 @@ export class DeviceService {
     const name = validateDeviceName(input.name.trim());
     const url = parseManagementUrl(input.url.trim());
     const username = input.username.trim();
-    if (!username || /[\s:]/.test(username)) throw new CoreError('input_invalid', 'device username must be non-empty, without spaces or ":"');
+    if (!username || /[\s:]/.test(username))
+      throw new CoreError('input_invalid', 'device username must be non-empty, without spaces or ":"');
     if (!input.password) throw new CoreError('input_invalid', 'device password must not be empty');
     const partition = (input.partition ?? 'Common').trim();
-    if (!PARTITION_PATTERN.test(partition)) throw new CoreError('input_invalid', `partition "${partition}" is not a valid BIG-IP partition name`);
-    if (input.caPem && input.insecure) throw new CoreError('input_invalid', 'choose either a CA file or --insecure, not both');
+    if (!PARTITION_PATTERN.test(partition))
+      throw new CoreError('input_invalid', `partition "${partition}" is not a valid BIG-IP partition name`);
+    if (input.caPem && input.insecure)
+      throw new CoreError('input_invalid', 'choose either a CA file or --insecure, not both');
     const caPem = input.caPem ? validateCaPem(input.caPem) : null;
     if (url.startsWith('http://') && !input.insecure) {
-      throw new CoreError('input_invalid', 'device URL is plain http://; the password would cross the network unencrypted (use https://, or --insecure to accept that)');
+      throw new CoreError(
+        'input_invalid',
+        'device URL is plain http://; the password would cross the network unencrypted (use https://, or --insecure to accept that)',
+      );
     }
-    if (await this.deps.store.devices.findByName(name)) throw new CoreError('conflict', `device "${name}" already exists`);
+    if (await this.deps.store.devices.findByName(name))
+      throw new CoreError('conflict', `device "${name}" already exists`);
 
     const now = this.deps.clock.now();
     const id = this.deps.newId();
@@ -74,11 +93,20 @@ export class DeviceService {
     if (!input.skipTest) {
       test = await this.probe(device);
       if (!test.ok) {
-        throw new CoreError('input_invalid', `device "${name}" not added: ${test.stage} check failed: ${test.message} (use --skip-test to add it anyway)`, {
-          detail: { stage: test.stage },
-        });
+        throw new CoreError(
+          'input_invalid',
+          `device "${name}" not added: ${test.stage} check failed: ${test.message} (use --skip-test to add it anyway)`,
+          {
+            detail: { stage: test.stage },
+          },
+        );
       }
-      Object.assign(device, { hostname: test.hostname ?? null, version: test.version ?? null, lastTest: test, lastTestAt: now });
+      Object.assign(device, {
+        hostname: test.hostname ?? null,
+        version: test.version ?? null,
+        lastTest: test,
+        lastTestAt: now,
+      });
     }
     await this.deps.store.devices.insert(device);
     await this.audit(device, actor, 'device.add', 'ok', { url, insecure: device.insecure, tested: !input.skipTest });
@@ -116,7 +144,10 @@ export class DeviceService {
     const device = await this.get(name);
     const bound = await this.deps.store.bindings.list({ deviceId: device.id });
     if (bound.length > 0) {
-      throw new CoreError('conflict', `device "${name}" still carries ${bound.length} binding(s); remove them first (bigip-acme binding list --device ${name})`);
+      throw new CoreError(
+        'conflict',
+        `device "${name}" still carries ${bound.length} binding(s); remove them first (bigip-acme binding list --device ${name})`,
+      );
     }
     await this.deps.store.devices.remove(device.id);
     await this.audit(device, actor, 'device.remove', 'ok', {});
@@ -135,9 +166,16 @@ export class DeviceService {
     const device = await this.get(name);
     const dataGroup = input.dataGroup?.trim() || DEFAULT_DATA_GROUP;
     const rule = input.rule?.trim() || DEFAULT_RESPONDER_RULE;
-    const virtual = input.virtual.startsWith('/') ? input.virtual.trim() : `/${device.partition}/${input.virtual.trim()}`;
-    for (const [what, path] of [['data-group', dataGroup], ['iRule', rule], ['virtual server', virtual]] as const) {
-      if (!isFullPath(path)) throw new CoreError('input_invalid', `${what} "${path}" is not a BIG-IP name or full path`);
+    const virtual = input.virtual.startsWith('/')
+      ? input.virtual.trim()
+      : `/${device.partition}/${input.virtual.trim()}`;
+    for (const [what, path] of [
+      ['data-group', dataGroup],
+      ['iRule', rule],
+      ['virtual server', virtual],
+    ] as const) {
+      if (!isFullPath(path))
+        throw new CoreError('input_invalid', `${what} "${path}" is not a BIG-IP name or full path`);
     }
     const created: string[] = [];
     const unchanged: string[] = [];
@@ -183,7 +221,13 @@ export class DeviceService {
     const client = this.connect(device);
     try {
       const info = await client.deviceInfo();
-      return { ok: true, stage: 'ok', message: `${info.product} ${info.version} on ${info.hostname}`, hostname: info.hostname, version: info.version };
+      return {
+        ok: true,
+        stage: 'ok',
+        message: `${info.product} ${info.version} on ${info.hostname}`,
+        hostname: info.hostname,
+        version: info.version,
+      };
     } catch (err) {
       const e = isCoreError(err) ? err : new CoreError('bigip_api', (err as Error).message);
       return { ok: false, stage: STAGE_OF_CODE[e.code] ?? 'api', message: e.message };
@@ -192,8 +236,22 @@ export class DeviceService {
     }
   }
 
-  private audit(device: Device, actor: string, action: string, result: 'ok' | 'error', detail: Record<string, unknown>) {
-    return this.deps.store.audit.append({ actor, action, objectType: 'device', objectId: device.id, objectName: device.name, result, detail });
+  private audit(
+    device: Device,
+    actor: string,
+    action: string,
+    result: 'ok' | 'error',
+    detail: Record<string, unknown>,
+  ) {
+    return this.deps.store.audit.append({
+      actor,
+      action,
+      objectType: 'device',
+      objectId: device.id,
+      objectName: device.name,
+      result,
+      detail,
+    });
   }
 }
 

@@ -59,8 +59,13 @@ function parseEndpointUrl(input: string): string {
   } catch {
     throw new CoreError('input_invalid', `endpoint "${input}" is not a URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CoreError('input_invalid', `endpoint "${input}" must be http:// or https://`);
-  if (url.username || url.password) throw new CoreError('input_invalid', 'put the endpoint credentials in --username and --password-file, not in the URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new CoreError('input_invalid', `endpoint "${input}" must be http:// or https://`);
+  if (url.username || url.password)
+    throw new CoreError(
+      'input_invalid',
+      'put the endpoint credentials in --username and --password-file, not in the URL',
+    );
   return url.toString();
 }
 
@@ -176,8 +181,13 @@ export class DomainService {
     const found = await this.deps.store.domains.findByName(name);
     if (found.length === 0) throw new CoreError('not_found', `no domain "${name}" (see: bigip-acme domain list)`);
     if (found.length > 1) {
-      const names = await Promise.all(found.map(async (d) => (await this.deps.store.profiles.findById(d.profileId))?.name));
-      throw new CoreError('input_invalid', `"${name}" is in several profiles (${names.join(', ')}); choose one with --profile`);
+      const names = await Promise.all(
+        found.map(async (d) => (await this.deps.store.profiles.findById(d.profileId))?.name),
+      );
+      throw new CoreError(
+        'input_invalid',
+        `"${name}" is in several profiles (${names.join(', ')}); choose one with --profile`,
+      );
     }
     const domain = found[0]!;
     const profile = await this.deps.store.profiles.findById(domain.profileId);
@@ -213,7 +223,11 @@ export class DomainService {
     const current = domain.currentAuthorizationId
       ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
       : null;
-    if (!current) throw new CoreError('not_found', `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`);
+    if (!current)
+      throw new CoreError(
+        'not_found',
+        `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`,
+      );
 
     progress(`${domain.name}: reading the authorization from the CA`);
     const acmeAuthz = await this.deps.acme.getAuthorization(account, current.url);
@@ -227,7 +241,10 @@ export class DomainService {
         settled.status === 'valid'
           ? { kind: 'valid' }
           : settled.status === 'invalid'
-            ? { kind: 'invalid', problem: (await this.deps.store.authorizations.findByUrl(settled.url))?.problem ?? null }
+            ? {
+                kind: 'invalid',
+                problem: (await this.deps.store.authorizations.findByUrl(settled.url))?.problem ?? null,
+              }
             : { kind: 'expired', status: settled.status };
     }
     const result = await this.describe(domain.id, profile, outcome, wasValid);
@@ -254,7 +271,12 @@ export class DomainService {
     switch (outcome.kind) {
       case 'valid':
         return wasValid
-          ? { domain: view, outcome: 'already_valid', detail: 'the CA already holds a valid authorization', problem: null }
+          ? {
+              domain: view,
+              outcome: 'already_valid',
+              detail: 'the CA already holds a valid authorization',
+              problem: null,
+            }
           : { domain: view, outcome: 'valid', detail: 'the CA validated the challenge', problem: null };
       case 'unreachable':
         return { domain: view, outcome: 'unreachable', detail: outcome.probe.detail, problem: null };
@@ -262,7 +284,9 @@ export class DomainService {
         return {
           domain: view,
           outcome: 'invalid',
-          detail: outcome.problem ? `${outcome.problem.type.replace('urn:ietf:params:acme:error:', '')}: ${outcome.problem.detail}` : 'the CA marked the authorization invalid',
+          detail: outcome.problem
+            ? `${outcome.problem.type.replace('urn:ietf:params:acme:error:', '')}: ${outcome.problem.detail}`
+            : 'the CA marked the authorization invalid',
           problem: outcome.problem,
         };
       default:
@@ -283,17 +307,24 @@ export class DomainService {
   async setEndpoint(ref: DomainRef, input: EndpointInput, actor: string): Promise<DomainView> {
     const { domain, profile } = await this.resolve(ref);
     if (usesDataGroups(domain)) {
-      throw new CoreError('conflict', `${domain.name} answers HTTP-01 from BIG-IP data-groups; clear that first (bigip-acme domain datagroup clear)`);
+      throw new CoreError(
+        'conflict',
+        `${domain.name} answers HTTP-01 from BIG-IP data-groups; clear that first (bigip-acme domain datagroup clear)`,
+      );
     }
     const url = parseEndpointUrl(input.url);
     if (!/^[^\s:]{1,64}$/.test(input.username)) {
       throw new CoreError('input_invalid', 'the endpoint user name must be 1-64 characters without spaces or ":"');
     }
-    if (input.password.length < 12) throw new CoreError('input_invalid', 'the endpoint password must be at least 12 characters');
+    if (input.password.length < 12)
+      throw new CoreError('input_invalid', 'the endpoint password must be at least 12 characters');
     const updated = await this.deps.store.domains.update(domain.id, {
       endpointUrl: url,
       endpointUsername: input.username,
-      endpointPasswordSealed: this.deps.secrets.seal(input.password, secretAad('domains', domain.id, 'endpoint_password')),
+      endpointPasswordSealed: this.deps.secrets.seal(
+        input.password,
+        secretAad('domains', domain.id, 'endpoint_password'),
+      ),
       endpointPasswordVerifier: await hashPassword(input.password),
     });
     await this.auditDomain(domain, actor, 'domain.endpoint.set', 'ok', { url });
@@ -306,7 +337,11 @@ export class DomainService {
     const base = responderUrl.replace(/\/+$/, '');
     return this.setEndpoint(
       ref,
-      { url: `${base}/challenge-hook/${encodeURIComponent(domain.name)}`, username: 'bigip-acme', password: randomBytes(24).toString('base64url') },
+      {
+        url: `${base}/challenge-hook/${encodeURIComponent(domain.name)}`,
+        username: 'bigip-acme',
+        password: randomBytes(24).toString('base64url'),
+      },
       actor,
     );
   }
@@ -315,15 +350,27 @@ export class DomainService {
    * The on-box HTTP-01 method: the CA's requests reach these BIG-IPs, whose iRule (see `device
    * install-responder`) answers from `dataGroup`. Replaces an API endpoint: a domain publishes one way.
    */
-  async setDataGroup(ref: DomainRef, input: { devices: string[]; dataGroup?: string | undefined }, actor: string): Promise<DomainView> {
+  async setDataGroup(
+    ref: DomainRef,
+    input: { devices: string[]; dataGroup?: string | undefined },
+    actor: string,
+  ): Promise<DomainView> {
     const { domain, profile } = await this.resolve(ref);
     if (domain.challengeType !== 'http-01') {
-      throw new CoreError('input_invalid', `${domain.name} uses ${domain.challengeType}; the data-group method answers http-01 only`);
+      throw new CoreError(
+        'input_invalid',
+        `${domain.name} uses ${domain.challengeType}; the data-group method answers http-01 only`,
+      );
     }
-    if (domain.endpointUrl) throw new CoreError('conflict', `${domain.name} publishes to the API endpoint ${domain.endpointUrl}; clear it first (bigip-acme domain endpoint clear)`);
+    if (domain.endpointUrl)
+      throw new CoreError(
+        'conflict',
+        `${domain.name} publishes to the API endpoint ${domain.endpointUrl}; clear it first (bigip-acme domain endpoint clear)`,
+      );
     if (input.devices.length === 0) throw new CoreError('input_invalid', 'name at least one device (--device)');
     const path = input.dataGroup?.trim() || DEFAULT_DATA_GROUP;
-    if (!isFullPath(path)) throw new CoreError('input_invalid', `data-group "${path}" must be a full path like ${DEFAULT_DATA_GROUP}`);
+    if (!isFullPath(path))
+      throw new CoreError('input_invalid', `data-group "${path}" must be a full path like ${DEFAULT_DATA_GROUP}`);
     const ids: string[] = [];
     for (const name of [...new Set(input.devices)]) {
       const device = await this.deps.store.devices.findByName(name);
@@ -358,24 +405,61 @@ export class DomainService {
    * The seed's *Deploy & Test*: publish the current challenge content to the domain's API endpoint, then run
    * Test Connection.
    */
-  async deployAndTest(ref: DomainRef, actor: string, progress: Progress = noProgress): Promise<TestResult & { published: string }> {
+  async deployAndTest(
+    ref: DomainRef,
+    actor: string,
+    progress: Progress = noProgress,
+  ): Promise<TestResult & { published: string }> {
     const { domain, profile } = await this.resolve(ref);
     if (!domain.endpointUrl && !usesDataGroups(domain)) {
-      throw new CoreError('input_invalid', `${domain.name} has no API endpoint; set one with: bigip-acme domain endpoint set ${domain.name}`);
+      throw new CoreError(
+        'input_invalid',
+        `${domain.name} has no API endpoint; set one with: bigip-acme domain endpoint set ${domain.name}`,
+      );
     }
-    const current = domain.currentAuthorizationId ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId) : null;
-    if (!current) throw new CoreError('not_found', `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`);
-    progress(`${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl ?? `data-group ${domain.dataGroupPath}`}`);
+    const current = domain.currentAuthorizationId
+      ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
+      : null;
+    if (!current)
+      throw new CoreError(
+        'not_found',
+        `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`,
+      );
+    progress(
+      `${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl ?? `data-group ${domain.dataGroupPath}`}`,
+    );
     const pushed = await this.sync.push(domain, current);
-    await this.auditDomain(domain, actor, 'domain.endpoint.deploy', pushed.ok ? 'ok' : 'error', { detail: pushed.detail });
+    await this.auditDomain(domain, actor, 'domain.endpoint.deploy', pushed.ok ? 'ok' : 'error', {
+      detail: pushed.detail,
+    });
     if (!pushed.ok) {
-      return { domain: this.view(domain, profile), outcome: 'unreachable', detail: pushed.detail, problem: null, published: pushed.detail };
+      return {
+        domain: this.view(domain, profile),
+        outcome: 'unreachable',
+        detail: pushed.detail,
+        problem: null,
+        published: pushed.detail,
+      };
     }
     return { ...(await this.test(ref, actor, progress)), published: pushed.detail };
   }
 
-  private auditDomain(domain: ManagedDomain, actor: string, action: string, result: 'ok' | 'error', detail: Record<string, unknown>) {
-    return this.deps.store.audit.append({ actor, action, objectType: 'domain', objectId: domain.id, objectName: domain.name, result, detail });
+  private auditDomain(
+    domain: ManagedDomain,
+    actor: string,
+    action: string,
+    result: 'ok' | 'error',
+    detail: Record<string, unknown>,
+  ) {
+    return this.deps.store.audit.append({
+      actor,
+      action,
+      objectType: 'domain',
+      objectId: domain.id,
+      objectName: domain.name,
+      result,
+      detail,
+    });
   }
 
   /**
@@ -398,7 +482,9 @@ export class DomainService {
         }
       }
       progress(`${domain.name}: asking the CA for new challenges`);
-      const order = await this.deps.acme.newOrder(account, [domain.name], { profile: profile.acmeProfile ?? undefined });
+      const order = await this.deps.acme.newOrder(account, [domain.name], {
+        profile: profile.acmeProfile ?? undefined,
+      });
       const acmeAuthz = await this.deps.acme.getAuthorization(account, order.authorizations[0]!);
       await this.sync.record(account, { ...domain, currentAuthorizationId: null }, acmeAuthz);
       await this.deps.store.audit.append({
@@ -416,7 +502,9 @@ export class DomainService {
   }
 
   async content(domain: ManagedDomain): Promise<ChallengeContent> {
-    const authz = domain.currentAuthorizationId ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId) : null;
+    const authz = domain.currentAuthorizationId
+      ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
+      : null;
     const base: ChallengeContent = {
       domain: domain.name,
       type: domain.challengeType,
@@ -439,7 +527,9 @@ export class DomainService {
     }
     if (domain.challengeType === 'dns-01' && authz.dnsTxtValue) {
       const recordName = dnsRecordName(domain.name);
-      return { dns: { recordName, value: authz.dnsTxtValue, zoneLine: `${recordName}. 60 IN TXT "${authz.dnsTxtValue}"` } };
+      return {
+        dns: { recordName, value: authz.dnsTxtValue, zoneLine: `${recordName}. 60 IN TXT "${authz.dnsTxtValue}"` },
+      };
     }
     if (domain.challengeType === 'tls-alpn-01' && authz.tlsCertPem && authz.tlsKeySealed) {
       return {
@@ -456,4 +546,3 @@ export class DomainService {
     return { ...publicView(domain), profileName: profile.name };
   }
 }
-

@@ -41,11 +41,17 @@ export interface CoreServiceOptions {
 }
 
 export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}): CoreServices {
-  const lease = { holder: opts.holder ?? `${hostname()}:${process.pid}:${deps.newId().slice(0, 8)}`, ttlMs: opts.leaseMs ?? 60_000 };
+  const lease = {
+    holder: opts.holder ?? `${hostname()}:${process.pid}:${deps.newId().slice(0, 8)}`,
+    ttlMs: opts.leaseMs ?? 60_000,
+  };
   const profiles = new ProfileService(deps);
   const devices = new DeviceService(deps);
   const domains = new DomainService(deps, profiles);
-  const approvals = new ApprovalService(deps, { allowSelfApproval: opts.allowSelfApproval ?? false, approvers: opts.approvers ?? [] });
+  const approvals = new ApprovalService(deps, {
+    allowSelfApproval: opts.allowSelfApproval ?? false,
+    approvers: opts.approvers ?? [],
+  });
   const certificates = new CertificateService(deps, profiles, approvals);
   const deploys = new DeployService(deps, devices, lease);
   const renewals = new RenewalService(deps, certificates, approvals, lease);

@@ -15,15 +15,25 @@ export const JOB_NAMES = ['renew', 'deploy', 'reconfigure', 'cleanup'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 export const JOB_DESCRIPTIONS: Record<JobName, string> = {
-  renew: 'renew due certificates (ARI windows, 2/3 of lifetime, the profile deadline), resume renewals in flight and first issuances that stopped half-way',
+  renew:
+    'renew due certificates (ARI windows, 2/3 of lifetime, the profile deadline), resume renewals in flight and first issuances that stopped half-way',
   deploy: "deploy renewed certificates at each profile's deploy time (at once if what is served expires first)",
-  reconfigure: 'fetch fresh challenges for expired authorizations (raising the ones that need a person), and raise expiry warnings at 21/7/3 days for certificates not renewing',
-  cleanup: 'drop expired leases, delivered events older than 30 days, and challenge-hook content older than 8 days; settle deploys whose process stopped',
+  reconfigure:
+    'fetch fresh challenges for expired authorizations (raising the ones that need a person), and raise expiry warnings at 21/7/3 days for certificates not renewing',
+  cleanup:
+    'drop expired leases, delivered events older than 30 days, and challenge-hook content older than 8 days; settle deploys whose process stopped',
 };
 
 /** The jobs' schedules from the configuration (JOBS_*_CRON, UTC). */
-export function jobSchedules(config: Pick<Config, 'JOBS_RENEW_CRON' | 'JOBS_DEPLOY_CRON' | 'JOBS_RECONFIGURE_CRON' | 'JOBS_CLEANUP_CRON'>): Record<JobName, string> {
-  return { renew: config.JOBS_RENEW_CRON, deploy: config.JOBS_DEPLOY_CRON, reconfigure: config.JOBS_RECONFIGURE_CRON, cleanup: config.JOBS_CLEANUP_CRON };
+export function jobSchedules(
+  config: Pick<Config, 'JOBS_RENEW_CRON' | 'JOBS_DEPLOY_CRON' | 'JOBS_RECONFIGURE_CRON' | 'JOBS_CLEANUP_CRON'>,
+): Record<JobName, string> {
+  return {
+    renew: config.JOBS_RENEW_CRON,
+    deploy: config.JOBS_DEPLOY_CRON,
+    reconfigure: config.JOBS_RECONFIGURE_CRON,
+    cleanup: config.JOBS_CLEANUP_CRON,
+  };
 }
 
 export function parseJobName(input: string): JobName {
@@ -41,7 +51,12 @@ export class Jobs {
 
   constructor(
     private readonly deps: CoreDeps,
-    private readonly parts: { renewals: RenewalService; autoDeploy: AutoDeployService; domains: DomainService; deploys: DeployService },
+    private readonly parts: {
+      renewals: RenewalService;
+      autoDeploy: AutoDeployService;
+      domains: DomainService;
+      deploys: DeployService;
+    },
     private readonly holder: string,
   ) {}
 
@@ -85,7 +100,9 @@ export class Jobs {
         const leases = await this.deps.store.leases.purgeExpired(3_600_000);
         const now = this.deps.clock.now().getTime();
         const events = await this.deps.store.events.purgeDelivered(new Date(now - EVENT_RETENTION_MS));
-        const hookChallenges = await this.deps.store.hookChallenges.purgeOlderThan(new Date(now - HOOK_CHALLENGE_RETENTION_MS));
+        const hookChallenges = await this.deps.store.hookChallenges.purgeOlderThan(
+          new Date(now - HOOK_CHALLENGE_RETENTION_MS),
+        );
         const abandonedDeploys = await this.parts.deploys.settleAbandoned(progress);
         return { leases, events, hookChallenges, abandonedDeploys };
       }
@@ -172,7 +189,11 @@ export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
       // An outage is not the job's failure: the schedule stands and the next run picks up where this stopped
       // (leases free themselves, persisted state machines resume).
       const next = timers[JOB_NAMES.indexOf(job)]?.nextRun()?.toISOString() ?? 'never';
-      if (isDatabaseUnavailable(e)) opts.log.warn({ job, code: e.code, reason: e.detail?.['reason'], next }, `job ${job} skipped: the database is unavailable; next run at ${next}`);
+      if (isDatabaseUnavailable(e))
+        opts.log.warn(
+          { job, code: e.code, reason: e.detail?.['reason'], next },
+          `job ${job} skipped: the database is unavailable; next run at ${next}`,
+        );
       else opts.log.error({ job, code: e.code, message: e.message, next }, `job ${job} failed`);
     } finally {
       if (job === 'renew') renewRunning = false;
@@ -180,7 +201,10 @@ export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
   }
 
   const timers = JOB_NAMES.map(
-    (job) => new Cron(opts.patterns[job], { name: `bigip-acme-${job}`, protect: true, timezone: 'UTC' }, () => runJob(job, opts.startDelayMaxMs)),
+    (job) =>
+      new Cron(opts.patterns[job], { name: `bigip-acme-${job}`, protect: true, timezone: 'UTC' }, () =>
+        runJob(job, opts.startDelayMaxMs),
+      ),
   );
   const renewCron = timers[JOB_NAMES.indexOf('renew')]!;
 
@@ -201,10 +225,13 @@ export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
     const cronNext = renewCron.nextRun();
     // The cron gets there in time, even after its longest start delay.
     if (cronNext && cronNext.getTime() + opts.startDelayMaxMs <= next.getTime()) return;
-    const timer = setTimeout(() => {
-      wake = null;
-      void runJob('renew', 0);
-    }, Math.min(MAX_TIMER_MS, Math.max(0, next.getTime() - Date.now()) + WAKE_SLACK_MS));
+    const timer = setTimeout(
+      () => {
+        wake = null;
+        void runJob('renew', 0);
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, next.getTime() - Date.now()) + WAKE_SLACK_MS),
+    );
     timer.unref?.();
     wake = { timer, at: next };
   }
@@ -216,7 +243,10 @@ export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
 
   return {
     nextRuns: () => {
-      const runs = Object.fromEntries(JOB_NAMES.map((job, i) => [job, timers[i]!.nextRun()])) as Record<JobName, Date | null>;
+      const runs = Object.fromEntries(JOB_NAMES.map((job, i) => [job, timers[i]!.nextRun()])) as Record<
+        JobName,
+        Date | null
+      >;
       if (wake && (!runs.renew || wake.at < runs.renew)) runs.renew = wake.at;
       return runs;
     },
@@ -232,7 +262,9 @@ export function startScheduler(jobs: Jobs, opts: SchedulerOptions): Scheduler {
 
 /** Next run times of patterns without starting anything (for `jobs status` from the CLI). */
 export function nextRunsOf(patterns: Record<JobName, string>, after = new Date()): Record<JobName, Date | null> {
-  return Object.fromEntries(JOB_NAMES.map((job) => [job, new Cron(patterns[job], { paused: true, timezone: 'UTC' }).nextRun(after)])) as Record<JobName, Date | null>;
+  return Object.fromEntries(
+    JOB_NAMES.map((job) => [job, new Cron(patterns[job], { paused: true, timezone: 'UTC' }).nextRun(after)]),
+  ) as Record<JobName, Date | null>;
 }
 
 /** Counts instead of lists, for log lines. */

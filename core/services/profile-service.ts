@@ -1,4 +1,9 @@
-import { type CaProfile, DIRECTORY_ALIASES, LOCKED_PROFILE_FIELDS, type ProfileSettings } from '../domain/ca-profile.ts';
+import {
+  type CaProfile,
+  DIRECTORY_ALIASES,
+  LOCKED_PROFILE_FIELDS,
+  type ProfileSettings,
+} from '../domain/ca-profile.ts';
 import { generatePrivateKey, type KeySpec } from '../domain/key-spec.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError } from '../errors.ts';
@@ -25,7 +30,8 @@ export interface CreateProfileInput {
   deployApproval?: boolean;
 }
 
-export type UpdateProfileInput = Partial<ProfileSettings> & Partial<Record<(typeof LOCKED_PROFILE_FIELDS)[number], unknown>>;
+export type UpdateProfileInput = Partial<ProfileSettings> &
+  Partial<Record<(typeof LOCKED_PROFILE_FIELDS)[number], unknown>>;
 
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@:]+@[^\s@]+\.[^\s@]+$/;
@@ -49,10 +55,17 @@ export function resolveDirectoryUrl(server: string): string {
 /** Checks the settings that stay editable, so create and update apply the same rules. */
 export function validateSettings(s: Partial<ProfileSettings>): void {
   for (const c of s.contact ?? []) {
-    if (!EMAIL.test(c.replace(/^mailto:/, ''))) throw new CoreError('input_invalid', `contact "${c}" is not an e-mail address`);
+    if (!EMAIL.test(c.replace(/^mailto:/, '')))
+      throw new CoreError('input_invalid', `contact "${c}" is not an e-mail address`);
   }
-  if (s.renewDaysBefore !== undefined && (!Number.isInteger(s.renewDaysBefore) || s.renewDaysBefore < 1 || s.renewDaysBefore > 365)) {
-    throw new CoreError('input_invalid', `auto-renew days must be a whole number from 1 to 365 (got ${s.renewDaysBefore})`);
+  if (
+    s.renewDaysBefore !== undefined &&
+    (!Number.isInteger(s.renewDaysBefore) || s.renewDaysBefore < 1 || s.renewDaysBefore > 365)
+  ) {
+    throw new CoreError(
+      'input_invalid',
+      `auto-renew days must be a whole number from 1 to 365 (got ${s.renewDaysBefore})`,
+    );
   }
   if (s.deployTime !== undefined && !TIME_OF_DAY.test(s.deployTime)) {
     throw new CoreError('input_invalid', `deploy time must be HH:MM on a 24-hour clock (got "${s.deployTime}")`);
@@ -61,7 +74,10 @@ export function validateSettings(s: Partial<ProfileSettings>): void {
     try {
       new Intl.DateTimeFormat('en', { timeZone: s.deployTimeZone });
     } catch {
-      throw new CoreError('input_invalid', `time zone "${s.deployTimeZone}" is not an IANA time zone (like Europe/Berlin)`);
+      throw new CoreError(
+        'input_invalid',
+        `time zone "${s.deployTimeZone}" is not an IANA time zone (like Europe/Berlin)`,
+      );
     }
   }
 }
@@ -77,7 +93,10 @@ export class ProfileService {
   async create(input: CreateProfileInput, actor: string): Promise<ProfileView> {
     const name = input.name.trim();
     if (!PROFILE_NAME.test(name)) {
-      throw new CoreError('input_invalid', `profile name "${input.name}" must be 1-64 letters, digits, ".", "_" or "-"`);
+      throw new CoreError(
+        'input_invalid',
+        `profile name "${input.name}" must be 1-64 letters, digits, ".", "_" or "-"`,
+      );
     }
     const settings: ProfileSettings = {
       contact: (input.contact ?? []).map((c) => c.trim().replace(/^mailto:/, '')).filter(Boolean),
@@ -92,7 +111,8 @@ export class ProfileService {
     };
     validateSettings(settings);
     const directoryUrl = resolveDirectoryUrl(input.server);
-    if (await this.deps.store.profiles.findByName(name)) throw new CoreError('conflict', `profile "${name}" already exists`);
+    if (await this.deps.store.profiles.findByName(name))
+      throw new CoreError('conflict', `profile "${name}" already exists`);
 
     const directory = await this.deps.acme.directory(directoryUrl);
     if (!input.acceptTos) {
@@ -102,11 +122,17 @@ export class ProfileService {
       );
     }
     if (directory.externalAccountRequired && !input.eab) {
-      throw new CoreError('input_invalid', 'this CA requires external account binding: give the EAB key id and HMAC key');
+      throw new CoreError(
+        'input_invalid',
+        'this CA requires external account binding: give the EAB key id and HMAC key',
+      );
     }
     const offered = Object.keys(directory.profiles);
     if (settings.acmeProfile && offered.length > 0 && !offered.includes(settings.acmeProfile)) {
-      throw new CoreError('input_invalid', `the CA offers no ACME profile "${settings.acmeProfile}" (it offers ${offered.join(', ')})`);
+      throw new CoreError(
+        'input_invalid',
+        `the CA offers no ACME profile "${settings.acmeProfile}" (it offers ${offered.join(', ')})`,
+      );
     }
 
     const id = this.deps.newId();
@@ -127,7 +153,9 @@ export class ProfileService {
       tosAgreed: true,
       tosUrl: directory.termsOfService,
       eabKid: input.eab?.kid ?? null,
-      eabHmacKeySealed: input.eab ? this.deps.secrets.seal(input.eab.hmacKey, secretAad('profiles', id, 'eab_hmac_key')) : null,
+      eabHmacKeySealed: input.eab
+        ? this.deps.secrets.seal(input.eab.hmacKey, secretAad('profiles', id, 'eab_hmac_key'))
+        : null,
       accountKeySealed: this.deps.secrets.seal(accountKeyPem, secretAad('profiles', id, 'account_key')),
       accountUrl,
       ...settings,
@@ -171,7 +199,17 @@ export class ProfileService {
     }
     const profile = await this.get(name);
     const patch: Partial<ProfileSettings> = {};
-    for (const key of ['contact', 'autoRenew', 'renewDaysBefore', 'autoDeploy', 'deployTime', 'deployTimeZone', 'acmeProfile', 'renewApproval', 'deployApproval'] as const) {
+    for (const key of [
+      'contact',
+      'autoRenew',
+      'renewDaysBefore',
+      'autoDeploy',
+      'deployTime',
+      'deployTimeZone',
+      'acmeProfile',
+      'renewApproval',
+      'deployApproval',
+    ] as const) {
       if (input[key] !== undefined) (patch as Record<string, unknown>)[key] = input[key];
     }
     if (Object.keys(patch).length === 0) throw new CoreError('input_invalid', 'nothing to update');

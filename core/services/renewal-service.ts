@@ -54,20 +54,32 @@ export class RenewalService {
   ) {}
 
   async sweep(progress: Progress = noProgress): Promise<SweepReport> {
-    const report: SweepReport = { candidates: 0, renewed: [], failed: [], waiting: [], skipped: 0, ariPolled: 0, resumed: [] };
+    const report: SweepReport = {
+      candidates: 0,
+      renewed: [],
+      failed: [],
+      waiting: [],
+      skipped: 0,
+      ariPolled: 0,
+      resumed: [],
+    };
     report.ariPolled = await this.pollAri();
     const ids = await this.deps.store.certificates.listRenewalCandidates(this.deps.clock.now(), SWEEP_BATCH);
     report.candidates = ids.length;
     if (ids.length > 0) progress(`${ids.length} certificate(s) due for renewal or with a renewal in flight`);
     await boundedMap(ids, SWEEP_CONCURRENCY, async (id) => {
-      const claimed = await withLease(this.deps.store.leases, `renew:${id}`, this.lease, this.deps.log, () => this.renewOne(id, report, progress));
+      const claimed = await withLease(this.deps.store.leases, `renew:${id}`, this.lease, this.deps.log, () =>
+        this.renewOne(id, report, progress),
+      );
       if (!claimed.ran) report.skipped++;
     });
     const before = new Date(this.deps.clock.now().getTime() - STALLED_AFTER_MS);
     const stalled = await this.deps.store.certificates.listStalledIssuances(before, SWEEP_BATCH);
     if (stalled.length > 0) progress(`${stalled.length} first issuance(s) stopped half-way; resuming`);
     await boundedMap(stalled, SWEEP_CONCURRENCY, async (id) => {
-      const claimed = await withLease(this.deps.store.leases, `renew:${id}`, this.lease, this.deps.log, () => this.resumeStalled(id, before, report, progress));
+      const claimed = await withLease(this.deps.store.leases, `renew:${id}`, this.lease, this.deps.log, () =>
+        this.resumeStalled(id, before, report, progress),
+      );
       if (!claimed.ran) report.skipped++;
     });
     return report;
@@ -89,7 +101,12 @@ export class RenewalService {
       const view = await this.certificates.resume(cert.name, 'scheduler', progress);
       if (view.state === 'issued') report.resumed.push(cert.name);
       else if (view.state === 'awaiting_challenge') report.waiting.push(cert.name);
-      else if (view.state === 'failed') report.failed.push({ name: cert.name, code: view.problem?.type ?? 'acme_order_invalid', message: view.problem?.detail ?? 'the CA rejected the order' });
+      else if (view.state === 'failed')
+        report.failed.push({
+          name: cert.name,
+          code: view.problem?.type ?? 'acme_order_invalid',
+          message: view.problem?.detail ?? 'the CA rejected the order',
+        });
     } catch (err) {
       if (isDatabaseUnavailable(err)) throw err;
       const e = asCoreError(err);
@@ -105,7 +122,8 @@ export class RenewalService {
       notBefore: cert.notBefore!,
       notAfter: cert.notAfter!,
       renewDaysBefore: profile.renewDaysBefore,
-      ariWindow: cert.ariWindowStart && cert.ariWindowEnd ? { start: cert.ariWindowStart, end: cert.ariWindowEnd } : null,
+      ariWindow:
+        cert.ariWindowStart && cert.ariWindowEnd ? { start: cert.ariWindowStart, end: cert.ariWindowEnd } : null,
       now: this.deps.clock.now(),
       random: Math.random,
     });
@@ -120,7 +138,8 @@ export class RenewalService {
     // Re-check under the claim: another worker may have renewed it between our query and our claim.
     // In flight: a renewal beside the live certificate, or (rows from before it ran beside) any unfinished one.
     const inFlight = cert.renewalState !== null || (cert.state !== 'issued' && cert.renewalStartedAt !== null);
-    const due = !inFlight && cert.state === 'issued' && profile.autoRenew && cert.renewAt !== null && cert.renewAt <= now;
+    const due =
+      !inFlight && cert.state === 'issued' && profile.autoRenew && cert.renewAt !== null && cert.renewAt <= now;
     const allowed = !cert.nextAttemptAt || cert.nextAttemptAt <= now;
     if (!(inFlight || due) || !allowed) {
       report.skipped++;
@@ -128,11 +147,12 @@ export class RenewalService {
     }
 
     if (due && profile.renewApproval) {
-      const approval = await this.approvals.requestForScheduler(
-        'renewal',
-        cert,
-        { names: certificateNames(cert), serial: cert.serial, notAfter: cert.notAfter?.toISOString() ?? null, profile: profile.name },
-      );
+      const approval = await this.approvals.requestForScheduler('renewal', cert, {
+        names: certificateNames(cert),
+        serial: cert.serial,
+        notAfter: cert.notAfter?.toISOString() ?? null,
+        profile: profile.name,
+      });
       if (approval.state !== 'approved' || !(await this.approvals.consume(approval))) {
         report.waiting.push(cert.name);
         return;
@@ -144,29 +164,54 @@ export class RenewalService {
         await this.abandon(cert);
       }
       if (due) {
-        await this.emit(cert, 'renewal_due', { serial: cert.serial, renewAt: cert.renewAt?.toISOString(), reason: cert.renewReason }, false);
+        await this.emit(
+          cert,
+          'renewal_due',
+          { serial: cert.serial, renewAt: cert.renewAt?.toISOString(), reason: cert.renewReason },
+          false,
+        );
         progress(`${cert.name}: renewing (serial ${cert.serial}, ${cert.renewReason ?? 'due'})`);
       } else {
         progress(`${cert.name}: resuming the renewal in flight (${cert.renewalState ?? cert.state})`);
       }
       await this.deps.store.certificates.update(cert.id, { lastRenewalAttemptAt: now });
-      const view = due ? await this.certificates.renew(cert.name, 'scheduler', progress) : await this.certificates.resume(cert.name, 'scheduler', progress);
+      const view = due
+        ? await this.certificates.renew(cert.name, 'scheduler', progress)
+        : await this.certificates.resume(cert.name, 'scheduler', progress);
       // Where the renewal stands: its own step while it runs beside the live certificate, else the row's.
       const step = view.renewalState ?? view.state;
-      const problem = view.renewalState !== null && view.lastRenewalError ? { type: view.lastRenewalError.code, detail: view.lastRenewalError.message } : view.problem;
+      const problem =
+        view.renewalState !== null && view.lastRenewalError
+          ? { type: view.lastRenewalError.code, detail: view.lastRenewalError.message }
+          : view.problem;
       if (step === 'issued') {
         report.renewed.push(cert.name);
-        await this.emit(cert, 'renewed', { previousSerial: cert.serial, serial: view.serial, notAfter: view.notAfter?.toISOString() ?? null }, false, view.serial ?? undefined);
+        await this.emit(
+          cert,
+          'renewed',
+          { previousSerial: cert.serial, serial: view.serial, notAfter: view.notAfter?.toISOString() ?? null },
+          false,
+          view.serial ?? undefined,
+        );
         return;
       }
       if (step === 'awaiting_challenge') {
         report.waiting.push(cert.name);
-        await this.failed(cert, `challenge content for ${cert.name} is not reachable; publish it (bigip-acme domain show) and the next sweep continues`, 'challenge_unreachable', true);
+        await this.failed(
+          cert,
+          `challenge content for ${cert.name} is not reachable; publish it (bigip-acme domain show) and the next sweep continues`,
+          'challenge_unreachable',
+          true,
+        );
         return;
       }
       if (step === 'failed') {
         await this.deactivatePending(cert);
-        report.failed.push({ name: cert.name, code: problem?.type ?? 'acme_order_invalid', message: problem?.detail ?? 'the CA rejected the order' });
+        report.failed.push({
+          name: cert.name,
+          code: problem?.type ?? 'acme_order_invalid',
+          message: problem?.detail ?? 'the CA rejected the order',
+        });
         await this.failed(cert, problem?.detail ?? 'the CA rejected the order', 'acme_order_invalid', true);
       }
       // Still in flight (the CA is working): the next sweep resumes it.
@@ -184,12 +229,21 @@ export class RenewalService {
    * the live certificate's deadline, and raises it: once per certificate and day, and once more when the
    * CA's Retry-After pushes the next attempt past the deadline (a person has to know).
    */
-  private async failed(cert: ManagedCertificate, message: string, code: string, needsPerson: boolean, error?: CoreError): Promise<void> {
+  private async failed(
+    cert: ManagedCertificate,
+    message: string,
+    code: string,
+    needsPerson: boolean,
+    error?: CoreError,
+  ): Promise<void> {
     const fresh = (await this.deps.store.certificates.findById(cert.id)) ?? cert;
     const now = this.deps.clock.now();
     const failures = fresh.failedAttempts + 1;
     const retryAfterMs = typeof error?.detail?.retryAfterMs === 'number' ? error.detail.retryAfterMs : null;
-    const live = fresh.state === 'issued' && fresh.notBefore && fresh.notAfter ? { notBefore: fresh.notBefore, notAfter: fresh.notAfter } : null;
+    const live =
+      fresh.state === 'issued' && fresh.notBefore && fresh.notAfter
+        ? { notBefore: fresh.notBefore, notAfter: fresh.notAfter }
+        : null;
     const next = nextRenewalAttempt({ now, failures, live, retryAfterMs });
     await this.deps.store.certificates.update(cert.id, {
       failedAttempts: failures,
@@ -200,7 +254,14 @@ export class RenewalService {
     await this.emit(
       cert,
       'renewal_failed',
-      { code, message, attempt: failures, nextAttemptAt: next.at.toISOString(), retry: next.reason, ...(next.deadline ? { deadline: next.deadline.toISOString() } : {}) },
+      {
+        code,
+        message,
+        attempt: failures,
+        nextAttemptAt: next.at.toISOString(),
+        retry: next.reason,
+        ...(next.deadline ? { deadline: next.deadline.toISOString() } : {}),
+      },
       needsPerson || pastDeadline,
       pastDeadline ? 'past_deadline' : undefined,
     );
@@ -220,7 +281,15 @@ export class RenewalService {
       orderAttempts: 0,
       renewalStartedAt: this.deps.clock.now(),
     });
-    await this.deps.store.audit.append({ actor: 'scheduler', action: 'certificate.renew.abandon_order', objectType: 'certificate', objectId: cert.id, objectName: cert.name, result: 'ok', detail: { orderUrl: cert.orderUrl } });
+    await this.deps.store.audit.append({
+      actor: 'scheduler',
+      action: 'certificate.renew.abandon_order',
+      objectType: 'certificate',
+      objectId: cert.id,
+      objectName: cert.name,
+      result: 'ok',
+      detail: { orderUrl: cert.orderUrl },
+    });
   }
 
   /** Pending authorizations of a failed or abandoned order are deactivated so they stop counting against limits. */
@@ -234,7 +303,10 @@ export class RenewalService {
         const authz = await this.deps.acme.getAuthorization(account, url);
         if (authz.status === 'pending') await this.deps.acme.deactivateAuthorization(account, url);
       } catch (err) {
-        this.deps.log.warn({ certificate: cert.name, code: asCoreError(err).code }, 'could not deactivate an authorization');
+        this.deps.log.warn(
+          { certificate: cert.name, code: asCoreError(err).code },
+          'could not deactivate an authorization',
+        );
       }
     }
   }
@@ -251,15 +323,23 @@ export class RenewalService {
       if (!cert?.chainPem || cert.state !== 'issued') continue;
       const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
       try {
-        if (!offersAri.has(profile.id)) offersAri.set(profile.id, this.deps.acme.directory(profile.directoryUrl).then((d) => d.renewalInfo !== null));
-        const info = (await offersAri.get(profile.id)) ? await this.deps.acme.renewalInfo(profile.directoryUrl, cert.chainPem) : null;
+        if (!offersAri.has(profile.id))
+          offersAri.set(
+            profile.id,
+            this.deps.acme.directory(profile.directoryUrl).then((d) => d.renewalInfo !== null),
+          );
+        const info = (await offersAri.get(profile.id))
+          ? await this.deps.acme.renewalInfo(profile.directoryUrl, cert.chainPem)
+          : null;
         polled++;
         if (!info) {
           await this.deps.store.certificates.update(id, { ariNextPollAt: new Date(now.getTime() + NO_ARI_RECHECK_MS) });
           continue;
         }
         const jitter = 1 + (Math.random() * 0.2 - 0.1);
-        const changed = info.window?.start.getTime() !== cert.ariWindowStart?.getTime() || info.window?.end.getTime() !== cert.ariWindowEnd?.getTime();
+        const changed =
+          info.window?.start.getTime() !== cert.ariWindowStart?.getTime() ||
+          info.window?.end.getTime() !== cert.ariWindowEnd?.getTime();
         const patch = {
           ariNextPollAt: new Date(now.getTime() + Math.round(info.retryAfterMs * jitter)),
           ...(changed ? { ariWindowStart: info.window?.start ?? null, ariWindowEnd: info.window?.end ?? null } : {}),
@@ -276,7 +356,13 @@ export class RenewalService {
     return polled;
   }
 
-  private emit(cert: ManagedCertificate, kind: 'renewal_due' | 'renewed' | 'renewal_failed', detail: Record<string, unknown>, needsPerson: boolean, discriminator?: string) {
+  private emit(
+    cert: ManagedCertificate,
+    kind: 'renewal_due' | 'renewed' | 'renewal_failed',
+    detail: Record<string, unknown>,
+    needsPerson: boolean,
+    discriminator?: string,
+  ) {
     const day = dayKey(this.deps.clock.now());
     return this.deps.store.events.emit({
       kind,

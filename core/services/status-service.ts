@@ -1,5 +1,11 @@
 import type { ApprovalKind } from '../domain/approval.ts';
-import { CONCERN_ORDER, type CertificateConcern, certificateHealth, type HealthLevel, type RecordedFailure } from '../domain/certificate-health.ts';
+import {
+  CONCERN_ORDER,
+  type CertificateConcern,
+  certificateHealth,
+  type HealthLevel,
+  type RecordedFailure,
+} from '../domain/certificate-health.ts';
 import { isDeployDue } from '../domain/deploy-time.ts';
 import { type FailedItem, failedItems, type JobItems, type JobTiming, jobItems, jobTiming } from '../domain/job-run.ts';
 import type { CoreDeps } from './core-deps.ts';
@@ -98,7 +104,12 @@ export interface StatusReport {
   deploys: { failed: DeployFailure[]; pending: PendingDeploy[] };
   approvals: WaitingApproval[];
   jobs: JobStatus[];
-  inventory: { profiles: number; devices: number; domains: Record<string, number>; certificates: Record<string, number> };
+  inventory: {
+    profiles: number;
+    devices: number;
+    domains: Record<string, number>;
+    certificates: Record<string, number>;
+  };
 }
 
 export interface StatusOptions {
@@ -164,7 +175,10 @@ export class StatusService {
         lastResult,
         items: finishedCleanly ? jobItems(detail) : null,
         failed: finishedCleanly ? failedItems(detail) : [],
-        error: lastResult === 'error' && detail ? { code: String(detail.code ?? 'internal'), message: String(detail.message ?? 'the run stopped') } : null,
+        error:
+          lastResult === 'error' && detail
+            ? { code: String(detail.code ?? 'internal'), message: String(detail.message ?? 'the run stopped') }
+            : null,
         nextRun: next?.[job] ?? null,
         holder: run?.holder ?? null,
         timing,
@@ -194,7 +208,11 @@ export class StatusService {
     // The newest recorded failure of each certificate in a failure streak, from one query.
     const lastFailure = new Map<string, RecordedFailure>();
     if (certs.some((c) => c.failedAttempts > 0)) {
-      const events = await store.events.list({ kinds: ['renewal_failed'], since: new Date(now.getTime() - FAILURE_LOOK_BACK_MS), limit: FAILURE_EVENTS });
+      const events = await store.events.list({
+        kinds: ['renewal_failed'],
+        since: new Date(now.getTime() - FAILURE_LOOK_BACK_MS),
+        limit: FAILURE_EVENTS,
+      });
       for (const e of events) {
         if (!e.certificateId || lastFailure.has(e.certificateId)) continue;
         lastFailure.set(e.certificateId, {
@@ -209,7 +227,12 @@ export class StatusService {
     const certificates: CertificateStatus[] = certs
       .flatMap((cert) => {
         const profile = profileById.get(cert.profileId);
-        const health = certificateHealth({ cert, autoRenew: profile?.autoRenew ?? false, lastFailure: lastFailure.get(cert.id) ?? null, now });
+        const health = certificateHealth({
+          cert,
+          autoRenew: profile?.autoRenew ?? false,
+          lastFailure: lastFailure.get(cert.id) ?? null,
+          now,
+        });
         if (!health) return [];
         return [
           {
@@ -263,7 +286,14 @@ export class StatusService {
     const failedTargets = new Set(latestDeploys.filter(isFailed).map((d) => `${d.certificateId}:${d.deviceId}`));
 
     const waitingApprovals: WaitingApproval[] = approvals
-      .map((a) => ({ id: a.id, kind: a.kind, certificate: certName(a.certificateId), requestedBy: a.requestedBy, since: a.requestedAt, level: 'waiting' as const }))
+      .map((a) => ({
+        id: a.id,
+        kind: a.kind,
+        certificate: certName(a.certificateId),
+        requestedBy: a.requestedBy,
+        since: a.requestedAt,
+        level: 'waiting' as const,
+      }))
       .sort((a, b) => a.since.getTime() - b.since.getTime());
     const deployApprovalPending = new Set(approvals.filter((a) => a.kind === 'deploy').map((a) => a.certificateId));
     const nextDeployRun = jobs.find((j) => j.job === 'deploy')?.nextRun ?? null;
@@ -273,7 +303,8 @@ export class StatusService {
     for (const b of bindings) {
       const cert = certById.get(b.certificateId);
       // As the deploy job selects them: issued certificates a binding does not serve yet.
-      if (cert?.state !== 'issued' || !cert.fingerprintSha256 || b.deployedFingerprint === cert.fingerprintSha256) continue;
+      if (cert?.state !== 'issued' || !cert.fingerprintSha256 || b.deployedFingerprint === cert.fingerprintSha256)
+        continue;
       if (failedTargets.has(`${b.certificateId}:${b.deviceId}`)) continue;
       behindByCert.set(cert.id, [...(behindByCert.get(cert.id) ?? []), b]);
     }
@@ -313,7 +344,11 @@ export class StatusService {
         level: 'waiting',
       });
     }
-    pending.sort((a, b) => (a.at?.getTime() ?? Number.POSITIVE_INFINITY) - (b.at?.getTime() ?? Number.POSITIVE_INFINITY) || a.certificate.localeCompare(b.certificate));
+    pending.sort(
+      (a, b) =>
+        (a.at?.getTime() ?? Number.POSITIVE_INFINITY) - (b.at?.getTime() ?? Number.POSITIVE_INFINITY) ||
+        a.certificate.localeCompare(b.certificate),
+    );
 
     const levels: StatusLevel[] = [
       ...certificates.map((c) => c.level),

@@ -28,9 +28,20 @@ const when = (at: Date | null) => (at ? shortTime(at) : '-');
 /** One job in one line: its last run, what became of its items, and what is next. */
 export function jobLine(j: JobStatus): string {
   const last = j.lastStartedAt ? `last run ${shortTime(j.lastStartedAt)}` : 'never run';
-  const result = j.timing === 'running' ? 'running' : j.timing === 'stalled' ? `started ${when(j.lastStartedAt)} and never finished` : (j.lastResult ?? '-');
+  const result =
+    j.timing === 'running'
+      ? 'running'
+      : j.timing === 'stalled'
+        ? `started ${when(j.lastStartedAt)} and never finished`
+        : (j.lastResult ?? '-');
   const items = j.items ? ` (${itemsText(j.items)})` : '';
-  const failed = j.failed.length > 0 ? `; failed: ${j.failed.slice(0, 5).map((f) => `${f.name}${f.device ? `@${f.device}` : ''}: ${f.message}`).join('; ')}${j.failed.length > 5 ? `; … and ${j.failed.length - 5} more` : ''}` : '';
+  const failed =
+    j.failed.length > 0
+      ? `; failed: ${j.failed
+          .slice(0, 5)
+          .map((f) => `${f.name}${f.device ? `@${f.device}` : ''}: ${f.message}`)
+          .join('; ')}${j.failed.length > 5 ? `; … and ${j.failed.length - 5} more` : ''}`
+      : '';
   const error = j.error ? `: ${j.error.message}` : '';
   const overdue = j.timing === 'overdue' ? '; OVERDUE: no run since then (is a worker running?)' : '';
   const next = j.nextRun ? `; next run ${shortTime(j.nextRun)}` : '';
@@ -55,14 +66,28 @@ export function statusGroups(r: StatusReport): StatusGroup[] {
   const groups: StatusGroup[] = [];
   for (const level of ['failing', 'degraded'] as const) {
     const sections: StatusSection[] = [
-      { title: 'certificates', lines: r.certificates.filter((c) => c.level === level).map((c) => `${c.name} [${c.profileName}]: ${c.summary}`) },
+      {
+        title: 'certificates',
+        lines: r.certificates.filter((c) => c.level === level).map((c) => `${c.name} [${c.profileName}]: ${c.summary}`),
+      },
       {
         title: 'domains',
-        lines: r.domains.filter((d) => d.level === level).map((d) => `${d.name} [${d.profileName}]: ${d.status}${d.detail ? `: ${d.detail}` : ''}${d.lastCheckedAt ? ` (checked ${shortTime(d.lastCheckedAt)})` : ''}`),
+        lines: r.domains
+          .filter((d) => d.level === level)
+          .map(
+            (d) =>
+              `${d.name} [${d.profileName}]: ${d.status}${d.detail ? `: ${d.detail}` : ''}${d.lastCheckedAt ? ` (checked ${shortTime(d.lastCheckedAt)})` : ''}`,
+          ),
       },
       {
         title: 'deploys',
-        lines: level === 'failing' ? r.deploys.failed.map((d) => `${d.certificate} on ${d.device}: ${d.result} at step ${d.step}, ${shortTime(d.at)}: ${d.message}`) : [],
+        lines:
+          level === 'failing'
+            ? r.deploys.failed.map(
+                (d) =>
+                  `${d.certificate} on ${d.device}: ${d.result} at step ${d.step}, ${shortTime(d.at)}: ${d.message}`,
+              )
+            : [],
       },
       { title: 'jobs', lines: r.jobs.filter((j) => j.level === level).map(jobLine) },
     ];
@@ -74,7 +99,10 @@ export function statusGroups(r: StatusReport): StatusGroup[] {
     sections: [
       {
         title: 'approvals',
-        lines: r.approvals.map((a) => `${a.kind} of ${a.certificate}, requested by ${a.requestedBy} since ${shortTime(a.since)} (approval ${a.id})`),
+        lines: r.approvals.map(
+          (a) =>
+            `${a.kind} of ${a.certificate}, requested by ${a.requestedBy} since ${shortTime(a.since)} (approval ${a.id})`,
+        ),
       },
       { title: 'deploys', lines: r.deploys.pending.map(pendingDeployLine) },
     ].filter((s) => s.lines.length > 0),
@@ -83,7 +111,11 @@ export function statusGroups(r: StatusReport): StatusGroup[] {
 }
 
 export function statusHeadline(r: StatusReport): string {
-  const parts = [`${r.counts.failing} failing`, `${r.counts.degraded} need${r.counts.degraded === 1 ? 's' : ''} attention`, `${r.counts.waiting} waiting`];
+  const parts = [
+    `${r.counts.failing} failing`,
+    `${r.counts.degraded} need${r.counts.degraded === 1 ? 's' : ''} attention`,
+    `${r.counts.waiting} waiting`,
+  ];
   return `${r.verdict.toUpperCase()}: ${parts.join(', ')}`;
 }
 

@@ -24,14 +24,17 @@ export async function withLease<T>(
   // `jobs run`) exclude each other exactly as two replicas do.
   const holder = `${opts.holder}/${randomBytes(6).toString('base64url')}`;
   if (!(await leases.tryAcquire(key, holder, opts.ttlMs))) return { ran: false };
-  const heartbeat = setInterval(() => {
-    leases.renew(key, holder, opts.ttlMs).then(
-      (held) => {
-        if (!held) log.warn({ key, holder }, 'lost a lease while working; another worker may take over');
-      },
-      (err: unknown) => log.warn({ key, err: (err as Error).message }, 'could not renew a lease'),
-    );
-  }, Math.max(10, Math.floor(opts.ttlMs / 4)));
+  const heartbeat = setInterval(
+    () => {
+      leases.renew(key, holder, opts.ttlMs).then(
+        (held) => {
+          if (!held) log.warn({ key, holder }, 'lost a lease while working; another worker may take over');
+        },
+        (err: unknown) => log.warn({ key, err: (err as Error).message }, 'could not renew a lease'),
+      );
+    },
+    Math.max(10, Math.floor(opts.ttlMs / 4)),
+  );
   heartbeat.unref?.();
   try {
     return { ran: true, value: await fn() };

@@ -41,7 +41,10 @@ export const bindings = pgTable(
     deployedAt: timestamp('deployed_at', { withTimezone: true }),
     ...timestamps,
   },
-  (t) => [uniqueIndex('bindings_device_profile_uq').on(t.deviceId, t.profilePath), index('bindings_certificate_idx').on(t.certificateId)],
+  (t) => [
+    uniqueIndex('bindings_device_profile_uq').on(t.deviceId, t.profilePath),
+    index('bindings_certificate_idx').on(t.certificateId),
+  ],
 );
 
 export const deployments = pgTable(

@@ -45,7 +45,10 @@ export const authorizations = pgTable(
     wildcard: boolean('wildcard').notNull().default(false),
     status: text('status').$type<AuthorizationStatus>().notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
-    challenges: jsonb('challenges').$type<Partial<Record<ChallengeType, { url: string; token: string }>>>().notNull().default({}),
+    challenges: jsonb('challenges')
+      .$type<Partial<Record<ChallengeType, { url: string; token: string }>>>()
+      .notNull()
+      .default({}),
     httpToken: text('http_token'),
     httpKeyAuthorization: text('http_key_authorization'),
     dnsTxtValue: text('dns_txt_value'),
@@ -56,5 +59,8 @@ export const authorizations = pgTable(
     problem: jsonb('problem').$type<AcmeProblem>(),
     ...timestamps,
   },
-  (t) => [index('authorizations_http_token_idx').on(t.httpToken), index('authorizations_identifier_idx').on(t.identifier)],
+  (t) => [
+    index('authorizations_http_token_idx').on(t.httpToken),
+    index('authorizations_identifier_idx').on(t.identifier),
+  ],
 );

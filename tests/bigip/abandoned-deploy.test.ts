@@ -55,7 +55,8 @@ describe('a deployment record whose process stopped does not read as running for
     await h.store.deployments.insert(d);
     return d;
   };
-  const reread = async (id: string) => (await h.store.deployments.list({ certificateId: cert.id })).find((d) => d.id === id)!;
+  const reread = async (id: string) =>
+    (await h.store.deployments.list({ certificateId: cert.id })).find((d) => d.id === id)!;
 
   it('the next deploy of the same certificate to the same device settles it, naming the step and itself', async () => {
     await h.services.deploys.deploy(cert.name, {}, 'test');
@@ -66,20 +67,24 @@ describe('a deployment record whose process stopped does not read as running for
     expect(report.devices[0]).toMatchObject({ result: 'succeeded' });
     const settled = await reread(killed.id);
     expect(settled).toMatchObject({ result: 'failed', step: 'switch', error: { code: 'deploy_failed' } });
-    expect(settled.error!.message).toBe(`the process running this deploy stopped at step switch; superseded by ${report.devices[0]!.deploymentId}`);
+    expect(settled.error!.message).toBe(
+      `the process running this deploy stopped at step switch; superseded by ${report.devices[0]!.deploymentId}`,
+    );
     expect(settled.outcome).toMatch(/either what they served before or the new certificate/);
     expect(settled.finishedAt).not.toBeNull();
     expect((await h.services.deploys.history(cert.name)).filter((d) => d.result === 'running')).toEqual([]);
     expect(Object.values(assertProfilesConsistent(sim, ['/Common/acme_www']))).toEqual([cert.serial]);
   });
 
-  it('a deploy right after a kill waits for the dead process\'s claim to lapse, then settles its record', async () => {
+  it("a deploy right after a kill waits for the dead process's claim to lapse, then settles its record", async () => {
     const killed = await leftRunning('verify');
     // The killed process's claim, last renewed just now; it lapses after its length (here 300 ms).
     expect(await h.store.leases.tryAcquire(deployTargetLeaseKey(cert.id, deviceId), 'killed-process', 300)).toBe(true);
     const report = await h.services.deploys.deploy(cert.name, {}, 'test');
     expect(report.devices[0]).toMatchObject({ result: 'succeeded' });
-    expect((await reread(killed.id)).error!.message).toBe(`the process running this deploy stopped at step verify; superseded by ${report.devices[0]!.deploymentId}`);
+    expect((await reread(killed.id)).error!.message).toBe(
+      `the process running this deploy stopped at step verify; superseded by ${report.devices[0]!.deploymentId}`,
+    );
   });
 
   it('the cleanup job settles it once nobody holds its lease, and leaves a live deploy alone', async () => {
@@ -95,7 +100,9 @@ describe('a deployment record whose process stopped does not read as running for
     const lines: string[] = [];
     const report = await h.services.deploys.deploy(cert.name, { waitMs: 50 }, 'test', (line) => lines.push(line));
     expect(report.devices[0]).toMatchObject({ result: 'failed', deploymentId: killed.id, error: { code: 'conflict' } });
-    expect(report.devices[0]!.error!.message).toMatch(new RegExp(`deployment ${killed.id} .* running in another process, or that process stopped less than 60 s ago`));
+    expect(report.devices[0]!.error!.message).toMatch(
+      new RegExp(`deployment ${killed.id} .* running in another process, or that process stopped less than 60 s ago`),
+    );
     expect(lines[0]).toMatch(new RegExp(`waiting up to 1 s for deployment ${killed.id}`));
     expect(writesSeen(sim)).toEqual([]);
 

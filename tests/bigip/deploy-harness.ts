@@ -9,7 +9,11 @@ import type { CoreDeps } from '../../core/services/core-deps.ts';
 import { type CoreServices, createCoreServices } from '../../core/services/index.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
-import { type BigIpSimulator, type BigIpSimulatorOptions, startBigIpSimulator } from '../support/bigip-simulator/index.ts';
+import {
+  type BigIpSimulator,
+  type BigIpSimulatorOptions,
+  startBigIpSimulator,
+} from '../support/bigip-simulator/index.ts';
 import { readPrivateKey } from '../support/bigip-simulator/pem-facts.ts';
 import { seedIssuedCertificate } from '../support/test-certificates.ts';
 import { truncateAll } from '../support/test-db.ts';
@@ -72,7 +76,16 @@ export async function startDeployHarness(): Promise<DeployHarness> {
     async addDevice(name, options = {}) {
       const sim = await startBigIpSimulator({ password: `device-password-${name}-7Q`, ...options });
       simulators.push(sim);
-      await services.devices.add({ name, url: sim.url, username: sim.username, password: sim.password, ...(sim.caPem ? { caPem: sim.caPem } : { insecure: true }) }, 'test');
+      await services.devices.add(
+        {
+          name,
+          url: sim.url,
+          username: sim.username,
+          password: sim.password,
+          ...(sim.caPem ? { caPem: sim.caPem } : { insecure: true }),
+        },
+        'test',
+      );
       return sim;
     },
     seedCertificate(names = ['www.example.com'], name) {
@@ -104,10 +117,13 @@ export function assertProfilesConsistent(sim: BigIpSimulator, profiles: string[]
       const key = sim.state.keys.get(entry.key);
       if (!cert) throw new Error(`${path} references missing certificate ${entry.cert}`);
       if (!key) throw new Error(`${path} references missing key ${entry.key}`);
-      if (entry.chain !== 'none' && !sim.state.certs.has(entry.chain)) throw new Error(`${path} references missing chain ${entry.chain}`);
+      if (entry.chain !== 'none' && !sim.state.certs.has(entry.chain))
+        throw new Error(`${path} references missing chain ${entry.chain}`);
       const leaf = new X509Certificate(cert.pem);
       const privateKey = readPrivateKey(key.pem, key.passphrase);
-      const same = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).equals(leaf.publicKey.export({ type: 'spki', format: 'der' }));
+      const same = createPublicKey(privateKey)
+        .export({ type: 'spki', format: 'der' })
+        .equals(leaf.publicKey.export({ type: 'spki', format: 'der' }));
       if (!same) throw new Error(`${path}: ${entry.key} does not match ${entry.cert}`);
       serving[path] ??= leaf.serialNumber.toLowerCase();
     }

@@ -25,7 +25,10 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
     sim.addProfile('/Common/untouched', { defaultsFrom: '/Common/clientssl' });
     cert = await h.seedCertificate(['www.example.com', 'example.com']);
     await h.services.bindings.add({ certificate: cert.name, device: 'bigip1', profile: 'acme_www' }, 'test');
-    await h.services.bindings.add({ certificate: cert.name, device: 'bigip1', profile: 'acme_www_alt', createProfile: true }, 'test');
+    await h.services.bindings.add(
+      { certificate: cert.name, device: 'bigip1', profile: 'acme_www_alt', createProfile: true },
+      'test',
+    );
   });
 
   afterEach(async () => {
@@ -40,7 +43,9 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
   it('installs versioned objects with a password-protected key and switches both profiles, creating the missing one', async () => {
     const report = await deploy();
     expect(report.ok).toBe(true);
-    expect(report.devices).toEqual([expect.objectContaining({ device: 'bigip1', result: 'succeeded', step: 'done', error: null })]);
+    expect(report.devices).toEqual([
+      expect.objectContaining({ device: 'bigip1', result: 'succeeded', step: 'done', error: null }),
+    ]);
 
     const serving = assertProfilesConsistent(sim, PROFILES);
     expect(Object.values(serving)).toEqual([cert.serial, cert.serial]);
@@ -63,12 +68,22 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
     expect(switchWrites[0]!.transaction).not.toBeNull();
 
     const [record] = await h.store.deployments.list({ certificateId: cert.id });
-    expect(record).toMatchObject({ result: 'succeeded', step: 'done', serial: cert.serial, newFingerprint: cert.fingerprintSha256, profiles: PROFILES });
+    expect(record).toMatchObject({
+      result: 'succeeded',
+      step: 'done',
+      serial: cert.serial,
+      newFingerprint: cert.fingerprintSha256,
+      profiles: PROFILES,
+    });
     expect(record!.oldFingerprints['/Common/acme_www']).toMatch(/^SHA256\//);
     const bindings = await h.store.bindings.list({ certificateId: cert.id });
     expect(bindings.every((b) => b.deployedSerial === cert.serial)).toBe(true);
     const audit = await h.store.audit.list({ objectId: cert.id });
-    expect(audit[0]).toMatchObject({ action: 'certificate.deploy', result: 'ok', detail: expect.objectContaining({ device: 'bigip1', serial: cert.serial, result: 'succeeded' }) });
+    expect(audit[0]).toMatchObject({
+      action: 'certificate.deploy',
+      result: 'ok',
+      detail: expect.objectContaining({ device: 'bigip1', serial: cert.serial, result: 'succeeded' }),
+    });
   });
 
   it('re-running a deploy that already happened writes nothing', async () => {
@@ -124,8 +139,20 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
       ['upload', 'upload', () => ({ times: 2 }), 'previous', /^upload$/],
       ['key install', 'key-install', () => ({}), 'previous', /^key_install$/],
       ['certificate install', 'cert-install', () => ({}), 'previous', /^cert_install$/],
-      ['profile switch (commit rejected)', 'transaction-commit', () => ({ status: 400, message: 'transaction failed:01070317:3: injected' }), 'previous', /^switch$/],
-      ['verify (read-back fails after the switch)', 'cert-read', () => ({ when: () => switched() }) as SimulatorFailure, 'previous', /^verify$/],
+      [
+        'profile switch (commit rejected)',
+        'transaction-commit',
+        () => ({ status: 400, message: 'transaction failed:01070317:3: injected' }),
+        'previous',
+        /^switch$/,
+      ],
+      [
+        'verify (read-back fails after the switch)',
+        'cert-read',
+        () => ({ when: () => switched() }) as SimulatorFailure,
+        'previous',
+        /^verify$/,
+      ],
       ['save', 'save', () => ({}), 'new', /^save$/],
       ['cleanup (old certificate delete)', 'cert-delete', () => ({}), 'new', /^cleanup$/],
       ['cleanup (upload removal)', 'unix-rm', () => ({}), 'new', /^cleanup$/],
@@ -188,7 +215,9 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
       const report = await deploy();
       expect(Object.values(assertProfilesConsistent(sim, PROFILES))).toEqual([previousSerial, previousSerial]);
       expect(report.devices[0]).toMatchObject({ result: 'failed', step: 'switch' });
-      expect(report.devices[0]!.outcome).toMatch(/commit's answer was lost.*read back.*still serve what they served before/);
+      expect(report.devices[0]!.outcome).toMatch(
+        /commit's answer was lost.*read back.*still serve what they served before/,
+      );
     });
 
     it('unreadable: the report says it does not know, never that nothing switched', async () => {
@@ -196,7 +225,10 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
       await renew();
       sim.failAt('transaction-commit', { afterApply: true });
       // Every profile read after the switch fails: inspect reads them before it and succeeds.
-      const servesNew = () => sim.state.profiles.get('/Common/acme_www')?.certKeyChain[0]?.cert.includes(`-${cert.serial!.slice(0, 8)}.crt`) ?? false;
+      const servesNew = () =>
+        sim.state.profiles
+          .get('/Common/acme_www')
+          ?.certKeyChain[0]?.cert.includes(`-${cert.serial!.slice(0, 8)}.crt`) ?? false;
       sim.failAt('profile-read', { times: 10, when: () => servesNew() });
       const report = await deploy();
       expect(report.devices[0]).toMatchObject({ result: 'failed', step: 'switch' });
@@ -226,8 +258,16 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
     sim.failAt('save', { message: 'injected' });
     const report = await deploy();
     const device = (await h.store.devices.findByName('bigip1'))!;
-    const passphrase = h.secrets.open((await h.store.certificates.findById(cert.id))!.passphraseSealed!, `certificates:${cert.id}:passphrase`);
-    const everything = JSON.stringify([report, await h.store.deployments.list({}), await h.store.audit.list({ limit: 1000 }), await h.store.bindings.list({})]);
+    const passphrase = h.secrets.open(
+      (await h.store.certificates.findById(cert.id))!.passphraseSealed!,
+      `certificates:${cert.id}:passphrase`,
+    );
+    const everything = JSON.stringify([
+      report,
+      await h.store.deployments.list({}),
+      await h.store.audit.list({ limit: 1000 }),
+      await h.store.bindings.list({}),
+    ]);
     for (const secret of [passphrase, sim.password, 'PRIVATE KEY']) {
       expect(everything).not.toContain(secret);
     }
@@ -238,7 +278,10 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
   it('refuses to deploy what is not issued or not bound, with a clear error', async () => {
     await expect(h.services.deploys.deploy('nope', {}, 'test')).rejects.toMatchObject({ code: 'not_found' });
     const unbound = await h.seedCertificate(['other.example.com']);
-    await expect(h.services.deploys.deploy(unbound.name, {}, 'test')).rejects.toMatchObject({ code: 'input_invalid', message: expect.stringMatching(/binding add/) });
+    await expect(h.services.deploys.deploy(unbound.name, {}, 'test')).rejects.toMatchObject({
+      code: 'input_invalid',
+      message: expect.stringMatching(/binding add/),
+    });
     await h.store.certificates.update(cert.id, { state: 'ordering' });
     await expect(deploy()).rejects.toMatchObject({ code: 'conflict' });
   });

@@ -11,7 +11,10 @@ import { seedIssuedCertificate } from '../support/test-certificates.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/bigip-acme');
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(BIN, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
     let stdout = '';
@@ -45,7 +48,22 @@ describe('device, binding and deploy commands', () => {
   });
 
   it('adds a device from a password file and a CA file, lists it, and never prints the password', async () => {
-    const add = await cli(['device', 'add', 'lb1', '--url', sim.url, '--username', 'admin', '--password-file', join(dir, 'password'), '--ca-file', join(dir, 'ca.pem')], env);
+    const add = await cli(
+      [
+        'device',
+        'add',
+        'lb1',
+        '--url',
+        sim.url,
+        '--username',
+        'admin',
+        '--password-file',
+        join(dir, 'password'),
+        '--ca-file',
+        join(dir, 'ca.pem'),
+      ],
+      env,
+    );
     expect(add.code, add.stderr).toBe(0);
     expect(add.stdout).toMatch(/hostname\s+bigip-sim\.example\.test/);
     expect(add.stdout).toMatch(/tls\s+verified \(CA file\)/);
@@ -61,16 +79,25 @@ describe('device, binding and deploy commands', () => {
     const test = await cli(['device', 'test', 'lb1'], env);
     expect(test.code).toBe(1);
     expect(test.stdout).toMatch(/lb1: api check failed/);
-    const dup = await cli(['device', 'add', 'lb1', '--url', sim.url, '--username', 'admin', '--password-file', join(dir, 'password')], env);
+    const dup = await cli(
+      ['device', 'add', 'lb1', '--url', sim.url, '--username', 'admin', '--password-file', join(dir, 'password')],
+      env,
+    );
     expect(dup.code).toBe(2);
     expect(dup.stderr).toMatch(/already exists/);
-    const missing = await cli(['binding', 'add', '--cert', 'cli.example.com', '--device', 'lb1', '--profile', 'absent'], env);
+    const missing = await cli(
+      ['binding', 'add', '--cert', 'cli.example.com', '--device', 'lb1', '--profile', 'absent'],
+      env,
+    );
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--create-profile/);
   });
 
   it('binds, deploys, shows history, and a second deploy changes nothing', async () => {
-    const bind = await cli(['binding', 'add', '--cert', 'cli.example.com', '--device', 'lb1', '--profile', 'acme_cli'], env);
+    const bind = await cli(
+      ['binding', 'add', '--cert', 'cli.example.com', '--device', 'lb1', '--profile', 'acme_cli'],
+      env,
+    );
     expect(bind.code, bind.stderr).toBe(0);
     expect(bind.stdout).toContain('cli.example.com → lb1:/Common/acme_cli');
 
@@ -78,7 +105,9 @@ describe('device, binding and deploy commands', () => {
     expect(deploy.code, deploy.stderr).toBe(0);
     expect(deploy.stdout).toMatch(/lb1: succeeded/);
     expect(deploy.stderr).toMatch(/\[1\/1\] lb1: succeeded/);
-    expect(sim.state.profiles.get('/Common/acme_cli')!.certKeyChain[0]!.cert).toMatch(/^\/Common\/cli\.example\.com_\d{8}-/);
+    expect(sim.state.profiles.get('/Common/acme_cli')!.certKeyChain[0]!.cert).toMatch(
+      /^\/Common\/cli\.example\.com_\d{8}-/,
+    );
 
     const again = await cli(['--json', 'cert', 'deploy', 'cli.example.com'], env);
     expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, devices: [{ device: 'lb1', result: 'unchanged' }] });
@@ -86,11 +115,13 @@ describe('device, binding and deploy commands', () => {
     const history = await cli(['cert', 'deployments', 'cli.example.com'], env);
     expect(history.stdout.trim().split('\n')).toHaveLength(3);
     expect(history.stdout).toMatch(/unchanged/);
-    for (const out of [deploy, again, history]) expect(out.stdout + out.stderr).not.toMatch(/PRIVATE KEY|cli-device-password/);
+    for (const out of [deploy, again, history])
+      expect(out.stdout + out.stderr).not.toMatch(/PRIVATE KEY|cli-device-password/);
   });
 
   it('documents every command in --help', async () => {
     const help = await cli(['device', '--help'], env);
-    for (const command of ['add', 'list', 'show', 'test', 'remove', 'install-responder']) expect(help.stdout).toContain(command);
+    for (const command of ['add', 'list', 'show', 'test', 'remove', 'install-responder'])
+      expect(help.stdout).toContain(command);
   });
 });

@@ -47,7 +47,9 @@ describe('devices and bindings', () => {
       ['dns', () => ({ url: 'https://bigip.invalid', password: 'x' })],
       ['tcp', () => ({ url: `https://127.0.0.1:${closedPort}`, password: 'x' })],
     ] as const)('%s', async (stage, input) => {
-      const err = await rejection(h.services.devices.add({ name: 'dev', username: 'admin', caPem: undefined, ...input() }, 'test'));
+      const err = await rejection(
+        h.services.devices.add({ name: 'dev', username: 'admin', caPem: undefined, ...input() }, 'test'),
+      );
       expect(err.code).toBe('input_invalid');
       expect(err.detail).toEqual({ stage });
       expect(await h.store.devices.list()).toEqual([]);
@@ -56,17 +58,32 @@ describe('devices and bindings', () => {
     it('tls (certificate not trusted), credentials, and API', async () => {
       const sim = await startBigIpSimulator({ password: 'right-password-1' });
       h.simulators.push(sim);
-      const untrusted = await rejection(h.services.devices.add({ name: 'd1', url: sim.url, username: 'admin', password: 'right-password-1' }, 'test'));
+      const untrusted = await rejection(
+        h.services.devices.add({ name: 'd1', url: sim.url, username: 'admin', password: 'right-password-1' }, 'test'),
+      );
       expect(untrusted.detail).toEqual({ stage: 'tls' });
-      const wrong = await rejection(h.services.devices.add({ name: 'd1', url: sim.url, username: 'admin', password: 'wrong-password-9', caPem: sim.caPem! }, 'test'));
+      const wrong = await rejection(
+        h.services.devices.add(
+          { name: 'd1', url: sim.url, username: 'admin', password: 'wrong-password-9', caPem: sim.caPem! },
+          'test',
+        ),
+      );
       expect(wrong.detail).toEqual({ stage: 'credentials' });
       expect(wrong.message).not.toContain('wrong-password-9');
       sim.failAt('device-info', { status: 500, message: '01070000:3: injected' });
-      const api = await rejection(h.services.devices.add({ name: 'd1', url: sim.url, username: 'admin', password: 'right-password-1', caPem: sim.caPem! }, 'test'));
+      const api = await rejection(
+        h.services.devices.add(
+          { name: 'd1', url: sim.url, username: 'admin', password: 'right-password-1', caPem: sim.caPem! },
+          'test',
+        ),
+      );
       expect(api.detail).toEqual({ stage: 'api' });
       expect(await h.store.devices.list()).toEqual([]);
 
-      const { device, test } = await h.services.devices.add({ name: 'd1', url: sim.url, username: 'admin', password: 'right-password-1', caPem: sim.caPem! }, 'test');
+      const { device, test } = await h.services.devices.add(
+        { name: 'd1', url: sim.url, username: 'admin', password: 'right-password-1', caPem: sim.caPem! },
+        'test',
+      );
       expect(test).toMatchObject({ ok: true, stage: 'ok', hostname: 'bigip-sim.example.test', version: '17.1.2.1' });
       expect(device).not.toHaveProperty('passwordSealed');
       expect(device).toMatchObject({ hostname: 'bigip-sim.example.test', insecure: false });
@@ -79,7 +96,10 @@ describe('devices and bindings', () => {
 
     it('a silent port times out at the TCP/TLS layer instead of hanging', async () => {
       const port = (silent.address() as AddressInfo).port;
-      const device = await h.services.devices.add({ name: 'quiet', url: `https://127.0.0.1:${port}`, username: 'admin', password: 'x', skipTest: true }, 'test');
+      const device = await h.services.devices.add(
+        { name: 'quiet', url: `https://127.0.0.1:${port}`, username: 'admin', password: 'x', skipTest: true },
+        'test',
+      );
       expect(device.test).toBeNull();
       const stored = (await h.store.devices.findByName('quiet'))!;
       const client = h.deps.bigip({ ...h.services.devices.connection(stored), timeoutMs: 300 });
@@ -91,7 +111,12 @@ describe('devices and bindings', () => {
 
   it('refuses bad settings before touching the network', async () => {
     const add = (over: Record<string, unknown>) =>
-      rejection(h.services.devices.add({ name: 'd', url: 'https://10.0.0.5', username: 'admin', password: 'p', skipTest: true, ...over }, 'test'));
+      rejection(
+        h.services.devices.add(
+          { name: 'd', url: 'https://10.0.0.5', username: 'admin', password: 'p', skipTest: true, ...over },
+          'test',
+        ),
+      );
     expect((await add({ name: 'bad name' })).message).toMatch(/device name/);
     expect((await add({ url: 'ftp://x' })).message).toMatch(/https/);
     expect((await add({ url: 'https://admin:pw@10.0.0.5' })).message).toMatch(/credentials/);
@@ -99,7 +124,9 @@ describe('devices and bindings', () => {
     expect((await add({ url: 'http://10.0.0.5' })).message).toMatch(/unencrypted/);
     expect((await add({ partition: 'bad/part' })).message).toMatch(/partition/);
     expect((await add({ caPem: 'not a pem' })).message).toMatch(/CA file/);
-    expect((await add({ caPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', insecure: true })).message).toMatch(/either/);
+    expect(
+      (await add({ caPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', insecure: true })).message,
+    ).toMatch(/either/);
     expect(await h.store.devices.list()).toEqual([]);
     expect(await h.store.audit.list()).toEqual([]);
   });
@@ -118,15 +145,27 @@ describe('devices and bindings', () => {
     sim.addProfile('/Common/acme_x', { defaultsFrom: '/Common/clientssl' });
     const cert = await h.seedCertificate(['x.example.com']);
     const other = await h.seedCertificate(['y.example.com']);
-    const missing = await rejection(h.services.bindings.add({ certificate: cert.name, device: 'b1', profile: 'nope' }, 'test'));
+    const missing = await rejection(
+      h.services.bindings.add({ certificate: cert.name, device: 'b1', profile: 'nope' }, 'test'),
+    );
     expect(missing).toMatchObject({ code: 'not_found', message: expect.stringMatching(/--create-profile/) });
-    const badParent = await rejection(h.services.bindings.add({ certificate: cert.name, device: 'b1', profile: 'new', createProfile: true, parent: '/Common/nope' }, 'test'));
+    const badParent = await rejection(
+      h.services.bindings.add(
+        { certificate: cert.name, device: 'b1', profile: 'new', createProfile: true, parent: '/Common/nope' },
+        'test',
+      ),
+    );
     expect(badParent.message).toMatch(/parent profile \/Common\/nope/);
-    expect((await rejection(h.services.bindings.add({ certificate: cert.name, device: 'b1', profile: 'bad path!' }, 'test'))).code).toBe('input_invalid');
+    expect(
+      (await rejection(h.services.bindings.add({ certificate: cert.name, device: 'b1', profile: 'bad path!' }, 'test')))
+        .code,
+    ).toBe('input_invalid');
 
     const b = await h.services.bindings.add({ certificate: cert.name, device: 'b1', profile: 'acme_x' }, 'test');
     expect(b).toMatchObject({ profilePath: '/Common/acme_x', certificateName: 'x.example.com', deviceName: 'b1' });
-    const taken = await rejection(h.services.bindings.add({ certificate: other.name, device: 'b1', profile: '/Common/acme_x' }, 'test'));
+    const taken = await rejection(
+      h.services.bindings.add({ certificate: other.name, device: 'b1', profile: '/Common/acme_x' }, 'test'),
+    );
     expect(taken).toMatchObject({ code: 'conflict', message: expect.stringMatching(/x\.example\.com/) });
     expect((await rejection(h.services.devices.remove('b1', 'test'))).code).toBe('conflict');
 
@@ -143,6 +182,9 @@ describe('devices and bindings', () => {
     const err = await rejection(h.services.devices.installResponder('edge', { virtual: 'vs_missing' }, 'test'));
     expect(err).toMatchObject({ code: 'not_found', message: expect.stringMatching(/\/Common\/vs_missing/) });
     expect(sim.state.dataGroups.size).toBe(0);
-    expect((await rejection(h.services.devices.installResponder('edge', { virtual: 'vs', dataGroup: 'no-slash' }, 'test'))).code).toBe('input_invalid');
+    expect(
+      (await rejection(h.services.devices.installResponder('edge', { virtual: 'vs', dataGroup: 'no-slash' }, 'test')))
+        .code,
+    ).toBe('input_invalid');
   });
 });

@@ -25,7 +25,9 @@ async function makeMaterial(cn: string): Promise<Material> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomBytes(8).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: randomBytes(8)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=${cn}`,
     notBefore: new Date(Date.now() - 60_000),
     notAfter: new Date(Date.now() + 90 * 86_400_000),
@@ -34,13 +36,17 @@ async function makeMaterial(cn: string): Promise<Material> {
     extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: cn }])],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }).toString();
+  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })
+    .export({ type: 'pkcs8', format: 'pem' })
+    .toString();
   const certPem = cert.toString('pem');
   return { certPem, keyPem, fingerprint: `SHA256/${new X509Certificate(certPem).fingerprint256}` };
 }
 
 function encrypt(keyPem: string, passphrase: string): string {
-  return createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }).toString();
+  return createPrivateKey(keyPem)
+    .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase })
+    .toString();
 }
 
 function connectionTo(sim: BigIpSimulator, over: Partial<BigIpConnection> = {}): BigIpConnection {
@@ -84,7 +90,10 @@ let b: Material;
 const logins = () => sim.requests.filter((r) => r.step === 'login').length;
 
 async function install(fullPathBase: string, m: Material, passphrase?: string): Promise<void> {
-  const keyFile = await client.upload(`${fullPathBase.split('/').pop()}.key`, passphrase === undefined ? m.keyPem : encrypt(m.keyPem, passphrase));
+  const keyFile = await client.upload(
+    `${fullPathBase.split('/').pop()}.key`,
+    passphrase === undefined ? m.keyPem : encrypt(m.keyPem, passphrase),
+  );
   const certFile = await client.upload(`${fullPathBase.split('/').pop()}.crt`, m.certPem);
   await client.installKey(`${fullPathBase}.key`, keyFile, passphrase);
   await client.installCert(`${fullPathBase}.crt`, certFile);
@@ -117,7 +126,12 @@ beforeEach(() => {
 describe('iControl client against the simulator', () => {
   it('reads device info (the connection test) with token auth', async () => {
     const info = await client.deviceInfo();
-    expect(info).toEqual({ hostname: 'bigip-sim.example.test', version: '17.1.2.1', product: 'BIG-IP', build: expect.any(String) });
+    expect(info).toEqual({
+      hostname: 'bigip-sim.example.test',
+      version: '17.1.2.1',
+      product: 'BIG-IP',
+      build: expect.any(String),
+    });
     expect(sim.requests.map((r) => [r.step, r.auth])).toEqual([
       ['login', 'none'],
       ['device-info', 'token'],
@@ -177,7 +191,11 @@ describe('iControl client against the simulator', () => {
       for (const name of ['../x', 'a/b', 'a b', '', 'x;reboot']) {
         expect((await caught(client.upload(name, 'x'))).code).toBe('input_invalid');
       }
-      for (const path of ['/etc/passwd', '/var/config/rest/downloads/../../etc/passwd', '/var/config/rest/downloads/a b']) {
+      for (const path of [
+        '/etc/passwd',
+        '/var/config/rest/downloads/../../etc/passwd',
+        '/var/config/rest/downloads/a b',
+      ]) {
         expect((await caught(client.removeUpload(path))).code).toBe('input_invalid');
       }
       expect(sim.requests).toHaveLength(0);
@@ -228,8 +246,12 @@ describe('iControl client against the simulator', () => {
     it('refuses malformed full paths as input_invalid, without a request', async () => {
       await expect(client.getCert('Common/x.crt')).rejects.toMatchObject({ code: 'input_invalid' });
       await expect(client.deleteKey('/Common/a b.key')).rejects.toMatchObject({ code: 'input_invalid' });
-      await expect(client.installCert('/Common/x~y.crt', '/var/config/rest/downloads/x.crt')).rejects.toMatchObject({ code: 'input_invalid' });
-      await expect(client.setVirtualRules('/Common/vs', ['not-a-path'])).rejects.toMatchObject({ code: 'input_invalid' });
+      await expect(client.installCert('/Common/x~y.crt', '/var/config/rest/downloads/x.crt')).rejects.toMatchObject({
+        code: 'input_invalid',
+      });
+      await expect(client.setVirtualRules('/Common/vs', ['not-a-path'])).rejects.toMatchObject({
+        code: 'input_invalid',
+      });
       expect(sim.requests).toHaveLength(0);
     });
 
@@ -252,7 +274,10 @@ describe('iControl client against the simulator', () => {
     it('refuses to delete a certificate a profile uses (bigip_in_use)', async () => {
       const err = await caught(client.deleteCert('/Common/default.crt'));
       expectBigIpError(err, 'bigip_in_use');
-      expect(err.detail).toMatchObject({ status: 400, request: 'DELETE /mgmt/tm/sys/file/ssl-cert/~Common~default.crt' });
+      expect(err.detail).toMatchObject({
+        status: 400,
+        request: 'DELETE /mgmt/tm/sys/file/ssl-cert/~Common~default.crt',
+      });
       expect(sim.state.certs.has('/Common/default.crt')).toBe(true);
     });
 
@@ -284,7 +309,9 @@ describe('iControl client against the simulator', () => {
     it('reads the seeded profile and answers null for a missing one', async () => {
       const p = await client.getClientSslProfile('/Common/clientssl');
       expect(p).toMatchObject({ fullPath: '/Common/clientssl' });
-      expect(p?.certKeyChain).toEqual([{ name: expect.any(String), cert: '/Common/default.crt', key: '/Common/default.key', chain: 'none' }]);
+      expect(p?.certKeyChain).toEqual([
+        { name: expect.any(String), cert: '/Common/default.crt', key: '/Common/default.key', chain: 'none' },
+      ]);
       expect(await client.getClientSslProfile('/Common/nope')).toBeNull();
     });
 
@@ -301,10 +328,19 @@ describe('iControl client against the simulator', () => {
       });
 
       const err = await caught(
-        client.createClientSslProfile({ fullPath: '/Common/acme_a', defaultsFrom: '/Common/clientssl', certKeyChain: [] }),
+        client.createClientSslProfile({
+          fullPath: '/Common/acme_a',
+          defaultsFrom: '/Common/clientssl',
+          certKeyChain: [],
+        }),
       );
       expectBigIpError(err, 'bigip_conflict');
-      expect(err.detail).toMatchObject({ status: 409, f5Code: '01020066', apiError: 3, request: 'POST /mgmt/tm/ltm/profile/client-ssl' });
+      expect(err.detail).toMatchObject({
+        status: 409,
+        f5Code: '01020066',
+        apiError: 3,
+        request: 'POST /mgmt/tm/ltm/profile/client-ssl',
+      });
 
       const list = await client.listClientSslProfiles();
       expect(list.map((p) => p.fullPath)).toEqual(expect.arrayContaining(['/Common/clientssl', '/Common/acme_a']));
@@ -322,10 +358,17 @@ describe('iControl client against the simulator', () => {
       await client.createClientSslProfile({
         fullPath: '/Common/acme_enc',
         defaultsFrom: '/Common/clientssl',
-        certKeyChain: [{ name: 'enc', cert: '/Common/encp.crt', key: '/Common/encp.key', chain: 'none', passphrase: KEY_PASSPHRASE }],
+        certKeyChain: [
+          { name: 'enc', cert: '/Common/encp.crt', key: '/Common/encp.key', chain: 'none', passphrase: KEY_PASSPHRASE },
+        ],
       });
       const p = await client.getClientSslProfile('/Common/acme_enc');
-      expect(p?.certKeyChain[0]).toEqual({ name: 'enc', cert: '/Common/encp.crt', key: '/Common/encp.key', chain: 'none' });
+      expect(p?.certKeyChain[0]).toEqual({
+        name: 'enc',
+        cert: '/Common/encp.crt',
+        key: '/Common/encp.key',
+        chain: 'none',
+      });
     });
   });
 
@@ -348,7 +391,12 @@ describe('iControl client against the simulator', () => {
       const patches = sim.requests.filter((r) => r.step === 'profile-patch');
       expect(patches.map((r) => r.transaction)).toEqual([tx.id, tx.id]);
       const commit = sim.requests.find((r) => r.step === 'transaction-commit');
-      expect(commit).toMatchObject({ method: 'PATCH', path: `/mgmt/tm/transaction/${tx.id}`, transaction: null, status: 200 });
+      expect(commit).toMatchObject({
+        method: 'PATCH',
+        path: `/mgmt/tm/transaction/${tx.id}`,
+        transaction: null,
+        status: 200,
+      });
     });
 
     it('rolls everything back when one queued write fails (bigip_transaction_failed)', async () => {
@@ -389,13 +437,20 @@ describe('iControl client against the simulator', () => {
     });
 
     it('reports an expired transaction as bigip_transaction_failed, at the write and at the commit', async () => {
-      const quick = await startBigIpSimulator({ username: USERNAME, password: PASSWORD, transactionTimeoutSeconds: 0.2 });
+      const quick = await startBigIpSimulator({
+        username: USERNAME,
+        password: PASSWORD,
+        transactionTimeoutSeconds: 0.2,
+      });
       const c = createIControlClient(connectionTo(quick));
       try {
         const tx = await c.beginTransaction();
         await new Promise((r) => setTimeout(r, 400));
         // A 404 here is the transaction, not the certificate: it must not pass for "already deleted".
-        expectBigIpError(await caught(c.deleteCert('/Common/default.crt', { transaction: tx })), 'bigip_transaction_failed');
+        expectBigIpError(
+          await caught(c.deleteCert('/Common/default.crt', { transaction: tx })),
+          'bigip_transaction_failed',
+        );
         const err = await caught(c.commitTransaction(tx));
         expectBigIpError(err, 'bigip_transaction_failed');
         expect(err.detail).toMatchObject({ status: 404 });
@@ -500,7 +555,11 @@ describe('iControl client against the simulator', () => {
 
     it('reads a virtual server and replaces its rules', async () => {
       sim.addVirtual('/Common/vs_http', { destination: '/Common/192.0.2.10:80' });
-      expect(await client.getVirtual('/Common/vs_http')).toEqual({ fullPath: '/Common/vs_http', destination: '/Common/192.0.2.10:80', rules: [] });
+      expect(await client.getVirtual('/Common/vs_http')).toEqual({
+        fullPath: '/Common/vs_http',
+        destination: '/Common/192.0.2.10:80',
+        rules: [],
+      });
       await client.setVirtualRules('/Common/vs_http', [RULE]);
       expect(await client.getVirtual('/Common/vs_http')).toMatchObject({ rules: [RULE] });
       expect(sim.state.virtuals.get('/Common/vs_http')?.rules).toEqual([RULE]);
@@ -547,7 +606,12 @@ describe('iControl client against the simulator', () => {
 
     it('shares one login between concurrent calls', async () => {
       const c = createIControlClient(connectionTo(sim));
-      await Promise.all([c.getCert('/Common/default.crt'), c.getKey('/Common/default.key'), c.deviceInfo(), c.getRule('/Common/x')]);
+      await Promise.all([
+        c.getCert('/Common/default.crt'),
+        c.getKey('/Common/default.key'),
+        c.deviceInfo(),
+        c.getRule('/Common/x'),
+      ]);
       expect(logins()).toBe(1);
       await c.close();
     });
@@ -587,10 +651,20 @@ describe('iControl client against the simulator', () => {
 
   describe('failures, classified and free of the password', () => {
     it('DNS: a host that does not resolve → bigip_dns', async () => {
-      const c = createIControlClient({ url: 'https://bigip.invalid', username: USERNAME, password: PASSWORD, timeoutMs: 10_000 });
+      const c = createIControlClient({
+        url: 'https://bigip.invalid',
+        username: USERNAME,
+        password: PASSWORD,
+        timeoutMs: 10_000,
+      });
       const err = await caught(c.deviceInfo());
       expectBigIpError(err, 'bigip_dns');
-      expect(err.detail).toEqual({ status: null, f5Code: null, apiError: null, request: 'POST /mgmt/shared/authn/login' });
+      expect(err.detail).toEqual({
+        status: null,
+        f5Code: null,
+        apiError: null,
+        request: 'POST /mgmt/shared/authn/login',
+      });
       expect(err.message).toMatch(/bigip\.invalid/);
       await c.close();
     });
@@ -642,8 +716,15 @@ describe('iControl client against the simulator', () => {
       const err = await caught(client.saveConfig());
       expectBigIpError(err, 'bigip_api');
       expect(err.retryable).toBe(true);
-      expect(err.detail).toEqual({ status: 500, f5Code: '01070711', apiError: expect.anything(), request: 'POST /mgmt/tm/sys/config' });
-      expect(err.message).toMatch(/^save the configuration on BIG-IP 127\.0\.0\.1:\d+ failed: HTTP 500: 01070711:3: Caught exception while saving$/);
+      expect(err.detail).toEqual({
+        status: 500,
+        f5Code: '01070711',
+        apiError: expect.anything(),
+        request: 'POST /mgmt/tm/sys/config',
+      });
+      expect(err.message).toMatch(
+        /^save the configuration on BIG-IP 127\.0\.0\.1:\d+ failed: HTTP 500: 01070711:3: Caught exception while saving$/,
+      );
     });
 
     it('a 503 → bigip_busy, retryable', async () => {
@@ -670,9 +751,9 @@ describe('iControl client against the simulator', () => {
       expect(() => createIControlClient({ url: `${sim.url}/mgmt`, username: USERNAME, password: PASSWORD })).toThrow(
         expect.objectContaining({ code: 'config_invalid' }),
       );
-      expect(() => createIControlClient({ url: `https://u:${PASSWORD}@127.0.0.1`, username: USERNAME, password: PASSWORD })).toThrow(
-        expect.not.objectContaining({ message: expect.stringContaining(PASSWORD) }),
-      );
+      expect(() =>
+        createIControlClient({ url: `https://u:${PASSWORD}@127.0.0.1`, username: USERNAME, password: PASSWORD }),
+      ).toThrow(expect.not.objectContaining({ message: expect.stringContaining(PASSWORD) }));
     });
   });
 });

@@ -2,7 +2,11 @@ import { createHash, createPrivateKey, createPublicKey, webcrypto, X509Certifica
 import https from 'node:https';
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BigIpSimulator, type BigIpSimulatorOptions, startBigIpSimulator } from '../support/bigip-simulator/index.ts';
+import {
+  type BigIpSimulator,
+  type BigIpSimulatorOptions,
+  startBigIpSimulator,
+} from '../support/bigip-simulator/index.ts';
 
 // --- fixtures: throwaway keys and certificates made here, never committed ---
 
@@ -11,7 +15,12 @@ interface Pair {
   certPem: string;
 }
 
-const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+const RSA = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+};
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
 async function selfSigned(
@@ -119,7 +128,9 @@ async function installKey(sim: BigIpSimulator, fullPath: string, pem: string, pa
 
 async function installCert(sim: BigIpSimulator, fullPath: string, pem: string): Promise<Answer> {
   const file = await upload(sim, `${fullPath.split('/').pop()}.upload`, pem);
-  return call(sim, 'POST', '/mgmt/tm/sys/crypto/cert', { json: { command: 'install', name: fullPath, 'from-local-file': file } });
+  return call(sim, 'POST', '/mgmt/tm/sys/crypto/cert', {
+    json: { command: 'install', name: fullPath, 'from-local-file': file },
+  });
 }
 
 function expectTmError(res: Answer, status: number, message: string | RegExp, apiError = 3): void {
@@ -161,7 +172,11 @@ beforeAll(async () => {
       { type: 'dns', value: 'example.test' },
     ],
   });
-  rsaB = await selfSigned(RSA, { name: 'CN=www.example.test', serial: '03a1b2c3d4e5f60718293a4b5c6d7e8f90', notAfter: NOT_AFTER });
+  rsaB = await selfSigned(RSA, {
+    name: 'CN=www.example.test',
+    serial: '03a1b2c3d4e5f60718293a4b5c6d7e8f90',
+    notAfter: NOT_AFTER,
+  });
   ecC = await selfSigned(EC, { name: 'CN=ec.example.test', serial: '0a', notAfter: NOT_AFTER });
   encryptedA = createPrivateKey(rsaA.keyPem)
     .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: PASSPHRASE })
@@ -181,7 +196,9 @@ describe('BIG-IP simulator: seed state', () => {
   it('starts with a matching default.crt/default.key and /Common/clientssl using them', () => {
     const cert = new X509Certificate(sim.state.certs.get('/Common/default.crt')!.pem);
     const key = createPrivateKey(sim.state.keys.get('/Common/default.key')!.pem);
-    expect(cert.publicKey.export({ type: 'spki', format: 'der' })).toEqual(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+    expect(cert.publicKey.export({ type: 'spki', format: 'der' })).toEqual(
+      createPublicKey(key).export({ type: 'spki', format: 'der' }),
+    );
     expect(key.asymmetricKeyType).toBe('rsa');
     expect(sim.state.profiles.get('/Common/clientssl')).toEqual({
       defaultsFrom: null,
@@ -214,7 +231,9 @@ describe('BIG-IP simulator: authentication', () => {
     });
     expectSharedError(res, 401, 'Authentication failed.');
     expect(res.statusText).toBe('F5 Authorization Required');
-    expect(res.json.originalRequestBody).toBe('{"username":"admin","loginProviderName":"tmos","generation":0,"lastUpdateMicros":0}');
+    expect(res.json.originalRequestBody).toBe(
+      '{"username":"admin","loginProviderName":"tmos","generation":0,"lastUpdateMicros":0}',
+    );
     expect(res.text).not.toContain('wrong');
   });
 
@@ -233,7 +252,10 @@ describe('BIG-IP simulator: authentication', () => {
     expect(ok.status).toBe(200);
     expect(ok.json.kind).toBe('tm:sys:syscollectionstate');
     expect(ok.json.selfLink).toBe('https://localhost/mgmt/tm/sys?ver=17.1.2.1');
-    const bad = await call(sim, 'GET', '/mgmt/tm/sys', { auth: 'none', headers: { Authorization: basic('admin', 'nope') } });
+    const bad = await call(sim, 'GET', '/mgmt/tm/sys', {
+      auth: 'none',
+      headers: { Authorization: basic('admin', 'nope') },
+    });
     expect(bad.status).toBe(401);
     expect(bad.statusText).toBe('F5 Authorization Required');
     expect(bad.headers.get('content-type')).toMatch(/^text\/html/);
@@ -264,14 +286,24 @@ describe('BIG-IP simulator: authentication', () => {
     const short = await simulator({ tokenTimeoutSeconds: 0.4 });
     const a = await login(short);
     const b = await login(short);
-    const extended = await call(short, 'PATCH', `/mgmt/shared/authz/tokens/${b}`, { auth: { token: b }, json: { timeout: 3600 } });
+    const extended = await call(short, 'PATCH', `/mgmt/shared/authz/tokens/${b}`, {
+      auth: { token: b },
+      json: { timeout: 3600 },
+    });
     expect(extended.status).toBe(200);
     expect(extended.json).toMatchObject({ token: b, timeout: 3600, generation: 2 });
     expect(extended.json.expirationMicros - extended.json.lastUpdateMicros).toBe(3_600_000_000);
-    const tooLong = await call(short, 'PATCH', `/mgmt/shared/authz/tokens/${b}`, { auth: { token: b }, json: { timeout: 36_001 } });
+    const tooLong = await call(short, 'PATCH', `/mgmt/shared/authz/tokens/${b}`, {
+      auth: { token: b },
+      json: { timeout: 36_001 },
+    });
     expectSharedError(tooLong, 400, /timeout/i);
     await new Promise((r) => setTimeout(r, 600));
-    expectSharedError(await call(short, 'GET', '/mgmt/tm/sys/version', { auth: { token: a } }), 401, 'X-F5-Auth-Token has expired.');
+    expectSharedError(
+      await call(short, 'GET', '/mgmt/tm/sys/version', { auth: { token: a } }),
+      401,
+      'X-F5-Auth-Token has expired.',
+    );
     expect((await call(short, 'GET', '/mgmt/tm/sys/version', { auth: { token: b } })).status).toBe(200);
   });
 
@@ -285,7 +317,11 @@ describe('BIG-IP simulator: authentication', () => {
     expect((await call(noTokens, 'GET', '/mgmt/tm/sys')).status).toBe(200);
 
     const noBasic = await simulator({ basicAuth: false });
-    expectSharedError(await call(noBasic, 'GET', '/mgmt/tm/sys'), 401, /^Authorization failed: no user authentication header/);
+    expectSharedError(
+      await call(noBasic, 'GET', '/mgmt/tm/sys'),
+      401,
+      /^Authorization failed: no user authentication header/,
+    );
     expect((await call(noBasic, 'GET', '/mgmt/tm/sys', { auth: { token: await login(noBasic) } })).status).toBe(200);
   });
 });
@@ -342,7 +378,9 @@ describe('BIG-IP simulator: uploads and unix-rm', () => {
       json: { command: 'run', utilCmdArgs: '/var/config/rest/downloads/gone.key' },
     });
     expect(again.status).toBe(200);
-    expect(again.json.commandResult).toBe("/bin/rm: cannot remove '/var/config/rest/downloads/gone.key': No such file or directory\n");
+    expect(again.json.commandResult).toBe(
+      "/bin/rm: cannot remove '/var/config/rest/downloads/gone.key': No such file or directory\n",
+    );
   });
 });
 
@@ -351,7 +389,11 @@ describe('BIG-IP simulator: key and certificate install and file objects', () =>
     expect((await installKey(sim, '/Common/www.example.test', rsaA.keyPem)).status).toBe(200);
     const installed = await installCert(sim, '/Common/www.example.test', rsaA.certPem);
     expect(installed.status).toBe(200);
-    expect(installed.json).toMatchObject({ kind: 'tm:sys:crypto:cert:installstate', command: 'install', name: '/Common/www.example.test' });
+    expect(installed.json).toMatchObject({
+      kind: 'tm:sys:crypto:cert:installstate',
+      command: 'install',
+      name: '/Common/www.example.test',
+    });
 
     const res = await call(sim, 'GET', '/mgmt/tm/sys/file/ssl-cert/~Common~www.example.test');
     expect(res.status).toBe(200);
@@ -429,9 +471,17 @@ describe('BIG-IP simulator: key and certificate install and file objects', () =>
   });
 
   it('rejects garbage and a missing local file', async () => {
-    expectTmError(await installCert(sim, '/Common/garbage.crt', 'not a pem'), 400, '01070712:3: Certificate/Key has unknown format or security type (/Common/garbage.crt).');
+    expectTmError(
+      await installCert(sim, '/Common/garbage.crt', 'not a pem'),
+      400,
+      '01070712:3: Certificate/Key has unknown format or security type (/Common/garbage.crt).',
+    );
     const missing = await call(sim, 'POST', '/mgmt/tm/sys/crypto/cert', {
-      json: { command: 'install', name: '/Common/x.crt', 'from-local-file': '/var/config/rest/downloads/nothing-here.crt' },
+      json: {
+        command: 'install',
+        name: '/Common/x.crt',
+        'from-local-file': '/var/config/rest/downloads/nothing-here.crt',
+      },
     });
     expectTmError(missing, 400, /^01070712:3: Values \(\/var\/config\/rest\/downloads\/nothing-here.crt\)/);
   });
@@ -439,7 +489,9 @@ describe('BIG-IP simulator: key and certificate install and file objects', () =>
   it('enforces the key/certificate match for profile-referenced names, changing nothing on failure', async () => {
     sim.addKey('/Common/used.key', rsaA.keyPem);
     sim.addCert('/Common/used.crt', rsaA.certPem);
-    sim.addProfile('/Common/used_profile', { certKeyChain: [{ name: 'used', cert: '/Common/used.crt', key: '/Common/used.key' }] });
+    sim.addProfile('/Common/used_profile', {
+      certKeyChain: [{ name: 'used', cert: '/Common/used.crt', key: '/Common/used.key' }],
+    });
     const keyBefore = sim.state.keys.get('/Common/used.key');
     const certBefore = sim.state.certs.get('/Common/used.crt');
 
@@ -475,15 +527,21 @@ describe('BIG-IP simulator: key and certificate install and file objects', () =>
     );
 
     const newSrc = await upload(sim, 'file-a.crt', rsaB.certPem);
-    const put = await call(sim, 'PUT', '/mgmt/tm/sys/file/ssl-cert/~Common~file-a.crt', { json: { sourcePath: `file://${newSrc}` } });
+    const put = await call(sim, 'PUT', '/mgmt/tm/sys/file/ssl-cert/~Common~file-a.crt', {
+      json: { sourcePath: `file://${newSrc}` },
+    });
     expect(put.status).toBe(200);
     expect(sim.state.certs.get('/Common/file-a.crt')!.pem).toBe(rsaB.certPem);
     await upload(sim, 'file-a.crt', rsaA.certPem);
-    const patch = await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-cert/~Common~file-a.crt', { json: { sourcePath: `file://${newSrc}` } });
+    const patch = await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-cert/~Common~file-a.crt', {
+      json: { sourcePath: `file://${newSrc}` },
+    });
     expect(patch.status).toBe(200);
     expect(sim.state.certs.get('/Common/file-a.crt')!.pem).toBe(rsaA.certPem);
     expectTmError(
-      await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-cert/~Common~nope.crt', { json: { sourcePath: `file://${newSrc}` } }),
+      await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-cert/~Common~nope.crt', {
+        json: { sourcePath: `file://${newSrc}` },
+      }),
       404,
       '01020036:3: The requested Certificate File (/Common/nope.crt) was not found.',
     );
@@ -532,7 +590,16 @@ describe('BIG-IP simulator: client-ssl profiles', () => {
       cert: '/Common/default.crt',
       key: '/Common/default.key',
       chain: 'none',
-      certKeyChain: [{ name: 'default', cert: '/Common/default.crt', key: '/Common/default.key', chain: 'none', appService: 'none', usage: 'SERVER' }],
+      certKeyChain: [
+        {
+          name: 'default',
+          cert: '/Common/default.crt',
+          key: '/Common/default.key',
+          chain: 'none',
+          appService: 'none',
+          usage: 'SERVER',
+        },
+      ],
     });
     expect(one.json.defaultsFrom).toBeUndefined();
     const list = await call(sim, 'GET', '/mgmt/tm/ltm/profile/client-ssl');
@@ -554,7 +621,12 @@ describe('BIG-IP simulator: client-ssl profiles', () => {
     expect(inherit.json.certKeyChain).toMatchObject([{ cert: '/Common/default.crt', key: '/Common/default.key' }]);
 
     const own = await call(sim, 'POST', '/mgmt/tm/ltm/profile/client-ssl', {
-      json: { name: 'acme_www', partition: 'Common', defaultsFrom: '/Common/clientssl', certKeyChain: [{ name: 'www', cert: '/Common/p.crt', key: '/Common/p.key' }] },
+      json: {
+        name: 'acme_www',
+        partition: 'Common',
+        defaultsFrom: '/Common/clientssl',
+        certKeyChain: [{ name: 'www', cert: '/Common/p.crt', key: '/Common/p.key' }],
+      },
     });
     expect(own.status).toBe(200);
     expect(own.json).toMatchObject({ cert: '/Common/p.crt', key: '/Common/p.key', chain: 'none' });
@@ -586,7 +658,12 @@ describe('BIG-IP simulator: client-ssl profiles', () => {
     const legacy = await call(sim, 'PATCH', '/mgmt/tm/ltm/profile/client-ssl/~Common~patchme', {
       json: { cert: '/Common/p.crt', key: '/Common/p.key', chain: 'none' },
     });
-    expect(legacy.json.certKeyChain[0]).toMatchObject({ name: 'rsa', cert: '/Common/p.crt', key: '/Common/p.key', chain: 'none' });
+    expect(legacy.json.certKeyChain[0]).toMatchObject({
+      name: 'rsa',
+      cert: '/Common/p.crt',
+      key: '/Common/p.key',
+      chain: 'none',
+    });
     expect(legacy.json.certKeyChain).toHaveLength(2);
   });
 
@@ -595,22 +672,32 @@ describe('BIG-IP simulator: client-ssl profiles', () => {
     const before = structuredClone(sim.state.profiles.get('/Common/strict'));
     const path = '/mgmt/tm/ltm/profile/client-ssl/~Common~strict';
     expectTmError(
-      await call(sim, 'PATCH', path, { json: { certKeyChain: [{ name: 'x', cert: '/Common/absent.crt', key: '/Common/p.key' }] } }),
+      await call(sim, 'PATCH', path, {
+        json: { certKeyChain: [{ name: 'x', cert: '/Common/absent.crt', key: '/Common/p.key' }] },
+      }),
       404,
       '01020036:3: The requested Certificate File (/Common/absent.crt) was not found.',
     );
     expectTmError(
-      await call(sim, 'PATCH', path, { json: { certKeyChain: [{ name: 'x', cert: '/Common/p.crt', key: '/Common/absent.key' }] } }),
+      await call(sim, 'PATCH', path, {
+        json: { certKeyChain: [{ name: 'x', cert: '/Common/p.crt', key: '/Common/absent.key' }] },
+      }),
       404,
       '01020036:3: The requested Certificate Key File (/Common/absent.key) was not found.',
     );
     expectTmError(
-      await call(sim, 'PATCH', path, { json: { certKeyChain: [{ name: 'x', cert: '/Common/p.crt', key: '/Common/p.key', chain: '/Common/absent-chain.crt' }] } }),
+      await call(sim, 'PATCH', path, {
+        json: {
+          certKeyChain: [{ name: 'x', cert: '/Common/p.crt', key: '/Common/p.key', chain: '/Common/absent-chain.crt' }],
+        },
+      }),
       404,
       '01020036:3: The requested Certificate File (/Common/absent-chain.crt) was not found.',
     );
     expectTmError(
-      await call(sim, 'PATCH', path, { json: { certKeyChain: [{ name: 'x', cert: '/Common/p.crt', key: '/Common/q.key' }] } }),
+      await call(sim, 'PATCH', path, {
+        json: { certKeyChain: [{ name: 'x', cert: '/Common/p.crt', key: '/Common/q.key' }] },
+      }),
       400,
       "01070317:3: profile /Common/strict's key and certificate do not match",
     );
@@ -618,10 +705,18 @@ describe('BIG-IP simulator: client-ssl profiles', () => {
   });
 
   it('needs the right passphrase for an encrypted key', async () => {
-    sim.addProfile('/Common/enc_profile', { certKeyChain: [{ name: 'p', cert: '/Common/p.crt', key: '/Common/p.key' }] });
+    sim.addProfile('/Common/enc_profile', {
+      certKeyChain: [{ name: 'p', cert: '/Common/p.crt', key: '/Common/p.key' }],
+    });
     const path = '/mgmt/tm/ltm/profile/client-ssl/~Common~enc_profile';
-    const none = await call(sim, 'PATCH', path, { json: { certKeyChain: [{ name: 'p', cert: '/Common/p.crt', key: '/Common/p-enc.key' }] } });
-    expectTmError(none, 400, /^01070313:3: Error reading key PEM file \/Common\/p-enc.key for profile \/Common\/enc_profile: .*no passphrase/);
+    const none = await call(sim, 'PATCH', path, {
+      json: { certKeyChain: [{ name: 'p', cert: '/Common/p.crt', key: '/Common/p-enc.key' }] },
+    });
+    expectTmError(
+      none,
+      400,
+      /^01070313:3: Error reading key PEM file \/Common\/p-enc.key for profile \/Common\/enc_profile: .*no passphrase/,
+    );
     const wrong = await call(sim, 'PATCH', path, {
       json: { certKeyChain: [{ name: 'p', cert: '/Common/p.crt', key: '/Common/p-enc.key', passphrase: 'nope' }] },
     });
@@ -644,7 +739,13 @@ describe('BIG-IP simulator: transactions', () => {
 
   it('starts a transaction with the documented shape', async () => {
     const tx = await begin();
-    expect(tx).toMatchObject({ state: 'STARTED', timeoutSeconds: 120, asyncExecution: false, validateOnly: false, kind: 'tm:transactionstate' });
+    expect(tx).toMatchObject({
+      state: 'STARTED',
+      timeoutSeconds: 120,
+      asyncExecution: false,
+      validateOnly: false,
+      kind: 'tm:transactionstate',
+    });
     expect(typeof tx.transId).toBe('number');
     expect(tx.selfLink).toBe(`https://localhost/mgmt/tm/transaction/${tx.transId}?ver=17.1.2.1`);
   });
@@ -653,13 +754,17 @@ describe('BIG-IP simulator: transactions', () => {
     // A profile referencing a pair; replace key and cert under the same names: only possible together.
     sim.addKey('/Common/tx.key', rsaA.keyPem);
     sim.addCert('/Common/tx.crt', rsaA.certPem);
-    sim.addProfile('/Common/tx_profile', { certKeyChain: [{ name: 'tx', cert: '/Common/tx.crt', key: '/Common/tx.key' }] });
+    sim.addProfile('/Common/tx_profile', {
+      certKeyChain: [{ name: 'tx', cert: '/Common/tx.crt', key: '/Common/tx.key' }],
+    });
     const keySrc = await upload(sim, 'tx-new.key', rsaB.keyPem);
     const certSrc = await upload(sim, 'tx-new.crt', rsaB.certPem);
 
     // Outside a transaction the key alone fails the match rule.
     expectTmError(
-      await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-key/~Common~tx.key', { json: { sourcePath: `file://${keySrc}` } }),
+      await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-key/~Common~tx.key', {
+        json: { sourcePath: `file://${keySrc}` },
+      }),
       400,
       "01070317:3: profile /Common/tx_profile's key and certificate do not match",
     );
@@ -667,7 +772,10 @@ describe('BIG-IP simulator: transactions', () => {
     const tx = await begin();
     const id = String(tx.transId);
     const coord = { 'X-F5-REST-Coordination-Id': id };
-    const q1 = await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-key/~Common~tx.key', { headers: coord, json: { sourcePath: `file://${keySrc}` } });
+    const q1 = await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-key/~Common~tx.key', {
+      headers: coord,
+      json: { sourcePath: `file://${keySrc}` },
+    });
     expect(q1.status).toBe(200);
     expect(q1.json).toMatchObject({
       method: 'PATCH',
@@ -678,7 +786,10 @@ describe('BIG-IP simulator: transactions', () => {
       kind: 'tm:transaction:commandsstate',
       selfLink: `https://localhost/mgmt/tm/transaction/${id}/commands/1?ver=17.1.2.1`,
     });
-    const q2 = await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-cert/~Common~tx.crt', { headers: coord, json: { sourcePath: `file://${certSrc}` } });
+    const q2 = await call(sim, 'PATCH', '/mgmt/tm/sys/file/ssl-cert/~Common~tx.crt', {
+      headers: coord,
+      json: { sourcePath: `file://${certSrc}` },
+    });
     expect(q2.json.commandId).toBe(2);
     // Nothing applied yet.
     expect(sim.state.keys.get('/Common/tx.key')!.pem).toBe(rsaA.keyPem);
@@ -689,10 +800,20 @@ describe('BIG-IP simulator: transactions', () => {
     const commands = await call(sim, 'GET', `/mgmt/tm/transaction/${id}/commands`);
     expect(commands.json.items).toHaveLength(2);
 
-    const withHeader = await call(sim, 'PATCH', `/mgmt/tm/transaction/${id}`, { headers: coord, json: { state: 'VALIDATING' } });
-    expectTmError(withHeader, 400, `Transaction ${id} operation PATCH https://localhost/mgmt/tm/transaction/${id} is not allowed to be added to transaction.`, 1);
+    const withHeader = await call(sim, 'PATCH', `/mgmt/tm/transaction/${id}`, {
+      headers: coord,
+      json: { state: 'VALIDATING' },
+    });
+    expectTmError(
+      withHeader,
+      400,
+      `Transaction ${id} operation PATCH https://localhost/mgmt/tm/transaction/${id} is not allowed to be added to transaction.`,
+      1,
+    );
 
-    const commit = await call(sim, 'PATCH', `/mgmt/tm/transaction/${id}`, { json: { state: 'VALIDATING', validateOnly: false } });
+    const commit = await call(sim, 'PATCH', `/mgmt/tm/transaction/${id}`, {
+      json: { state: 'VALIDATING', validateOnly: false },
+    });
     expect(commit.status).toBe(200);
     expect(commit.json).toMatchObject({ transId: tx.transId, state: 'COMPLETED' });
     expect(sim.state.keys.get('/Common/tx.key')!.pem).toBe(rsaB.keyPem);
@@ -703,19 +824,36 @@ describe('BIG-IP simulator: transactions', () => {
     sim.addDataGroup('/Common/tx_dg', { keep: 'me' });
     const tx = await begin();
     const coord = { 'X-F5-REST-Coordination-Id': String(tx.transId) };
-    await call(sim, 'PATCH', '/mgmt/tm/ltm/data-group/internal/~Common~tx_dg?options=records%20add%20%7B%20a%20%7B%20data%20b%20%7D%20%7D', {
+    await call(
+      sim,
+      'PATCH',
+      '/mgmt/tm/ltm/data-group/internal/~Common~tx_dg?options=records%20add%20%7B%20a%20%7B%20data%20b%20%7D%20%7D',
+      {
+        headers: coord,
+        json: { name: 'tx_dg' },
+      },
+    );
+    await call(sim, 'POST', '/mgmt/tm/ltm/rule', {
       headers: coord,
-      json: { name: 'tx_dg' },
+      json: { name: 'tx_rule', partition: 'Common', apiAnonymous: 'when HTTP_REQUEST { }' },
     });
-    await call(sim, 'POST', '/mgmt/tm/ltm/rule', { headers: coord, json: { name: 'tx_rule', partition: 'Common', apiAnonymous: 'when HTTP_REQUEST { }' } });
     // Fails: the certificate does not exist.
     await call(sim, 'POST', '/mgmt/tm/ltm/profile/client-ssl', {
       headers: coord,
-      json: { name: 'tx_bad', partition: 'Common', certKeyChain: [{ name: 'x', cert: '/Common/absent.crt', key: '/Common/p.key' }] },
+      json: {
+        name: 'tx_bad',
+        partition: 'Common',
+        certKeyChain: [{ name: 'x', cert: '/Common/absent.crt', key: '/Common/p.key' }],
+      },
     });
     const savesBefore = sim.state.saves;
     const commit = await call(sim, 'PATCH', `/mgmt/tm/transaction/${tx.transId}`, { json: { state: 'VALIDATING' } });
-    expectTmError(commit, 400, 'transaction failed:01020036:3: The requested Certificate File (/Common/absent.crt) was not found.', 2);
+    expectTmError(
+      commit,
+      400,
+      'transaction failed:01020036:3: The requested Certificate File (/Common/absent.crt) was not found.',
+      2,
+    );
     expect([...sim.state.dataGroups.get('/Common/tx_dg')!.records]).toEqual([['keep', 'me']]);
     expect(sim.state.rules.has('/Common/tx_rule')).toBe(false);
     expect(sim.state.profiles.has('/Common/tx_bad')).toBe(false);
@@ -743,18 +881,28 @@ describe('BIG-IP simulator: data groups', () => {
   const dgPath = '/mgmt/tm/ltm/data-group/internal';
 
   it('creates, reads and replaces records; omits records when empty', async () => {
-    const created = await call(sim, 'POST', dgPath, { json: { name: 'acme_responder_dg', partition: 'Common', type: 'string', records: [] } });
+    const created = await call(sim, 'POST', dgPath, {
+      json: { name: 'acme_responder_dg', partition: 'Common', type: 'string', records: [] },
+    });
     expect(created.status).toBe(200);
-    expect(created.json).toMatchObject({ kind: 'tm:ltm:data-group:internal:internalstate', fullPath: '/Common/acme_responder_dg', type: 'string' });
+    expect(created.json).toMatchObject({
+      kind: 'tm:ltm:data-group:internal:internalstate',
+      fullPath: '/Common/acme_responder_dg',
+      type: 'string',
+    });
     expect(created.json.records).toBeUndefined();
     expectTmError(
       await call(sim, 'POST', dgPath, { json: { name: 'acme_responder_dg', partition: 'Common', type: 'string' } }),
       409,
       '01020066:3: The requested value list (/Common/acme_responder_dg) already exists in partition Common.',
     );
-    const put = await call(sim, 'PUT', `${dgPath}/~Common~acme_responder_dg`, { json: { records: [{ name: 'a', data: '1' }, { name: 'b' }] } });
+    const put = await call(sim, 'PUT', `${dgPath}/~Common~acme_responder_dg`, {
+      json: { records: [{ name: 'a', data: '1' }, { name: 'b' }] },
+    });
     expect(put.json.records).toEqual([{ name: 'a', data: '1' }, { name: 'b' }]);
-    const patch = await call(sim, 'PATCH', `${dgPath}/~Common~acme_responder_dg`, { json: { records: [{ name: 'c', data: '3' }] } });
+    const patch = await call(sim, 'PATCH', `${dgPath}/~Common~acme_responder_dg`, {
+      json: { records: [{ name: 'c', data: '3' }] },
+    });
     expect(patch.json.records).toEqual([{ name: 'c', data: '3' }]);
     expectTmError(
       await call(sim, 'GET', `${dgPath}/~Common~my-datagroup2`),
@@ -766,12 +914,23 @@ describe('BIG-IP simulator: data groups', () => {
   it('adds and deletes records incrementally with ?options=, with the 409/404 of the reference', async () => {
     sim.addDataGroup('/Common/dg');
     const url = (options: string) => `${dgPath}/~Common~dg?options=${encodeURIComponent(options)}`;
-    const add = await call(sim, 'PATCH', url('records add { key1 { data tok.thumb-print_1 } }'), { json: { name: 'dg' } });
+    const add = await call(sim, 'PATCH', url('records add { key1 { data tok.thumb-print_1 } }'), {
+      json: { name: 'dg' },
+    });
     expect(add.status).toBe(200);
     expect(add.json.records).toEqual([{ name: 'key1', data: 'tok.thumb-print_1' }]);
     // Form-style encoding (+ for spaces) and quoted words decode too.
-    const plus = await call(sim, 'PATCH', `${dgPath}/~Common~dg?options=records+add+%7B+%22key2%22+%7B+data+%22v2%22+%7D+key3+%7D`, { json: { name: 'dg' } });
-    expect(plus.json.records).toEqual([{ name: 'key1', data: 'tok.thumb-print_1' }, { name: 'key2', data: 'v2' }, { name: 'key3' }]);
+    const plus = await call(
+      sim,
+      'PATCH',
+      `${dgPath}/~Common~dg?options=records+add+%7B+%22key2%22+%7B+data+%22v2%22+%7D+key3+%7D`,
+      { json: { name: 'dg' } },
+    );
+    expect(plus.json.records).toEqual([
+      { name: 'key1', data: 'tok.thumb-print_1' },
+      { name: 'key2', data: 'v2' },
+      { name: 'key3' },
+    ]);
 
     expectTmError(
       await call(sim, 'PATCH', url('records add { key1 { data other } }'), { json: { name: 'dg' } }),
@@ -788,27 +947,46 @@ describe('BIG-IP simulator: data groups', () => {
     // A failing multi-record change applies none of it.
     await call(sim, 'PATCH', url('records add { key5 { data x } key2 { data y } }'), { json: { name: 'dg' } });
     expect([...sim.state.dataGroups.get('/Common/dg')!.records.keys()]).toEqual(['key2']);
-    expectTmError(await call(sim, 'PATCH', url('records add { unterminated'), { json: { name: 'dg' } }), 400, /^Syntax Error/, 1);
+    expectTmError(
+      await call(sim, 'PATCH', url('records add { unterminated'), { json: { name: 'dg' } }),
+      400,
+      /^Syntax Error/,
+      1,
+    );
   });
 });
 
 describe('BIG-IP simulator: iRules and virtual servers', () => {
   it('creates, reads and replaces iRules; 409 when it exists', async () => {
     const tcl = 'when HTTP_REQUEST { log local0. "hi" }';
-    const created = await call(sim, 'POST', '/mgmt/tm/ltm/rule', { json: { name: 'r1', partition: 'Common', apiAnonymous: tcl } });
+    const created = await call(sim, 'POST', '/mgmt/tm/ltm/rule', {
+      json: { name: 'r1', partition: 'Common', apiAnonymous: tcl },
+    });
     expect(created.json).toMatchObject({ kind: 'tm:ltm:rule:rulestate', fullPath: '/Common/r1', apiAnonymous: tcl });
     expectTmError(
       await call(sim, 'POST', '/mgmt/tm/ltm/rule', { json: { name: 'r1', partition: 'Common', apiAnonymous: tcl } }),
       409,
       '01020066:3: The requested iRule (/Common/r1) already exists in partition Common.',
     );
-    const put = await call(sim, 'PUT', '/mgmt/tm/ltm/rule/~Common~r1', { json: { apiAnonymous: 'when HTTP_REQUEST { }' } });
+    const put = await call(sim, 'PUT', '/mgmt/tm/ltm/rule/~Common~r1', {
+      json: { apiAnonymous: 'when HTTP_REQUEST { }' },
+    });
     expect(put.json.apiAnonymous).toBe('when HTTP_REQUEST { }');
-    const patch = await call(sim, 'PATCH', '/mgmt/tm/ltm/rule/~Common~r1', { json: { apiAnonymous: 'when CLIENT_ACCEPTED { }' } });
+    const patch = await call(sim, 'PATCH', '/mgmt/tm/ltm/rule/~Common~r1', {
+      json: { apiAnonymous: 'when CLIENT_ACCEPTED { }' },
+    });
     expect(sim.state.rules.get('/Common/r1')).toBe('when CLIENT_ACCEPTED { }');
     expect(patch.status).toBe(200);
-    expectTmError(await call(sim, 'PATCH', '/mgmt/tm/ltm/rule/~Common~r1', { json: { apiAnonymous: 'when HTTP_REQUEST {' } }), 400, /^01070151:3: Rule \[\/Common\/r1\]/);
-    expectTmError(await call(sim, 'GET', '/mgmt/tm/ltm/rule/~Common~r9'), 404, '01020036:3: The requested iRule (/Common/r9) was not found.');
+    expectTmError(
+      await call(sim, 'PATCH', '/mgmt/tm/ltm/rule/~Common~r1', { json: { apiAnonymous: 'when HTTP_REQUEST {' } }),
+      400,
+      /^01070151:3: Rule \[\/Common\/r1\]/,
+    );
+    expectTmError(
+      await call(sim, 'GET', '/mgmt/tm/ltm/rule/~Common~r9'),
+      404,
+      '01020036:3: The requested iRule (/Common/r9) was not found.',
+    );
   });
 
   it('replaces a virtual server rules list; every rule must exist', async () => {
@@ -817,15 +995,23 @@ describe('BIG-IP simulator: iRules and virtual servers', () => {
     expect(read.json).toMatchObject({ kind: 'tm:ltm:virtual:virtualstate', destination: '/Common/10.0.0.10:80' });
     expect(read.json.rules).toBeUndefined();
     sim.addRule('/Common/r2', 'when HTTP_REQUEST { }');
-    const patch = await call(sim, 'PATCH', '/mgmt/tm/ltm/virtual/~Common~vs_http', { json: { rules: ['/Common/r1', '/Common/r2'] } });
+    const patch = await call(sim, 'PATCH', '/mgmt/tm/ltm/virtual/~Common~vs_http', {
+      json: { rules: ['/Common/r1', '/Common/r2'] },
+    });
     expect(patch.json.rules).toEqual(['/Common/r1', '/Common/r2']);
     expectTmError(
-      await call(sim, 'PATCH', '/mgmt/tm/ltm/virtual/~Common~vs_http', { json: { rules: ['/Common/r1', '/Common/ghost'] } }),
+      await call(sim, 'PATCH', '/mgmt/tm/ltm/virtual/~Common~vs_http', {
+        json: { rules: ['/Common/r1', '/Common/ghost'] },
+      }),
       404,
       '01020036:3: The requested iRule (/Common/ghost) was not found.',
     );
     expect(sim.state.virtuals.get('/Common/vs_http')!.rules).toEqual(['/Common/r1', '/Common/r2']);
-    expectTmError(await call(sim, 'DELETE', '/mgmt/tm/ltm/rule/~Common~r1'), 400, /in use by a virtual server \(\/Common\/vs_http\)/);
+    expectTmError(
+      await call(sim, 'DELETE', '/mgmt/tm/ltm/rule/~Common~r1'),
+      400,
+      /in use by a virtual server \(\/Common\/vs_http\)/,
+    );
   });
 
   it('understands subfolder paths (~Common~folder~name)', async () => {
@@ -848,7 +1034,9 @@ describe('BIG-IP simulator: save, version, device-info, errors', () => {
     const custom = await simulator({ version: '16.1.4', hostname: 'lb1.example.test' });
     const version = await call(custom, 'GET', '/mgmt/tm/sys/version');
     expect(version.json.kind).toBe('tm:sys:version:versionstats');
-    expect(version.json.entries['https://localhost/mgmt/tm/sys/version/0'].nestedStats.entries.Version.description).toBe('16.1.4');
+    expect(
+      version.json.entries['https://localhost/mgmt/tm/sys/version/0'].nestedStats.entries.Version.description,
+    ).toBe('16.1.4');
     const info = await call(custom, 'GET', '/mgmt/shared/identified-devices/config/device-info');
     expect(info.json).toMatchObject({
       hostname: 'lb1.example.test',
@@ -863,7 +1051,10 @@ describe('BIG-IP simulator: save, version, device-info, errors', () => {
   });
 
   it('answers invalid JSON and unknown URIs like the device', async () => {
-    const bad = await call(sim, 'POST', '/mgmt/tm/ltm/rule', { body: '{"name": ', headers: { 'Content-Type': 'application/json' } });
+    const bad = await call(sim, 'POST', '/mgmt/tm/ltm/rule', {
+      body: '{"name": ',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expectTmError(bad, 400, 'Found invalid JSON body in the request.', 1);
     const unknown = await call(sim, 'GET', '/mgmt/tm/ltm/pool/~Common~p');
     expectSharedError(unknown, 404, /^URI path \/mgmt\/tm\/ltm\/pool\/~Common~p not registered\./);
@@ -882,14 +1073,19 @@ describe('BIG-IP simulator: failure injection and the request log', () => {
 
   it('afterApply applies the change and still answers the error (a lost response)', async () => {
     sim.failAt('rule-write', { status: 500, message: 'connection reset', afterApply: true });
-    const res = await call(sim, 'POST', '/mgmt/tm/ltm/rule', { json: { name: 'lost', apiAnonymous: 'when HTTP_REQUEST { }' } });
+    const res = await call(sim, 'POST', '/mgmt/tm/ltm/rule', {
+      json: { name: 'lost', apiAnonymous: 'when HTTP_REQUEST { }' },
+    });
     expectTmError(res, 500, 'connection reset');
     expect(sim.state.rules.has('/Common/lost')).toBe(true);
   });
 
   it('uses /mgmt/shared shapes for shared steps and fails queued commands at commit', async () => {
     sim.failAt('upload', { status: 500 });
-    const up = await call(sim, 'POST', '/mgmt/shared/file-transfer/uploads/x.bin', { body: 'ab', headers: { 'Content-Range': '0-1/2' } });
+    const up = await call(sim, 'POST', '/mgmt/shared/file-transfer/uploads/x.bin', {
+      body: 'ab',
+      headers: { 'Content-Range': '0-1/2' },
+    });
     expectSharedError(up, 500, /upload/);
 
     sim.failAt('rule-write', { message: '01070151:3: busy' });
@@ -908,7 +1104,10 @@ describe('BIG-IP simulator: failure injection and the request log', () => {
     const token = await login(sim);
     await call(sim, 'GET', '/mgmt/tm/sys/version?ver=1', { auth: { token } });
     const tx = (await call(sim, 'POST', '/mgmt/tm/transaction', { json: {} })).json;
-    await call(sim, 'POST', '/mgmt/tm/sys/config', { headers: { 'X-F5-REST-Coordination-Id': String(tx.transId) }, json: { command: 'save' } });
+    await call(sim, 'POST', '/mgmt/tm/sys/config', {
+      headers: { 'X-F5-REST-Coordination-Id': String(tx.transId) },
+      json: { command: 'save' },
+    });
     expect(sim.requests.map((r) => [r.method, r.step, r.status, r.auth, r.transaction])).toEqual([
       ['POST', 'login', 200, 'none', null],
       ['GET', 'version', 200, 'token', null],
@@ -953,7 +1152,9 @@ describe('BIG-IP simulator: a virtual server with the ACME iRule', () => {
     // Not attached yet: the pool answers.
     expect((await fetch(`${base}/.well-known/acme-challenge/tok-ABC_123`)).status).toBe(404);
 
-    const attach = await call(v, 'PATCH', '/mgmt/tm/ltm/virtual/~Common~vs_acme', { json: { rules: ['/Common/acme_handler_rule'] } });
+    const attach = await call(v, 'PATCH', '/mgmt/tm/ltm/virtual/~Common~vs_acme', {
+      json: { rules: ['/Common/acme_handler_rule'] },
+    });
     expect(attach.status).toBe(200);
 
     const found = await fetch(`${base}/.well-known/acme-challenge/tok-ABC_123`);
@@ -976,9 +1177,14 @@ describe('BIG-IP simulator: a virtual server with the ACME iRule', () => {
     expect((await fetch(`${base}/index.html`)).status).toBe(404);
 
     // Records added over REST are served at once.
-    await call(v, 'PATCH', `/mgmt/tm/ltm/data-group/internal/~Common~acme_responder_dg?options=${encodeURIComponent('records add { t2 { data t2.k } }')}`, {
-      json: { name: 'acme_responder_dg' },
-    });
+    await call(
+      v,
+      'PATCH',
+      `/mgmt/tm/ltm/data-group/internal/~Common~acme_responder_dg?options=${encodeURIComponent('records add { t2 { data t2.k } }')}`,
+      {
+        json: { name: 'acme_responder_dg' },
+      },
+    );
     const second = await fetch(`${base}/.well-known/acme-challenge/t2`);
     expect(await second.text()).toBe('t2.k');
   });

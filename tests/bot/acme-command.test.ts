@@ -34,7 +34,9 @@ async function seed() {
   const pending = makeDomain(profile.id, { name: 'api.example.com', status: 'pending' });
   await h.store.domains.insertWithAuthorization(pending, makeAuthorization(pending.id));
   const cert = await seedIssuedCertificate(h.store, h.secrets, { names: ['www.example.com'], profileId: profile.id });
-  await h.store.devices.insert(makeDevice({ name: 'bigip-1', passwordSealed: h.secrets.seal('device-password-S3cret', 'devices:x:password') }));
+  await h.store.devices.insert(
+    makeDevice({ name: 'bigip-1', passwordSealed: h.secrets.seal('device-password-S3cret', 'devices:x:password') }),
+  );
   return { profile, cert };
 }
 
@@ -86,12 +88,26 @@ describe('/acme over the real Bolt receiver', () => {
   it('status puts a failing renewal first, with its reason from the outbox and its next attempt', async () => {
     const { cert } = await seed();
     const next = new Date(Date.now() + 3_600_000);
-    await h.store.certificates.update(cert.id, { state: 'ordering', renewalStartedAt: new Date(), failedAttempts: 2, nextAttemptAt: next });
-    await h.store.events.emit({ kind: 'renewal_failed', certificateId: cert.id, subject: cert.name, dedupeKey: `${cert.id}:renewal_failed:x`, detail: { code: 'acme_unreachable', message: 'the CA is unreachable', attempt: 1 }, needsPerson: false });
+    await h.store.certificates.update(cert.id, {
+      state: 'ordering',
+      renewalStartedAt: new Date(),
+      failedAttempts: 2,
+      nextAttemptAt: next,
+    });
+    await h.store.events.emit({
+      kind: 'renewal_failed',
+      certificateId: cert.id,
+      subject: cert.name,
+      dedupeKey: `${cert.id}:renewal_failed:x`,
+      detail: { code: 'acme_unreachable', message: 'the CA is unreachable', attempt: 1 },
+      needsPerson: false,
+    });
     const { shown } = await run('status');
     expect(shown).toContain('FAILING: 1 failing');
     expect(shown).toContain('*Failing: certificates (1)*');
-    expect(shown).toContain(`${cert.name} [prod-le]: renewal failing (2 failed attempts): the CA is unreachable (attempt 1,`);
+    expect(shown).toContain(
+      `${cert.name} [prod-le]: renewal failing (2 failed attempts): the CA is unreachable (attempt 1,`,
+    );
     expect(shown).toContain(`next attempt ${next.toISOString().replace(/\.\d{3}Z$/, 'Z')}`);
   });
 
@@ -145,8 +161,14 @@ describe('/acme over the real Bolt receiver', () => {
 
   it('never sends key material, passwords or sealed secrets to Slack', async () => {
     const { cert } = await seed();
-    await h.services.approvals.request('renewal', cert, { note: '-----BEGIN PRIVATE KEY-----', password: 'hunter2' }, 'scheduler');
-    for (const text of ['status', 'profile list', 'domain list', 'cert list', 'device list', 'approvals']) await run(text);
+    await h.services.approvals.request(
+      'renewal',
+      cert,
+      { note: '-----BEGIN PRIVATE KEY-----', password: 'hunter2' },
+      'scheduler',
+    );
+    for (const text of ['status', 'profile list', 'domain list', 'cert list', 'device list', 'approvals'])
+      await run(text);
     const everything = h.stub.calls.map((c) => c.body).join('\n');
     expect(h.stub.calls.filter((c) => c.path.startsWith('/response/'))).toHaveLength(6);
     expect(everything).not.toMatch(/-----BEGIN/);
@@ -158,7 +180,8 @@ describe('/acme over the real Bolt receiver', () => {
   });
 
   it('keeps a long list within 50 blocks and says how many were left out', async () => {
-    for (let i = 0; i < 60; i++) await h.store.devices.insert(makeDevice({ name: `bigip-${String(i).padStart(2, '0')}` }));
+    for (let i = 0; i < 60; i++)
+      await h.store.devices.insert(makeDevice({ name: `bigip-${String(i).padStart(2, '0')}` }));
     const { message, shown } = await run('device list');
     expect((message['blocks'] as unknown[]).length).toBe(50);
     expect(shown).toContain('… and 12 more');
@@ -194,7 +217,7 @@ describe('allowed workspaces', () => {
   });
 });
 
-describe('the default workspace: the bot token\'s own (auth.test)', () => {
+describe("the default workspace: the bot token's own (auth.test)", () => {
   let h: BotHarness;
   beforeAll(async () => {
     h = await startBotHarness({ env: { SLACK_ADMINS: 'U0ALICE' } });
@@ -228,7 +251,15 @@ describe('the default workspace: the bot token\'s own (auth.test)', () => {
       channel: { id: 'C0TEST', name: 'ops' },
       message: { type: 'message', ts: '1.2', text: '' },
       response_url: `${h.stub.url}/response/guest`,
-      actions: [{ type: 'button', action_id: 'approval_approve', block_id: 'b', value: '00000000-0000-4000-8000-000000000000', action_ts: '1' }],
+      actions: [
+        {
+          type: 'button',
+          action_id: 'approval_approve',
+          block_id: 'b',
+          value: '00000000-0000-4000-8000-000000000000',
+          action_ts: '1',
+        },
+      ],
     };
     const res = await h.interact(payload);
     expect(res.status).toBe(200);

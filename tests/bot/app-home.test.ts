@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION, DENY_ACTION, DENY_VIEW, REASON_ACTION, REASON_BLOCK } from '../../bot/blocks/approval.ts';
 import { HOME_NEXT_ACTION, HOME_PREV_ACTION, HOME_REFRESH_ACTION } from '../../bot/blocks/home.ts';
-import { makeAuthorization, makeBinding, makeCertificate, makeDevice, makeDomain, makeProfile } from '../fixtures/builders.ts';
+import {
+  makeAuthorization,
+  makeBinding,
+  makeCertificate,
+  makeDevice,
+  makeDomain,
+  makeProfile,
+} from '../fixtures/builders.ts';
 import { seedIssuedCertificate } from '../support/test-certificates.ts';
 import { type BotHarness, startBotHarness } from './bot-harness.ts';
 
@@ -36,15 +43,33 @@ function opened(user: string, tab = 'home') {
 
 /** One of everything, stored as the core stores it, secrets sealed. */
 async function seed() {
-  const profile = makeProfile({ name: 'prod-le', eabKid: 'kid-1', eabHmacKeySealed: h.secrets.seal('eab-hmac-S3cret', 'profiles:x:eab') });
+  const profile = makeProfile({
+    name: 'prod-le',
+    eabKid: 'kid-1',
+    eabHmacKeySealed: h.secrets.seal('eab-hmac-S3cret', 'profiles:x:eab'),
+  });
   await h.store.profiles.insert(profile);
   const domain = makeDomain(profile.id, { name: 'www.example.com', status: 'valid' });
   await h.store.domains.insertWithAuthorization(domain, makeAuthorization(domain.id));
   const cert = await seedIssuedCertificate(h.store, h.secrets, { names: ['www.example.com'], profileId: profile.id });
-  const device = makeDevice({ name: 'bigip-1', passwordSealed: h.secrets.seal('device-password-S3cret', 'devices:x:password') });
+  const device = makeDevice({
+    name: 'bigip-1',
+    passwordSealed: h.secrets.seal('device-password-S3cret', 'devices:x:password'),
+  });
   await h.store.devices.insert(device);
-  await h.store.bindings.insert(makeBinding(cert.id, device.id, { deployedFingerprint: cert.fingerprintSha256, deployedSerial: cert.serial, deployedAt: new Date() }));
-  const approval = await h.services.approvals.request('renewal', cert, { names: ['www.example.com'], secret: 'summary-S3cret' }, 'scheduler');
+  await h.store.bindings.insert(
+    makeBinding(cert.id, device.id, {
+      deployedFingerprint: cert.fingerprintSha256,
+      deployedSerial: cert.serial,
+      deployedAt: new Date(),
+    }),
+  );
+  const approval = await h.services.approvals.request(
+    'renewal',
+    cert,
+    { names: ['www.example.com'], secret: 'summary-S3cret' },
+    'scheduler',
+  );
   return { profile, cert, approval };
 }
 
@@ -75,10 +100,15 @@ describe('App Home over the real Bolt receiver', () => {
     expect(text).toContain(APPROVE_ACTION);
     expect(text).toContain(approval.id);
 
-    const res = await h.click(APPROVE_ACTION, approval.id, { userId: BOB, home: true, blockId: `approval_home:${approval.id}` });
+    const res = await h.click(APPROVE_ACTION, approval.id, {
+      userId: BOB,
+      home: true,
+      blockId: `approval_home:${approval.id}`,
+    });
     expect(res.status).toBe(200);
     const deadline = Date.now() + 5_000;
-    while ((await h.store.approvals.findById(approval.id))?.state === 'pending' && Date.now() < deadline) await wait(20);
+    while ((await h.store.approvals.findById(approval.id))?.state === 'pending' && Date.now() < deadline)
+      await wait(20);
     expect((await h.store.approvals.findById(approval.id))?.state).toBe('approved');
     // The clicker's dashboard is published again, without the decided approval's buttons.
     const again = await published(2);
@@ -97,11 +127,20 @@ describe('App Home over the real Bolt receiver', () => {
 
   it('a Deny from the Home tab carries the dashboard pages, and the submission re-publishes the dashboard', async () => {
     const { approval } = await seed();
-    await h.click(DENY_ACTION, approval.id, { userId: BOB, home: true, blockId: `approval_home:${approval.id}`, privateMetadata: '{"certs":1}' });
+    await h.click(DENY_ACTION, approval.id, {
+      userId: BOB,
+      home: true,
+      blockId: `approval_home:${approval.id}`,
+      privateMetadata: '{"certs":1}',
+    });
     const [open] = await h.stub.waitForApi('views.open');
     const meta = (open!['view'] as { private_metadata: string }).private_metadata;
     expect(JSON.parse(meta)).toMatchObject({ id: approval.id, homePages: '{"certs":1}' });
-    const res = await h.submitView(DENY_VIEW, { [REASON_BLOCK]: { [REASON_ACTION]: 'not this week' } }, { userId: BOB, privateMetadata: meta });
+    const res = await h.submitView(
+      DENY_VIEW,
+      { [REASON_BLOCK]: { [REASON_ACTION]: 'not this week' } },
+      { userId: BOB, privateMetadata: meta },
+    );
     expect(res.status).toBe(200);
     expect((await h.store.approvals.findById(approval.id))?.state).toBe('denied');
     const again = await published(1);
@@ -119,7 +158,10 @@ describe('App Home over the real Bolt receiver', () => {
 
   it('publishes nothing for an event from another workspace', async () => {
     await seed();
-    const res = await h.event({ type: 'app_home_opened', user: ALICE, channel: 'D0HOME', tab: 'home' }, { teamId: 'T0OTHER' });
+    const res = await h.event(
+      { type: 'app_home_opened', user: ALICE, channel: 'D0HOME', tab: 'home' },
+      { teamId: 'T0OTHER' },
+    );
     expect(res.status).toBe(200);
     await wait(300);
     expect(h.stub.api('views.publish')).toEqual([]);
@@ -131,7 +173,11 @@ describe('App Home over the real Bolt receiver', () => {
     await h.store.profiles.insert(profile);
     for (let i = 0; i < 25; i++) {
       await h.store.certificates.insert(
-        makeCertificate(profile.id, { name: `c${String(i).padStart(2, '0')}.example.com`, state: 'issued', notAfter: new Date(Date.now() + (10 + i) * 86_400_000) }),
+        makeCertificate(profile.id, {
+          name: `c${String(i).padStart(2, '0')}.example.com`,
+          state: 'issued',
+          notAfter: new Date(Date.now() + (10 + i) * 86_400_000),
+        }),
       );
     }
     for (let i = 0; i < 12; i++) {
@@ -139,7 +185,11 @@ describe('App Home over the real Bolt receiver', () => {
       await h.store.domains.insertWithAuthorization(d, makeAuthorization(d.id));
     }
 
-    const next = await h.click(HOME_NEXT_ACTION, 'certs:2', { userId: ALICE, home: true, privateMetadata: '{"domains":2}' });
+    const next = await h.click(HOME_NEXT_ACTION, 'certs:2', {
+      userId: ALICE,
+      home: true,
+      privateMetadata: '{"domains":2}',
+    });
     expect(next.status).toBe(200);
     const call = await published();
     expect(call.user_id).toBe(ALICE);
@@ -150,7 +200,11 @@ describe('App Home over the real Bolt receiver', () => {
     expect(text).toContain('*Domains*  12 · page 2 of 2');
     expect(JSON.parse(call.view.private_metadata)).toEqual({ certs: 2, domains: 2 });
 
-    await h.click(HOME_PREV_ACTION, 'certs:1', { userId: ALICE, home: true, privateMetadata: call.view.private_metadata });
+    await h.click(HOME_PREV_ACTION, 'certs:1', {
+      userId: ALICE,
+      home: true,
+      privateMetadata: call.view.private_metadata,
+    });
     const back = await published(2);
     expect(JSON.stringify(back.view)).toContain('*Certificates*  25 · page 1 of 3');
     expect(JSON.parse(back.view.private_metadata)).toEqual({ domains: 2 });
@@ -161,7 +215,11 @@ describe('App Home over the real Bolt receiver', () => {
   });
 
   it('ignores a forged page value and still publishes a sane view', async () => {
-    const res = await h.click(HOME_NEXT_ACTION, 'secrets:99', { userId: ALICE, home: true, privateMetadata: '{"certs":"x"' });
+    const res = await h.click(HOME_NEXT_ACTION, 'secrets:99', {
+      userId: ALICE,
+      home: true,
+      privateMetadata: '{"certs":"x"',
+    });
     expect(res.status).toBe(200);
     const call = await published();
     expect(call.view.private_metadata).toBe('{}');

@@ -48,18 +48,36 @@ async function until<T>(what: string, get: () => T | undefined | Promise<T | und
 
 /** Web API calls the bot made, form fields decoded (WebClient JSON-encodes nested fields like `view`, `blocks`). */
 function apiCalls(harness: BotHarness, method: string): Record<string, string>[] {
-  return harness.stub.calls.filter((c) => c.path === `/api/${method}`).map((c) => Object.fromEntries(new URLSearchParams(c.body)));
+  return harness.stub.calls
+    .filter((c) => c.path === `/api/${method}`)
+    .map((c) => Object.fromEntries(new URLSearchParams(c.body)));
 }
 
-async function seed(harness: BotHarness, requestedBy = 'scheduler', name = 'www.example.com'): Promise<{ cert: ManagedCertificate; approval: Approval }> {
+async function seed(
+  harness: BotHarness,
+  requestedBy = 'scheduler',
+  name = 'www.example.com',
+): Promise<{ cert: ManagedCertificate; approval: Approval }> {
   const profile = makeProfile({ name: `prod-${name}` });
   await harness.store.profiles.insert(profile);
-  const cert = makeCertificate(profile.id, { name, commonName: name, state: 'issued', serial: '0a1b2c', notAfter: new Date('2027-01-01T00:00:00Z') });
+  const cert = makeCertificate(profile.id, {
+    name,
+    commonName: name,
+    state: 'issued',
+    serial: '0a1b2c',
+    notAfter: new Date('2027-01-01T00:00:00Z'),
+  });
   await harness.store.certificates.insert(cert);
   const approval = await harness.services.approvals.request(
     'renewal',
     cert,
-    { names: [name, `<!channel>.${name}`], serial: '0a1b2c', notAfter: '2027-01-01T00:00:00.000Z', profile: profile.name, secret: 'do-not-show' },
+    {
+      names: [name, `<!channel>.${name}`],
+      serial: '0a1b2c',
+      notAfter: '2027-01-01T00:00:00.000Z',
+      profile: profile.name,
+      secret: 'do-not-show',
+    },
     requestedBy,
   );
   return { cert, approval };
@@ -88,7 +106,14 @@ function blockActions(harness: BotHarness, c: Click, responseId: string): Record
     ...(c.ephemeral ? {} : { message: { type: 'message', ts: MESSAGE_TS, text: 'Approval needed', blocks: [] } }),
     response_url: `${harness.stub.url}/response/${responseId}`,
     actions: [
-      { type: 'button', action_id: c.action, block_id: c.blockId ?? `approval:${c.value}`, value: c.value, text: { type: 'plain_text', text: 'x' }, action_ts: '1700000001.000200' },
+      {
+        type: 'button',
+        action_id: c.action,
+        block_id: c.blockId ?? `approval:${c.value}`,
+        value: c.value,
+        text: { type: 'plain_text', text: 'x' },
+        action_ts: '1700000001.000200',
+      },
     ],
   };
 }
@@ -134,7 +159,13 @@ function view(overrides: Partial<ApprovalView> = {}): ApprovalView {
     certificateId: 'c',
     certificateName: 'www.example.com',
     state: 'pending',
-    summary: { names: ['www.example.com'], serial: '0a', profiles: ['/Common/clientssl', '/Common/<x>'], devices: 2, nested: { password: 'hunter2' } },
+    summary: {
+      names: ['www.example.com'],
+      serial: '0a',
+      profiles: ['/Common/clientssl', '/Common/<x>'],
+      devices: 2,
+      nested: { password: 'hunter2' },
+    },
     requestedBy: 'scheduler',
     requestedAt: new Date('2026-11-26T10:00:00Z'),
     decidedBy: null,
@@ -158,15 +189,21 @@ describe('approval blocks (pure)', () => {
 
   it('decided variants have no buttons and say who decided, when and why', () => {
     const at = new Date('2026-11-26T11:30:00Z');
-    const approved = JSON.stringify(approvalMessage(view({ state: 'approved', decidedBy: 'slack:U0BOB', decidedAt: at })));
+    const approved = JSON.stringify(
+      approvalMessage(view({ state: 'approved', decidedBy: 'slack:U0BOB', decidedAt: at })),
+    );
     expect(approved).toContain('Approved by <@U0BOB> at 2026-11-26 11:30 UTC');
     expect(approved).not.toContain('"actions"');
-    const denied = JSON.stringify(approvalMessage(view({ state: 'denied', decidedBy: 'cli:<eve>', decidedAt: at, reason: 'freeze & <!here>' })));
+    const denied = JSON.stringify(
+      approvalMessage(view({ state: 'denied', decidedBy: 'cli:<eve>', decidedAt: at, reason: 'freeze & <!here>' })),
+    );
     expect(denied).toContain('Denied by cli:&lt;eve&gt; at 2026-11-26 11:30 UTC: freeze &amp; &lt;!here&gt;');
   });
 
   it('keeps a long pending list within 50 blocks and says how many were left out', () => {
-    const rows = Array.from({ length: 40 }, (_, i) => view({ id: `11111111-2222-4333-8444-${String(i).padStart(12, '0')}` }));
+    const rows = Array.from({ length: 40 }, (_, i) =>
+      view({ id: `11111111-2222-4333-8444-${String(i).padStart(12, '0')}` }),
+    );
     const m = pendingApprovalsMessage(rows);
     expect(m.blocks.length).toBeLessThanOrEqual(50);
     expect(JSON.stringify(m.blocks.at(-1))).toContain('and 16 more');
@@ -257,7 +294,12 @@ describe('Approve button', () => {
     const mine = await seed(h, `slack:${BOB}`, 'bob.example.com');
     const other = await seed(h, 'scheduler', 'other.example.com');
     // Bob clicks a button on `other`'s message, its value swapped for his own request: self-approval is refused.
-    const forged = await click({ user: BOB, action: 'approval_approve', value: mine.approval.id, blockId: `approval:${other.approval.id}` });
+    const forged = await click({
+      user: BOB,
+      action: 'approval_approve',
+      value: mine.approval.id,
+      blockId: `approval:${other.approval.id}`,
+    });
     const posted = await h.response(forged.id);
     expect(posted['response_type']).toBe('ephemeral');
     expect(messageText(posted)).toContain('cannot decide their own request');
@@ -279,14 +321,25 @@ describe('Approve button', () => {
   it("the certificate's requester, though an approver, cannot approve its scheduled renewal; another approver can", async () => {
     const profile = makeProfile({ name: 'prod-carols' });
     await h.store.profiles.insert(profile);
-    const cert = makeCertificate(profile.id, { name: 'carol.example.com', commonName: 'carol.example.com', state: 'issued', serial: '0c', requestedBy: `slack:${CAROL}` });
+    const cert = makeCertificate(profile.id, {
+      name: 'carol.example.com',
+      commonName: 'carol.example.com',
+      state: 'issued',
+      serial: '0c',
+      requestedBy: `slack:${CAROL}`,
+    });
     await h.store.certificates.insert(cert);
-    const approval = await h.services.approvals.requestForScheduler('renewal', cert, { names: [cert.name], serial: '0c' });
+    const approval = await h.services.approvals.requestForScheduler('renewal', cert, {
+      names: [cert.name],
+      serial: '0c',
+    });
     expect(approval.requestedBy).toBe(`slack:${CAROL}`);
     const own = await click({ user: CAROL, action: 'approval_approve', value: approval.id });
     const refused = await h.response(own.id);
     expect(refused['response_type']).toBe('ephemeral');
-    expect(String(refused['text'])).toContain(`slack:${CAROL} requested certificate "carol.example.com" and cannot decide its renewal`);
+    expect(String(refused['text'])).toContain(
+      `slack:${CAROL} requested certificate "carol.example.com" and cannot decide its renewal`,
+    );
     expect(await stateOf(h, approval.id)).toMatchObject({ state: 'pending', decidedBy: null });
     const bob = await click({ user: BOB, action: 'approval_approve', value: approval.id });
     expect(messageText(await h.response(bob.id))).toContain(`Approved by <@${BOB}>`);
@@ -296,19 +349,33 @@ describe('Approve button', () => {
   it('from the /acme approvals list, replaces the list: decided item on top, the rest still pending with buttons', async () => {
     const a = await seed(h, 'scheduler', 'a.example.com');
     const b = await seed(h, 'scheduler', 'b.example.com');
-    const res = await click({ user: BOB, action: 'approval_approve', value: a.approval.id, blockId: `approval_list:${a.approval.id}`, ephemeral: true });
+    const res = await click({
+      user: BOB,
+      action: 'approval_approve',
+      value: a.approval.id,
+      blockId: `approval_list:${a.approval.id}`,
+      ephemeral: true,
+    });
     const posted = await h.response(res.id);
     expect(posted['replace_original']).toBe(true);
     const shown = messageText(posted);
     expect(shown).toContain(`Approved by <@${BOB}>`);
     expect(shown).toContain('*b.example.com*');
     const blocks = posted['blocks'] as { type: string; elements?: { value: string }[] }[];
-    expect(blocks.filter((x) => x.type === 'actions').flatMap((x) => x.elements ?? []).map((e) => e.value)).toEqual([b.approval.id, b.approval.id]);
+    expect(
+      blocks
+        .filter((x) => x.type === 'actions')
+        .flatMap((x) => x.elements ?? [])
+        .map((e) => e.value),
+    ).toEqual([b.approval.id, b.approval.id]);
   });
 });
 
 describe('Deny button and reason modal', () => {
-  async function openDeny(approvalId: string, opts: { ephemeral?: boolean; blockId?: string } = {}): Promise<{ trigger: string; view: Record<string, unknown> }> {
+  async function openDeny(
+    approvalId: string,
+    opts: { ephemeral?: boolean; blockId?: string } = {},
+  ): Promise<{ trigger: string; view: Record<string, unknown> }> {
     await click({ user: BOB, action: 'approval_deny', value: approvalId, ...opts });
     const [open] = await until('views.open', () => apiCalls(h, 'views.open')[0] && apiCalls(h, 'views.open'));
     return { trigger: open!['trigger_id']!, view: JSON.parse(open!['view']!) as Record<string, unknown> };
@@ -319,7 +386,12 @@ describe('Deny button and reason modal', () => {
     const { trigger, view } = await openDeny(approval.id);
     expect(trigger).toMatch(/^trigger-/);
     expect(view['callback_id']).toBe('approval_deny_reason');
-    expect(JSON.parse(view['private_metadata'] as string)).toEqual({ id: approval.id, source: 'message', channel: CHANNEL, ts: MESSAGE_TS });
+    expect(JSON.parse(view['private_metadata'] as string)).toEqual({
+      id: approval.id,
+      source: 'message',
+      channel: CHANNEL,
+      ts: MESSAGE_TS,
+    });
     expect(JSON.stringify(view['blocks'])).toContain('"type":"input"');
     expect(JSON.stringify(view['blocks'])).not.toContain('"optional":true');
     expect((await stateOf(h, approval.id)).state).toBe('pending');
@@ -331,7 +403,10 @@ describe('Deny button and reason modal', () => {
     for (const reason of ['', '   ', null]) {
       const res = await h.interact(submission(BOB, view['private_metadata'] as string, reason));
       expect(res.status).toBe(200);
-      expect(JSON.parse(res.body)).toEqual({ response_action: 'errors', errors: { approval_reason: 'Give a reason for the denial.' } });
+      expect(JSON.parse(res.body)).toEqual({
+        response_action: 'errors',
+        errors: { approval_reason: 'Give a reason for the denial.' },
+      });
     }
     expect((await stateOf(h, approval.id)).state).toBe('pending');
   });
@@ -385,9 +460,13 @@ describe('signature', () => {
   it('rejects a block_actions payload with a bad signature (401) and never reaches the core', async () => {
     const { approval } = await seed(h);
     const ts = Math.floor(Date.now() / 1000);
-    const res = await h.interact(blockActions(h, { user: BOB, action: 'approval_approve', value: approval.id }, '1'), { signature: sign(`${SIGNING_SECRET}-wrong`, ts, 'x') });
+    const res = await h.interact(blockActions(h, { user: BOB, action: 'approval_approve', value: approval.id }, '1'), {
+      signature: sign(`${SIGNING_SECRET}-wrong`, ts, 'x'),
+    });
     expect(res.status).toBe(401);
-    const stale = await h.interact(submission(BOB, JSON.stringify({ id: approval.id, source: 'message' }), 'r'), { timestamp: ts - 301 });
+    const stale = await h.interact(submission(BOB, JSON.stringify({ id: approval.id, source: 'message' }), 'r'), {
+      timestamp: ts - 301,
+    });
     expect(stale.status).toBe(401);
     await wait(200);
     expect(h.coreCalls.calls).toEqual([]);

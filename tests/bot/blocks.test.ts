@@ -43,8 +43,17 @@ describe('Block Kit builders', () => {
   });
 
   it('status shows each breakdown sorted', () => {
-    const waiting = { id: 'a1', kind: 'renewal' as const, certificate: 'www', requestedBy: 'scheduler', since: new Date('2030-01-01T00:00:00Z'), level: 'waiting' as const };
-    const m = statusMessage(report({ approvals: [waiting, waiting, waiting, waiting], counts: { failing: 0, degraded: 0, waiting: 4 } }));
+    const waiting = {
+      id: 'a1',
+      kind: 'renewal' as const,
+      certificate: 'www',
+      requestedBy: 'scheduler',
+      since: new Date('2030-01-01T00:00:00Z'),
+      level: 'waiting' as const,
+    };
+    const m = statusMessage(
+      report({ approvals: [waiting, waiting, waiting, waiting], counts: { failing: 0, degraded: 0, waiting: 4 } }),
+    );
     const shown = JSON.stringify(m.blocks);
     expect(shown).toContain('*Domains:* 4 (invalid 1, valid 3)');
     expect(shown).toContain('*Certificates:* 0\\n');
@@ -65,7 +74,9 @@ describe('Block Kit builders', () => {
       notAfter: null,
       lastError: null,
     }));
-    const m = statusMessage(report({ verdict: 'failing', certificates: failing, counts: { failing: 30, degraded: 0, waiting: 0 } }));
+    const m = statusMessage(
+      report({ verdict: 'failing', certificates: failing, counts: { failing: 30, degraded: 0, waiting: 0 } }),
+    );
     const shown = JSON.stringify(m.blocks);
     expect(m.text).toMatch(/^bigip-acme FAILING: 30 failing/);
     expect(shown).toContain('*Failing: certificates (30)*');

@@ -42,7 +42,10 @@ export interface SlackStub {
    * returns one, e.g. `{ ok: false, error: 'not_in_channel' }` for one channel; `undefined` keeps the usual
    * answer. `null` removes the override; `clearOverrides()` (and the harness's `reset()`) removes them all.
    */
-  override(method: string, answer: ((fields: Record<string, unknown>) => Record<string, unknown> | undefined) | null): void;
+  override(
+    method: string,
+    answer: ((fields: Record<string, unknown>) => Record<string, unknown> | undefined) | null,
+  ): void;
   /** The next call to `method` is answered as Slack rate-limits: HTTP 429 with `Retry-After: <seconds>`. */
   rateLimitNext(method: string, retryAfterSeconds: number): void;
   clearOverrides(): void;
@@ -61,7 +64,17 @@ export async function startSlackStub(): Promise<SlackStub> {
       calls.push({ path, at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       res.setHeader('content-type', 'application/json');
       if (path.startsWith('/api/auth.test')) {
-        res.end(JSON.stringify({ ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'bigip-acme', team_id: TEAM_ID, user_id: 'U0BOT', bot_id: 'B0BOT' }));
+        res.end(
+          JSON.stringify({
+            ok: true,
+            url: 'https://test.slack.com/',
+            team: 'Test',
+            user: 'bigip-acme',
+            team_id: TEAM_ID,
+            user_id: 'U0BOT',
+            bot_id: 'B0BOT',
+          }),
+        );
         return;
       }
       const n = calls.length;
@@ -88,7 +101,13 @@ export async function startSlackStub(): Promise<SlackStub> {
       }
       if (path.startsWith('/api/chat.postMessage') || path.startsWith('/api/chat.update')) {
         const fields = parseApiBody(calls[calls.length - 1]!.body);
-        res.end(JSON.stringify({ ok: true, channel: fields['channel'] ?? 'C0TEST', ts: fields['ts'] ?? `1700000000.${String(n).padStart(6, '0')}` }));
+        res.end(
+          JSON.stringify({
+            ok: true,
+            channel: fields['channel'] ?? 'C0TEST',
+            ts: fields['ts'] ?? `1700000000.${String(n).padStart(6, '0')}`,
+          }),
+        );
         return;
       }
       // files.uploadV2 = getUploadURLExternal (one per file) → POST the bytes to its upload_url → completeUploadExternal.
@@ -126,7 +145,8 @@ export async function startSlackStub(): Promise<SlackStub> {
         await new Promise((r) => setTimeout(r, 10));
       }
     },
-    responses: (id) => calls.filter((c) => c.path === `/response/${id}`).map((c) => JSON.parse(c.body) as Record<string, unknown>),
+    responses: (id) =>
+      calls.filter((c) => c.path === `/response/${id}`).map((c) => JSON.parse(c.body) as Record<string, unknown>),
     override(method, answer) {
       if (answer) overrides.set(method, answer);
       else overrides.delete(method);
@@ -145,7 +165,9 @@ export async function startSlackStub(): Promise<SlackStub> {
 /** A Web API request body: form fields, with the JSON-valued ones (view, blocks, …) decoded. */
 export function parseApiBody(body: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const params = body.trimStart().startsWith('{') ? Object.entries(JSON.parse(body) as Record<string, unknown>) : [...new URLSearchParams(body)];
+  const params = body.trimStart().startsWith('{')
+    ? Object.entries(JSON.parse(body) as Record<string, unknown>)
+    : [...new URLSearchParams(body)];
   for (const [k, v] of params) {
     if (typeof v === 'string' && (v.startsWith('{') || v.startsWith('['))) {
       try {
@@ -173,7 +195,9 @@ function counted(services: CoreServices, counter: { calls: string[] }): CoreServ
         };
       },
     });
-  return Object.fromEntries(Object.entries(services).map(([k, v]) => [k, wrap(k, v as object)])) as unknown as CoreServices;
+  return Object.fromEntries(
+    Object.entries(services).map(([k, v]) => [k, wrap(k, v as object)]),
+  ) as unknown as CoreServices;
 }
 
 export interface BotHarness {
@@ -191,7 +215,10 @@ export interface BotHarness {
     opts?: { timestamp?: number; signature?: string; teamId?: string; userId?: string; channelId?: string },
   ): Promise<{ status: number; body: string; id: string; ms: number }>;
   /** Sends a signed interactivity request (`payload=<JSON>`, as Slack posts block_actions and view_submission). */
-  interact(payload: Record<string, unknown>, opts?: { timestamp?: number; signature?: string }): Promise<{ status: number; body: string }>;
+  interact(
+    payload: Record<string, unknown>,
+    opts?: { timestamp?: number; signature?: string },
+  ): Promise<{ status: number; body: string }>;
   /**
    * Submits a modal as Slack would: `values` is `{ blockId: { actionId: value } }` where a value is a
    * string (plain input), `{ selected: 'v' }` (select/radio), `{ multi: ['v'] }` (checkboxes) or a raw
@@ -252,10 +279,20 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
   const store = opts.core?.store ?? createDrizzleStore(database);
   const secrets = opts.core?.secrets ?? createSecretBox(randomBytes(32).toString('base64'));
   const stub = await startSlackStub();
-  const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: `${stub.url}/api/`, LOG_LEVEL: 'silent', ...opts.env });
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: `${stub.url}/api/`,
+    LOG_LEVEL: 'silent',
+    ...opts.env,
+  });
   // As runtime.ts wires it: the core decides who may approve, from the same settings the bot reads.
   const services =
-    opts.core?.services ?? createCoreServices(deployCoreDeps(store, secrets), { approvers: approversOf(config), allowSelfApproval: config.APPROVAL_ALLOW_SELF });
+    opts.core?.services ??
+    createCoreServices(deployCoreDeps(store, secrets), {
+      approvers: approversOf(config),
+      allowSelfApproval: config.APPROVAL_ALLOW_SELF,
+    });
   const coreCalls = { calls: [] as string[] };
   const bot = createBotApp({
     services: counted(services, coreCalls),
@@ -344,9 +381,23 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     async click(actionId, value, o = {}) {
       const id = String(++nextId);
       const team = o.teamId ?? TEAM_ID;
-      const action: Record<string, unknown> = o.selected !== undefined
-        ? { type: 'static_select', action_id: actionId, block_id: o.blockId ?? 'b', selected_option: { value: o.selected, text: { type: 'plain_text', text: o.selected } }, action_ts: '1' }
-        : { type: 'button', action_id: actionId, block_id: o.blockId ?? 'b', value, text: { type: 'plain_text', text: actionId }, action_ts: '1' };
+      const action: Record<string, unknown> =
+        o.selected !== undefined
+          ? {
+              type: 'static_select',
+              action_id: actionId,
+              block_id: o.blockId ?? 'b',
+              selected_option: { value: o.selected, text: { type: 'plain_text', text: o.selected } },
+              action_ts: '1',
+            }
+          : {
+              type: 'button',
+              action_id: actionId,
+              block_id: o.blockId ?? 'b',
+              value,
+              text: { type: 'plain_text', text: actionId },
+              action_ts: '1',
+            };
       const payload: Record<string, unknown> = {
         type: 'block_actions',
         team: { id: team, domain: 'test' },
@@ -389,7 +440,11 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
       const timestamp = Math.floor(Date.now() / 1000);
       const res = await fetch(botUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign(SIGNING_SECRET, timestamp, body) },
+        headers: {
+          'content-type': 'application/json',
+          'x-slack-request-timestamp': String(timestamp),
+          'x-slack-signature': sign(SIGNING_SECRET, timestamp, body),
+        },
         body,
       });
       return { status: res.status, body: await res.text() };
@@ -429,9 +484,18 @@ export function slackValues(values: Record<string, Record<string, unknown>>): Re
       else if (v === null) value = { type: 'plain_text_input', value: null };
       else if (typeof v === 'object' && 'selected' in v) {
         const sel = (v as { selected: string | null }).selected;
-        value = { type: 'static_select', selected_option: sel === null ? null : { value: sel, text: { type: 'plain_text', text: sel } } };
+        value = {
+          type: 'static_select',
+          selected_option: sel === null ? null : { value: sel, text: { type: 'plain_text', text: sel } },
+        };
       } else if (typeof v === 'object' && 'multi' in v) {
-        value = { type: 'checkboxes', selected_options: (v as { multi: string[] }).multi.map((m) => ({ value: m, text: { type: 'plain_text', text: m } })) };
+        value = {
+          type: 'checkboxes',
+          selected_options: (v as { multi: string[] }).multi.map((m) => ({
+            value: m,
+            text: { type: 'plain_text', text: m },
+          })),
+        };
       } else value = v;
       out[blockId]![actionId] = value;
     }

@@ -34,7 +34,8 @@ async function until<T>(what: string, get: () => T | undefined | Promise<T | und
 
 type Json = Record<string, unknown>;
 const blocksOf = (view: Json) => view['blocks'] as (Json & { block_id?: string })[];
-const optionValues = (block: Json | undefined) => (((block?.['element'] as Json | undefined)?.['options'] ?? []) as { value: string }[]).map((o) => o.value);
+const optionValues = (block: Json | undefined) =>
+  (((block?.['element'] as Json | undefined)?.['options'] ?? []) as { value: string }[]).map((o) => o.value);
 
 describeWithPebble('Slack certificate requests with an issuance approval', () => {
   const pebble = usePebble();
@@ -54,13 +55,19 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     });
     const { profiles, domains } = core.services;
     await profiles.create({ name: 'web', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
-    await profiles.create({ name: 'other', server: pebble().directoryUrl, keySpec: 'rsa-2048', acceptTos: true }, 'test');
+    await profiles.create(
+      { name: 'other', server: pebble().directoryUrl, keySpec: 'rsa-2048', acceptTos: true },
+      'test',
+    );
     await domains.add('web', [WWW, API, PENDING], 'http-01', 'test');
     await domains.add('other', [OTHER], 'http-01', 'test');
     // As after a successful `domain test`: the form offers valid domains only.
-    for (const d of await core.store.domains.findByName(WWW)) await core.store.domains.update(d.id, { status: 'valid' });
-    for (const d of await core.store.domains.findByName(API)) await core.store.domains.update(d.id, { status: 'valid' });
-    for (const d of await core.store.domains.findByName(OTHER)) await core.store.domains.update(d.id, { status: 'valid' });
+    for (const d of await core.store.domains.findByName(WWW))
+      await core.store.domains.update(d.id, { status: 'valid' });
+    for (const d of await core.store.domains.findByName(API))
+      await core.store.domains.update(d.id, { status: 'valid' });
+    for (const d of await core.store.domains.findByName(OTHER))
+      await core.store.domains.update(d.id, { status: 'valid' });
     sim = await startBigIpSimulator();
     sim.addProfile('/Common/acme_www', { defaultsFrom: '/Common/clientssl' });
   });
@@ -71,7 +78,8 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     await sim?.close();
   });
 
-  const submit = (values: Record<string, Record<string, unknown>>) => h.submitView('cert_request', values, { userId: ALICE });
+  const submit = (values: Record<string, Record<string, unknown>>) =>
+    h.submitView('cert_request', values, { userId: ALICE });
   const good = (extra: Record<string, Record<string, unknown>> = {}) => ({
     cert_req_profile: { cert_req_profile_pick: { selected: 'web' } },
     cert_req_partition: { value: 'Common' },
@@ -127,15 +135,39 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
 
   it('answers invalid submissions inline and stores nothing', async () => {
     const cases: { values: Record<string, Record<string, unknown>>; block: string; message: RegExp }[] = [
-      { values: good({ 'cert_req_cn.web': { value: { selected: PENDING } } }), block: 'cert_req_cn.web', message: /not a valid domain of profile "web"/ },
-      { values: good({ 'cert_req_cn.web': { value: { selected: OTHER } } }), block: 'cert_req_cn.web', message: /not a valid domain/ },
-      { values: good({ 'cert_req_sans.web': { value: { multi: [OTHER] } } }), block: 'cert_req_sans.web', message: /Not valid domains/ },
+      {
+        values: good({ 'cert_req_cn.web': { value: { selected: PENDING } } }),
+        block: 'cert_req_cn.web',
+        message: /not a valid domain of profile "web"/,
+      },
+      {
+        values: good({ 'cert_req_cn.web': { value: { selected: OTHER } } }),
+        block: 'cert_req_cn.web',
+        message: /not a valid domain/,
+      },
+      {
+        values: good({ 'cert_req_sans.web': { value: { multi: [OTHER] } } }),
+        block: 'cert_req_sans.web',
+        message: /Not valid domains/,
+      },
       { values: good({ cert_req_passphrase: { value: 'abc' } }), block: 'cert_req_passphrase', message: /at least 4/ },
-      { values: good({ cert_req_partition: { value: 'Bad Partition' } }), block: 'cert_req_partition', message: /partition/ },
+      {
+        values: good({ cert_req_partition: { value: 'Bad Partition' } }),
+        block: 'cert_req_partition',
+        message: /partition/,
+      },
       { values: good({ cert_req_name: { value: '1-not-a-name' } }), block: 'cert_req_name', message: /object name/i },
-      { values: good({ cert_req_profile: { cert_req_profile_pick: { selected: 'nope' } } }), block: 'cert_req_profile', message: /no CA profile named "nope"/ },
+      {
+        values: good({ cert_req_profile: { cert_req_profile_pick: { selected: 'nope' } } }),
+        block: 'cert_req_profile',
+        message: /no CA profile named "nope"/,
+      },
       // Names offered for one profile, submitted with another selected (a stale form).
-      { values: good({ cert_req_profile: { cert_req_profile_pick: { selected: 'other' } } }), block: 'cert_req_cn.web', message: /offered for profile "web"/ },
+      {
+        values: good({ cert_req_profile: { cert_req_profile_pick: { selected: 'other' } } }),
+        block: 'cert_req_cn.web',
+        message: /offered for profile "web"/,
+      },
     ];
     for (const c of cases) {
       const res = await submit(c.values);
@@ -160,7 +192,14 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     expect(shown).not.toContain(PASSPHRASE);
 
     const cert = (await core.store.certificates.findByName(WWW))!;
-    expect(cert).toMatchObject({ state: 'requested', commonName: WWW, sans: [API], orderUrl: null, orderAttempts: 0, requestedBy: `slack:${ALICE}` });
+    expect(cert).toMatchObject({
+      state: 'requested',
+      commonName: WWW,
+      sans: [API],
+      orderUrl: null,
+      orderAttempts: 0,
+      requestedBy: `slack:${ALICE}`,
+    });
     expect(cert.passphraseSealed).not.toBeNull();
     const pending = await core.services.approvals.list('pending');
     expect(pending).toHaveLength(1);
@@ -192,7 +231,9 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     expect(res.status).toBe(200);
     const answer = await h.response(res.id);
     expect(answer).toMatchObject({ replace_original: false });
-    expect(String(answer['text'])).toMatch(/slack:U0ALICE requested certificate ".*" and cannot decide its issuance: someone else must decide/);
+    expect(String(answer['text'])).toMatch(
+      /slack:U0ALICE requested certificate ".*" and cannot decide its issuance: someone else must decide/,
+    );
     await wait(200);
     expect(h.stub.api('chat.update').length).toBe(updatesBefore);
     expect((await core.store.approvals.findById(approvalId))?.state).toBe('pending');
@@ -200,7 +241,12 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
   });
 
   it('an approver approves: the certificate is issued by the CA and the message shows its serial', async () => {
-    const res = await h.click('approval_approve', approvalId, { userId: BOB, blockId: `approval:${approvalId}`, channelId: 'C0APPROVALS', messageTs: '1700000009.000100' });
+    const res = await h.click('approval_approve', approvalId, {
+      userId: BOB,
+      blockId: `approval:${approvalId}`,
+      channelId: 'C0APPROVALS',
+      messageTs: '1700000009.000100',
+    });
     expect(res.status).toBe(200);
     const final = await until('the issued message', () =>
       h.stub.api('chat.update').find((u) => JSON.stringify(u).includes('Issued')),
@@ -214,7 +260,13 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     expect(shown).not.toContain('approval_approve');
     expect((await core.store.approvals.findById(approvalId))?.state).toBe('used');
     const audit = (await core.store.audit.list({ objectId: cert.id, limit: 50 })).map((a) => `${a.actor} ${a.action}`);
-    expect(audit).toEqual(expect.arrayContaining([`slack:${ALICE} certificate.request`, `slack:${BOB} approval.approve`, `slack:${BOB} certificate.issued`]));
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        `slack:${ALICE} certificate.request`,
+        `slack:${BOB} approval.approve`,
+        `slack:${BOB} certificate.issued`,
+      ]),
+    );
   });
 
   it('a second click changes nothing', async () => {
@@ -249,7 +301,9 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     const res = await h.command(`cert renew ${WWW} nope.example.test`, { userId: BOB });
     const first = await h.response(res.id);
     expect(messageText(first)).toContain('Renewing 2 certificates');
-    const summary = await until('the renewal summary', () => h.stub.responses(res.id).find((r) => messageText(r).includes('Renewal finished')));
+    const summary = await until('the renewal summary', () =>
+      h.stub.responses(res.id).find((r) => messageText(r).includes('Renewal finished')),
+    );
     expect(summary).toMatchObject({ replace_original: true });
     expect(h.stub.responses(res.id).length).toBeLessThanOrEqual(5);
     const shown = messageText(summary);
@@ -269,11 +323,16 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     expect(messageText(await h.response(unbound.id))).toContain('bound to no BIG-IP profile');
     expect(h.coreCalls.calls).not.toContain('deploys.deploy');
 
-    await core.services.devices.add({ name: 'lb-1', url: sim.url, username: sim.username, password: sim.password, caPem: sim.caPem! }, 'test');
+    await core.services.devices.add(
+      { name: 'lb-1', url: sim.url, username: sim.username, password: sim.password, caPem: sim.caPem! },
+      'test',
+    );
     await core.services.bindings.add({ certificate: WWW, device: 'lb-1', profile: 'acme_www' }, 'test');
     const res = await h.command(`cert deploy ${WWW}`, { userId: BOB });
     expect(messageText(await h.response(res.id))).toContain('Deploying');
-    const done = await until('the deploy result', () => h.stub.responses(res.id).find((r) => messageText(r).includes('Deployed')));
+    const done = await until('the deploy result', () =>
+      h.stub.responses(res.id).find((r) => messageText(r).includes('Deployed')),
+    );
     expect(messageText(done)).toContain('*lb-1* succeeded');
     const shown = messageText(await h.response((await h.command(`cert show ${WWW}`, { userId: ALICE })).id));
     expect(shown).toContain('/Common/acme_www');

@@ -3,7 +3,12 @@ import type { ApprovalView } from '../../core/services/approval-service.ts';
 import type { BindingView } from '../../core/services/binding-service.ts';
 import type { CertificateView } from '../../core/services/certificate-service.ts';
 import { approvalMessage, issuanceStatusLine, pendingApprovalsMessage } from '../../bot/blocks/approval.ts';
-import { certificateDetailMessage, deployResultMessage, expiryText, renewProgressMessage } from '../../bot/blocks/certificate-detail.ts';
+import {
+  certificateDetailMessage,
+  deployResultMessage,
+  expiryText,
+  renewProgressMessage,
+} from '../../bot/blocks/certificate-detail.ts';
 import {
   type CertRequestFields,
   certRequestSubmittedView,
@@ -27,7 +32,12 @@ describe('CSR form view', () => {
     const view = certRequestView({ profiles: [WEB, { name: 'rsa', keySpec: 'rsa-2048' }], selected: null });
     const blocks = view.blocks as Json[];
     expect(view.callback_id).toBe('cert_request');
-    expect(blockIds(blocks)).toEqual(['cert_req_profile', 'cert_req_partition', 'cert_req_passphrase', 'cert_req_name']);
+    expect(blockIds(blocks)).toEqual([
+      'cert_req_profile',
+      'cert_req_partition',
+      'cert_req_passphrase',
+      'cert_req_name',
+    ]);
     const profile = blocks[0]!;
     expect(profile['dispatch_action']).toBe(true);
     expect((profile['element'] as Json)['initial_option']).toBeUndefined();
@@ -35,9 +45,20 @@ describe('CSR form view', () => {
   });
 
   it('with a profile: common name and SANs from its valid domains, key shown fixed, passphrase never prefilled', () => {
-    const view = certRequestView({ profiles: [WEB], selected: { ...WEB, domains: DOMAINS }, values: { partition: 'Tenant', name: 'www' } });
+    const view = certRequestView({
+      profiles: [WEB],
+      selected: { ...WEB, domains: DOMAINS },
+      values: { partition: 'Tenant', name: 'www' },
+    });
     const blocks = view.blocks as Json[];
-    expect(blockIds(blocks)).toEqual(['cert_req_profile', 'cert_req_partition', 'cert_req_cn.web', 'cert_req_sans.web', 'cert_req_passphrase', 'cert_req_name']);
+    expect(blockIds(blocks)).toEqual([
+      'cert_req_profile',
+      'cert_req_partition',
+      'cert_req_cn.web',
+      'cert_req_sans.web',
+      'cert_req_passphrase',
+      'cert_req_name',
+    ]);
     const byId = (id: string) => blocks.find((b) => b.block_id === id)!['element'] as Json;
     expect(byId('cert_req_profile')['initial_option']).toMatchObject({ value: 'web' });
     expect((byId('cert_req_cn.web')['options'] as { value: string }[]).map((o) => o.value)).toEqual(DOMAINS);
@@ -63,7 +84,13 @@ describe('CSR form view', () => {
   it('escapes user-controlled names in the notice and the submitted view', () => {
     const view = certRequestView({ profiles: [WEB], selected: null, notice: 'no profile named "<!channel>"' });
     expect(JSON.stringify(view)).not.toContain('<!channel>');
-    const done = certRequestSubmittedView({ name: 'x<y', names: ['a&b.example.com'], profileName: 'p>', partition: 'Common', keySpec: 'rsa-2048' });
+    const done = certRequestSubmittedView({
+      name: 'x<y',
+      names: ['a&b.example.com'],
+      profileName: 'p>',
+      partition: 'Common',
+      keySpec: 'rsa-2048',
+    });
     const json = JSON.stringify(done);
     expect(json).toContain('Requested — waiting for an approver');
     expect(json).toContain('x&lt;y');
@@ -89,25 +116,77 @@ describe('CSR form submission', () => {
 
   it('reads the fields and builds the core request (SANs without the common name, the profile key)', () => {
     const f = values({ cert_req_passphrase: { value: ' with spaces ' }, cert_req_name: { value: ' www_obj ' } });
-    expect(f).toMatchObject({ profile: 'web', namesProfile: 'web', commonName: 'www.example.com', passphrase: ' with spaces ', name: 'www_obj' });
+    expect(f).toMatchObject({
+      profile: 'web',
+      namesProfile: 'web',
+      commonName: 'www.example.com',
+      passphrase: ' with spaces ',
+      name: 'www_obj',
+    });
     expect(checkCertRequest(f, selected)).toEqual({
       ok: true,
-      input: { profile: 'web', partition: 'Common', commonName: 'www.example.com', sans: ['api.example.com'], keySpec: 'ec-p256', passphrase: ' with spaces ', name: 'www_obj' },
+      input: {
+        profile: 'web',
+        partition: 'Common',
+        commonName: 'www.example.com',
+        sans: ['api.example.com'],
+        keySpec: 'ec-p256',
+        passphrase: ' with spaces ',
+        name: 'www_obj',
+      },
     });
     const plain = checkCertRequest(values(), selected);
     expect(plain.ok && plain.input).not.toHaveProperty('passphrase');
     expect(plain.ok && plain.input).not.toHaveProperty('name');
   });
 
-  const bad: { what: string; over: Record<string, Record<string, unknown>>; profile?: null; errors: Record<string, RegExp> }[] = [
-    { what: 'no profile picked', over: { cert_req_profile: { cert_req_profile_pick: { selected: null } } }, errors: { cert_req_profile: /Pick a CA profile/ } },
-    { what: 'a profile gone since', over: {}, profile: null, errors: { cert_req_profile: /no CA profile named "web"/ } },
-    { what: 'no common name', over: { 'cert_req_cn.web': { value: { selected: null } } }, errors: { 'cert_req_cn.web': /Pick the common name/ } },
-    { what: 'a CN not valid for the profile', over: { 'cert_req_cn.web': { value: { selected: 'evil.example.net' } } }, errors: { 'cert_req_cn.web': /not a valid domain/ } },
-    { what: 'a SAN not valid', over: { 'cert_req_sans.web': { value: { multi: ['evil.example.net'] } } }, errors: { 'cert_req_sans.web': /evil\.example\.net/ } },
-    { what: 'a short passphrase', over: { cert_req_passphrase: { value: 'abc' } }, errors: { cert_req_passphrase: /at least 4/ } },
-    { what: 'a bad partition', over: { cert_req_partition: { value: '/Common' } }, errors: { cert_req_partition: /partition/ } },
-    { what: 'a bad object name', over: { cert_req_name: { value: 'has space' } }, errors: { cert_req_name: /object name/ } },
+  const bad: {
+    what: string;
+    over: Record<string, Record<string, unknown>>;
+    profile?: null;
+    errors: Record<string, RegExp>;
+  }[] = [
+    {
+      what: 'no profile picked',
+      over: { cert_req_profile: { cert_req_profile_pick: { selected: null } } },
+      errors: { cert_req_profile: /Pick a CA profile/ },
+    },
+    {
+      what: 'a profile gone since',
+      over: {},
+      profile: null,
+      errors: { cert_req_profile: /no CA profile named "web"/ },
+    },
+    {
+      what: 'no common name',
+      over: { 'cert_req_cn.web': { value: { selected: null } } },
+      errors: { 'cert_req_cn.web': /Pick the common name/ },
+    },
+    {
+      what: 'a CN not valid for the profile',
+      over: { 'cert_req_cn.web': { value: { selected: 'evil.example.net' } } },
+      errors: { 'cert_req_cn.web': /not a valid domain/ },
+    },
+    {
+      what: 'a SAN not valid',
+      over: { 'cert_req_sans.web': { value: { multi: ['evil.example.net'] } } },
+      errors: { 'cert_req_sans.web': /evil\.example\.net/ },
+    },
+    {
+      what: 'a short passphrase',
+      over: { cert_req_passphrase: { value: 'abc' } },
+      errors: { cert_req_passphrase: /at least 4/ },
+    },
+    {
+      what: 'a bad partition',
+      over: { cert_req_partition: { value: '/Common' } },
+      errors: { cert_req_partition: /partition/ },
+    },
+    {
+      what: 'a bad object name',
+      over: { cert_req_name: { value: 'has space' } },
+      errors: { cert_req_name: /object name/ },
+    },
     {
       what: 'several at once',
       over: { cert_req_partition: { value: '1x' }, cert_req_passphrase: { value: 'ab' } },
@@ -127,7 +206,10 @@ describe('CSR form submission', () => {
   it('names offered for another profile (a stale form) are refused on the common name only', () => {
     const f = values({ cert_req_profile: { cert_req_profile_pick: { selected: 'rsa' } } });
     const result = checkCertRequest(f, { name: 'rsa', keySpec: 'rsa-2048', domains: ['rsa.example.com'] });
-    expect(result).toEqual({ ok: false, errors: { 'cert_req_cn.web': expect.stringMatching(/offered for profile "web"/) } });
+    expect(result).toEqual({
+      ok: false,
+      errors: { 'cert_req_cn.web': expect.stringMatching(/offered for profile "web"/) },
+    });
   });
 
   it('puts core refusals on the field they are about', () => {
@@ -148,7 +230,11 @@ describe('CSR form submission', () => {
 
 const now = new Date('2026-03-01T00:00:00Z');
 function certView(over: Partial<CertificateView> = {}): CertificateView {
-  const { keySealed: _k, passphraseSealed: _p, ...rest } = makeCertificate('p', {
+  const {
+    keySealed: _k,
+    passphraseSealed: _p,
+    ...rest
+  } = makeCertificate('p', {
     name: 'www<x>',
     commonName: 'www.example.com',
     sans: ['api.example.com'],
@@ -169,8 +255,16 @@ describe('certificate detail and progress messages', () => {
 
   it('cert show: names, state, serial, expiry and each binding with what it serves, escaped', () => {
     const bindings: BindingView[] = [
-      { ...makeBinding('c', 'd', { profilePath: '/Common/acme_www', deployedSerial: '0abc', deployedAt: now }), certificateName: 'www<x>', deviceName: 'lb-1' },
-      { ...makeBinding('c', 'd2', { profilePath: '/Common/other', deployedSerial: null }), certificateName: 'www<x>', deviceName: 'lb-<2>' },
+      {
+        ...makeBinding('c', 'd', { profilePath: '/Common/acme_www', deployedSerial: '0abc', deployedAt: now }),
+        certificateName: 'www<x>',
+        deviceName: 'lb-1',
+      },
+      {
+        ...makeBinding('c', 'd2', { profilePath: '/Common/other', deployedSerial: null }),
+        certificateName: 'www<x>',
+        deviceName: 'lb-<2>',
+      },
     ];
     const m = certificateDetailMessage({ cert: certView(), bindings, deployments: [], pending: [], now });
     const json = JSON.stringify(m);
@@ -191,7 +285,11 @@ describe('certificate detail and progress messages', () => {
         renewalStartedAt: new Date('2026-02-28T00:00:00Z'),
         failedAttempts: 3,
         nextAttemptAt: new Date('2026-03-01T00:05:00Z'),
-        lastRenewalError: { code: 'acme_unreachable', message: 'cannot reach the CA <x>', at: '2026-02-28T23:59:00.000Z' },
+        lastRenewalError: {
+          code: 'acme_unreachable',
+          message: 'cannot reach the CA <x>',
+          at: '2026-02-28T23:59:00.000Z',
+        },
         pendingDeploy: { at: new Date('2026-03-02T00:00:00Z'), due: false, reason: 'deploy_time', bindings: 2 },
       }),
       bindings: [],
@@ -204,20 +302,38 @@ describe('certificate detail and progress messages', () => {
     expect(json).toContain('*Renewal in flight:*\\nordering since 2026-02-28 00:00 UTC');
     expect(json).toContain('*Failed attempts:*\\n3');
     expect(json).toContain('*Next attempt:*\\n2026-03-01 00:05 UTC');
-    expect(json).toContain('*Last renewal error* (acme_unreachable, 2026-02-28 23:59 UTC): cannot reach the CA &lt;x&gt;');
+    expect(json).toContain(
+      '*Last renewal error* (acme_unreachable, 2026-02-28 23:59 UTC): cannot reach the CA &lt;x&gt;',
+    );
     expect(json).toContain('*Deploy pending:*\\n2026-03-02 00:00 UTC (profile deploy time, 2 bindings)');
   });
 
   it('cert show of a request waiting for approval says so', () => {
-    const pending = { id: 'a', kind: 'issuance', state: 'pending', requestedBy: 'slack:U0ALICE', requestedAt: now } as ApprovalView;
-    const m = certificateDetailMessage({ cert: certView({ state: 'requested', serial: null, notAfter: null }), bindings: [], deployments: [], pending: [pending], now });
+    const pending = {
+      id: 'a',
+      kind: 'issuance',
+      state: 'pending',
+      requestedBy: 'slack:U0ALICE',
+      requestedAt: now,
+    } as ApprovalView;
+    const m = certificateDetailMessage({
+      cert: certView({ state: 'requested', serial: null, notAfter: null }),
+      bindings: [],
+      deployments: [],
+      pending: [pending],
+      now,
+    });
     const json = JSON.stringify(m);
     expect(json).toContain('Waiting for approval (issuance) requested by <@U0ALICE>');
     expect(json).toContain('not issued yet');
   });
 
   it('a renewal of many stays within 50 blocks, running and as a summary', () => {
-    const rows = Array.from({ length: 300 }, (_, i) => ({ name: `host-${i}.example.com`, status: i % 3 === 0 ? ('renewed' as const) : ('queued' as const), detail: 'x'.repeat(150) }));
+    const rows = Array.from({ length: 300 }, (_, i) => ({
+      name: `host-${i}.example.com`,
+      status: i % 3 === 0 ? ('renewed' as const) : ('queued' as const),
+      detail: 'x'.repeat(150),
+    }));
     const running = renewProgressMessage(rows, false);
     expect(running.blocks.length).toBeLessThanOrEqual(50);
     expect(running.text).toContain('100 of 300 done');
@@ -233,7 +349,14 @@ describe('certificate detail and progress messages', () => {
       ok: false,
       devices: [
         { device: 'lb-1', deploymentId: '1', result: 'succeeded', step: 'done', outcome: 'serving 0abc', error: null },
-        { device: 'lb-2', deploymentId: '2', result: 'rolled_back', step: 'switch', outcome: 'kept the old one', error: { code: 'deploy_failed', message: 'profile <busy>' } },
+        {
+          device: 'lb-2',
+          deploymentId: '2',
+          result: 'rolled_back',
+          step: 'switch',
+          outcome: 'kept the old one',
+          error: { code: 'deploy_failed', message: 'profile <busy>' },
+        },
       ],
     });
     const json = JSON.stringify(m);
@@ -251,7 +374,14 @@ describe('issuance approvals', () => {
     certificateId: 'c',
     certificateName: 'www.example.com',
     state: 'pending',
-    summary: { names: ['www.example.com', 'api.example.com'], profile: 'web', partition: 'Common', keySpec: 'rsa-3072', objectName: 'www<obj>', passphrase: 'leak-me' },
+    summary: {
+      names: ['www.example.com', 'api.example.com'],
+      profile: 'web',
+      partition: 'Common',
+      keySpec: 'rsa-3072',
+      objectName: 'www<obj>',
+      passphrase: 'leak-me',
+    },
     requestedBy: 'slack:U0ALICE',
     requestedAt: new Date('2026-03-01T10:00:00Z'),
     decidedBy: null,
@@ -272,16 +402,25 @@ describe('issuance approvals', () => {
 
   it('shows how the issuance goes under the decided approval, in its message and in the list', () => {
     const decided = approval({ state: 'approved', decidedBy: 'slack:U0BOB', decidedAt: now });
-    const working = JSON.stringify(approvalMessage(decided, { issuance: { phase: 'working', line: 'creating an order for <x>' } }));
+    const working = JSON.stringify(
+      approvalMessage(decided, { issuance: { phase: 'working', line: 'creating an order for <x>' } }),
+    );
     expect(working).toContain('Issuing *www.example.com* … creating an order for &lt;x&gt;');
     expect(working).not.toContain('approval_approve');
-    const issued = approvalMessage(decided, { issuance: { phase: 'issued', serial: '0abc', notAfter: new Date('2026-05-30T00:00:00Z') } });
+    const issued = approvalMessage(decided, {
+      issuance: { phase: 'issued', serial: '0abc', notAfter: new Date('2026-05-30T00:00:00Z') },
+    });
     expect(JSON.stringify(issued)).toContain('Issued *www.example.com*: serial `0abc`, expires 2026-05-30 00:00 UTC');
     expect(issued.text).toContain('0abc');
-    const list = pendingApprovalsMessage([approval({ id: '11111111-2222-4333-8444-000000000001' })], { decided, issuance: { phase: 'failed', message: 'the CA said no' } });
+    const list = pendingApprovalsMessage([approval({ id: '11111111-2222-4333-8444-000000000001' })], {
+      decided,
+      issuance: { phase: 'failed', message: 'the CA said no' },
+    });
     const listJson = JSON.stringify(list);
     expect(listJson).toContain(':x: Issuing *www.example.com* failed: the CA said no');
     expect(list.blocks.length).toBeLessThanOrEqual(50);
-    expect(issuanceStatusLine({ phase: 'stopped', state: 'awaiting_challenge', detail: 'dns' }, 'w')).toContain('bigip-acme cert resume w');
+    expect(issuanceStatusLine({ phase: 'stopped', state: 'awaiting_challenge', detail: 'dns' }, 'w')).toContain(
+      'bigip-acme cert resume w',
+    );
   });
 });

@@ -13,30 +13,73 @@ import {
 } from '../../bot/blocks/challenge.ts';
 import { type BulkTestRow, domainTestMessage, outcomeCounts } from '../../bot/blocks/domain-test.ts';
 import { MAX_BLOCKS } from '../../bot/blocks/message.ts';
-import { ADD_BLOCKS, BUILTIN_OPTION, domainAddModal, MAX_NAMES, readDomainAddForm, splitNames } from '../../bot/modals/domain-add.ts';
-import { DOMAIN_ENDPOINT_VIEW, domainEndpointModal, ENDPOINT_BLOCKS, readEndpointForm, validateEndpointFields } from '../../bot/modals/domain-endpoint.ts';
+import {
+  ADD_BLOCKS,
+  BUILTIN_OPTION,
+  domainAddModal,
+  MAX_NAMES,
+  readDomainAddForm,
+  splitNames,
+} from '../../bot/modals/domain-add.ts';
+import {
+  DOMAIN_ENDPOINT_VIEW,
+  domainEndpointModal,
+  ENDPOINT_BLOCKS,
+  readEndpointForm,
+  validateEndpointFields,
+} from '../../bot/modals/domain-endpoint.ts';
 import { slackValues } from './bot-harness.ts';
 
-const KEY_PEM = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
+const KEY_PEM =
+  '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
 const CERT_PEM = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n';
 const base = { status: 'pending' as const, expiresAt: new Date('2030-01-02T03:04:00Z') };
 
 const CONTENT: Record<string, ChallengeContent> = {
-  http: { ...base, domain: 'www.example.com', type: 'http-01', http: { fileName: 'tok3n', content: 'tok3n.thumb', urlPath: '/.well-known/acme-challenge/tok3n' } },
-  dns: { ...base, domain: '*.example.com', type: 'dns-01', dns: { recordName: '_acme-challenge.example.com', value: 'txtVALUE', zoneLine: '_acme-challenge.example.com. 60 IN TXT "txtVALUE"' } },
+  http: {
+    ...base,
+    domain: 'www.example.com',
+    type: 'http-01',
+    http: { fileName: 'tok3n', content: 'tok3n.thumb', urlPath: '/.well-known/acme-challenge/tok3n' },
+  },
+  dns: {
+    ...base,
+    domain: '*.example.com',
+    type: 'dns-01',
+    dns: {
+      recordName: '_acme-challenge.example.com',
+      value: 'txtVALUE',
+      zoneLine: '_acme-challenge.example.com. 60 IN TXT "txtVALUE"',
+    },
+  },
   tls: { ...base, domain: 'tls.example.com', type: 'tls-alpn-01', tls: { certPem: CERT_PEM, keyPem: KEY_PEM } },
   none: { ...base, domain: 'gone.example.com', type: 'http-01', status: 'expired' },
 };
 
-const card = (content: ChallengeContent, extra: Partial<ChallengeCard> = {}): ChallengeCard => ({ content, profileName: 'prod', publishesTo: null, ...extra });
+const card = (content: ChallengeContent, extra: Partial<ChallengeCard> = {}): ChallengeCard => ({
+  content,
+  profileName: 'prod',
+  publishesTo: null,
+  ...extra,
+});
 const buttons = (m: ReturnType<typeof challengeMessage>) =>
-  m.blocks.flatMap((b) => (b.type === 'actions' ? (b.elements as { action_id: string; value: string; text: { text: string } }[]) : []));
+  m.blocks.flatMap((b) =>
+    b.type === 'actions' ? (b.elements as { action_id: string; value: string; text: { text: string } }[]) : [],
+  );
 
 describe('challenge message', () => {
   it.each([
     ['http', ['tok3n', 'tok3n.thumb', 'http://www.example.com/.well-known/acme-challenge/tok3n']],
     ['dns', ['_acme-challenge.example.com', 'txtVALUE', 'IN TXT']],
-    ['tls', ['tls.example.com.cert', 'tls.example.com.key', 'throwaway challenge key', 'bigip-acme domain challenge tls.example.com --profile prod --out DIR']],
+    [
+      'tls',
+      [
+        'tls.example.com.cert',
+        'tls.example.com.key',
+        'throwaway challenge key',
+        'bigip-acme domain challenge tls.example.com --profile prod --out DIR',
+      ],
+    ],
     ['none', ['No challenge content', 'Reconfigure']],
   ])('%s: shows what to publish, status and buttons, within the limits', (kind, expected) => {
     const m = challengeMessage(card(CONTENT[kind]!, { tlsFiles: 'thread' }));
@@ -50,7 +93,9 @@ describe('challenge message', () => {
 
   it('never puts the TLS-ALPN-01 key in the message; the key goes only into the upload list', () => {
     for (const tlsFiles of ['thread', 'failed', 'cli'] as const) {
-      const json = JSON.stringify(challengeMessage(card(CONTENT['tls']!, { tlsFiles, notice: { tone: 'ok', text: 'done' } })));
+      const json = JSON.stringify(
+        challengeMessage(card(CONTENT['tls']!, { tlsFiles, notice: { tone: 'ok', text: 'done' } })),
+      );
       expect(json).not.toContain('PRIVATE KEY');
       expect(json).not.toContain('MIGHAgEAMBMG');
     }
@@ -63,14 +108,22 @@ describe('challenge message', () => {
   });
 
   it('says when the files could not be posted, pointing to the CLI', () => {
-    expect(JSON.stringify(challengeMessage(card(CONTENT['tls']!, { tlsFiles: 'failed' })))).toContain('could not be posted here');
+    expect(JSON.stringify(challengeMessage(card(CONTENT['tls']!, { tlsFiles: 'failed' })))).toContain(
+      'could not be posted here',
+    );
   });
 
   it('offers Deploy & Test only when the domain publishes somewhere; buttons carry only name and profile', () => {
     const without = buttons(challengeMessage(card(CONTENT['http']!)));
     expect(without.map((b) => b.action_id)).toEqual([TEST_CONNECTION_ACTION, RECONFIGURE_ACTION]);
-    const withEndpoint = buttons(challengeMessage(card(CONTENT['http']!, { publishesTo: 'https://web.example.com/hook' })));
-    expect(withEndpoint.map((b) => b.action_id)).toEqual([TEST_CONNECTION_ACTION, DEPLOY_TEST_ACTION, RECONFIGURE_ACTION]);
+    const withEndpoint = buttons(
+      challengeMessage(card(CONTENT['http']!, { publishesTo: 'https://web.example.com/hook' })),
+    );
+    expect(withEndpoint.map((b) => b.action_id)).toEqual([
+      TEST_CONNECTION_ACTION,
+      DEPLOY_TEST_ACTION,
+      RECONFIGURE_ACTION,
+    ]);
     for (const b of withEndpoint) {
       expect(decodeDomainRef(b.value)).toEqual({ name: 'www.example.com', profile: 'prod' });
       expect(Object.keys(JSON.parse(b.value))).toEqual(['d', 'p']);
@@ -94,7 +147,9 @@ describe('challenge message', () => {
   });
 
   it('shows a busy notice in the text too', () => {
-    expect(challengeMessage(card(CONTENT['http']!, { notice: { tone: 'busy', text: 'Testing…' } })).text).toContain('Testing…');
+    expect(challengeMessage(card(CONTENT['http']!, { notice: { tone: 'busy', text: 'Testing…' } })).text).toContain(
+      'Testing…',
+    );
   });
 
   it.each([
@@ -111,7 +166,12 @@ describe('challenge message', () => {
 
 describe('bulk test message', () => {
   const rows = (n: number): BulkTestRow[] =>
-    Array.from({ length: n }, (_, i) => ({ name: `d${i}.example.com`, profile: 'prod', outcome: i % 3 === 0 ? 'valid' : i % 3 === 1 ? 'unreachable' : 'error', detail: `detail <${i}>` }));
+    Array.from({ length: n }, (_, i) => ({
+      name: `d${i}.example.com`,
+      profile: 'prod',
+      outcome: i % 3 === 0 ? 'valid' : i % 3 === 1 ? 'unreachable' : 'error',
+      detail: `detail <${i}>`,
+    }));
 
   it('counts outcomes in a fixed order', () => {
     expect(outcomeCounts(rows(5))).toBe('2 valid, 2 unreachable, 1 error');
@@ -137,7 +197,15 @@ describe('bulk test message', () => {
 });
 
 describe('domain add form', () => {
-  const values = (o: { profile?: string | null; names?: string; type?: string; url?: string; username?: string; password?: string; builtin?: boolean }) =>
+  const values = (o: {
+    profile?: string | null;
+    names?: string;
+    type?: string;
+    url?: string;
+    username?: string;
+    password?: string;
+    builtin?: boolean;
+  }) =>
     slackValues({
       [ADD_BLOCKS.profile]: { profile: { selected: o.profile === undefined ? 'prod' : o.profile } },
       [ADD_BLOCKS.names]: { names: o.names ?? 'www.example.com' },
@@ -164,14 +232,49 @@ describe('domain add form', () => {
     ['a malformed name', { names: 'ok.example.com, bad_name.example.com' }, ADD_BLOCKS.names, 'bad_name'],
     ['a wildcard without dns-01', { names: '*.example.com' }, ADD_BLOCKS.names, 'dns-01'],
     ['an IP address', { names: '10.0.0.1' }, ADD_BLOCKS.names, 'IP addresses'],
-    ['too many names', { names: Array.from({ length: MAX_NAMES + 1 }, (_, i) => `n${i}.example.com`).join('\n') }, ADD_BLOCKS.names, `At most ${MAX_NAMES}`],
-    ['an endpoint without password', { url: 'https://web.example.com/hook', username: 'acme' }, ADD_BLOCKS.password, 'password'],
+    [
+      'too many names',
+      { names: Array.from({ length: MAX_NAMES + 1 }, (_, i) => `n${i}.example.com`).join('\n') },
+      ADD_BLOCKS.names,
+      `At most ${MAX_NAMES}`,
+    ],
+    [
+      'an endpoint without password',
+      { url: 'https://web.example.com/hook', username: 'acme' },
+      ADD_BLOCKS.password,
+      'password',
+    ],
     ['an endpoint without URL', { username: 'acme', password: 'long enough password' }, ADD_BLOCKS.url, 'URL'],
-    ['a bad URL', { url: 'web.example.com', username: 'acme', password: 'long enough password' }, ADD_BLOCKS.url, 'Not a URL'],
-    ['an ftp URL', { url: 'ftp://web.example.com/', username: 'acme', password: 'long enough password' }, ADD_BLOCKS.url, 'https://'],
-    ['credentials in the URL', { url: 'https://u:p@web.example.com/', username: 'acme', password: 'long enough password' }, ADD_BLOCKS.url, 'not in the URL'],
-    ['a short password', { url: 'https://web.example.com/', username: 'acme', password: 'short' }, ADD_BLOCKS.password, '12 characters'],
-    ['a user name with a colon', { url: 'https://web.example.com/', username: 'a:b', password: 'long enough password' }, ADD_BLOCKS.username, 'user name'],
+    [
+      'a bad URL',
+      { url: 'web.example.com', username: 'acme', password: 'long enough password' },
+      ADD_BLOCKS.url,
+      'Not a URL',
+    ],
+    [
+      'an ftp URL',
+      { url: 'ftp://web.example.com/', username: 'acme', password: 'long enough password' },
+      ADD_BLOCKS.url,
+      'https://',
+    ],
+    [
+      'credentials in the URL',
+      { url: 'https://u:p@web.example.com/', username: 'acme', password: 'long enough password' },
+      ADD_BLOCKS.url,
+      'not in the URL',
+    ],
+    [
+      'a short password',
+      { url: 'https://web.example.com/', username: 'acme', password: 'short' },
+      ADD_BLOCKS.password,
+      '12 characters',
+    ],
+    [
+      'a user name with a colon',
+      { url: 'https://web.example.com/', username: 'a:b', password: 'long enough password' },
+      ADD_BLOCKS.username,
+      'user name',
+    ],
     ['built-in and an endpoint', { builtin: true, url: 'https://web.example.com/' }, ADD_BLOCKS.builtin, 'not both'],
   ])('refuses %s inline', (_what, input, block, message) => {
     const r = readDomainAddForm(values(input), { builtinAvailable: true });
@@ -180,13 +283,30 @@ describe('domain add form', () => {
   });
 
   it('accepts a good form: names normalized and deduplicated', () => {
-    const r = readDomainAddForm(values({ names: 'WWW.Example.com.\nwww.example.com, api.example.com', type: 'dns-01' }), { builtinAvailable: true });
-    expect(r).toEqual({ ok: true, value: { profile: 'prod', names: ['www.example.com', 'api.example.com'], challengeType: 'dns-01', endpoint: { kind: 'none' } } });
+    const r = readDomainAddForm(
+      values({ names: 'WWW.Example.com.\nwww.example.com, api.example.com', type: 'dns-01' }),
+      { builtinAvailable: true },
+    );
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        profile: 'prod',
+        names: ['www.example.com', 'api.example.com'],
+        challengeType: 'dns-01',
+        endpoint: { kind: 'none' },
+      },
+    });
   });
 
   it('reads an endpoint or the built-in responder', () => {
-    const custom = readDomainAddForm(values({ url: 'https://web.example.com/hook', username: 'acme', password: ' spaced password ' }), { builtinAvailable: true });
-    expect(custom.ok && custom.value.endpoint).toEqual({ kind: 'custom', input: { url: 'https://web.example.com/hook', username: 'acme', password: ' spaced password ' } });
+    const custom = readDomainAddForm(
+      values({ url: 'https://web.example.com/hook', username: 'acme', password: ' spaced password ' }),
+      { builtinAvailable: true },
+    );
+    expect(custom.ok && custom.value.endpoint).toEqual({
+      kind: 'custom',
+      input: { url: 'https://web.example.com/hook', username: 'acme', password: ' spaced password ' },
+    });
     const builtin = readDomainAddForm(values({ builtin: true }), { builtinAvailable: true });
     expect(builtin.ok && builtin.value.endpoint).toEqual({ kind: 'builtin' });
     const unavailable = readDomainAddForm(values({ builtin: true }), { builtinAvailable: false });
@@ -194,28 +314,48 @@ describe('domain add form', () => {
   });
 
   it('builds the modal with the profiles, the preselection and the typed names; no password is pre-filled', () => {
-    const view = domainAddModal({ profiles: ['prod', 'staging'], profile: 'staging', names: ['a.example.com', 'b.example.com'], builtinAvailable: true, channel: 'C1' });
+    const view = domainAddModal({
+      profiles: ['prod', 'staging'],
+      profile: 'staging',
+      names: ['a.example.com', 'b.example.com'],
+      builtinAvailable: true,
+      channel: 'C1',
+    });
     const json = JSON.stringify(view);
     expect(view.blocks.length).toBeLessThanOrEqual(100);
     expect(view.private_metadata).toBe('{"c":"C1"}');
-    const profile = view.blocks.find((b) => b.block_id === ADD_BLOCKS.profile) as { element: { options: { value: string }[]; initial_option: { value: string } } };
+    const profile = view.blocks.find((b) => b.block_id === ADD_BLOCKS.profile) as {
+      element: { options: { value: string }[]; initial_option: { value: string } };
+    };
     expect(profile.element.options.map((o) => o.value)).toEqual(['prod', 'staging']);
     expect(profile.element.initial_option.value).toBe('staging');
     expect(json).toContain('a.example.com\\nb.example.com');
-    const password = view.blocks.find((b) => b.block_id === ADD_BLOCKS.password) as unknown as { element: Record<string, unknown> };
+    const password = view.blocks.find((b) => b.block_id === ADD_BLOCKS.password) as unknown as {
+      element: Record<string, unknown>;
+    };
     expect(password.element['initial_value']).toBeUndefined();
-    expect(JSON.stringify(domainAddModal({ profiles: ['prod'], names: [], builtinAvailable: false, channel: 'C1' }))).not.toContain(ADD_BLOCKS.builtin);
+    expect(
+      JSON.stringify(domainAddModal({ profiles: ['prod'], names: [], builtinAvailable: false, channel: 'C1' })),
+    ).not.toContain(ADD_BLOCKS.builtin);
   });
 });
 
 describe('domain endpoint form', () => {
-  const domain = { name: 'www.example.com', profileName: 'prod', challengeType: 'http-01' as const, endpointUrl: 'https://old.example.com/hook', endpointUsername: 'olduser' };
+  const domain = {
+    name: 'www.example.com',
+    profileName: 'prod',
+    challengeType: 'http-01' as const,
+    endpointUrl: 'https://old.example.com/hook',
+    endpointUsername: 'olduser',
+  };
 
   it('shows the current endpoint and user, never a password', () => {
     const view = domainEndpointModal(domain, { builtinAvailable: true });
     expect(view.callback_id).toBe(DOMAIN_ENDPOINT_VIEW);
     expect(JSON.parse(view.private_metadata!)).toEqual({ d: 'www.example.com', p: 'prod' });
-    const password = view.blocks.find((b) => b.block_id === ENDPOINT_BLOCKS.password) as unknown as { element: Record<string, unknown> };
+    const password = view.blocks.find((b) => b.block_id === ENDPOINT_BLOCKS.password) as unknown as {
+      element: Record<string, unknown>;
+    };
     expect(password.element['initial_value']).toBeUndefined();
     expect(JSON.stringify(view)).toContain('olduser');
   });
@@ -229,7 +369,17 @@ describe('domain endpoint form', () => {
     }) as Parameters<typeof readEndpointForm>[0];
 
   it.each([
-    ['set', values('set', 'https://web.example.com/', 'acme', 'long enough password'), { ok: true, choice: { mode: 'set', endpoint: { url: 'https://web.example.com/', username: 'acme', password: 'long enough password' } } }],
+    [
+      'set',
+      values('set', 'https://web.example.com/', 'acme', 'long enough password'),
+      {
+        ok: true,
+        choice: {
+          mode: 'set',
+          endpoint: { url: 'https://web.example.com/', username: 'acme', password: 'long enough password' },
+        },
+      },
+    ],
     ['builtin', values('builtin'), { ok: true, choice: { mode: 'builtin' } }],
     ['clear', values('clear', 'ignored'), { ok: true, choice: { mode: 'clear' } }],
     ['set without fields', values('set'), { ok: false }],
@@ -245,7 +395,10 @@ describe('domain endpoint form', () => {
   });
 
   it('all-or-none unless required', () => {
-    expect(validateEndpointFields({ url: '', username: '', password: '' }, { required: false })).toEqual({ ok: true, value: null });
+    expect(validateEndpointFields({ url: '', username: '', password: '' }, { required: false })).toEqual({
+      ok: true,
+      value: null,
+    });
     expect(validateEndpointFields({ url: '', username: '', password: '' }, { required: true }).ok).toBe(false);
   });
 });

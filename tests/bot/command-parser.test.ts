@@ -27,7 +27,10 @@ const cases: [string, AcmeCommand][] = [
   ['domain list --profile=', { kind: 'usage', problem: '--profile needs a profile name' }],
   ['domain list --profile a --profile b', { kind: 'usage', problem: 'domain list takes --profile once' }],
   ['domain add', { kind: 'domain_add', names: [] }],
-  ['domain add a.example.com b.example.com --profile prod', { kind: 'domain_add', names: ['a.example.com', 'b.example.com'], profile: 'prod' }],
+  [
+    'domain add a.example.com b.example.com --profile prod',
+    { kind: 'domain_add', names: ['a.example.com', 'b.example.com'], profile: 'prod' },
+  ],
   ['domain test a.example.com', { kind: 'domain_test', names: ['a.example.com'] }],
   ['domain test --profile prod', { kind: 'domain_test', names: [], profile: 'prod' }],
   ['domain test', { kind: 'usage', problem: 'domain test needs names or --profile P' }],
@@ -35,7 +38,10 @@ const cases: [string, AcmeCommand][] = [
   ['domain reconfigure prod', { kind: 'domain_reconfigure', profile: 'prod' }],
   ['domain reconfigure', { kind: 'usage', problem: 'domain reconfigure needs one profile: --profile P' }],
   ['domain reconfigure a b', { kind: 'usage', problem: 'domain reconfigure needs one profile: --profile P' }],
-  ['domain endpoint www.example.com --profile prod', { kind: 'domain_endpoint', name: 'www.example.com', profile: 'prod' }],
+  [
+    'domain endpoint www.example.com --profile prod',
+    { kind: 'domain_endpoint', name: 'www.example.com', profile: 'prod' },
+  ],
   ['domain endpoint', { kind: 'usage', problem: 'domain endpoint needs one name' }],
   ['domain add a --force', { kind: 'usage', problem: 'unknown option for domain add: --force' }],
   ['domain list --profile a b', { kind: 'usage', problem: 'domain list takes only --profile P' }],

@@ -14,7 +14,12 @@ const PASSWORD = 'sim-Pa55word-7Q';
 const WRONG = 'wrong-Pa55word-9Z';
 const v = (value: unknown) => ({ [VALUE]: value });
 
-type View = { callback_id: string; private_metadata?: string; blocks: { type: string; block_id?: string; element?: Record<string, unknown> }[]; submit?: unknown };
+type View = {
+  callback_id: string;
+  private_metadata?: string;
+  blocks: { type: string; block_id?: string; element?: Record<string, unknown> }[];
+  submit?: unknown;
+};
 
 let h: BotHarness;
 let sim: BigIpSimulator;
@@ -66,7 +71,11 @@ describe('device add', () => {
   });
 
   it('adds a device after a "Testing…" ack, shows what it found, and never echoes the password', async () => {
-    const res = await h.submitView('device_add', form(), { userId: ADMIN, viewId: 'V0DEVICE', privateMetadata: '{"channel":"C0OPS"}' });
+    const res = await h.submitView('device_add', form(), {
+      userId: ADMIN,
+      viewId: 'V0DEVICE',
+      privateMetadata: '{"channel":"C0OPS"}',
+    });
     expect(res.json).toMatchObject({ response_action: 'update' });
     expect(JSON.stringify(res.json)).toContain('Testing the connection to *bigip-1*');
     const [update] = await h.stub.waitForApi('views.update');
@@ -76,7 +85,13 @@ describe('device add', () => {
     expect(done).toContain('bigip-sim.example.test');
 
     const stored = await h.store.devices.findByName('bigip-1');
-    expect(stored).toMatchObject({ url: sim.url, username: sim.username, partition: 'Common', insecure: false, hostname: 'bigip-sim.example.test' });
+    expect(stored).toMatchObject({
+      url: sim.url,
+      username: sim.username,
+      partition: 'Common',
+      insecure: false,
+      hostname: 'bigip-sim.example.test',
+    });
     expect(stored!.caPem).toContain('BEGIN CERTIFICATE');
     expect(h.coreCalls.calls).toEqual(['devices.show', 'devices.add']);
     const [ephemeral] = await h.stub.waitForApi('chat.postEphemeral');
@@ -114,12 +129,20 @@ describe('device add', () => {
   it('answers an invalid form inline and calls nothing in the core', async () => {
     const res = await h.submitView(
       'device_add',
-      form({ [DEVICE_BLOCK.url]: v(`${sim.url}/mgmt`), [DEVICE_BLOCK.caPem]: v(null), [DEVICE_BLOCK.password]: v(null) }),
+      form({
+        [DEVICE_BLOCK.url]: v(`${sim.url}/mgmt`),
+        [DEVICE_BLOCK.caPem]: v(null),
+        [DEVICE_BLOCK.password]: v(null),
+      }),
       { userId: ADMIN },
     );
     expect(res.json).toEqual({
       response_action: 'errors',
-      errors: { [DEVICE_BLOCK.url]: expect.any(String), [DEVICE_BLOCK.caPem]: expect.any(String), [DEVICE_BLOCK.password]: expect.any(String) },
+      errors: {
+        [DEVICE_BLOCK.url]: expect.any(String),
+        [DEVICE_BLOCK.caPem]: expect.any(String),
+        [DEVICE_BLOCK.password]: expect.any(String),
+      },
     });
     expect(h.coreCalls.calls).toEqual([]);
   });
@@ -129,13 +152,19 @@ describe('device add', () => {
     await h.stub.waitForApi('views.update');
     h.coreCalls.calls.length = 0;
     const res = await h.submitView('device_add', form(), { userId: ADMIN });
-    expect(res.json).toEqual({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: 'A device named "bigip-1" already exists.' } });
+    expect(res.json).toEqual({
+      response_action: 'errors',
+      errors: { [DEVICE_BLOCK.name]: 'A device named "bigip-1" already exists.' },
+    });
     expect(h.coreCalls.calls).toEqual(['devices.show']);
   });
 
   it('refuses a forged submission from a non-admin: nothing tested, nothing added', async () => {
     const res = await h.submitView('device_add', form(), { userId: MALLORY });
-    expect(res.json).toEqual({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: expect.stringContaining('SLACK_ADMINS') } });
+    expect(res.json).toEqual({
+      response_action: 'errors',
+      errors: { [DEVICE_BLOCK.name]: expect.stringContaining('SLACK_ADMINS') },
+    });
     expect(h.coreCalls.calls).toEqual([]);
     expect(sim.requests).toEqual([]);
     expect(await h.store.devices.list()).toEqual([]);
@@ -144,7 +173,10 @@ describe('device add', () => {
 
 describe('device test', () => {
   async function addDevice(): Promise<void> {
-    await h.services.devices.add({ name: 'bigip-1', url: sim.url, username: sim.username, password: PASSWORD, caPem: sim.caPem! }, 'test');
+    await h.services.devices.add(
+      { name: 'bigip-1', url: sim.url, username: sim.username, password: PASSWORD, caPem: sim.caPem! },
+      'test',
+    );
     h.coreCalls.calls.length = 0;
   }
 

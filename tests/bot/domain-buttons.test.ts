@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { DEPLOY_TEST_ACTION, decodeDomainRef, encodeDomainRef, RECONFIGURE_ACTION, TEST_CONNECTION_ACTION } from '../../bot/blocks/challenge.ts';
+import {
+  DEPLOY_TEST_ACTION,
+  decodeDomainRef,
+  encodeDomainRef,
+  RECONFIGURE_ACTION,
+  TEST_CONNECTION_ACTION,
+} from '../../bot/blocks/challenge.ts';
 import { ADD_BLOCKS, DOMAIN_ADD_VIEW } from '../../bot/modals/domain-add.ts';
 import { accountOf, secretAad } from '../../core/services/core-deps.ts';
 import type { Database } from '../../db/client.ts';
@@ -47,7 +53,10 @@ describeWithPebble('domain buttons against Pebble', () => {
   beforeAll(async () => {
     database = await freshDatabase(databaseTargets[0]!.open);
     core = await startTestCore(database, pebble());
-    h = await startBotHarness({ core: { database, store: core.store, secrets: core.deps.secrets, services: core.services }, env: { RESPONDER_URL: responderUrl() } });
+    h = await startBotHarness({
+      core: { database, store: core.store, secrets: core.deps.secrets, services: core.services },
+      env: { RESPONDER_URL: responderUrl() },
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -63,7 +72,10 @@ describeWithPebble('domain buttons against Pebble', () => {
   /** A profile of its own (a fresh Pebble account) with these domains added; returns their first content. */
   async function profileWith(names: string[], type: 'http-01' | 'tls-alpn-01' = 'http-01') {
     const profile = `p${++profiles}`;
-    await core.services.profiles.create({ name: profile, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
+    await core.services.profiles.create(
+      { name: profile, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+      'test',
+    );
     const fqdn = (label: string) => `${label}.${profile}.buttons.example.test`;
     const contents = await core.services.domains.add(profile, names.map(fqdn), type, 'test');
     return { profile, fqdn, contents: new Map(contents.map((c) => [c.domain, c])) };
@@ -88,7 +100,13 @@ describeWithPebble('domain buttons against Pebble', () => {
   /** What a person can read: messages, updates, modals and response_url posts (not the uploaded files). */
   const visibleText = () =>
     h.stub.calls
-      .filter((c) => c.path.startsWith('/api/chat.') || c.path.startsWith('/api/views.') || c.path.startsWith('/response/') || c.path.startsWith('/api/files.completeUploadExternal'))
+      .filter(
+        (c) =>
+          c.path.startsWith('/api/chat.') ||
+          c.path.startsWith('/api/views.') ||
+          c.path.startsWith('/response/') ||
+          c.path.startsWith('/api/files.completeUploadExternal'),
+      )
       .map((c) => c.body)
       .join('\n');
 
@@ -110,7 +128,11 @@ describeWithPebble('domain buttons against Pebble', () => {
     const keptAuthz = await currentAuthorization(profile, fqdn('kept'));
     const ts = '1700000000.000301';
 
-    const res = await h.click(RECONFIGURE_ACTION, encodeDomainRef({ name: gone, profile }), { channelId: CHANNEL, messageTs: ts, userId: 'U0BOB' });
+    const res = await h.click(RECONFIGURE_ACTION, encodeDomainRef({ name: gone, profile }), {
+      channelId: CHANNEL,
+      messageTs: ts,
+      userId: 'U0BOB',
+    });
     expect(res.status).toBe(200);
     const updates = await updatesUntil('fresh challenge content for this domain');
     expect(updates.every((u) => u['channel'] === CHANNEL && u['ts'] === ts)).toBe(true);
@@ -142,10 +164,15 @@ describeWithPebble('domain buttons against Pebble', () => {
     const oldAuthz = await deactivate(profile, fqdn('dropped'));
     const ts = '1700000000.000302';
 
-    await h.click(RECONFIGURE_ACTION, encodeDomainRef({ name: fqdn('stays'), profile }), { channelId: CHANNEL, messageTs: ts });
+    await h.click(RECONFIGURE_ACTION, encodeDomainRef({ name: fqdn('stays'), profile }), {
+      channelId: CHANNEL,
+      messageTs: ts,
+    });
     const updates = await updatesUntil('this domain kept its challenge content');
     expect(updates.every((u) => u['channel'] === CHANNEL && u['ts'] === ts)).toBe(true);
-    expect(JSON.stringify(updates.at(-1))).toContain(`1 other domain of profile ${profile} got fresh content, posted below`);
+    expect(JSON.stringify(updates.at(-1))).toContain(
+      `1 other domain of profile ${profile} got fresh content, posted below`,
+    );
     expect(JSON.stringify(updates.at(-1)!['blocks'])).toContain(contents.get(fqdn('stays'))!.http!.content);
 
     const [post] = await h.stub.waitForApi('chat.postMessage');
@@ -159,13 +186,16 @@ describeWithPebble('domain buttons against Pebble', () => {
   it('Reconfigure with nothing to refresh leaves every authorization alone', async () => {
     const { profile, fqdn } = await profileWith(['fine']);
     const authz = await currentAuthorization(profile, fqdn('fine'));
-    await h.click(RECONFIGURE_ACTION, encodeDomainRef({ name: fqdn('fine'), profile }), { channelId: CHANNEL, messageTs: '1700000000.000303' });
+    await h.click(RECONFIGURE_ACTION, encodeDomainRef({ name: fqdn('fine'), profile }), {
+      channelId: CHANNEL,
+      messageTs: '1700000000.000303',
+    });
     await updatesUntil('still has usable challenge content; nothing was refreshed');
     expect(await currentAuthorization(profile, fqdn('fine'))).toBe(authz);
     expect(h.stub.api('chat.postMessage')).toEqual([]);
   });
 
-  it('Reconfigure on a tls-alpn-01 domain uploads the fresh .cert and .key into the message\'s thread, never as text', async () => {
+  it("Reconfigure on a tls-alpn-01 domain uploads the fresh .cert and .key into the message's thread, never as text", async () => {
     const { profile, fqdn, contents } = await profileWith(['tls'], 'tls-alpn-01');
     const name = fqdn('tls');
     await deactivate(profile, name);
@@ -224,7 +254,7 @@ describeWithPebble('domain buttons against Pebble', () => {
     expect(h.stub.api('chat.postMessage')).toEqual([]);
   });
 
-  it('/acme domain reconfigure of an unknown profile answers the core\'s error and posts nothing', async () => {
+  it("/acme domain reconfigure of an unknown profile answers the core's error and posts nothing", async () => {
     const res = await h.command('domain reconfigure --profile no-such-profile', { channelId: CHANNEL });
     const last = await until('the answer', () => {
       const r = h.stub.responses(res.id);
@@ -237,17 +267,24 @@ describeWithPebble('domain buttons against Pebble', () => {
   // -------------------------------------------------------------------------------------------------------
   // Deploy & Test
 
-  it('Deploy & Test: publishes to the built-in responder\'s challenge-hook, then validates; the message shows it in place', async () => {
+  it("Deploy & Test: publishes to the built-in responder's challenge-hook, then validates; the message shows it in place", async () => {
     const { profile, fqdn } = await profileWith(['deploy']);
     const name = fqdn('deploy');
     const ref = { name, profile };
     const view = await core.services.domains.useBuiltinEndpoint(ref, responderUrl(), 'test');
     expect(view.endpointUrl).toBe(`${responderUrl()}/challenge-hook/${name}`);
     const stored = (await core.store.domains.find((await core.store.profiles.findByName(profile))!.id, name))!;
-    const password = core.deps.secrets.open(stored.endpointPasswordSealed!, secretAad('domains', stored.id, 'endpoint_password'));
+    const password = core.deps.secrets.open(
+      stored.endpointPasswordSealed!,
+      secretAad('domains', stored.id, 'endpoint_password'),
+    );
     const ts = '1700000000.000401';
 
-    const res = await h.click(DEPLOY_TEST_ACTION, encodeDomainRef(ref), { channelId: CHANNEL, messageTs: ts, userId: 'U0BOB' });
+    const res = await h.click(DEPLOY_TEST_ACTION, encodeDomainRef(ref), {
+      channelId: CHANNEL,
+      messageTs: ts,
+      userId: 'U0BOB',
+    });
     expect(res.status).toBe(200);
     const updates = await updatesUntil('valid: the CA validated the challenge');
     expect(updates.every((u) => u['channel'] === CHANNEL && u['ts'] === ts)).toBe(true);
@@ -258,7 +295,11 @@ describeWithPebble('domain buttons against Pebble', () => {
     expect(lastText).toContain(':white_check_mark: *valid*');
     expect(lastText).toContain(`publishes to \`${responderUrl()}/challenge-hook/${name}\``);
     // The endpoint is set, so the button stays: Test Connection, Deploy & Test, Reconfigure, all naming this domain.
-    expect(buttons(last).map((b) => b.action)).toEqual([TEST_CONNECTION_ACTION, DEPLOY_TEST_ACTION, RECONFIGURE_ACTION]);
+    expect(buttons(last).map((b) => b.action)).toEqual([
+      TEST_CONNECTION_ACTION,
+      DEPLOY_TEST_ACTION,
+      RECONFIGURE_ACTION,
+    ]);
     expect(buttons(last).every((b) => b.ref?.name === name && b.ref.profile === profile)).toBe(true);
 
     expect((await core.services.domains.show(ref)).domain.status).toBe('valid');
@@ -284,7 +325,10 @@ describeWithPebble('domain buttons against Pebble', () => {
 
   it('a domain added with the built-in responder gets a message with Deploy & Test, and that button validates it', async () => {
     const profile = `p${++profiles}`;
-    await core.services.profiles.create({ name: profile, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
+    await core.services.profiles.create(
+      { name: profile, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+      'test',
+    );
     const name = `added.${profile}.buttons.example.test`;
     const ts = '1700000000.000999';
     h.stub.override('chat.postMessage', (fields) => ({ ok: true, channel: fields['channel'], ts }));
@@ -369,7 +413,7 @@ describeWithPebble('domain buttons against Pebble', () => {
     expect(h.stub.api('files.getUploadURLExternal')).toEqual([]);
   });
 
-  it('/acme domain test of an unknown name answers the core\'s not-found', async () => {
+  it("/acme domain test of an unknown name answers the core's not-found", async () => {
     const res = await h.command('domain test nowhere.buttons.example.test', { channelId: CHANNEL });
     expect((await h.response(res.id))['text']).toContain('no domain "nowhere.buttons.example.test"');
     expect(h.coreCalls.calls).not.toContain('domains.test');
@@ -383,12 +427,13 @@ describeWithPebble('domain buttons against Pebble', () => {
     let n = 0;
     h.stub.override('chat.postMessage', (fields) => {
       if (fields['channel'] === channel) return { ok: false, error: 'not_in_channel' };
-      if (fields['channel'] === USER) return { ok: true, channel: 'D0ALICE', ts: `1700000001.${String(++n).padStart(6, '0')}` };
+      if (fields['channel'] === USER)
+        return { ok: true, channel: 'D0ALICE', ts: `1700000001.${String(++n).padStart(6, '0')}` };
       return undefined;
     });
   }
 
-  it('/acme domain reconfigure in a channel the bot is not in: the fresh content goes to the person\'s DM', async () => {
+  it("/acme domain reconfigure in a channel the bot is not in: the fresh content goes to the person's DM", async () => {
     const { profile, fqdn } = await profileWith(['dm']);
     await deactivate(profile, fqdn('dm'));
     botNotIn('C0NOTIN');
@@ -406,15 +451,24 @@ describeWithPebble('domain buttons against Pebble', () => {
 
   it('adding a tls-alpn-01 domain from a channel the bot is not in: message and files go to the DM, the modal says so', async () => {
     const profile = `p${++profiles}`;
-    await core.services.profiles.create({ name: profile, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
+    await core.services.profiles.create(
+      { name: profile, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+      'test',
+    );
     const name = `dm-tls.${profile}.buttons.example.test`;
     botNotIn('C0NOTIN');
     await h.submitView(
       DOMAIN_ADD_VIEW,
-      { [ADD_BLOCKS.profile]: { profile: { selected: profile } }, [ADD_BLOCKS.names]: { names: name }, [ADD_BLOCKS.type]: { type: { selected: 'tls-alpn-01' } } },
+      {
+        [ADD_BLOCKS.profile]: { profile: { selected: profile } },
+        [ADD_BLOCKS.names]: { names: name },
+        [ADD_BLOCKS.type]: { type: { selected: 'tls-alpn-01' } },
+      },
       { privateMetadata: JSON.stringify({ c: 'C0NOTIN' }), userId: USER },
     );
-    const done = await until('the added view', () => h.stub.api('views.update').find((u) => JSON.stringify(u).includes('Domains added')));
+    const done = await until('the added view', () =>
+      h.stub.api('views.update').find((u) => JSON.stringify(u).includes('Domains added')),
+    );
     expect(JSON.stringify(done)).toContain('your DM with the bigip-acme app');
     expect(h.stub.api('chat.postMessage').map((p) => p['channel'])).toEqual(['C0NOTIN', USER]);
     const [complete] = await h.stub.waitForApi('files.completeUploadExternal');
@@ -427,15 +481,24 @@ describeWithPebble('domain buttons against Pebble', () => {
 
   it('when the DM is refused too, the added modal points at the CLI instead', async () => {
     const profile = `p${++profiles}`;
-    await core.services.profiles.create({ name: profile, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
+    await core.services.profiles.create(
+      { name: profile, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+      'test',
+    );
     const name = `nowhere.${profile}.buttons.example.test`;
     h.stub.override('chat.postMessage', () => ({ ok: false, error: 'not_in_channel' }));
     await h.submitView(
       DOMAIN_ADD_VIEW,
-      { [ADD_BLOCKS.profile]: { profile: { selected: profile } }, [ADD_BLOCKS.names]: { names: name }, [ADD_BLOCKS.type]: { type: { selected: 'http-01' } } },
+      {
+        [ADD_BLOCKS.profile]: { profile: { selected: profile } },
+        [ADD_BLOCKS.names]: { names: name },
+        [ADD_BLOCKS.type]: { type: { selected: 'http-01' } },
+      },
       { privateMetadata: JSON.stringify({ c: 'C0NOTIN' }), userId: USER },
     );
-    const done = await until('the added view', () => h.stub.api('views.update').find((u) => JSON.stringify(u).includes('Domains added')));
+    const done = await until('the added view', () =>
+      h.stub.api('views.update').find((u) => JSON.stringify(u).includes('Domains added')),
+    );
     expect(JSON.stringify(done)).toContain('bigip-acme domain show NAME');
     expect(h.stub.api('chat.postMessage').map((p) => p['channel'])).toEqual(['C0NOTIN', USER]);
     expect((await core.services.domains.list(profile)).map((d) => d.name)).toEqual([name]);

@@ -28,7 +28,8 @@ async function until<T>(what: string, get: () => T | undefined | null | false, m
 }
 
 type View = { title?: { text?: string }; blocks?: unknown[] };
-const viewTitles = (h: BotHarness, method: string) => h.stub.api(method).map((c) => (c['view'] as View | undefined)?.title?.text);
+const viewTitles = (h: BotHarness, method: string) =>
+  h.stub.api(method).map((c) => (c['view'] as View | undefined)?.title?.text);
 
 describe('domain forms without a CA', () => {
   let h: BotHarness;
@@ -60,14 +61,23 @@ describe('domain forms without a CA', () => {
     const res = await h.command('domain add a.example.com b.example.com --profile staging', { channelId: CHANNEL });
     expect(res.status).toBe(200);
     const [open] = await h.stub.waitForApi('views.open');
-    const view = open!['view'] as { callback_id: string; private_metadata: string; blocks: { block_id?: string; element?: Record<string, unknown> }[] };
+    const view = open!['view'] as {
+      callback_id: string;
+      private_metadata: string;
+      blocks: { block_id?: string; element?: Record<string, unknown> }[];
+    };
     expect(open!['trigger_id']).toBe(`trigger-${res.id}`);
     expect(view.callback_id).toBe(DOMAIN_ADD_VIEW);
     expect(JSON.parse(view.private_metadata)).toEqual({ c: CHANNEL });
-    const profile = view.blocks.find((b) => b.block_id === ADD_BLOCKS.profile)!.element as { options: { value: string }[]; initial_option: { value: string } };
+    const profile = view.blocks.find((b) => b.block_id === ADD_BLOCKS.profile)!.element as {
+      options: { value: string }[];
+      initial_option: { value: string };
+    };
     expect(profile.options.map((o) => o.value).sort()).toEqual(['prod', 'staging']);
     expect(profile.initial_option.value).toBe('staging');
-    expect(view.blocks.find((b) => b.block_id === ADD_BLOCKS.names)!.element!['initial_value']).toBe('a.example.com\nb.example.com');
+    expect(view.blocks.find((b) => b.block_id === ADD_BLOCKS.names)!.element!['initial_value']).toBe(
+      'a.example.com\nb.example.com',
+    );
   });
 
   it('answers instead of opening the modal when there is no profile, or the named one does not exist', async () => {
@@ -83,7 +93,12 @@ describe('domain forms without a CA', () => {
     ['no names', { names: ' ' }, ADD_BLOCKS.names, 'at least one'],
     ['a malformed name', { names: 'good.example.com\nbad..example.com' }, ADD_BLOCKS.names, 'empty label'],
     ['an incomplete endpoint', { url: 'https://web.example.com/hook' }, ADD_BLOCKS.username, 'user name'],
-    ['a bad endpoint URL', { url: 'not a url', username: 'acme', password: 'long enough password' }, ADD_BLOCKS.url, 'Not a URL'],
+    [
+      'a bad endpoint URL',
+      { url: 'not a url', username: 'acme', password: 'long enough password' },
+      ADD_BLOCKS.url,
+      'Not a URL',
+    ],
     ['an unknown profile', { profile: 'gone' }, ADD_BLOCKS.profile, 'No profile named'],
   ])('refuses %s inline and creates nothing', async (_what, input, block, message) => {
     await seedProfiles();
@@ -108,24 +123,34 @@ describe('domain forms without a CA', () => {
     expect(JSON.stringify(res.json)).not.toContain('long enough password');
   });
 
-  it('refuses a domain already in the profile inline (the core\'s conflict), before the CA is asked', async () => {
+  it("refuses a domain already in the profile inline (the core's conflict), before the CA is asked", async () => {
     const { prod } = await seedProfiles();
     await seedDomain(prod.id, { name: 'www.example.com' });
     const res = await h.submitView(
       DOMAIN_ADD_VIEW,
-      { [ADD_BLOCKS.profile]: { profile: { selected: 'prod' } }, [ADD_BLOCKS.names]: { names: 'new.example.com, WWW.example.com' }, [ADD_BLOCKS.type]: { type: { selected: 'http-01' } } },
+      {
+        [ADD_BLOCKS.profile]: { profile: { selected: 'prod' } },
+        [ADD_BLOCKS.names]: { names: 'new.example.com, WWW.example.com' },
+        [ADD_BLOCKS.type]: { type: { selected: 'http-01' } },
+      },
       { privateMetadata: JSON.stringify({ c: CHANNEL }) },
     );
-    expect((res.json?.['errors'] as Record<string, string> | undefined)?.[ADD_BLOCKS.names]).toContain('Already in profile "prod": www.example.com');
+    expect((res.json?.['errors'] as Record<string, string> | undefined)?.[ADD_BLOCKS.names]).toContain(
+      'Already in profile "prod": www.example.com',
+    );
     expect(h.coreCalls.calls).not.toContain('domains.add');
     expect((await h.services.domains.list('prod')).map((d) => d.name)).toEqual(['www.example.com']);
   });
 
-  it('shows the core\'s failure in the modal when the CA cannot be reached', async () => {
+  it("shows the core's failure in the modal when the CA cannot be reached", async () => {
     await seedProfiles();
     const res = await h.submitView(
       DOMAIN_ADD_VIEW,
-      { [ADD_BLOCKS.profile]: { profile: { selected: 'prod' } }, [ADD_BLOCKS.names]: { names: 'www.example.com' }, [ADD_BLOCKS.type]: { type: { selected: 'http-01' } } },
+      {
+        [ADD_BLOCKS.profile]: { profile: { selected: 'prod' } },
+        [ADD_BLOCKS.names]: { names: 'www.example.com' },
+        [ADD_BLOCKS.type]: { type: { selected: 'http-01' } },
+      },
       { privateMetadata: JSON.stringify({ c: CHANNEL }) },
     );
     expect(res.json?.['response_action']).toBe('update');
@@ -172,7 +197,9 @@ describe('domain forms without a CA', () => {
 
     const builtin = await submit('builtin', '', '', '');
     expect(builtin.json?.['response_action']).toBe('update');
-    expect((await h.services.domains.show({ name: 'www.example.com' })).domain.endpointUrl).toContain('/challenge-hook/www.example.com');
+    expect((await h.services.domains.show({ name: 'www.example.com' })).domain.endpointUrl).toContain(
+      '/challenge-hook/www.example.com',
+    );
 
     const cleared = await submit('clear', '', '', '');
     expect(cleared.json?.['response_action']).toBe('update');
@@ -205,8 +232,13 @@ describeWithPebble('domain forms against Pebble', () => {
   beforeAll(async () => {
     database = await freshDatabase(databaseTargets[0]!.open);
     core = await startTestCore(database, pebble());
-    await core.services.profiles.create({ name: 'web', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
-    h = await startBotHarness({ core: { database, store: core.store, secrets: core.deps.secrets, services: core.services } });
+    await core.services.profiles.create(
+      { name: 'web', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+      'test',
+    );
+    h = await startBotHarness({
+      core: { database, store: core.store, secrets: core.deps.secrets, services: core.services },
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -217,14 +249,24 @@ describeWithPebble('domain forms against Pebble', () => {
   const submitAdd = (names: string, type: string) =>
     h.submitView(
       DOMAIN_ADD_VIEW,
-      { [ADD_BLOCKS.profile]: { profile: { selected: 'web' } }, [ADD_BLOCKS.names]: { names }, [ADD_BLOCKS.type]: { type: { selected: type } } },
+      {
+        [ADD_BLOCKS.profile]: { profile: { selected: 'web' } },
+        [ADD_BLOCKS.names]: { names },
+        [ADD_BLOCKS.type]: { type: { selected: type } },
+      },
       { privateMetadata: JSON.stringify({ c: CHANNEL }), userId: 'U0ALICE' },
     );
 
   /** Text a person can read in Slack: messages, updates, modals, response_url posts and upload comments. */
   const visibleText = () =>
     h.stub.calls
-      .filter((c) => c.path.startsWith('/api/chat.') || c.path.startsWith('/api/views.') || c.path.startsWith('/response/') || c.path.startsWith('/api/files.completeUploadExternal'))
+      .filter(
+        (c) =>
+          c.path.startsWith('/api/chat.') ||
+          c.path.startsWith('/api/views.') ||
+          c.path.startsWith('/response/') ||
+          c.path.startsWith('/api/files.completeUploadExternal'),
+      )
       .map((c) => c.body)
       .join('\n');
 
@@ -276,7 +318,11 @@ describeWithPebble('domain forms against Pebble', () => {
     h.stub.calls.length = 0;
     const ref = { name: name('one'), profile: 'web' };
     const ts = '1700000000.000777';
-    const res = await h.click(TEST_CONNECTION_ACTION, encodeDomainRef(ref), { channelId: CHANNEL, messageTs: ts, userId: 'U0BOB' });
+    const res = await h.click(TEST_CONNECTION_ACTION, encodeDomainRef(ref), {
+      channelId: CHANNEL,
+      messageTs: ts,
+      userId: 'U0BOB',
+    });
     expect(res.status).toBe(200);
     const updates = await until('the final update', () => {
       const u = h.stub.api('chat.update');
@@ -287,7 +333,9 @@ describeWithPebble('domain forms against Pebble', () => {
     expect(JSON.stringify(updates.at(-1)!['blocks'])).toContain(':white_check_mark: *valid*');
     const { domain } = await core.services.domains.show(ref);
     expect(domain.status).toBe('valid');
-    const actions = (updates.at(-1)!['blocks'] as { type: string; elements?: { value: string }[] }[]).find((b) => b.type === 'actions')!;
+    const actions = (updates.at(-1)!['blocks'] as { type: string; elements?: { value: string }[] }[]).find(
+      (b) => b.type === 'actions',
+    )!;
     expect(decodeDomainRef(actions.elements![0]!.value)).toEqual(ref);
   });
 

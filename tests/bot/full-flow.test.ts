@@ -31,10 +31,19 @@ const NOTIFY = 'C0APPROVALS';
 const PASSPHRASE = 'flow passphrase 4711';
 const DEVICE_PASSWORD = 'device-Pa55word-flow';
 
-type View = { callback_id: string; private_metadata?: string; blocks: { type: string; block_id?: string }[]; title?: { text?: string } };
+type View = {
+  callback_id: string;
+  private_metadata?: string;
+  blocks: { type: string; block_id?: string }[];
+  title?: { text?: string };
+};
 type Blocks = { type: string; block_id?: string; elements?: { action_id?: string; value?: string }[] }[];
 
-async function until<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ms = 60_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const found = await probe();
@@ -79,7 +88,10 @@ for (const target of databaseTargets) {
 
     async function nextUpdate(before: number, title?: string): Promise<View> {
       return until(`views.update ${title ?? ''}`, () => {
-        const views = h.stub.api('views.update').slice(before).map((c) => c['view'] as View);
+        const views = h.stub
+          .api('views.update')
+          .slice(before)
+          .map((c) => c['view'] as View);
         return title ? views.find((v) => v.title?.text === title || JSON.stringify(v).includes(title)) : views[0];
       });
     }
@@ -110,7 +122,11 @@ for (const target of databaseTargets) {
       const step2 = await nextUpdate(updates);
       expect(step2.callback_id).toBe('profile_create_confirm');
       updates = h.stub.api('views.update').length;
-      await h.submitView('profile_create_confirm', { [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) }, { userId: ADMIN, privateMetadata: step2.private_metadata! });
+      await h.submitView(
+        'profile_create_confirm',
+        { [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) },
+        { userId: ADMIN, privateMetadata: step2.private_metadata! },
+      );
       await nextUpdate(updates, 'Profile created');
       expect(await core.store.profiles.findByName('flow')).toMatchObject({ tosAgreed: true, keySpec: 'ec-p256' });
 
@@ -138,18 +154,40 @@ for (const target of databaseTargets) {
       const postsBefore = h.stub.api('chat.postMessage').length;
       await h.submitView(
         'domain_add',
-        { [ADD_BLOCKS.profile]: { profile: { selected: 'flow' } }, [ADD_BLOCKS.names]: { names: domain }, [ADD_BLOCKS.type]: { type: { selected: 'http-01' } } },
+        {
+          [ADD_BLOCKS.profile]: { profile: { selected: 'flow' } },
+          [ADD_BLOCKS.names]: { names: domain },
+          [ADD_BLOCKS.type]: { type: { selected: 'http-01' } },
+        },
         { userId: ALICE, privateMetadata: addForm.private_metadata ?? '' },
       );
-      const challengePost = await until('the challenge message', () => h.stub.api('chat.postMessage').slice(postsBefore).find((p) => JSON.stringify(p['blocks']).includes(domain)));
+      const challengePost = await until('the challenge message', () =>
+        h.stub
+          .api('chat.postMessage')
+          .slice(postsBefore)
+          .find((p) => JSON.stringify(p['blocks']).includes(domain)),
+      );
       expect(challengePost['channel']).toBe(CHANNEL);
       const content = await core.services.domains.challenge({ name: domain, profile: 'flow' });
       expect(JSON.stringify(challengePost['blocks'])).toContain(content.http!.content);
 
       // 4. Test Connection, clicked on that message: it updates in place to valid.
-      const testButton = (challengePost['blocks'] as Blocks).flatMap((b) => b.elements ?? []).find((e) => e.action_id === TEST_CONNECTION_ACTION)!;
-      await h.click(TEST_CONNECTION_ACTION, testButton.value!, { userId: ALICE, channelId: CHANNEL, messageTs: '1700000000.424242' });
-      await until('Test Connection: valid', () => h.stub.api('chat.update').some((u) => u['ts'] === '1700000000.424242' && JSON.stringify(u['blocks']).includes(':white_check_mark: *valid*')));
+      const testButton = (challengePost['blocks'] as Blocks)
+        .flatMap((b) => b.elements ?? [])
+        .find((e) => e.action_id === TEST_CONNECTION_ACTION)!;
+      await h.click(TEST_CONNECTION_ACTION, testButton.value!, {
+        userId: ALICE,
+        channelId: CHANNEL,
+        messageTs: '1700000000.424242',
+      });
+      await until('Test Connection: valid', () =>
+        h.stub
+          .api('chat.update')
+          .some(
+            (u) =>
+              u['ts'] === '1700000000.424242' && JSON.stringify(u['blocks']).includes(':white_check_mark: *valid*'),
+          ),
+      );
       expect((await core.services.domains.show({ name: domain, profile: 'flow' })).domain.status).toBe('valid');
 
       // 5. The CSR form: the common name is picked from the profile's valid domains.
@@ -178,33 +216,52 @@ for (const target of databaseTargets) {
       // 6. The notifier posts the approval request to the approvers' channel, with its buttons.
       const notifier = createNotifier({
         store: core.store,
-        client: new webApi.WebClient('xoxb-test-token', { slackApiUrl: `${h.stub.url}/api/`, retryConfig: { retries: 0 } }),
+        client: new webApi.WebClient('xoxb-test-token', {
+          slackApiUrl: `${h.stub.url}/api/`,
+          retryConfig: { retries: 0 },
+        }),
         channel: NOTIFY,
         clock: systemClock,
         log: silentLogger,
         spacingMs: 0,
       });
       expect((await notifier.runOnce()).posted).toBeGreaterThanOrEqual(1);
-      const approvalPost = h.stub.api('chat.postMessage').find((p) => p['channel'] === NOTIFY && JSON.stringify(p['blocks']).includes(APPROVE_ACTION))!;
+      const approvalPost = h.stub
+        .api('chat.postMessage')
+        .find((p) => p['channel'] === NOTIFY && JSON.stringify(p['blocks']).includes(APPROVE_ACTION))!;
       expect(approvalPost).toBeDefined();
-      const approveButton = (approvalPost['blocks'] as Blocks).flatMap((b) => b.elements?.map((e) => ({ ...e, block_id: b.block_id })) ?? []).find((e) => e.action_id === APPROVE_ACTION)!;
+      const approveButton = (approvalPost['blocks'] as Blocks)
+        .flatMap((b) => b.elements?.map((e) => ({ ...e, block_id: b.block_id })) ?? [])
+        .find((e) => e.action_id === APPROVE_ACTION)!;
       expect(JSON.stringify(approvalPost['blocks'])).toContain(domain);
 
       // 7. The requester cannot approve their own request (not an approver either); nothing changes.
-      await h.click(APPROVE_ACTION, approveButton.value!, { userId: ALICE, blockId: approveButton.block_id!, channelId: NOTIFY, messageTs: '1700000001.000001' });
+      await h.click(APPROVE_ACTION, approveButton.value!, {
+        userId: ALICE,
+        blockId: approveButton.block_id!,
+        channelId: NOTIFY,
+        messageTs: '1700000001.000001',
+      });
       await new Promise((r) => setTimeout(r, 300));
       expect((await core.store.approvals.findById(approveButton.value!))?.state).toBe('pending');
       expect((await core.services.certificates.show(cert!.name)).state).toBe('requested');
 
       // 8. The approver approves: the certificate is issued by Pebble and the message says so.
-      await h.click(APPROVE_ACTION, approveButton.value!, { userId: BOB, blockId: approveButton.block_id!, channelId: NOTIFY, messageTs: '1700000001.000001' });
+      await h.click(APPROVE_ACTION, approveButton.value!, {
+        userId: BOB,
+        blockId: approveButton.block_id!,
+        channelId: NOTIFY,
+        messageTs: '1700000001.000001',
+      });
       const issued = await until('the certificate issued', async () => {
         const c = await core.services.certificates.show(cert!.name);
         return c.state === 'issued' ? c : null;
       });
       expect(issued.serial).toMatch(/^[0-9a-f]+$/);
       await until('the approval message showing the serial', () =>
-        h.stub.api('chat.update').some((u) => u['ts'] === '1700000001.000001' && JSON.stringify(u).includes(issued.serial!)),
+        h.stub
+          .api('chat.update')
+          .some((u) => u['ts'] === '1700000001.000001' && JSON.stringify(u).includes(issued.serial!)),
       );
 
       // Who did what is in the audit log, under the Slack users.
@@ -224,10 +281,15 @@ for (const target of databaseTargets) {
       const keyBody = keyPem!.split('\n').slice(1, 3).join('');
       const sent = h.stub.calls.map((c) => `${c.path} ${decodeURIComponent(c.body.replace(/\+/g, ' '))}`).join('\n');
       expect(sent.length).toBeGreaterThan(10_000);
-      for (const secret of ['PRIVATE KEY', PASSPHRASE, DEVICE_PASSWORD, keyBody, 'v1.']) expect(sent).not.toContain(secret);
+      for (const secret of ['PRIVATE KEY', PASSPHRASE, DEVICE_PASSWORD, keyBody, 'v1.'])
+        expect(sent).not.toContain(secret);
       const profile = await core.store.profiles.findByName('flow');
       const device = await core.store.devices.findByName('bigip-flow');
-      for (const sealed of [profile?.accountKeySealed, device?.passwordSealed, (await core.store.certificates.findByName(cert!.name))?.keySealed]) {
+      for (const sealed of [
+        profile?.accountKeySealed,
+        device?.passwordSealed,
+        (await core.store.certificates.findByName(cert!.name))?.keySealed,
+      ]) {
         expect(sealed).toBeTruthy();
         expect(sent).not.toContain(sealed!.slice(-24));
       }

@@ -59,10 +59,17 @@ function approval(overrides: Partial<Approval> = {}): ApprovalView {
 }
 
 const shown = (v: { blocks: unknown[] }) => JSON.stringify(v.blocks);
-type Block = { type: string; block_id?: string; text?: { text: string }; elements?: { action_id?: string; value?: string; text?: unknown }[] };
+type Block = {
+  type: string;
+  block_id?: string;
+  text?: { text: string };
+  elements?: { action_id?: string; value?: string; text?: unknown }[];
+};
 const blocksOf = (v: { blocks: unknown[] }) => v.blocks as Block[];
-const title = (v: { blocks: unknown[] }, s: string) => blocksOf(v).find((b) => b.block_id === `home_title:${s}`)?.text?.text;
-const pager = (v: { blocks: unknown[] }, s: string) => blocksOf(v).find((b) => b.block_id === `home_pager:${s}`)?.elements ?? null;
+const title = (v: { blocks: unknown[] }, s: string) =>
+  blocksOf(v).find((b) => b.block_id === `home_title:${s}`)?.text?.text;
+const pager = (v: { blocks: unknown[] }, s: string) =>
+  blocksOf(v).find((b) => b.block_id === `home_pager:${s}`)?.elements ?? null;
 
 describe('daysLeft', () => {
   it.each([
@@ -115,7 +122,14 @@ describe('homeView', () => {
     expect(v.type).toBe('home');
     expect(v.private_metadata).toBe('{}');
     const text = shown(v);
-    for (const s of ['Nothing has failed.', 'Nothing is waiting for a decision.', 'No certificates yet', 'No domains yet', 'No CA profiles yet']) expect(text).toContain(s);
+    for (const s of [
+      'Nothing has failed.',
+      'Nothing is waiting for a decision.',
+      'No certificates yet',
+      'No domains yet',
+      'No CA profiles yet',
+    ])
+      expect(text).toContain(s);
     expect(text).not.toContain(HOME_NEXT_ACTION);
     expect(text).not.toContain(HOME_PREV_ACTION);
     expect(text).not.toContain(APPROVE_ACTION);
@@ -125,19 +139,39 @@ describe('homeView', () => {
 
   it('one of each: profile settings, domain status, days left and where deployed, the approval, the failure', () => {
     const issued = cert({ name: 'www.example.com', state: 'issued', notAfter: at(30.25), fingerprintSha256: 'AA:BB' });
-    const failed = cert({ name: 'api.example.com', state: 'failed', problem: { type: 'urn:ietf:params:acme:error:unauthorized', detail: 'no TXT record found' } });
+    const failed = cert({
+      name: 'api.example.com',
+      state: 'failed',
+      problem: { type: 'urn:ietf:params:acme:error:unauthorized', detail: 'no TXT record found' },
+    });
     const data: HomeData = {
-      profiles: [profile({ keySpec: 'rsa-2048', directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', autoRenew: true, renewDaysBefore: 30, autoDeploy: true, deployTime: '03:30', deployTimeZone: 'Europe/Berlin', deployApproval: true })],
+      profiles: [
+        profile({
+          keySpec: 'rsa-2048',
+          directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory',
+          autoRenew: true,
+          renewDaysBefore: 30,
+          autoDeploy: true,
+          deployTime: '03:30',
+          deployTimeZone: 'Europe/Berlin',
+          deployApproval: true,
+        }),
+      ],
       domains: [domain({ name: 'www.example.com', status: 'valid', challengeType: 'http-01' })],
       certificates: [issued, failed],
-      bindings: [binding(issued, { deployedFingerprint: 'AA:BB' }), binding(issued, { deviceName: 'bigip-2', profilePath: '/Common/acme_api', deployedFingerprint: 'OLD' })],
+      bindings: [
+        binding(issued, { deployedFingerprint: 'AA:BB' }),
+        binding(issued, { deviceName: 'bigip-2', profilePath: '/Common/acme_api', deployedFingerprint: 'OLD' }),
+      ],
       approvals: [approval()],
     };
     const v = homeView(data, {}, NOW);
     const text = shown(v);
     expect(text).toContain('*prod-le*  `rsa-2048` · CA https://acme-v02.api.letsencrypt.org/directory');
     expect(text).toContain('auto-renew 30 d before expiry · auto-deploy 03:30 Europe/Berlin (approval)');
-    expect(text).toContain(':large_green_circle: *www.example.com*  valid · http-01 · profile `prod-le` · never checked');
+    expect(text).toContain(
+      ':large_green_circle: *www.example.com*  valid · http-01 · profile `prod-le` · never checked',
+    );
     expect(text).toContain(':large_green_circle: *www.example.com*  issued · 30 d left (2026-03-31)');
     expect(text).toContain('on bigip-1 `/Common/acme_www` (current), bigip-2 `/Common/acme_api` (older certificate)');
     expect(text).toContain('*renewal* of *www.example.com*  requested by scheduler at 2026-02-28 12:00 UTC');
@@ -166,12 +200,26 @@ describe('homeView', () => {
     [at(-0.2), ':red_circle: *c*  issued · expired today'],
     [at(-3.5), ':red_circle: *c*  issued · expired 3 d ago'],
   ])('expiry %s reads %s', (notAfter, expected) => {
-    expect(shown(homeView({ ...empty, certificates: [cert({ name: 'c', state: 'issued', notAfter })] }, {}, NOW))).toContain(expected);
+    expect(
+      shown(homeView({ ...empty, certificates: [cert({ name: 'c', state: 'issued', notAfter })] }, {}, NOW)),
+    ).toContain(expected);
   });
 
   it('lists a failing renewal and an invalid domain among the failures, newest first', () => {
-    const renewing = cert({ name: 'old.example.com', state: 'issued', notAfter: at(3), failedAttempts: 2, nextAttemptAt: at(0.25), updatedAt: at(-2) });
-    const bad = domain({ name: 'bad.example.com', status: 'invalid', lastCheckedAt: at(-1), lastCheckDetail: 'connection refused' });
+    const renewing = cert({
+      name: 'old.example.com',
+      state: 'issued',
+      notAfter: at(3),
+      failedAttempts: 2,
+      nextAttemptAt: at(0.25),
+      updatedAt: at(-2),
+    });
+    const bad = domain({
+      name: 'bad.example.com',
+      status: 'invalid',
+      lastCheckedAt: at(-1),
+      lastCheckDetail: 'connection refused',
+    });
     const text = shown(homeView({ ...empty, certificates: [renewing], domains: [bad] }, {}, NOW));
     expect(text).toContain(':warning: *old.example.com*  renewal failed 2×, next try 2026-03-01 18:00 UTC');
     expect(text).toContain('domain *bad.example.com* (`prod-le`)  invalid: connection refused');
@@ -179,7 +227,12 @@ describe('homeView', () => {
   });
 
   it('lists failed deploys and expired challenge content from recent events, escaped', () => {
-    const event = (kind: 'deploy_failed' | 'challenge_expired', subject: string, detail: Record<string, unknown>, createdAt: Date) => ({
+    const event = (
+      kind: 'deploy_failed' | 'challenge_expired',
+      subject: string,
+      detail: Record<string, unknown>,
+      createdAt: Date,
+    ) => ({
       id: 1,
       kind,
       certificateId: null,
@@ -195,7 +248,12 @@ describe('homeView', () => {
         {
           ...empty,
           problems: [
-            event('deploy_failed', 'www.example.com', { device: 'lb<1>', message: 'key mismatch', password: 'never-shown' }, at(-1)),
+            event(
+              'deploy_failed',
+              'www.example.com',
+              { device: 'lb<1>', message: 'key mismatch', password: 'never-shown' },
+              at(-1),
+            ),
             event('challenge_expired', 'api.example.com', {}, at(-2)),
           ],
         },
@@ -210,7 +268,9 @@ describe('homeView', () => {
   });
 
   it('500 certificates: within 100 blocks, page 2 of 50 shows the 11th to 20th soonest to expire', () => {
-    const certs = Array.from({ length: 500 }, (_, i) => cert({ name: `c${String(i).padStart(3, '0')}.example.com`, state: 'issued', notAfter: at(10 + i) }));
+    const certs = Array.from({ length: 500 }, (_, i) =>
+      cert({ name: `c${String(i).padStart(3, '0')}.example.com`, state: 'issued', notAfter: at(10 + i) }),
+    );
     const data = { ...empty, certificates: [...certs].reverse() };
     const v = homeView(data, { certs: 2 }, NOW);
     expect(v.blocks.length).toBeLessThanOrEqual(MAX_HOME_BLOCKS);
@@ -235,17 +295,33 @@ describe('homeView', () => {
 
   it('500 of everything, approver buttons included, still fits in 100 blocks', () => {
     const n = 500;
-    const certs = Array.from({ length: n }, (_, i) => cert({ name: `c${i}`, state: i % 2 ? 'failed' : 'issued', notAfter: at(i) }));
+    const certs = Array.from({ length: n }, (_, i) =>
+      cert({ name: `c${i}`, state: i % 2 ? 'failed' : 'issued', notAfter: at(i) }),
+    );
     const data: HomeData = {
       profiles: Array.from({ length: n }, (_, i) => profile({ name: `p${i}` })),
-      domains: Array.from({ length: n }, (_, i) => domain({ name: `d${i}.example.com`, status: i % 2 ? 'invalid' : 'valid' })),
+      domains: Array.from({ length: n }, (_, i) =>
+        domain({ name: `d${i}.example.com`, status: i % 2 ? 'invalid' : 'valid' }),
+      ),
       certificates: certs,
-      bindings: certs.flatMap((c) => Array.from({ length: 20 }, (_, j) => binding(c, { profilePath: `/Common/p${j}` }))),
-      approvals: Array.from({ length: n }, (_, i) => approval({ id: `0d9c7d0e-3f41-4f5c-9c5e-${String(i).padStart(12, '0')}` })),
+      bindings: certs.flatMap((c) =>
+        Array.from({ length: 20 }, (_, j) => binding(c, { profilePath: `/Common/p${j}` })),
+      ),
+      approvals: Array.from({ length: n }, (_, i) =>
+        approval({ id: `0d9c7d0e-3f41-4f5c-9c5e-${String(i).padStart(12, '0')}` }),
+      ),
     };
-    const v = homeView(data, { profiles: 3, domains: 4, certs: 5, approvals: 6, failures: 7 }, NOW, { canDecide: true });
+    const v = homeView(data, { profiles: 3, domains: 4, certs: 5, approvals: 6, failures: 7 }, NOW, {
+      canDecide: true,
+    });
     expect(v.blocks.length).toBeLessThanOrEqual(MAX_HOME_BLOCKS);
-    expect(JSON.parse(v.private_metadata ?? '')).toEqual({ profiles: 3, domains: 4, certs: 5, approvals: 6, failures: 7 });
+    expect(JSON.parse(v.private_metadata ?? '')).toEqual({
+      profiles: 3,
+      domains: 4,
+      certs: 5,
+      approvals: 6,
+      failures: 7,
+    });
     expect(shown(v)).toContain('… and 15 more');
     expect(v.private_metadata!.length).toBeLessThan(3000);
     for (const b of blocksOf(v)) if (b.text) expect(b.text.text.length).toBeLessThanOrEqual(3000);
@@ -281,14 +357,22 @@ describe('homeView', () => {
       passphraseSealed: 'SEALED-PASSPHRASE',
     });
     const data: HomeData = {
-      profiles: [leaky(profile({ eabKid: 'kid-1' }), { eabHmacKeySealed: 'SEALED-EAB', accountKeySealed: 'SEALED-ACCOUNT-KEY' })],
-      domains: [leaky(domain({ endpointUsername: 'hook-user' }), { endpointPasswordSealed: 'SEALED-ENDPOINT', endpointPasswordVerifier: 'VERIFIER' })],
+      profiles: [
+        leaky(profile({ eabKid: 'kid-1' }), { eabHmacKeySealed: 'SEALED-EAB', accountKeySealed: 'SEALED-ACCOUNT-KEY' }),
+      ],
+      domains: [
+        leaky(domain({ endpointUsername: 'hook-user' }), {
+          endpointPasswordSealed: 'SEALED-ENDPOINT',
+          endpointPasswordVerifier: 'VERIFIER',
+        }),
+      ],
       certificates: [c],
       bindings: [leaky(binding(c), { passwordSealed: 'SEALED-DEVICE-PASSWORD' })],
       approvals: [approval()],
     };
     const text = JSON.stringify(homeView(data, {}, NOW, { canDecide: true }));
-    for (const secret of ['SEALED', 'VERIFIER', 'CHAIN-PEM', 'CSR-PEM', 'summary-secret', 'hook-user', 'kid-1']) expect(text).not.toContain(secret);
+    for (const secret of ['SEALED', 'VERIFIER', 'CHAIN-PEM', 'CSR-PEM', 'summary-secret', 'hook-user', 'kid-1'])
+      expect(text).not.toContain(secret);
   });
 
   it('the error view offers Refresh', () => {

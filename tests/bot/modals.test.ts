@@ -2,7 +2,15 @@ import type { types } from '@slack/bolt';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceTestMessage, layerLadder } from '../../bot/blocks/device-test.ts';
 import { linkOrText, profileDetailMessage } from '../../bot/blocks/profile-detail.ts';
-import { DEVICE_BLOCK, decodeDeviceMetadata, deviceAddedView, deviceAddView, deviceTestingView, encodeDeviceMetadata, parseDeviceForm } from '../../bot/modals/device-add.ts';
+import {
+  DEVICE_BLOCK,
+  decodeDeviceMetadata,
+  deviceAddedView,
+  deviceAddView,
+  deviceTestingView,
+  encodeDeviceMetadata,
+  parseDeviceForm,
+} from '../../bot/modals/device-add.ts';
 import {
   decodeProfileMetadata,
   encodeProfileMetadata,
@@ -105,28 +113,48 @@ describe('profile form, step 1', () => {
     const view = profileStep1View({ metadata: '{}', draft: DRAFT, error: 'the CA said <no>' });
     const json = JSON.stringify(view);
     expect(json).toContain('the CA said &lt;no&gt;');
-    const byId = Object.fromEntries(inputBlocks(view).map((b) => [b.block_id, b.element as unknown as Record<string, unknown>]));
+    const byId = Object.fromEntries(
+      inputBlocks(view).map((b) => [b.block_id, b.element as unknown as Record<string, unknown>]),
+    );
     expect(byId[PROFILE_BLOCK.name]!['initial_value']).toBe('letsencrypt-prod');
     expect((byId[PROFILE_BLOCK.server]!['initial_option'] as { value: string }).value).toBe('production');
     expect(byId[PROFILE_BLOCK.deployTime]!['initial_time']).toBe('03:30');
     expect(byId[PROFILE_BLOCK.renewDays]!['initial_value']).toBe('30');
-    expect((byId[PROFILE_BLOCK.approvals]!['initial_options'] as { value: string }[]).map((o) => o.value)).toEqual(['deploy_approval']);
+    expect((byId[PROFILE_BLOCK.approvals]!['initial_options'] as { value: string }[]).map((o) => o.value)).toEqual([
+      'deploy_approval',
+    ]);
   });
 
   it.each([
     ['a bad name', { [PROFILE_BLOCK.name]: v('-bad name') }, PROFILE_BLOCK.name],
     ['no CA server', { [PROFILE_BLOCK.server]: v({ selected: null }) }, PROFILE_BLOCK.server],
     ['custom without a URL', { [PROFILE_BLOCK.server]: v({ selected: 'custom' }) }, PROFILE_BLOCK.serverUrl],
-    ['custom with a bad URL', { [PROFILE_BLOCK.server]: v({ selected: 'custom' }), [PROFILE_BLOCK.serverUrl]: v('ftp://ca.example/dir') }, PROFILE_BLOCK.serverUrl],
-    ['custom with no URL at all', { [PROFILE_BLOCK.server]: v({ selected: 'custom' }), [PROFILE_BLOCK.serverUrl]: v('not a url') }, PROFILE_BLOCK.serverUrl],
+    [
+      'custom with a bad URL',
+      { [PROFILE_BLOCK.server]: v({ selected: 'custom' }), [PROFILE_BLOCK.serverUrl]: v('ftp://ca.example/dir') },
+      PROFILE_BLOCK.serverUrl,
+    ],
+    [
+      'custom with no URL at all',
+      { [PROFILE_BLOCK.server]: v({ selected: 'custom' }), [PROFILE_BLOCK.serverUrl]: v('not a url') },
+      PROFILE_BLOCK.serverUrl,
+    ],
     ['a URL beside Production', { [PROFILE_BLOCK.serverUrl]: v('https://ca.example/dir') }, PROFILE_BLOCK.serverUrl],
     ['an unknown key', { [PROFILE_BLOCK.keySpec]: v({ selected: 'dsa-1024' }) }, PROFILE_BLOCK.keySpec],
     ['a bad e-mail', { [PROFILE_BLOCK.contact]: v('ops@example.com, nobody') }, PROFILE_BLOCK.contact],
     ['0 days', { [PROFILE_BLOCK.renewDays]: v('0') }, PROFILE_BLOCK.renewDays],
     ['400 days', { [PROFILE_BLOCK.renewDays]: v('400') }, PROFILE_BLOCK.renewDays],
     ['fractional days', { [PROFILE_BLOCK.renewDays]: v('7.5') }, PROFILE_BLOCK.renewDays],
-    ['a bad time', { [PROFILE_BLOCK.deployTime]: v({ type: 'timepicker', selected_time: '25:00' }) }, PROFILE_BLOCK.deployTime],
-    ['no time', { [PROFILE_BLOCK.deployTime]: v({ type: 'timepicker', selected_time: null }) }, PROFILE_BLOCK.deployTime],
+    [
+      'a bad time',
+      { [PROFILE_BLOCK.deployTime]: v({ type: 'timepicker', selected_time: '25:00' }) },
+      PROFILE_BLOCK.deployTime,
+    ],
+    [
+      'no time',
+      { [PROFILE_BLOCK.deployTime]: v({ type: 'timepicker', selected_time: null }) },
+      PROFILE_BLOCK.deployTime,
+    ],
     ['a bad time zone', { [PROFILE_BLOCK.timeZone]: v('Mars/Olympus') }, PROFILE_BLOCK.timeZone],
   ])('%s is an error on its field', (_label, over, block) => {
     const result = parseProfileStep1(state({ ...STEP1_OK, ...over }));
@@ -140,47 +168,105 @@ describe('profile form, step 1', () => {
   it('reports every bad field at once', () => {
     const result = parseProfileStep1(state({}));
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(Object.keys(result.errors).sort()).toEqual([PROFILE_BLOCK.deployTime, PROFILE_BLOCK.keySpec, PROFILE_BLOCK.name, PROFILE_BLOCK.renewDays, PROFILE_BLOCK.server].sort());
+    if (!result.ok)
+      expect(Object.keys(result.errors).sort()).toEqual(
+        [
+          PROFILE_BLOCK.deployTime,
+          PROFILE_BLOCK.keySpec,
+          PROFILE_BLOCK.name,
+          PROFILE_BLOCK.renewDays,
+          PROFILE_BLOCK.server,
+        ].sort(),
+      );
   });
 
   it('takes a custom directory URL and an empty contact', () => {
     const result = parseProfileStep1(
-      state({ ...STEP1_OK, [PROFILE_BLOCK.server]: v({ selected: 'custom' }), [PROFILE_BLOCK.serverUrl]: v('https://127.0.0.1:14000/dir'), [PROFILE_BLOCK.contact]: v(null) }),
+      state({
+        ...STEP1_OK,
+        [PROFILE_BLOCK.server]: v({ selected: 'custom' }),
+        [PROFILE_BLOCK.serverUrl]: v('https://127.0.0.1:14000/dir'),
+        [PROFILE_BLOCK.contact]: v(null),
+      }),
     );
-    expect(result).toMatchObject({ ok: true, value: { server: 'custom', customUrl: 'https://127.0.0.1:14000/dir', contact: [] } });
+    expect(result).toMatchObject({
+      ok: true,
+      value: { server: 'custom', customUrl: 'https://127.0.0.1:14000/dir', contact: [] },
+    });
   });
 });
 
 describe('profile form, step 2', () => {
-  const directory = { termsOfService: 'https://letsencrypt.org/tos.pdf', website: null, externalAccountRequired: false };
+  const directory = {
+    termsOfService: 'https://letsencrypt.org/tos.pdf',
+    website: null,
+    externalAccountRequired: false,
+  };
 
   it('has the ToS checkbox, and EAB inputs only when the CA requires them', () => {
-    const plain = profileStep2View({ metadata: encodeProfileMetadata({ draft: DRAFT, directory }), draft: DRAFT, directory });
+    const plain = profileStep2View({
+      metadata: encodeProfileMetadata({ draft: DRAFT, directory }),
+      draft: DRAFT,
+      directory,
+    });
     checkView(plain, [PROFILE_BLOCK.tos]);
     expect(plain.callback_id).toBe('profile_create_confirm');
     expect(plain.submit?.text).toBe('Create');
     expect(JSON.stringify(plain)).toContain('<https://letsencrypt.org/tos.pdf>');
-    const eab = profileStep2View({ metadata: '{}', draft: DRAFT, directory: { ...directory, externalAccountRequired: true }, eabKid: 'kid-7' });
+    const eab = profileStep2View({
+      metadata: '{}',
+      draft: DRAFT,
+      directory: { ...directory, externalAccountRequired: true },
+      eabKid: 'kid-7',
+    });
     checkView(eab, [PROFILE_BLOCK.tos, PROFILE_BLOCK.eabKid, PROFILE_BLOCK.eabHmac]);
-    const byId = Object.fromEntries(inputBlocks(eab).map((b) => [b.block_id, b.element as unknown as Record<string, unknown>]));
+    const byId = Object.fromEntries(
+      inputBlocks(eab).map((b) => [b.block_id, b.element as unknown as Record<string, unknown>]),
+    );
     expect(byId[PROFILE_BLOCK.eabKid]!['initial_value']).toBe('kid-7');
     expect(byId[PROFILE_BLOCK.eabHmac]).not.toHaveProperty('initial_value');
   });
 
   it('needs the ToS accepted', () => {
-    expect(parseProfileStep2(state({ [PROFILE_BLOCK.tos]: v({ multi: [] }) }), false)).toEqual({ ok: false, errors: { [PROFILE_BLOCK.tos]: expect.any(String) } });
-    expect(parseProfileStep2(state({ [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) }), false)).toEqual({ ok: true, value: {} });
+    expect(parseProfileStep2(state({ [PROFILE_BLOCK.tos]: v({ multi: [] }) }), false)).toEqual({
+      ok: false,
+      errors: { [PROFILE_BLOCK.tos]: expect.any(String) },
+    });
+    expect(parseProfileStep2(state({ [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) }), false)).toEqual({
+      ok: true,
+      value: {},
+    });
   });
 
   it('needs both EAB fields when the CA requires them, and ignores them otherwise', () => {
     const missing = parseProfileStep2(state({ [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) }), true);
-    expect(missing).toEqual({ ok: false, errors: { [PROFILE_BLOCK.eabKid]: expect.any(String), [PROFILE_BLOCK.eabHmac]: expect.any(String) } });
-    const bad = parseProfileStep2(state({ [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }), [PROFILE_BLOCK.eabKid]: v('kid 1'), [PROFILE_BLOCK.eabHmac]: v('not base64!') }), true);
+    expect(missing).toEqual({
+      ok: false,
+      errors: { [PROFILE_BLOCK.eabKid]: expect.any(String), [PROFILE_BLOCK.eabHmac]: expect.any(String) },
+    });
+    const bad = parseProfileStep2(
+      state({
+        [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }),
+        [PROFILE_BLOCK.eabKid]: v('kid 1'),
+        [PROFILE_BLOCK.eabHmac]: v('not base64!'),
+      }),
+      true,
+    );
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(Object.keys(bad.errors).sort()).toEqual([PROFILE_BLOCK.eabHmac, PROFILE_BLOCK.eabKid]);
-    const good = parseProfileStep2(state({ [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }), [PROFILE_BLOCK.eabKid]: v('kid-1'), [PROFILE_BLOCK.eabHmac]: v('c2VjcmV0LWtleQ') }), true);
+    const good = parseProfileStep2(
+      state({
+        [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }),
+        [PROFILE_BLOCK.eabKid]: v('kid-1'),
+        [PROFILE_BLOCK.eabHmac]: v('c2VjcmV0LWtleQ'),
+      }),
+      true,
+    );
     expect(good).toEqual({ ok: true, value: { eab: { kid: 'kid-1', hmacKey: 'c2VjcmV0LWtleQ' } } });
-    const ignored = parseProfileStep2(state({ [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }), [PROFILE_BLOCK.eabHmac]: v('x') }), false);
+    const ignored = parseProfileStep2(
+      state({ [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }), [PROFILE_BLOCK.eabHmac]: v('x') }),
+      false,
+    );
     expect(ignored).toEqual({ ok: true, value: {} });
   });
 
@@ -205,19 +291,46 @@ describe('profile form, step 2', () => {
     const raw = encodeProfileMetadata({ channel: 'C0TEST', draft: big, directory: dir });
     expect(raw.length).toBeLessThanOrEqual(MAX_METADATA);
     expect(decodeProfileMetadata(raw)).toEqual({ channel: 'C0TEST', draft: big, directory: dir });
-    expect(summarizeDirectory({ url: 'x', termsOfService: 'x'.repeat(900), website: null, externalAccountRequired: false, caaIdentities: [], profiles: {}, renewalInfo: null }).termsOfService).toBeNull();
+    expect(
+      summarizeDirectory({
+        url: 'x',
+        termsOfService: 'x'.repeat(900),
+        website: null,
+        externalAccountRequired: false,
+        caaIdentities: [],
+        profiles: {},
+        renewalInfo: null,
+      }).termsOfService,
+    ).toBeNull();
     // Longer than the inputs allow (a forged or future field): the optional links go, the rest stays.
-    const huge = encodeProfileMetadata({ channel: 'C0TEST', draft: { ...big, contact: Array.from({ length: 100 }, (_, i) => `o${i}@example.com`) }, directory: dir });
+    const huge = encodeProfileMetadata({
+      channel: 'C0TEST',
+      draft: { ...big, contact: Array.from({ length: 100 }, (_, i) => `o${i}@example.com`) },
+      directory: dir,
+    });
     expect(huge.length).toBeLessThanOrEqual(MAX_METADATA);
-    expect(decodeProfileMetadata(huge).directory).toEqual({ termsOfService: null, website: null, externalAccountRequired: true });
+    expect(decodeProfileMetadata(huge).directory).toEqual({
+      termsOfService: null,
+      website: null,
+      externalAccountRequired: true,
+    });
     expect(decodeProfileMetadata('not json')).toEqual({});
-    expect(decodeProfileMetadata(JSON.stringify({ channel: '<!here>', draft: { ...DRAFT, keySpec: 'dsa' } }))).toEqual({});
+    expect(decodeProfileMetadata(JSON.stringify({ channel: '<!here>', draft: { ...DRAFT, keySpec: 'dsa' } }))).toEqual(
+      {},
+    );
   });
 });
 
 describe('profile views and messages', () => {
   it('shows a profile by named fields only: no sealed secret, user text escaped', () => {
-    const profile = publicView(makeProfile({ name: 'p1', eabKid: 'kid-<1>', tosUrl: 'data:text/plain,Do <what>', eabHmacKeySealed: 'v1.sealed-hmac' }));
+    const profile = publicView(
+      makeProfile({
+        name: 'p1',
+        eabKid: 'kid-<1>',
+        tosUrl: 'data:text/plain,Do <what>',
+        eabHmacKeySealed: 'v1.sealed-hmac',
+      }),
+    );
     const json = JSON.stringify(profileDetailMessage(profile));
     expect(json).toContain('kid-&lt;1&gt;');
     expect(json).toContain('`data:text/plain,Do &lt;what&gt;`');
@@ -251,13 +364,26 @@ describe('device form', () => {
   });
 
   it('has the block ids its parser reads; the password is never prefilled', () => {
-    const draft = { name: 'bigip-1', url: 'https://10.0.0.5:8443', username: 'admin', partition: 'Common', caPem: '', insecure: true };
-    const view = deviceAddView({ metadata: encodeDeviceMetadata({ channel: 'C0TEST' }), draft, error: 'no', test: { ok: false, stage: 'credentials', message: 'login refused' } });
+    const draft = {
+      name: 'bigip-1',
+      url: 'https://10.0.0.5:8443',
+      username: 'admin',
+      partition: 'Common',
+      caPem: '',
+      insecure: true,
+    };
+    const view = deviceAddView({
+      metadata: encodeDeviceMetadata({ channel: 'C0TEST' }),
+      draft,
+      error: 'no',
+      test: { ok: false, stage: 'credentials', message: 'login refused' },
+    });
     checkView(view, Object.values(DEVICE_BLOCK));
     expect(view.callback_id).toBe('device_add');
     const password = inputBlocks(view).find((b) => b.block_id === DEVICE_BLOCK.password)!.element;
     expect(password).not.toHaveProperty('initial_value');
-    const partition = inputBlocks(view).find((b) => b.block_id === DEVICE_BLOCK.partition)!.element as types.PlainTextInput;
+    const partition = inputBlocks(view).find((b) => b.block_id === DEVICE_BLOCK.partition)!
+      .element as types.PlainTextInput;
     expect(partition.initial_value).toBe('Common');
     expect(JSON.stringify(view)).toContain(':x: credentials (login)');
     expect(deviceTestingView(draft).submit).toBeUndefined();
@@ -267,14 +393,28 @@ describe('device form', () => {
     const result = parseDeviceForm(state(ok()));
     expect(result).toEqual({
       ok: true,
-      draft: { name: 'bigip-1', url: 'https://10.0.0.5:8443', username: 'admin', partition: 'Common', caPem: caPem.trim(), insecure: false },
+      draft: {
+        name: 'bigip-1',
+        url: 'https://10.0.0.5:8443',
+        username: 'admin',
+        partition: 'Common',
+        caPem: caPem.trim(),
+        insecure: false,
+      },
       password: 's3cret-Pa55',
     });
     if (result.ok) expect(JSON.stringify(result.draft)).not.toContain('s3cret');
   });
 
   it('takes "skip TLS verification" instead of a CA bundle, also for http://', () => {
-    const result = parseDeviceForm(state({ ...ok(), [DEVICE_BLOCK.caPem]: v(null), [DEVICE_BLOCK.url]: v('http://10.0.0.5'), [DEVICE_BLOCK.insecure]: v({ multi: ['insecure'] }) }));
+    const result = parseDeviceForm(
+      state({
+        ...ok(),
+        [DEVICE_BLOCK.caPem]: v(null),
+        [DEVICE_BLOCK.url]: v('http://10.0.0.5'),
+        [DEVICE_BLOCK.insecure]: v({ multi: ['insecure'] }),
+      }),
+    );
     expect(result).toMatchObject({ ok: true, draft: { insecure: true, caPem: '', url: 'http://10.0.0.5' } });
   });
 
@@ -289,7 +429,11 @@ describe('device form', () => {
     ['neither CA bundle nor insecure', { [DEVICE_BLOCK.caPem]: v(null) }, [DEVICE_BLOCK.caPem]],
     ['both CA bundle and insecure', { [DEVICE_BLOCK.insecure]: v({ multi: ['insecure'] }) }, [DEVICE_BLOCK.insecure]],
     ['a CA bundle that is no PEM', { [DEVICE_BLOCK.caPem]: v('hello') }, [DEVICE_BLOCK.caPem]],
-    ['a CA bundle that does not parse', { [DEVICE_BLOCK.caPem]: v('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----') }, [DEVICE_BLOCK.caPem]],
+    [
+      'a CA bundle that does not parse',
+      { [DEVICE_BLOCK.caPem]: v('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----') },
+      [DEVICE_BLOCK.caPem],
+    ],
   ])('%s is an error on its field', (_label, over, blocks) => {
     const result = parseDeviceForm(state({ ...ok(), ...over }));
     expect(result.ok).toBe(false);
@@ -306,8 +450,18 @@ describe('device form', () => {
   });
 
   it('shows an added device without its password', () => {
-    const device = publicView(makeDevice({ name: 'b<1>', insecure: true, caPem: null, hostname: 'bigip.example', version: '17.1.2' }));
-    const json = JSON.stringify(deviceAddedView(device, { ok: true, stage: 'ok', message: 'BIG-IP 17.1.2 on bigip.example', hostname: 'bigip.example', version: '17.1.2' }));
+    const device = publicView(
+      makeDevice({ name: 'b<1>', insecure: true, caPem: null, hostname: 'bigip.example', version: '17.1.2' }),
+    );
+    const json = JSON.stringify(
+      deviceAddedView(device, {
+        ok: true,
+        stage: 'ok',
+        message: 'BIG-IP 17.1.2 on bigip.example',
+        hostname: 'bigip.example',
+        version: '17.1.2',
+      }),
+    );
     expect(json).toContain('b&lt;1&gt;');
     expect(json).toContain('TLS verification off');
     expect(json).not.toContain('Sealed');

@@ -1,6 +1,12 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createNotifier, type NotifierClient, RETRY_DELAYS_MS, retryDelayMs, type WakeSource } from '../../bot/notifier.ts';
+import {
+  createNotifier,
+  type NotifierClient,
+  RETRY_DELAYS_MS,
+  retryDelayMs,
+  type WakeSource,
+} from '../../bot/notifier.ts';
 import { startSlackNotifier } from '../../cli/slack-notifier.ts';
 import type { AcmeGateway } from '../../core/ports/acme-gateway.ts';
 import type { CoreEvent } from '../../core/domain/core-event.ts';
@@ -32,7 +38,11 @@ const acmeDown = new Proxy({} as AcmeGateway, {
   get(_t, prop) {
     if (prop === 'then') return undefined;
     return async () => {
-      throw new CoreError('acme_unreachable', `cannot reach the CA at https://acme.example to ${String(prop)}: ECONNREFUSED`, { retryable: true });
+      throw new CoreError(
+        'acme_unreachable',
+        `cannot reach the CA at https://acme.example to ${String(prop)}: ECONNREFUSED`,
+        { retryable: true },
+      );
     };
   },
 });
@@ -83,9 +93,14 @@ for (const target of databaseTargets) {
       stub.calls.length = 0;
       stub.clearOverrides();
       const counted = countingStore(store);
-      const notifier = await startSlackNotifier({ store: counted.store, database }, { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: `${stub.url}/api/`, SLACK_NOTIFY_CHANNEL: 'C0NOTIFY' }, silentLogger, {
-        pollMs: POLL_MS,
-      });
+      const notifier = await startSlackNotifier(
+        { store: counted.store, database },
+        { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_API_URL: `${stub.url}/api/`, SLACK_NOTIFY_CHANNEL: 'C0NOTIFY' },
+        silentLogger,
+        {
+          pollMs: POLL_MS,
+        },
+      );
       stopNotifier = () => notifier.stop();
       // The run at start has read the (empty) outbox: from here on only a wake (or the poll, a minute away)
       // can deliver what a test writes.
@@ -99,15 +114,29 @@ for (const target of databaseTargets) {
     /** A certificate under a profile with a real sealed account key, so the core can get as far as the CA. */
     async function seedCertificate(profileOverrides: Parameters<typeof makeProfile>[0] = {}) {
       const id = randomUUID();
-      const accountKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      const profile = makeProfile({ id, accountKeySealed: secrets.seal(accountKeyPem, secretAad('profiles', id, 'account_key')), ...profileOverrides });
+      const accountKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString();
+      const profile = makeProfile({
+        id,
+        accountKeySealed: secrets.seal(accountKeyPem, secretAad('profiles', id, 'account_key')),
+        ...profileOverrides,
+      });
       await store.profiles.insert(profile);
-      return seedIssuedCertificate(store, secrets, { profileId: profile.id, names: [`${randomUUID().slice(0, 8)}.example.com`] });
+      return seedIssuedCertificate(store, secrets, {
+        profileId: profile.id,
+        names: [`${randomUUID().slice(0, 8)}.example.com`],
+      });
     }
 
     it('posts an approval requested through the core within seconds, not at the next poll', async () => {
       const cert = await seedCertificate();
-      const approval = await services.approvals.request('renewal', cert, { names: [cert.commonName], serial: cert.serial }, 'scheduler');
+      const approval = await services.approvals.request(
+        'renewal',
+        cert,
+        { names: [cert.commonName], serial: cert.serial },
+        'scheduler',
+      );
 
       const [posted] = await stub.waitForApi('chat.postMessage', 1, WAIT_MS);
       expect(posted).toMatchObject({ channel: 'C0NOTIFY' });
@@ -140,7 +169,14 @@ for (const target of databaseTargets) {
     });
 
     it('a duplicate event (same dedupe key) is neither stored nor announced twice', async () => {
-      const event = { kind: 'renewal_failed' as const, certificateId: null, subject: 'dup.example.com', dedupeKey: 'dup:1', detail: { code: 'x', message: 'y', attempt: 1 }, needsPerson: true };
+      const event = {
+        kind: 'renewal_failed' as const,
+        certificateId: null,
+        subject: 'dup.example.com',
+        dedupeKey: 'dup:1',
+        detail: { code: 'x', message: 'y', attempt: 1 },
+        needsPerson: true,
+      };
       expect(await store.events.emit(event)).toBe(true);
       expect(await store.events.emit(event)).toBe(false);
       await stub.waitForApi('chat.postMessage', 1, WAIT_MS);
@@ -216,13 +252,29 @@ describe('notifier scheduling', () => {
 
   let seq = 0;
   const emit = (subject: string) =>
-    store.events.emit({ kind: 'renewal_failed', certificateId: null, subject, dedupeKey: `${subject}:${++seq}`, detail: { code: 'x', message: 'y', attempt: 1 }, needsPerson: true } satisfies Omit<CoreEvent, 'id' | 'createdAt' | 'deliveredAt'>);
+    store.events.emit({
+      kind: 'renewal_failed',
+      certificateId: null,
+      subject,
+      dedupeKey: `${subject}:${++seq}`,
+      detail: { code: 'x', message: 'y', attempt: 1 },
+      needsPerson: true,
+    } satisfies Omit<CoreEvent, 'id' | 'createdAt' | 'deliveredAt'>);
 
   it('a burst of wakes is one run (debounced), and stop unsubscribes', async () => {
     const wake = fakeWake();
     const counted = countingStore(store);
     const slack = scriptedSlack();
-    const notifier = createNotifier({ store: counted.store, client: slack.client, channel: 'C', clock: systemClock, log: silentLogger, spacingMs: 0, wake: wake.wake, debounceMs: 100 });
+    const notifier = createNotifier({
+      store: counted.store,
+      client: slack.client,
+      channel: 'C',
+      clock: systemClock,
+      log: silentLogger,
+      spacingMs: 0,
+      wake: wake.wake,
+      debounceMs: 100,
+    });
     await notifier.start(POLL_MS);
     expect(wake.listening).toBe(1);
     await until(() => counted.stats.reads === 1); // the run at start
@@ -253,7 +305,16 @@ describe('notifier scheduling', () => {
       inFlight--;
       return null;
     });
-    const notifier = createNotifier({ store: counted.store, client: slack.client, channel: 'C', clock: systemClock, log: silentLogger, spacingMs: 0, wake: wake.wake, debounceMs: 10 });
+    const notifier = createNotifier({
+      store: counted.store,
+      client: slack.client,
+      channel: 'C',
+      clock: systemClock,
+      log: silentLogger,
+      spacingMs: 0,
+      wake: wake.wake,
+      debounceMs: 10,
+    });
     await emit('first.example.com');
     await notifier.start(POLL_MS);
     await until(() => slack.calls === 1);
@@ -272,8 +333,17 @@ describe('notifier scheduling', () => {
   });
 
   it('after another Slack error retries after a short backoff, without a wake or the poll', async () => {
-    const slack = scriptedSlack((n) => (n === 1 ? { code: 'slack_webapi_request_error', message: 'socket hang up' } : null));
-    const notifier = createNotifier({ store, client: slack.client, channel: 'C', clock: systemClock, log: silentLogger, spacingMs: 0 });
+    const slack = scriptedSlack((n) =>
+      n === 1 ? { code: 'slack_webapi_request_error', message: 'socket hang up' } : null,
+    );
+    const notifier = createNotifier({
+      store,
+      client: slack.client,
+      channel: 'C',
+      clock: systemClock,
+      log: silentLogger,
+      spacingMs: 0,
+    });
     await emit('flaky.example.com');
     const started = Date.now();
     await notifier.start(POLL_MS);

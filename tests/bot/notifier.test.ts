@@ -85,15 +85,47 @@ afterAll(async () => {
 
 let seq = 0;
 async function emit(kind: CoreEvent['kind'], subject: string, detail: Record<string, unknown>, needsPerson: boolean) {
-  await store.events.emit({ kind, certificateId: null, subject, dedupeKey: `${subject}:${kind}:${++seq}`, detail, needsPerson });
+  await store.events.emit({
+    kind,
+    certificateId: null,
+    subject,
+    dedupeKey: `${subject}:${kind}:${++seq}`,
+    detail,
+    needsPerson,
+  });
 }
 
 async function seedMixed() {
-  await emit('renewed', 'www.example.com', { previousSerial: '01', serial: '02', notAfter: '2027-03-01T00:00:00.000Z' }, false);
-  await emit('renewal_failed', 'api.example.com', { code: 'acme_order_invalid', message: 'the CA rejected the order', attempt: 3 }, true);
-  await emit('deployed', 'www.example.com', { device: 'bigip-1', serial: '02', result: 'ok', step: 'done', outcome: 'installed' }, false);
-  await emit('deploy_failed', 'shop.example.com', { device: 'bigip-2', serial: '05', result: 'failed', step: 'upload', outcome: 'error', error: 'bigip_unreachable' }, true);
-  await emit('approval_decided', 'www.example.com', { approvalId: 'a1', kind: 'deploy', decision: 'approved', by: 'U123', day: '2026-11-26' }, false);
+  await emit(
+    'renewed',
+    'www.example.com',
+    { previousSerial: '01', serial: '02', notAfter: '2027-03-01T00:00:00.000Z' },
+    false,
+  );
+  await emit(
+    'renewal_failed',
+    'api.example.com',
+    { code: 'acme_order_invalid', message: 'the CA rejected the order', attempt: 3 },
+    true,
+  );
+  await emit(
+    'deployed',
+    'www.example.com',
+    { device: 'bigip-1', serial: '02', result: 'ok', step: 'done', outcome: 'installed' },
+    false,
+  );
+  await emit(
+    'deploy_failed',
+    'shop.example.com',
+    { device: 'bigip-2', serial: '05', result: 'failed', step: 'upload', outcome: 'error', error: 'bigip_unreachable' },
+    true,
+  );
+  await emit(
+    'approval_decided',
+    'www.example.com',
+    { approvalId: 'a1', kind: 'deploy', decision: 'approved', by: 'U123', day: '2026-11-26' },
+    false,
+  );
 }
 
 const notifierFor = (slack: ReturnType<typeof fakeSlack>, clock: Clock, extra: { digestIntervalMs?: number } = {}) =>
@@ -111,7 +143,10 @@ describe('notifier', () => {
     const notifier = notifierFor(slack, clock);
 
     expect(await notifier.runOnce()).toEqual({ posted: 2, digested: 0 });
-    expect(slack.posted.map((p) => p.text)).toEqual(['Renewal of api.example.com failed', 'Deploying shop.example.com failed']);
+    expect(slack.posted.map((p) => p.text)).toEqual([
+      'Renewal of api.example.com failed',
+      'Deploying shop.example.com failed',
+    ]);
     expect(slack.posted.every((p) => p.channel === 'C0NOTIFY')).toBe(true);
     const left = await store.events.listUndelivered(100);
     expect(left.map((e) => e.kind)).toEqual(['renewed', 'deployed', 'approval_decided']);
@@ -186,21 +221,36 @@ describe('notifier', () => {
 
     clock.advance(21_000);
     expect(await notifier.runOnce()).toEqual({ posted: 1, digested: 0 });
-    expect(slack.posted.map((p) => p.text)).toEqual(['Renewal of api.example.com failed', 'Deploying shop.example.com failed']);
+    expect(slack.posted.map((p) => p.text)).toEqual([
+      'Renewal of api.example.com failed',
+      'Deploying shop.example.com failed',
+    ]);
   });
 
   it('on another Slack error logs the code only, leaves the event undelivered, and retries next run', async () => {
-    await emit('renewal_failed', 'api.example.com', { code: 'acme_order_invalid', message: 'rejected', attempt: 1 }, true);
+    await emit(
+      'renewal_failed',
+      'api.example.com',
+      { code: 'acme_order_invalid', message: 'rejected', attempt: 1 },
+      true,
+    );
     const clock = fakeClock();
     const slack = fakeSlack();
     const logged: Record<string, unknown>[] = [];
     const log = { ...silentLogger, warn: (fields: Record<string, unknown>) => logged.push(fields) };
     const notifier = createNotifier({ store, client: slack.client, channel: 'C0NOTIFY', clock, log });
-    slack.failWith(() => Object.assign(new Error('An API error occurred: channel_not_found'), { code: 'slack_webapi_platform_error', data: { ok: false, error: 'channel_not_found' } }));
+    slack.failWith(() =>
+      Object.assign(new Error('An API error occurred: channel_not_found'), {
+        code: 'slack_webapi_platform_error',
+        data: { ok: false, error: 'channel_not_found' },
+      }),
+    );
 
     expect(await notifier.runOnce()).toEqual({ posted: 0, digested: 0 });
     expect(await store.events.listUndelivered(10)).toHaveLength(1);
-    expect(logged).toEqual([{ code: 'slack_webapi_platform_error', error: 'channel_not_found', what: 'renewal_failed', waiting: 1 }]);
+    expect(logged).toEqual([
+      { code: 'slack_webapi_platform_error', error: 'channel_not_found', what: 'renewal_failed', waiting: 1 },
+    ]);
 
     slack.failWith(null);
     expect(await notifier.runOnce()).toEqual({ posted: 1, digested: 0 });
@@ -233,10 +283,18 @@ describe('notifier', () => {
   });
 
   it('posts a digest early when a full batch is all successes, within Slack limits', async () => {
-    for (let i = 0; i < 30; i++) await emit('deployed', `host-${i}.example.com`, { device: 'bigip-1', serial: String(i) }, false);
+    for (let i = 0; i < 30; i++)
+      await emit('deployed', `host-${i}.example.com`, { device: 'bigip-1', serial: String(i) }, false);
     const clock = fakeClock();
     const slack = fakeSlack();
-    const notifier = createNotifier({ store, client: slack.client, channel: 'C0NOTIFY', clock, log: silentLogger, batchSize: 20 });
+    const notifier = createNotifier({
+      store,
+      client: slack.client,
+      channel: 'C0NOTIFY',
+      clock,
+      log: silentLogger,
+      batchSize: 20,
+    });
     expect(await notifier.runOnce()).toEqual({ posted: 0, digested: 20 });
     expect(await store.events.listUndelivered(100)).toHaveLength(10);
   });
@@ -244,10 +302,18 @@ describe('notifier', () => {
 
 describe('notification blocks', () => {
   const at = new Date('2026-11-26T10:00:00Z');
-  const ev = (kind: string, detail: Record<string, unknown>, subject = 'www.example.com') => ({ kind, subject, detail, needsPerson: true, createdAt: at });
+  const ev = (kind: string, detail: Record<string, unknown>, subject = 'www.example.com') => ({
+    kind,
+    subject,
+    detail,
+    needsPerson: true,
+    createdAt: at,
+  });
 
   it('digests truncate within the block and size limits with "… and N more"', () => {
-    const many = Array.from({ length: 500 }, (_, i) => ev('renewed', { serial: `${i}`.padStart(40, '0'), notAfter: '2027-01-01T00:00:00Z' }, `host-${i}.example.com`));
+    const many = Array.from({ length: 500 }, (_, i) =>
+      ev('renewed', { serial: `${i}`.padStart(40, '0'), notAfter: '2027-01-01T00:00:00Z' }, `host-${i}.example.com`),
+    );
     const msg = digestMessage(many);
     expect(msg.blocks.length).toBeLessThanOrEqual(50);
     expect(JSON.stringify(msg.blocks).length).toBeLessThan(13_000);
@@ -256,7 +322,9 @@ describe('notification blocks', () => {
   });
 
   it('escapes mrkdwn in subjects and detail fields', () => {
-    const msg = eventMessage(ev('renewal_failed', { code: 'x', message: '<!channel> & <https://evil|click>' }, '<@U1>.example.com'));
+    const msg = eventMessage(
+      ev('renewal_failed', { code: 'x', message: '<!channel> & <https://evil|click>' }, '<@U1>.example.com'),
+    );
     const json = JSON.stringify(msg);
     expect(json).not.toContain('<!channel>');
     expect(json).not.toContain('<@U1>');
@@ -278,7 +346,18 @@ describe('notification blocks', () => {
       reason: 'password=hunter2',
       by: 'U1 secret=topsecret',
     };
-    for (const kind of ['renewal_failed', 'deploy_failed', 'challenge_expired', 'approval_requested', 'expiry_warning', 'renewal_due', 'renewed', 'deployed', 'approval_decided', 'something_new']) {
+    for (const kind of [
+      'renewal_failed',
+      'deploy_failed',
+      'challenge_expired',
+      'approval_requested',
+      'expiry_warning',
+      'renewal_due',
+      'renewed',
+      'deployed',
+      'approval_decided',
+      'something_new',
+    ]) {
       const json = JSON.stringify([eventMessage(ev(kind, poisoned)), digestMessage([ev(kind, poisoned)])]);
       expect(json, kind).not.toMatch(/BEGIN|END PRIVATE|MIIE/);
       expect(json, kind).not.toMatch(/hunter2|s3cr3t|c2VjcmV0|topsecret|xoxb-/);
@@ -295,7 +374,17 @@ describe('expiryWarnings', () => {
     const { daysLeft, ...rest } = over;
     return {
       autoRenew,
-      cert: { id: 'c1', name: 'www.example.com', serial: 'AB01', notBefore: null, notAfter: inDays(daysLeft), renewAt: inDays(daysLeft - 30), failedAttempts: 0, state: 'issued', ...rest },
+      cert: {
+        id: 'c1',
+        name: 'www.example.com',
+        serial: 'AB01',
+        notBefore: null,
+        notAfter: inDays(daysLeft),
+        renewAt: inDays(daysLeft - 30),
+        failedAttempts: 0,
+        state: 'issued',
+        ...rest,
+      },
     };
   };
 
@@ -306,19 +395,76 @@ describe('expiryWarnings', () => {
     { name: '7 days left, auto-renew off', c: cand({ daysLeft: 7 }, false), threshold: 7, reason: 'auto_renew_off' },
     { name: '3 days left, auto-renew off', c: cand({ daysLeft: 3 }, false), threshold: 3, reason: 'auto_renew_off' },
     { name: 'expired, auto-renew off', c: cand({ daysLeft: -1 }, false), threshold: 3, reason: 'auto_renew_off' },
-    { name: '21 days left, renewal scheduled before expiry: nothing', c: cand({ daysLeft: 21, renewAt: inDays(10) }), threshold: null },
-    { name: '21 days left, renewal due within the hour: nothing yet', c: cand({ daysLeft: 21, renewAt: new Date(now.getTime() - 30 * 60_000) }), threshold: null },
-    { name: '21 days left, renewal time 5 days past and still the same serial', c: cand({ daysLeft: 21, renewAt: inDays(-5) }), threshold: 21, reason: 'renewal_overdue' },
-    { name: '5 days left, renewal time 20 days past', c: cand({ daysLeft: 5, renewAt: inDays(-20) }), threshold: 7, reason: 'renewal_overdue' },
-    { name: '21 days left, renewal scheduled after expiry', c: cand({ daysLeft: 21, renewAt: inDays(30) }), threshold: 21, reason: 'renewal_after_expiry' },
-    { name: 'a 6-day certificate gets no 21- or 7-day warning', c: cand({ daysLeft: 5, notBefore: inDays(-1), renewAt: inDays(2) }, false), threshold: null },
-    { name: 'a 6-day certificate with auto-renew off: the 3-day warning only', c: cand({ daysLeft: 2, notBefore: inDays(-4), renewAt: null }, false), threshold: 3, reason: 'auto_renew_off' },
-    { name: '7 days left, no renewal scheduled', c: cand({ daysLeft: 7, renewAt: null }), threshold: 7, reason: 'no_renewal_scheduled' },
-    { name: '7 days left, renewal failing', c: cand({ daysLeft: 7, renewAt: inDays(-20), failedAttempts: 2 }), threshold: 7, reason: 'renewal_failing' },
-    { name: '3 days left, renewal failed for good', c: cand({ daysLeft: 3, state: 'failed' }), threshold: 3, reason: 'renewal_failing' },
-    { name: '21 days left, failing', c: cand({ daysLeft: 21, failedAttempts: 1 }), threshold: 21, reason: 'renewal_failing' },
+    {
+      name: '21 days left, renewal scheduled before expiry: nothing',
+      c: cand({ daysLeft: 21, renewAt: inDays(10) }),
+      threshold: null,
+    },
+    {
+      name: '21 days left, renewal due within the hour: nothing yet',
+      c: cand({ daysLeft: 21, renewAt: new Date(now.getTime() - 30 * 60_000) }),
+      threshold: null,
+    },
+    {
+      name: '21 days left, renewal time 5 days past and still the same serial',
+      c: cand({ daysLeft: 21, renewAt: inDays(-5) }),
+      threshold: 21,
+      reason: 'renewal_overdue',
+    },
+    {
+      name: '5 days left, renewal time 20 days past',
+      c: cand({ daysLeft: 5, renewAt: inDays(-20) }),
+      threshold: 7,
+      reason: 'renewal_overdue',
+    },
+    {
+      name: '21 days left, renewal scheduled after expiry',
+      c: cand({ daysLeft: 21, renewAt: inDays(30) }),
+      threshold: 21,
+      reason: 'renewal_after_expiry',
+    },
+    {
+      name: 'a 6-day certificate gets no 21- or 7-day warning',
+      c: cand({ daysLeft: 5, notBefore: inDays(-1), renewAt: inDays(2) }, false),
+      threshold: null,
+    },
+    {
+      name: 'a 6-day certificate with auto-renew off: the 3-day warning only',
+      c: cand({ daysLeft: 2, notBefore: inDays(-4), renewAt: null }, false),
+      threshold: 3,
+      reason: 'auto_renew_off',
+    },
+    {
+      name: '7 days left, no renewal scheduled',
+      c: cand({ daysLeft: 7, renewAt: null }),
+      threshold: 7,
+      reason: 'no_renewal_scheduled',
+    },
+    {
+      name: '7 days left, renewal failing',
+      c: cand({ daysLeft: 7, renewAt: inDays(-20), failedAttempts: 2 }),
+      threshold: 7,
+      reason: 'renewal_failing',
+    },
+    {
+      name: '3 days left, renewal failed for good',
+      c: cand({ daysLeft: 3, state: 'failed' }),
+      threshold: 3,
+      reason: 'renewal_failing',
+    },
+    {
+      name: '21 days left, failing',
+      c: cand({ daysLeft: 21, failedAttempts: 1 }),
+      threshold: 21,
+      reason: 'renewal_failing',
+    },
     { name: '30 days left, failing: not yet', c: cand({ daysLeft: 30, failedAttempts: 1 }), threshold: null },
-    { name: '6 days left, waiting for challenge content', c: cand({ daysLeft: 6, state: 'awaiting_challenge' }), threshold: 7, reason: 'renewal_stuck' },
+    {
+      name: '6 days left, waiting for challenge content',
+      c: cand({ daysLeft: 6, state: 'awaiting_challenge' }),
+      threshold: 7,
+      reason: 'renewal_stuck',
+    },
     { name: 'never issued (no serial)', c: cand({ daysLeft: 2, serial: null }, false), threshold: null },
   ];
 
@@ -330,20 +476,36 @@ describe('expiryWarnings', () => {
         return;
       }
       expect(out).toHaveLength(1);
-      expect(out[0]).toMatchObject({ threshold: row.threshold, reason: row.reason, dedupeKey: `c1:expiry_warning_${row.threshold}:AB01` });
+      expect(out[0]).toMatchObject({
+        threshold: row.threshold,
+        reason: row.reason,
+        dedupeKey: `c1:expiry_warning_${row.threshold}:AB01`,
+      });
     });
   }
 
   it('warns once per threshold and serial: the key changes with the threshold and with a new serial', () => {
-    const keys = [22, 21, 15, 7, 4, 3, 1].flatMap((d) => expiryWarnings([cand({ daysLeft: d }, false)], now).map((w) => w.dedupeKey));
-    expect(new Set(keys)).toEqual(new Set(['c1:expiry_warning_21:AB01', 'c1:expiry_warning_7:AB01', 'c1:expiry_warning_3:AB01']));
-    expect(expiryWarnings([cand({ daysLeft: 7, serial: 'CD02' }, false)], now)[0]!.dedupeKey).toBe('c1:expiry_warning_7:CD02');
+    const keys = [22, 21, 15, 7, 4, 3, 1].flatMap((d) =>
+      expiryWarnings([cand({ daysLeft: d }, false)], now).map((w) => w.dedupeKey),
+    );
+    expect(new Set(keys)).toEqual(
+      new Set(['c1:expiry_warning_21:AB01', 'c1:expiry_warning_7:AB01', 'c1:expiry_warning_3:AB01']),
+    );
+    expect(expiryWarnings([cand({ daysLeft: 7, serial: 'CD02' }, false)], now)[0]!.dedupeKey).toBe(
+      'c1:expiry_warning_7:CD02',
+    );
   });
 
   it('builds an outbox event with named facts only, and a message for it', () => {
     const [w] = expiryWarnings([cand({ daysLeft: 7 }, false)], now);
     const event = expiryWarningEvent(w!);
-    expect(event).toMatchObject({ kind: 'expiry_warning', certificateId: 'c1', subject: 'www.example.com', needsPerson: true, dedupeKey: 'c1:expiry_warning_7:AB01' });
+    expect(event).toMatchObject({
+      kind: 'expiry_warning',
+      certificateId: 'c1',
+      subject: 'www.example.com',
+      needsPerson: true,
+      dedupeKey: 'c1:expiry_warning_7:AB01',
+    });
     const msg = eventMessage({ ...event, createdAt: now });
     expect(msg.text).toBe('www.example.com expires in 7 days and is not renewing in time');
     expect(JSON.stringify(msg.blocks)).toContain('automatic renewal is off');
@@ -358,7 +520,12 @@ describe('notifier: approval requests and messages Slack refuses', () => {
   async function pendingApproval() {
     const profile = makeProfile({ name: 'prod' });
     await store.profiles.insert(profile);
-    const cert = makeCertificate(profile.id, { name: 'www.example.com', commonName: 'www.example.com', state: 'issued', serial: '0a1b' });
+    const cert = makeCertificate(profile.id, {
+      name: 'www.example.com',
+      commonName: 'www.example.com',
+      state: 'issued',
+      serial: '0a1b',
+    });
     await store.certificates.insert(cert);
     const { approval } = await store.approvals.open({
       id: randomUUID(),
@@ -395,7 +562,12 @@ describe('notifier: approval requests and messages Slack refuses', () => {
 
   it('posts an approval request decided before delivery as plain information, without buttons', async () => {
     const approval = await pendingApproval();
-    await store.approvals.transition(approval.id, 'pending', { state: 'approved', decidedBy: 'slack:U0BOB', decidedAt: new Date(), reason: null });
+    await store.approvals.transition(approval.id, 'pending', {
+      state: 'approved',
+      decidedBy: 'slack:U0BOB',
+      decidedAt: new Date(),
+      reason: null,
+    });
     const slack = fakeSlack();
     await notifierFor(slack, fakeClock()).runOnce();
     expect(slack.posted).toHaveLength(1);
@@ -406,7 +578,9 @@ describe('notifier: approval requests and messages Slack refuses', () => {
     await emit('renewal_failed', 'a.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
     await emit('renewal_failed', 'b.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
     const slack = fakeSlack();
-    slack.failWith((n) => (n === 1 ? { code: 'slack_webapi_platform_error', data: { ok: false, error: 'invalid_blocks' } } : null));
+    slack.failWith((n) =>
+      n === 1 ? { code: 'slack_webapi_platform_error', data: { ok: false, error: 'invalid_blocks' } } : null,
+    );
     expect(await notifierFor(slack, fakeClock()).runOnce()).toEqual({ posted: 2, digested: 0 });
     expect(slack.posted.map((p) => [p.text, p.blocks.length])).toEqual([
       ['Renewal of a.example.com failed', 0],
@@ -419,7 +593,9 @@ describe('notifier: approval requests and messages Slack refuses', () => {
     await emit('renewal_failed', 'a.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
     await emit('renewal_failed', 'b.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
     const slack = fakeSlack();
-    slack.failWith((n) => (n <= 2 ? { code: 'slack_webapi_platform_error', data: { ok: false, error: 'msg_too_long' } } : null));
+    slack.failWith((n) =>
+      n <= 2 ? { code: 'slack_webapi_platform_error', data: { ok: false, error: 'msg_too_long' } } : null,
+    );
     expect(await notifierFor(slack, fakeClock()).runOnce()).toEqual({ posted: 1, digested: 0 });
     expect(slack.posted.map((p) => p.text)).toEqual(['Renewal of b.example.com failed']);
     expect(await store.events.listUndelivered(10)).toHaveLength(0);

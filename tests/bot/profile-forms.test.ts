@@ -33,7 +33,12 @@ function step1(over: Record<string, Record<string, unknown>> = {}): Record<strin
   };
 }
 
-type View = { callback_id: string; private_metadata?: string; blocks: { type: string; block_id?: string }[]; submit?: unknown };
+type View = {
+  callback_id: string;
+  private_metadata?: string;
+  blocks: { type: string; block_id?: string }[];
+  submit?: unknown;
+};
 
 async function nthUpdate(h: BotHarness, n: number): Promise<View> {
   const calls = await h.stub.waitForApi('views.update', n);
@@ -76,12 +81,20 @@ describe('profile commands and step 1 (no CA)', () => {
   it('answers an invalid step 1 with inline errors and calls nothing in the core', async () => {
     const res = await h.submitView(
       'profile_create',
-      step1({ [PROFILE_BLOCK.name]: v('bad name!'), [PROFILE_BLOCK.server]: v({ selected: 'custom' }), [PROFILE_BLOCK.contact]: v('nobody') }),
+      step1({
+        [PROFILE_BLOCK.name]: v('bad name!'),
+        [PROFILE_BLOCK.server]: v({ selected: 'custom' }),
+        [PROFILE_BLOCK.contact]: v('nobody'),
+      }),
       { userId: ADMIN },
     );
     expect(res.json).toEqual({
       response_action: 'errors',
-      errors: { [PROFILE_BLOCK.name]: expect.any(String), [PROFILE_BLOCK.serverUrl]: expect.any(String), [PROFILE_BLOCK.contact]: expect.any(String) },
+      errors: {
+        [PROFILE_BLOCK.name]: expect.any(String),
+        [PROFILE_BLOCK.serverUrl]: expect.any(String),
+        [PROFILE_BLOCK.contact]: expect.any(String),
+      },
     });
     expect(h.coreCalls.calls).toEqual([]);
     expect(await h.store.profiles.list()).toEqual([]);
@@ -90,29 +103,69 @@ describe('profile commands and step 1 (no CA)', () => {
   it('answers a taken name inline, before asking the CA', async () => {
     await h.store.profiles.insert(makeProfile({ name: 'le-staging' }));
     const res = await h.submitView('profile_create', step1(), { userId: ADMIN });
-    expect(res.json).toEqual({ response_action: 'errors', errors: { [PROFILE_BLOCK.name]: 'A profile named "le-staging" already exists.' } });
+    expect(res.json).toEqual({
+      response_action: 'errors',
+      errors: { [PROFILE_BLOCK.name]: 'A profile named "le-staging" already exists.' },
+    });
     expect(h.coreCalls.calls).toEqual(['profiles.show']);
   });
 
   it('refuses a forged step 1 or step 2 from a non-admin: nothing asked, nothing created', async () => {
     const one = await h.submitView('profile_create', step1(), { userId: MALLORY });
-    expect(one.json).toEqual({ response_action: 'errors', errors: { [PROFILE_BLOCK.name]: expect.stringContaining('SLACK_ADMINS') } });
-    const meta = JSON.stringify({ draft: { name: 'x', server: 'staging', customUrl: '', keySpec: 'ec-p256', contact: [], renewDaysBefore: 7, deployTime: '00:00', deployTimeZone: 'UTC', autoRenew: true, autoDeploy: true, renewApproval: false, deployApproval: false }, directory: { termsOfService: null, website: null, externalAccountRequired: false } });
-    const two = await h.submitView('profile_create_confirm', { [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) }, { userId: MALLORY, privateMetadata: meta });
-    expect(two.json).toEqual({ response_action: 'errors', errors: { [PROFILE_BLOCK.tos]: expect.stringContaining('SLACK_ADMINS') } });
+    expect(one.json).toEqual({
+      response_action: 'errors',
+      errors: { [PROFILE_BLOCK.name]: expect.stringContaining('SLACK_ADMINS') },
+    });
+    const meta = JSON.stringify({
+      draft: {
+        name: 'x',
+        server: 'staging',
+        customUrl: '',
+        keySpec: 'ec-p256',
+        contact: [],
+        renewDaysBefore: 7,
+        deployTime: '00:00',
+        deployTimeZone: 'UTC',
+        autoRenew: true,
+        autoDeploy: true,
+        renewApproval: false,
+        deployApproval: false,
+      },
+      directory: { termsOfService: null, website: null, externalAccountRequired: false },
+    });
+    const two = await h.submitView(
+      'profile_create_confirm',
+      { [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) },
+      { userId: MALLORY, privateMetadata: meta },
+    );
+    expect(two.json).toEqual({
+      response_action: 'errors',
+      errors: { [PROFILE_BLOCK.tos]: expect.stringContaining('SLACK_ADMINS') },
+    });
     expect(h.coreCalls.calls).toEqual([]);
     expect(h.stub.api('views.update')).toEqual([]);
     expect(await h.store.profiles.list()).toEqual([]);
   });
 
   it('refuses a step 2 whose metadata is not ours', async () => {
-    const res = await h.submitView('profile_create_confirm', { [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) }, { userId: ADMIN, privateMetadata: '{"draft":{"name":1}}' });
-    expect(res.json).toEqual({ response_action: 'errors', errors: { [PROFILE_BLOCK.tos]: expect.stringContaining('lost its state') } });
+    const res = await h.submitView(
+      'profile_create_confirm',
+      { [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) },
+      { userId: ADMIN, privateMetadata: '{"draft":{"name":1}}' },
+    );
+    expect(res.json).toEqual({
+      response_action: 'errors',
+      errors: { [PROFILE_BLOCK.tos]: expect.stringContaining('lost its state') },
+    });
     expect(h.coreCalls.calls).toEqual([]);
   });
 
   it('acks a valid step 1 with "Validating…" and, when the CA cannot be reached, brings step 1 back filled in', async () => {
-    const res = await h.submitView('profile_create', step1(), { userId: ADMIN, privateMetadata: '{"channel":"C0OPS"}', viewId: 'V0PROFILE' });
+    const res = await h.submitView('profile_create', step1(), {
+      userId: ADMIN,
+      privateMetadata: '{"channel":"C0OPS"}',
+      viewId: 'V0PROFILE',
+    });
     expect(res.json).toMatchObject({ response_action: 'update', view: { type: 'modal' } });
     expect(JSON.stringify(res.json)).toContain('Validating https://acme-staging-v02.api.letsencrypt.org/directory');
     expect((res.json!['view'] as View).submit).toBeUndefined();
@@ -127,7 +180,9 @@ describe('profile commands and step 1 (no CA)', () => {
   });
 
   it('shows a profile to anyone, without secrets; an unknown one is an error', async () => {
-    await h.store.profiles.insert(makeProfile({ name: 'prod', eabKid: 'kid-9', eabHmacKeySealed: 'v1.k1.sealed-hmac' }));
+    await h.store.profiles.insert(
+      makeProfile({ name: 'prod', eabKid: 'kid-9', eabHmacKeySealed: 'v1.k1.sealed-hmac' }),
+    );
     const { id } = await h.command('profile show prod', { userId: MALLORY });
     const shown = JSON.stringify(await h.response(id));
     expect(shown).toContain('Profile prod');
@@ -149,7 +204,10 @@ describeWithPebble('profile form against Pebble', () => {
     const masterKey = randomBytes(32).toString('base64');
     database = await freshDatabase(databaseTargets[0]!.open);
     core = await startTestCore(database, pebble(), masterKey);
-    h = await startBotHarness({ env: { SLACK_ADMINS: ADMIN }, core: { database, store: core.store, secrets: createSecretBox(masterKey), services: core.services } });
+    h = await startBotHarness({
+      env: { SLACK_ADMINS: ADMIN },
+      core: { database, store: core.store, secrets: createSecretBox(masterKey), services: core.services },
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -159,10 +217,14 @@ describeWithPebble('profile form against Pebble', () => {
 
   it('validates against the CA, shows its ToS, needs it accepted, then creates the profile', async () => {
     const url = pebble().directoryUrl;
-    const one = await h.submitView('profile_create', step1({ [PROFILE_BLOCK.server]: v({ selected: 'custom' }), [PROFILE_BLOCK.serverUrl]: v(url) }), {
-      userId: ADMIN,
-      privateMetadata: '{"channel":"C0OPS"}',
-    });
+    const one = await h.submitView(
+      'profile_create',
+      step1({ [PROFILE_BLOCK.server]: v({ selected: 'custom' }), [PROFILE_BLOCK.serverUrl]: v(url) }),
+      {
+        userId: ADMIN,
+        privateMetadata: '{"channel":"C0OPS"}',
+      },
+    );
     expect(one.json).toMatchObject({ response_action: 'update' });
     const step2 = await nthUpdate(h, 1);
     expect(step2.callback_id).toBe('profile_create_confirm');
@@ -170,11 +232,19 @@ describeWithPebble('profile form against Pebble', () => {
     expect(JSON.stringify(step2)).toContain(url);
     expect(JSON.stringify(step2)).toContain('data:text/plain');
 
-    const noTos = await h.submitView('profile_create_confirm', { [PROFILE_BLOCK.tos]: v({ multi: [] }) }, { userId: ADMIN, privateMetadata: step2.private_metadata! });
+    const noTos = await h.submitView(
+      'profile_create_confirm',
+      { [PROFILE_BLOCK.tos]: v({ multi: [] }) },
+      { userId: ADMIN, privateMetadata: step2.private_metadata! },
+    );
     expect(noTos.json).toEqual({ response_action: 'errors', errors: { [PROFILE_BLOCK.tos]: expect.any(String) } });
     expect(await h.store.profiles.list()).toEqual([]);
 
-    const two = await h.submitView('profile_create_confirm', { [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) }, { userId: ADMIN, privateMetadata: step2.private_metadata! });
+    const two = await h.submitView(
+      'profile_create_confirm',
+      { [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) },
+      { userId: ADMIN, privateMetadata: step2.private_metadata! },
+    );
     expect(JSON.stringify(two.json)).toContain('Creating profile le-staging');
     const done = await nthUpdate(h, 2);
     expect(done.submit).toBeUndefined();
@@ -214,7 +284,10 @@ describeWithPebble('profile form against Pebble requiring EAB', () => {
     const masterKey = randomBytes(32).toString('base64');
     database = await freshDatabase(databaseTargets[0]!.open);
     core = await startTestCore(database, pebble(), masterKey);
-    h = await startBotHarness({ env: { SLACK_ADMINS: ADMIN }, core: { database, store: core.store, secrets: createSecretBox(masterKey), services: core.services } });
+    h = await startBotHarness({
+      env: { SLACK_ADMINS: ADMIN },
+      core: { database, store: core.store, secrets: createSecretBox(masterKey), services: core.services },
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -224,25 +297,44 @@ describeWithPebble('profile form against Pebble requiring EAB', () => {
 
   it('asks for EAB, survives a wrong HMAC key without echoing it, and creates the profile with the right one', async () => {
     const wrongKey = randomBytes(32).toString('base64url');
-    await h.submitView('profile_create', step1({ [PROFILE_BLOCK.name]: v('eab-ca'), [PROFILE_BLOCK.server]: v({ selected: 'custom' }), [PROFILE_BLOCK.serverUrl]: v(pebble().directoryUrl) }), {
-      userId: ADMIN,
-    });
+    await h.submitView(
+      'profile_create',
+      step1({
+        [PROFILE_BLOCK.name]: v('eab-ca'),
+        [PROFILE_BLOCK.server]: v({ selected: 'custom' }),
+        [PROFILE_BLOCK.serverUrl]: v(pebble().directoryUrl),
+      }),
+      {
+        userId: ADMIN,
+      },
+    );
     const step2 = await nthUpdate(h, 1);
     expect(inputIds(step2)).toEqual([PROFILE_BLOCK.tos, PROFILE_BLOCK.eabKid, PROFILE_BLOCK.eabHmac]);
     const meta = step2.private_metadata!;
     const accept = { [PROFILE_BLOCK.tos]: v({ multi: ['accept'] }) };
 
     const missing = await h.submitView('profile_create_confirm', accept, { userId: ADMIN, privateMetadata: meta });
-    expect(missing.json).toEqual({ response_action: 'errors', errors: { [PROFILE_BLOCK.eabKid]: expect.any(String), [PROFILE_BLOCK.eabHmac]: expect.any(String) } });
+    expect(missing.json).toEqual({
+      response_action: 'errors',
+      errors: { [PROFILE_BLOCK.eabKid]: expect.any(String), [PROFILE_BLOCK.eabHmac]: expect.any(String) },
+    });
 
-    await h.submitView('profile_create_confirm', { ...accept, [PROFILE_BLOCK.eabKid]: v(EAB_KID), [PROFILE_BLOCK.eabHmac]: v(wrongKey) }, { userId: ADMIN, privateMetadata: meta });
+    await h.submitView(
+      'profile_create_confirm',
+      { ...accept, [PROFILE_BLOCK.eabKid]: v(EAB_KID), [PROFILE_BLOCK.eabHmac]: v(wrongKey) },
+      { userId: ADMIN, privateMetadata: meta },
+    );
     const failed = await nthUpdate(h, 2);
     expect(failed.callback_id).toBe('profile_create_confirm');
     expect(JSON.stringify(failed)).toContain('Nothing was created');
     expect(JSON.stringify(failed)).toContain(`"initial_value":"${EAB_KID}"`);
     expect(await h.store.profiles.list()).toEqual([]);
 
-    await h.submitView('profile_create_confirm', { ...accept, [PROFILE_BLOCK.eabKid]: v(EAB_KID), [PROFILE_BLOCK.eabHmac]: v(EAB_KEY) }, { userId: ADMIN, privateMetadata: failed.private_metadata! });
+    await h.submitView(
+      'profile_create_confirm',
+      { ...accept, [PROFILE_BLOCK.eabKid]: v(EAB_KID), [PROFILE_BLOCK.eabHmac]: v(EAB_KEY) },
+      { userId: ADMIN, privateMetadata: failed.private_metadata! },
+    );
     const done = await nthUpdate(h, 3);
     expect(JSON.stringify(done)).toContain('Profile created');
     expect(JSON.stringify(done)).toContain(EAB_KID);

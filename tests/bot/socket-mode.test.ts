@@ -49,7 +49,14 @@ describe('Socket Mode', () => {
     wss.on('connection', (ws) => {
       socket = ws;
       ws.on('message', (data) => acks.push(JSON.parse(String(data)) as Envelope));
-      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0TEST' }, debug_info: { host: 'test' } }));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: 1,
+          connection_info: { app_id: 'A0TEST' },
+          debug_info: { host: 'test' },
+        }),
+      );
     });
 
     api = createServer((req, res) => {
@@ -64,7 +71,11 @@ describe('Socket Mode', () => {
         } else if (path.startsWith('/api/apps.connections.open')) {
           res.end(JSON.stringify({ ok: true, url: wsUrl }));
         } else {
-          if (path.startsWith('/response/')) responses.push({ path, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
+          if (path.startsWith('/response/'))
+            responses.push({
+              path,
+              body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+            });
           res.end(JSON.stringify({ ok: true }));
         }
       });
@@ -72,7 +83,12 @@ describe('Socket Mode', () => {
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
-    const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-socket-test', SLACK_APP_TOKEN: 'xapp-1-socket-test', SLACK_API_URL: `${apiUrl}/api/`, LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-socket-test',
+      SLACK_APP_TOKEN: 'xapp-1-socket-test',
+      SLACK_API_URL: `${apiUrl}/api/`,
+      LOG_LEVEL: 'silent',
+    });
     bot = createBotApp({ services, config, log: silentLogger });
     await bot.start();
   });

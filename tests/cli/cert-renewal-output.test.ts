@@ -22,7 +22,11 @@ const failing: CertificateView = {
       failedAttempts: 4,
       nextAttemptAt: new Date('2026-03-03T01:04:00Z'),
       lastRenewalAttemptAt: new Date('2026-03-03T00:32:00Z'),
-      lastRenewalError: { code: 'acme_unreachable', message: 'cannot reach the CA at https://ca.example to create an order: ECONNREFUSED', at: '2026-03-03T00:32:01.000Z' },
+      lastRenewalError: {
+        code: 'acme_unreachable',
+        message: 'cannot reach the CA at https://ca.example to create an order: ECONNREFUSED',
+        at: '2026-03-03T00:32:01.000Z',
+      },
     }),
   ),
   profileName: 'prod',
@@ -49,7 +53,9 @@ describe('cert show and cert list say where a failing renewal stands', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^state\s+issued$/m);
     expect(stdout).toMatch(/^renewal\s+ordering \(since 2026-03-03T00:00:00\.000Z\)$/m);
-    expect(stdout).toMatch(/^lastRenewalError\s+acme_unreachable: cannot reach the CA .*ECONNREFUSED \(at 2026-03-03T00:32:01\.000Z\)$/m);
+    expect(stdout).toMatch(
+      /^lastRenewalError\s+acme_unreachable: cannot reach the CA .*ECONNREFUSED \(at 2026-03-03T00:32:01\.000Z\)$/m,
+    );
     expect(stdout).toMatch(/^failedAttempts\s+4$/m);
     expect(stdout).toMatch(/^nextAttemptAt\s+2026-03-03T01:04:00\.000Z$/m);
     expect(stdout).toMatch(/^pendingDeploy\s+at 2026-03-04T00:00:00\.000Z \(profile deploy time; 2 binding\(s\)\)$/m);
@@ -74,7 +80,16 @@ describe('cert show and cert list say where a failing renewal stands', () => {
   it('cert list: a renewal column, the next attempt and the deploy time', async () => {
     const { stdout } = await cli(['cert', 'list']);
     const [head, row] = stdout.trim().split('\n');
-    expect(head!.split(/\s+/)).toEqual(['NAME', 'STATE', 'COMMONNAME', 'PROFILENAME', 'NOTAFTER', 'RENEWAL', 'NEXTATTEMPT', 'DEPLOY']);
+    expect(head!.split(/\s+/)).toEqual([
+      'NAME',
+      'STATE',
+      'COMMONNAME',
+      'PROFILENAME',
+      'NOTAFTER',
+      'RENEWAL',
+      'NEXTATTEMPT',
+      'DEPLOY',
+    ]);
     expect(row!.split(/\s+/)).toEqual([
       'www.example.com',
       'issued',

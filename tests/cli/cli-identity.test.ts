@@ -34,7 +34,10 @@ async function seedRenewalApprovals(dataDir: string): Promise<Seeded> {
     const profile = makeProfile({ name: 'semi', renewApproval: true });
     await rt.store.profiles.insert(profile);
     const ids: Record<string, string> = {};
-    for (const [name, requester] of [['mine.example.com', `cli:${me}`], ['alices.example.com', 'slack:U0ALICE']] as const) {
+    for (const [name, requester] of [
+      ['mine.example.com', `cli:${me}`],
+      ['alices.example.com', 'slack:U0ALICE'],
+    ] as const) {
       const cert = await seedIssuedCertificate(rt.store, rt.secrets, { names: [name], profileId: profile.id });
       await rt.store.certificates.update(cert.id, { requestedBy: requester, renewAt: new Date(Date.now() - 60_000) });
       ids[name] = cert.id;
@@ -44,14 +47,21 @@ async function seedRenewalApprovals(dataDir: string): Promise<Seeded> {
     const pending = await rt.services.approvals.list('pending');
     const of = (name: string) => pending.find((a) => a.certificateId === ids[name])!;
     // The scheduler asked on behalf of each certificate's requester.
-    expect(of('mine.example.com')).toMatchObject({ requestedBy: `cli:${me}`, summary: expect.objectContaining({ initiatedBy: 'scheduler' }) });
+    expect(of('mine.example.com')).toMatchObject({
+      requestedBy: `cli:${me}`,
+      summary: expect.objectContaining({ initiatedBy: 'scheduler' }),
+    });
     return { mine: of('mine.example.com').id, alices: of('alices.example.com').id };
   } finally {
     await rt.close();
   }
 }
 
-async function withRuntime<T>(dataDir: string, env: Record<string, string>, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+async function withRuntime<T>(
+  dataDir: string,
+  env: Record<string, string>,
+  fn: (rt: Runtime) => Promise<T>,
+): Promise<T> {
   const rt = await openRuntime(loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env }), quiet);
   try {
     return await fn(rt);
@@ -60,7 +70,8 @@ async function withRuntime<T>(dataDir: string, env: Record<string, string>, fn: 
   }
 }
 
-const stateOf = (dataDir: string, id: string) => withRuntime(dataDir, {}, async (rt) => rt.store.approvals.findById(id));
+const stateOf = (dataDir: string, id: string) =>
+  withRuntime(dataDir, {}, async (rt) => rt.store.approvals.findById(id));
 
 describe('CLI approvals: identity from the OS, CLI_APPROVERS in the core (local process)', () => {
   let dir: string;
@@ -74,7 +85,13 @@ describe('CLI approvals: identity from the OS, CLI_APPROVERS in the core (local 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('USER=other does not make the actor "other": refused as the OS user, and nothing changes', async () => {
-    const run = await runBin(['--json', 'approval', 'approve', approvals.alices], { DATA_DIR: dataDir, LOG_LEVEL: 'silent', USER: 'other', LOGNAME: 'other', CLI_APPROVERS: 'other' });
+    const run = await runBin(['--json', 'approval', 'approve', approvals.alices], {
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      USER: 'other',
+      LOGNAME: 'other',
+      CLI_APPROVERS: 'other',
+    });
     expect(run.code, run.stdout + run.stderr).toBe(2);
     expect(JSON.parse(run.stdout).error).toEqual({
       code: 'forbidden',
@@ -84,14 +101,22 @@ describe('CLI approvals: identity from the OS, CLI_APPROVERS in the core (local 
   });
 
   it('with CLI_APPROVERS empty nobody decides from the CLI', async () => {
-    const run = await runBin(['approval', 'deny', approvals.alices, '--reason', 'no'], { DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+    const run = await runBin(['approval', 'deny', approvals.alices, '--reason', 'no'], {
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('nobody may, SLACK_APPROVERS and CLI_APPROVERS are empty');
     expect((await stateOf(dataDir, approvals.alices))?.state).toBe('pending');
   });
 
   it("the certificate's requester cannot approve its renewal, though an approver; the message says who and why", async () => {
-    const run = await runBin(['--json', 'approval', 'approve', approvals.mine], { DATA_DIR: dataDir, LOG_LEVEL: 'silent', USER: 'other', CLI_APPROVERS: me });
+    const run = await runBin(['--json', 'approval', 'approve', approvals.mine], {
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      USER: 'other',
+      CLI_APPROVERS: me,
+    });
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stdout).error).toEqual({
       code: 'forbidden',
@@ -101,7 +126,12 @@ describe('CLI approvals: identity from the OS, CLI_APPROVERS in the core (local 
   });
 
   it('an approver who is no party approves, recorded under the OS user whatever USER says', async () => {
-    const run = await runBin(['--json', 'approval', 'approve', approvals.alices], { DATA_DIR: dataDir, LOG_LEVEL: 'silent', USER: 'other', CLI_APPROVERS: me });
+    const run = await runBin(['--json', 'approval', 'approve', approvals.alices], {
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      USER: 'other',
+      CLI_APPROVERS: me,
+    });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ id: approvals.alices, state: 'approved', decidedBy: `cli:${me}` });
     const audit = await withRuntime(dataDir, {}, (rt) => rt.store.audit.list({ limit: 50 }));
@@ -123,7 +153,9 @@ describe('CLI approvals: identity from the OS, CLI_APPROVERS in the core (local 
     await withRuntime(dataDir, { CLI_APPROVERS: `${me},bob` }, async (rt) => {
       const mallory: string[] = [];
       expect(await runCli(['--json', 'approval', 'approve', approvals.mine], io('mallory', rt, mallory))).toBe(2);
-      expect(JSON.parse(mallory.join('')).error.message).toMatch(/^cli:mallory may not decide approvals; who may: cli:\S+, cli:bob/);
+      expect(JSON.parse(mallory.join('')).error.message).toMatch(
+        /^cli:mallory may not decide approvals; who may: cli:\S+, cli:bob/,
+      );
       expect((await rt.store.approvals.findById(approvals.mine))?.state).toBe('pending');
       const bob: string[] = [];
       expect(await runCli(['--json', 'approval', 'approve', approvals.mine], io('bob', rt, bob))).toBe(0);
@@ -144,7 +176,13 @@ describe('CLI approvals forwarded to a running service', () => {
     approvals = await seedRenewalApprovals(dataDir);
     // The service binds the port itself: one taken since it was picked fails the start, and it is retried.
     service = await retryOnPortClash((port) => {
-      env = { DATA_DIR: dataDir, LOG_LEVEL: 'info', RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port), CLI_APPROVERS: 'other' };
+      env = {
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'info',
+        RESPONDER_HOST: '127.0.0.1',
+        RESPONDER_PORT: String(port),
+        CLI_APPROVERS: 'other',
+      };
       return startService(env);
     });
   }, stepsBudget(3));
@@ -160,9 +198,16 @@ describe('CLI approvals forwarded to a running service', () => {
   }
 
   it('the service runs the command as its own OS user: USER=other is no approver there either', async () => {
-    const run = await runBin(['--json', 'approval', 'approve', approvals.alices], { ...env, LOG_LEVEL: 'silent', USER: 'other' });
+    const run = await runBin(['--json', 'approval', 'approve', approvals.alices], {
+      ...env,
+      LOG_LEVEL: 'silent',
+      USER: 'other',
+    });
     expect(run.code).toBe(2);
-    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(new RegExp(`^cli:${me} may not decide approvals; who may: cli:other`)) });
+    expect(JSON.parse(run.stdout).error).toMatchObject({
+      code: 'forbidden',
+      message: expect.stringMatching(new RegExp(`^cli:${me} may not decide approvals; who may: cli:other`)),
+    });
     expect(service.log()).toContain(`"user":"${me}"`);
     expect(await forwardedState(approvals.alices)).toBe('pending');
   });
@@ -173,12 +218,22 @@ describe('CLI approvals forwarded to a running service', () => {
       let data = '';
       socket.on('data', (d) => (data += d));
       socket.on('close', () => resolve(data));
-      socket.write(`${JSON.stringify({ argv: ['--json', 'approval', 'approve', approvals.alices], cwd: dir, user: 'other' })}\n`);
+      socket.write(
+        `${JSON.stringify({ argv: ['--json', 'approval', 'approve', approvals.alices], cwd: dir, user: 'other' })}\n`,
+      );
     });
-    const lines = reply.trim().split('\n').map((l) => JSON.parse(l) as { o?: string; exit?: number });
+    const lines = reply
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { o?: string; exit?: number });
     expect(lines.at(-1)).toEqual({ exit: 2 });
     const printed = lines.map((l) => l.o ?? '').join('');
-    expect(JSON.parse(printed).error).toEqual({ code: 'forbidden', message: expect.stringContaining(`this service runs as ${me} and only ${me} can use its socket; the command says it comes from other`) });
+    expect(JSON.parse(printed).error).toEqual({
+      code: 'forbidden',
+      message: expect.stringContaining(
+        `this service runs as ${me} and only ${me} can use its socket; the command says it comes from other`,
+      ),
+    });
     // The child's stderr is a different pipe from the socket: its line may arrive after the socket closed.
     await vi.waitFor(() => expect(service.log()).toContain('cli command refused'), { timeout: 10_000 });
     expect(await forwardedState(approvals.alices)).toBe('pending');

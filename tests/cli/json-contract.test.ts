@@ -10,13 +10,29 @@ import { retryOnPortClash } from '../support/free-port.ts';
  * entry point: run locally (no service) and forwarded into a running service over its control socket.
  */
 const USAGE_ERRORS: [string, string[], RegExp][] = [
-  ['a missing required option', ['--json', 'cert', 'request', '--profile', 'p'], /^required option '--cn <name>' not specified$/],
-  ['--json after the command', ['cert', 'request', '--profile', 'p', '--json'], /^required option '--cn <name>' not specified$/],
+  [
+    'a missing required option',
+    ['--json', 'cert', 'request', '--profile', 'p'],
+    /^required option '--cn <name>' not specified$/,
+  ],
+  [
+    '--json after the command',
+    ['cert', 'request', '--profile', 'p', '--json'],
+    /^required option '--cn <name>' not specified$/,
+  ],
   ['an unknown option', ['--json', 'profile', 'list', '--bogus'], /^unknown option '--bogus'/],
   ['an unknown command', ['--json', 'cert', 'frobnicate'], /^unknown command 'frobnicate'/],
   ['a missing argument', ['--json', 'profile', 'show'], /^missing required argument 'name'$/],
-  ['an option without its value', ['--json', 'cert', 'list', '--profile'], /^option '--profile <name>' argument missing$/],
-  ['a bad option value', ['--json', 'profile', 'create', 'x', '--server', 'staging', '--renew-days', 'soon'], /argument 'soon' is invalid\. must be a whole number/],
+  [
+    'an option without its value',
+    ['--json', 'cert', 'list', '--profile'],
+    /^option '--profile <name>' argument missing$/,
+  ],
+  [
+    'a bad option value',
+    ['--json', 'profile', 'create', 'x', '--server', 'staging', '--renew-days', 'soon'],
+    /argument 'soon' is invalid\. must be a whole number/,
+  ],
   ['a group without its command', ['--json', 'cert'], /^missing command: bigip-acme cert \[options\] \[command\]/],
   ['too many arguments', ['--json', 'profile', 'list', 'extra'], /^too many arguments for 'list'/],
 ];
@@ -31,12 +47,19 @@ function expectJsonUsageError(run: CliRun, message: RegExp): void {
 
 /** The contract; `full: false` runs a few of the cases, since each one costs a process start. */
 function contract(env: () => Record<string, string>, full: boolean) {
-  it.each(full ? USAGE_ERRORS : USAGE_ERRORS.slice(0, 2))('%s: {"error":{"code":"usage"}} on stdout, exit 2', async (_what, args, message) => {
-    expectJsonUsageError(await runBin(args, env()), message);
-  });
+  it.each(full ? USAGE_ERRORS : USAGE_ERRORS.slice(0, 2))(
+    '%s: {"error":{"code":"usage"}} on stdout, exit 2',
+    async (_what, args, message) => {
+      expectJsonUsageError(await runBin(args, env()), message);
+    },
+  );
 
   it('--help with --json is {"help": text} on stdout, exit 0', async () => {
-    const asks = [['--json', '--help'], ['domain', 'show', '--help', '--json'], ['--json', 'help', 'cert']];
+    const asks = [
+      ['--json', '--help'],
+      ['domain', 'show', '--help', '--json'],
+      ['--json', 'help', 'cert'],
+    ];
     for (const args of full ? asks : asks.slice(1, 2)) {
       const run = await runBin(args, env());
       expect(run.code, args.join(' ')).toBe(0);
@@ -49,7 +72,9 @@ function contract(env: () => Record<string, string>, full: boolean) {
     const run = await runBin(['cert', 'request', '--profile', 'p'], env());
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^error: required option '--cn <name>' not specified\n\nUsage: bigip-acme cert request \[options\]/);
+    expect(run.stderr).toMatch(
+      /^error: required option '--cn <name>' not specified\n\nUsage: bigip-acme cert request \[options\]/,
+    );
     const help = await runBin(['domain', '--help'], env());
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: bigip-acme domain/);
@@ -58,7 +83,9 @@ function contract(env: () => Record<string, string>, full: boolean) {
   it('a command error is JSON as before', async () => {
     const run = await runBin(['--json', 'profile', 'show', 'nope'], env());
     expect(run.code).toBe(2);
-    expect(JSON.parse(run.stdout)).toEqual({ error: { code: 'not_found', message: expect.stringContaining('no profile named "nope"') } });
+    expect(JSON.parse(run.stdout)).toEqual({
+      error: { code: 'not_found', message: expect.stringContaining('no profile named "nope"') },
+    });
   });
 }
 
@@ -75,7 +102,9 @@ describe('--json usage errors, run locally', () => {
   it('a bad setting is a JSON error too, naming the variable', async () => {
     const run = await runBin(['--json', 'profile', 'list'], { ...env(), RESPONDER_PORT: 'eighty' });
     expect(run.code).toBe(2);
-    expect(JSON.parse(run.stdout)).toEqual({ error: { code: 'config_invalid', message: 'RESPONDER_PORT must be a port number 1-65535 (got "eighty")' } });
+    expect(JSON.parse(run.stdout)).toEqual({
+      error: { code: 'config_invalid', message: 'RESPONDER_PORT must be a port number 1-65535 (got "eighty")' },
+    });
     const text = await runBin(['profile', 'list'], { ...env(), RESPONDER_PORT: 'eighty' });
     expect(text.stdout).toBe('');
     expect(text.stderr.trim()).toBe('error: RESPONDER_PORT must be a port number 1-65535 (got "eighty")');
@@ -90,7 +119,12 @@ describe('--json usage errors, forwarded to a running service', () => {
     dir = mkdtempSync(join(tmpdir(), 'bigip-acme-json-svc-'));
     // The service binds the port itself: one taken since it was picked fails the start, and it is retried.
     service = await retryOnPortClash((port) => {
-      env = { DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'info', RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port) };
+      env = {
+        DATA_DIR: join(dir, 'data'),
+        LOG_LEVEL: 'info',
+        RESPONDER_HOST: '127.0.0.1',
+        RESPONDER_PORT: String(port),
+      };
       return startService(env);
     });
   }, stepsBudget(3));

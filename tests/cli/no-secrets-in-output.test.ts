@@ -56,11 +56,14 @@ describeWithPebble('no private key, sealed value or password in any CLI output',
       CLI_APPROVERS: 'alice,bob',
       LOG_LEVEL: 'debug',
     });
-    rt = await openRuntime(config, createLogger(config, {
+    rt = await openRuntime(
+      config,
+      createLogger(config, {
         write: (line: string) => {
           logs += line;
         },
-      }));
+      }),
+    );
   });
   afterAll(async () => {
     await rt?.close();
@@ -98,8 +101,30 @@ describeWithPebble('no private key, sealed value or password in any CLI output',
   it('runs the whole lifecycle, then finds no secret in what was printed or logged', async () => {
     const directory = pebble.directoryUrl;
     await both(['profile', 'validate', directory]);
-    await cli(['profile', 'create', 'p', '--server', directory, '--accept-tos', '--eab-kid', 'kid1', '--eab-hmac-key-file', 'eab1']);
-    await json(['profile', 'create', 'p2', '--server', directory, '--accept-tos', '--eab-kid', 'kid2', '--eab-hmac-key-file', 'eab2']);
+    await cli([
+      'profile',
+      'create',
+      'p',
+      '--server',
+      directory,
+      '--accept-tos',
+      '--eab-kid',
+      'kid1',
+      '--eab-hmac-key-file',
+      'eab1',
+    ]);
+    await json([
+      'profile',
+      'create',
+      'p2',
+      '--server',
+      directory,
+      '--accept-tos',
+      '--eab-kid',
+      'kid2',
+      '--eab-hmac-key-file',
+      'eab2',
+    ]);
     await both(['profile', 'list']);
     await both(['profile', 'show', 'p']);
 
@@ -109,7 +134,15 @@ describeWithPebble('no private key, sealed value or password in any CLI output',
     await cli(['domain', 'add', 'dns.secrets.test', '--profile', 'p', '--challenge', 'dns-01']);
     await json(['domain', 'add', 'dns2.secrets.test', '--profile', 'p', '--challenge', 'dns-01']);
     await cli(['domain', 'add', 'tls.secrets.test', '--profile', 'p', '--challenge', 'tls-alpn-01']);
-    const [tlsAdded] = (await json(['domain', 'add', 'tls2.secrets.test', '--profile', 'p', '--challenge', 'tls-alpn-01'])) as { tls: object }[];
+    const [tlsAdded] = (await json([
+      'domain',
+      'add',
+      'tls2.secrets.test',
+      '--profile',
+      'p',
+      '--challenge',
+      'tls-alpn-01',
+    ])) as { tls: object }[];
     // The certificate is shown; its throwaway key is not.
     expect(tlsAdded!.tls).toEqual({ certPem: expect.stringContaining('BEGIN CERTIFICATE') });
 
@@ -120,13 +153,26 @@ describeWithPebble('no private key, sealed value or password in any CLI output',
       if (shown.tls) expect(Object.keys(shown.tls)).toEqual(['certPem']);
     }
     // Asked for explicitly, the key goes to a file, owner-only, and its path is all that is printed.
-    const written = (await json(['domain', 'challenge', 'tls.secrets.test', '--out', 'challenge'])) as { files: string[] };
+    const written = (await json(['domain', 'challenge', 'tls.secrets.test', '--out', 'challenge'])) as {
+      files: string[];
+    };
     const keyFile = written.files.find((f) => f.endsWith('.key'))!;
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const challengeKey = readFileSync(keyFile, 'utf8');
     expect(challengeKey).toContain('PRIVATE KEY');
 
-    await cli(['domain', 'endpoint', 'set', 'http2.secrets.test', '--url', 'https://hooks.example.test/acme', '--username', 'hook', '--password-file', 'endpoint.pw']);
+    await cli([
+      'domain',
+      'endpoint',
+      'set',
+      'http2.secrets.test',
+      '--url',
+      'https://hooks.example.test/acme',
+      '--username',
+      'hook',
+      '--password-file',
+      'endpoint.pw',
+    ]);
     await json(['domain', 'endpoint', 'set', 'tls2.secrets.test', '--builtin']);
     await cli(['domain', 'test', 'http.secrets.test']);
     await json(['domain', 'test', 'tls.secrets.test']);
@@ -139,7 +185,19 @@ describeWithPebble('no private key, sealed value or password in any CLI output',
     await json(['cert', 'export', 'tls.secrets.test', '--out', 'tls.crt', '--include-key', '--key-out', 'tls.key']);
     const certKey = readFileSync(join(dir, 'tls.key'), 'utf8');
 
-    await cli(['device', 'add', 'lb1', '--url', sim.url, '--username', sim.username, '--password-file', 'device.pw', '--ca-file', 'ca.pem']);
+    await cli([
+      'device',
+      'add',
+      'lb1',
+      '--url',
+      sim.url,
+      '--username',
+      sim.username,
+      '--password-file',
+      'device.pw',
+      '--ca-file',
+      'ca.pem',
+    ]);
     await both(['device', 'list']);
     await both(['device', 'show', 'lb1']);
     await both(['device', 'test', 'lb1']);
@@ -160,7 +218,9 @@ describeWithPebble('no private key, sealed value or password in any CLI output',
     await both(['jobs', 'status']);
 
     // Reconfigure hands out fresh TLS-ALPN-01 content (and a fresh key) for an expired authorization.
-    const tls2 = (await rt.store.domains.listByProfile((await rt.store.profiles.findByName('p'))!.id)).find((d) => d.name === 'tls2.secrets.test')!;
+    const tls2 = (await rt.store.domains.listByProfile((await rt.store.profiles.findByName('p'))!.id)).find(
+      (d) => d.name === 'tls2.secrets.test',
+    )!;
     await rt.store.authorizations.update(tls2.currentAuthorizationId!, { expiresAt: new Date(Date.now() - 1000) });
     const refreshed = (await json(['domain', 'reconfigure', '--profile', 'p'])) as { domain: string; tls?: object }[];
     expect(refreshed.find((c) => c.domain === 'tls2.secrets.test')?.tls).toEqual({ certPem: expect.any(String) });
@@ -168,7 +228,10 @@ describeWithPebble('no private key, sealed value or password in any CLI output',
 
     const printed = transcript.join('\n');
     expect(printed).toContain('BEGIN CERTIFICATE');
-    for (const [where, text] of [['output', printed], ['logs', logs]] as const) {
+    for (const [where, text] of [
+      ['output', printed],
+      ['logs', logs],
+    ] as const) {
       expect(text, where).not.toContain('PRIVATE KEY');
       expect(text, where).not.toMatch(/v1\.[0-9a-f]{16}\./);
       // The last guard in the output never had to step in: the results themselves carry no secret.

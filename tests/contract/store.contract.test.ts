@@ -10,13 +10,31 @@ import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
 import type { Store } from '../../core/ports/store.ts';
 import type { Database, Schema } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
-import { makeAuthorization, makeBinding, makeCertificate, makeDeployment, makeDevice, makeDomain, makeProfile, T0, T1 } from '../fixtures/builders.ts';
+import {
+  makeAuthorization,
+  makeBinding,
+  makeCertificate,
+  makeDeployment,
+  makeDevice,
+  makeDomain,
+  makeProfile,
+  T0,
+  T1,
+} from '../fixtures/builders.ts';
 import { databaseTargets, freshDatabase, truncateAll } from '../support/test-db.ts';
-
 
 // Text array values that break naive `{a,b}` array-literal encoding: commas, quotes, braces, backslashes,
 // spaces, NULL-looking words and non-ASCII.
-const AWKWARD_TEXTS = ['mailto:a@example.com', 'mailto:b,c@example.com', 'say "hi"', '{braces}', 'back\\slash', ' spaced ', 'NULL', 'bücher'];
+const AWKWARD_TEXTS = [
+  'mailto:a@example.com',
+  'mailto:b,c@example.com',
+  'say "hi"',
+  '{braces}',
+  'back\\slash',
+  ' spaced ',
+  'NULL',
+  'bücher',
+];
 
 const PROBLEM: AcmeProblem = {
   type: 'urn:ietf:params:acme:error:rejectedIdentifier',
@@ -30,7 +48,6 @@ const PROBLEM: AcmeProblem = {
     },
   ],
 };
-
 
 async function rejection(promise: Promise<unknown>): Promise<CoreError> {
   let caught: unknown;
@@ -335,12 +352,26 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
 
     it('httpChallenge answers for pending and processing tokens only', async () => {
       const byStatus = {} as Record<Authorization['status'], Authorization>;
-      for (const status of ['pending', 'processing', 'valid', 'invalid', 'expired', 'deactivated', 'revoked'] as const) {
+      for (const status of [
+        'pending',
+        'processing',
+        'valid',
+        'invalid',
+        'expired',
+        'deactivated',
+        'revoked',
+      ] as const) {
         byStatus[status] = makeAuthorization(domain.id, { status });
         await store.authorizations.upsert(byStatus[status]);
       }
-      expect(await store.authorizations.httpChallenge(byStatus.pending.httpToken!)).toEqual({ keyAuthorization: byStatus.pending.httpKeyAuthorization, domain: 'www.example.com' });
-      expect(await store.authorizations.httpChallenge(byStatus.processing.httpToken!)).toEqual({ keyAuthorization: byStatus.processing.httpKeyAuthorization, domain: 'www.example.com' });
+      expect(await store.authorizations.httpChallenge(byStatus.pending.httpToken!)).toEqual({
+        keyAuthorization: byStatus.pending.httpKeyAuthorization,
+        domain: 'www.example.com',
+      });
+      expect(await store.authorizations.httpChallenge(byStatus.processing.httpToken!)).toEqual({
+        keyAuthorization: byStatus.processing.httpKeyAuthorization,
+        domain: 'www.example.com',
+      });
       for (const status of ['valid', 'invalid', 'expired', 'deactivated', 'revoked'] as const) {
         expect(await store.authorizations.httpChallenge(byStatus[status].httpToken!), status).toBeNull();
       }
@@ -350,7 +381,10 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
     it('httpChallenge stops answering once the authorization turns valid', async () => {
       const authz = makeAuthorization(domain.id);
       await store.authorizations.upsert(authz);
-      expect(await store.authorizations.httpChallenge(authz.httpToken!)).toEqual({ keyAuthorization: authz.httpKeyAuthorization, domain: 'www.example.com' });
+      expect(await store.authorizations.httpChallenge(authz.httpToken!)).toEqual({
+        keyAuthorization: authz.httpKeyAuthorization,
+        domain: 'www.example.com',
+      });
       await store.authorizations.update(authz.id, { status: 'valid' });
       expect(await store.authorizations.httpChallenge(authz.httpToken!)).toBeNull();
     });
@@ -516,14 +550,40 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
     });
 
     it('orders by append order, not by the supplied time', async () => {
-      await store.audit.append({ actor: 'a', action: 'first', objectType: 'system', objectId: null, objectName: null, result: 'ok', detail: {}, at: T1 });
-      await store.audit.append({ actor: 'a', action: 'second', objectType: 'system', objectId: null, objectName: null, result: 'ok', detail: {}, at: T0 });
+      await store.audit.append({
+        actor: 'a',
+        action: 'first',
+        objectType: 'system',
+        objectId: null,
+        objectName: null,
+        result: 'ok',
+        detail: {},
+        at: T1,
+      });
+      await store.audit.append({
+        actor: 'a',
+        action: 'second',
+        objectType: 'system',
+        objectId: null,
+        objectName: null,
+        result: 'ok',
+        detail: {},
+        at: T0,
+      });
       expect((await store.audit.list()).map((e) => e.action)).toEqual(['second', 'first']);
     });
 
     it('stamps the time when none is given', async () => {
       const before = Date.now();
-      await store.audit.append({ actor: 'a', action: 'x', objectType: 'system', objectId: null, objectName: null, result: 'ok', detail: {} });
+      await store.audit.append({
+        actor: 'a',
+        action: 'x',
+        objectType: 'system',
+        objectId: null,
+        objectName: null,
+        result: 'ok',
+        detail: {},
+      });
       const [entry] = await store.audit.list();
       expect(entry?.at).toBeInstanceOf(Date);
       expect(Math.abs(entry!.at.getTime() - before)).toBeLessThan(60_000);
@@ -543,7 +603,11 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
           detail: { i },
         });
       }
-      expect((await store.audit.list({ objectId: 'even' })).map((e) => e.action)).toEqual(['step-4', 'step-2', 'step-0']);
+      expect((await store.audit.list({ objectId: 'even' })).map((e) => e.action)).toEqual([
+        'step-4',
+        'step-2',
+        'step-0',
+      ]);
       expect((await store.audit.list({ objectId: 'odd' })).map((e) => e.detail)).toEqual([{ i: 3 }, { i: 1 }]);
       expect(await store.audit.list({ objectId: 'none' })).toEqual([]);
       expect((await store.audit.list({ limit: 2 })).map((e) => e.action)).toEqual(['step-4', 'step-3']);
@@ -552,21 +616,44 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
 
     it('filters by actor, object name, action family and time, all together, newest first', async () => {
       const entry = (actor: string, action: string, objectName: string | null, at: Date) =>
-        store.audit.append({ actor, action, objectType: 'certificate', objectId: null, objectName, result: 'ok', detail: {}, at });
+        store.audit.append({
+          actor,
+          action,
+          objectType: 'certificate',
+          objectId: null,
+          objectName,
+          result: 'ok',
+          detail: {},
+          at,
+        });
       await entry('scheduler', 'certificate.renew', 'www', T0);
       await entry('scheduler', 'certificate.renew.abandon_order', 'www', T1);
       await entry('cli:alice', 'certificate.renewal', 'www', T1);
       await entry('cli:alice', 'certificate.renew', 'api', T1);
       await entry('cli:bob', 'certificate_renew', null, T1);
-      const actions = async (filter: Parameters<Store['audit']['list']>[0]) => (await store.audit.list(filter)).map((e) => `${e.actor} ${e.action} ${e.objectName}`);
+      const actions = async (filter: Parameters<Store['audit']['list']>[0]) =>
+        (await store.audit.list(filter)).map((e) => `${e.actor} ${e.action} ${e.objectName}`);
 
-      expect(await actions({ objectName: 'www' })).toEqual(['cli:alice certificate.renewal www', 'scheduler certificate.renew.abandon_order www', 'scheduler certificate.renew www']);
-      expect(await actions({ actor: 'cli:alice' })).toEqual(['cli:alice certificate.renew api', 'cli:alice certificate.renewal www']);
+      expect(await actions({ objectName: 'www' })).toEqual([
+        'cli:alice certificate.renewal www',
+        'scheduler certificate.renew.abandon_order www',
+        'scheduler certificate.renew www',
+      ]);
+      expect(await actions({ actor: 'cli:alice' })).toEqual([
+        'cli:alice certificate.renew api',
+        'cli:alice certificate.renewal www',
+      ]);
       // A family, not a prefix: `certificate.renewal` is not under `certificate.renew`, and `_` is no wildcard.
-      expect(await actions({ action: 'certificate.renew' })).toEqual(['cli:alice certificate.renew api', 'scheduler certificate.renew.abandon_order www', 'scheduler certificate.renew www']);
+      expect(await actions({ action: 'certificate.renew' })).toEqual([
+        'cli:alice certificate.renew api',
+        'scheduler certificate.renew.abandon_order www',
+        'scheduler certificate.renew www',
+      ]);
       expect(await actions({ action: 'certificate_renew' })).toEqual(['cli:bob certificate_renew null']);
       expect(await actions({ action: 'certificate' })).toHaveLength(4);
-      expect(await actions({ since: T1, objectName: 'www', actor: 'scheduler' })).toEqual(['scheduler certificate.renew.abandon_order www']);
+      expect(await actions({ since: T1, objectName: 'www', actor: 'scheduler' })).toEqual([
+        'scheduler certificate.renew.abandon_order www',
+      ]);
       expect(await actions({ since: new Date(T1.getTime() + 1) })).toEqual([]);
       expect(await actions({ objectName: 'www', limit: 1 })).toEqual(['cli:alice certificate.renewal www']);
       expect(await actions({ actor: 'nobody' })).toEqual([]);
@@ -579,7 +666,11 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       await store.profiles.insert(profile);
       const cert = makeCertificate(profile.id);
       await store.certificates.insert(cert);
-      const device = makeDevice({ caPem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n', lastTest: { ok: false, stage: 'tls', message: 'untrusted' }, lastTestAt: T1 });
+      const device = makeDevice({
+        caPem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
+        lastTest: { ok: false, stage: 'tls', message: 'untrusted' },
+        lastTestAt: T1,
+      });
       await store.devices.insert(device);
       return { cert, device };
     }
@@ -614,21 +705,33 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       const b = makeBinding(cert.id, other.id, { profilePath: '/Common/a', createProfile: true });
       await store.bindings.insert(a);
       await store.bindings.insert(b);
-      expect((await rejection(store.bindings.insert(makeBinding(cert.id, device.id, { profilePath: '/Common/a' })))).code).toBe('conflict');
+      expect(
+        (await rejection(store.bindings.insert(makeBinding(cert.id, device.id, { profilePath: '/Common/a' })))).code,
+      ).toBe('conflict');
       expect(await store.bindings.findById(b.id)).toEqual(b);
       expect((await store.bindings.list({ deviceId: other.id })).map((x) => x.id)).toEqual([b.id]);
       expect((await store.bindings.list({ certificateId: cert.id })).length).toBe(2);
-      const updated = await store.bindings.update(a.id, { deployedFingerprint: 'AA', deployedSerial: '0abc', deployedAt: T1 });
+      const updated = await store.bindings.update(a.id, {
+        deployedFingerprint: 'AA',
+        deployedSerial: '0abc',
+        deployedAt: T1,
+      });
       expect(updated).toMatchObject({ deployedFingerprint: 'AA', deployedSerial: '0abc', deployedAt: T1 });
     });
 
     it('deployments round-trip jsonb and arrays and list newest first per certificate and device', async () => {
       const { cert, device } = await certAndDevice();
-      const first = makeDeployment(cert.id, device.id, { startedAt: T0, oldFingerprints: { '/Common/acme_www': 'AA:BB' } });
+      const first = makeDeployment(cert.id, device.id, {
+        startedAt: T0,
+        oldFingerprints: { '/Common/acme_www': 'AA:BB' },
+      });
       const second = makeDeployment(cert.id, device.id, { startedAt: T1 });
       await store.deployments.insert(first);
       await store.deployments.insert(second);
-      expect((await store.deployments.list({ certificateId: cert.id, deviceId: device.id })).map((d) => d.id)).toEqual([second.id, first.id]);
+      expect((await store.deployments.list({ certificateId: cert.id, deviceId: device.id })).map((d) => d.id)).toEqual([
+        second.id,
+        first.id,
+      ]);
       const done = await store.deployments.update(first.id, {
         result: 'failed',
         step: 'save',
@@ -636,11 +739,20 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
         outcome: 'switched, not saved',
         finishedAt: T1,
       });
-      expect(done).toEqual({ ...first, result: 'failed', step: 'save', error: { code: 'bigip_api', message: 'save failed', detail: { status: 500 } }, outcome: 'switched, not saved', finishedAt: T1 });
+      expect(done).toEqual({
+        ...first,
+        result: 'failed',
+        step: 'save',
+        error: { code: 'bigip_api', message: 'save failed', detail: { status: 500 } },
+        outcome: 'switched, not saved',
+        finishedAt: T1,
+      });
       expect((await store.deployments.list({ limit: 1 })).length).toBe(1);
       // What the cleanup job and a new deploy look for: the records still `running`.
       expect((await store.deployments.list({ result: 'running' })).map((d) => d.id)).toEqual([second.id]);
-      expect((await store.deployments.list({ certificateId: cert.id, result: 'failed' })).map((d) => d.id)).toEqual([first.id]);
+      expect((await store.deployments.list({ certificateId: cert.id, result: 'failed' })).map((d) => d.id)).toEqual([
+        first.id,
+      ]);
     });
 
     it('latestPerTarget: the newest attempt per certificate and device since a time, newest first', async () => {
@@ -670,7 +782,16 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
 
     it('device objects: record, revive on re-install, list only live ones, mark removed', async () => {
       const { cert, device } = await certAndDevice();
-      const obj = { id: randomUUID(), deviceId: device.id, certificateId: cert.id, kind: 'cert' as const, fullPath: '/Common/www_1.crt', serial: '01', installedAt: T0, removedAt: null };
+      const obj = {
+        id: randomUUID(),
+        deviceId: device.id,
+        certificateId: cert.id,
+        kind: 'cert' as const,
+        fullPath: '/Common/www_1.crt',
+        serial: '01',
+        installedAt: T0,
+        removedAt: null,
+      };
       await store.deviceObjects.record(obj);
       expect(await store.deviceObjects.listLive(device.id, cert.id)).toEqual([obj]);
       await store.deviceObjects.markRemoved(obj.id, T1);
@@ -689,36 +810,64 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       const manual = makeProfile({ autoRenew: false });
       await store.profiles.insert(auto);
       await store.profiles.insert(manual);
-      const cert = (name: string, profileId: string, over: Record<string, unknown>) => makeCertificate(profileId, { id: randomUUID(), name, ...over });
+      const cert = (name: string, profileId: string, over: Record<string, unknown>) =>
+        makeCertificate(profileId, { id: randomUUID(), name, ...over });
       const rows = [
         cert('due', auto.id, { state: 'issued', renewAt: ago(1000) }),
         cert('due-earlier', auto.id, { state: 'issued', renewAt: ago(5000) }),
         cert('not-yet', auto.id, { state: 'issued', renewAt: new Date(NOW.getTime() + 1000) }),
         cert('manual-profile', manual.id, { state: 'issued', renewAt: ago(1000) }),
-        cert('backing-off', auto.id, { state: 'issued', renewAt: ago(1000), nextAttemptAt: new Date(NOW.getTime() + 1000) }),
+        cert('backing-off', auto.id, {
+          state: 'issued',
+          renewAt: ago(1000),
+          nextAttemptAt: new Date(NOW.getTime() + 1000),
+        }),
         cert('in-flight', auto.id, { state: 'ordering', renewalStartedAt: ago(100) }),
         cert('first-issue', auto.id, { state: 'ordering' }),
         cert('failed-renewal', auto.id, { state: 'failed', renewalStartedAt: ago(100), nextAttemptAt: ago(1) }),
         // A renewal beside the live certificate: the row stays issued, its renewal time may lie ahead (ARI).
-        cert('renewing-beside', manual.id, { state: 'issued', renewalState: 'ordering', renewalStartedAt: ago(100), renewAt: new Date(NOW.getTime() + 1000) }),
-        cert('renewing-backing-off', auto.id, { state: 'issued', renewalState: 'requested', renewalStartedAt: ago(100), nextAttemptAt: new Date(NOW.getTime() + 1000) }),
+        cert('renewing-beside', manual.id, {
+          state: 'issued',
+          renewalState: 'ordering',
+          renewalStartedAt: ago(100),
+          renewAt: new Date(NOW.getTime() + 1000),
+        }),
+        cert('renewing-backing-off', auto.id, {
+          state: 'issued',
+          renewalState: 'requested',
+          renewalStartedAt: ago(100),
+          nextAttemptAt: new Date(NOW.getTime() + 1000),
+        }),
       ];
       for (const r of rows) await store.certificates.insert(r);
       const ids = await store.certificates.listRenewalCandidates(NOW, 100);
       const names = new Map(rows.map((r) => [r.id, r.name]));
-      expect(ids.map((id) => names.get(id)).sort()).toEqual(['due', 'due-earlier', 'failed-renewal', 'in-flight', 'renewing-beside']);
-      expect(ids.map((id) => names.get(id)).indexOf('due-earlier')).toBeLessThan(ids.map((id) => names.get(id)).indexOf('due'));
+      expect(ids.map((id) => names.get(id)).sort()).toEqual([
+        'due',
+        'due-earlier',
+        'failed-renewal',
+        'in-flight',
+        'renewing-beside',
+      ]);
+      expect(ids.map((id) => names.get(id)).indexOf('due-earlier')).toBeLessThan(
+        ids.map((id) => names.get(id)).indexOf('due'),
+      );
       expect(await store.certificates.listRenewalCandidates(NOW, 1)).toHaveLength(1);
     });
 
     it('next retry: the earliest nextAttemptAt after the given time among failing renewals', async () => {
       const profile = makeProfile();
       await store.profiles.insert(profile);
-      const cert = (name: string, over: Record<string, unknown>) => makeCertificate(profile.id, { id: randomUUID(), name, ...over });
+      const cert = (name: string, over: Record<string, unknown>) =>
+        makeCertificate(profile.id, { id: randomUUID(), name, ...over });
       expect(await store.certificates.nextRetryAt(NOW)).toBeNull();
       const soon = new Date(NOW.getTime() + 30_000);
       for (const r of [
-        cert('failing-later', { state: 'issued', failedAttempts: 2, nextAttemptAt: new Date(NOW.getTime() + 3_600_000) }),
+        cert('failing-later', {
+          state: 'issued',
+          failedAttempts: 2,
+          nextAttemptAt: new Date(NOW.getTime() + 3_600_000),
+        }),
         cert('failing-soon', { state: 'issued', failedAttempts: 1, nextAttemptAt: soon }),
         cert('failing-already-due', { state: 'issued', failedAttempts: 4, nextAttemptAt: ago(1_000) }),
         // Paused by a denied approval, not failing: nothing to wake for.
@@ -733,7 +882,8 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
     it('stalled first issuances: never issued, stopped before finishing, untouched since the cut-off, not waiting for an approval; oldest first', async () => {
       const profile = makeProfile();
       await store.profiles.insert(profile);
-      const cert = (name: string, over: Record<string, unknown>) => makeCertificate(profile.id, { id: randomUUID(), name, serial: null, ...over });
+      const cert = (name: string, over: Record<string, unknown>) =>
+        makeCertificate(profile.id, { id: randomUUID(), name, serial: null, ...over });
       const rows = [
         cert('requested-old', { state: 'requested', updatedAt: ago(3_600_000) }),
         cert('ordering-older', { state: 'ordering', updatedAt: ago(7_200_000) }),
@@ -787,12 +937,26 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       const device = makeDevice();
       await store.devices.insert(device);
       const fresh = makeCertificate(profile.id, { name: 'fresh', state: 'issued', fingerprintSha256: 'AA' });
-      const current = makeCertificate(profile.id, { id: randomUUID(), name: 'current', state: 'issued', fingerprintSha256: 'BB' });
-      const renewing = makeCertificate(profile.id, { id: randomUUID(), name: 'renewing', state: 'ordering', fingerprintSha256: 'CC' });
+      const current = makeCertificate(profile.id, {
+        id: randomUUID(),
+        name: 'current',
+        state: 'issued',
+        fingerprintSha256: 'BB',
+      });
+      const renewing = makeCertificate(profile.id, {
+        id: randomUUID(),
+        name: 'renewing',
+        state: 'ordering',
+        fingerprintSha256: 'CC',
+      });
       for (const c of [fresh, current, renewing]) await store.certificates.insert(c);
       await store.bindings.insert(makeBinding(fresh.id, device.id, { profilePath: '/Common/a' }));
-      await store.bindings.insert(makeBinding(fresh.id, device.id, { profilePath: '/Common/b', deployedFingerprint: 'AA' }));
-      await store.bindings.insert(makeBinding(current.id, device.id, { profilePath: '/Common/c', deployedFingerprint: 'BB' }));
+      await store.bindings.insert(
+        makeBinding(fresh.id, device.id, { profilePath: '/Common/b', deployedFingerprint: 'AA' }),
+      );
+      await store.bindings.insert(
+        makeBinding(current.id, device.id, { profilePath: '/Common/c', deployedFingerprint: 'BB' }),
+      );
       await store.bindings.insert(makeBinding(renewing.id, device.id, { profilePath: '/Common/d' }));
       expect(await store.certificates.listDeployCandidates(10)).toEqual([fresh.id]);
     });
@@ -817,15 +981,32 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
     });
 
     it('leases: of many concurrent claimants exactly one wins', async () => {
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.leases.tryAcquire('race', `w${i}`, 60_000)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.leases.tryAcquire('race', `w${i}`, 60_000)),
+      );
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 
     it('events: deduplicated by key, listed undelivered oldest first, marked delivered', async () => {
-      const base = { kind: 'renewed' as const, certificateId: null, subject: 'www', detail: { serial: '01' }, needsPerson: false };
+      const base = {
+        kind: 'renewed' as const,
+        certificateId: null,
+        subject: 'www',
+        detail: { serial: '01' },
+        needsPerson: false,
+      };
       expect(await store.events.emit({ ...base, dedupeKey: 'www:renewed:2030-01-01' })).toBe(true);
-      expect(await store.events.emit({ ...base, dedupeKey: 'www:renewed:2030-01-01', detail: { serial: '02' } })).toBe(false);
-      expect(await store.events.emit({ ...base, kind: 'deploy_failed', dedupeKey: 'www:deploy_failed:2030-01-01', needsPerson: true })).toBe(true);
+      expect(await store.events.emit({ ...base, dedupeKey: 'www:renewed:2030-01-01', detail: { serial: '02' } })).toBe(
+        false,
+      );
+      expect(
+        await store.events.emit({
+          ...base,
+          kind: 'deploy_failed',
+          dedupeKey: 'www:deploy_failed:2030-01-01',
+          needsPerson: true,
+        }),
+      ).toBe(true);
       const pending = await store.events.listUndelivered(10);
       expect(pending.map((e) => e.kind)).toEqual(['renewed', 'deploy_failed']);
       expect(pending[0]).toMatchObject({ detail: { serial: '01' }, deliveredAt: null });
@@ -840,9 +1021,18 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       const cert = makeCertificate(profile.id);
       await store.certificates.insert(cert);
       const emit = async (kind: CoreEventKind, certificateId: string | null, subject: string, createdAt: Date) => {
-        await store.events.emit({ kind, certificateId, subject, dedupeKey: `${subject}:${kind}:${createdAt.toISOString()}`, detail: {}, needsPerson: false });
+        await store.events.emit({
+          kind,
+          certificateId,
+          subject,
+          dedupeKey: `${subject}:${kind}:${createdAt.toISOString()}`,
+          detail: {},
+          needsPerson: false,
+        });
         // The outbox stamps its own time; tests move it to know exactly what `since` leaves out.
-        await (database.db as PgliteDatabase<Schema>).execute(sql`UPDATE events SET created_at = ${createdAt.toISOString()} WHERE dedupe_key = ${`${subject}:${kind}:${createdAt.toISOString()}`}`);
+        await (database.db as PgliteDatabase<Schema>).execute(
+          sql`UPDATE events SET created_at = ${createdAt.toISOString()} WHERE dedupe_key = ${`${subject}:${kind}:${createdAt.toISOString()}`}`,
+        );
       };
       await emit('renewal_due', cert.id, cert.name, T0);
       await emit('renewal_failed', cert.id, cert.name, T1);
@@ -850,16 +1040,28 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       await emit('renewal_failed', null, 'other', T1);
       const [newest] = await store.events.list({ limit: 1 });
       await store.events.markDelivered([newest!.id], T1);
-      const shown = async (filter: Parameters<Store['events']['list']>[0]) => (await store.events.list(filter)).map((e) => `${e.kind} ${e.subject}`);
+      const shown = async (filter: Parameters<Store['events']['list']>[0]) =>
+        (await store.events.list(filter)).map((e) => `${e.kind} ${e.subject}`);
 
-      expect(await shown({ certificateId: cert.id })).toEqual([`renewal_failed ${cert.name}`, `renewal_due ${cert.name}`]);
-      expect(await shown({ kinds: ['renewal_failed'] })).toEqual(['renewal_failed other', `renewal_failed ${cert.name}`]);
-      expect(await shown({ kinds: ['renewal_failed', 'challenge_expired'], certificateId: cert.id })).toEqual([`renewal_failed ${cert.name}`]);
+      expect(await shown({ certificateId: cert.id })).toEqual([
+        `renewal_failed ${cert.name}`,
+        `renewal_due ${cert.name}`,
+      ]);
+      expect(await shown({ kinds: ['renewal_failed'] })).toEqual([
+        'renewal_failed other',
+        `renewal_failed ${cert.name}`,
+      ]);
+      expect(await shown({ kinds: ['renewal_failed', 'challenge_expired'], certificateId: cert.id })).toEqual([
+        `renewal_failed ${cert.name}`,
+      ]);
       expect(await shown({ kinds: [] })).toEqual([]);
       expect(await shown({ since: T1 })).toHaveLength(3);
       expect(await shown({ since: T1, certificateId: cert.id })).toEqual([`renewal_failed ${cert.name}`]);
       expect(await shown({ undelivered: true, kinds: ['renewal_failed'] })).toEqual([`renewal_failed ${cert.name}`]);
-      expect(await shown({ undelivered: true, limit: 2 })).toEqual(['challenge_expired www.example.com', `renewal_failed ${cert.name}`]);
+      expect(await shown({ undelivered: true, limit: 2 })).toEqual([
+        'challenge_expired www.example.com',
+        `renewal_failed ${cert.name}`,
+      ]);
       expect(await shown({ since: new Date(T1.getTime() + 1) })).toEqual([]);
     });
 
@@ -868,16 +1070,33 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       await store.profiles.insert(profile);
       const cert = makeCertificate(profile.id);
       await store.certificates.insert(cert);
-      const make = () => ({ id: randomUUID(), kind: 'renewal' as const, certificateId: cert.id, state: 'pending' as const, summary: { names: ['www'] }, requestedBy: 'scheduler', requestedAt: T0, decidedBy: null, decidedAt: null, reason: null });
+      const make = () => ({
+        id: randomUUID(),
+        kind: 'renewal' as const,
+        certificateId: cert.id,
+        state: 'pending' as const,
+        summary: { names: ['www'] },
+        requestedBy: 'scheduler',
+        requestedAt: T0,
+        decidedBy: null,
+        decidedAt: null,
+        reason: null,
+      });
       const first = await store.approvals.open(make());
       expect(first.created).toBe(true);
       const second = await store.approvals.open(make());
       expect(second).toEqual({ approval: first.approval, created: false });
       expect((await store.approvals.open({ ...make(), kind: 'deploy' })).created).toBe(true);
 
-      const approved = await store.approvals.transition(first.approval.id, 'pending', { state: 'approved', decidedBy: 'U1', decidedAt: T1 });
+      const approved = await store.approvals.transition(first.approval.id, 'pending', {
+        state: 'approved',
+        decidedBy: 'U1',
+        decidedAt: T1,
+      });
       expect(approved).toMatchObject({ state: 'approved', decidedBy: 'U1', decidedAt: T1 });
-      expect(await store.approvals.transition(first.approval.id, 'pending', { state: 'denied', decidedBy: 'U2' })).toBeNull();
+      expect(
+        await store.approvals.transition(first.approval.id, 'pending', { state: 'denied', decidedBy: 'U2' }),
+      ).toBeNull();
       expect(await store.approvals.findOpen(cert.id, 'renewal')).toMatchObject({ state: 'approved' });
       await store.approvals.transition(first.approval.id, 'approved', { state: 'used' });
       expect(await store.approvals.findOpen(cert.id, 'renewal')).toBeNull();
@@ -890,11 +1109,31 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       await store.profiles.insert(profile);
       const cert = makeCertificate(profile.id);
       await store.certificates.insert(cert);
-      const make = (requestedAt: Date, kind: 'issuance' | 'renewal' = 'issuance') => ({ id: randomUUID(), kind, certificateId: cert.id, state: 'pending' as const, summary: {}, requestedBy: 'slack:U1', requestedAt, decidedBy: null, decidedAt: null, reason: null });
+      const make = (requestedAt: Date, kind: 'issuance' | 'renewal' = 'issuance') => ({
+        id: randomUUID(),
+        kind,
+        certificateId: cert.id,
+        state: 'pending' as const,
+        summary: {},
+        requestedBy: 'slack:U1',
+        requestedAt,
+        decidedBy: null,
+        decidedAt: null,
+        reason: null,
+      });
       expect(await store.approvals.findLatest(cert.id, 'issuance')).toBeNull();
       const first = (await store.approvals.open(make(T0))).approval;
-      await store.approvals.transition(first.id, 'pending', { state: 'denied', decidedBy: 'slack:U2', decidedAt: T0, reason: 'no' });
-      expect(await store.approvals.findLatest(cert.id, 'issuance')).toMatchObject({ id: first.id, state: 'denied', reason: 'no' });
+      await store.approvals.transition(first.id, 'pending', {
+        state: 'denied',
+        decidedBy: 'slack:U2',
+        decidedAt: T0,
+        reason: 'no',
+      });
+      expect(await store.approvals.findLatest(cert.id, 'issuance')).toMatchObject({
+        id: first.id,
+        state: 'denied',
+        reason: 'no',
+      });
       const second = (await store.approvals.open(make(T1))).approval;
       await store.approvals.open(make(new Date(T1.getTime() + 1000), 'renewal'));
       expect(await store.approvals.findLatest(cert.id, 'issuance')).toEqual(second);
@@ -902,7 +1141,15 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
     });
 
     it('hook challenges: purgeOlderThan removes only entries published before the cutoff', async () => {
-      const entry = (domainName: string, createdAt: Date) => ({ id: randomUUID(), domainName, type: 'dns' as const, token: null, content: 'txt', keySealed: null, createdAt });
+      const entry = (domainName: string, createdAt: Date) => ({
+        id: randomUUID(),
+        domainName,
+        type: 'dns' as const,
+        token: null,
+        content: 'txt',
+        keySealed: null,
+        createdAt,
+      });
       await store.hookChallenges.replace('old.example.com', [entry('old.example.com', T0)]);
       await store.hookChallenges.replace('new.example.com', [entry('new.example.com', T1)]);
       expect(await store.hookChallenges.purgeOlderThan(new Date(T0.getTime() + 1))).toBe(1);
@@ -915,8 +1162,22 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       await store.jobRuns.finished('renew', 'ok', { renewed: 2 }, T1);
       await store.jobRuns.finished('deploy', 'error', { message: 'x' }, T1);
       expect(await store.jobRuns.list()).toEqual([
-        { job: 'deploy', lastStartedAt: null, lastFinishedAt: T1, lastResult: 'error', lastDetail: { message: 'x' }, holder: null },
-        { job: 'renew', lastStartedAt: T0, lastFinishedAt: T1, lastResult: 'ok', lastDetail: { renewed: 2 }, holder: 'w1' },
+        {
+          job: 'deploy',
+          lastStartedAt: null,
+          lastFinishedAt: T1,
+          lastResult: 'error',
+          lastDetail: { message: 'x' },
+          holder: null,
+        },
+        {
+          job: 'renew',
+          lastStartedAt: T0,
+          lastFinishedAt: T1,
+          lastResult: 'ok',
+          lastDetail: { renewed: 2 },
+          holder: 'w1',
+        },
       ]);
     });
   });

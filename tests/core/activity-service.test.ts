@@ -30,7 +30,14 @@ describe('ActivityService.recentProblems', () => {
   });
 
   const emit = (kind: CoreEventKind, subject: string) =>
-    store.events.emit({ kind, certificateId: null, subject, dedupeKey: `${subject}:${kind}`, detail: {}, needsPerson: true });
+    store.events.emit({
+      kind,
+      certificateId: null,
+      subject,
+      dedupeKey: `${subject}:${kind}`,
+      detail: {},
+      needsPerson: true,
+    });
 
   it('returns failed deploys and expired challenges, newest first, and nothing else', async () => {
     await emit('deploy_failed', 'a');

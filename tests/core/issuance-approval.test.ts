@@ -70,7 +70,12 @@ beforeEach(async () => {
   await truncateAll(database);
   orders.length = 0;
   const id = randomUUID();
-  profile = makeProfile({ id, name: 'gated', keySpec: 'ec-p256', accountKeySealed: secrets.seal('not a real key', secretAad('profiles', id, 'account_key')) });
+  profile = makeProfile({
+    id,
+    name: 'gated',
+    keySpec: 'ec-p256',
+    accountKeySealed: secrets.seal('not a real key', secretAad('profiles', id, 'account_key')),
+  });
   await store.profiles.insert(profile);
   for (const name of ['www.example.com', 'api.example.com']) {
     const domain = makeDomain(profile.id, { id: randomUUID(), name, status: 'valid' });
@@ -79,7 +84,12 @@ beforeEach(async () => {
 });
 
 async function requestGated(name = 'www.example.com') {
-  return services.certificates.request({ profile: 'gated', commonName: name, sans: ['api.example.com'], passphrase: PASSPHRASE }, ALICE, undefined, { approval: true });
+  return services.certificates.request(
+    { profile: 'gated', commonName: name, sans: ['api.example.com'], passphrase: PASSPHRASE },
+    ALICE,
+    undefined,
+    { approval: true },
+  );
 }
 
 describe('request with approval', () => {
@@ -93,7 +103,13 @@ describe('request with approval', () => {
       kind: 'issuance',
       certificateName: 'www.example.com',
       requestedBy: ALICE,
-      summary: { names: ['www.example.com', 'api.example.com'], profile: 'gated', partition: 'Common', keySpec: 'ec-p256', objectName: 'www.example.com' },
+      summary: {
+        names: ['www.example.com', 'api.example.com'],
+        profile: 'gated',
+        partition: 'Common',
+        keySpec: 'ec-p256',
+        objectName: 'www.example.com',
+      },
     });
     const events = await store.events.list({ certificateId: cert.id });
     expect(events.map((e) => e.kind)).toEqual(['approval_requested']);
@@ -114,7 +130,9 @@ describe('request with approval', () => {
     ];
     for (const { input, code } of bad) {
       await expect(
-        services.certificates.request({ profile: 'gated', commonName: 'www.example.com', ...input }, ALICE, undefined, { approval: true }),
+        services.certificates.request({ profile: 'gated', commonName: 'www.example.com', ...input }, ALICE, undefined, {
+          approval: true,
+        }),
         JSON.stringify(input),
       ).rejects.toMatchObject({ code });
     }
@@ -123,7 +141,9 @@ describe('request with approval', () => {
   });
 
   it('without the option, orders at once as before (no approval involved)', async () => {
-    await expect(services.certificates.request({ profile: 'gated', commonName: 'www.example.com' }, ALICE)).rejects.toMatchObject({ code: 'acme_unreachable' });
+    await expect(
+      services.certificates.request({ profile: 'gated', commonName: 'www.example.com' }, ALICE),
+    ).rejects.toMatchObject({ code: 'acme_unreachable' });
     expect(orders).toEqual([['www.example.com']]);
     expect(await store.approvals.list()).toEqual([]);
   });
@@ -134,26 +154,42 @@ describe('resume behind the issuance gate', () => {
   async function gated(state: ApprovalState | null, certState: CertificateState = 'requested') {
     const cert =
       state === null
-        ? await services.certificates.request({ profile: 'gated', commonName: 'www.example.com', name: 'ungated' }, ALICE).catch(async () => store.certificates.findByName('ungated'))
+        ? await services.certificates
+            .request({ profile: 'gated', commonName: 'www.example.com', name: 'ungated' }, ALICE)
+            .catch(async () => store.certificates.findByName('ungated'))
         : await requestGated();
     orders.length = 0;
     const approval = state === null ? null : (await store.approvals.findOpen(cert!.id, 'issuance'))!;
     if (approval && state !== null && state !== 'pending') {
-      await store.approvals.transition(approval.id, 'pending', { state: state === 'used' ? 'approved' : state, decidedBy: BOB, decidedAt: new Date(), reason: state === 'denied' ? 'not this week' : null });
+      await store.approvals.transition(approval.id, 'pending', {
+        state: state === 'used' ? 'approved' : state,
+        decidedBy: BOB,
+        decidedAt: new Date(),
+        reason: state === 'denied' ? 'not this week' : null,
+      });
       if (state === 'used') await store.approvals.transition(approval.id, 'approved', { state: 'used' });
     }
     await store.certificates.update(cert!.id, { state: certState });
     return { name: cert!.name, id: cert!.id, approvalId: approval?.id ?? null };
   }
 
-  const cases: { approval: ApprovalState | null; certState?: CertificateState; expect: 'orders' | RegExp | 'asks again'; approvalAfter?: ApprovalState }[] = [
+  const cases: {
+    approval: ApprovalState | null;
+    certState?: CertificateState;
+    expect: 'orders' | RegExp | 'asks again';
+    approvalAfter?: ApprovalState;
+  }[] = [
     { approval: null, expect: 'orders' },
     { approval: 'pending', expect: /is waiting for approval .*requested by slack:U0ALICE/ },
     { approval: 'approved', expect: 'orders', approvalAfter: 'used' },
     { approval: 'used', expect: 'orders', approvalAfter: 'used' },
     { approval: 'used', certState: 'failed', expect: 'orders', approvalAfter: 'used' },
     { approval: 'denied', certState: 'failed', expect: 'asks again', approvalAfter: 'denied' },
-    { approval: 'denied', certState: 'requested', expect: /was denied by slack:U0BOB: not this week; nothing was ordered/ },
+    {
+      approval: 'denied',
+      certState: 'requested',
+      expect: /was denied by slack:U0BOB: not this week; nothing was ordered/,
+    },
   ];
 
   for (const c of cases) {
@@ -176,17 +212,26 @@ describe('resume behind the issuance gate', () => {
         await expect(resumed).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(c.expect) });
         expect(orders).toEqual([]);
       }
-      if (approvalId && c.approvalAfter) expect((await store.approvals.findById(approvalId))?.state).toBe(c.approvalAfter);
+      if (approvalId && c.approvalAfter)
+        expect((await store.approvals.findById(approvalId))?.state).toBe(c.approvalAfter);
     });
   }
 
   it('a denial fails the certificate, naming who denied and why; the requester cannot decide', async () => {
     const cert = await requestGated();
     const [approval] = await services.approvals.list('pending');
-    await expect(services.approvals.approve(approval!.id, ALICE)).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/slack:U0ALICE requested certificate "www.example.com" and cannot decide its issuance/) });
+    await expect(services.approvals.approve(approval!.id, ALICE)).rejects.toMatchObject({
+      code: 'forbidden',
+      message: expect.stringMatching(
+        /slack:U0ALICE requested certificate "www.example.com" and cannot decide its issuance/,
+      ),
+    });
     await services.approvals.deny(approval!.id, BOB, 'wrong names');
     const row = (await store.certificates.findById(cert.id))!;
-    expect(row).toMatchObject({ state: 'failed', problem: { type: 'issuance_denied', detail: 'issuance denied by slack:U0BOB: wrong names' } });
+    expect(row).toMatchObject({
+      state: 'failed',
+      problem: { type: 'issuance_denied', detail: 'issuance denied by slack:U0BOB: wrong names' },
+    });
     expect(row.nextAttemptAt).toBeNull();
     expect(orders).toEqual([]);
   });
@@ -212,7 +257,10 @@ describe('resume behind the issuance gate', () => {
       return found;
     };
     try {
-      await expect(services.certificates.resume(cert.name, BOB)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/being issued by another request/) });
+      await expect(services.certificates.resume(cert.name, BOB)).rejects.toMatchObject({
+        code: 'conflict',
+        message: expect.stringMatching(/being issued by another request/),
+      });
     } finally {
       store.approvals.findOpen = findOpen;
     }

@@ -52,7 +52,10 @@ describe('a renewal sweep hit by a database outage', () => {
         },
       },
     };
-    const services = createCoreServices(deployCoreDeps(flaky, createSecretBox(Buffer.alloc(32, 7).toString('base64'))), { holder: 'test' });
+    const services = createCoreServices(
+      deployCoreDeps(flaky, createSecretBox(Buffer.alloc(32, 7).toString('base64'))),
+      { holder: 'test' },
+    );
     failNextUpdate = true;
 
     await expect(services.renewals.sweep()).rejects.toMatchObject({ code: 'db_unavailable' });

@@ -48,7 +48,11 @@ describe('the renew job wakes for the earliest failing renewal retry', () => {
     const retryAt = new Date(Date.now() + 300);
     const fake = fakeJobs([retryAt, null]);
     // An 8-minute start delay on a yearly cron: only the wake-up can run it now.
-    scheduler = startScheduler(fake.jobs, { patterns: { renew: NEVER, deploy: NEVER, reconfigure: NEVER, cleanup: NEVER }, startDelayMaxMs: 480_000, log: silentLogger });
+    scheduler = startScheduler(fake.jobs, {
+      patterns: { renew: NEVER, deploy: NEVER, reconfigure: NEVER, cleanup: NEVER },
+      startDelayMaxMs: 480_000,
+      log: silentLogger,
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(scheduler.nextRuns().renew).toEqual(retryAt);
     await fake.nextRun(10_000);
@@ -63,7 +67,11 @@ describe('the renew job wakes for the earliest failing renewal retry', () => {
     const retryAt = () => new Date(Date.now() + 200);
     const retries: (Date | null)[] = [null];
     const fake = fakeJobs(retries);
-    scheduler = startScheduler(fake.jobs, { patterns: { renew: NEVER, deploy: NEVER, reconfigure: NEVER, cleanup: NEVER }, startDelayMaxMs: 0, log: silentLogger });
+    scheduler = startScheduler(fake.jobs, {
+      patterns: { renew: NEVER, deploy: NEVER, reconfigure: NEVER, cleanup: NEVER },
+      startDelayMaxMs: 0,
+      log: silentLogger,
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(scheduler.nextRuns().renew!.getTime()).toBeGreaterThan(Date.now() + 86_400_000);
     retries.unshift(retryAt());

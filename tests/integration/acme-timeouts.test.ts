@@ -45,8 +45,12 @@ function track(server: net.Server): net.Server {
   });
   return server;
 }
-const listen = (server: net.Server) => new Promise<number>((resolve) => track(server).listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-const close = (server: net.Server | undefined) => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+const listen = (server: net.Server) =>
+  new Promise<number>((resolve) =>
+    track(server).listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+const close = (server: net.Server | undefined) =>
+  new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 
 let dir: string;
 let tcpHang: net.Server;
@@ -77,7 +81,15 @@ beforeAll(async () => {
     const base = `http://${req.headers.host}`;
     if (req.method === 'GET' && req.url === '/dir') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ newNonce: `${base}/nonce`, newAccount: `${base}/new-acct`, newOrder: `${base}/new-order`, renewalInfo: `${base}/ari`, meta: {} }));
+      res.end(
+        JSON.stringify({
+          newNonce: `${base}/nonce`,
+          newAccount: `${base}/new-acct`,
+          newOrder: `${base}/new-order`,
+          renewalInfo: `${base}/ari`,
+          meta: {},
+        }),
+      );
       return;
     }
     if (req.method === 'HEAD' && req.url === '/nonce') {
@@ -103,7 +115,10 @@ afterAll(async () => {
 });
 
 /** Runs one CLI invocation in this process through runCli, as bin/bigip-acme does, on an embedded database. */
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const key = JSON.stringify(env);
   if (!runtimes.has(key)) {
     const config = loadConfig({ DATA_DIR: join(dir, `data-${runtimes.size}`), LOG_LEVEL: 'silent', ...env });
@@ -135,23 +150,40 @@ describe('profile validate and create against a CA that never answers', () => {
   it('a TCP listener that accepts and never answers: exit 1, "timed out", acme_timeout in --json', async () => {
     const text = await cli(['profile', 'validate', tcpUrl], fast());
     expect(text.code).toBe(1);
-    expect(text.stderr).toMatch(/^error: the CA at 127\.0\.0\.1:\d+ did not answer GET \/dir within 1 s \(timed out\)\n$/);
+    expect(text.stderr).toMatch(
+      /^error: the CA at 127\.0\.0\.1:\d+ did not answer GET \/dir within 1 s \(timed out\)\n$/,
+    );
 
     const json = await cli(['--json', 'profile', 'validate', tcpUrl], fast());
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'acme_timeout', message: expect.stringContaining('(timed out)') } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: { code: 'acme_timeout', message: expect.stringContaining('(timed out)') },
+    });
   });
 
   it('a TLS listener that completes the handshake and never answers: the same', async () => {
     const json = await cli(['--json', 'profile', 'validate', tlsUrl], fast());
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'acme_timeout', message: expect.stringMatching(/did not answer GET \/dir within 1 s \(timed out\)$/) } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {
+        code: 'acme_timeout',
+        message: expect.stringMatching(/did not answer GET \/dir within 1 s \(timed out\)$/),
+      },
+    });
   });
 
   it('profile create against a CA that hangs after its directory fails the same way and stores nothing', async () => {
-    const json = await cli(['--json', 'profile', 'create', 'hangs', '--server', `${partialUrl}/dir`, '--accept-tos'], fast());
+    const json = await cli(
+      ['--json', 'profile', 'create', 'hangs', '--server', `${partialUrl}/dir`, '--accept-tos'],
+      fast(),
+    );
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'acme_timeout', message: expect.stringMatching(/did not answer POST \/new-acct within 1 s \(timed out\)$/) } });
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: {
+        code: 'acme_timeout',
+        message: expect.stringMatching(/did not answer POST \/new-acct within 1 s \(timed out\)$/),
+      },
+    });
     const list = await cli(['--json', 'profile', 'list'], fast());
     expect(JSON.parse(list.stdout)).toEqual([]);
   });
@@ -174,8 +206,14 @@ describe('profile validate and create against a CA that never answers', () => {
 });
 
 describe('ACME steps against a CA that stops answering', () => {
-  const accountKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const account = (): AcmeAccount => ({ directoryUrl: `${partialUrl}/dir`, accountUrl: `${partialUrl}/acct/1`, accountKeyPem });
+  const accountKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const account = (): AcmeAccount => ({
+    directoryUrl: `${partialUrl}/dir`,
+    accountUrl: `${partialUrl}/acct/1`,
+    accountKeyPem,
+  });
 
   async function timedOut(promise: Promise<unknown>): Promise<CoreError> {
     const err = await promise.then(
@@ -191,10 +229,19 @@ describe('ACME steps against a CA that stops answering', () => {
   it('newOrder, order and authorization polling, and newAccount time out once each, retryable; acme-client does not resend', async () => {
     const gateway = createAcmeClientGateway({ timeoutMs: 500 });
     hung.length = 0;
-    expect((await timedOut(gateway.newOrder(account(), ['a.example.com']))).message).toMatch(/did not answer POST \/new-order within 0\.5 s/);
+    expect((await timedOut(gateway.newOrder(account(), ['a.example.com']))).message).toMatch(
+      /did not answer POST \/new-order within 0\.5 s/,
+    );
     expect((await timedOut(gateway.getOrder(account(), `${partialUrl}/order/1`))).message).toMatch(/POST \/order\/1/);
     await timedOut(gateway.getAuthorization(account(), `${partialUrl}/authz/1`));
-    await timedOut(gateway.createAccount({ directoryUrl: `${partialUrl}/dir`, accountKeyPem, contact: [], termsOfServiceAgreed: true }));
+    await timedOut(
+      gateway.createAccount({
+        directoryUrl: `${partialUrl}/dir`,
+        accountKeyPem,
+        contact: [],
+        termsOfServiceAgreed: true,
+      }),
+    );
     expect(hung).toEqual(['POST /new-order', 'POST /order/1', 'POST /authz/1', 'POST /new-acct']);
   });
 
@@ -222,15 +269,28 @@ describe('ACME steps against a CA that stops answering', () => {
     try {
       const store = createDrizzleStore(database);
       const secrets = createSecretBox(randomBytes(32).toString('base64'));
-      const services = createCoreServices({ ...deployCoreDeps(store, secrets), acme: createAcmeClientGateway({ timeoutMs: 500 }) });
+      const services = createCoreServices({
+        ...deployCoreDeps(store, secrets),
+        acme: createAcmeClientGateway({ timeoutMs: 500 }),
+      });
       const id = randomUUID();
-      const profile = makeProfile({ id, directoryUrl: `${partialUrl}/dir`, accountUrl: `${partialUrl}/acct/1`, accountKeySealed: secrets.seal(accountKeyPem, secretAad('profiles', id, 'account_key')) });
+      const profile = makeProfile({
+        id,
+        directoryUrl: `${partialUrl}/dir`,
+        accountUrl: `${partialUrl}/acct/1`,
+        accountKeySealed: secrets.seal(accountKeyPem, secretAad('profiles', id, 'account_key')),
+      });
       await store.profiles.insert(profile);
       const cert = await seedIssuedCertificate(store, secrets, { profileId: id, names: ['renew.example.com'] });
-      await store.certificates.update(cert.id, { renewAt: new Date(Date.now() - 60_000), ariNextPollAt: new Date(Date.now() + 3_600_000) });
+      await store.certificates.update(cert.id, {
+        renewAt: new Date(Date.now() - 60_000),
+        ariNextPollAt: new Date(Date.now() + 3_600_000),
+      });
 
       const report = await services.renewals.sweep();
-      expect(report.failed).toEqual([{ name: cert.name, code: 'acme_timeout', message: expect.stringContaining('(timed out)') }]);
+      expect(report.failed).toEqual([
+        { name: cert.name, code: 'acme_timeout', message: expect.stringContaining('(timed out)') },
+      ]);
       const after = (await store.certificates.findById(cert.id))!;
       expect(after).toMatchObject({ serial: cert.serial, failedAttempts: 1 });
       expect(after.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
@@ -249,13 +309,23 @@ describe('endpoint calls to a server that never answers', () => {
     const client = createHttpEndpointClient({ allow: [], timeoutMs: 500 });
     const port = new URL(tcpUrl).port;
     const result = await client.post(`http://127.0.0.1:${port}/hook`, 'user', 'pass', payload);
-    expect(result).toEqual({ ok: false, status: null, detail: `POST http://127.0.0.1:${port}/hook: timed out after 500 ms`, code: 'challenge_unreachable', retryable: true });
+    expect(result).toEqual({
+      ok: false,
+      status: null,
+      detail: `POST http://127.0.0.1:${port}/hook: timed out after 500 ms`,
+      code: 'challenge_unreachable',
+      retryable: true,
+    });
   });
 
   it('TLS handshake done, no answer: "timed out", retryable', async () => {
     const client = createHttpEndpointClient({ allow: [], timeoutMs: 500, ca: [tlsCertPem] });
     const port = new URL(tlsUrl).port;
     const result = await client.post(`https://127.0.0.1:${port}/hook`, 'user', 'pass', payload);
-    expect(result).toMatchObject({ ok: false, detail: `POST https://127.0.0.1:${port}/hook: timed out after 500 ms`, retryable: true });
+    expect(result).toMatchObject({
+      ok: false,
+      detail: `POST https://127.0.0.1:${port}/hook: timed out after 500 ms`,
+      retryable: true,
+    });
   });
 });

@@ -18,8 +18,16 @@ describeWithPebble('renewal driven by ARI (Pebble behind a proxy that adds renew
     await database.migrate();
     core = await startTestCore(database, pebble());
     proxy = await startAriProxy(pebble());
-    await core.services.profiles.create({ name: 'ari', server: proxy.directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
-    await core.services.domains.add('ari', ['a.ari.example.test', 'b.ari.example.test', 'c.ari.example.test'], 'http-01', 'test');
+    await core.services.profiles.create(
+      { name: 'ari', server: proxy.directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+      'test',
+    );
+    await core.services.domains.add(
+      'ari',
+      ['a.ari.example.test', 'b.ari.example.test', 'c.ari.example.test'],
+      'http-01',
+      'test',
+    );
   });
   afterAll(async () => {
     await core?.close();

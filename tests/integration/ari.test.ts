@@ -42,7 +42,10 @@ describeWithPebble('ARI (RFC 9773) through a proxy that adds renewalInfo to Pebb
       if (authz.status === 'valid') continue;
       const challenge = authz.challenges.find((c) => c.type === 'dns-01')!;
       const keyAuthorization = gateway.keyAuthorization(account, challenge.token);
-      await pebble().setTxt(`_acme-challenge.${domain}`, createHash('sha256').update(keyAuthorization).digest('base64url'));
+      await pebble().setTxt(
+        `_acme-challenge.${domain}`,
+        createHash('sha256').update(keyAuthorization).digest('base64url'),
+      );
       await gateway.answerChallenge(account, challenge.url);
       const deadline = Date.now() + POLL_DEADLINE_MS;
       while (authz.status === 'pending' && Date.now() < deadline) {
@@ -79,7 +82,13 @@ describeWithPebble('ARI (RFC 9773) through a proxy that adds renewalInfo to Pebb
   it('sends every ACME request through the proxy, which adds renewalInfo to the directory', async () => {
     expect(account.accountUrl.startsWith(new URL(proxy.directoryUrl).origin)).toBe(true);
     expect((await gateway.directory(proxy.directoryUrl)).renewalInfo).toBe(proxy.renewalInfoUrl);
-    expect(proxy.requests).toEqual(expect.arrayContaining(['/dir', expect.stringMatching(/^\/order-plz/), expect.stringMatching(/^\/finalize-order\//)]));
+    expect(proxy.requests).toEqual(
+      expect.arrayContaining([
+        '/dir',
+        expect.stringMatching(/^\/order-plz/),
+        expect.stringMatching(/^\/finalize-order\//),
+      ]),
+    );
     expect(proxy.orders[0]).toMatchObject({ identifiers: [{ type: 'dns', value: name }], status: 201 });
     expect(proxy.orders[0]).not.toHaveProperty('replaces');
   });
@@ -101,7 +110,11 @@ describeWithPebble('ARI (RFC 9773) through a proxy that adds renewalInfo to Pebb
   it('a window with end before start is no window', async () => {
     proxy.setWindow(certId, 'malformed');
     proxy.setRetryAfter(null);
-    expect(await gateway.renewalInfo(proxy.directoryUrl, certPem)).toEqual({ window: null, explanationUrl: null, retryAfterMs: 6 * H });
+    expect(await gateway.renewalInfo(proxy.directoryUrl, certPem)).toEqual({
+      window: null,
+      explanationUrl: null,
+      retryAfterMs: 6 * H,
+    });
   });
 
   it('clamps Retry-After to [1 h, 7 d] and uses 6 h when there is none', async () => {
@@ -126,7 +139,11 @@ describeWithPebble('ARI (RFC 9773) through a proxy that adds renewalInfo to Pebb
   it('a 404 (the CA does not know the certificate) is no window, not an error', async () => {
     proxy.setWindow(certId, null);
     proxy.setRetryAfter(7200);
-    expect(await gateway.renewalInfo(proxy.directoryUrl, certPem)).toEqual({ window: null, explanationUrl: null, retryAfterMs: 2 * H });
+    expect(await gateway.renewalInfo(proxy.directoryUrl, certPem)).toEqual({
+      window: null,
+      explanationUrl: null,
+      retryAfterMs: 2 * H,
+    });
   });
 
   it('classifies renewalInfo failures like every other CA call', async () => {
@@ -138,9 +155,14 @@ describeWithPebble('ARI (RFC 9773) through a proxy that adds renewalInfo to Pebb
       detail: { retryAfterMs: 120_000 },
     });
     proxy.failRenewalInfo(503);
-    await expect(gateway.renewalInfo(proxy.directoryUrl, certPem)).rejects.toMatchObject({ code: 'acme_error', retryable: true });
+    await expect(gateway.renewalInfo(proxy.directoryUrl, certPem)).rejects.toMatchObject({
+      code: 'acme_error',
+      retryable: true,
+    });
     proxy.failRenewalInfo(null);
-    await expect(gateway.renewalInfo(proxy.directoryUrl, 'not a certificate')).rejects.toMatchObject({ code: 'input_invalid' });
+    await expect(gateway.renewalInfo(proxy.directoryUrl, 'not a certificate')).rejects.toMatchObject({
+      code: 'input_invalid',
+    });
   });
 
   it('returns null when the directory offers no renewalInfo (Pebble 2.4 directly)', async () => {
@@ -152,7 +174,9 @@ describeWithPebble('ARI (RFC 9773) through a proxy that adds renewalInfo to Pebb
     const before = proxy.orders.length;
     const renewed = await issue(name, { replaces: certId });
     expect(ariCertId(renewed)).not.toBe(certId);
-    expect(proxy.orders.slice(before)).toEqual([{ identifiers: [{ type: 'dns', value: name }], replaces: certId, status: 201 }]);
+    expect(proxy.orders.slice(before)).toEqual([
+      { identifiers: [{ type: 'dns', value: name }], replaces: certId, status: 201 },
+    ]);
   });
 
   it('on 409 alreadyReplaced, retries the same order once without replaces', async () => {

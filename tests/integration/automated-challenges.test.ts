@@ -30,14 +30,18 @@ for (const target of databaseTargets) {
     beforeAll(async () => {
       database = await freshDatabase(target.open);
       core = await startTestCore(database, pebble());
-      await core.services.profiles.create({ name: 'auto', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
+      await core.services.profiles.create(
+        { name: 'auto', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+        'test',
+      );
       // A DNS provider's API as a web hook: it takes the seed's dns payload and writes the TXT record.
       dnsEndpoint = createServer(async (req, res) => {
         const payload = JSON.parse(await readBody(req)) as ChallengePayload;
         received.push({ authorization: req.headers.authorization, payload });
         const domain = decodeURIComponent(req.url!.split('/').pop()!);
         for (const entry of payload.challenges) {
-          if (entry.type === 'dns') await pebble().setTxt(`_acme-challenge.${domain.replace(/^\*\./, '')}`, entry.content);
+          if (entry.type === 'dns')
+            await pebble().setTxt(`_acme-challenge.${domain.replace(/^\*\./, '')}`, entry.content);
         }
         res.writeHead(204).end();
       });
@@ -103,7 +107,11 @@ for (const target of databaseTargets) {
     it('refuses an endpoint on a cloud-metadata address and says so, asking nothing of the CA', async () => {
       const domain = name('metadata');
       await core.services.domains.add('auto', [domain], 'http-01', 'test');
-      await core.services.domains.setEndpoint({ name: domain }, { url: 'http://169.254.169.254/latest', username: 'u', password: 'twelve chars!' }, 'test');
+      await core.services.domains.setEndpoint(
+        { name: domain },
+        { url: 'http://169.254.169.254/latest', username: 'u', password: 'twelve chars!' },
+        'test',
+      );
       const result = await core.services.domains.deployAndTest({ name: domain }, 'test');
       expect(result.outcome).toBe('unreachable');
       expect(result.detail).toMatch(/169\.254\.169\.254/);

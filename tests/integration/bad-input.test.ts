@@ -33,7 +33,10 @@ describeWithPebble('bad input gets a clear error and writes nothing', () => {
     core = await startTestCore(database, pebble());
     const { profiles, domains } = core.services;
     await profiles.create({ name: 'main', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
-    await profiles.create({ name: 'other', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
+    await profiles.create(
+      { name: 'other', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+      'test',
+    );
     await domains.add('main', ['good.example.test'], 'http-01', 'test');
     await domains.add('other', ['theirs.example.test'], 'http-01', 'test');
     counts = async () => ({
@@ -60,13 +63,25 @@ describeWithPebble('bad input gets a clear error and writes nothing', () => {
   const nothingWritten = async () => expect(await counts()).toEqual(before);
 
   it('refuses an invalid domain name', async () => {
-    await rejects(core.services.domains.add('main', ['bad..example.test'], 'http-01', 'test'), 'domain_invalid', /bad\.\.example\.test/);
-    await rejects(core.services.domains.add('main', ['exa mple.test'], 'http-01', 'test'), 'domain_invalid', /exa mple/);
+    await rejects(
+      core.services.domains.add('main', ['bad..example.test'], 'http-01', 'test'),
+      'domain_invalid',
+      /bad\.\.example\.test/,
+    );
+    await rejects(
+      core.services.domains.add('main', ['exa mple.test'], 'http-01', 'test'),
+      'domain_invalid',
+      /exa mple/,
+    );
     await nothingWritten();
   });
 
   it('refuses a wildcard without dns-01, and writes none of a batch with one bad name', async () => {
-    await rejects(core.services.domains.add('main', ['*.wild.example.test'], 'http-01', 'test'), 'domain_invalid', /wildcard needs the dns-01/);
+    await rejects(
+      core.services.domains.add('main', ['*.wild.example.test'], 'http-01', 'test'),
+      'domain_invalid',
+      /wildcard needs the dns-01/,
+    );
     await rejects(
       core.services.domains.add('main', ['fine.example.test', '*.wild.example.test'], 'tls-alpn-01', 'test'),
       'domain_invalid',
@@ -76,14 +91,25 @@ describeWithPebble('bad input gets a clear error and writes nothing', () => {
   });
 
   it('refuses an unknown profile', async () => {
-    await rejects(core.services.domains.add('nope', ['x.example.test'], 'http-01', 'test'), 'not_found', /no profile named "nope"/);
-    await rejects(core.services.certificates.request({ profile: 'nope', commonName: 'good.example.test' }, 'test'), 'not_found', /nope/);
+    await rejects(
+      core.services.domains.add('nope', ['x.example.test'], 'http-01', 'test'),
+      'not_found',
+      /no profile named "nope"/,
+    );
+    await rejects(
+      core.services.certificates.request({ profile: 'nope', commonName: 'good.example.test' }, 'test'),
+      'not_found',
+      /nope/,
+    );
     await nothingWritten();
   });
 
   it('refuses to create a profile without ToS acceptance, naming the terms', async () => {
     await rejects(
-      core.services.profiles.create({ name: 'no-tos', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: false }, 'test'),
+      core.services.profiles.create(
+        { name: 'no-tos', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: false },
+        'test',
+      ),
       'tos_not_accepted',
       /terms of service.*data:text\/plain/,
     );
@@ -92,7 +118,10 @@ describeWithPebble('bad input gets a clear error and writes nothing', () => {
 
   it('refuses a key type that does not match the profile', async () => {
     await rejects(
-      core.services.certificates.request({ profile: 'main', commonName: 'good.example.test', keySpec: 'rsa-2048' }, 'test'),
+      core.services.certificates.request(
+        { profile: 'main', commonName: 'good.example.test', keySpec: 'rsa-2048' },
+        'test',
+      ),
       'key_mismatch',
       /RSA 2048 does not match profile "main", which uses ECDSA P-256/,
     );
@@ -101,7 +130,10 @@ describeWithPebble('bad input gets a clear error and writes nothing', () => {
 
   it('refuses a SAN that belongs to another profile, or to none', async () => {
     await rejects(
-      core.services.certificates.request({ profile: 'main', commonName: 'good.example.test', sans: ['theirs.example.test'] }, 'test'),
+      core.services.certificates.request(
+        { profile: 'main', commonName: 'good.example.test', sans: ['theirs.example.test'] },
+        'test',
+      ),
       'domain_foreign',
       /"theirs\.example\.test" belongs to another profile/,
     );
@@ -115,7 +147,10 @@ describeWithPebble('bad input gets a clear error and writes nothing', () => {
 
   it('reports an unreachable CA', async () => {
     await rejects(
-      core.services.profiles.create({ name: 'down', server: 'https://127.0.0.1:1/dir', keySpec: 'ec-p256', acceptTos: true }, 'test'),
+      core.services.profiles.create(
+        { name: 'down', server: 'https://127.0.0.1:1/dir', keySpec: 'ec-p256', acceptTos: true },
+        'test',
+      ),
       'acme_unreachable',
       /cannot reach the CA at https:\/\/127\.0\.0\.1:1.*ECONNREFUSED/,
     );
@@ -124,7 +159,10 @@ describeWithPebble('bad input gets a clear error and writes nothing', () => {
 
   it('reports a CA that answers with an error', async () => {
     await rejects(
-      core.services.profiles.create({ name: 'broken', server: brokenCaUrl, keySpec: 'ec-p256', acceptTos: true }, 'test'),
+      core.services.profiles.create(
+        { name: 'broken', server: brokenCaUrl, keySpec: 'ec-p256', acceptTos: true },
+        'test',
+      ),
       'acme_error',
       /not an ACME directory \(HTTP 503/,
     );
@@ -132,12 +170,28 @@ describeWithPebble('bad input gets a clear error and writes nothing', () => {
   });
 
   it('refuses to change locked profile fields', async () => {
-    await rejects(core.services.profiles.update('main', { keySpec: 'rsa-4096' }, 'test'), 'locked_field', /keySpec cannot change/);
-    await rejects(core.services.profiles.update('main', { directoryUrl: 'staging' }, 'test'), 'locked_field', /directoryUrl/);
+    await rejects(
+      core.services.profiles.update('main', { keySpec: 'rsa-4096' }, 'test'),
+      'locked_field',
+      /keySpec cannot change/,
+    );
+    await rejects(
+      core.services.profiles.update('main', { directoryUrl: 'staging' }, 'test'),
+      'locked_field',
+      /directoryUrl/,
+    );
     await rejects(core.services.profiles.update('main', { renewDaysBefore: 0 }, 'test'), 'input_invalid', /1 to 365/);
-    await rejects(core.services.profiles.update('main', { deployTimeZone: 'Mars/Olympus' }, 'test'), 'input_invalid', /IANA/);
+    await rejects(
+      core.services.profiles.update('main', { deployTimeZone: 'Mars/Olympus' }, 'test'),
+      'input_invalid',
+      /IANA/,
+    );
     expect((await core.services.profiles.show('main')).renewDaysBefore).toBe(7);
-    const updated = await core.services.profiles.update('main', { renewDaysBefore: 14, deployTime: '03:30', autoDeploy: false }, 'test');
+    const updated = await core.services.profiles.update(
+      'main',
+      { renewDaysBefore: 14, deployTime: '03:30', autoDeploy: false },
+      'test',
+    );
     expect(updated).toMatchObject({ renewDaysBefore: 14, deployTime: '03:30', autoDeploy: false });
   });
 });

@@ -20,7 +20,10 @@ function foreignState(sim: BigIpSimulator) {
 }
 
 async function addDevice(core: TestCore, name: string, sim: BigIpSimulator) {
-  await core.services.devices.add({ name, url: sim.url, username: sim.username, password: sim.password, caPem: sim.caPem! }, 'test');
+  await core.services.devices.add(
+    { name, url: sim.url, username: sim.username, password: sim.password, caPem: sim.caPem! },
+    'test',
+  );
 }
 
 describeWithPebble('BIG-IP end to end: issue against Pebble, deploy to two devices, renew, deploy again', () => {
@@ -53,13 +56,22 @@ describeWithPebble('BIG-IP end to end: issue against Pebble, deploy to two devic
   });
 
   it('profiles point to the new objects after renewal, old objects are gone, nothing else is touched', async () => {
-    await core.services.profiles.create({ name: 'e2e', server: pebble().directoryUrl, keySpec: 'rsa-2048', acceptTos: true }, 'test');
+    await core.services.profiles.create(
+      { name: 'e2e', server: pebble().directoryUrl, keySpec: 'rsa-2048', acceptTos: true },
+      'test',
+    );
     await core.services.domains.add('e2e', ['shop.example.test', 'www.shop.example.test'], 'http-01', 'test');
-    const issued = await core.services.certificates.request({ profile: 'e2e', commonName: 'shop.example.test', sans: ['www.shop.example.test'] }, 'test');
+    const issued = await core.services.certificates.request(
+      { profile: 'e2e', commonName: 'shop.example.test', sans: ['www.shop.example.test'] },
+      'test',
+    );
     expect(issued.state).toBe('issued');
     for (const [device, profiles] of Object.entries(PROFILES)) {
       for (const profile of profiles) {
-        await core.services.bindings.add({ certificate: issued.name, device, profile, createProfile: profile.endsWith('_created') }, 'test');
+        await core.services.bindings.add(
+          { certificate: issued.name, device, profile, createProfile: profile.endsWith('_created') },
+          'test',
+        );
       }
     }
     const before = sims.map(foreignState);
@@ -85,63 +97,89 @@ describeWithPebble('BIG-IP end to end: issue against Pebble, deploy to two devic
       const serving = assertProfilesConsistent(sim, PROFILES[Object.keys(PROFILES)[i]!]!);
       expect(new Set(Object.values(serving))).toEqual(new Set([renewed.serial]));
       const old = firstObjects[i]!;
-      for (const path of [old.cert, old.key, old.chain]) expect(sim.state.certs.has(path) || sim.state.keys.has(path)).toBe(false);
+      for (const path of [old.cert, old.key, old.chain])
+        expect(sim.state.certs.has(path) || sim.state.keys.has(path)).toBe(false);
       expect(foreignState(sim)).toBe(before[i]);
       expect(sim.state.uploads.size).toBe(0);
     });
   });
 });
 
-describeWithPebble('BIG-IP data-group HTTP-01: the simulated BIG-IP answers Pebble from its data-group through the iRule', () => {
-  const pebble = usePebble({ authzReuse: 0 });
-  let database: Database;
-  let core: TestCore;
-  let sim: BigIpSimulator;
+describeWithPebble(
+  'BIG-IP data-group HTTP-01: the simulated BIG-IP answers Pebble from its data-group through the iRule',
+  () => {
+    const pebble = usePebble({ authzReuse: 0 });
+    let database: Database;
+    let core: TestCore;
+    let sim: BigIpSimulator;
 
-  beforeAll(async () => {
-    database = await openDatabase({ memory: true });
-    await database.migrate();
-    // No built-in responder on Pebble's HTTP port: only the BIG-IP's port-80 virtual server answers there.
-    core = await startTestCore(database, pebble(), undefined, { httpResponder: false });
-    sim = await startBigIpSimulator();
-    sim.addRule('/Common/existing_redirect', 'when HTTP_REQUEST { HTTP::redirect https://[HTTP::host][HTTP::uri] }');
-    sim.addVirtual('/Common/vs_shop_http', { destination: '/Common/192.0.2.10:80', rules: ['/Common/existing_redirect'] });
-    await addDevice(core, 'edge', sim);
-    await sim.listenVirtual('/Common/vs_shop_http', pebble().httpPort, '127.0.0.1');
-  });
-  afterAll(async () => {
-    await core?.close();
-    await database?.close();
-    await sim?.close();
-  });
+    beforeAll(async () => {
+      database = await openDatabase({ memory: true });
+      await database.migrate();
+      // No built-in responder on Pebble's HTTP port: only the BIG-IP's port-80 virtual server answers there.
+      core = await startTestCore(database, pebble(), undefined, { httpResponder: false });
+      sim = await startBigIpSimulator();
+      sim.addRule('/Common/existing_redirect', 'when HTTP_REQUEST { HTTP::redirect https://[HTTP::host][HTTP::uri] }');
+      sim.addVirtual('/Common/vs_shop_http', {
+        destination: '/Common/192.0.2.10:80',
+        rules: ['/Common/existing_redirect'],
+      });
+      await addDevice(core, 'edge', sim);
+      await sim.listenVirtual('/Common/vs_shop_http', pebble().httpPort, '127.0.0.1');
+    });
+    afterAll(async () => {
+      await core?.close();
+      await database?.close();
+      await sim?.close();
+    });
 
-  it('install-responder creates the data-group and iRule, merges the rule, and is idempotent', async () => {
-    const first = await core.services.devices.installResponder('edge', { virtual: 'vs_shop_http' }, 'test');
-    expect(first.created).toHaveLength(3);
-    expect(sim.state.dataGroups.get('/Common/acme_responder_dg')?.type).toBe('string');
-    expect(sim.state.rules.get('/Common/bigip_acme_responder')).toBe(acmeResponderRule('/Common/acme_responder_dg'));
-    expect(sim.state.virtuals.get('/Common/vs_shop_http')!.rules).toEqual(['/Common/existing_redirect', '/Common/bigip_acme_responder']);
-    const saves = sim.state.saves;
-    const again = await core.services.devices.installResponder('edge', { virtual: '/Common/vs_shop_http' }, 'test');
-    expect(again.created).toEqual([]);
-    expect(sim.state.saves).toBe(saves);
-  });
+    it('install-responder creates the data-group and iRule, merges the rule, and is idempotent', async () => {
+      const first = await core.services.devices.installResponder('edge', { virtual: 'vs_shop_http' }, 'test');
+      expect(first.created).toHaveLength(3);
+      expect(sim.state.dataGroups.get('/Common/acme_responder_dg')?.type).toBe('string');
+      expect(sim.state.rules.get('/Common/bigip_acme_responder')).toBe(acmeResponderRule('/Common/acme_responder_dg'));
+      expect(sim.state.virtuals.get('/Common/vs_shop_http')!.rules).toEqual([
+        '/Common/existing_redirect',
+        '/Common/bigip_acme_responder',
+      ]);
+      const saves = sim.state.saves;
+      const again = await core.services.devices.installResponder('edge', { virtual: '/Common/vs_shop_http' }, 'test');
+      expect(again.created).toEqual([]);
+      expect(sim.state.saves).toBe(saves);
+    });
 
-  it('issues a certificate whose HTTP-01 is answered by the BIG-IP, and removes the record afterwards', async () => {
-    await core.services.profiles.create({ name: 'onbox', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
-    await core.services.domains.add('onbox', ['onbox.example.test'], 'http-01', 'test');
-    await core.services.domains.setDataGroup({ name: 'onbox.example.test' }, { devices: ['edge'] }, 'test');
-    const cert = await core.services.certificates.request({ profile: 'onbox', commonName: 'onbox.example.test' }, 'test');
-    expect(cert.state).toBe('issued');
-    const patches = sim.requests.filter((r) => r.step === 'data-group-patch' && r.status === 200).map((r) => decodeURIComponent(r.path));
-    expect(patches.some((p) => p.includes('records add'))).toBe(true);
-    expect(patches.some((p) => p.includes('records delete'))).toBe(true);
-    expect(sim.state.dataGroups.get('/Common/acme_responder_dg')!.records.size).toBe(0);
-  });
+    it('issues a certificate whose HTTP-01 is answered by the BIG-IP, and removes the record afterwards', async () => {
+      await core.services.profiles.create(
+        { name: 'onbox', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+        'test',
+      );
+      await core.services.domains.add('onbox', ['onbox.example.test'], 'http-01', 'test');
+      await core.services.domains.setDataGroup({ name: 'onbox.example.test' }, { devices: ['edge'] }, 'test');
+      const cert = await core.services.certificates.request(
+        { profile: 'onbox', commonName: 'onbox.example.test' },
+        'test',
+      );
+      expect(cert.state).toBe('issued');
+      const patches = sim.requests
+        .filter((r) => r.step === 'data-group-patch' && r.status === 200)
+        .map((r) => decodeURIComponent(r.path));
+      expect(patches.some((p) => p.includes('records add'))).toBe(true);
+      expect(patches.some((p) => p.includes('records delete'))).toBe(true);
+      expect(sim.state.dataGroups.get('/Common/acme_responder_dg')!.records.size).toBe(0);
+    });
 
-  it('refuses the data-group method for a non-http-01 domain and alongside an API endpoint', async () => {
-    await core.services.domains.add('onbox', ['dns.onbox.example.test'], 'dns-01', 'test');
-    await expect(core.services.domains.setDataGroup({ name: 'dns.onbox.example.test' }, { devices: ['edge'] }, 'test')).rejects.toMatchObject({ code: 'input_invalid' });
-    await expect(core.services.domains.setEndpoint({ name: 'onbox.example.test' }, { url: 'http://127.0.0.1:1/x', username: 'u', password: 'long-enough-password' }, 'test')).rejects.toMatchObject({ code: 'conflict' });
-  });
-});
+    it('refuses the data-group method for a non-http-01 domain and alongside an API endpoint', async () => {
+      await core.services.domains.add('onbox', ['dns.onbox.example.test'], 'dns-01', 'test');
+      await expect(
+        core.services.domains.setDataGroup({ name: 'dns.onbox.example.test' }, { devices: ['edge'] }, 'test'),
+      ).rejects.toMatchObject({ code: 'input_invalid' });
+      await expect(
+        core.services.domains.setEndpoint(
+          { name: 'onbox.example.test' },
+          { url: 'http://127.0.0.1:1/x', username: 'u', password: 'long-enough-password' },
+          'test',
+        ),
+      ).rejects.toMatchObject({ code: 'conflict' });
+    });
+  },
+);

@@ -27,7 +27,13 @@ type DbEnv = { DATA_DIR: string } | { DATABASE_URL: string };
  * RESPONDER_PORT; the dns-01 variant does not need that listener, so it gets a free port of its own (retried
  * if taken meanwhile), and no port Pebble validates against is bound by a process this test kills.
  */
-async function cli(pebble: PebbleHandle, db: DbEnv, masterKey: string, args: string[], failpoint?: string): Promise<CliResult> {
+async function cli(
+  pebble: PebbleHandle,
+  db: DbEnv,
+  masterKey: string,
+  args: string[],
+  failpoint?: string,
+): Promise<CliResult> {
   const env = (responderPort?: number): Record<string, string> => ({
     ...db,
     MASTER_KEY: masterKey,
@@ -48,7 +54,12 @@ async function cli(pebble: PebbleHandle, db: DbEnv, masterKey: string, args: str
 }
 
 /** Opens the embedded database in this process (the CLI must not be running), runs `fn`, closes it again. */
-async function withEmbedded<T>(dataDir: string, pebble: PebbleHandle, masterKey: string, fn: (core: TestCore) => Promise<T>): Promise<T> {
+async function withEmbedded<T>(
+  dataDir: string,
+  pebble: PebbleHandle,
+  masterKey: string,
+  fn: (core: TestCore) => Promise<T>,
+): Promise<T> {
   const database = await openDatabase({ dataDir });
   try {
     await database.migrate();
@@ -88,82 +99,99 @@ describeWithPebble('SIGKILL mid-request on embedded PGlite (dns-01): resume issu
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('resumes after a kill once the order exists and again once the challenge is answered', async () => {
-    const p = pebble();
-    const db = { DATA_DIR: dataDir };
-    const name = 'crash-dns.example.test';
-    const read = () => withEmbedded(dataDir, p, masterKey, (core) => core.store.certificates.findByName(name));
-    await withEmbedded(dataDir, p, masterKey, async (core) => {
-      await core.services.profiles.create({ name: 'p', server: p.directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
-      await core.services.domains.add('p', [name], 'dns-01', 'test');
-    });
+  it(
+    'resumes after a kill once the order exists and again once the challenge is answered',
+    async () => {
+      const p = pebble();
+      const db = { DATA_DIR: dataDir };
+      const name = 'crash-dns.example.test';
+      const read = () => withEmbedded(dataDir, p, masterKey, (core) => core.store.certificates.findByName(name));
+      await withEmbedded(dataDir, p, masterKey, async (core) => {
+        await core.services.profiles.create(
+          { name: 'p', server: p.directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+          'test',
+        );
+        await core.services.domains.add('p', [name], 'dns-01', 'test');
+      });
 
-    const first = await cli(p, db, masterKey, ['cert', 'request', '--profile', 'p', '--cn', name], 'order_created');
-    expect(first.signal, first.stderr).toBe('SIGKILL');
-    const afterOrder = await read();
-    expect(afterOrder?.state).toBe('ordering');
-    expect(afterOrder?.orderUrl).toMatch(/^https:\/\//);
-    expect(afterOrder?.keySealed).toBeTruthy();
+      const first = await cli(p, db, masterKey, ['cert', 'request', '--profile', 'p', '--cn', name], 'order_created');
+      expect(first.signal, first.stderr).toBe('SIGKILL');
+      const afterOrder = await read();
+      expect(afterOrder?.state).toBe('ordering');
+      expect(afterOrder?.orderUrl).toMatch(/^https:\/\//);
+      expect(afterOrder?.keySealed).toBeTruthy();
 
-    // The order's authorization is new: its TXT value is not published yet, so the request waits for it.
-    const waiting = await cli(p, db, masterKey, ['--json', 'cert', 'resume', name]);
-    expect(waiting.code, waiting.stderr).toBe(3);
-    expect(JSON.parse(waiting.stdout).state).toBe('awaiting_challenge');
-    // The content to publish is the order's authorization's, which that resume recorded for the domain.
-    const content = await withEmbedded(dataDir, p, masterKey, (core) => core.services.domains.challenge({ name }));
-    await p.setTxt(`_acme-challenge.${name}`, content.dns!.value);
+      // The order's authorization is new: its TXT value is not published yet, so the request waits for it.
+      const waiting = await cli(p, db, masterKey, ['--json', 'cert', 'resume', name]);
+      expect(waiting.code, waiting.stderr).toBe(3);
+      expect(JSON.parse(waiting.stdout).state).toBe('awaiting_challenge');
+      // The content to publish is the order's authorization's, which that resume recorded for the domain.
+      const content = await withEmbedded(dataDir, p, masterKey, (core) => core.services.domains.challenge({ name }));
+      await p.setTxt(`_acme-challenge.${name}`, content.dns!.value);
 
-    const second = await cli(p, db, masterKey, ['cert', 'resume', name], 'challenge_answered');
-    expect(second.signal, second.stderr).toBe('SIGKILL');
-    const afterAnswer = await read();
-    expect(afterAnswer?.orderUrl).toBe(afterOrder?.orderUrl);
-    expect(afterAnswer?.keySealed).toBe(afterOrder?.keySealed);
+      const second = await cli(p, db, masterKey, ['cert', 'resume', name], 'challenge_answered');
+      expect(second.signal, second.stderr).toBe('SIGKILL');
+      const afterAnswer = await read();
+      expect(afterAnswer?.orderUrl).toBe(afterOrder?.orderUrl);
+      expect(afterAnswer?.keySealed).toBe(afterOrder?.keySealed);
 
-    const third = await cli(p, db, masterKey, ['--json', 'cert', 'resume', name]);
-    expect(third.code, third.stdout + third.stderr).toBe(0);
-    expect(JSON.parse(third.stdout).state).toBe('issued');
-    expectSameKeyIssued(await read(), afterOrder, masterKey);
-    // Four CLI steps; the in-process opens and Pebble's work fit in the rest of the budget.
-  }, stepsBudget(6));
+      const third = await cli(p, db, masterKey, ['--json', 'cert', 'resume', name]);
+      expect(third.code, third.stdout + third.stderr).toBe(0);
+      expect(JSON.parse(third.stdout).state).toBe('issued');
+      expectSameKeyIssued(await read(), afterOrder, masterKey);
+      // Four CLI steps; the in-process opens and Pebble's work fit in the rest of the budget.
+    },
+    stepsBudget(6),
+  );
 });
 
 /* With PostgreSQL the responder is its own process, as in production: it keeps answering while the CLI dies. */
-describeWithPebble('SIGKILL mid-request on PostgreSQL (http-01, separate responder): resume issues with the same key', () => {
-  const pebble = usePebble({ authzReuse: 0 });
-  const masterKey = randomBytes(32).toString('base64');
-  let database: Database | undefined;
-  let responder: TestCore | undefined;
-  beforeAll(async () => {
-    if (!postgresUrl) return;
-    database = await freshDatabase(() => openDatabase({ url: postgresUrl! }));
-    responder = await startTestCore(database, pebble(), masterKey);
-  });
-  afterAll(async () => {
-    await responder?.close();
-    await database?.close();
-  });
+describeWithPebble(
+  'SIGKILL mid-request on PostgreSQL (http-01, separate responder): resume issues with the same key',
+  () => {
+    const pebble = usePebble({ authzReuse: 0 });
+    const masterKey = randomBytes(32).toString('base64');
+    let database: Database | undefined;
+    let responder: TestCore | undefined;
+    beforeAll(async () => {
+      if (!postgresUrl) return;
+      database = await freshDatabase(() => openDatabase({ url: postgresUrl! }));
+      responder = await startTestCore(database, pebble(), masterKey);
+    });
+    afterAll(async () => {
+      await responder?.close();
+      await database?.close();
+    });
 
-  it.skipIf(!postgresUrl)('resumes after a kill once the order exists and again once the challenge is answered (needs TEST_DATABASE_URL)', async () => {
-    const p = pebble();
-    const db = { DATABASE_URL: postgresUrl! };
-    const name = 'crash-http.example.test';
-    const read = () => responder!.store.certificates.findByName(name);
-    await responder!.services.profiles.create({ name: 'p', server: p.directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
-    await responder!.services.domains.add('p', [name], 'http-01', 'test');
+    it.skipIf(!postgresUrl)(
+      'resumes after a kill once the order exists and again once the challenge is answered (needs TEST_DATABASE_URL)',
+      async () => {
+        const p = pebble();
+        const db = { DATABASE_URL: postgresUrl! };
+        const name = 'crash-http.example.test';
+        const read = () => responder!.store.certificates.findByName(name);
+        await responder!.services.profiles.create(
+          { name: 'p', server: p.directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+          'test',
+        );
+        await responder!.services.domains.add('p', [name], 'http-01', 'test');
 
-    const first = await cli(p, db, masterKey, ['cert', 'request', '--profile', 'p', '--cn', name], 'order_created');
-    expect(first.signal, first.stderr).toBe('SIGKILL');
-    const afterOrder = await read();
-    expect(afterOrder?.state).toBe('ordering');
-    expect(afterOrder?.orderUrl).toMatch(/^https:\/\//);
+        const first = await cli(p, db, masterKey, ['cert', 'request', '--profile', 'p', '--cn', name], 'order_created');
+        expect(first.signal, first.stderr).toBe('SIGKILL');
+        const afterOrder = await read();
+        expect(afterOrder?.state).toBe('ordering');
+        expect(afterOrder?.orderUrl).toMatch(/^https:\/\//);
 
-    const second = await cli(p, db, masterKey, ['cert', 'resume', name], 'challenge_answered');
-    expect(second.signal, second.stderr).toBe('SIGKILL');
-    const afterAnswer = await read();
-    expect(afterAnswer?.orderUrl).toBe(afterOrder?.orderUrl);
+        const second = await cli(p, db, masterKey, ['cert', 'resume', name], 'challenge_answered');
+        expect(second.signal, second.stderr).toBe('SIGKILL');
+        const afterAnswer = await read();
+        expect(afterAnswer?.orderUrl).toBe(afterOrder?.orderUrl);
 
-    const third = await cli(p, db, masterKey, ['--json', 'cert', 'resume', name]);
-    expect(third.code, third.stdout + third.stderr).toBe(0);
-    expectSameKeyIssued(await read(), afterOrder, masterKey);
-  }, stepsBudget(4));
-});
+        const third = await cli(p, db, masterKey, ['--json', 'cert', 'resume', name]);
+        expect(third.code, third.stdout + third.stderr).toBe(0);
+        expectSameKeyIssued(await read(), afterOrder, masterKey);
+      },
+      stepsBudget(4),
+    );
+  },
+);

@@ -37,7 +37,8 @@ async function until(what: string, ok: () => boolean, boundMs = 20_000): Promise
 
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const at = (level: string) => (_fields: Record<string, unknown>, message: string) => void lines.push(`${level} ${message}`);
+  const at = (level: string) => (_fields: Record<string, unknown>, message: string) =>
+    void lines.push(`${level} ${message}`);
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -78,7 +79,9 @@ describe.skipIf(!postgresUrl)('the PostgreSQL adapter under connection loss (nee
     const db = database.db as NodePgDatabase<Schema>;
     const { rows } = await db.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`);
     await terminate(rows[0]!.pid);
-    await until('pool error logged', () => log.lines.some((l) => l.startsWith('warn lost an idle database connection')));
+    await until('pool error logged', () =>
+      log.lines.some((l) => l.startsWith('warn lost an idle database connection')),
+    );
     await expect(store.profiles.list()).resolves.toEqual([]);
   });
 
@@ -86,10 +89,19 @@ describe.skipIf(!postgresUrl)('the PostgreSQL adapter under connection loss (nee
     const heard: string[] = [];
     let lost = 0;
     let resyncs = 0;
-    const unlisten = await database.listen('outage_test', (p) => heard.push(p), () => resyncs++, () => lost++);
+    const unlisten = await database.listen(
+      'outage_test',
+      (p) => heard.push(p),
+      () => resyncs++,
+      () => lost++,
+    );
     const db = database.db as NodePgDatabase<Schema>;
     const listener = async () =>
-      (await db.execute<{ pid: number }>(sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'LISTEN%'`)).rows.map((r) => r.pid);
+      (
+        await db.execute<{ pid: number }>(
+          sql`select pid from pg_stat_activity where datname = current_database() and query ilike 'LISTEN%'`,
+        )
+      ).rows.map((r) => r.pid);
     const [pid] = await listener();
     expect(pid).toBeDefined();
     await terminate(pid!);
@@ -106,8 +118,24 @@ describe.skipIf(!postgresUrl)('the PostgreSQL adapter under connection loss (nee
     try {
       const store = createDrizzleStore(unreachable);
       await expect(store.profiles.list()).rejects.toMatchObject({ code: 'db_unavailable', retryable: true });
-      await expect(store.audit.append({ actor: 'test', action: 'x', objectType: 'profile', objectId: null, objectName: null, result: 'ok', detail: {} })).rejects.toMatchObject({ code: 'db_unavailable' });
-      await expect(unreachable.listen('x', () => {}, () => {})).rejects.toSatisfy(isConnectionLoss);
+      await expect(
+        store.audit.append({
+          actor: 'test',
+          action: 'x',
+          objectType: 'profile',
+          objectId: null,
+          objectName: null,
+          result: 'ok',
+          detail: {},
+        }),
+      ).rejects.toMatchObject({ code: 'db_unavailable' });
+      await expect(
+        unreachable.listen(
+          'x',
+          () => {},
+          () => {},
+        ),
+      ).rejects.toSatisfy(isConnectionLoss);
     } finally {
       await unreachable.close();
       // Closing twice (several closers share one database) is harmless.

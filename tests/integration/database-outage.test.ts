@@ -12,7 +12,11 @@ import { DB_UNAVAILABLE_MESSAGE } from '../../db/connection-loss.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
 import { SIGNING_SECRET, type SlackStub, sign, startSlackStub, TEAM_ID } from '../bot/bot-harness.ts';
 import { makeAuthorization, makeDomain, makeProfile } from '../fixtures/builders.ts';
-import { describeWithPrivatePostgres, type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.ts';
+import {
+  describeWithPrivatePostgres,
+  type PrivatePostgres,
+  startPrivatePostgres,
+} from '../support/private-postgres.ts';
 import { retryWhenAddressInUse } from '../support/free-port.ts';
 import { freePort, type ServeProcess, type ServeRole, startServe } from '../support/serve-process.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
@@ -68,7 +72,10 @@ async function terminateBackends(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const res = await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [new URL(url).pathname.slice(1)]);
+    const res = await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [new URL(url).pathname.slice(1)],
+    );
     return res.rowCount ?? 0;
   } finally {
     await client.end();
@@ -113,7 +120,11 @@ async function slashCommand(stub: SlackStub, slackPort: number, text: string): P
   }).toString();
   const res = await postSigned(slackPort, body, 'application/x-www-form-urlencoded');
   expect(res.status).toBe(200);
-  const answer = await until(`answer to /acme ${text}`, async () => stub.responses(id)[0], (r) => r !== undefined);
+  const answer = await until(
+    `answer to /acme ${text}`,
+    async () => stub.responses(id)[0],
+    (r) => r !== undefined,
+  );
   expect(answer!['response_type']).toBe('ephemeral');
   return String(answer!['text']);
 }
@@ -127,15 +138,32 @@ async function approveClick(stub: SlackStub, slackPort: number, approvalId: stri
     user: { id: APPROVER, team_id: TEAM_ID, name: 'alice' },
     api_app_id: 'A0TEST',
     trigger_id: `trigger-${id}`,
-    actions: [{ type: 'button', action_id: APPROVE_ACTION, block_id: 'approval_message', value: approvalId, text: { type: 'plain_text', text: 'Approve' }, action_ts: '1' }],
+    actions: [
+      {
+        type: 'button',
+        action_id: APPROVE_ACTION,
+        block_id: 'approval_message',
+        value: approvalId,
+        text: { type: 'plain_text', text: 'Approve' },
+        action_ts: '1',
+      },
+    ],
     container: { type: 'message', channel_id: 'C0TEST', message_ts: '1700000000.000100', is_ephemeral: false },
     channel: { id: 'C0TEST', name: 'ops' },
     message: { type: 'message', ts: '1700000000.000100', text: '' },
     response_url: `${stub.url}/response/${id}`,
   };
-  const res = await postSigned(slackPort, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
+  const res = await postSigned(
+    slackPort,
+    new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+    'application/x-www-form-urlencoded',
+  );
   expect(res.status).toBe(200);
-  return (await until('answer to the Approve click', async () => stub.responses(id)[0], (r) => r !== undefined))!;
+  return (await until(
+    'answer to the Approve click',
+    async () => stub.responses(id)[0],
+    (r) => r !== undefined,
+  ))!;
 }
 
 /** Opens the App Home tab; resolves with the view the bot published. */
@@ -158,7 +186,11 @@ async function postSigned(port: number, body: string, contentType: string): Prom
   const timestamp = Math.floor(Date.now() / 1000);
   const res = await fetch(`http://127.0.0.1:${port}/slack/events`, {
     method: 'POST',
-    headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign(SIGNING_SECRET, timestamp, body) },
+    headers: {
+      'content-type': contentType,
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': sign(SIGNING_SECRET, timestamp, body),
+    },
     body,
   });
   await res.text();
@@ -168,7 +200,9 @@ async function postSigned(port: number, body: string, contentType: string): Prom
 /** The CLI as a one-off process against `databaseUrl`. */
 function cli(databaseUrl: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(BIN, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, MASTER_KEY, LOG_LEVEL: 'warn' } });
+    const child = spawn(BIN, args, {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, MASTER_KEY, LOG_LEVEL: 'warn' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -179,14 +213,26 @@ function cli(databaseUrl: string, args: string[]): Promise<{ code: number | null
 
 /** Log entries (pino JSON) with this message, optionally only those logged after `after` (epoch ms). */
 const logged = (p: ServeProcess, msg: string | RegExp, after = 0) =>
-  p.entries().filter((e) => (typeof msg === 'string' ? e['msg'] === msg : msg.test(String(e['msg']))) && Number(e['time']) > after);
+  p
+    .entries()
+    .filter(
+      (e) => (typeof msg === 'string' ? e['msg'] === msg : msg.test(String(e['msg']))) && Number(e['time']) > after,
+    );
 
 /** What each role needs, on free ports: jobs every second so a test sees runs on both sides of a fault. */
 async function roleEnv(role: ServeRole, databaseUrl: string, stub: SlackStub | null): Promise<Record<string, string>> {
-  const env: Record<string, string> = { DATABASE_URL: databaseUrl, RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(await freePort()) };
+  const env: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    RESPONDER_HOST: '127.0.0.1',
+    RESPONDER_PORT: String(await freePort()),
+  };
   if (role !== 'responder') env['MASTER_KEY'] = MASTER_KEY;
   if (role === 'worker' || role === 'all') {
-    Object.assign(env, { JOBS_CLEANUP_CRON: '* * * * * *', JOBS_RENEW_CRON: '*/5 * * * * *', JOBS_START_DELAY_MAX_SECONDS: '0' });
+    Object.assign(env, {
+      JOBS_CLEANUP_CRON: '* * * * * *',
+      JOBS_RENEW_CRON: '*/5 * * * * *',
+      JOBS_START_DELAY_MAX_SECONDS: '0',
+    });
   }
   if ((role === 'bot' || role === 'all') && stub) {
     Object.assign(env, {
@@ -218,122 +264,183 @@ async function seed(store: Store): Promise<{ token: string; addToken: () => Prom
   };
 }
 
-describe.skipIf(!postgresUrl)('every role rides out killed connections and a cut network to PostgreSQL (needs TEST_DATABASE_URL)', () => {
-  let database: Database;
-  let store: Store;
-  let stub: SlackStub;
-  let proxy: TcpProxy;
-  let proxiedUrl: string;
-  let token: string;
-  let addToken: () => Promise<string>;
-  const procs: Partial<Record<ServeRole, ServeProcess>> = {};
-  const responders = () => [procs.responder!, procs.all!];
-  const responderPorts = () => responders().map((p) => Number(p.env['RESPONDER_PORT']));
-  const slackPorts = () => [procs.bot!, procs.all!].map((p) => Number(p.env['SLACK_PORT']));
+describe.skipIf(!postgresUrl)(
+  'every role rides out killed connections and a cut network to PostgreSQL (needs TEST_DATABASE_URL)',
+  () => {
+    let database: Database;
+    let store: Store;
+    let stub: SlackStub;
+    let proxy: TcpProxy;
+    let proxiedUrl: string;
+    let token: string;
+    let addToken: () => Promise<string>;
+    const procs: Partial<Record<ServeRole, ServeProcess>> = {};
+    const responders = () => [procs.responder!, procs.all!];
+    const responderPorts = () => responders().map((p) => Number(p.env['RESPONDER_PORT']));
+    const slackPorts = () => [procs.bot!, procs.all!].map((p) => Number(p.env['SLACK_PORT']));
 
-  beforeAll(async () => {
-    database = await freshDatabase(() => openDatabase({ url: postgresUrl! }));
-    store = createDrizzleStore(database);
-    ({ token, addToken } = await seed(store));
-    stub = await startSlackStub();
-    const target = new URL(postgresUrl!);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const proxied = new URL(postgresUrl!);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
-    proxiedUrl = proxied.toString();
-    const roles: ServeRole[] = ['responder', 'worker', 'bot', 'all'];
-    const started = await Promise.all(roles.map(async (role) => retryWhenAddressInUse(async () => startServe(role, await roleEnv(role, proxiedUrl, stub)))));
-    for (const p of started) procs[p.role] = p;
-  }, PROCESS_TEST_MS);
-  afterAll(async () => {
-    await Promise.all(Object.values(procs).map((p) => p.stop()));
-    await proxy?.close();
-    await stub?.close();
-    await database?.close();
-  });
+    beforeAll(async () => {
+      database = await freshDatabase(() => openDatabase({ url: postgresUrl! }));
+      store = createDrizzleStore(database);
+      ({ token, addToken } = await seed(store));
+      stub = await startSlackStub();
+      const target = new URL(postgresUrl!);
+      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      const proxied = new URL(postgresUrl!);
+      proxied.hostname = '127.0.0.1';
+      proxied.port = String(proxy.port);
+      proxiedUrl = proxied.toString();
+      const roles: ServeRole[] = ['responder', 'worker', 'bot', 'all'];
+      const started = await Promise.all(
+        roles.map(async (role) =>
+          retryWhenAddressInUse(async () => startServe(role, await roleEnv(role, proxiedUrl, stub))),
+        ),
+      );
+      for (const p of started) procs[p.role] = p;
+    }, PROCESS_TEST_MS);
+    afterAll(async () => {
+      await Promise.all(Object.values(procs).map((p) => p.stop()));
+      await proxy?.close();
+      await stub?.close();
+      await database?.close();
+    });
 
-  it('no role exits when every backend is terminated, three times; cached tokens are served throughout and LISTEN comes back', async () => {
-    for (const port of responderPorts()) expect((await challenge(port, token)).status).toBe(200);
-    const load = traffic(responderPorts(), token);
-    for (let round = 1; round <= 3; round++) {
-      expect(await terminateBackends(postgresUrl!)).toBeGreaterThan(0);
-      // LISTEN is re-established (and the cache reloaded) on every responder...
-      for (const p of responders()) {
-        const back = () => logged(p, /LISTEN connection re-established/).filter((e) => e['channel'] === CHALLENGE_CHANNEL).length;
-        await until(`${p.role} challenge LISTEN back (round ${round})`, async () => back(), (n) => n >= round);
-      }
-      // ...and hears changes again.
-      const fresh = await addToken();
-      for (const port of responderPorts()) await until(`new token on ${port}`, () => challenge(port, fresh), (r) => r.status === 200);
-    }
-    const seen = await load.stop();
-    expect(seen.length).toBeGreaterThan(0);
-    expect(seen.filter((s) => s.status !== 200)).toEqual([]);
-    // The other roles go on too: a scheduled job finishes after the last termination, the bot answers.
-    const after = Date.now();
-    for (const p of [procs.worker!, procs.all!]) await until(`${p.role} job after the terminations`, async () => logged(p, 'job cleanup finished', after).length, (n) => n > 0);
-    for (const port of slackPorts()) expect(await slashCommand(stub, port, 'profile list')).not.toContain('unavailable');
-    for (const p of Object.values(procs)) expect(p.alive(), `${p.role} exited:\n${p.log()}`).toBe(true);
-  }, PROCESS_TEST_MS);
+    it(
+      'no role exits when every backend is terminated, three times; cached tokens are served throughout and LISTEN comes back',
+      async () => {
+        for (const port of responderPorts()) expect((await challenge(port, token)).status).toBe(200);
+        const load = traffic(responderPorts(), token);
+        for (let round = 1; round <= 3; round++) {
+          expect(await terminateBackends(postgresUrl!)).toBeGreaterThan(0);
+          // LISTEN is re-established (and the cache reloaded) on every responder...
+          for (const p of responders()) {
+            const back = () =>
+              logged(p, /LISTEN connection re-established/).filter((e) => e['channel'] === CHALLENGE_CHANNEL).length;
+            await until(
+              `${p.role} challenge LISTEN back (round ${round})`,
+              async () => back(),
+              (n) => n >= round,
+            );
+          }
+          // ...and hears changes again.
+          const fresh = await addToken();
+          for (const port of responderPorts())
+            await until(
+              `new token on ${port}`,
+              () => challenge(port, fresh),
+              (r) => r.status === 200,
+            );
+        }
+        const seen = await load.stop();
+        expect(seen.length).toBeGreaterThan(0);
+        expect(seen.filter((s) => s.status !== 200)).toEqual([]);
+        // The other roles go on too: a scheduled job finishes after the last termination, the bot answers.
+        const after = Date.now();
+        for (const p of [procs.worker!, procs.all!])
+          await until(
+            `${p.role} job after the terminations`,
+            async () => logged(p, 'job cleanup finished', after).length,
+            (n) => n > 0,
+          );
+        for (const port of slackPorts())
+          expect(await slashCommand(stub, port, 'profile list')).not.toContain('unavailable');
+        for (const p of Object.values(procs)) expect(p.alive(), `${p.role} exited:\n${p.log()}`).toBe(true);
+      },
+      PROCESS_TEST_MS,
+    );
 
-  it('with the network to the database cut: responders serve from memory and say degraded, jobs are skipped, the bot and the CLI say the database is unavailable; all resume after', async () => {
-    const load = traffic(responderPorts(), token);
-    proxy.cut();
-    const cutAt = Date.now();
-    for (const port of responderPorts()) {
-      const ready = await until('readyz degraded', () => get(port, '/readyz'), (r) => r.body.startsWith('degraded'));
-      expect(ready.status).toBe(200);
-      expect(ready.body).toMatch(/^degraded: database unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z; serving \d+ cached challenges?\n$/);
-      expect((await get(port, '/healthz')).status).toBe(200);
-      expect((await get(port, '/metrics')).body).toMatch(/^bigip_acme_database_up 0$/m);
-    }
-    // Written while no responder can hear it: not served yet (the cache is behind, and says so).
-    const missed = await addToken();
-    for (const port of responderPorts()) expect((await challenge(port, missed)).status).toBe(404);
+    it(
+      'with the network to the database cut: responders serve from memory and say degraded, jobs are skipped, the bot and the CLI say the database is unavailable; all resume after',
+      async () => {
+        const load = traffic(responderPorts(), token);
+        proxy.cut();
+        const cutAt = Date.now();
+        for (const port of responderPorts()) {
+          const ready = await until(
+            'readyz degraded',
+            () => get(port, '/readyz'),
+            (r) => r.body.startsWith('degraded'),
+          );
+          expect(ready.status).toBe(200);
+          expect(ready.body).toMatch(
+            /^degraded: database unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z; serving \d+ cached challenges?\n$/,
+          );
+          expect((await get(port, '/healthz')).status).toBe(200);
+          expect((await get(port, '/metrics')).body).toMatch(/^bigip_acme_database_up 0$/m);
+        }
+        // Written while no responder can hear it: not served yet (the cache is behind, and says so).
+        const missed = await addToken();
+        for (const port of responderPorts()) expect((await challenge(port, missed)).status).toBe(404);
 
-    // Jobs: skipped with one clear line each run, the schedule kept.
-    for (const p of [procs.worker!, procs.all!]) {
-      const [skip] = await until(`${p.role} job skipped`, async () => logged(p, /^job cleanup skipped: the database is unavailable; next run at \d{4}-/, cutAt), (l) => l.length > 0);
-      expect(skip!['level']).toBe(40);
-    }
-    // The bot: a command and a click answer, ephemerally, that the database is unavailable.
-    for (const port of slackPorts()) {
-      expect(await slashCommand(stub, port, 'profile list')).toBe(DB_UNAVAILABLE_MESSAGE);
-      const clicked = await approveClick(stub, port, randomUUID());
-      expect(clicked['response_type']).toBe('ephemeral');
-      expect(clicked['text']).toBe(DB_UNAVAILABLE_MESSAGE);
-    }
-    // The App Home dashboard says why it is empty instead of pointing at the log.
-    expect(await openHome(stub, Number(procs.bot!.env['SLACK_PORT']))).toContain(DB_UNAVAILABLE_MESSAGE);
-    // The CLI: one clear line and exit 1; --json a machine-readable error.
-    const text = await cli(proxiedUrl, ['profile', 'list']);
-    expect(text.code).toBe(1);
-    expect(text.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: cannot reach the database \(.+\); nothing changed\. Try again once it is back$/)]);
-    const json = await cli(proxiedUrl, ['--json', 'profile', 'list']);
-    expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'db_unavailable', message: expect.stringContaining('cannot reach the database') } });
-    expect(json.stdout + json.stderr + text.stderr).not.toContain(MASTER_KEY);
+        // Jobs: skipped with one clear line each run, the schedule kept.
+        for (const p of [procs.worker!, procs.all!]) {
+          const [skip] = await until(
+            `${p.role} job skipped`,
+            async () => logged(p, /^job cleanup skipped: the database is unavailable; next run at \d{4}-/, cutAt),
+            (l) => l.length > 0,
+          );
+          expect(skip!['level']).toBe(40);
+        }
+        // The bot: a command and a click answer, ephemerally, that the database is unavailable.
+        for (const port of slackPorts()) {
+          expect(await slashCommand(stub, port, 'profile list')).toBe(DB_UNAVAILABLE_MESSAGE);
+          const clicked = await approveClick(stub, port, randomUUID());
+          expect(clicked['response_type']).toBe('ephemeral');
+          expect(clicked['text']).toBe(DB_UNAVAILABLE_MESSAGE);
+        }
+        // The App Home dashboard says why it is empty instead of pointing at the log.
+        expect(await openHome(stub, Number(procs.bot!.env['SLACK_PORT']))).toContain(DB_UNAVAILABLE_MESSAGE);
+        // The CLI: one clear line and exit 1; --json a machine-readable error.
+        const text = await cli(proxiedUrl, ['profile', 'list']);
+        expect(text.code).toBe(1);
+        expect(text.stderr.trim().split('\n')).toEqual([
+          expect.stringMatching(
+            /^error: cannot reach the database \(.+\); nothing changed\. Try again once it is back$/,
+          ),
+        ]);
+        const json = await cli(proxiedUrl, ['--json', 'profile', 'list']);
+        expect(json.code).toBe(1);
+        expect(JSON.parse(json.stdout)).toEqual({
+          error: { code: 'db_unavailable', message: expect.stringContaining('cannot reach the database') },
+        });
+        expect(json.stdout + json.stderr + text.stderr).not.toContain(MASTER_KEY);
 
-    proxy.restore();
-    const restoredAt = Date.now();
-    for (const port of responderPorts()) {
-      // After the resync, what was written meanwhile is served, and readiness is back.
-      await until(`token written during the cut on ${port}`, () => challenge(port, missed), (r) => r.status === 200);
-      await until('readyz ready', () => get(port, '/readyz'), (r) => r.status === 200 && r.body === 'ready\n');
-      expect((await get(port, '/metrics')).body).toMatch(/^bigip_acme_database_up 1$/m);
-    }
-    for (const p of [procs.worker!, procs.all!]) await until(`${p.role} job after the cut`, async () => logged(p, 'job cleanup finished', restoredAt).length, (n) => n > 0);
-    for (const port of slackPorts()) expect(await slashCommand(stub, port, 'profile list')).not.toContain('unavailable');
-    const seen = await load.stop();
-    expect(seen.filter((s) => s.status !== 200)).toEqual([]);
-    for (const p of responders()) {
-      expect(logged(p, /^database unreachable: serving \d+ cached challenge/).length).toBeGreaterThan(0);
-      expect(logged(p, /^database reachable again/).length).toBeGreaterThan(0);
-    }
-    for (const p of Object.values(procs)) expect(p.alive(), `${p.role} exited:\n${p.log()}`).toBe(true);
-  }, PROCESS_TEST_MS);
-});
+        proxy.restore();
+        const restoredAt = Date.now();
+        for (const port of responderPorts()) {
+          // After the resync, what was written meanwhile is served, and readiness is back.
+          await until(
+            `token written during the cut on ${port}`,
+            () => challenge(port, missed),
+            (r) => r.status === 200,
+          );
+          await until(
+            'readyz ready',
+            () => get(port, '/readyz'),
+            (r) => r.status === 200 && r.body === 'ready\n',
+          );
+          expect((await get(port, '/metrics')).body).toMatch(/^bigip_acme_database_up 1$/m);
+        }
+        for (const p of [procs.worker!, procs.all!])
+          await until(
+            `${p.role} job after the cut`,
+            async () => logged(p, 'job cleanup finished', restoredAt).length,
+            (n) => n > 0,
+          );
+        for (const port of slackPorts())
+          expect(await slashCommand(stub, port, 'profile list')).not.toContain('unavailable');
+        const seen = await load.stop();
+        expect(seen.filter((s) => s.status !== 200)).toEqual([]);
+        for (const p of responders()) {
+          expect(logged(p, /^database unreachable: serving \d+ cached challenge/).length).toBeGreaterThan(0);
+          expect(logged(p, /^database reachable again/).length).toBeGreaterThan(0);
+        }
+        for (const p of Object.values(procs)) expect(p.alive(), `${p.role} exited:\n${p.log()}`).toBe(true);
+      },
+      PROCESS_TEST_MS,
+    );
+  },
+);
 
 describeWithPrivatePostgres('a real PostgreSQL restart under traffic (private cluster)', () => {
   let cluster: PrivatePostgres;
@@ -354,7 +461,9 @@ describeWithPrivatePostgres('a real PostgreSQL restart under traffic (private cl
     ({ token, addToken } = await seed(store));
     stub = await startSlackStub();
     const roles: ServeRole[] = ['responder', 'worker', 'all'];
-    const started = await Promise.all(roles.map(async (role) => retryWhenAddressInUse(async () => startServe(role, await roleEnv(role, url, stub)))));
+    const started = await Promise.all(
+      roles.map(async (role) => retryWhenAddressInUse(async () => startServe(role, await roleEnv(role, url, stub)))),
+    );
     for (const p of started) procs[p.role] = p;
   }, PROCESS_TEST_MS);
   afterAll(async () => {
@@ -364,44 +473,71 @@ describeWithPrivatePostgres('a real PostgreSQL restart under traffic (private cl
     await cluster?.dispose();
   });
 
-  it('no process exits, every GET of the cached token is answered, readyz goes degraded then ready, and jobs run again after', async () => {
-    const responders = [procs.responder!, procs.all!];
-    const ports = responders.map((p) => Number(p.env['RESPONDER_PORT']));
-    for (const port of ports) expect((await challenge(port, token)).status).toBe(200);
-    const load = traffic(ports, token);
-    const readiness = new Map<number, string[]>(ports.map((port) => [port, []]));
-    let watching = true;
-    const watchers = ports.map(async (port) => {
-      while (watching) {
-        const r = await get(port, '/readyz');
-        readiness.get(port)!.push(`${r.status} ${r.body.split(':')[0]!.trim()}`);
-        await sleep(100);
+  it(
+    'no process exits, every GET of the cached token is answered, readyz goes degraded then ready, and jobs run again after',
+    async () => {
+      const responders = [procs.responder!, procs.all!];
+      const ports = responders.map((p) => Number(p.env['RESPONDER_PORT']));
+      for (const port of ports) expect((await challenge(port, token)).status).toBe(200);
+      const load = traffic(ports, token);
+      const readiness = new Map<number, string[]>(ports.map((port) => [port, []]));
+      let watching = true;
+      const watchers = ports.map(async (port) => {
+        while (watching) {
+          const r = await get(port, '/readyz');
+          readiness.get(port)!.push(`${r.status} ${r.body.split(':')[0]!.trim()}`);
+          await sleep(100);
+        }
+      });
+
+      await cluster.stop('fast');
+      const stoppedAt = Date.now();
+      for (const port of ports)
+        await until(
+          `readyz on ${port} degraded while the server is down`,
+          async () => readiness.get(port)!.at(-1),
+          (r) => r === '200 degraded',
+        );
+      await sleep(3_000);
+      await cluster.start();
+      const startedAt = Date.now();
+      for (const port of ports)
+        await until(
+          `readyz on ${port} ready after the restart`,
+          () => get(port, '/readyz'),
+          (r) => r.body === 'ready\n',
+        );
+      // LISTEN is back: a token written now is heard.
+      const fresh = await addToken();
+      for (const port of ports)
+        await until(
+          `a token written after the restart on ${port}`,
+          () => challenge(port, fresh),
+          (r) => r.status === 200,
+        );
+      for (const p of [procs.worker!, procs.all!])
+        await until(
+          `${p.role}: a job run after the restart`,
+          async () => logged(p, 'job cleanup finished', startedAt).length,
+          (n) => n > 0,
+        );
+      expect(await slashCommand(stub, Number(procs.all!.env['SLACK_PORT']), 'profile list')).not.toContain(
+        'unavailable',
+      );
+
+      watching = false;
+      await Promise.all(watchers);
+      const seen = await load.stop();
+      expect(seen.length).toBeGreaterThan(100);
+      expect(seen.filter((s) => s.status !== 200)).toEqual([]);
+      for (const port of ports) {
+        expect(readiness.get(port)).toContain('200 degraded');
+        expect(readiness.get(port)!.at(-1)).toBe('200 ready');
       }
-    });
-
-    await cluster.stop('fast');
-    const stoppedAt = Date.now();
-    for (const port of ports) await until(`readyz on ${port} degraded while the server is down`, async () => readiness.get(port)!.at(-1), (r) => r === '200 degraded');
-    await sleep(3_000);
-    await cluster.start();
-    const startedAt = Date.now();
-    for (const port of ports) await until(`readyz on ${port} ready after the restart`, () => get(port, '/readyz'), (r) => r.body === 'ready\n');
-    // LISTEN is back: a token written now is heard.
-    const fresh = await addToken();
-    for (const port of ports) await until(`a token written after the restart on ${port}`, () => challenge(port, fresh), (r) => r.status === 200);
-    for (const p of [procs.worker!, procs.all!]) await until(`${p.role}: a job run after the restart`, async () => logged(p, 'job cleanup finished', startedAt).length, (n) => n > 0);
-    expect(await slashCommand(stub, Number(procs.all!.env['SLACK_PORT']), 'profile list')).not.toContain('unavailable');
-
-    watching = false;
-    await Promise.all(watchers);
-    const seen = await load.stop();
-    expect(seen.length).toBeGreaterThan(100);
-    expect(seen.filter((s) => s.status !== 200)).toEqual([]);
-    for (const port of ports) {
-      expect(readiness.get(port)).toContain('200 degraded');
-      expect(readiness.get(port)!.at(-1)).toBe('200 ready');
-    }
-    for (const p of [procs.worker!, procs.all!]) expect(logged(p, /^job cleanup skipped: the database is unavailable/, stoppedAt).length).toBeGreaterThan(0);
-    for (const p of Object.values(procs)) expect(p.alive(), `${p.role} exited:\n${p.log()}`).toBe(true);
-  }, PROCESS_TEST_MS);
+      for (const p of [procs.worker!, procs.all!])
+        expect(logged(p, /^job cleanup skipped: the database is unavailable/, stoppedAt).length).toBeGreaterThan(0);
+      for (const p of Object.values(procs)) expect(p.alive(), `${p.role} exited:\n${p.log()}`).toBe(true);
+    },
+    PROCESS_TEST_MS,
+  );
 });

@@ -46,7 +46,16 @@ describe('a deploy killed after the profile switch', () => {
       const services = createCoreServices(deployCoreDeps(store, secrets));
       const cert = await seedIssuedCertificate(store, secrets, { names: ['www.example.com'] });
       certName = cert.name;
-      await services.devices.add({ name: 'bigip1', url: sim.url, username: sim.username, password: sim.password, ...(sim.caPem ? { caPem: sim.caPem } : { insecure: true }) }, 'test');
+      await services.devices.add(
+        {
+          name: 'bigip1',
+          url: sim.url,
+          username: sim.username,
+          password: sim.password,
+          ...(sim.caPem ? { caPem: sim.caPem } : { insecure: true }),
+        },
+        'test',
+      );
       await services.bindings.add({ certificate: cert.name, device: 'bigip1', profile: 'acme_www' }, 'test');
     } finally {
       await database.close();
@@ -58,7 +67,10 @@ describe('a deploy killed after the profile switch', () => {
   });
 
   it('leaves no record running once the next deploy has run', async () => {
-    const killed = await runBin(['cert', 'deploy', certName], { ...env(), BIGIP_ACME_FAILPOINT: 'deploy_after_switch' });
+    const killed = await runBin(['cert', 'deploy', certName], {
+      ...env(),
+      BIGIP_ACME_FAILPOINT: 'deploy_after_switch',
+    });
     expect(killed.code).toBeNull();
     const [left] = await records();
     expect(left).toMatchObject({ result: 'running', step: 'switch' });
@@ -71,7 +83,9 @@ describe('a deploy killed after the profile switch', () => {
     const newer = after.find((d) => d.id !== left!.id)!;
     expect(newer.result).toBe('succeeded');
     expect(settled).toMatchObject({ result: 'failed', step: 'switch' });
-    expect(settled.error!.message).toBe(`the process running this deploy stopped at step switch; superseded by ${newer.id}`);
+    expect(settled.error!.message).toBe(
+      `the process running this deploy stopped at step switch; superseded by ${newer.id}`,
+    );
     expect(Object.keys(assertProfilesConsistent(sim, ['/Common/acme_www']))).toHaveLength(1);
   }, 120_000);
 });

@@ -20,9 +20,24 @@ for (const target of databaseTargets) {
         database = await freshDatabase(target.open);
         core = await startTestCore(database, pebble());
         const { profiles } = core.services;
-        await profiles.create({ name: 'ec', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true, contact: ['ops@example.com'] }, 'test');
-        await profiles.create({ name: 'rsa', server: pebble().directoryUrl, keySpec: 'rsa-2048', acceptTos: true }, 'test');
-        await profiles.create({ name: 'ec384', server: pebble().directoryUrl, keySpec: 'ec-p384', acceptTos: true }, 'test');
+        await profiles.create(
+          {
+            name: 'ec',
+            server: pebble().directoryUrl,
+            keySpec: 'ec-p256',
+            acceptTos: true,
+            contact: ['ops@example.com'],
+          },
+          'test',
+        );
+        await profiles.create(
+          { name: 'rsa', server: pebble().directoryUrl, keySpec: 'rsa-2048', acceptTos: true },
+          'test',
+        );
+        await profiles.create(
+          { name: 'ec384', server: pebble().directoryUrl, keySpec: 'ec-p384', acceptTos: true },
+          'test',
+        );
       });
       afterAll(async () => {
         await core?.close();
@@ -111,7 +126,9 @@ for (const target of databaseTargets) {
           expect(result.domain.status).toBe('valid');
         }
         const audit = await core.store.audit.list({ limit: 500 });
-        expect(audit.some((e) => e.action === 'domain.test' && e.objectName === name('t-tls') && e.result === 'ok')).toBe(true);
+        expect(
+          audit.some((e) => e.action === 'domain.test' && e.objectName === name('t-tls') && e.result === 'ok'),
+        ).toBe(true);
       });
 
       it('keeps no private key or passphrase in plaintext in any column', async () => {

@@ -26,12 +26,20 @@ describeWithPebble('profiles with EAB, Reconfigure, and replacing an order the C
   });
 
   const create = (name: string, eab?: { kid: string; hmacKey: string }) =>
-    core.services.profiles.create({ name, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true, ...(eab ? { eab } : {}) }, 'test');
+    core.services.profiles.create(
+      { name, server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true, ...(eab ? { eab } : {}) },
+      'test',
+    );
 
   it('creates the account with external account binding when the directory requires it, and seals the HMAC key', async () => {
     expect((await core.services.profiles.validate(pebble().directoryUrl)).externalAccountRequired).toBe(true);
-    await expect(create('no-eab')).rejects.toMatchObject({ code: 'input_invalid', message: expect.stringContaining('external account binding') });
-    const wrong = await create('bad-eab', { kid: EAB_KID, hmacKey: randomBytes(32).toString('base64url') }).catch((e: unknown) => e);
+    await expect(create('no-eab')).rejects.toMatchObject({
+      code: 'input_invalid',
+      message: expect.stringContaining('external account binding'),
+    });
+    const wrong = await create('bad-eab', { kid: EAB_KID, hmacKey: randomBytes(32).toString('base64url') }).catch(
+      (e: unknown) => e,
+    );
     expect(wrong).toBeInstanceOf(CoreError);
     expect((wrong as CoreError).code).toBe('acme_error');
     expect(await core.store.profiles.list()).toEqual([]);
@@ -49,7 +57,12 @@ describeWithPebble('profiles with EAB, Reconfigure, and replacing an order the C
   });
 
   it('Reconfigure refreshes only the domains whose authorization is gone', async () => {
-    const [gone, kept] = await core.services.domains.add('eab', ['gone.example.test', 'kept.example.test'], 'http-01', 'test');
+    const [gone, kept] = await core.services.domains.add(
+      'eab',
+      ['gone.example.test', 'kept.example.test'],
+      'http-01',
+      'test',
+    );
     const profile = (await core.store.profiles.findByName('eab'))!;
     const goneDomain = (await core.store.domains.find(profile.id, 'gone.example.test'))!;
     const authz = (await core.store.authorizations.findById(goneDomain.currentAuthorizationId!))!;
@@ -59,7 +72,9 @@ describeWithPebble('profiles with EAB, Reconfigure, and replacing an order the C
     expect(refreshed.map((c) => c.domain)).toEqual(['gone.example.test']);
     expect(refreshed[0]!.http!.fileName).not.toBe(gone!.http!.fileName);
     expect(refreshed[0]!.status).toBe('pending');
-    expect((await core.services.domains.challenge({ name: 'kept.example.test' })).http!.fileName).toBe(kept!.http!.fileName);
+    expect((await core.services.domains.challenge({ name: 'kept.example.test' })).http!.fileName).toBe(
+      kept!.http!.fileName,
+    );
     expect((await core.services.domains.test({ name: 'gone.example.test' }, 'test')).outcome).toBe('valid');
   });
 

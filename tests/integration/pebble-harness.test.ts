@@ -81,8 +81,14 @@ describeWithPebble('pebble harness', () => {
       const b = await startPebble();
       try {
         const ports = [a.httpPort, a.tlsPort, b.httpPort, b.tlsPort];
-        const listeners = [a.directoryUrl, a.pebbleManagementUrl, a.managementUrl, b.directoryUrl, b.pebbleManagementUrl, b.managementUrl]
-          .map((u) => Number(new URL(u).port));
+        const listeners = [
+          a.directoryUrl,
+          a.pebbleManagementUrl,
+          a.managementUrl,
+          b.directoryUrl,
+          b.pebbleManagementUrl,
+          b.managementUrl,
+        ].map((u) => Number(new URL(u).port));
         expect(new Set([...ports, ...listeners]).size).toBe(ports.length + listeners.length);
         // Nothing listens on them yet: the test's own responders can bind every one.
         const servers = await Promise.all(ports.map(listen));

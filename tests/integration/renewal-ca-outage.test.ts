@@ -43,10 +43,20 @@ describeWithPebble('renewals during a CA outage (Pebble issuing 240-second certi
     const upstream = new URL(pebble().directoryUrl);
     ca = await startPausableProxy({ host: upstream.hostname, port: Number(upstream.port) });
     await core.services.profiles.create(
-      { name: 'outage', server: `https://${ca.host}:${ca.port}${upstream.pathname}`, keySpec: 'ec-p256', acceptTos: true },
+      {
+        name: 'outage',
+        server: `https://${ca.host}:${ca.port}${upstream.pathname}`,
+        keySpec: 'ec-p256',
+        acceptTos: true,
+      },
       'test',
     );
-    await core.services.domains.add('outage', ['one.outage.example.test', 'two.outage.example.test'], 'http-01', 'test');
+    await core.services.domains.add(
+      'outage',
+      ['one.outage.example.test', 'two.outage.example.test'],
+      'http-01',
+      'test',
+    );
   });
   afterAll(async () => {
     await core?.close();
@@ -109,20 +119,28 @@ describeWithPebble('renewals during a CA outage (Pebble issuing 240-second certi
       // The first attempt at the renewal time, as a cron run would make it.
       await sleep(renewAt - Date.now());
       await services.jobs.run('renew');
-      const deadlineOf = (c: (typeof issued)[number]) => renewalRetryDeadline({ notBefore: c.notBefore!, notAfter: c.notAfter! }).getTime();
+      const deadlineOf = (c: (typeof issued)[number]) =>
+        renewalRetryDeadline({ notBefore: c.notBefore!, notAfter: c.notAfter! }).getTime();
       // The first failure: retried before the certificate expires (it used to be an hour later).
       for (const c of issued) {
-        const row = await waitFor('the first failed attempt', async () => {
-          const r = await store.certificates.findById(c.id);
-          return r && r.failedAttempts >= 1 && r;
-        }, backAt);
+        const row = await waitFor(
+          'the first failed attempt',
+          async () => {
+            const r = await store.certificates.findById(c.id);
+            return r && r.failedAttempts >= 1 && r;
+          },
+          backAt,
+        );
         expect(row.nextAttemptAt!.getTime()).toBeLessThanOrEqual(deadlineOf(c));
         expect(row.state).toBe('issued');
       }
       // Retried every few seconds (a 240-s lifetime's floor), each time by the scheduler waking for it.
       await waitFor(
         'both renewals to fail at least five times',
-        async () => (await Promise.all(issued.map((c) => store.certificates.findById(c.id)))).every((r) => r!.failedAttempts >= 5),
+        async () =>
+          (await Promise.all(issued.map((c) => store.certificates.findById(c.id)))).every(
+            (r) => r!.failedAttempts >= 5,
+          ),
         backAt - 5 * SECOND,
       );
 
@@ -133,7 +151,11 @@ describeWithPebble('renewals during a CA outage (Pebble issuing 240-second certi
         expect(row.serial).toBe(c.serial);
         const shown = await certShowJson(c.name);
         expect(shown).toMatchObject({ state: 'issued', serial: c.serial, failedAttempts: expect.any(Number) });
-        expect(shown.lastRenewalError).toMatchObject({ code: expect.stringMatching(/^acme_/), message: expect.any(String), at: expect.any(String) });
+        expect(shown.lastRenewalError).toMatchObject({
+          code: expect.stringMatching(/^acme_/),
+          message: expect.any(String),
+          at: expect.any(String),
+        });
         expect(Date.parse(shown.nextAttemptAt as string)).toBeLessThanOrEqual(deadlineOf(c));
       }
 
@@ -152,7 +174,12 @@ describeWithPebble('renewals during a CA outage (Pebble issuing 240-second certi
         const row = renewed[i]!;
         // Renewed before the old certificate expired, with the failure history cleared.
         expect(row.issuedAt!.getTime()).toBeLessThan(c.notAfter!.getTime());
-        expect(row).toMatchObject({ failedAttempts: 0, nextAttemptAt: null, lastRenewalError: null, renewalState: null });
+        expect(row).toMatchObject({
+          failedAttempts: 0,
+          nextAttemptAt: null,
+          lastRenewalError: null,
+          renewalState: null,
+        });
         // Every retry scheduled during the outage was before notAfter minus the safety margin.
         const deadline = deadlineOf(c);
         const mine = written.filter((w) => w.id === c.id);

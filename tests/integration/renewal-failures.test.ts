@@ -13,7 +13,10 @@ describeWithPebble('renewals that go wrong', () => {
     database = await openDatabase({ memory: true });
     await database.migrate();
     core = await startTestCore(database, pebble());
-    await core.services.profiles.create({ name: 'fail', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
+    await core.services.profiles.create(
+      { name: 'fail', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+      'test',
+    );
     await core.services.domains.add('fail', ['stuck.example.test', 'manual.example.test'], 'http-01', 'test');
     await core.services.domains.add('fail', ['txt.example.test'], 'dns-01', 'test');
   });
@@ -45,7 +48,8 @@ describeWithPebble('renewals that go wrong', () => {
 
     const report = await services.renewals.sweep();
     expect(report.renewed).toEqual([cert.name]);
-    for (const url of stale.authorizations) expect((await deps.acme.getAuthorization(account, url)).status).toBe('deactivated');
+    for (const url of stale.authorizations)
+      expect((await deps.acme.getAuthorization(account, url)).status).toBe('deactivated');
     const done = (await store.certificates.findById(cert.id))!;
     expect(done.orderUrl).not.toBe(stale.url);
     expect(done.keySealed).toBe(started.renewalKeySealed);
@@ -85,12 +89,17 @@ describeWithPebble('renewals that go wrong', () => {
     expect(backoff).toBeGreaterThan(55 * 60_000);
     expect(backoff).toBeLessThanOrEqual(60 * 60_000);
     // The live certificate is still there to export and deploy.
-    expect((await services.certificates.export(issued.name, { includeKey: false }, 'test')).chainPem).toBe(issued.chainPem);
+    expect((await services.certificates.export(issued.name, { includeKey: false }, 'test')).chainPem).toBe(
+      issued.chainPem,
+    );
 
     const second = await services.renewals.sweep();
     expect(second.candidates).toBe(0);
     const events = (await store.events.list({ certificateId: issued.id })).filter((e) => e.kind === 'renewal_failed');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ needsPerson: true, detail: expect.objectContaining({ code: 'challenge_unreachable', attempt: 1 }) });
+    expect(events[0]).toMatchObject({
+      needsPerson: true,
+      detail: expect.objectContaining({ code: 'challenge_unreachable', attempt: 1 }),
+    });
   });
 });

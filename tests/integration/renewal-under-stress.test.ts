@@ -21,13 +21,19 @@ describeWithPebble('renewals with PEBBLE_WFE_NONCEREJECT=50 and the validation s
   });
 
   it('20 due certificates all renew: rejected nonces are retried with a fresh one, slow validations waited out', async () => {
-    const profile = await core.services.profiles.create({ name: 'stress', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
+    const profile = await core.services.profiles.create(
+      { name: 'stress', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+      'test',
+    );
     const names = Array.from({ length: 20 }, (_, i) => `s${i}.stress.example.test`);
     await core.services.domains.add('stress', names, 'http-01', 'test');
     // Already issued (by another CA, as far as this test cares) and due now.
     const certs: ManagedCertificate[] = [];
     for (const name of names) {
-      const seeded = await seedIssuedCertificate(core.store, core.deps.secrets, { names: [name], profileId: profile.id });
+      const seeded = await seedIssuedCertificate(core.store, core.deps.secrets, {
+        names: [name],
+        profileId: profile.id,
+      });
       certs.push(await core.store.certificates.update(seeded.id, { renewAt: new Date(Date.now() - 1000) }));
     }
 
@@ -38,7 +44,8 @@ describeWithPebble('renewals with PEBBLE_WFE_NONCEREJECT=50 and the validation s
       for (const r of reports) expect(r.failed, JSON.stringify(r.failed)).toEqual([]);
       const rows = await Promise.all(certs.map((c) => core.store.certificates.findById(c.id)));
       if (rows.every((r) => r?.state === 'issued' && r.serial !== certs.find((c) => c.id === r.id)!.serial)) break;
-      if (Date.now() > deadline) throw new Error(`not all renewed: ${rows.map((r) => `${r?.name}:${r?.state}`).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`not all renewed: ${rows.map((r) => `${r?.name}:${r?.state}`).join(', ')}`);
     }
     for (const c of certs) {
       const row = (await core.store.certificates.findById(c.id))!;

@@ -9,7 +9,11 @@ import { startTestCore, type TestCore } from '../support/test-core.ts';
 
 const EVERY_SECOND = '* * * * * *';
 
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
@@ -40,7 +44,17 @@ describeWithPebble('the worker renews and redeploys by itself (Pebble issuing 30
 
   it('renews at its renewal time, deploys because the served certificate expires first, and the audit log tells the story', async () => {
     const { services, store } = core;
-    await services.profiles.create({ name: 'short', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true, deployTime: '00:00', deployTimeZone: 'UTC' }, 'test');
+    await services.profiles.create(
+      {
+        name: 'short',
+        server: pebble().directoryUrl,
+        keySpec: 'ec-p256',
+        acceptTos: true,
+        deployTime: '00:00',
+        deployTimeZone: 'UTC',
+      },
+      'test',
+    );
     await services.domains.add('short', ['short.example.test'], 'http-01', 'test');
     const first = await services.certificates.request({ profile: 'short', commonName: 'short.example.test' }, 'test');
     expect(first.state).toBe('issued');
@@ -51,7 +65,10 @@ describeWithPebble('the worker renews and redeploys by itself (Pebble issuing 30
     expect(first.renewAt!.getTime()).toBeGreaterThanOrEqual(first.notBefore!.getTime() + lifetime / 3 - 1000);
     expect(first.renewAt!.getTime()).toBeGreaterThan(Date.now() - 1000);
 
-    await services.devices.add({ name: 'short-lb', url: sim.url, username: sim.username, password: sim.password, caPem: sim.caPem! }, 'test');
+    await services.devices.add(
+      { name: 'short-lb', url: sim.url, username: sim.username, password: sim.password, caPem: sim.caPem! },
+      'test',
+    );
     await services.bindings.add({ certificate: first.name, device: 'short-lb', profile: 'acme_short' }, 'test');
     expect((await services.deploys.deploy(first.name, {}, 'test')).ok).toBe(true);
 
@@ -87,7 +104,9 @@ describeWithPebble('the worker renews and redeploys by itself (Pebble issuing 30
     const story = audit.map((e) => `${e.actor} ${e.action}`);
     expect(story.filter((s) => s === 'scheduler certificate.renew').length).toBeGreaterThanOrEqual(2);
     expect(story.filter((s) => s === 'scheduler certificate.deploy').length).toBeGreaterThanOrEqual(2);
-    expect(story.indexOf('scheduler certificate.renew')).toBeLessThan(story.lastIndexOf('scheduler certificate.deploy'));
+    expect(story.indexOf('scheduler certificate.renew')).toBeLessThan(
+      story.lastIndexOf('scheduler certificate.deploy'),
+    );
     const events = (await store.events.list({ certificateId: first.id })).map((e) => e.kind);
     expect(events).toEqual(expect.arrayContaining(['renewal_due', 'renewed', 'deployed']));
     expect(events).not.toContain('renewal_failed');

@@ -21,8 +21,16 @@ for (const target of databaseTargets) {
     beforeAll(async () => {
       database = await freshDatabase(target.open);
       core = await startTestCore(database, pebble(), undefined, { approvers: ['slack:U0BOB'] });
-      await core.services.profiles.create({ name: 'web', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true }, 'test');
-      await core.services.domains.add('web', ['approved', 'taken', 'crashed', 'pending', 'fresh'].map(name), 'http-01', 'test');
+      await core.services.profiles.create(
+        { name: 'web', server: pebble().directoryUrl, keySpec: 'ec-p256', acceptTos: true },
+        'test',
+      );
+      await core.services.domains.add(
+        'web',
+        ['approved', 'taken', 'crashed', 'pending', 'fresh'].map(name),
+        'http-01',
+        'test',
+      );
     });
     afterAll(async () => {
       await core?.close();
@@ -31,10 +39,15 @@ for (const target of databaseTargets) {
 
     /** As if nothing had written the row for an hour. */
     async function age(id: string): Promise<void> {
-      await (database.db as { execute(q: unknown): Promise<unknown> }).execute(sql`UPDATE certificates SET updated_at = now() - interval '1 hour' WHERE id = ${id}`);
+      await (database.db as { execute(q: unknown): Promise<unknown> }).execute(
+        sql`UPDATE certificates SET updated_at = now() - interval '1 hour' WHERE id = ${id}`,
+      );
     }
 
-    const requestGated = (label: string) => core.services.certificates.request({ profile: 'web', commonName: name(label) }, 'slack:U0ALICE', undefined, { approval: true });
+    const requestGated = (label: string) =>
+      core.services.certificates.request({ profile: 'web', commonName: name(label) }, 'slack:U0ALICE', undefined, {
+        approval: true,
+      });
 
     it('resumes what was approved (taken or not) or crashed after ordering; leaves pending and fresh ones', async () => {
       const { services, store } = core;
@@ -62,7 +75,9 @@ for (const target of databaseTargets) {
           return Reflect.get(target, prop, receiver);
         },
       }) as AcmeGateway;
-      await expect(services.certificates.request({ profile: 'web', commonName: name('crashed') }, 'cli:ops')).rejects.toThrow(/simulated crash/);
+      await expect(
+        services.certificates.request({ profile: 'web', commonName: name('crashed') }, 'cli:ops'),
+      ).rejects.toThrow(/simulated crash/);
       core.deps.acme = real;
       const crashed = (await store.certificates.findByName(name('crashed')))!;
       expect(crashed.state).toBe('ordering');
@@ -78,7 +93,8 @@ for (const target of databaseTargets) {
 
       const report = await services.renewals.sweep();
       expect([...report.resumed].sort()).toEqual([approved.name, crashed.name, taken.name].sort());
-      for (const c of [approved, taken, crashed]) expect((await services.certificates.show(c.name)).state).toBe('issued');
+      for (const c of [approved, taken, crashed])
+        expect((await services.certificates.show(c.name)).state).toBe('issued');
       // The crashed request went on with the order it had created.
       expect((await store.certificates.findById(crashed.id))?.orderUrl).toBe(crashed.orderUrl);
       expect((await store.approvals.findById(a1!.id))?.state).toBe('used');

@@ -56,11 +56,24 @@ describe('a renewal failing during a CA outage, seen from the CLI', () => {
     dir = mkdtempSync(join(tmpdir(), 'bigip-acme-status-'));
     rt = await openRuntime(loadConfig({ DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'silent' }), pino({ level: 'silent' }));
     // A profile whose CA has gone away, with a real sealed account key, and a certificate issued earlier.
-    const profile = makeProfile({ name: 'outage', directoryUrl: `https://127.0.0.1:${await closedPort()}/dir`, autoDeploy: false });
-    profile.accountKeySealed = rt.secrets.seal(await generatePrivateKey('ec-p256'), secretAad('profiles', profile.id, 'account_key'));
+    const profile = makeProfile({
+      name: 'outage',
+      directoryUrl: `https://127.0.0.1:${await closedPort()}/dir`,
+      autoDeploy: false,
+    });
+    profile.accountKeySealed = rt.secrets.seal(
+      await generatePrivateKey('ec-p256'),
+      secretAad('profiles', profile.id, 'account_key'),
+    );
     await rt.store.profiles.insert(profile);
-    const seeded = await seedIssuedCertificate(rt.store, rt.secrets, { names: ['www.outage.test'], profileId: profile.id });
-    cert = await rt.store.certificates.update(seeded.id, { renewAt: new Date(Date.now() - 60_000), renewReason: 'two_thirds' });
+    const seeded = await seedIssuedCertificate(rt.store, rt.secrets, {
+      names: ['www.outage.test'],
+      profileId: profile.id,
+    });
+    cert = await rt.store.certificates.update(seeded.id, {
+      renewAt: new Date(Date.now() - 60_000),
+      renewReason: 'two_thirds',
+    });
   });
   afterAll(async () => {
     await rt?.close();
@@ -86,7 +99,12 @@ describe('a renewal failing during a CA outage, seen from the CLI', () => {
     const { code, body } = await json('jobs', 'status');
     expect(code).toBe(0);
     const renew = body.find((j: { job: string }) => j.job === 'renew');
-    expect(renew).toMatchObject({ lastResult: 'failed', items: { succeeded: 0, failed: 1, waiting: 0 }, failed: [{ name: 'www.outage.test' }], timing: 'on_schedule' });
+    expect(renew).toMatchObject({
+      lastResult: 'failed',
+      items: { succeeded: 0, failed: 1, waiting: 0 },
+      failed: [{ name: 'www.outage.test' }],
+      timing: 'on_schedule',
+    });
     expect(renew.failed[0].message.length).toBeGreaterThan(0);
     expect(new Date(renew.nextRun).getTime()).toBeGreaterThan(Date.now());
 
@@ -104,16 +122,31 @@ describe('a renewal failing during a CA outage, seen from the CLI', () => {
     expect(body.verdict).toBe('failing');
     expect(body.certificates).toHaveLength(1);
     const [failing] = body.certificates;
-    expect(failing).toMatchObject({ name: 'www.outage.test', profileName: 'outage', concern: 'renewal_failing', level: 'failing', failedAttempts: 1, nextAttemptAt: row.nextAttemptAt!.toISOString() });
+    expect(failing).toMatchObject({
+      name: 'www.outage.test',
+      profileName: 'outage',
+      concern: 'renewal_failing',
+      level: 'failing',
+      failedAttempts: 1,
+      nextAttemptAt: row.nextAttemptAt!.toISOString(),
+    });
     expect(failing.lastError).toMatchObject({ attempt: 1, code: expect.any(String), message: expect.any(String) });
-    expect(body.jobs.find((j: { job: string }) => j.job === 'renew')).toMatchObject({ lastResult: 'failed', level: 'failing' });
+    expect(body.jobs.find((j: { job: string }) => j.job === 'renew')).toMatchObject({
+      lastResult: 'failed',
+      level: 'failing',
+    });
     expect(body.counts).toEqual({ failing: 2, degraded: 0, waiting: 0 });
 
     const text = await cli('status');
     expect(text.code).toBe(1);
     const lines = text.stdout.split('\n');
     expect(lines[0]).toMatch(/FAILING: 2 failing, 0 need attention, 0 waiting$/);
-    expect(lines.slice(1, 5)).toEqual(['', 'Failing', '  certificates (1)', `    www.outage.test [outage]: ${failing.summary}`]);
+    expect(lines.slice(1, 5)).toEqual([
+      '',
+      'Failing',
+      '  certificates (1)',
+      `    www.outage.test [outage]: ${failing.summary}`,
+    ]);
     expect(failing.summary).toContain(`renewal failing (1 failed attempt): ${failing.lastError.message} (attempt 1,`);
     expect(failing.summary).toContain(`next attempt ${row.nextAttemptAt!.toISOString().replace(/\.\d{3}Z$/, 'Z')}`);
     expect(text.stdout).toContain('  jobs (1)\n    renew: last run');
@@ -131,26 +164,52 @@ describe('a renewal failing during a CA outage, seen from the CLI', () => {
 
     const failed = await json('events', '--certificate', 'www.outage.test', '--type', 'renewal_failed');
     expect(failed.body).toHaveLength(1);
-    expect(failed.body[0]).toMatchObject({ kind: 'renewal_failed', subject: 'www.outage.test', certificateId: cert.id, deliveredAt: null, detail: { attempt: 1 } });
+    expect(failed.body[0]).toMatchObject({
+      kind: 'renewal_failed',
+      subject: 'www.outage.test',
+      certificateId: cert.id,
+      deliveredAt: null,
+      detail: { attempt: 1 },
+    });
     expect((await json('events', '--undelivered', '--since', '1h')).body).toHaveLength(2);
-    expect((await json('events', '--since', '2000-01-01', '--limit', '1')).body.map((e: { kind: string }) => e.kind)).toEqual(['renewal_failed']);
+    expect(
+      (await json('events', '--since', '2000-01-01', '--limit', '1')).body.map((e: { kind: string }) => e.kind),
+    ).toEqual(['renewal_failed']);
     expect((await json('events', '--type', 'deploy_failed,expiry_warning')).body).toEqual([]);
   });
 
   it('audit --object lists who did what to it', async () => {
     const text = await cli('audit', '--object', 'www.outage.test');
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/scheduler\s+certificate\.renew\s+certificate:www\.outage\.test\s+ok\s+previousSerial=/);
-    const { body } = await json('audit', '--object', 'www.outage.test', '--actor', 'scheduler', '--action', 'certificate', '--since', '1d');
+    expect(text.stdout).toMatch(
+      /scheduler\s+certificate\.renew\s+certificate:www\.outage\.test\s+ok\s+previousSerial=/,
+    );
+    const { body } = await json(
+      'audit',
+      '--object',
+      'www.outage.test',
+      '--actor',
+      'scheduler',
+      '--action',
+      'certificate',
+      '--since',
+      '1d',
+    );
     expect(body.map((e: { action: string }) => e.action)).toContain('certificate.renew');
-    expect(body.every((e: { actor: string; objectName: string }) => e.actor === 'scheduler' && e.objectName === 'www.outage.test')).toBe(true);
+    expect(
+      body.every(
+        (e: { actor: string; objectName: string }) => e.actor === 'scheduler' && e.objectName === 'www.outage.test',
+      ),
+    ).toBe(true);
     expect((await json('audit', '--actor', 'nobody')).body).toEqual([]);
   });
 
   it('refuses bad filters with exit code 2 and says what is accepted', async () => {
     const since = await cli('events', '--since', 'yesterday');
     expect(since.code).toBe(2);
-    expect(since.stderr).toContain("option '--since <when>' argument 'yesterday' is invalid. must be a duration back from now (30m, 1h, 7d, 2w)");
+    expect(since.stderr).toContain(
+      "option '--since <when>' argument 'yesterday' is invalid. must be a duration back from now (30m, 1h, 7d, 2w)",
+    );
     const type = await cli('events', '--type', 'renewal_failed,bogus');
     expect(type.code).toBe(2);
     expect(type.stderr).toContain('unknown event type "bogus" (types: renewal_due, renewed, renewal_failed');
@@ -159,7 +218,10 @@ describe('a renewal failing during a CA outage, seen from the CLI', () => {
     expect(limit.stderr).toContain('must be a whole number from 1 to 1000');
     const missing = await json('events', '--certificate', 'nope');
     expect(missing.code).toBe(2);
-    expect(missing.body.error).toEqual({ code: 'not_found', message: 'no certificate named "nope" (see: bigip-acme cert list)' });
+    expect(missing.body.error).toEqual({
+      code: 'not_found',
+      message: 'no certificate named "nope" (see: bigip-acme cert list)',
+    });
   });
 
   it('prints no secret anywhere: no key PEM, no sealed value, no master key', async () => {
@@ -170,7 +232,8 @@ describe('a renewal failing during a CA outage, seen from the CLI', () => {
     expect(everything.length).toBeGreaterThan(1000);
     expect(everything).not.toContain('PRIVATE KEY');
     expect(everything).not.toContain(masterKey);
-    for (const sealed of [row.keySealed, cert.keySealed, profile.accountKeySealed]) expect(everything).not.toContain(sealed!);
+    for (const sealed of [row.keySealed, cert.keySealed, profile.accountKeySealed])
+      expect(everything).not.toContain(sealed!);
     expect(everything).not.toMatch(/Sealed|Verifier/);
   });
 });

@@ -15,7 +15,11 @@ function fakeSource() {
     all: async () => {
       events.push('all');
       if (down) throw down;
-      const snapshot = [...table].map(([token, keyAuthorization]) => ({ token, keyAuthorization, domain: 'www.example.com' }));
+      const snapshot = [...table].map(([token, keyAuthorization]) => ({
+        token,
+        keyAuthorization,
+        domain: 'www.example.com',
+      }));
       await gate;
       return snapshot;
     },
@@ -115,7 +119,10 @@ describe('ChallengeCache', () => {
     const f = fakeSource();
     f.table.set('tok', 'tok.ka');
     const errors: unknown[] = [];
-    const cache = new ChallengeCache({ ...f.source, one: async () => Promise.reject(new Error('db down')) }, { onError: (e) => errors.push(e) });
+    const cache = new ChallengeCache(
+      { ...f.source, one: async () => Promise.reject(new Error('db down')) },
+      { onError: (e) => errors.push(e) },
+    );
     await cache.start();
     f.notify('tok');
     await tick();
@@ -132,7 +139,10 @@ describe('ChallengeCache through a database outage (decision 0006: serve what it
     const f = fakeSource();
     f.table.set('tok', 'tok.ka');
     const health: string[] = [];
-    const cache = new ChallengeCache(f.source, { now: () => at, onHealth: (h) => health.push(h.fresh ? 'fresh' : 'stale') });
+    const cache = new ChallengeCache(f.source, {
+      now: () => at,
+      onHealth: (h) => health.push(h.fresh ? 'fresh' : 'stale'),
+    });
     await cache.start();
     expect(cache.health()).toEqual({ fresh: true });
 

@@ -9,7 +9,15 @@ const AUTH = `Basic ${Buffer.from('hook-user:correct horse battery staple').toSt
 
 /** While the database is away the hook cannot store or read anything: it says so with 503 and Retry-After, not 500. */
 describe('challenge-hook during a database outage', () => {
-  const down: HookChallengeRepository = { replace: lost, list: lost, clear: lost, httpChallenge: lost, allHttp: lost, tlsMaterial: lost, purgeOlderThan: lost };
+  const down: HookChallengeRepository = {
+    replace: lost,
+    list: lost,
+    clear: lost,
+    httpChallenge: lost,
+    allHttp: lost,
+    tlsMaterial: lost,
+    purgeOlderThan: lost,
+  };
 
   it.each([
     ['the credential lookup', true],
@@ -31,7 +39,9 @@ describe('challenge-hook during a database outage', () => {
     const res = await app.request('/challenge-hook/www.example.com', {
       method: 'POST',
       headers: { authorization: AUTH, 'content-type': 'application/json' },
-      body: JSON.stringify({ challenges: [{ type: 'http', content: `${'t'.repeat(43)}.${'k'.repeat(43)}`, fileName: 't'.repeat(43) }] }),
+      body: JSON.stringify({
+        challenges: [{ type: 'http', content: `${'t'.repeat(43)}.${'k'.repeat(43)}`, fileName: 't'.repeat(43) }],
+      }),
     });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('60');

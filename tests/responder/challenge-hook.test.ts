@@ -54,7 +54,9 @@ class FakeHookChallenges implements HookChallengeRepository {
     return row ? { keyAuthorization: row.content, domain: row.domainName } : null;
   }
   async allHttp(): Promise<{ token: string; keyAuthorization: string; domain: string }[]> {
-    return this.rows.flatMap((r) => (r.type === 'http' && r.token ? [{ token: r.token, keyAuthorization: r.content, domain: r.domainName }] : []));
+    return this.rows.flatMap((r) =>
+      r.type === 'http' && r.token ? [{ token: r.token, keyAuthorization: r.content, domain: r.domainName }] : [],
+    );
   }
   async tlsMaterial(domainName: string): Promise<{ id: string; certPem: string; keySealed: string } | null> {
     const row = this.rows.findLast((r) => r.domainName === domainName && r.type === 'tls');
@@ -135,7 +137,13 @@ describe('responder: /challenge-hook/{domain}', () => {
     verifierLookups = [];
     coreTls = new Map();
     verifiers = new Map([
-      [DOMAIN, [{ username: 'someone-else', verifier: otherVerifier }, { username: USER, verifier }]],
+      [
+        DOMAIN,
+        [
+          { username: 'someone-else', verifier: otherVerifier },
+          { username: USER, verifier },
+        ],
+      ],
       ['*.example.com', [{ username: USER, verifier }]],
     ]);
     makeApp(createSecretBox(randomBytes(32).toString('base64')));
@@ -150,7 +158,8 @@ describe('responder: /challenge-hook/{domain}', () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   };
-  const get = (domain = DOMAIN, auth = AUTH) => app.request(`/challenge-hook/${domain}`, { headers: { authorization: auth } });
+  const get = (domain = DOMAIN, auth = AUTH) =>
+    app.request(`/challenge-hook/${domain}`, { headers: { authorization: auth } });
   const del = (domain = DOMAIN, auth = AUTH) =>
     app.request(`/challenge-hook/${domain}`, { method: 'DELETE', headers: { authorization: auth } });
 
@@ -196,7 +205,9 @@ describe('responder: /challenge-hook/{domain}', () => {
       const res = await post({ challenges: [dnsEntry] });
       expect(res.status).toBe(201);
       expect(await res.json()).toEqual({ stored: 1 });
-      expect(repo.rows).toMatchObject([{ domainName: DOMAIN, type: 'dns', token: null, content: TXT, keySealed: null }]);
+      expect(repo.rows).toMatchObject([
+        { domainName: DOMAIN, type: 'dns', token: null, content: TXT, keySealed: null },
+      ]);
     });
 
     it('stores a tls entry with the key sealed under hook_challenges:<id>:key, never in plaintext', async () => {
@@ -391,13 +402,15 @@ describe('responder: /challenge-hook/{domain}', () => {
       await expectError(res, 400, 'input_invalid', 'body: not valid JSON');
     });
 
-    it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['application/json; charset=latin1'], ['application/jsonx']])(
-      'rejects Content-Type %s with 415',
-      async (contentType) => {
-        await expectError(await post({ challenges: [dnsEntry] }, { contentType }), 415, 'unsupported_media_type');
-        expect(repo.rows).toEqual([]);
-      },
-    );
+    it.each([
+      ['text/plain'],
+      ['application/x-www-form-urlencoded'],
+      ['application/json; charset=latin1'],
+      ['application/jsonx'],
+    ])('rejects Content-Type %s with 415', async (contentType) => {
+      await expectError(await post({ challenges: [dnsEntry] }, { contentType }), 415, 'unsupported_media_type');
+      expect(repo.rows).toEqual([]);
+    });
 
     it('rejects a missing Content-Type with 415', async () => {
       const res = await app.request(`/challenge-hook/${DOMAIN}`, {
@@ -452,7 +465,12 @@ describe('responder: /challenge-hook/{domain}', () => {
 
     it('rejects bad token characters', async () => {
       const bad = `${TOKEN.slice(0, -2)}/.`;
-      await expectError(await post({ challenges: [{ ...httpEntry, fileName: bad }] }), 400, 'input_invalid', /^challenges\[0\]\.fileName: /);
+      await expectError(
+        await post({ challenges: [{ ...httpEntry, fileName: bad }] }),
+        400,
+        'input_invalid',
+        /^challenges\[0\]\.fileName: /,
+      );
       await expectError(
         await post({ challenges: [{ ...httpEntry, content: `${bad}.${THUMBPRINT}`, fileName: bad }] }),
         400,
@@ -462,7 +480,12 @@ describe('responder: /challenge-hook/{domain}', () => {
     });
 
     it('rejects a dns value that is not a TXT challenge value', async () => {
-      await expectError(await post({ challenges: [{ type: 'dns', content: 'short' }] }), 400, 'input_invalid', /^challenges\[0\]\.content: /);
+      await expectError(
+        await post({ challenges: [{ type: 'dns', content: 'short' }] }),
+        400,
+        'input_invalid',
+        /^challenges\[0\]\.content: /,
+      );
     });
 
     it.each([
@@ -481,13 +504,16 @@ describe('responder: /challenge-hook/{domain}', () => {
       ['a broken escape', '%E0%A4%A'],
       ['double encoding', 'www%252eexample.com'],
       ['a NUL', 'www.example.com%00'],
-    ])('refuses %s in the path before routing (raw-path rule: plain 400), without looking up credentials', async (_what, domain) => {
-      const res = await post({ challenges: [dnsEntry] }, { domain });
-      expect(res.status).toBe(400);
-      expect(await res.text()).toBe('bad request\n');
-      expect(verifierLookups).toEqual([]);
-      expect(repo.rows).toEqual([]);
-    });
+    ])(
+      'refuses %s in the path before routing (raw-path rule: plain 400), without looking up credentials',
+      async (_what, domain) => {
+        const res = await post({ challenges: [dnsEntry] }, { domain });
+        expect(res.status).toBe(400);
+        expect(await res.text()).toBe('bad request\n');
+        expect(verifierLookups).toEqual([]);
+        expect(repo.rows).toEqual([]);
+      },
+    );
 
     it('answers other methods with 405 and Allow', async () => {
       for (const method of ['PUT', 'PATCH']) {
@@ -572,7 +598,9 @@ describe('responder: /challenge-hook/{domain}', () => {
     });
 
     it('rejects a chain instead of the one challenge certificate', async () => {
-      const res = await post({ challenges: [{ type: 'tls', content: tls.certPem + tlsOther.certPem, keyContent: tls.keyPem }] });
+      const res = await post({
+        challenges: [{ type: 'tls', content: tls.certPem + tlsOther.certPem, keyContent: tls.keyPem }],
+      });
       await expectError(res, 400, 'input_invalid', /exactly one PEM certificate/);
     });
 
@@ -582,7 +610,12 @@ describe('responder: /challenge-hook/{domain}', () => {
     });
 
     it('rejects tls for a wildcard domain', async () => {
-      await expectError(await post({ challenges: [tlsEntry()] }, { domain: '*.example.com' }), 400, 'input_invalid', /wildcard/);
+      await expectError(
+        await post({ challenges: [tlsEntry()] }, { domain: '*.example.com' }),
+        400,
+        'input_invalid',
+        /wildcard/,
+      );
     });
 
     it('answers 503 config_invalid when the responder has no MASTER_KEY, storing nothing', async () => {
@@ -631,8 +664,22 @@ describe('responder: /challenge-hook/{domain}', () => {
         [{ challenges: [{}] }, {}],
         [{ challenges: [{ type: 'http' }] }, {}],
         [{ challenges: [{ type: 'tls', content: 'x'.repeat(20_000), keyContent: 'y' }] }, {}],
-        [{ challenges: [{ type: 'tls', content: '-----BEGIN CERTIFICATE-----', keyContent: '-----BEGIN PRIVATE KEY-----' }] }, {}],
-        [{ challenges: [{ type: 'tls', content: tls.certPem, keyContent: '-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA\n' }] }, {}],
+        [
+          {
+            challenges: [
+              { type: 'tls', content: '-----BEGIN CERTIFICATE-----', keyContent: '-----BEGIN PRIVATE KEY-----' },
+            ],
+          },
+          {},
+        ],
+        [
+          {
+            challenges: [
+              { type: 'tls', content: tls.certPem, keyContent: '-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA\n' },
+            ],
+          },
+          {},
+        ],
         [{ challenges: Array.from({ length: 11 }, () => dnsEntry) }, {}],
         [{ challenges: [dnsEntry] }, { domain: 'a..example.com' }],
         [{ challenges: [dnsEntry] }, { domain: `${'a'.repeat(64)}.com` }],
@@ -644,7 +691,9 @@ describe('responder: /challenge-hook/{domain}', () => {
         const res = await post(body, opts);
         expect(res.status, JSON.stringify({ body, opts }).slice(0, 200)).toBeLessThan(500);
         expect(res.status).toBeGreaterThanOrEqual(400);
-        expect(res.headers.get('content-type'), JSON.stringify({ body, opts }).slice(0, 200)).toMatch(/^application\/json/);
+        expect(res.headers.get('content-type'), JSON.stringify({ body, opts }).slice(0, 200)).toMatch(
+          /^application\/json/,
+        );
       }
       expect(repo.rows).toEqual([]);
     });

@@ -8,7 +8,11 @@ const TOKEN = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0';
 const KEY_AUTHORIZATION = `${TOKEN}.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI`;
 
 /** Raw HTTP so paths reach the server byte for byte (fetch would normalise `..` and `%2e`). */
-function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function get(
+  port: number,
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
       let body = '';
@@ -79,22 +83,23 @@ describe('responder: node:http fast path', () => {
     expect(lookups).toEqual([]);
   });
 
-  it.each([
-    `${TOKEN}/extra`,
-    'A'.repeat(21),
-    'A'.repeat(129),
-    `${TOKEN.slice(0, 30)}%C3%A9`,
-    `${TOKEN}.`,
-  ])('answers the malformed token %j 404 without a lookup', async (token) => {
-    const res = await get(port, `/.well-known/acme-challenge/${token}`);
-    expect(res.status).toBe(404);
-    expect(res.body).not.toContain(KEY_AUTHORIZATION);
-    expect(lookups).toEqual([]);
-  });
+  it.each([`${TOKEN}/extra`, 'A'.repeat(21), 'A'.repeat(129), `${TOKEN.slice(0, 30)}%C3%A9`, `${TOKEN}.`])(
+    'answers the malformed token %j 404 without a lookup',
+    async (token) => {
+      const res = await get(port, `/.well-known/acme-challenge/${token}`);
+      expect(res.status).toBe(404);
+      expect(res.body).not.toContain(KEY_AUTHORIZATION);
+      expect(lookups).toEqual([]);
+    },
+  );
 
   it('answers other methods on the challenge path 405 itself, and sends other paths to the app', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
-      for (const path of [`/.well-known/acme-challenge/${TOKEN}`, '/.well-known/acme-challenge/x', '/.well-known/acme-challenge']) {
+      for (const path of [
+        `/.well-known/acme-challenge/${TOKEN}`,
+        '/.well-known/acme-challenge/x',
+        '/.well-known/acme-challenge',
+      ]) {
         const res = await get(port, path, method);
         expect(res.status, `${method} ${path}`).toBe(405);
         expect(res.headers.allow).toBe('GET, HEAD');

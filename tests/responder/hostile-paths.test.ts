@@ -59,7 +59,20 @@ function hostileTargets(): string[] {
   return out;
 }
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'CONNECT', 'PROPFIND', 'MKCOL', 'BREW'];
+const METHODS = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'OPTIONS',
+  'TRACE',
+  'CONNECT',
+  'PROPFIND',
+  'MKCOL',
+  'BREW',
+];
 
 /** Runs `tasks` with at most `width` in flight (one socket each). */
 async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]> {
@@ -93,14 +106,25 @@ describe('responder: hostile request targets over raw sockets (real store, real 
     store = createDrizzleStore(database);
     const profile = makeProfile();
     await store.profiles.insert(profile);
-    const domain = makeDomain(profile.id, { endpointUsername: USER, endpointPasswordVerifier: await hashPassword(PASSWORD) });
+    const domain = makeDomain(profile.id, {
+      endpointUsername: USER,
+      endpointPasswordVerifier: await hashPassword(PASSWORD),
+    });
     const authz = makeAuthorization(domain.id, { expiresAt: new Date(Date.now() + 86_400_000) });
     token = authz.httpToken!;
     keyAuthorization = authz.httpKeyAuthorization!;
     await store.domains.insertWithAuthorization(domain, authz);
     // Something a stray DELETE or POST would change.
     await store.hookChallenges.replace(DOMAIN, [
-      { id: randomUUID(), domainName: DOMAIN, type: 'dns', token: null, content: 'seeded-txt', keySealed: null, createdAt: new Date() },
+      {
+        id: randomUUID(),
+        domainName: DOMAIN,
+        type: 'dns',
+        token: null,
+        content: 'seeded-txt',
+        keySealed: null,
+        createdAt: new Date(),
+      },
     ]);
 
     // Wired as cli/challenge-listeners.ts wires production: cache, metrics, hook on the store, fast path.
@@ -120,7 +144,11 @@ describe('responder: hostile request targets over raw sockets (real store, real 
         coreTlsAlpnChallenge: (name) => store.authorizations.tlsAlpnMaterial(name),
       },
     });
-    server = createResponderServer(app, (t, host) => cache.answer(t, host), (result) => metrics.challenge[result].inc());
+    server = createResponderServer(
+      app,
+      (t, host) => cache.answer(t, host),
+      (result) => metrics.challenge[result].inc(),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
@@ -171,7 +199,9 @@ describe('responder: hostile request targets over raw sockets (real store, real 
   it('fuzz: every method × hostile targets is refused (400), nothing stored or cleared, the server stays up', async () => {
     const before = await hookRows();
     const targets = hostileTargets();
-    const tasks = METHODS.flatMap((method) => targets.map((target) => async () => ({ method, target, res: await hostile(method, target) })));
+    const tasks = METHODS.flatMap((method) =>
+      targets.map((target) => async () => ({ method, target, res: await hostile(method, target) })),
+    );
     const results = await pool(tasks, 16);
     expect(results.length).toBeGreaterThan(1500);
 

@@ -8,7 +8,11 @@ const TOKEN = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0';
 
 describe('responder: GET /metrics', () => {
   const metrics = createResponderMetrics(() => 7);
-  const app = createResponderApp({ httpKeyAuthorization: () => null, ready: async () => true, metrics: metrics.registry });
+  const app = createResponderApp({
+    httpKeyAuthorization: () => null,
+    ready: async () => true,
+    metrics: metrics.registry,
+  });
   const server = createResponderServer(
     app,
     (token) => (token === TOKEN ? `${TOKEN}.thumb` : null),

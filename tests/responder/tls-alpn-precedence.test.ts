@@ -27,11 +27,14 @@ const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 /** The certificate a TLS-ALPN-01 validator is shown for `servername`, as DER; null when the handshake fails. */
 function presented(port: number, servername = DOMAIN): Promise<Buffer | null> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port, servername, ALPNProtocols: ['acme-tls/1'], rejectUnauthorized: false }, () => {
-      const cert = socket.getPeerX509Certificate();
-      socket.end();
-      resolve(cert ? cert.raw : null);
-    });
+    const socket = connect(
+      { host: '127.0.0.1', port, servername, ALPNProtocols: ['acme-tls/1'], rejectUnauthorized: false },
+      () => {
+        const cert = socket.getPeerX509Certificate();
+        socket.end();
+        resolve(cert ? cert.raw : null);
+      },
+    );
     socket.on('error', () => resolve(null));
   });
 }
@@ -122,7 +125,9 @@ describe('TLS-ALPN-01: the hook refuses what the listener would never present', 
     expect(res.status, res.body).toBe(409);
     const body = JSON.parse(res.body) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('conflict');
-    expect(body.error.message).toContain(`pending TLS-ALPN-01 authorization for ${DOMAIN} until ${authz.expiresAt!.toISOString()}`);
+    expect(body.error.message).toContain(
+      `pending TLS-ALPN-01 authorization for ${DOMAIN} until ${authz.expiresAt!.toISOString()}`,
+    );
     expect(res.body).not.toContain('PRIVATE KEY');
     expect(await store.hookChallenges.list(DOMAIN)).toEqual([]);
     expect(await presented(tlsPort)).toEqual(der(core.certPem));

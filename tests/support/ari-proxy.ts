@@ -104,18 +104,33 @@ export async function startAriProxy(pebble: PebbleHandle): Promise<AriProxy> {
     const headers: Record<string, string> = retryAfter === null ? {} : { 'retry-after': retryAfter };
     if (failStatus !== null) {
       const type = failStatus === 429 ? 'rateLimited' : failStatus >= 500 ? 'serverInternal' : 'malformed';
-      sendJson(res, failStatus, { type: `urn:ietf:params:acme:error:${type}`, detail: 'injected by the ARI proxy', status: failStatus }, headers);
+      sendJson(
+        res,
+        failStatus,
+        { type: `urn:ietf:params:acme:error:${type}`, detail: 'injected by the ARI proxy', status: failStatus },
+        headers,
+      );
       return;
     }
     const window = windows.get(certId) ?? windows.get('*');
     if (!window) {
-      sendJson(res, 404, { type: 'urn:ietf:params:acme:error:malformed', detail: `no renewal information for ${certId}`, status: 404 }, headers);
+      sendJson(
+        res,
+        404,
+        { type: 'urn:ietf:params:acme:error:malformed', detail: `no renewal information for ${certId}`, status: 404 },
+        headers,
+      );
       return;
     }
     const now = Date.now();
     const body =
       window === 'malformed'
-        ? { suggestedWindow: { start: new Date(now + 2 * 86_400_000).toISOString(), end: new Date(now + 86_400_000).toISOString() } }
+        ? {
+            suggestedWindow: {
+              start: new Date(now + 2 * 86_400_000).toISOString(),
+              end: new Date(now + 86_400_000).toISOString(),
+            },
+          }
         : {
             suggestedWindow: { start: window.start.toISOString(), end: window.end.toISOString() },
             ...(window.explanationUrl ? { explanationURL: window.explanationUrl } : {}),
@@ -148,7 +163,8 @@ export async function startAriProxy(pebble: PebbleHandle): Promise<AriProxy> {
       },
     );
     out.on('error', (err) => {
-      if (!res.headersSent) sendJson(res, 502, { type: 'about:blank', detail: `ARI proxy: ${err.message}`, status: 502 });
+      if (!res.headersSent)
+        sendJson(res, 502, { type: 'about:blank', detail: `ARI proxy: ${err.message}`, status: 502 });
       else res.destroy(err);
     });
     out.end(body);
@@ -157,38 +173,41 @@ export async function startAriProxy(pebble: PebbleHandle): Promise<AriProxy> {
   const server = https.createServer(
     { cert: readFileSync(join(pebble.dir, 'cert.pem')), key: readFileSync(join(pebble.dir, 'key.pem')) },
     (req, res) => {
-      readBody(req).then((body) => {
-        const path = req.url ?? '/';
-        requests.push(path);
-        if (req.method === 'GET' && path.startsWith(`${RENEWAL_INFO_PATH}/`)) {
-          renewalInfo(res, path.slice(RENEWAL_INFO_PATH.length + 1));
-          return;
-        }
-        if (req.method === 'POST' && path === newOrderPath) {
-          const payload = jwsPayload(body) ?? {};
-          const seen: SeenOrder = {
-            identifiers: Array.isArray(payload.identifiers) ? (payload.identifiers as SeenOrder['identifiers']) : [],
-            ...(typeof payload.replaces === 'string' ? { replaces: payload.replaces } : {}),
-            status: 0,
-          };
-          orders.push(seen);
-          if (rejectReplaces && seen.replaces !== undefined) {
-            rejectReplaces = false;
-            seen.status = 409;
-            sendJson(res, 409, {
-              type: 'urn:ietf:params:acme:error:alreadyReplaced',
-              detail: `certificate ${seen.replaces} has already been replaced`,
-              status: 409,
+      readBody(req).then(
+        (body) => {
+          const path = req.url ?? '/';
+          requests.push(path);
+          if (req.method === 'GET' && path.startsWith(`${RENEWAL_INFO_PATH}/`)) {
+            renewalInfo(res, path.slice(RENEWAL_INFO_PATH.length + 1));
+            return;
+          }
+          if (req.method === 'POST' && path === newOrderPath) {
+            const payload = jwsPayload(body) ?? {};
+            const seen: SeenOrder = {
+              identifiers: Array.isArray(payload.identifiers) ? (payload.identifiers as SeenOrder['identifiers']) : [],
+              ...(typeof payload.replaces === 'string' ? { replaces: payload.replaces } : {}),
+              status: 0,
+            };
+            orders.push(seen);
+            if (rejectReplaces && seen.replaces !== undefined) {
+              rejectReplaces = false;
+              seen.status = 409;
+              sendJson(res, 409, {
+                type: 'urn:ietf:params:acme:error:alreadyReplaced',
+                detail: `certificate ${seen.replaces} has already been replaced`,
+                status: 409,
+              });
+              return;
+            }
+            forward(req, res, body, (status) => {
+              seen.status = status;
             });
             return;
           }
-          forward(req, res, body, (status) => {
-            seen.status = status;
-          });
-          return;
-        }
-        forward(req, res, body);
-      }, (err: Error) => res.destroy(err));
+          forward(req, res, body);
+        },
+        (err: Error) => res.destroy(err),
+      );
     },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -66,7 +66,12 @@ export interface CliService {
  * Rejects with the log when it exits first (a taken port says EADDRINUSE there, for `retryOnPortClash`)
  * or is not ready within the bound (then it is killed).
  */
-export async function startCliService(args: string[], env: Record<string, string>, readyLines: string[], boundMs = STEP_BOUND_MS): Promise<CliService> {
+export async function startCliService(
+  args: string[],
+  env: Record<string, string>,
+  readyLines: string[],
+  boundMs = STEP_BOUND_MS,
+): Promise<CliService> {
   const child = spawn(BIN, args, { env: childEnv(env) });
   let log = '';
   child.stderr!.on('data', (d) => (log += d));

@@ -163,20 +163,56 @@ function generateCerts(dir: string): { caFile: string; certFile: string; keyFile
     }
   };
   run([
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '3650',
-    '-subj', '/CN=bigip-acme test CA', '-keyout', p('ca.key'), '-out', p('ca.pem'),
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=bigip-acme test CA',
+    '-keyout',
+    p('ca.key'),
+    '-out',
+    p('ca.pem'),
   ]);
   run([
-    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-subj', '/CN=localhost', '-keyout', p('key.pem'), '-out', p('server.csr'),
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    p('key.pem'),
+    '-out',
+    p('server.csr'),
   ]);
   fs.writeFileSync(
     p('ext.cnf'),
     'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n',
   );
   run([
-    'x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
-    '-days', '825', '-extfile', p('ext.cnf'), '-out', p('cert.pem'),
+    'x509',
+    '-req',
+    '-in',
+    p('server.csr'),
+    '-CA',
+    p('ca.pem'),
+    '-CAkey',
+    p('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '825',
+    '-extfile',
+    p('ext.cnf'),
+    '-out',
+    p('cert.pem'),
   ]);
   return { caFile: p('ca.pem'), certFile: p('cert.pem'), keyFile: p('key.pem') };
 }
@@ -407,12 +443,18 @@ async function startOnce(opts: PebbleOptions): Promise<PebbleHandle> {
       'challtestsrv',
       CHALLTESTSRV_BIN,
       [
-        '-defaultIPv6', '',
-        '-dns01', dnsServer,
-        '-http01', '',
-        '-https01', '',
-        '-tlsalpn01', '',
-        '-management', `127.0.0.1:${ports.chalMgmt}`,
+        '-defaultIPv6',
+        '',
+        '-dns01',
+        dnsServer,
+        '-http01',
+        '',
+        '-https01',
+        '',
+        '-tlsalpn01',
+        '',
+        '-management',
+        `127.0.0.1:${ports.chalMgmt}`,
       ],
       process.env,
       log,
@@ -440,7 +482,10 @@ async function startOnce(opts: PebbleOptions): Promise<PebbleHandle> {
     let chalReady = false;
     let lastProbeError = '';
     while (!(pebbleReady && chalReady)) {
-      for (const [name, child] of [['pebble', pebble], ['challtestsrv', chal]] as const) {
+      for (const [name, child] of [
+        ['pebble', pebble],
+        ['challtestsrv', chal],
+      ] as const) {
         if (hasExited(child)) {
           await sleep(50); // let the last output arrive
           const tail = log.lastLines();

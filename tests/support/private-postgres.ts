@@ -71,8 +71,10 @@ const isRoot = () => process.getuid?.() === 0;
 
 /** Why private clusters cannot run here, or null when they can. */
 export function privatePostgresUnavailable(): string | null {
-  if (!postgresBinDir()) return 'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/<version>/bin or PG_BIN_DIR (apt-get install postgresql)';
-  if (isRoot() && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser') && !existsSync('/usr/bin/runuser')) return 'running as root without runuser to drop to the postgres user';
+  if (!postgresBinDir())
+    return 'no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/<version>/bin or PG_BIN_DIR (apt-get install postgresql)';
+  if (isRoot() && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser') && !existsSync('/usr/bin/runuser'))
+    return 'running as root without runuser to drop to the postgres user';
   return null;
 }
 
@@ -124,12 +126,17 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   }
   /** Runs a server binary as the cluster's owner. */
   const exec = (tool: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { cwd: dir }) : run(join(bin, tool), args, { cwd: dir });
+    asRoot
+      ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], { cwd: dir })
+      : run(join(bin, tool), args, { cwd: dir });
   const port = await freePort();
   let isRunning = false;
   let disposed = false;
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  const failed = (what: string, err: unknown) => new Error(`${what} failed: ${(err as { stderr?: string }).stderr || (err as Error).message}\n--- server.log ---\n${log()}`);
+  const failed = (what: string, err: unknown) =>
+    new Error(
+      `${what} failed: ${(err as { stderr?: string }).stderr || (err as Error).message}\n--- server.log ---\n${log()}`,
+    );
 
   try {
     await exec('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
@@ -175,7 +182,24 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
     async psql(sql, database = 'postgres') {
-      const args = ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql];
+      const args = [
+        '-X',
+        '-q',
+        '-t',
+        '-A',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        database,
+        '-c',
+        sql,
+      ];
       const { stdout } = await exec('psql', args).catch((err: unknown) => {
         throw failed('psql', err);
       });

@@ -28,7 +28,9 @@ export function rawRequest(
     const chunks: Buffer[] = [];
     // write, not end: a half-closed socket makes node:http drop a request whose handler is still awaiting.
     const socket = connect(port, '127.0.0.1', () => socket.write(head + body));
-    socket.setTimeout(opts.timeoutMs ?? 10_000, () => socket.destroy(new Error(`no reply to ${method} ${target} within the bound`)));
+    socket.setTimeout(opts.timeoutMs ?? 10_000, () =>
+      socket.destroy(new Error(`no reply to ${method} ${target} within the bound`)),
+    );
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // A server that resets the connection has refused the request; the test judges the (absent) status.

@@ -51,7 +51,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Spawns `serve --role <role>` with exactly `env` (plus PATH and HOME) and waits until its listeners are up. */
-export async function startServe(role: ServeRole, env: Record<string, string>, boundMs = 60_000): Promise<ServeProcess> {
+export async function startServe(
+  role: ServeRole,
+  env: Record<string, string>,
+  boundMs = 60_000,
+): Promise<ServeProcess> {
   const child = spawn(BIN, ['serve', '--role', role], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,8 +70,12 @@ export async function startServe(role: ServeRole, env: Record<string, string>, b
     const deadline = Date.now() + bound;
     const seen = () => (typeof text === 'string' ? log.includes(text) : text.test(log));
     while (!seen()) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve --role ${role} exited (${child.exitCode ?? child.signalCode}) before logging ${text}:\n${log}`);
-      if (Date.now() > deadline) throw new Error(`serve --role ${role} did not log ${text} within ${bound} ms:\n${log}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(
+          `serve --role ${role} exited (${child.exitCode ?? child.signalCode}) before logging ${text}:\n${log}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`serve --role ${role} did not log ${text} within ${bound} ms:\n${log}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   };

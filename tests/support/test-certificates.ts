@@ -51,10 +51,17 @@ function testCa() {
 let serialCounter = 0x1000;
 
 /** A leaf for `names` signed by the test intermediate: PKCS#8 key PEM and leaf + intermediate chain PEM. */
-export async function issueTestCertificate(names: string[], opts: { notAfter?: Date; serial?: string } = {}): Promise<{ keyPem: string; chainPem: string }> {
+export async function issueTestCertificate(
+  names: string[],
+  opts: { notAfter?: Date; serial?: string } = {},
+): Promise<{ keyPem: string; chainPem: string }> {
   const { intermediate } = await testCa();
   const keys = await keyPair();
-  const serial = opts.serial ?? `7a${(serialCounter++).toString(16).padStart(6, '0')}${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}`;
+  const serial =
+    opts.serial ??
+    `7a${(serialCounter++).toString(16).padStart(6, '0')}${Math.floor(Math.random() * 0xffffff)
+      .toString(16)
+      .padStart(6, '0')}`;
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: serial,
     subject: `CN=${names[0]}`,
@@ -67,7 +74,10 @@ export async function issueTestCertificate(names: string[], opts: { notAfter?: D
     extensions: [new x509.SubjectAlternativeNameExtension(names.map((n) => ({ type: 'dns' as const, value: n })))],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'), chainPem: `${leaf.toString('pem')}\n${intermediate.pem}\n` };
+  return {
+    keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY'),
+    chainPem: `${leaf.toString('pem')}\n${intermediate.pem}\n`,
+  };
 }
 
 /** Stores an issued certificate (and its profile) the way the certificate service leaves one. */
@@ -83,13 +93,24 @@ export async function seedIssuedCertificate(
     await store.profiles.insert(profile);
     profileId = profile.id;
   }
-  const cert = makeCertificate(profileId, { name: opts.name ?? names[0]!, commonName: names[0]!, sans: names.slice(1), keySpec: 'ec-p256', partition: opts.partition ?? 'Common' });
+  const cert = makeCertificate(profileId, {
+    name: opts.name ?? names[0]!,
+    commonName: names[0]!,
+    sans: names.slice(1),
+    keySpec: 'ec-p256',
+    partition: opts.partition ?? 'Common',
+  });
   await store.certificates.insert(cert);
   return reissueTestCertificate(store, secrets, cert);
 }
 
 /** Gives a stored certificate a fresh key and chain, as a renewal would. */
-export async function reissueTestCertificate(store: Store, secrets: SecretBox, cert: ManagedCertificate, opts: { notAfter?: Date } = {}): Promise<ManagedCertificate> {
+export async function reissueTestCertificate(
+  store: Store,
+  secrets: SecretBox,
+  cert: ManagedCertificate,
+  opts: { notAfter?: Date } = {},
+): Promise<ManagedCertificate> {
   const { keyPem, chainPem } = await issueTestCertificate([cert.commonName, ...cert.sans], opts);
   const facts = parseCertificate(chainPem);
   return store.certificates.update(cert.id, {

@@ -28,7 +28,8 @@ import type { PebbleHandle } from './pebble.ts';
  */
 function listenOn(server: Server, port: number, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(new Error(`${what} cannot listen on 127.0.0.1:${port}: ${err.message}`, { cause: err }));
+    const onError = (err: Error) =>
+      reject(new Error(`${what} cannot listen on 127.0.0.1:${port}: ${err.message}`, { cause: err }));
     server.once('error', onError).listen(port, '127.0.0.1', () => {
       server.off('error', onError);
       resolve();
@@ -58,7 +59,11 @@ export async function startTestCore(
   const deps: CoreDeps = {
     store,
     acme: createAcmeClientGateway({ caPem: readFileSync(pebble.caFile, 'utf8') }),
-    probe: createNetworkChallengeProbe({ httpPort: pebble.httpPort, tlsPort: pebble.tlsPort, dnsServers: [pebble.dnsServer] }),
+    probe: createNetworkChallengeProbe({
+      httpPort: pebble.httpPort,
+      tlsPort: pebble.tlsPort,
+      dnsServers: [pebble.dnsServer],
+    }),
     endpoints: createHttpEndpointClient({ allow: [] }),
     bigip: (connection) => createIControlClient(connection),
     propagation: createAuthoritativeDnsPropagation({ resolvers: [pebble.dnsServer] }),

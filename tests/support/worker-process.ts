@@ -10,7 +10,10 @@ import { loadConfig } from '../../core/config.ts';
 import { parseJobName } from '../../core/services/jobs.ts';
 import { openRuntime } from '../../runtime.ts';
 
-const rt = await openRuntime(loadConfig(process.env), pino({ level: process.env.LOG_LEVEL ?? 'silent' }, pino.destination(2)));
+const rt = await openRuntime(
+  loadConfig(process.env),
+  pino({ level: process.env.LOG_LEVEL ?? 'silent' }, pino.destination(2)),
+);
 process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid })}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
   const job = line.trim();

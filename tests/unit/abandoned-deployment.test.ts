@@ -23,9 +23,27 @@ const record = (result: DeploymentResult, step: DeployStep): Deployment => ({
 
 describe('abandonedDeployment', () => {
   it.each([
-    ['killed before the switch, superseded', 'cert_install', 'd-2', /^the process running this deploy stopped at step cert_install; superseded by d-2$/, /^the profiles were not switched/],
-    ['killed during the switch, superseded', 'switch', 'd-2', /stopped at step switch; superseded by d-2$/, /either what they served before or the new certificate/],
-    ['killed after the switch, found by cleanup', 'verify', null, /stopped at step verify; found by the cleanup job$/, /had been switched to the new certificate, not yet verified/],
+    [
+      'killed before the switch, superseded',
+      'cert_install',
+      'd-2',
+      /^the process running this deploy stopped at step cert_install; superseded by d-2$/,
+      /^the profiles were not switched/,
+    ],
+    [
+      'killed during the switch, superseded',
+      'switch',
+      'd-2',
+      /stopped at step switch; superseded by d-2$/,
+      /either what they served before or the new certificate/,
+    ],
+    [
+      'killed after the switch, found by cleanup',
+      'verify',
+      null,
+      /stopped at step verify; found by the cleanup job$/,
+      /had been switched to the new certificate, not yet verified/,
+    ],
     ['killed while connecting', 'connect', null, /stopped at step connect/, /^nothing was written/],
     ['killed while saving', 'save', 'd-3', /stopped at step save; superseded by d-3/, /may not be saved/],
     ['killed during cleanup', 'cleanup', null, /stopped at step cleanup/, /old objects may remain/],

@@ -36,15 +36,30 @@ const RFC_AKI = '69885b6b87464041e1b37b847ba0ae2cde01c8d4';
 describe('ariCertId', () => {
   it.each([
     // RFC 9773 §4.1: serial 00:87:65:43:21 is the DER content of 0x87654321 (high bit set → 0x00 pad).
-    { scenario: 'the RFC 9773 §4.1 example', serial: '87654321', aki: RFC_AKI, expected: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE' },
-    { scenario: 'a one-byte serial with the top bit set keeps its 0x00 pad', serial: 'ff', aki: RFC_AKI, expected: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AP8' },
+    {
+      scenario: 'the RFC 9773 §4.1 example',
+      serial: '87654321',
+      aki: RFC_AKI,
+      expected: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE',
+    },
+    {
+      scenario: 'a one-byte serial with the top bit set keeps its 0x00 pad',
+      serial: 'ff',
+      aki: RFC_AKI,
+      expected: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AP8',
+    },
     {
       scenario: 'a 16-byte random-looking serial with the top bit set',
       serial: 'c0ffee00112233445566778899aabbcc',
       aki: '0102030405060708090a0b0c0d0e0f1011121314',
       expected: `AQIDBAUGBwgJCgsMDQ4PEBESExQ.${Buffer.from('00c0ffee00112233445566778899aabbcc', 'hex').toString('base64url')}`,
     },
-    { scenario: 'a serial without the top bit gets no pad', serial: '7fffffff', aki: RFC_AKI, expected: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.f____w' },
+    {
+      scenario: 'a serial without the top bit gets no pad',
+      serial: '7fffffff',
+      aki: RFC_AKI,
+      expected: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.f____w',
+    },
     { scenario: 'a serial of 1', serial: '01', aki: RFC_AKI, expected: 'aYhba4dGQEHhs3uEe6CuLN4ByNQ.AQ' },
     { scenario: 'a short AKI (not SHA-1 length) is taken as is', serial: '1234', aki: 'abcd', expected: 'q80.EjQ' },
   ])('$scenario', async ({ serial, aki, expected }) => {

@@ -29,7 +29,10 @@ function readQuestion(msg: Buffer): { name: string; type: number; end: number } 
 }
 
 function encodeName(name: string): Buffer {
-  return Buffer.concat([...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+  return Buffer.concat([
+    ...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])),
+    Buffer.from([0]),
+  ]);
 }
 
 const rr = {
@@ -167,7 +170,10 @@ beforeAll(async () => {
     const first = await serveDns('127.0.0.1', 0, authoritative(1));
     authPort = (first.address() as AddressInfo).port;
     try {
-      const rest = [await serveDns('127.0.0.2', authPort, authoritative(2)), await serveDns('127.0.0.3', authPort, authoritative(3))];
+      const rest = [
+        await serveDns('127.0.0.2', authPort, authoritative(2)),
+        await serveDns('127.0.0.3', authPort, authoritative(3)),
+      ];
       sockets.push(first, ...rest);
       break;
     } catch (err) {
@@ -210,7 +216,9 @@ describe('createAuthoritativeDnsPropagation', () => {
 describe('waitForTxt', () => {
   it('is ok at once when every authoritative server has the value, and ignores the recursive answer', async () => {
     const { pauses, sleep } = fakeSleep();
-    const result = await propagation(sleep).waitForTxt('_acme-challenge.now.example.test', VALUE, { timeoutMs: 10_000 });
+    const result = await propagation(sleep).waitForTxt('_acme-challenge.now.example.test', VALUE, {
+      timeoutMs: 10_000,
+    });
     expect(result.ok).toBe(true);
     expect(result.detail).toMatch(
       new RegExp(
@@ -220,7 +228,12 @@ describe('waitForTxt', () => {
     expect(pauses).toEqual([]);
     expect(result.waitedMs).toBeLessThan(2000);
     expect(recursiveQueries).not.toContain(`${TYPE.TXT} _acme-challenge.now.example.test`);
-    expect(authQueries.filter((q) => q.name === '_acme-challenge.now.example.test').map((q) => q.server).sort()).toEqual([1, 2]);
+    expect(
+      authQueries
+        .filter((q) => q.name === '_acme-challenge.now.example.test')
+        .map((q) => q.server)
+        .sort(),
+    ).toEqual([1, 2]);
   });
 
   it('accepts a record name with a trailing dot and any case', async () => {
@@ -240,7 +253,9 @@ describe('waitForTxt', () => {
     expect(pauses).toEqual([1000, 1000]);
     expect(result.waitedMs).toBeGreaterThanOrEqual(2000);
     expect(result.waitedMs).toBeLessThan(4000);
-    expect(authQueries.filter((q) => q.name === '_acme-challenge.later.example.test' && q.server === 2)).toHaveLength(3);
+    expect(authQueries.filter((q) => q.name === '_acme-challenge.later.example.test' && q.server === 2)).toHaveLength(
+      3,
+    );
   });
 
   it('gives up after the bound, naming what each server returned', async () => {
@@ -269,7 +284,9 @@ describe('waitForTxt', () => {
 
   it('checks once when the bound is zero', async () => {
     const { pauses, sleep } = fakeSleep();
-    const result = await propagation(sleep).waitForTxt('_acme-challenge.slowpoke.example.test', VALUE, { timeoutMs: 0 });
+    const result = await propagation(sleep).waitForTxt('_acme-challenge.slowpoke.example.test', VALUE, {
+      timeoutMs: 0,
+    });
     expect(result.ok).toBe(false);
     expect(result.detail).toContain('after 1 poll');
     expect(result.detail).toContain('returned "old-value"');
@@ -279,7 +296,10 @@ describe('waitForTxt', () => {
   it('really waits with the default sleep', async () => {
     const started = Date.now();
     const real = createAuthoritativeDnsPropagation({ resolvers: [resolver], authoritativePort: authPort });
-    const result = await real.waitForTxt('_acme-challenge.slowpoke.example.test', VALUE, { timeoutMs: 300, intervalMs: 100 });
+    const result = await real.waitForTxt('_acme-challenge.slowpoke.example.test', VALUE, {
+      timeoutMs: 300,
+      intervalMs: 100,
+    });
     expect(result.ok).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(result.waitedMs).toBeGreaterThanOrEqual(300);
@@ -349,7 +369,9 @@ describe('waitForTxt', () => {
     const { sleep } = fakeSleep();
     const result = await propagation(sleep).waitForTxt('_acme-challenge.notimp.test', VALUE, { timeoutMs: 0 });
     expect(result.ok).toBe(true);
-    expect(result.detail).toContain(`${resolver} has it; no NS records found for _acme-challenge.notimp.test or its parents`);
+    expect(result.detail).toContain(
+      `${resolver} has it; no NS records found for _acme-challenge.notimp.test or its parents`,
+    );
   });
 
   it('falls back when the NS hosts have no address', async () => {
@@ -378,7 +400,10 @@ describe('waitForTxt', () => {
   it('bounds a resolver that never answers (each query gets at least a second)', async () => {
     const { sleep } = fakeSleep();
     const started = Date.now();
-    const result = await propagation(sleep).waitForTxt('_acme-challenge.silent.test', VALUE, { timeoutMs: 400, intervalMs: 1000 });
+    const result = await propagation(sleep).waitForTxt('_acme-challenge.silent.test', VALUE, {
+      timeoutMs: 400,
+      intervalMs: 1000,
+    });
     expect(result.ok).toBe(false);
     expect(result.detail).toContain('timed out');
     expect(Date.now() - started).toBeLessThan(3000);
@@ -397,6 +422,8 @@ describe('waitForTxt', () => {
       throw new Error('clock broke');
     }).waitForTxt('_acme-challenge.slowpoke.example.test', VALUE, { timeoutMs: 5000 });
     expect(result.ok).toBe(false);
-    expect(result.detail).toBe('TXT _acme-challenge.slowpoke.example.test: propagation check failed unexpectedly: clock broke');
+    expect(result.detail).toBe(
+      'TXT _acme-challenge.slowpoke.example.test: propagation check failed unexpectedly: clock broke',
+    );
   });
 });

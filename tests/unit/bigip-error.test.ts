@@ -15,7 +15,8 @@ import type { BigIpErrorCode } from '../../core/ports/bigip-client.ts';
 const PASSWORD = 'Zebra-Quartz-9931!pw';
 const TOKEN = 'KZ44TOKENABCDEFGHIJKLMNOP';
 const BASIC = Buffer.from(`admin:${PASSWORD}`).toString('base64');
-const KEY = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
+const KEY =
+  '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
 
 function ctx(over: Partial<BigIpRequestContext> = {}): BigIpRequestContext {
   return {
@@ -81,7 +82,9 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: "Apache's HTML 401 to Basic auth",
       status: 401,
-      body: Buffer.from(`<html><head><title>401 Unauthorized</title></head><body>Authorization: Basic ${BASIC}</body></html>`),
+      body: Buffer.from(
+        `<html><head><title>401 Unauthorized</title></head><body>Authorization: Basic ${BASIC}</body></html>`,
+      ),
       code: 'bigip_auth',
       retryable: false,
       says: /HTML page "401 Unauthorized"/,
@@ -97,7 +100,12 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: 'a missing object',
       status: 404,
-      body: json({ code: 404, message: '01020036:3: The requested value list (/Common/dg) was not found.', errorStack: [], apiError: 3 }),
+      body: json({
+        code: 404,
+        message: '01020036:3: The requested value list (/Common/dg) was not found.',
+        errorStack: [],
+        apiError: 3,
+      }),
       code: 'bigip_not_found',
       retryable: false,
       f5Code: '01020036',
@@ -106,7 +114,12 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: 'an object that exists',
       status: 409,
-      body: json({ code: 409, message: '01020066:3: The requested Certificate File (/Common/SITE.crt) already exists in partition Common.', errorStack: [], apiError: 3 }),
+      body: json({
+        code: 409,
+        message: '01020066:3: The requested Certificate File (/Common/SITE.crt) already exists in partition Common.',
+        errorStack: [],
+        apiError: 3,
+      }),
       code: 'bigip_conflict',
       retryable: false,
       f5Code: '01020066',
@@ -115,7 +128,12 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: 'a key that does not match the profile certificate',
       status: 400,
-      body: json({ apiError: 3, code: 400, errorStack: [], message: "01070317:3: profile /Common/X's key and certificate do not match" }),
+      body: json({
+        apiError: 3,
+        code: 400,
+        errorStack: [],
+        message: "01070317:3: profile /Common/X's key and certificate do not match",
+      }),
       code: 'bigip_key_mismatch',
       retryable: false,
       f5Code: '01070317',
@@ -123,7 +141,12 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: 'a failed transaction commit',
       status: 400,
-      body: json({ code: 400, message: 'transaction failed:01070320:3: Snatpool mysnatpool is still referenced by a virtual server.', errorStack: [], apiError: 2 }),
+      body: json({
+        code: 400,
+        message: 'transaction failed:01070320:3: Snatpool mysnatpool is still referenced by a virtual server.',
+        errorStack: [],
+        apiError: 2,
+      }),
       code: 'bigip_transaction_failed',
       retryable: false,
       f5Code: '01070320',
@@ -132,7 +155,11 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: 'a failed commit caused by a key mismatch',
       status: 400,
-      body: json({ code: 400, message: "transaction failed:01070317:3: profile /Common/X's key and certificate do not match", apiError: 2 }),
+      body: json({
+        code: 400,
+        message: "transaction failed:01070317:3: profile /Common/X's key and certificate do not match",
+        apiError: 2,
+      }),
       code: 'bigip_transaction_failed',
       retryable: false,
       f5Code: '01070317',
@@ -140,7 +167,12 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: 'a profile in use',
       status: 400,
-      body: json({ code: 400, message: '01070265:3: The ClientSSL Profile (/Common/p) cannot be deleted because it is in use by a virtual server profile (/Common/vs).', apiError: 3 }),
+      body: json({
+        code: 400,
+        message:
+          '01070265:3: The ClientSSL Profile (/Common/p) cannot be deleted because it is in use by a virtual server profile (/Common/vs).',
+        apiError: 3,
+      }),
       code: 'bigip_in_use',
       retryable: false,
       f5Code: '01070265',
@@ -155,7 +187,11 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: 'a certificate referenced by a profile',
       status: 400,
-      body: json({ code: 400, message: '010713ab:3: Certificate /Common/a.crt is referenced by client-ssl profile /Common/p.', apiError: 3 }),
+      body: json({
+        code: 400,
+        message: '010713ab:3: Certificate /Common/a.crt is referenced by client-ssl profile /Common/p.',
+        apiError: 3,
+      }),
       code: 'bigip_in_use',
       retryable: false,
       f5Code: '010713ab',
@@ -163,7 +199,11 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: 'a reference to something missing (not "in use")',
       status: 400,
-      body: json({ code: 400, message: '01020036:3: The requested Certificate File (/Common/x.crt), referenced by profile, was not found.', apiError: 3 }),
+      body: json({
+        code: 400,
+        message: '01020036:3: The requested Certificate File (/Common/x.crt), referenced by profile, was not found.',
+        apiError: 3,
+      }),
       code: 'bigip_api',
       retryable: false,
     },
@@ -230,7 +270,11 @@ describe('BIG-IP answers → BigIpError', () => {
     {
       scenario: 'a device message that repeats the password and the token',
       status: 400,
-      body: json({ code: 400, message: `bad value ${PASSWORD} for token ${TOKEN} and ${encodeURIComponent(PASSWORD)}`, apiError: 1 }),
+      body: json({
+        code: 400,
+        message: `bad value ${PASSWORD} for token ${TOKEN} and ${encodeURIComponent(PASSWORD)}`,
+        apiError: 1,
+      }),
       code: 'bigip_api',
       retryable: false,
       says: /\[redacted\]/,
@@ -263,7 +307,11 @@ describe('BIG-IP answers → BigIpError', () => {
     const err = responseError(
       ctx(),
       401,
-      json({ code: 401, message: 'Authentication failed.', originalRequestBody: '{"username":"admin","secret-ish":"zzz"}' }),
+      json({
+        code: 401,
+        message: 'Authentication failed.',
+        originalRequestBody: '{"username":"admin","secret-ish":"zzz"}',
+      }),
     );
     expect(err.message).not.toContain('originalRequestBody');
     expect(err.message).not.toContain('secret-ish');
@@ -283,16 +331,29 @@ describe('network failures → BigIpError', () => {
     ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'bigip_tls', false, /TLS certificate not accepted/],
     ['ERR_TLS_CERT_ALTNAME_INVALID', 'bigip_tls', false, /TLS certificate not accepted/],
     ['CERT_HAS_EXPIRED', 'bigip_tls', false, /TLS certificate not accepted/],
-    ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'bigip_tls', false, /TLS handshake failed: sslv3 alert handshake failure/],
+    [
+      'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+      'bigip_tls',
+      false,
+      /TLS handshake failed: sslv3 alert handshake failure/,
+    ],
     ['ETIMEDOUT', 'bigip_timeout', true, /no answer after 30000 ms/],
     ['HPE_INVALID_CONSTANT', 'bigip_api', false, /not a valid HTTP answer/],
   ];
   it.each(cases)('%s → %s', (errno, code, retryable, says) => {
     const cause = Object.assign(new Error(`something ${errno}`), { code: errno });
-    const err = networkError(ctx({ action: 'read device info', request: 'GET /mgmt/shared/identified-devices/config/device-info' }), cause);
+    const err = networkError(
+      ctx({ action: 'read device info', request: 'GET /mgmt/shared/identified-devices/config/device-info' }),
+      cause,
+    );
     expect(err.code).toBe(code);
     expect(err.retryable).toBe(retryable);
-    expect(err.detail).toEqual({ status: null, f5Code: null, apiError: null, request: 'GET /mgmt/shared/identified-devices/config/device-info' });
+    expect(err.detail).toEqual({
+      status: null,
+      f5Code: null,
+      apiError: null,
+      request: 'GET /mgmt/shared/identified-devices/config/device-info',
+    });
     expect(err.message).toMatch(/^read device info on BIG-IP bigip\.example:443 failed: /);
     expect(err.message).toMatch(says);
     expect(err.cause).toBe(cause);
@@ -300,10 +361,17 @@ describe('network failures → BigIpError', () => {
   });
 
   it('reads the OpenSSL reason of an EPROTO handshake failure', () => {
-    const cause = Object.assign(new Error('C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/ssl/record/ssl3_record.c:354:'), { code: 'EPROTO' });
+    const cause = Object.assign(
+      new Error(
+        'C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/ssl/record/ssl3_record.c:354:',
+      ),
+      { code: 'EPROTO' },
+    );
     const err = networkError(ctx(), cause);
     expect(err.code).toBe('bigip_tls');
-    expect(err.message).toMatch(/TLS handshake failed: wrong version number \(is the management interface plain http\?\)/);
+    expect(err.message).toMatch(
+      /TLS handshake failed: wrong version number \(is the management interface plain http\?\)/,
+    );
   });
 });
 
@@ -325,7 +393,11 @@ describe('error parts', () => {
       '/mgmt/tm/ltm/data-group/internal/~Common~dg?options=records%20add%20%7B%20tok%20%7B%20data%20tok.thumb%20%7D%20%7D',
       'PATCH /mgmt/tm/ltm/data-group/internal/~Common~dg?options',
     ],
-    ['GET', '/mgmt/tm/ltm/virtual?$select=name,rules&expandSubcollections=true', 'GET /mgmt/tm/ltm/virtual?$select&expandSubcollections'],
+    [
+      'GET',
+      '/mgmt/tm/ltm/virtual?$select=name,rules&expandSubcollections=true',
+      'GET /mgmt/tm/ltm/virtual?$select&expandSubcollections',
+    ],
     ['DELETE', `/mgmt/shared/authz/tokens/${TOKEN}`, 'DELETE /mgmt/shared/authz/tokens/…'],
   ])('request label of %s %s', (method, path, label) => {
     expect(requestLabel(method, path)).toBe(label);

@@ -34,13 +34,22 @@ describe('values that reach tmsh strings or device paths', () => {
     expect(assertUploadName(name)).toBe(name);
   });
 
-  it.each(['', '.hidden', '../x', 'a/b', 'a..b', 'a b', 'a;rm', 'image.iso', '-rf'])('refuses upload name %j', (name) => {
-    expect(() => assertUploadName(name)).toThrow(expect.objectContaining({ code: 'input_invalid' }));
-  });
+  it.each(['', '.hidden', '../x', 'a/b', 'a..b', 'a b', 'a;rm', 'image.iso', '-rf'])(
+    'refuses upload name %j',
+    (name) => {
+      expect(() => assertUploadName(name)).toThrow(expect.objectContaining({ code: 'input_invalid' }));
+    },
+  );
 
   it('accepts only files directly under the upload folder', () => {
     expect(assertUploadPath('/var/config/rest/downloads/x.key')).toBe('/var/config/rest/downloads/x.key');
-    for (const bad of ['/etc/passwd', '/var/config/rest/downloads/../x', '/var/config/rest/downloads/a/b', '/var/config/rest/downloads/x;reboot', '/var/config/rest/downloads/']) {
+    for (const bad of [
+      '/etc/passwd',
+      '/var/config/rest/downloads/../x',
+      '/var/config/rest/downloads/a/b',
+      '/var/config/rest/downloads/x;reboot',
+      '/var/config/rest/downloads/',
+    ]) {
       expect(() => assertUploadPath(bad)).toThrow(expect.objectContaining({ code: 'input_invalid' }));
     }
   });
@@ -103,27 +112,41 @@ describe('answers → port types', () => {
       keyType: 'rsa-private',
       securityType: 'password',
     });
-    expect(toSslKeyFile({}, '/Common/y.key')).toEqual({ fullPath: '/Common/y.key', keyType: null, securityType: 'normal' });
+    expect(toSslKeyFile({}, '/Common/y.key')).toEqual({
+      fullPath: '/Common/y.key',
+      keyType: null,
+      securityType: 'normal',
+    });
   });
 
   it('reads client-ssl profiles, defaulting a missing chain to none', () => {
     const item = {
       fullPath: '/Common/p',
       defaultsFrom: '/Common/clientssl',
-      certKeyChain: [{ name: 'default', appService: 'none', cert: '/Common/a.crt', key: '/Common/a.key', usage: 'SERVER' }],
+      certKeyChain: [
+        { name: 'default', appService: 'none', cert: '/Common/a.crt', key: '/Common/a.key', usage: 'SERVER' },
+      ],
     };
     expect(toClientSslProfile(item, '/Common/p')).toEqual({
       fullPath: '/Common/p',
       defaultsFrom: '/Common/clientssl',
       certKeyChain: [{ name: 'default', cert: '/Common/a.crt', key: '/Common/a.key', chain: 'none' }],
     });
-    expect(toClientSslProfile({}, '/Common/q')).toEqual({ fullPath: '/Common/q', defaultsFrom: null, certKeyChain: [] });
+    expect(toClientSslProfile({}, '/Common/q')).toEqual({
+      fullPath: '/Common/q',
+      defaultsFrom: null,
+      certKeyChain: [],
+    });
     expect(toClientSslProfiles({ items: [item, { name: 'no-path' }] })).toHaveLength(1);
     expect(toClientSslProfiles({ kind: 'x' })).toEqual([]);
   });
 
   it('reads data groups, virtual servers and device info', () => {
-    expect(toDataGroup({ fullPath: '/Common/dg', type: 'string' }, '/Common/dg')).toEqual({ fullPath: '/Common/dg', type: 'string', records: [] });
+    expect(toDataGroup({ fullPath: '/Common/dg', type: 'string' }, '/Common/dg')).toEqual({
+      fullPath: '/Common/dg',
+      type: 'string',
+      records: [],
+    });
     expect(toDataGroup({ records: [{ name: 'a', data: 'b' }, { name: 'c' }] }, '/Common/dg').records).toEqual([
       { name: 'a', data: 'b' },
       { name: 'c', data: '' },

@@ -53,7 +53,9 @@ describe('iControl transport', () => {
       expect(() => parseManagementUrl(bad)).toThrow(expect.objectContaining({ code: 'config_invalid' }));
     }
     expect(parseManagementUrl('https://10.0.0.5:8443').host).toBe('10.0.0.5:8443');
-    expect(() => createTransport({ url: 'https://x', timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'config_invalid' }));
+    expect(() => createTransport({ url: 'https://x', timeoutMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'config_invalid' }),
+    );
   });
 
   it('keeps one connection alive across requests', async () => {

@@ -14,9 +14,24 @@ x509.cryptoProvider.set(webcrypto);
 
 type Alg = webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams;
 const ALGS: Record<KeySpec, Alg> = {
-  'rsa-2048': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 },
-  'rsa-3072': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 3072 },
-  'rsa-4096': { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 4096 },
+  'rsa-2048': {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048,
+  },
+  'rsa-3072': {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 3072,
+  },
+  'rsa-4096': {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 4096,
+  },
   'ec-p256': { name: 'ECDSA', namedCurve: 'P-256' },
   'ec-p384': { name: 'ECDSA', namedCurve: 'P-384' },
 };
@@ -105,12 +120,14 @@ describe('splitPemChain', () => {
     expect(blocks).toEqual(expected().map((p) => (p.endsWith('\n') ? p : `${p}\n`)));
   });
 
-  it.each(['', 'hello', '-----BEGIN CERTIFICATE-----\nAAAA\n', '-----BEGIN PRIVATE KEY-----\nAA\n-----END PRIVATE KEY-----'])(
-    'rejects %j',
-    (input) => {
-      expect(() => splitPemChain(input)).toThrow(CoreError);
-    },
-  );
+  it.each([
+    '',
+    'hello',
+    '-----BEGIN CERTIFICATE-----\nAAAA\n',
+    '-----BEGIN PRIVATE KEY-----\nAA\n-----END PRIVATE KEY-----',
+  ])('rejects %j', (input) => {
+    expect(() => splitPemChain(input)).toThrow(CoreError);
+  });
 });
 
 describe('parseCertificate', () => {
@@ -159,9 +176,18 @@ describe('parseCertificate', () => {
   );
 
   it('rejects a certificate whose key is not a supported key spec', async () => {
-    const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 1024 };
+    const alg = {
+      name: 'RSASSA-PKCS1-v1_5',
+      hash: 'SHA-256',
+      publicExponent: new Uint8Array([1, 0, 1]),
+      modulusLength: 1024,
+    };
     const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({ name: 'CN=a.example', keys, signingAlgorithm: alg });
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      name: 'CN=a.example',
+      keys,
+      signingAlgorithm: alg,
+    });
     expect(() => parseCertificate(cert.toString('pem'))).toThrow(/RSA 1024/);
   });
 });

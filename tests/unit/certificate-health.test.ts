@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type CertificateHealthInput, certificateHealth, type HealthFacts, type RecordedFailure } from '../../core/domain/certificate-health.ts';
+import {
+  type CertificateHealthInput,
+  certificateHealth,
+  type HealthFacts,
+  type RecordedFailure,
+} from '../../core/domain/certificate-health.ts';
 
 const NOW = new Date('2030-06-01T12:00:00Z');
 const DAY = 86_400_000;
@@ -22,7 +27,12 @@ function cert(over: Partial<HealthFacts> = {}): HealthFacts {
   };
 }
 
-const outage: RecordedFailure = { code: 'acme_unreachable', message: 'connect ECONNREFUSED 127.0.0.1:9', at: at(-0.5), attempt: 1 };
+const outage: RecordedFailure = {
+  code: 'acme_unreachable',
+  message: 'connect ECONNREFUSED 127.0.0.1:9',
+  at: at(-0.5),
+  attempt: 1,
+};
 
 function health(over: Partial<HealthFacts>, input: Partial<Omit<CertificateHealthInput, 'cert'>> = {}) {
   return certificateHealth({ cert: cert(over), autoRenew: true, lastFailure: null, now: NOW, ...input });
@@ -32,24 +42,141 @@ describe('certificateHealth', () => {
   it.each<[string, Partial<HealthFacts>, Partial<Omit<CertificateHealthInput, 'cert'>>, string | null, string | null]>([
     ['a healthy issued certificate', {}, {}, null, null],
     ['a renewal in flight without failures', { state: 'ordering' }, {}, null, null],
-    ['a first issuance under way', { state: 'ordering', serial: null, notAfter: null, notBefore: null, renewAt: null }, {}, null, null],
+    [
+      'a first issuance under way',
+      { state: 'ordering', serial: null, notAfter: null, notBefore: null, renewAt: null },
+      {},
+      null,
+      null,
+    ],
     // The issue's CA outage: the renewal sits in `ordering` (the row never says `failed`), the reason only in the outbox.
-    ['a renewal failing during a CA outage, still ordering', { state: 'ordering', failedAttempts: 9, nextAttemptAt: at(1) }, { lastFailure: outage }, 'renewal_failing', 'failing'],
-    ['a renewal failure that kept the certificate issued with its problem', { problem: { type: 'acme_unreachable', detail: 'CA down' } }, {}, 'renewal_failing', 'failing'],
-    ['a renewal the CA refused (failed)', { state: 'failed', failedAttempts: 1, problem: { type: 'urn:ietf:params:acme:error:unauthorized', detail: 'validation failed' } }, {}, 'renewal_failing', 'failing'],
-    ['a first issuance that failed', { state: 'failed', serial: null, notAfter: null, notBefore: null, renewAt: null, problem: { type: 'acme_order_invalid', detail: 'orders invalidated' } }, {}, 'issuance_failed', 'failing'],
-    ['a first issuance an approver denied', { state: 'failed', serial: null, notAfter: null, notBefore: null, renewAt: null, problem: { type: 'issuance_denied', detail: 'issuance denied by U2: no' } }, {}, 'issuance_denied', 'degraded'],
+    [
+      'a renewal failing during a CA outage, still ordering',
+      { state: 'ordering', failedAttempts: 9, nextAttemptAt: at(1) },
+      { lastFailure: outage },
+      'renewal_failing',
+      'failing',
+    ],
+    [
+      'a renewal failure that kept the certificate issued with its problem',
+      { problem: { type: 'acme_unreachable', detail: 'CA down' } },
+      {},
+      'renewal_failing',
+      'failing',
+    ],
+    [
+      'a renewal the CA refused (failed)',
+      {
+        state: 'failed',
+        failedAttempts: 1,
+        problem: { type: 'urn:ietf:params:acme:error:unauthorized', detail: 'validation failed' },
+      },
+      {},
+      'renewal_failing',
+      'failing',
+    ],
+    [
+      'a first issuance that failed',
+      {
+        state: 'failed',
+        serial: null,
+        notAfter: null,
+        notBefore: null,
+        renewAt: null,
+        problem: { type: 'acme_order_invalid', detail: 'orders invalidated' },
+      },
+      {},
+      'issuance_failed',
+      'failing',
+    ],
+    [
+      'a first issuance an approver denied',
+      {
+        state: 'failed',
+        serial: null,
+        notAfter: null,
+        notBefore: null,
+        renewAt: null,
+        problem: { type: 'issuance_denied', detail: 'issuance denied by U2: no' },
+      },
+      {},
+      'issuance_denied',
+      'degraded',
+    ],
     ['an expired certificate', { notBefore: at(-91), notAfter: at(-1), renewAt: at(-31) }, {}, 'expired', 'failing'],
-    ['an expired certificate whose renewal fails', { state: 'ordering', notBefore: at(-91), notAfter: at(-1), failedAttempts: 4 }, { lastFailure: outage }, 'expired', 'failing'],
-    ['expiring within 7 days with auto renewal off', { notBefore: at(-85), notAfter: at(5), renewAt: at(-25) }, { autoRenew: false }, 'expiring', 'degraded'],
-    ['expiring within 21 days with its renewal overdue', { notBefore: at(-70), notAfter: at(20), renewAt: at(-10) }, {}, 'expiring', 'degraded'],
-    ['inside 21 days but renewing on time (a 45-day certificate)', { notBefore: at(-25), notAfter: at(20), renewAt: at(5) }, {}, null, null],
-    ['a first issuance waiting for challenge content', { state: 'awaiting_challenge', serial: null, notAfter: null, notBefore: null, renewAt: null, problem: { type: 'challenge_unreachable', detail: 'x' } }, {}, 'awaiting_challenge', 'degraded'],
+    [
+      'an expired certificate whose renewal fails',
+      { state: 'ordering', notBefore: at(-91), notAfter: at(-1), failedAttempts: 4 },
+      { lastFailure: outage },
+      'expired',
+      'failing',
+    ],
+    [
+      'expiring within 7 days with auto renewal off',
+      { notBefore: at(-85), notAfter: at(5), renewAt: at(-25) },
+      { autoRenew: false },
+      'expiring',
+      'degraded',
+    ],
+    [
+      'expiring within 21 days with its renewal overdue',
+      { notBefore: at(-70), notAfter: at(20), renewAt: at(-10) },
+      {},
+      'expiring',
+      'degraded',
+    ],
+    [
+      'inside 21 days but renewing on time (a 45-day certificate)',
+      { notBefore: at(-25), notAfter: at(20), renewAt: at(5) },
+      {},
+      null,
+      null,
+    ],
+    [
+      'a first issuance waiting for challenge content',
+      {
+        state: 'awaiting_challenge',
+        serial: null,
+        notAfter: null,
+        notBefore: null,
+        renewAt: null,
+        problem: { type: 'challenge_unreachable', detail: 'x' },
+      },
+      {},
+      'awaiting_challenge',
+      'degraded',
+    ],
     // Renewals beside the live certificate (migration 0007): the row stays issued.
     ['a renewal in flight beside the live certificate', { renewalState: 'ordering' }, {}, null, null],
-    ['a renewal failing beside the live certificate', { renewalState: 'ordering', failedAttempts: 3, nextAttemptAt: at(0.01), lastRenewalError: { code: 'acme_unreachable', message: 'CA down', at: at(-0.01).toISOString() } }, {}, 'renewal_failing', 'failing'],
-    ['a renewal the CA refused, started by hand (no automatic attempt counted)', { renewalState: 'failed', lastRenewalError: { code: 'acme_order_invalid', message: 'no', at: at(-1).toISOString() } }, {}, 'renewal_failing', 'failing'],
-    ['a renewal started by hand waiting for challenge content', { renewalState: 'awaiting_challenge' }, {}, 'awaiting_challenge', 'degraded'],
+    [
+      'a renewal failing beside the live certificate',
+      {
+        renewalState: 'ordering',
+        failedAttempts: 3,
+        nextAttemptAt: at(0.01),
+        lastRenewalError: { code: 'acme_unreachable', message: 'CA down', at: at(-0.01).toISOString() },
+      },
+      {},
+      'renewal_failing',
+      'failing',
+    ],
+    [
+      'a renewal the CA refused, started by hand (no automatic attempt counted)',
+      {
+        renewalState: 'failed',
+        lastRenewalError: { code: 'acme_order_invalid', message: 'no', at: at(-1).toISOString() },
+      },
+      {},
+      'renewal_failing',
+      'failing',
+    ],
+    [
+      'a renewal started by hand waiting for challenge content',
+      { renewalState: 'awaiting_challenge' },
+      {},
+      'awaiting_challenge',
+      'degraded',
+    ],
   ])('%s', (_what, over, input, concern, level) => {
     const h = health(over, input);
     expect(h?.concern ?? null).toBe(concern);
@@ -66,13 +193,28 @@ describe('certificateHealth', () => {
 
   it("prefers the row's own last renewal error to the outbox's, with the attempt count", () => {
     const own = { code: 'acme_timeout', message: 'the CA timed out', at: '2030-06-01T11:58:00.000Z' };
-    const h = health({ renewalState: 'ordering', failedAttempts: 5, nextAttemptAt: at(0.01), lastRenewalError: own }, { lastFailure: outage });
-    expect(h?.lastError).toEqual({ code: 'acme_timeout', message: 'the CA timed out', at: new Date(own.at), attempt: 5 });
-    expect(h?.summary).toContain('renewal failing (5 failed attempts): the CA timed out (attempt 5, 2030-06-01T11:58:00Z); next attempt');
+    const h = health(
+      { renewalState: 'ordering', failedAttempts: 5, nextAttemptAt: at(0.01), lastRenewalError: own },
+      { lastFailure: outage },
+    );
+    expect(h?.lastError).toEqual({
+      code: 'acme_timeout',
+      message: 'the CA timed out',
+      at: new Date(own.at),
+      attempt: 5,
+    });
+    expect(h?.summary).toContain(
+      'renewal failing (5 failed attempts): the CA timed out (attempt 5, 2030-06-01T11:58:00Z); next attempt',
+    );
   });
 
   it('falls back to the problem on the row, and says so when nothing was recorded at all', () => {
-    expect(health({ problem: { type: 'acme_unreachable', detail: 'CA down' } })?.lastError).toEqual({ code: 'acme_unreachable', message: 'CA down', at: null, attempt: null });
+    expect(health({ problem: { type: 'acme_unreachable', detail: 'CA down' } })?.lastError).toEqual({
+      code: 'acme_unreachable',
+      message: 'CA down',
+      at: null,
+      attempt: null,
+    });
     expect(health({ state: 'ordering', failedAttempts: 1 })?.summary).toContain('no error recorded');
   });
 
@@ -81,9 +223,18 @@ describe('certificateHealth', () => {
   });
 
   it('tells how to go on after a failed request, and that the next attempt is the next run once its time has passed', () => {
-    expect(health({ state: 'failed', serial: null, notAfter: null, notBefore: null, renewAt: null, problem: { type: 't', detail: 'd' } })?.summary).toContain(
-      'bigip-acme cert resume www.example.com',
-    );
-    expect(health({ state: 'ordering', failedAttempts: 2, nextAttemptAt: at(-1) }, { lastFailure: outage })?.summary).toContain('next attempt at the next renew run');
+    expect(
+      health({
+        state: 'failed',
+        serial: null,
+        notAfter: null,
+        notBefore: null,
+        renewAt: null,
+        problem: { type: 't', detail: 'd' },
+      })?.summary,
+    ).toContain('bigip-acme cert resume www.example.com');
+    expect(
+      health({ state: 'ordering', failedAttempts: 2, nextAttemptAt: at(-1) }, { lastFailure: outage })?.summary,
+    ).toContain('next attempt at the next renew run');
   });
 });

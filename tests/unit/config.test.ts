@@ -48,7 +48,13 @@ describe('loadConfig', () => {
   });
 
   it('treats empty and blank values as unset', () => {
-    const config = loadConfig({ RESPONDER_PORT: '', DATABASE_URL: '  ', LOG_LEVEL: '', TLS_ALPN_PORT: '', SLACK_BOT_TOKEN: '' });
+    const config = loadConfig({
+      RESPONDER_PORT: '',
+      DATABASE_URL: '  ',
+      LOG_LEVEL: '',
+      TLS_ALPN_PORT: '',
+      SLACK_BOT_TOKEN: '',
+    });
     expect(config.RESPONDER_PORT).toBe(8080);
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.LOG_LEVEL).toBe('info');
@@ -106,7 +112,12 @@ describe('loadConfig', () => {
   });
 
   it('parses CLI_APPROVERS as OS user names', () => {
-    expect(loadConfig({ CLI_APPROVERS: 'alice, ops-bot\tsvc.acme,1001' }).CLI_APPROVERS).toEqual(['alice', 'ops-bot', 'svc.acme', '1001']);
+    expect(loadConfig({ CLI_APPROVERS: 'alice, ops-bot\tsvc.acme,1001' }).CLI_APPROVERS).toEqual([
+      'alice',
+      'ops-bot',
+      'svc.acme',
+      '1001',
+    ]);
   });
 
   it.each([

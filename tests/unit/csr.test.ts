@@ -10,11 +10,39 @@ const longName = `${'a'.repeat(60)}.example.com`;
 describe('createCsr', () => {
   it.each<[string, KeySpec, string, string[], string | null, string[]]>([
     ['RSA, CN only', 'rsa-2048', 'example.com', [], 'example.com', ['example.com']],
-    ['EC P-256 with SANs', 'ec-p256', 'example.com', ['www.example.com'], 'example.com', ['example.com', 'www.example.com']],
-    ['EC P-384, CN repeated in SANs', 'ec-p384', 'example.com', ['www.example.com', 'example.com'], 'example.com', ['example.com', 'www.example.com']],
-    ['duplicate SANs', 'ec-p256', 'a.example.com', ['b.example.com', 'b.example.com'], 'a.example.com', ['a.example.com', 'b.example.com']],
+    [
+      'EC P-256 with SANs',
+      'ec-p256',
+      'example.com',
+      ['www.example.com'],
+      'example.com',
+      ['example.com', 'www.example.com'],
+    ],
+    [
+      'EC P-384, CN repeated in SANs',
+      'ec-p384',
+      'example.com',
+      ['www.example.com', 'example.com'],
+      'example.com',
+      ['example.com', 'www.example.com'],
+    ],
+    [
+      'duplicate SANs',
+      'ec-p256',
+      'a.example.com',
+      ['b.example.com', 'b.example.com'],
+      'a.example.com',
+      ['a.example.com', 'b.example.com'],
+    ],
     ['wildcard', 'ec-p256', '*.example.com', ['example.com'], '*.example.com', ['*.example.com', 'example.com']],
-    ['CN over 64 characters goes only into the SANs', 'ec-p256', longName, ['example.com'], null, [longName, 'example.com']],
+    [
+      'CN over 64 characters goes only into the SANs',
+      'ec-p256',
+      longName,
+      ['example.com'],
+      null,
+      [longName, 'example.com'],
+    ],
   ])('%s', async (_name, spec, commonName, altNames, expectedCn, expectedSans) => {
     const key = await generatePrivateKey(spec);
     const csr = await createCsr(key, commonName, altNames);
@@ -31,8 +59,16 @@ describe('createCsr', () => {
   });
 
   it.each<[string, string]>([
-    ['PKCS#1 RSA', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()],
-    ['SEC1 EC', generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString()],
+    [
+      'PKCS#1 RSA',
+      generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs1', format: 'pem' })
+        .toString(),
+    ],
+    [
+      'SEC1 EC',
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString(),
+    ],
   ])('accepts a %s key and signs with it', async (_name, key) => {
     const csr = await createCsr(key, 'example.com', []);
     const der = Buffer.from(csr.replace(/-----[^-]+-----|\s/g, ''), 'base64');
@@ -43,7 +79,11 @@ describe('createCsr', () => {
 
   it.each<[string, string, string]>([
     ['garbage key', 'not a key', 'example.com'],
-    ['Ed25519 key', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'example.com'],
+    [
+      'Ed25519 key',
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      'example.com',
+    ],
     ['empty common name', '', ''],
   ])('rejects a %s with input_invalid', async (_name, key, commonName) => {
     const keyPem = key === '' ? await generatePrivateKey('ec-p256') : key;

@@ -1,11 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { type EntryKeyType, keyTypeOf, nextCertKeyChain, sameFingerprint, versionedObjects, versionTag } from '../../core/domain/deploy-plan.ts';
+import {
+  type EntryKeyType,
+  keyTypeOf,
+  nextCertKeyChain,
+  sameFingerprint,
+  versionedObjects,
+  versionTag,
+} from '../../core/domain/deploy-plan.ts';
 import type { CertKeyChainEntry } from '../../core/ports/bigip-client.ts';
 
 type Entry = CertKeyChainEntry & { keyType: EntryKeyType };
-const entry = (name: string, cert: string, key: string, keyType: EntryKeyType, chain = 'none'): Entry => ({ name, cert, key, chain, keyType });
+const entry = (name: string, cert: string, key: string, keyType: EntryKeyType, chain = 'none'): Entry => ({
+  name,
+  cert,
+  key,
+  chain,
+  keyType,
+});
 
-const OURS = entry('www', '/Common/www_20270301-bbbbbbbb.crt', '/Common/www_20270301-bbbbbbbb.key', 'ec', '/Common/www_20270301-bbbbbbbb_chain.crt');
+const OURS = entry(
+  'www',
+  '/Common/www_20270301-bbbbbbbb.crt',
+  '/Common/www_20270301-bbbbbbbb.key',
+  'ec',
+  '/Common/www_20270301-bbbbbbbb_chain.crt',
+);
 const OLD_OURS = entry('www', '/Common/www_20261201-aaaaaaaa.crt', '/Common/www_20261201-aaaaaaaa.key', 'ec');
 const DEFAULT = entry('default', '/Common/default.crt', '/Common/default.key', null);
 const FOREIGN_RSA = entry('rsa', '/Common/other.crt', '/Common/other.key', 'rsa');
@@ -38,11 +57,23 @@ describe('nextCertKeyChain', () => {
     ['replaces an earlier version of ours in place', [FOREIGN_RSA, OLD_OURS], [FOREIGN_RSA.cert, OURS.cert]],
     ['replaces the entry of the same algorithm', [FOREIGN_RSA, FOREIGN_EC], [FOREIGN_RSA.cert, OURS.cert]],
     ['replaces a lone default entry of unknown type', [DEFAULT], [OURS.cert]],
-    ["replaces BIG-IP's placeholder default.crt even when its algorithm differs", [{ ...DEFAULT, keyType: 'rsa' }], [OURS.cert]],
-    ['a same-algorithm entry wins over the placeholder', [{ ...DEFAULT, keyType: 'rsa' }, FOREIGN_EC], [DEFAULT.cert, OURS.cert]],
+    [
+      "replaces BIG-IP's placeholder default.crt even when its algorithm differs",
+      [{ ...DEFAULT, keyType: 'rsa' }],
+      [OURS.cert],
+    ],
+    [
+      'a same-algorithm entry wins over the placeholder',
+      [{ ...DEFAULT, keyType: 'rsa' }, FOREIGN_EC],
+      [DEFAULT.cert, OURS.cert],
+    ],
     ['appends next to an entry of the other algorithm', [FOREIGN_RSA], [FOREIGN_RSA.cert, OURS.cert]],
     ['an empty chain gets just ours', [], [OURS.cert]],
-    ['keeps one entry when ours appears twice', [OLD_OURS, FOREIGN_RSA, { ...OLD_OURS, name: 'dup' }], [OURS.cert, FOREIGN_RSA.cert]],
+    [
+      'keeps one entry when ours appears twice',
+      [OLD_OURS, FOREIGN_RSA, { ...OLD_OURS, name: 'dup' }],
+      [OURS.cert, FOREIGN_RSA.cert],
+    ],
     ['is a no-op when ours is already there', [FOREIGN_RSA, OURS], [FOREIGN_RSA.cert, OURS.cert]],
   ])('%s', (_what, current, expected) => {
     expect(names(nextCertKeyChain(current, OURS, OWNED))).toEqual(expected);

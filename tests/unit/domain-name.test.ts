@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChallengeType } from '../../core/domain/challenge-type.ts';
-import {
-  authorizationName,
-  dnsRecordName,
-  isWildcard,
-  normalizeDomainName,
-} from '../../core/domain/domain-name.ts';
+import { authorizationName, dnsRecordName, isWildcard, normalizeDomainName } from '../../core/domain/domain-name.ts';
 import { CoreError } from '../../core/errors.ts';
 
 const label63 = 'a'.repeat(63);

@@ -22,7 +22,8 @@ const TOKEN = 'tok_abcdefghijklmnopqrstuv';
 const PAYLOAD: ChallengePayload = {
   challenges: [{ type: 'http', fileName: TOKEN, content: `${TOKEN}.${'t'.repeat(43)}` }],
 };
-const KEY_PEM_BODY = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
+const KEY_PEM_BODY =
+  '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n';
 
 interface Seen {
   method: string | undefined;
@@ -47,7 +48,13 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
   req.on('end', () => {
     const body = Buffer.concat(chunks).toString('utf8');
     const servername = (req.socket as Partial<TLSSocket>).servername;
-    seen.push({ method: req.method, url: req.url, headers: req.headers, body, ...(servername === undefined ? {} : { servername }) });
+    seen.push({
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body,
+      ...(servername === undefined ? {} : { servername }),
+    });
     switch (req.url?.split('?')[0]) {
       case '/ok':
         res.writeHead(204).end();
@@ -270,7 +277,11 @@ describe('HttpEndpointClient.post', () => {
     const lookup = fakeDns('hook.internal.test', [{ address: '127.0.0.1', family: 4 }]);
     const result = await client.post(`http://hook.internal.test:${httpPort}/ok`, USER, PASSWORD, PAYLOAD);
     // A second resolution by the HTTP stack would go to the system resolver, which does not know the name.
-    expect(result).toEqual({ ok: true, status: 204, detail: `POST http://hook.internal.test:${httpPort}/ok at 127.0.0.1: HTTP 204` });
+    expect(result).toEqual({
+      ok: true,
+      status: 204,
+      detail: `POST http://hook.internal.test:${httpPort}/ok at 127.0.0.1: HTTP 204`,
+    });
     expect(lookup).toHaveBeenCalledTimes(1);
     expect(seen[0]!.headers.host).toBe(`hook.internal.test:${httpPort}`);
   });
@@ -370,7 +381,13 @@ describe('HttpEndpointClient.post', () => {
 
   it('does not repeat a challenge private key the endpoint echoed', async () => {
     const tlsPayload: ChallengePayload = {
-      challenges: [{ type: 'tls', content: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', keyContent: KEY_PEM_BODY }],
+      challenges: [
+        {
+          type: 'tls',
+          content: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+          keyContent: KEY_PEM_BODY,
+        },
+      ],
     };
     const result = await client.post(`http://127.0.0.1:${httpPort}/echo`, USER, PASSWORD, tlsPayload);
     expect(result.status).toBe(400);
@@ -457,7 +474,11 @@ describe('HttpEndpointClient.post', () => {
       fakeDns('endpoint.test', [{ address: '127.0.0.1', family: 4 }]);
       const trusting = createHttpEndpointClient({ allow: [], timeoutMs: 3000, ca: [certPem] });
       const result = await trusting.post(`https://endpoint.test:${httpsPort}/ok`, USER, PASSWORD, PAYLOAD);
-      expect(result).toEqual({ ok: true, status: 204, detail: `POST https://endpoint.test:${httpsPort}/ok at 127.0.0.1: HTTP 204` });
+      expect(result).toEqual({
+        ok: true,
+        status: 204,
+        detail: `POST https://endpoint.test:${httpsPort}/ok at 127.0.0.1: HTTP 204`,
+      });
       expect(seen[0]!.servername).toBe('endpoint.test');
       expect(seen[0]!.headers.host).toBe(`endpoint.test:${httpsPort}`);
       expect(seen[0]!.headers.authorization).toBe(`Basic ${BASIC}`);
@@ -467,7 +488,9 @@ describe('HttpEndpointClient.post', () => {
       fakeDns('endpoint.test', [{ address: '127.0.0.1', family: 4 }]);
       const result = await client.post(`https://endpoint.test:${httpsPort}/ok`, USER, PASSWORD, PAYLOAD);
       expect(result).toMatchObject({ ok: false, status: null, code: 'challenge_unreachable', retryable: false });
-      expect(result.detail).toBe(`POST https://endpoint.test:${httpsPort}/ok: TLS certificate not accepted: self-signed certificate`);
+      expect(result.detail).toBe(
+        `POST https://endpoint.test:${httpsPort}/ok: TLS certificate not accepted: self-signed certificate`,
+      );
       expect(seen).toHaveLength(0);
     });
 
@@ -476,7 +499,9 @@ describe('HttpEndpointClient.post', () => {
       const trusting = createHttpEndpointClient({ allow: [], timeoutMs: 3000, ca: [certPem] });
       const result = await trusting.post(`https://wrong-name.test:${httpsPort}/ok`, USER, PASSWORD, PAYLOAD);
       expect(result).toMatchObject({ ok: false, status: null, retryable: false });
-      expect(result.detail).toContain("TLS certificate not accepted: Hostname/IP does not match certificate's altnames");
+      expect(result.detail).toContain(
+        "TLS certificate not accepted: Hostname/IP does not match certificate's altnames",
+      );
       expect(seen).toHaveLength(0);
     });
 

@@ -20,10 +20,13 @@ describe('parseSince', () => {
     expect(parseSince(input, NOW).toISOString()).toBe(expected);
   });
 
-  it.each(['yesterday', '1', '1y', '-1h', '1.5h', '', '2030-13-01', '2030-01-31T25:00', '31/01/2030'])('refuses %j, saying what is accepted', (input) => {
-    expect(() => parseSince(input, NOW)).toThrow(InvalidArgumentError);
-    expect(() => parseSince(input, NOW)).toThrow(/duration back from now \(30m, 1h, 7d, 2w\) or an ISO date or time/);
-  });
+  it.each(['yesterday', '1', '1y', '-1h', '1.5h', '', '2030-13-01', '2030-01-31T25:00', '31/01/2030'])(
+    'refuses %j, saying what is accepted',
+    (input) => {
+      expect(() => parseSince(input, NOW)).toThrow(InvalidArgumentError);
+      expect(() => parseSince(input, NOW)).toThrow(/duration back from now \(30m, 1h, 7d, 2w\) or an ISO date or time/);
+    },
+  );
 });
 
 describe('parseLimit and parseEventKinds', () => {
@@ -36,7 +39,9 @@ describe('parseLimit and parseEventKinds', () => {
   it('takes known event types, repeated or comma-separated, and names the unknown ones', () => {
     expect(parseEventKinds('renewal_failed, deploy_failed')).toEqual(['renewal_failed', 'deploy_failed']);
     expect(parseEventKinds('renewal_failed', ['renewal_failed', 'renewed'])).toEqual(['renewal_failed', 'renewed']);
-    expect(() => parseEventKinds('renewal_failed,bogus')).toThrow(/unknown event type "bogus" \(types: renewal_due, renewed, renewal_failed/);
+    expect(() => parseEventKinds('renewal_failed,bogus')).toThrow(
+      /unknown event type "bogus" \(types: renewal_due, renewed, renewal_failed/,
+    );
     expect(() => parseEventKinds(',')).toThrow(/unknown event type/);
   });
 });

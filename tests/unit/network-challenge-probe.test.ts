@@ -66,7 +66,8 @@ function dnsAnswer(query: Buffer): Buffer | undefined {
   if (SERVFAIL.has(name)) rcode = 2;
   else if (!(name in A_RECORDS)) rcode = 3;
   else if (type === TYPE_A && A_RECORDS[name]) {
-    for (const ip of A_RECORDS[name].split(',')) answers.push(answerRecord(TYPE_A, Buffer.from(ip.split('.').map(Number))));
+    for (const ip of A_RECORDS[name].split(','))
+      answers.push(answerRecord(TYPE_A, Buffer.from(ip.split('.').map(Number))));
   } else if (type === TYPE_TXT) {
     for (const strings of TXT_RECORDS[name] ?? []) {
       const rdata = Buffer.concat(strings.map((s) => Buffer.concat([Buffer.from([s.length]), Buffer.from(s)])));

@@ -151,9 +151,18 @@ describe('nextRenewalAttempt: when a failed renewal is tried again', () => {
       { live: FOUR_MINUTES, now: 234 * SECOND, failures: 3, delay: 3 * SECOND, reason: 'past_deadline' },
     ],
     // Already expired: keep trying at the final-stretch pace; the service is down.
-    ['90-day certificate expired a day ago, failure 2: 2 min', { live: NINETY_DAYS, now: 91 * DAY, failures: 2, delay: 2 * MINUTE, reason: 'expired' }],
-    ['90-day certificate expired, failure 9: 10 min', { live: NINETY_DAYS, now: 91 * DAY, failures: 9, delay: 10 * MINUTE, reason: 'expired' }],
-    ['240-s certificate expired: at most L/20 (12 s)', { live: FOUR_MINUTES, now: 250 * SECOND, failures: 9, delay: 12 * SECOND, reason: 'expired' }],
+    [
+      '90-day certificate expired a day ago, failure 2: 2 min',
+      { live: NINETY_DAYS, now: 91 * DAY, failures: 2, delay: 2 * MINUTE, reason: 'expired' },
+    ],
+    [
+      '90-day certificate expired, failure 9: 10 min',
+      { live: NINETY_DAYS, now: 91 * DAY, failures: 9, delay: 10 * MINUTE, reason: 'expired' },
+    ],
+    [
+      '240-s certificate expired: at most L/20 (12 s)',
+      { live: FOUR_MINUTES, now: 250 * SECOND, failures: 9, delay: 12 * SECOND, reason: 'expired' },
+    ],
     // The CA's Retry-After is a floor.
     [
       'a Retry-After shorter than the backoff changes nothing',
@@ -161,25 +170,57 @@ describe('nextRenewalAttempt: when a failed renewal is tried again', () => {
     ],
     [
       'a Retry-After longer than the backoff wins',
-      { live: NINETY_DAYS, now: 60 * DAY, failures: 3, retryAfterMs: 10 * HOUR, delay: 10 * HOUR, reason: 'retry_after' },
+      {
+        live: NINETY_DAYS,
+        now: 60 * DAY,
+        failures: 3,
+        retryAfterMs: 10 * HOUR,
+        delay: 10 * HOUR,
+        reason: 'retry_after',
+      },
     ],
     [
       'a Retry-After longer than a final-stretch step wins',
-      { live: SIX_DAYS, now: 6 * DAY - 5 * HOUR, failures: 1, retryAfterMs: 20 * MINUTE, delay: 20 * MINUTE, reason: 'retry_after' },
+      {
+        live: SIX_DAYS,
+        now: 6 * DAY - 5 * HOUR,
+        failures: 1,
+        retryAfterMs: 20 * MINUTE,
+        delay: 20 * MINUTE,
+        reason: 'retry_after',
+      },
     ],
     [
       'a Retry-After past the deadline is still honoured, and said so',
-      { live: SIX_DAYS, now: 6 * DAY - 2 * HOUR, failures: 1, retryAfterMs: HOUR, delay: HOUR, reason: 'retry_after_past_deadline' },
+      {
+        live: SIX_DAYS,
+        now: 6 * DAY - 2 * HOUR,
+        failures: 1,
+        retryAfterMs: HOUR,
+        delay: HOUR,
+        reason: 'retry_after_past_deadline',
+      },
     ],
-    ['a Retry-After already past (negative) imposes nothing', { live: NINETY_DAYS, now: 60 * DAY, failures: 1, retryAfterMs: -HOUR, delay: HOUR, reason: 'backoff' }],
+    [
+      'a Retry-After already past (negative) imposes nothing',
+      { live: NINETY_DAYS, now: 60 * DAY, failures: 1, retryAfterMs: -HOUR, delay: HOUR, reason: 'backoff' },
+    ],
     // No live certificate (a first issuance): the plain backoff.
     ['a first issuance, failure 1: 1 h', { live: null, now: 0, failures: 1, delay: HOUR, reason: 'backoff' }],
     ['a first issuance, failure 8: 32 h', { live: null, now: 0, failures: 8, delay: 32 * HOUR, reason: 'backoff' }],
-    ['a first issuance with a longer Retry-After', { live: null, now: 0, failures: 1, retryAfterMs: 3 * HOUR, delay: 3 * HOUR, reason: 'retry_after' }],
+    [
+      'a first issuance with a longer Retry-After',
+      { live: null, now: 0, failures: 1, retryAfterMs: 3 * HOUR, delay: 3 * HOUR, reason: 'retry_after' },
+    ],
   ];
 
   it.each(rows)('%s', (_scenario, row) => {
-    const decision = nextRenewalAttempt({ now: at(row.now), failures: row.failures, live: row.live, retryAfterMs: row.retryAfterMs ?? null });
+    const decision = nextRenewalAttempt({
+      now: at(row.now),
+      failures: row.failures,
+      live: row.live,
+      retryAfterMs: row.retryAfterMs ?? null,
+    });
     expect(decision.reason).toBe(row.reason);
     expect(decision.at.getTime() - T0 - row.now).toBe(Math.floor(row.delay));
     if (row.live) expect(decision.deadline).toEqual(renewalRetryDeadline(row.live));
@@ -213,7 +254,8 @@ describe('nextRenewalAttempt: when a failed renewal is tried again', () => {
           if (delay < Math.floor(floor) - 1) broken.push(`${where}: sooner than the floor`);
           if (now + floor <= deadline && next > deadline) broken.push(`${where}: after the deadline`);
           if (now + floor < T0 + lifetime && next >= T0 + lifetime) broken.push(`${where}: after expiry`);
-          if (T0 + lifetime - now <= lifetime / 20 && delay > 10 * MINUTE) broken.push(`${where}: hours in the last 1/20`);
+          if (T0 + lifetime - now <= lifetime / 20 && delay > 10 * MINUTE)
+            broken.push(`${where}: hours in the last 1/20`);
           checked++;
         }
       }
@@ -229,6 +271,8 @@ describe('nextRenewalAttempt: when a failed renewal is tried again', () => {
     ['a certificate with notAfter before notBefore', { live: { notBefore: at(DAY), notAfter: at(0) } }],
     ['a certificate with an invalid notAfter', { live: { notBefore: at(0), notAfter: new Date(Number.NaN) } }],
   ])('rejects %s with input_invalid', (_scenario, patch) => {
-    expect(codeOf(() => nextRenewalAttempt({ now: at(DAY), failures: 1, live: NINETY_DAYS, ...patch }))).toBe('input_invalid');
+    expect(codeOf(() => nextRenewalAttempt({ now: at(DAY), failures: 1, live: NINETY_DAYS, ...patch }))).toBe(
+      'input_invalid',
+    );
   });
 });

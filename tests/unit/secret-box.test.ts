@@ -202,8 +202,18 @@ describe('secret box', () => {
     const sealed = box.seal(SECRET, AAD);
     const errors = [
       openError(() => box.open(sealed, 'profiles:other:account_key')),
-      openError(() => box.open(withPart(sealed, 3, (p) => flipChar(p, 0)), AAD)),
-      openError(() => box.open(withPart(sealed, 4, (p) => flipChar(p, 0)), AAD)),
+      openError(() =>
+        box.open(
+          withPart(sealed, 3, (p) => flipChar(p, 0)),
+          AAD,
+        ),
+      ),
+      openError(() =>
+        box.open(
+          withPart(sealed, 4, (p) => flipChar(p, 0)),
+          AAD,
+        ),
+      ),
       openError(() => createSecretBox(newKey()).open(sealed, AAD)),
       openError(() => box.open(SECRET, AAD)),
     ];
@@ -232,7 +242,10 @@ describe('parseMasterKey', () => {
     ['64 bytes', randomBytes(64).toString('base64')],
     ['hex of 32 bytes', randomBytes(32).toString('hex')],
     ['not base64', `${'!'.repeat(43)}=`],
-    ['inner whitespace', `${randomBytes(32).toString('base64').slice(0, 20)} ${randomBytes(32).toString('base64').slice(21)}`],
+    [
+      'inner whitespace',
+      `${randomBytes(32).toString('base64').slice(0, 20)} ${randomBytes(32).toString('base64').slice(21)}`,
+    ],
   ])('rejects %s with config_invalid', (_name, text) => {
     let caught: unknown;
     try {
@@ -255,7 +268,9 @@ describe('parseMasterKey', () => {
 
   it('names a bad previous key without echoing it', () => {
     const bad = randomBytes(20).toString('base64');
-    expect(() => createSecretBox(newKey(), [newKey(), bad])).toThrow(/previous master key #2 must be base64 of 32 bytes/);
+    expect(() => createSecretBox(newKey(), [newKey(), bad])).toThrow(
+      /previous master key #2 must be base64 of 32 bytes/,
+    );
     expect(() => createSecretBox('nope')).toThrow(/^MASTER_KEY must be/);
   });
 });

@@ -60,7 +60,13 @@ describe('isTlsAlpnCertificateFor', () => {
 
   it.each<[string, x509.JsonGeneralName[]]>([
     ['an ordinary certificate for the domain', [{ type: 'dns', value: domain }]],
-    ['two SANs', [{ type: 'dns', value: domain }, { type: 'dns', value: 'www.example.com' }]],
+    [
+      'two SANs',
+      [
+        { type: 'dns', value: domain },
+        { type: 'dns', value: 'www.example.com' },
+      ],
+    ],
   ])('is false for %s', async (_name, sans) => {
     const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
     const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;

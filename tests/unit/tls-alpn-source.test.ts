@@ -10,7 +10,8 @@ const NOW = new Date('2026-03-01T12:00:00Z');
 const LATER = new Date('2026-03-08T12:00:00Z');
 const EARLIER = new Date('2026-02-28T12:00:00Z');
 
-const pem = (body: string) => `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+const pem = (body: string) =>
+  `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
 const CORE_CERT = pem('MIIB'.padEnd(120, 'A'));
 const OTHER_CERT = pem('MIIB'.padEnd(120, 'B'));
 
@@ -35,10 +36,20 @@ describe('presentedTlsAlpnSource: which certificate a name presents', () => {
 describe('hookTlsAlpnShadowed: whether a hook entry would never be presented', () => {
   it.each([
     ['no core challenge: presented', null, hook(), null],
-    ['a live core challenge with another certificate: shadowed until its expiry', core(LATER), hook(), { until: LATER }],
+    [
+      'a live core challenge with another certificate: shadowed until its expiry',
+      core(LATER),
+      hook(),
+      { until: LATER },
+    ],
     ['a core challenge without expiry: shadowed, no end given', core(null), hook(), { until: null }],
     ['an expired core challenge: presented', core(EARLIER), hook(), null],
-    ['the core’s own certificate (the core publishing through --builtin): not shadowed', core(LATER), hook(CORE_CERT), null],
+    [
+      'the core’s own certificate (the core publishing through --builtin): not shadowed',
+      core(LATER),
+      hook(CORE_CERT),
+      null,
+    ],
     [
       'the same certificate with other line breaks and CRLF: not shadowed',
       core(LATER),

@@ -34,9 +34,17 @@ describe('withLease', () => {
     const leases = memoryLeases();
     let release!: () => void;
     const blocker = new Promise<void>((r) => (release = r));
-    const first = withLease(leases, 'renew:1', { holder: 'host:1', ttlMs: 60_000 }, silentLogger, () => blocker.then(() => 'first'));
+    const first = withLease(leases, 'renew:1', { holder: 'host:1', ttlMs: 60_000 }, silentLogger, () =>
+      blocker.then(() => 'first'),
+    );
     await new Promise((r) => setTimeout(r, 5));
-    const second = await withLease(leases, 'renew:1', { holder: 'host:1', ttlMs: 60_000 }, silentLogger, async () => 'second');
+    const second = await withLease(
+      leases,
+      'renew:1',
+      { holder: 'host:1', ttlMs: 60_000 },
+      silentLogger,
+      async () => 'second',
+    );
     expect(second).toEqual({ ran: false });
     release();
     expect(await first).toEqual({ ran: true, value: 'first' });

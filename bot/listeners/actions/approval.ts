@@ -13,7 +13,17 @@ import {
 } from '../../blocks/approval.ts';
 import { decodePages } from '../../blocks/home.ts';
 import type { BotMessage } from '../../blocks/message.ts';
-import { type ApprovalDeps, decidedMessage, encodeDenyMetadata, errorText, isApprovalId, mayDecide, NOT_AN_APPROVAL, NOT_AN_APPROVER, slackActor } from '../approvers.ts';
+import {
+  type ApprovalDeps,
+  decidedMessage,
+  encodeDenyMetadata,
+  errorText,
+  isApprovalId,
+  mayDecide,
+  NOT_AN_APPROVAL,
+  NOT_AN_APPROVER,
+  slackActor,
+} from '../approvers.ts';
 import { publishHome } from '../events/app-home.ts';
 import { progressUpdates } from '../progress-updates.ts';
 
@@ -39,7 +49,11 @@ async function tell(args: ButtonArgs, deps: ApprovalDeps, text: string): Promise
  * The checks every decision click passes before the core sees it: the clicker is an approver, and the
  * button names an approval. Answers the clicker and returns null when either fails.
  */
-async function admitClick(args: ButtonArgs, deps: ApprovalDeps, what: 'approval' | 'denial'): Promise<{ userId: string; id: string } | null> {
+async function admitClick(
+  args: ButtonArgs,
+  deps: ApprovalDeps,
+  what: 'approval' | 'denial',
+): Promise<{ userId: string; id: string } | null> {
   const userId = args.body.user.id;
   const id = args.action.value ?? '';
   if (!mayDecide(deps.approvers, userId)) {
@@ -75,7 +89,11 @@ export function approveCallback(deps: ApprovalDeps) {
         await tell(args, deps, err.message);
       } else {
         deps.log.error({ err: errorText(err), user: userId, approval: id }, 'slack approval failed');
-        await tell(args, deps, 'Something went wrong on the bigip-acme side; it is in the service log. Nothing was decided.');
+        await tell(
+          args,
+          deps,
+          'Something went wrong on the bigip-acme side; it is in the service log. Nothing was decided.',
+        );
       }
       return;
     }
@@ -96,7 +114,10 @@ export function approveCallback(deps: ApprovalDeps) {
       const message = await decidedMessage(deps, decided, source);
       await args.respond({ replace_original: true, ...message });
     } catch (err) {
-      deps.log.warn({ err: errorText(err), approval: id }, 'slack approval message could not be updated (the decision stands)');
+      deps.log.warn(
+        { err: errorText(err), approval: id },
+        'slack approval message could not be updated (the decision stands)',
+      );
     }
   };
 }
@@ -114,24 +135,38 @@ function clickedMessageEditor(args: ButtonArgs): { send: (m: BotMessage) => Prom
       send: async (m) => {
         if (posted) return client.chat.update({ ...posted, ...m });
         const res = await client.chat.postMessage({ channel: body.user.id, ...m });
-        if (typeof res.channel === 'string' && typeof res.ts === 'string') posted = { channel: res.channel, ts: res.ts };
+        if (typeof res.channel === 'string' && typeof res.ts === 'string')
+          posted = { channel: res.channel, ts: res.ts };
         return res;
       },
     };
   }
   const container = body.container as { channel_id?: unknown; message_ts?: unknown; is_ephemeral?: unknown };
-  const channel = body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
+  const channel =
+    body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
   const ts = body.message?.ts ?? (typeof container['message_ts'] === 'string' ? container['message_ts'] : undefined);
-  if (channel && ts && container['is_ephemeral'] !== true) return { send: (m) => client.chat.update({ channel, ts, ...m }) };
+  if (channel && ts && container['is_ephemeral'] !== true)
+    return { send: (m) => client.chat.update({ channel, ts, ...m }) };
   return { send: (m) => args.respond({ replace_original: true, ...m }), maxSends: 4 };
 }
 
 /** An approved issuance: issue it now, showing progress and then the serial and expiry (or why not) in the clicked message. */
-async function issueInBackground(args: ButtonArgs, deps: ApprovalDeps, decided: ApprovalView, source: ApprovalSource, userId: string): Promise<void> {
+async function issueInBackground(
+  args: ButtonArgs,
+  deps: ApprovalDeps,
+  decided: ApprovalView,
+  source: ApprovalSource,
+  userId: string,
+): Promise<void> {
   const render = async (issuance: IssuanceStatus): Promise<BotMessage> =>
-    source === 'list' ? pendingApprovalsMessage(await deps.services.approvals.list('pending'), { decided, issuance }) : approvalMessage(decided, { issuance });
+    source === 'list'
+      ? pendingApprovalsMessage(await deps.services.approvals.list('pending'), { decided, issuance })
+      : approvalMessage(decided, { issuance });
   const editor = clickedMessageEditor(args);
-  const updates = progressUpdates(editor.send, deps.log, { minMs: 1_500, ...(editor.maxSends ? { maxSends: editor.maxSends } : {}) });
+  const updates = progressUpdates(editor.send, deps.log, {
+    minMs: 1_500,
+    ...(editor.maxSends ? { maxSends: editor.maxSends } : {}),
+  });
   updates.progress(await render({ phase: 'working', line: 'starting' }));
   let final: IssuanceStatus;
   try {
@@ -167,7 +202,8 @@ export function denyCallback(deps: ApprovalDeps) {
     if (!clicked) return;
     const { id } = clicked;
     const container = body.container as { channel_id?: unknown; message_ts?: unknown; is_ephemeral?: unknown };
-    const channel = body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
+    const channel =
+      body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
     const ts = body.message?.ts ?? (typeof container['message_ts'] === 'string' ? container['message_ts'] : undefined);
     const ephemeral = container['is_ephemeral'] === true;
     const metadata = encodeDenyMetadata({
@@ -192,7 +228,10 @@ export function denyCallback(deps: ApprovalDeps) {
           blocks: [
             {
               type: 'section',
-              text: { type: 'mrkdwn', text: 'A denied renewal or deploy is asked again in 24 hours; a denied certificate request fails. The reason is recorded in the audit log.' },
+              text: {
+                type: 'mrkdwn',
+                text: 'A denied renewal or deploy is asked again in 24 hours; a denied certificate request fails. The reason is recorded in the audit log.',
+              },
             },
             {
               type: 'input',

@@ -3,7 +3,12 @@ import { isCoreError } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/ports/logger.ts';
 import type { CoreServices } from '../../../core/services/index.ts';
 import { pendingApprovalsMessage } from '../../blocks/approval.ts';
-import { certificateListMessage, deviceListMessage, domainListMessage, profileListMessage } from '../../blocks/lists.ts';
+import {
+  certificateListMessage,
+  deviceListMessage,
+  domainListMessage,
+  profileListMessage,
+} from '../../blocks/lists.ts';
 import type { BotMessage } from '../../blocks/message.ts';
 import { statusMessage } from '../../blocks/status.ts';
 import { errorMessage, usageMessage } from '../../blocks/usage.ts';
@@ -17,10 +22,15 @@ import { runProfileCommand } from './profile-commands.ts';
 
 export const ACME_COMMAND = '/acme';
 
-type ReadOnlyCommand = Extract<AcmeCommand, { kind: 'help' | 'usage' | 'status' | 'profile_list' | 'domain_list' | 'cert_list' | 'device_list' | 'approvals' }>;
+type ReadOnlyCommand = Extract<
+  AcmeCommand,
+  { kind: 'help' | 'usage' | 'status' | 'profile_list' | 'domain_list' | 'cert_list' | 'device_list' | 'approvals' }
+>;
 
 /** Subcommands that act or open a form, by area; each area answers through its own handler. */
-const AREA_HANDLERS: Partial<Record<AcmeCommand['kind'], (ctx: CommandContext, command: AcmeCommand) => Promise<void>>> = {
+const AREA_HANDLERS: Partial<
+  Record<AcmeCommand['kind'], (ctx: CommandContext, command: AcmeCommand) => Promise<void>>
+> = {
   profile_create: runProfileCommand,
   profile_show: runProfileCommand,
   device_add: runDeviceCommand,
@@ -57,11 +67,19 @@ export async function answer(services: CoreServices, command: ReadOnlyCommand): 
   }
 }
 
-async function deliver(log: Logger, respond: SlackCommandMiddlewareArgs['respond'], message: BotMessage, subcommand: string): Promise<void> {
+async function deliver(
+  log: Logger,
+  respond: SlackCommandMiddlewareArgs['respond'],
+  message: BotMessage,
+  subcommand: string,
+): Promise<void> {
   try {
     await respond({ response_type: 'ephemeral', ...message });
   } catch (err) {
-    log.warn({ err: err instanceof Error ? err.message : String(err), subcommand }, 'slack /acme answer could not be delivered');
+    log.warn(
+      { err: err instanceof Error ? err.message : String(err), subcommand },
+      'slack /acme answer could not be delivered',
+    );
   }
 }
 
@@ -74,7 +92,10 @@ export function acmeCommandCallback(deps: ListenerDeps) {
     await ack();
     const parsed = parseAcmeCommand(command.text);
     if (isAdminCommand(parsed) && !mayAdminister(deps.admins, command.user_id)) {
-      deps.log.warn({ user: command.user_id, subcommand: parsed.kind }, 'slack admin subcommand from a user not in SLACK_ADMINS; refused');
+      deps.log.warn(
+        { user: command.user_id, subcommand: parsed.kind },
+        'slack admin subcommand from a user not in SLACK_ADMINS; refused',
+      );
       await deliver(deps.log, respond, errorMessage(NOT_AN_ADMIN), parsed.kind);
       return;
     }
@@ -99,10 +120,16 @@ export function acmeCommandCallback(deps: ListenerDeps) {
       message = await answer(deps.services, parsed as ReadOnlyCommand);
     } catch (err) {
       if (isCoreError(err)) {
-        deps.log.info({ code: err.code, subcommand: parsed.kind, user: command.user_id }, 'slack /acme refused by core');
+        deps.log.info(
+          { code: err.code, subcommand: parsed.kind, user: command.user_id },
+          'slack /acme refused by core',
+        );
         message = errorMessage(err.message);
       } else {
-        deps.log.error({ err: err instanceof Error ? err.message : String(err), subcommand: parsed.kind, user: command.user_id }, 'slack /acme failed');
+        deps.log.error(
+          { err: err instanceof Error ? err.message : String(err), subcommand: parsed.kind, user: command.user_id },
+          'slack /acme failed',
+        );
         message = errorMessage('Something went wrong on the bigip-acme side; it is in the service log.');
       }
     }

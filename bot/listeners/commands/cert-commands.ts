@@ -19,7 +19,10 @@ type CertCommand = Extract<AcmeCommand, { kind: 'cert_request' | 'cert_show' | '
 
 /** The command's response_url, replacing its first answer; 1 send is the first answer itself. */
 function replacing(ctx: CommandContext, minMs: number) {
-  return progressUpdates((m) => ctx.respond({ response_type: 'ephemeral', replace_original: true, ...m }), ctx.log, { minMs, maxSends: 4 });
+  return progressUpdates((m) => ctx.respond({ response_type: 'ephemeral', replace_original: true, ...m }), ctx.log, {
+    minMs,
+    maxSends: 4,
+  });
 }
 
 /** The cert subcommands that change something or open a form. */
@@ -40,7 +43,11 @@ export async function runCertCommand(ctx: CommandContext, command: AcmeCommand):
 async function openRequestForm(ctx: CommandContext, profileName: string | undefined): Promise<void> {
   const profiles = await profileChoices(ctx.services);
   if (profiles.length === 0) {
-    await ctx.reply(errorMessage('There is no CA profile yet; an admin creates one with /acme profile create. Nothing was requested.'));
+    await ctx.reply(
+      errorMessage(
+        'There is no CA profile yet; an admin creates one with /acme profile create. Nothing was requested.',
+      ),
+    );
     return;
   }
   // One profile: nothing to choose. An unknown --profile: the form says so and lets the user pick.
@@ -55,7 +62,9 @@ async function openRequestForm(ctx: CommandContext, profileName: string | undefi
     await ctx.client.views.open({ trigger_id: ctx.triggerId, view });
   } catch (err) {
     ctx.log.warn({ err: errorText(err), user: ctx.userId }, 'slack certificate form could not be opened');
-    await ctx.reply(errorMessage('The certificate form could not be opened (Slack allows 3 seconds); run the command again.'));
+    await ctx.reply(
+      errorMessage('The certificate form could not be opened (Slack allows 3 seconds); run the command again.'),
+    );
   }
 }
 
@@ -67,7 +76,15 @@ async function show(ctx: CommandContext, name: string): Promise<void> {
     services.deploys.history(cert.name, 5),
     services.approvals.list('pending'),
   ]);
-  await ctx.reply(certificateDetailMessage({ cert, bindings, deployments, pending: approvals.filter((a) => a.certificateId === cert.id), now: new Date() }));
+  await ctx.reply(
+    certificateDetailMessage({
+      cert,
+      bindings,
+      deployments,
+      pending: approvals.filter((a) => a.certificateId === cert.id),
+      now: new Date(),
+    }),
+  );
 }
 
 /** Names, all issued certificates of a profile, or the named ones within that profile. */
@@ -77,7 +94,11 @@ async function renewTargets(ctx: CommandContext, names: string[], profile: strin
   if (names.length === 0) return inProfile.filter((c) => c.state === 'issued').map((c) => c.name);
   const known = new Set(inProfile.map((c) => c.name));
   const outside = names.filter((n) => !known.has(n));
-  if (outside.length > 0) throw new CoreError('input_invalid', `not certificates of profile "${profile}": ${outside.join(', ')}; nothing was renewed`);
+  if (outside.length > 0)
+    throw new CoreError(
+      'input_invalid',
+      `not certificates of profile "${profile}": ${outside.join(', ')}; nothing was renewed`,
+    );
   return [...new Set(names)];
 }
 
@@ -114,7 +135,9 @@ async function renew(ctx: CommandContext, names: string[], profile: string | und
       }
     } catch (err) {
       row.status = 'failed';
-      row.detail = isCoreError(err) ? err.message : 'something went wrong on the bigip-acme side; it is in the service log';
+      row.detail = isCoreError(err)
+        ? err.message
+        : 'something went wrong on the bigip-acme side; it is in the service log';
       if (!isCoreError(err)) ctx.log.error({ err: errorText(err), certificate: row.name }, 'slack renewal failed');
     }
     updates.progress(renewProgressMessage(rows, false));
@@ -125,9 +148,14 @@ async function renew(ctx: CommandContext, names: string[], profile: string | und
 /** Deploys to every bound device: first how many, then progress per device, then each device's result. */
 async function deploy(ctx: CommandContext, name: string): Promise<void> {
   const cert = await ctx.services.certificates.show(name);
-  if (cert.state !== 'issued') throw new CoreError('conflict', `certificate "${cert.name}" is ${cert.state}, not issued; nothing to deploy`);
+  if (cert.state !== 'issued')
+    throw new CoreError('conflict', `certificate "${cert.name}" is ${cert.state}, not issued; nothing to deploy`);
   const devices = new Set((await ctx.services.bindings.list({ certificate: cert.name })).map((b) => b.deviceId)).size;
-  if (devices === 0) throw new CoreError('input_invalid', `certificate "${cert.name}" is bound to no BIG-IP profile; add one with: bigip-acme binding add`);
+  if (devices === 0)
+    throw new CoreError(
+      'input_invalid',
+      `certificate "${cert.name}" is bound to no BIG-IP profile; add one with: bigip-acme binding add`,
+    );
   const lines: string[] = [];
   await ctx.reply(deployProgressMessage(cert.name, devices, lines));
   const updates = replacing(ctx, 2_000);
@@ -139,6 +167,10 @@ async function deploy(ctx: CommandContext, name: string): Promise<void> {
     await updates.final(deployResultMessage(report));
   } catch (err) {
     if (!isCoreError(err)) ctx.log.error({ err: errorText(err), certificate: cert.name }, 'slack deploy failed');
-    await updates.final(errorMessage(isCoreError(err) ? err.message : 'Something went wrong on the bigip-acme side; it is in the service log.'));
+    await updates.final(
+      errorMessage(
+        isCoreError(err) ? err.message : 'Something went wrong on the bigip-acme side; it is in the service log.',
+      ),
+    );
   }
 }

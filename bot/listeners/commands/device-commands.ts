@@ -13,7 +13,10 @@ export async function runDeviceCommand(ctx: CommandContext, command: AcmeCommand
   switch (command.kind) {
     case 'device_add': {
       try {
-        await ctx.client.views.open({ trigger_id: ctx.triggerId, view: deviceAddView({ metadata: encodeDeviceMetadata({ channel: ctx.channelId }) }) });
+        await ctx.client.views.open({
+          trigger_id: ctx.triggerId,
+          view: deviceAddView({ metadata: encodeDeviceMetadata({ channel: ctx.channelId }) }),
+        });
       } catch (err) {
         ctx.log.warn({ err: errorText(err), user: ctx.userId }, 'slack device form could not be opened');
         await ctx.reply(errorMessage('The device form could not be opened; run /acme device add again.'));

@@ -53,17 +53,29 @@ async function openAddForm(ctx: CommandContext, command: Extract<AcmeCommand, { 
     await ctx.reply(errorMessage(`No profile named "${command.profile}" (see /acme profile list).`));
     return;
   }
-  const view = domainAddModal({ profiles, profile: command.profile, names: command.names, builtinAvailable: Boolean(ctx.responderUrl), channel: ctx.channelId });
+  const view = domainAddModal({
+    profiles,
+    profile: command.profile,
+    names: command.names,
+    builtinAvailable: Boolean(ctx.responderUrl),
+    channel: ctx.channelId,
+  });
   await openModal(ctx, view);
 }
 
-async function openEndpointForm(ctx: CommandContext, command: Extract<AcmeCommand, { kind: 'domain_endpoint' }>): Promise<void> {
+async function openEndpointForm(
+  ctx: CommandContext,
+  command: Extract<AcmeCommand, { kind: 'domain_endpoint' }>,
+): Promise<void> {
   // Resolved now, so the form names one domain of one profile and a typo is answered before it opens.
   const { domain } = await ctx.services.domains.show({ name: command.name, profile: command.profile });
   await openModal(ctx, domainEndpointModal(domain, { builtinAvailable: Boolean(ctx.responderUrl) }));
 }
 
-async function openModal(ctx: CommandContext, view: Parameters<CommandContext['client']['views']['open']>[0]['view']): Promise<void> {
+async function openModal(
+  ctx: CommandContext,
+  view: Parameters<CommandContext['client']['views']['open']>[0]['view'],
+): Promise<void> {
   try {
     await ctx.client.views.open({ trigger_id: ctx.triggerId, view });
   } catch (err) {
@@ -77,7 +89,13 @@ async function testOne(ctx: CommandContext, ref: DomainRef): Promise<void> {
   const out = responder(ctx);
   const { domain, challenge } = await ctx.services.domains.show(ref);
   const resolved = { name: domain.name, profile: domain.profileName };
-  await out.first(challengeMessage({ ...cardFromDomain(domain, challenge), tlsFiles: 'cli', notice: { tone: 'busy', text: 'Testing…' } }));
+  await out.first(
+    challengeMessage({
+      ...cardFromDomain(domain, challenge),
+      tlsFiles: 'cli',
+      notice: { tone: 'busy', text: 'Testing…' },
+    }),
+  );
   let notice: ReturnType<typeof testNotice>;
   try {
     notice = testNotice(await ctx.services.domains.test(resolved, slackActor(ctx.userId)));
@@ -96,13 +114,20 @@ async function testMany(ctx: CommandContext, refs: DomainRef[], scope: string): 
   await out.first(message(false));
   // Evenly spaced progress replacements, as many as the response_url budget allows.
   const steps = RESPONSE_BUDGET - 2;
-  const checkpoints = new Set(Array.from({ length: steps }, (_, i) => Math.ceil(((i + 1) * refs.length) / (steps + 1))));
+  const checkpoints = new Set(
+    Array.from({ length: steps }, (_, i) => Math.ceil(((i + 1) * refs.length) / (steps + 1))),
+  );
   for (const ref of refs) {
     try {
       const r = await ctx.services.domains.test(ref, slackActor(ctx.userId));
       rows.push({ name: r.domain.name, profile: r.domain.profileName, outcome: r.outcome, detail: r.detail });
     } catch (err) {
-      rows.push({ name: ref.name, profile: ref.profile ?? '-', outcome: 'error', detail: problem(ctx, err, 'domain test') });
+      rows.push({
+        name: ref.name,
+        profile: ref.profile ?? '-',
+        outcome: 'error',
+        detail: problem(ctx, err, 'domain test'),
+      });
     }
     if (rows.length < refs.length && checkpoints.has(rows.length)) await out.progress(message(false));
   }
@@ -119,10 +144,16 @@ async function runTest(ctx: CommandContext, command: Extract<AcmeCommand, { kind
   const all = await ctx.services.domains.list(profile);
   const pending = all.filter((d) => d.status === 'pending');
   if (pending.length === 0) {
-    const counts = all.length === 0 ? 'it has no domains' : `its ${all.length} domain${all.length === 1 ? ' is' : 's are'} ${[...new Set(all.map((d) => d.status))].join(' or ')}`;
+    const counts =
+      all.length === 0
+        ? 'it has no domains'
+        : `its ${all.length} domain${all.length === 1 ? ' is' : 's are'} ${[...new Set(all.map((d) => d.status))].join(' or ')}`;
     await ctx.reply({
       text: e(`Nothing to test in profile ${profile}: ${counts}.`),
-      blocks: [section(`Nothing to test in profile \`${e(profile)}\`: ${e(counts)}.`), context('Test one domain by name: `/acme domain test NAME`.')],
+      blocks: [
+        section(`Nothing to test in profile \`${e(profile)}\`: ${e(counts)}.`),
+        context('Test one domain by name: `/acme domain test NAME`.'),
+      ],
     });
     return;
   }
@@ -133,10 +164,15 @@ async function runTest(ctx: CommandContext, command: Extract<AcmeCommand, { kind
   );
 }
 
-async function runReconfigure(ctx: CommandContext, command: Extract<AcmeCommand, { kind: 'domain_reconfigure' }>): Promise<void> {
+async function runReconfigure(
+  ctx: CommandContext,
+  command: Extract<AcmeCommand, { kind: 'domain_reconfigure' }>,
+): Promise<void> {
   const out = responder(ctx);
   const note = (text: string) => ({ text: e(text), blocks: [section(e(text))] });
-  await out.first(note(`Reconfiguring profile ${command.profile}: asking the CA for fresh challenges where they expired or failed…`));
+  await out.first(
+    note(`Reconfiguring profile ${command.profile}: asking the CA for fresh challenges where they expired or failed…`),
+  );
   let refreshed: Awaited<ReturnType<CommandContext['services']['domains']['reconfigure']>>;
   try {
     refreshed = await ctx.services.domains.reconfigure(command.profile, slackActor(ctx.userId));
@@ -145,16 +181,24 @@ async function runReconfigure(ctx: CommandContext, command: Extract<AcmeCommand,
     return;
   }
   if (refreshed.length === 0) {
-    await out.final(note(`Every domain of profile ${command.profile} still has usable challenge content; nothing was refreshed.`));
+    await out.final(
+      note(`Every domain of profile ${command.profile} still has usable challenge content; nothing was refreshed.`),
+    );
     return;
   }
   const poster = new Poster(ctx, ctx.client, ctx.channelId, ctx.userId);
   const posted = await postChallengeCards(ctx, ctx.client, poster, await cardsFor(ctx, command.profile, refreshed));
   const names = refreshed.map((c) => `\`${e(c.domain)}\``).join(', ');
-  const where = posted > 0 ? `; the new content is in ${poster.where()}` : '; see it with `bigip-acme domain show NAME`';
+  const where =
+    posted > 0 ? `; the new content is in ${poster.where()}` : '; see it with `bigip-acme domain show NAME`';
   await out.final({
     text: e(`Fresh challenge content for ${refreshed.length} domains of profile ${command.profile}`),
-    blocks: [section(`:white_check_mark: Fresh challenge content for ${refreshed.length} domain${refreshed.length === 1 ? '' : 's'} of profile \`${e(command.profile)}\`${where}.`), context(names)],
+    blocks: [
+      section(
+        `:white_check_mark: Fresh challenge content for ${refreshed.length} domain${refreshed.length === 1 ? '' : 's'} of profile \`${e(command.profile)}\`${where}.`,
+      ),
+      context(names),
+    ],
   });
 }
 

@@ -14,7 +14,10 @@ export async function runProfileCommand(ctx: CommandContext, command: AcmeComman
   switch (command.kind) {
     case 'profile_create': {
       try {
-        await ctx.client.views.open({ trigger_id: ctx.triggerId, view: profileStep1View({ metadata: encodeProfileMetadata({ channel: ctx.channelId }) }) });
+        await ctx.client.views.open({
+          trigger_id: ctx.triggerId,
+          view: profileStep1View({ metadata: encodeProfileMetadata({ channel: ctx.channelId }) }),
+        });
       } catch (err) {
         ctx.log.warn({ err: errorText(err), user: ctx.userId }, 'slack profile form could not be opened');
         await ctx.reply(errorMessage('The profile form could not be opened; run /acme profile create again.'));

@@ -1,5 +1,14 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { decodePages, HOME_NEXT_ACTION, HOME_PREV_ACTION, HOME_REFRESH_ACTION, type HomePages, homeErrorView, homeView, parsePageValue } from '../../blocks/home.ts';
+import {
+  decodePages,
+  HOME_NEXT_ACTION,
+  HOME_PREV_ACTION,
+  HOME_REFRESH_ACTION,
+  type HomePages,
+  homeErrorView,
+  homeView,
+  parsePageValue,
+} from '../../blocks/home.ts';
 import { isDatabaseUnavailable } from '../../../core/errors.ts';
 import { collectHomeData } from '../../home-data.ts';
 import { mayDecide } from '../approvers.ts';
@@ -14,7 +23,12 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * (with Refresh), a Slack failure is logged. Exported for listeners that change what the dashboard shows
  * (e.g. an approval decided from the Home tab) and want the clicker's view current again.
  */
-export async function publishHome(deps: Pick<ListenerDeps, 'services' | 'log' | 'approvers'>, client: AllMiddlewareArgs['client'], userId: string, pages: HomePages): Promise<void> {
+export async function publishHome(
+  deps: Pick<ListenerDeps, 'services' | 'log' | 'approvers'>,
+  client: AllMiddlewareArgs['client'],
+  userId: string,
+  pages: HomePages,
+): Promise<void> {
   let view: ReturnType<typeof homeView>;
   try {
     const data = await collectHomeData(deps.services);

@@ -1,4 +1,12 @@
-import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, StaticSelectAction, ViewSubmitAction } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  SlackActionMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  StaticSelectAction,
+  ViewSubmitAction,
+} from '@slack/bolt';
 import { isCoreError } from '../../../core/errors.ts';
 import { noProgress } from '../../../core/services/core-deps.ts';
 import type { CertificateView } from '../../../core/services/certificate-service.ts';
@@ -28,7 +36,10 @@ type SelectArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<Stat
 type Values = Parameters<typeof readCertRequest>[0];
 
 /** A profile with its valid domains (the ones a certificate may name now), or null when there is none by that name. */
-export async function profileWithDomains(services: CoreServices, name: string | null | undefined): Promise<(ProfileChoice & { domains: string[] }) | null> {
+export async function profileWithDomains(
+  services: CoreServices,
+  name: string | null | undefined,
+): Promise<(ProfileChoice & { domains: string[] }) | null> {
   if (!name) return null;
   const profile = (await services.profiles.list()).find((p) => p.name === name);
   if (!profile) return null;
@@ -54,21 +65,38 @@ export function certRequestSubmitCallback(deps: ListenerDeps) {
         await ack({ response_action: 'errors', errors: checked.errors });
         return;
       }
-      cert = await deps.services.certificates.request(checked.input, slackActor(userId), noProgress, { approval: true });
+      cert = await deps.services.certificates.request(checked.input, slackActor(userId), noProgress, {
+        approval: true,
+      });
     } catch (err) {
       if (isCoreError(err) && fields) {
         deps.log.info({ code: err.code, user: userId }, 'slack certificate request refused by core');
         await ack({ response_action: 'errors', errors: { [coreErrorBlock(err, fields)]: err.message } });
       } else {
         deps.log.error({ err: errorText(err), user: userId }, 'slack certificate request failed');
-        await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK]: 'Something went wrong on the bigip-acme side; it is in the service log. Nothing was requested.' } });
+        await ack({
+          response_action: 'errors',
+          errors: {
+            [PROFILE_BLOCK]:
+              'Something went wrong on the bigip-acme side; it is in the service log. Nothing was requested.',
+          },
+        });
       }
       return;
     }
-    deps.log.info({ user: userId, certificate: cert.name }, 'slack certificate request stored; waiting for an approver');
+    deps.log.info(
+      { user: userId, certificate: cert.name },
+      'slack certificate request stored; waiting for an approver',
+    );
     await ack({
       response_action: 'update',
-      view: certRequestSubmittedView({ name: cert.name, names: [cert.commonName, ...cert.sans], profileName: cert.profileName, partition: cert.partition, keySpec: cert.keySpec }),
+      view: certRequestSubmittedView({
+        name: cert.name,
+        names: [cert.commonName, ...cert.sans],
+        profileName: cert.profileName,
+        partition: cert.partition,
+        keySpec: cert.keySpec,
+      }),
     });
   };
 }

@@ -2,7 +2,16 @@ import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, types, ViewSubmit
 import type { DeviceTestResult, DeviceTestStage } from '../../../core/domain/device.ts';
 import { isCoreError, isDatabaseUnavailable } from '../../../core/errors.ts';
 import { deviceTestMessage, layerName } from '../../blocks/device-test.ts';
-import { addDeviceInput, DEVICE_ADD_VIEW, DEVICE_BLOCK, decodeDeviceMetadata, deviceAddedView, deviceAddView, deviceTestingView, parseDeviceForm } from '../../modals/device-add.ts';
+import {
+  addDeviceInput,
+  DEVICE_ADD_VIEW,
+  DEVICE_BLOCK,
+  decodeDeviceMetadata,
+  deviceAddedView,
+  deviceAddView,
+  deviceTestingView,
+  parseDeviceForm,
+} from '../../modals/device-add.ts';
 import { errorText, slackActor } from '../approvers.ts';
 import { type ListenerDeps, mayAdminister, NOT_AN_ADMIN } from '../deps.ts';
 
@@ -51,12 +60,20 @@ export function deviceAddCallback(deps: ListenerDeps) {
     const { draft, password } = parsed;
     try {
       if (await nameTaken(deps, draft.name)) {
-        await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: `A device named "${draft.name}" already exists.` } });
+        await ack({
+          response_action: 'errors',
+          errors: { [DEVICE_BLOCK.name]: `A device named "${draft.name}" already exists.` },
+        });
         return;
       }
     } catch (err) {
-      deps.log.error({ err: errorText(err), code: isCoreError(err) ? err.code : null, user: userId }, 'slack device name check failed');
-      const text = isDatabaseUnavailable(err) ? err.message : 'Something went wrong on the bigip-acme side; it is in the service log.';
+      deps.log.error(
+        { err: errorText(err), code: isCoreError(err) ? err.code : null, user: userId },
+        'slack device name check failed',
+      );
+      const text = isDatabaseUnavailable(err)
+        ? err.message
+        : 'Something went wrong on the bigip-acme side; it is in the service log.';
       await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: text } });
       return;
     }
@@ -71,7 +88,12 @@ export function deviceAddCallback(deps: ListenerDeps) {
       if (channel && test) {
         try {
           const message = deviceTestMessage(device.name, test);
-          await client.chat.postEphemeral({ channel, user: userId, text: `Device ${message.text}`, blocks: message.blocks });
+          await client.chat.postEphemeral({
+            channel,
+            user: userId,
+            text: `Device ${message.text}`,
+            blocks: message.blocks,
+          });
         } catch (err) {
           deps.log.warn({ err: errorText(err), user: userId }, 'slack device confirmation could not be posted');
         }
@@ -80,7 +102,10 @@ export function deviceAddCallback(deps: ListenerDeps) {
       const test = failedTest(err);
       let error: string;
       if (test) {
-        deps.log.info({ user: userId, device: draft.name, stage: test.stage }, 'slack device not added: connection test failed');
+        deps.log.info(
+          { user: userId, device: draft.name, stage: test.stage },
+          'slack device not added: connection test failed',
+        );
         error = `Not added: the ${layerName(test.stage)} check failed. Fix it and submit again (the password has to be typed again).`;
       } else if (isCoreError(err)) {
         deps.log.info({ code: err.code, user: userId }, 'slack device add refused by core');

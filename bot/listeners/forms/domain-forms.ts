@@ -1,4 +1,14 @@
-import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, types, ViewSubmitAction, webApi } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+  SlackViewMiddlewareArgs,
+  types,
+  ViewSubmitAction,
+  webApi,
+} from '@slack/bolt';
 import { isCoreError } from '../../../core/errors.ts';
 import type { ChallengeContent, DomainRef, DomainView, TestResult } from '../../../core/services/domain-service.ts';
 import {
@@ -15,7 +25,16 @@ import {
   tlsUploadComment,
 } from '../../blocks/challenge.ts';
 import { type BotMessage, escapeMrkdwn } from '../../blocks/message.ts';
-import { ADD_BLOCKS, addedView, addFailedView, addingView, DOMAIN_ADD_VIEW, type DomainAddInput, decodeAddMetadata, readDomainAddForm } from '../../modals/domain-add.ts';
+import {
+  ADD_BLOCKS,
+  addedView,
+  addFailedView,
+  addingView,
+  DOMAIN_ADD_VIEW,
+  type DomainAddInput,
+  decodeAddMetadata,
+  readDomainAddForm,
+} from '../../modals/domain-add.ts';
 import {
   DOMAIN_ENDPOINT_VIEW,
   ENDPOINT_BLOCKS,
@@ -51,7 +70,6 @@ function slackError(err: unknown): string | undefined {
   return typeof data?.error === 'string' ? data.error : undefined;
 }
 
-
 /** Where a post went, for chat.update and for telling the person where to look. */
 export interface Posted {
   channel: string;
@@ -80,8 +98,14 @@ export class Poster {
       return await this.send(message);
     } catch (err) {
       const code = slackError(err);
-      if (this.channel !== this.user && (code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived')) {
-        this.deps.log.info({ channel: this.channel, code }, 'slack channel refused the post; sending to the user instead');
+      if (
+        this.channel !== this.user &&
+        (code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived')
+      ) {
+        this.deps.log.info(
+          { channel: this.channel, code },
+          'slack channel refused the post; sending to the user instead',
+        );
         this.channel = this.user;
         try {
           return await this.send(message);
@@ -104,20 +128,35 @@ export class Poster {
 
   /** How to name where the posts went, in mrkdwn. */
   where(): string {
-    return this.channel.startsWith('C') || this.channel.startsWith('G') ? `<#${this.channel}>` : 'your DM with the bigip-acme app';
+    return this.channel.startsWith('C') || this.channel.startsWith('G')
+      ? `<#${this.channel}>`
+      : 'your DM with the bigip-acme app';
   }
 }
 
 /** Uploads a TLS-ALPN-01 domain's `.cert` and `.key` into the thread of its message; false when Slack refused. */
-async function uploadTlsFiles(deps: ListenerDeps, client: Client, at: Posted, content: ChallengeContent): Promise<boolean> {
+async function uploadTlsFiles(
+  deps: ListenerDeps,
+  client: Client,
+  at: Posted,
+  content: ChallengeContent,
+): Promise<boolean> {
   const files = tlsFileUploads(content);
   if (files.length === 0) return true;
   try {
-    await client.files.uploadV2({ channel_id: at.channel, thread_ts: at.ts, initial_comment: tlsUploadComment(content.domain), file_uploads: files });
+    await client.files.uploadV2({
+      channel_id: at.channel,
+      thread_ts: at.ts,
+      initial_comment: tlsUploadComment(content.domain),
+      file_uploads: files,
+    });
     return true;
   } catch (err) {
     // The error names the call, never the file content.
-    deps.log.warn({ domain: content.domain, code: slackError(err) ?? null, err: errorText(err) }, 'slack TLS-ALPN-01 files could not be uploaded');
+    deps.log.warn(
+      { domain: content.domain, code: slackError(err) ?? null, err: errorText(err) },
+      'slack TLS-ALPN-01 files could not be uploaded',
+    );
     return false;
   }
 }
@@ -126,23 +165,34 @@ async function uploadTlsFiles(deps: ListenerDeps, client: Client, at: Posted, co
  * One challenge message per domain (a click then updates exactly one message), TLS-ALPN-01 files in its
  * thread. A failed upload turns the message's file note into the CLI line. Returns how many were posted.
  */
-export async function postChallengeCards(deps: ListenerDeps, client: Client, poster: Poster, cards: Omit<ChallengeCard, 'tlsFiles'>[]): Promise<number> {
+export async function postChallengeCards(
+  deps: ListenerDeps,
+  client: Client,
+  poster: Poster,
+  cards: Omit<ChallengeCard, 'tlsFiles'>[],
+): Promise<number> {
   let posted = 0;
   for (const card of cards) {
     const at = await poster.post(challengeMessage({ ...card, tlsFiles: 'thread' }));
     if (!at) continue;
     posted++;
     if (card.content.tls && !(await uploadTlsFiles(deps, client, at, card.content))) {
-      await client.chat.update({ channel: at.channel, ts: at.ts, ...challengeMessage({ ...card, tlsFiles: 'failed' }) }).catch((err: unknown) => {
-        deps.log.warn({ err: errorText(err) }, 'slack challenge message could not be updated');
-      });
+      await client.chat
+        .update({ channel: at.channel, ts: at.ts, ...challengeMessage({ ...card, tlsFiles: 'failed' }) })
+        .catch((err: unknown) => {
+          deps.log.warn({ err: errorText(err) }, 'slack challenge message could not be updated');
+        });
     }
   }
   return posted;
 }
 
 /** Challenge messages for domains the core just returned content for (add, reconfigure). */
-export async function cardsFor(deps: ListenerDeps, profile: string, contents: ChallengeContent[]): Promise<Omit<ChallengeCard, 'tlsFiles'>[]> {
+export async function cardsFor(
+  deps: ListenerDeps,
+  profile: string,
+  contents: ChallengeContent[],
+): Promise<Omit<ChallengeCard, 'tlsFiles'>[]> {
   const views = new Map((await deps.services.domains.list(profile)).map((d) => [d.name, d]));
   return contents.map((content) => {
     const domain = views.get(content.domain);
@@ -156,7 +206,8 @@ export async function cardsFor(deps: ListenerDeps, profile: string, contents: Ch
 /** Fast store-only checks the core's add makes before it calls the CA, answered inline instead. */
 async function precheckAdd(deps: ListenerDeps, input: DomainAddInput): Promise<Record<string, string> | null> {
   const profiles = await deps.services.profiles.list();
-  if (!profiles.some((p) => p.name === input.profile)) return { [ADD_BLOCKS.profile]: `No profile named "${input.profile}" (any more); choose another.` };
+  if (!profiles.some((p) => p.name === input.profile))
+    return { [ADD_BLOCKS.profile]: `No profile named "${input.profile}" (any more); choose another.` };
   const existing = new Set((await deps.services.domains.list(input.profile)).map((d) => d.name));
   const taken = input.names.filter((n) => existing.has(n));
   if (taken.length > 0) return { [ADD_BLOCKS.names]: `Already in profile "${input.profile}": ${taken.join(', ')}` };
@@ -195,7 +246,10 @@ export function domainAddCallback(deps: ListenerDeps) {
         return;
       }
     } catch (err) {
-      await ack({ response_action: 'errors', errors: { [ADD_BLOCKS.names]: problemText(deps, err, 'domain add check') } });
+      await ack({
+        response_action: 'errors',
+        errors: { [ADD_BLOCKS.names]: problemText(deps, err, 'domain add check') },
+      });
       return;
     }
     // The CA is slow: the modal says so at once (within Slack's 3 s), the rest follows.
@@ -227,7 +281,14 @@ export function domainAddCallback(deps: ListenerDeps) {
     } catch (err) {
       problems.push(`The challenge messages could not all be posted: ${problemText(deps, err, 'challenge post')}`);
     }
-    await updateView(addedView({ profile: input.profile, names: contents.map((c) => c.domain), where: posted > 0 ? poster.where() : null, problems }));
+    await updateView(
+      addedView({
+        profile: input.profile,
+        names: contents.map((c) => c.domain),
+        where: posted > 0 ? poster.where() : null,
+        problems,
+      }),
+    );
   };
 }
 
@@ -238,7 +299,13 @@ export function domainEndpointCallback(deps: ListenerDeps) {
   return async ({ ack, body, view }: SubmitArgs): Promise<void> => {
     const meta = decodeDomainRef(view.private_metadata);
     if (!meta) {
-      await ack({ response_action: 'errors', errors: { [ENDPOINT_BLOCKS.mode]: 'This form does not name a domain; close it and run /acme domain endpoint NAME again.' } });
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [ENDPOINT_BLOCKS.mode]:
+            'This form does not name a domain; close it and run /acme domain endpoint NAME again.',
+        },
+      });
       return;
     }
     const form = readEndpointForm(view.state.values as ViewValues, { builtinAvailable: Boolean(deps.responderUrl) });
@@ -252,11 +319,14 @@ export function domainEndpointCallback(deps: ListenerDeps) {
     try {
       const { choice } = form;
       if (choice.mode === 'set') saved = await deps.services.domains.setEndpoint(ref, choice.endpoint, actor);
-      else if (choice.mode === 'builtin') saved = await deps.services.domains.useBuiltinEndpoint(ref, deps.responderUrl!, actor);
+      else if (choice.mode === 'builtin')
+        saved = await deps.services.domains.useBuiltinEndpoint(ref, deps.responderUrl!, actor);
       else saved = await deps.services.domains.clearEndpoint(ref, actor);
     } catch (err) {
       const message = problemText(deps, err, 'domain endpoint');
-      const block = isCoreError(err) ? endpointErrorBlock(message, ENDPOINT_BLOCKS, ENDPOINT_BLOCKS.mode) : ENDPOINT_BLOCKS.mode;
+      const block = isCoreError(err)
+        ? endpointErrorBlock(message, ENDPOINT_BLOCKS, ENDPOINT_BLOCKS.mode)
+        : ENDPOINT_BLOCKS.mode;
       await ack({ response_action: 'errors', errors: { [block]: message } });
       return;
     }
@@ -288,7 +358,8 @@ interface ClickTarget {
 function clickTarget(deps: ListenerDeps, args: ButtonArgs): ClickTarget {
   const { body, client } = args;
   const container = body.container as { channel_id?: unknown; message_ts?: unknown; is_ephemeral?: unknown };
-  const channel = body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
+  const channel =
+    body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
   const ts = body.message?.ts ?? (typeof container['message_ts'] === 'string' ? container['message_ts'] : undefined);
   const ephemeral = container['is_ephemeral'] === true || !channel || !ts;
   return {
@@ -310,12 +381,26 @@ export function testNotice(r: TestResult, prefix = 'Test Connection'): NonNullab
   return { tone: ok ? 'ok' : 'bad', text: `${prefix}: ${r.outcome.replace('_', ' ')}: ${r.detail}` };
 }
 
-function reconfigureNotice(refreshed: ChallengeContent[], ref: DomainRef & { profile: string }): NonNullable<ChallengeCard['notice']> {
-  if (refreshed.length === 0) return { tone: 'info', text: `Reconfigure: every domain of profile ${ref.profile} still has usable challenge content; nothing was refreshed.` };
+function reconfigureNotice(
+  refreshed: ChallengeContent[],
+  ref: DomainRef & { profile: string },
+): NonNullable<ChallengeCard['notice']> {
+  if (refreshed.length === 0)
+    return {
+      tone: 'info',
+      text: `Reconfigure: every domain of profile ${ref.profile} still has usable challenge content; nothing was refreshed.`,
+    };
   const mine = refreshed.some((c) => c.domain === ref.name);
   const others = refreshed.filter((c) => c.domain !== ref.name).length;
-  const parts = [mine ? 'Reconfigure: fresh challenge content for this domain (shown above); publish it again.' : 'Reconfigure: this domain kept its challenge content.'];
-  if (others > 0) parts.push(`${others} other domain${others === 1 ? '' : 's'} of profile ${ref.profile} got fresh content, posted below.`);
+  const parts = [
+    mine
+      ? 'Reconfigure: fresh challenge content for this domain (shown above); publish it again.'
+      : 'Reconfigure: this domain kept its challenge content.',
+  ];
+  if (others > 0)
+    parts.push(
+      `${others} other domain${others === 1 ? '' : 's'} of profile ${ref.profile} got fresh content, posted below.`,
+    );
   return { tone: 'ok', text: parts.join(' ') };
 }
 
@@ -351,7 +436,9 @@ export function challengeButtonCallback(deps: ListenerDeps, kind: ClickKind) {
     const render = (s: typeof shown, notice: ChallengeCard['notice'], files: TlsFiles = tlsFiles) =>
       challengeMessage({ ...cardFromDomain(s.domain, s.challenge), tlsFiles: files, ...(notice ? { notice } : {}) });
     await target.update(render(shown, { tone: 'busy', text: BUSY[kind] }));
-    const live = target.ephemeral ? null : throttled((line) => target.update(render(shown, { tone: 'busy', text: line })));
+    const live = target.ephemeral
+      ? null
+      : throttled((line) => target.update(render(shown, { tone: 'busy', text: line })));
     const progress = (line: string) => live?.push(line);
     const actor = slackActor(userId);
     let notice: NonNullable<ChallengeCard['notice']>;
@@ -377,14 +464,22 @@ export function challengeButtonCallback(deps: ListenerDeps, kind: ClickKind) {
     }
     let files: TlsFiles = tlsFiles;
     const mine = refreshed.find((c) => c.domain === ref.name);
-    if (mine?.tls && target.at && !target.ephemeral && !(await uploadTlsFiles(deps, args.client, target.at, after.challenge))) files = 'failed';
+    if (
+      mine?.tls &&
+      target.at &&
+      !target.ephemeral &&
+      !(await uploadTlsFiles(deps, args.client, target.at, after.challenge))
+    )
+      files = 'failed';
     await target.update(render(after, notice, files));
     const others = refreshed.filter((c) => c.domain !== ref.name);
     if (others.length > 0) {
       const poster = new Poster(deps, args.client, target.at?.channel ?? userId, userId);
-      await postChallengeCards(deps, args.client, poster, await cardsFor(deps, ref.profile, others)).catch((err: unknown) => {
-        deps.log.warn({ err: errorText(err) }, 'slack reconfigured challenge messages could not be posted');
-      });
+      await postChallengeCards(deps, args.client, poster, await cardsFor(deps, ref.profile, others)).catch(
+        (err: unknown) => {
+          deps.log.warn({ err: errorText(err) }, 'slack reconfigured challenge messages could not be posted');
+        },
+      );
     }
   };
 }

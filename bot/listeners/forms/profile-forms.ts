@@ -76,11 +76,17 @@ export function profileStep1Callback(deps: ListenerDeps) {
     const draft = parsed.value;
     try {
       if (await nameTaken(deps, draft.name)) {
-        await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.name]: `A profile named "${draft.name}" already exists.` } });
+        await ack({
+          response_action: 'errors',
+          errors: { [PROFILE_BLOCK.name]: `A profile named "${draft.name}" already exists.` },
+        });
         return;
       }
     } catch (err) {
-      await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.name]: explain(deps, err, 'profile name check', userId) } });
+      await ack({
+        response_action: 'errors',
+        errors: { [PROFILE_BLOCK.name]: explain(deps, err, 'profile name check', userId) },
+      });
       return;
     }
     const { channel } = decodeProfileMetadata(view.private_metadata);
@@ -90,7 +96,11 @@ export function profileStep1Callback(deps: ListenerDeps) {
     let next: types.ModalView;
     try {
       const directory = summarizeDirectory(await deps.services.profiles.validate(serverOf(draft)));
-      next = profileStep2View({ draft, directory, metadata: encodeProfileMetadata({ ...(channel ? { channel } : {}), draft, directory }) });
+      next = profileStep2View({
+        draft,
+        directory,
+        metadata: encodeProfileMetadata({ ...(channel ? { channel } : {}), draft, directory }),
+      });
     } catch (err) {
       const message = `The CA at ${directoryUrl} could not be validated: ${explain(deps, err, 'profile validation', userId)}`;
       next = profileStep1View({ draft, error: message, metadata: encodeProfileMetadata(channel ? { channel } : {}) });
@@ -115,7 +125,10 @@ export function profileStep2Callback(deps: ListenerDeps) {
     const meta = decodeProfileMetadata(view.private_metadata);
     if (!meta.draft || !meta.directory) {
       deps.log.warn({ user: userId }, 'slack profile confirmation without readable form state; refused');
-      await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.tos]: 'This form lost its state; close it and run /acme profile create again.' } });
+      await ack({
+        response_action: 'errors',
+        errors: { [PROFILE_BLOCK.tos]: 'This form lost its state; close it and run /acme profile create again.' },
+      });
       return;
     }
     const { draft, directory } = meta;
@@ -125,7 +138,12 @@ export function profileStep2Callback(deps: ListenerDeps) {
       return;
     }
     const { eab } = parsed.value;
-    await ack({ response_action: 'update', view: profileWorkingView(`Creating profile ${draft.name}: registering an ACME account with ${directoryUrlOf(draft)}…`) });
+    await ack({
+      response_action: 'update',
+      view: profileWorkingView(
+        `Creating profile ${draft.name}: registering an ACME account with ${directoryUrlOf(draft)}…`,
+      ),
+    });
 
     let next: types.ModalView;
     try {
@@ -142,7 +160,13 @@ export function profileStep2Callback(deps: ListenerDeps) {
       }
     } catch (err) {
       const message = `Nothing was created: ${explain(deps, err, 'profile creation', userId)}`;
-      next = profileStep2View({ draft, directory, error: message, ...(eab ? { eabKid: eab.kid } : {}), metadata: view.private_metadata });
+      next = profileStep2View({
+        draft,
+        directory,
+        error: message,
+        ...(eab ? { eabKid: eab.kid } : {}),
+        metadata: view.private_metadata,
+      });
     }
     await replaceView(deps, args, next);
   };
@@ -169,5 +193,8 @@ function createInput(draft: ProfileDraft, eab: { kid: string; hmacKey: string } 
 /** The profile forms' submissions. */
 export function register(app: App, deps: ListenerDeps): void {
   app.view<ViewSubmitAction>({ callback_id: PROFILE_CREATE_VIEW, type: 'view_submission' }, profileStep1Callback(deps));
-  app.view<ViewSubmitAction>({ callback_id: PROFILE_CONFIRM_VIEW, type: 'view_submission' }, profileStep2Callback(deps));
+  app.view<ViewSubmitAction>(
+    { callback_id: PROFILE_CONFIRM_VIEW, type: 'view_submission' },
+    profileStep2Callback(deps),
+  );
 }

@@ -4,7 +4,15 @@ import type { ApprovalView } from '../../../core/services/approval-service.ts';
 import { REASON_ACTION, REASON_BLOCK } from '../../blocks/approval.ts';
 import { decodePages } from '../../blocks/home.ts';
 import { publishHome } from '../events/app-home.ts';
-import { type ApprovalDeps, decidedMessage, decodeDenyMetadata, errorText, mayDecide, NOT_AN_APPROVER, slackActor } from '../approvers.ts';
+import {
+  type ApprovalDeps,
+  decidedMessage,
+  decodeDenyMetadata,
+  errorText,
+  mayDecide,
+  NOT_AN_APPROVER,
+  slackActor,
+} from '../approvers.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -64,7 +72,10 @@ export function denyReasonCallback(deps: ApprovalDeps) {
         await client.chat.update({ channel: meta.channel, ts: meta.ts, ...message });
       }
     } catch (err) {
-      deps.log.warn({ err: errorText(err), approval: meta.id }, 'slack approval message could not be updated (the denial stands)');
+      deps.log.warn(
+        { err: errorText(err), approval: meta.id },
+        'slack approval message could not be updated (the denial stands)',
+      );
     }
   };
 }

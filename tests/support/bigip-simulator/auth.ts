@@ -200,8 +200,16 @@ export function authRoutes(core: SimCore, tokens: TokenStore): RouteDef[] {
             const record = tokenParam(tokens, ctx.params[0]!);
             const raw = ctx.body['timeout'];
             const timeout = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
-            if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TOKEN_TIMEOUT_SECONDS) {
-              throw sharedError(400, `Invalid timeout value ${JSON.stringify(raw)}: must be between 1 and ${MAX_TOKEN_TIMEOUT_SECONDS} seconds.`);
+            if (
+              typeof timeout !== 'number' ||
+              !Number.isFinite(timeout) ||
+              timeout <= 0 ||
+              timeout > MAX_TOKEN_TIMEOUT_SECONDS
+            ) {
+              throw sharedError(
+                400,
+                `Invalid timeout value ${JSON.stringify(raw)}: must be between 1 and ${MAX_TOKEN_TIMEOUT_SECONDS} seconds.`,
+              );
             }
             tokens.extend(record, timeout);
             return ok(tokens.view(record));

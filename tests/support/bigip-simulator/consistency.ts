@@ -17,7 +17,10 @@ function affected(state: SimulatorState, touched: Set<string>): string[] {
     const hit =
       touched.has(touchedKey('profile', fullPath)) ||
       profile.certKeyChain.some(
-        (e) => touched.has(touchedKey('cert', e.cert)) || touched.has(touchedKey('key', e.key)) || touched.has(touchedKey('cert', e.chain)),
+        (e) =>
+          touched.has(touchedKey('cert', e.cert)) ||
+          touched.has(touchedKey('key', e.key)) ||
+          touched.has(touchedKey('cert', e.chain)),
       );
     if (hit) out.push(fullPath);
   }
@@ -67,7 +70,9 @@ export function checkProfiles(state: SimulatorState, touched: Set<string>): void
 export function profilesUsing(state: SimulatorState, kind: 'cert' | 'key', fullPath: string): string[] {
   const out: string[] = [];
   for (const [profilePath, profile] of state.profiles) {
-    const uses = profile.certKeyChain.some((e) => (kind === 'key' ? e.key === fullPath : e.cert === fullPath || e.chain === fullPath));
+    const uses = profile.certKeyChain.some((e) =>
+      kind === 'key' ? e.key === fullPath : e.cert === fullPath || e.chain === fullPath,
+    );
     if (uses) out.push(profilePath);
   }
   return out;

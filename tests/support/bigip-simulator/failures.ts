@@ -16,7 +16,8 @@ interface Slot extends ArmedFailure {
 }
 
 export function defaultFailureMessage(step: SimulatorStep, status: number): string {
-  if (status === 503) return `01070000:3: Simulated outage at step '${step}': the configuration daemon is busy, try again.`;
+  if (status === 503)
+    return `01070000:3: Simulated outage at step '${step}': the configuration daemon is busy, try again.`;
   return `01070000:3: Simulated failure at step '${step}'.`;
 }
 
@@ -43,7 +44,10 @@ export class Failures {
   }
 
   /** The failure the next request at `step` must answer, consuming one use; null when none is armed. */
-  take(step: SimulatorStep | null, request: { method: string; path: string } = { method: '', path: '' }): ArmedFailure | null {
+  take(
+    step: SimulatorStep | null,
+    request: { method: string; path: string } = { method: '', path: '' },
+  ): ArmedFailure | null {
     if (step === null) return null;
     const list = this.armed.get(step);
     const slot = list?.[0];

@@ -166,7 +166,10 @@ export async function startBigIpSimulator(options: BigIpSimulatorOptions = {}): 
       touchMeta(state, 'profile', fullPath, now());
     },
     addVirtual(fullPath, opts = {}) {
-      state.virtuals.set(fullPath, { destination: opts.destination ?? '/Common/192.0.2.10:80', rules: [...(opts.rules ?? [])] });
+      state.virtuals.set(fullPath, {
+        destination: opts.destination ?? '/Common/192.0.2.10:80',
+        rules: [...(opts.rules ?? [])],
+      });
       touchMeta(state, 'virtual', fullPath, now());
     },
     addCert(fullPath, pem) {

@@ -50,9 +50,15 @@ export function acmeDataGroupOf(source: string): string | null {
       prev = flat;
       flat = flat.replace(/\[[^[\]]*\]/g, ' ');
     }
-    const words = flat.split(/\s+/).filter((w) => w !== '' && !w.startsWith('$') && !w.startsWith('-') && !w.startsWith('"'));
+    const words = flat
+      .split(/\s+/)
+      .filter((w) => w !== '' && !w.startsWith('$') && !w.startsWith('-') && !w.startsWith('"'));
     const last = words[words.length - 1];
-    if (last && /^[A-Za-z0-9_./~:-]+$/.test(last) && !['equals', 'starts_with', 'ends_with', 'contains'].includes(last)) {
+    if (
+      last &&
+      /^[A-Za-z0-9_./~:-]+$/.test(last) &&
+      !['equals', 'starts_with', 'ends_with', 'contains'].includes(last)
+    ) {
       return last;
     }
   }

@@ -47,7 +47,8 @@ function checkFullPath(path: string): void {
 /** A full path from a create body: `name` is a full path, or a bare name placed in `partition` (default Common). */
 export function fullPathFromBody(body: Record<string, unknown>): string {
   const name = body['name'];
-  if (typeof name !== 'string' || name === '') throw tmError(400, "01070734:3: Configuration error: 'name' is required");
+  if (typeof name !== 'string' || name === '')
+    throw tmError(400, "01070734:3: Configuration error: 'name' is required");
   if (name.startsWith('/')) {
     checkFullPath(name);
     return name;
@@ -89,6 +90,11 @@ export function objectHeader(
   };
 }
 
-export function collection(kind: string, collectionPath: string, version: string, items: unknown[]): Record<string, unknown> {
+export function collection(
+  kind: string,
+  collectionPath: string,
+  version: string,
+  items: unknown[],
+): Record<string, unknown> {
   return { kind, selfLink: selfLink(collectionPath, null, version), items };
 }

@@ -27,7 +27,8 @@ export function looksLikePrivateKey(pem: string): boolean {
 export function readPrivateKey(pem: string, passphrase?: string): KeyObject {
   const block = pem.match(KEY_BLOCK);
   if (!block) throw new Error('no private key found');
-  if (isEncryptedKeyPem(block[0]) && (passphrase === undefined || passphrase === '')) throw new Error('passphrase required');
+  if (isEncryptedKeyPem(block[0]) && (passphrase === undefined || passphrase === ''))
+    throw new Error('passphrase required');
   return createPrivateKey({ key: block[0], format: 'pem', ...(passphrase === undefined ? {} : { passphrase }) });
 }
 

@@ -43,7 +43,10 @@ function parseJson(raw: Buffer, shape: ErrorShape): Record<string, unknown> {
 }
 
 function notRegistered(pathname: string): SimError {
-  return sharedError(404, `URI path ${pathname} not registered.  Please verify URI is supported and wait for /available suffix to be responsive.`);
+  return sharedError(
+    404,
+    `URI path ${pathname} not registered.  Please verify URI is supported and wait for /available suffix to be responsive.`,
+  );
 }
 
 /** A context for running a route outside an HTTP request (a queued transaction command). */
@@ -70,11 +73,19 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
   function render(err: unknown, area: ErrorShape, address: string): Reply {
     if (!(err instanceof SimError)) {
       const message = err instanceof Error ? err.message : String(err);
-      return { status: 500, json: { code: 500, message: `Internal simulator error: ${message}`, errorStack: [], apiError: 1 } };
+      return {
+        status: 500,
+        json: { code: 500, message: `Internal simulator error: ${message}`, errorStack: [], apiError: 1 },
+      };
     }
     const statusMessage = err.status === 401 ? 'F5 Authorization Required' : undefined;
-    const base = { status: err.status, ...(statusMessage ? { statusMessage } : {}), ...(err.opts.headers ? { headers: err.opts.headers } : {}) };
-    if (err.opts.html !== undefined) return { ...base, text: err.opts.html, contentType: 'text/html; charset=iso-8859-1' };
+    const base = {
+      status: err.status,
+      ...(statusMessage ? { statusMessage } : {}),
+      ...(err.opts.headers ? { headers: err.opts.headers } : {}),
+    };
+    if (err.opts.html !== undefined)
+      return { ...base, text: err.opts.html, contentType: 'text/html; charset=iso-8859-1' };
     const shape = err.opts.shape ?? area;
     const json =
       shape === 'tm'
@@ -119,7 +130,8 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
     const body = route.rawBody || method === 'GET' || method === 'DELETE' ? {} : parseJson(raw, area);
 
     const failure = failures.take(route.step, { method, path: pathWithQuery });
-    const failureError = () => (area === 'tm' ? tmError(failure!.status, failure!.message) : sharedError(failure!.status, failure!.message));
+    const failureError = () =>
+      area === 'tm' ? tmError(failure!.status, failure!.message) : sharedError(failure!.status, failure!.message);
     if (failure && !failure.afterApply) throw failureError();
 
     const run = (touched: Set<string>): Reply =>
@@ -133,7 +145,10 @@ export function createPipeline(deps: PipelineDeps): (req: IncomingMessage, res: 
         headers: req.headers,
         params: match.params,
         touched,
-        client: { address, token: typeof req.headers['x-f5-auth-token'] === 'string' ? req.headers['x-f5-auth-token'] : null },
+        client: {
+          address,
+          token: typeof req.headers['x-f5-auth-token'] === 'string' ? req.headers['x-f5-auth-token'] : null,
+        },
         inTransaction: false,
       });
     const isWrite = method !== 'GET' && area === 'tm' && !pathname.startsWith(TRANSACTION_PATH);

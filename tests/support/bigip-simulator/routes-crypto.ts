@@ -8,8 +8,22 @@
 import { type CertObject, type KeyObject, dropMeta, metaOf, touchMeta } from './state.ts';
 import { empty, type OpContext, ok, optionalString, type Reply, type RouteDef, type SimCore } from './context.ts';
 import { alreadyExists, badValue, notFound, tmError, WHAT } from './errors.ts';
-import { collection, DOWNLOADS_DIR, fullPathFromBody, fullPathFromSegment, objectHeader, splitFullPath } from './paths.ts';
-import { certFileFacts, isEncryptedKeyPem, keyFileFacts, looksLikePrivateKey, parseCertificates, readPrivateKey } from './pem-facts.ts';
+import {
+  collection,
+  DOWNLOADS_DIR,
+  fullPathFromBody,
+  fullPathFromSegment,
+  objectHeader,
+  splitFullPath,
+} from './paths.ts';
+import {
+  certFileFacts,
+  isEncryptedKeyPem,
+  keyFileFacts,
+  looksLikePrivateKey,
+  parseCertificates,
+  readPrivateKey,
+} from './pem-facts.ts';
 import { profilesUsing, touchedKey } from './consistency.ts';
 
 type Kind = 'cert' | 'key';
@@ -28,7 +42,9 @@ export function acceptKey(fullPath: string, pem: string, passphrase: string | un
   if (!looksLikePrivateKey(pem)) throw unknownFormat(fullPath);
   if (isEncryptedKeyPem(pem)) {
     if (passphrase === undefined || passphrase === '') {
-      throw badValue(`Key file for (${fullPath}) is encrypted: securityType "password" and its passphrase are required.`);
+      throw badValue(
+        `Key file for (${fullPath}) is encrypted: securityType "password" and its passphrase are required.`,
+      );
     }
     try {
       readPrivateKey(pem, passphrase);
@@ -60,16 +76,20 @@ export function cryptoRoutes(core: SimCore): RouteDef[] {
   const what = (kind: Kind) => (kind === 'cert' ? WHAT.cert : WHAT.key);
 
   function localFile(path: unknown, kind: Kind, fullPath: string): string {
-    if (typeof path !== 'string' || path === '') throw badValue(`A local file is required to install ${what(kind)} (${fullPath}).`);
+    if (typeof path !== 'string' || path === '')
+      throw badValue(`A local file is required to install ${what(kind)} (${fullPath}).`);
     const name = path.startsWith(DOWNLOADS_DIR) ? path.slice(DOWNLOADS_DIR.length) : null;
     const content = name === null ? undefined : state.uploads.get(name);
-    if (content === undefined) throw badValue(`Values (${path}) specified for ${what(kind)} (${fullPath}): file not found.`);
+    if (content === undefined)
+      throw badValue(`Values (${path}) specified for ${what(kind)} (${fullPath}): file not found.`);
     return content.toString('utf8');
   }
 
   function sourceFile(sourcePath: unknown, kind: Kind, fullPath: string): string {
     if (typeof sourcePath !== 'string' || !sourcePath.startsWith('file://')) {
-      throw badValue(`Values (${String(sourcePath)}) specified for ${what(kind)} (${fullPath}): sourcePath must be a file:// URL.`);
+      throw badValue(
+        `Values (${String(sourcePath)}) specified for ${what(kind)} (${fullPath}): sourcePath must be a file:// URL.`,
+      );
     }
     return localFile(sourcePath.slice('file://'.length), kind, fullPath);
   }
@@ -93,12 +113,23 @@ export function cryptoRoutes(core: SimCore): RouteDef[] {
     } catch {
       facts = {};
     }
-    const header = objectHeader(`${FILE_KIND[kind]}state`, FILE_COLLECTION[kind], fullPath, meta.generation, core.config.version);
+    const header = objectHeader(
+      `${FILE_KIND[kind]}state`,
+      FILE_COLLECTION[kind],
+      fullPath,
+      meta.generation,
+      core.config.version,
+    );
     return {
       ...header,
       ...facts,
       ...(facts['isBundle'] === 'true'
-        ? { bundleCertificatesReference: { link: `${String(header['selfLink']).replace('?', '/bundle-certificates?')}`, isSubcollection: true } }
+        ? {
+            bundleCertificatesReference: {
+              link: `${String(header['selfLink']).replace('?', '/bundle-certificates?')}`,
+              isSubcollection: true,
+            },
+          }
         : {}),
       createTime: meta.createTime,
       createdBy: core.config.username,
@@ -116,7 +147,13 @@ export function cryptoRoutes(core: SimCore): RouteDef[] {
   function cryptoView(kind: Kind, fullPath: string): Record<string, unknown> {
     const object = mapOf(kind).get(fullPath)!;
     const meta = metaOf(state, kind, fullPath, core.startedAt);
-    const header = objectHeader(`${CRYPTO_KIND[kind]}state`, CRYPTO_COLLECTION[kind], fullPath, meta.generation, core.config.version);
+    const header = objectHeader(
+      `${CRYPTO_KIND[kind]}state`,
+      CRYPTO_COLLECTION[kind],
+      fullPath,
+      meta.generation,
+      core.config.version,
+    );
     let extra: Record<string, unknown> = {};
     try {
       if (kind === 'cert') {
@@ -149,8 +186,21 @@ export function cryptoRoutes(core: SimCore): RouteDef[] {
     };
   }
 
-  function list(kind: Kind, collectionPath: string, kindName: string, view: (kind: Kind, fullPath: string) => Record<string, unknown>) {
-    return (): Reply => ok(collection(`${kindName}collectionstate`, collectionPath, core.config.version, [...mapOf(kind).keys()].map((p) => view(kind, p))));
+  function list(
+    kind: Kind,
+    collectionPath: string,
+    kindName: string,
+    view: (kind: Kind, fullPath: string) => Record<string, unknown>,
+  ) {
+    return (): Reply =>
+      ok(
+        collection(
+          `${kindName}collectionstate`,
+          collectionPath,
+          core.config.version,
+          [...mapOf(kind).keys()].map((p) => view(kind, p)),
+        ),
+      );
   }
 
   function remove(kind: Kind) {
@@ -159,7 +209,10 @@ export function cryptoRoutes(core: SimCore): RouteDef[] {
       if (!mapOf(kind).has(fullPath)) throw notFound(what(kind), fullPath);
       const users = profilesUsing(state, kind, fullPath);
       if (users.length > 0) {
-        throw tmError(400, `01071349:3: The ${what(kind)} (${fullPath}) cannot be deleted because it is in use by a ClientSSL Profile (${users[0]}).`);
+        throw tmError(
+          400,
+          `01071349:3: The ${what(kind)} (${fullPath}) cannot be deleted because it is in use by a ClientSSL Profile (${users[0]}).`,
+        );
       }
       mapOf(kind).delete(fullPath);
       dropMeta(state, kind, fullPath);
@@ -171,12 +224,16 @@ export function cryptoRoutes(core: SimCore): RouteDef[] {
     return (ctx: OpContext): Reply => {
       const { body } = ctx;
       if (body['command'] !== 'install') {
-        throw tmError(400, `01070734:3: Configuration error: only "command":"install" is modelled for ${CRYPTO_COLLECTION[kind]}`);
+        throw tmError(
+          400,
+          `01070734:3: Configuration error: only "command":"install" is modelled for ${CRYPTO_COLLECTION[kind]}`,
+        );
       }
       const fullPath = fullPathFromBody(body);
       const file = body['from-local-file'];
       const pem = localFile(file, kind, fullPath);
-      const object = kind === 'key' ? acceptKey(fullPath, pem, optionalString(body, 'passphrase')) : acceptCert(fullPath, pem);
+      const object =
+        kind === 'key' ? acceptKey(fullPath, pem, optionalString(body, 'passphrase')) : acceptCert(fullPath, pem);
       store(ctx, kind, fullPath, object);
       return ok({
         kind: `tm:sys:crypto:${kind}:installstate`,
@@ -194,7 +251,8 @@ export function cryptoRoutes(core: SimCore): RouteDef[] {
       if (mapOf(kind).has(fullPath)) throw alreadyExists(what(kind), fullPath);
       const sourcePath = ctx.body['sourcePath'];
       const pem = sourceFile(sourcePath, kind, fullPath);
-      const object = kind === 'key' ? acceptKey(fullPath, pem, optionalString(ctx.body, 'passphrase')) : acceptCert(fullPath, pem);
+      const object =
+        kind === 'key' ? acceptKey(fullPath, pem, optionalString(ctx.body, 'passphrase')) : acceptCert(fullPath, pem);
       store(ctx, kind, fullPath, { ...object, sourcePath: String(sourcePath) });
       return ok(fileView(kind, fullPath));
     };

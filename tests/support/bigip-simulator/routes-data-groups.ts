@@ -29,7 +29,8 @@ function recordsFromBody(raw: unknown, type: string, fullPath: string): Map<stri
   const records = new Map<string, string>();
   for (const item of raw as unknown[]) {
     const r = (item ?? {}) as Record<string, unknown>;
-    if (typeof r['name'] !== 'string' || r['name'] === '') throw configError(`a record of data group ${fullPath} has no name`);
+    if (typeof r['name'] !== 'string' || r['name'] === '')
+      throw configError(`a record of data group ${fullPath} has no name`);
     const data = r['data'] === undefined ? '' : String(r['data']);
     checkData(type, fullPath, { name: r['name'] });
     if (records.has(r['name'])) throw configError(`duplicate record (${r['name']}) in data group ${fullPath}`);
@@ -91,20 +92,25 @@ export function dataGroupRoutes(core: SimCore): RouteDef[] {
         for (const r of parsed.records) {
           checkData(dg.type, fullPath, r);
           if (records.has(r.name)) {
-            throw tmError(409, `01020066:3: The requested ${itemName(dg, fullPath, r.name)} already exists in partition ${partition}.`);
+            throw tmError(
+              409,
+              `01020066:3: The requested ${itemName(dg, fullPath, r.name)} already exists in partition ${partition}.`,
+            );
           }
           records.set(r.name, r.data ?? '');
         }
         break;
       case 'modify':
         for (const r of parsed.records) {
-          if (!records.has(r.name)) throw tmError(404, `01020036:3: The requested ${itemName(dg, fullPath, r.name)} was not found.`);
+          if (!records.has(r.name))
+            throw tmError(404, `01020036:3: The requested ${itemName(dg, fullPath, r.name)} was not found.`);
           records.set(r.name, r.data ?? '');
         }
         break;
       case 'delete':
         for (const r of parsed.records) {
-          if (!records.delete(r.name)) throw tmError(404, `01020036:3: The requested ${itemName(dg, fullPath, r.name)} was not found.`);
+          if (!records.delete(r.name))
+            throw tmError(404, `01020036:3: The requested ${itemName(dg, fullPath, r.name)} was not found.`);
         }
         break;
     }
@@ -118,7 +124,8 @@ export function dataGroupRoutes(core: SimCore): RouteDef[] {
     const options = ctx.query.get('options');
     if (options !== null) return save(fullPath, incremental(fullPath, dg, options));
     const type = ctx.body['type'];
-    if (type !== undefined && type !== dg.type) throw configError(`the type of data group ${fullPath} cannot be changed`);
+    if (type !== undefined && type !== dg.type)
+      throw configError(`the type of data group ${fullPath} cannot be changed`);
     if (ctx.body['records'] === undefined && ctx.method === 'PATCH') return save(fullPath, dg);
     return save(fullPath, { type: dg.type, records: recordsFromBody(ctx.body['records'], dg.type, fullPath) });
   }
@@ -137,7 +144,15 @@ export function dataGroupRoutes(core: SimCore): RouteDef[] {
       methods: {
         GET: {
           step: 'data-group-read',
-          handle: () => ok(collection(`${KIND}collectionstate`, DATA_GROUP_COLLECTION, core.config.version, [...state.dataGroups.keys()].map(view))),
+          handle: () =>
+            ok(
+              collection(
+                `${KIND}collectionstate`,
+                DATA_GROUP_COLLECTION,
+                core.config.version,
+                [...state.dataGroups.keys()].map(view),
+              ),
+            ),
         },
         POST: { step: 'data-group-create', handle: create },
       },

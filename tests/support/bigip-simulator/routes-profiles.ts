@@ -9,7 +9,14 @@ import { createHash } from 'node:crypto';
 import { type ProfileChainEntry, type ProfileObject, dropMeta, metaOf, touchMeta } from './state.ts';
 import { empty, type OpContext, ok, type Reply, type RouteDef, type SimCore } from './context.ts';
 import { alreadyExists, notFound, tmError, WHAT } from './errors.ts';
-import { collection, fullPathFromBody, fullPathFromSegment, objectHeader, resolveReference, splitFullPath } from './paths.ts';
+import {
+  collection,
+  fullPathFromBody,
+  fullPathFromSegment,
+  objectHeader,
+  resolveReference,
+  splitFullPath,
+} from './paths.ts';
 import { touchedKey } from './consistency.ts';
 
 export const PROFILE_COLLECTION = '/mgmt/tm/ltm/profile/client-ssl';
@@ -62,9 +69,16 @@ export function chainFromBody(raw: unknown, profilePath: string): ProfileChainEn
     const name = typeof e['name'] === 'string' && e['name'] !== '' ? e['name'] : basename(certPath);
     if (names.has(name)) throw configError(`duplicate certKeyChain entry name (${name}) in profile ${profilePath}`);
     names.add(name);
-    const chain = typeof e['chain'] === 'string' && e['chain'] !== '' ? resolveReference(e['chain'], partition) : 'none';
+    const chain =
+      typeof e['chain'] === 'string' && e['chain'] !== '' ? resolveReference(e['chain'], partition) : 'none';
     const passphrase = typeof e['passphrase'] === 'string' && e['passphrase'] !== '' ? e['passphrase'] : undefined;
-    return { name, cert: certPath, key: resolveReference(key, partition), chain, ...(passphrase === undefined ? {} : { passphrase }) };
+    return {
+      name,
+      cert: certPath,
+      key: resolveReference(key, partition),
+      chain,
+      ...(passphrase === undefined ? {} : { passphrase }),
+    };
   });
 }
 
@@ -82,17 +96,24 @@ function keepStoredPassphrases(next: ProfileChainEntry[], current: ProfileChainE
 }
 
 /** The chain after applying legacy top-level fields to the first entry; null when the body has none. */
-function chainFromLegacy(body: Record<string, unknown>, current: ProfileChainEntry[], profilePath: string): ProfileChainEntry[] | null {
+function chainFromLegacy(
+  body: Record<string, unknown>,
+  current: ProfileChainEntry[],
+  profilePath: string,
+): ProfileChainEntry[] | null {
   if (!LEGACY_FIELDS.some((f) => typeof body[f] === 'string')) return null;
   const { partition } = splitFullPath(profilePath);
-  const first: ProfileChainEntry = current[0] ? { ...current[0] } : { name: 'default', cert: 'none', key: 'none', chain: 'none' };
+  const first: ProfileChainEntry = current[0]
+    ? { ...current[0] }
+    : { name: 'default', cert: 'none', key: 'none', chain: 'none' };
   for (const field of ['cert', 'key', 'chain'] as const) {
     const value = body[field];
     if (typeof value === 'string') first[field] = resolveReference(value === '' ? 'none' : value, partition);
   }
   if (typeof body['passphrase'] === 'string') first.passphrase = body['passphrase'];
   if (first.cert === 'none' && first.key === 'none') return current.slice(1);
-  if (first.cert === 'none' || first.key === 'none') throw configError(`profile ${profilePath} needs both cert and key`);
+  if (first.cert === 'none' || first.key === 'none')
+    throw configError(`profile ${profilePath} needs both cert and key`);
   return [first, ...current.slice(1)];
 }
 
@@ -155,7 +176,8 @@ export function profileRoutes(core: SimCore): RouteDef[] {
     const fullPath = fullPathFromSegment(ctx.params[0]!);
     const existing = state.profiles.get(fullPath);
     if (!existing) throw notFound(WHAT.profile, fullPath);
-    const defaultsFrom = ctx.body['defaultsFrom'] === undefined ? existing.defaultsFrom : parentOf(ctx.body['defaultsFrom'], fullPath);
+    const defaultsFrom =
+      ctx.body['defaultsFrom'] === undefined ? existing.defaultsFrom : parentOf(ctx.body['defaultsFrom'], fullPath);
     const certKeyChain =
       ctx.body['certKeyChain'] !== undefined
         ? keepStoredPassphrases(chainFromBody(ctx.body['certKeyChain'], fullPath), existing.certKeyChain)
@@ -167,7 +189,11 @@ export function profileRoutes(core: SimCore): RouteDef[] {
     const fullPath = fullPathFromSegment(ctx.params[0]!);
     if (!state.profiles.has(fullPath)) throw notFound(WHAT.profile, fullPath);
     const child = [...state.profiles].find(([, p]) => p.defaultsFrom === fullPath)?.[0];
-    if (child) throw tmError(400, `01070293:3: The profile (${fullPath}) cannot be deleted because it is in use as the parent of profile (${child}).`);
+    if (child)
+      throw tmError(
+        400,
+        `01070293:3: The profile (${fullPath}) cannot be deleted because it is in use as the parent of profile (${child}).`,
+      );
     state.profiles.delete(fullPath);
     dropMeta(state, 'profile', fullPath);
     return empty();
@@ -180,7 +206,15 @@ export function profileRoutes(core: SimCore): RouteDef[] {
       methods: {
         GET: {
           step: 'profile-list',
-          handle: () => ok(collection(`${KIND}collectionstate`, PROFILE_COLLECTION, core.config.version, [...state.profiles.keys()].map(view))),
+          handle: () =>
+            ok(
+              collection(
+                `${KIND}collectionstate`,
+                PROFILE_COLLECTION,
+                core.config.version,
+                [...state.profiles.keys()].map(view),
+              ),
+            ),
         },
         POST: { step: 'profile-create', handle: create },
       },

@@ -40,7 +40,8 @@ export function ruleRoutes(core: SimCore): RouteDef[] {
   }
 
   function save(fullPath: string, source: unknown): Reply {
-    if (typeof source !== 'string') throw tmError(400, `01070734:3: Configuration error: iRule ${fullPath} needs apiAnonymous (its TCL source)`);
+    if (typeof source !== 'string')
+      throw tmError(400, `01070734:3: Configuration error: iRule ${fullPath} needs apiAnonymous (its TCL source)`);
     const problem = braceProblem(source);
     if (problem !== null) throw tmError(400, `01070151:3: Rule [${fullPath}] error: ${problem}`);
     state.rules.set(fullPath, source);
@@ -64,7 +65,11 @@ export function ruleRoutes(core: SimCore): RouteDef[] {
     const fullPath = fullPathFromSegment(ctx.params[0]!);
     if (!state.rules.has(fullPath)) throw notFound(WHAT.rule, fullPath);
     const user = [...state.virtuals].find(([, v]) => v.rules.includes(fullPath))?.[0];
-    if (user) throw tmError(400, `01071349:3: The iRule (${fullPath}) cannot be deleted because it is in use by a virtual server (${user}).`);
+    if (user)
+      throw tmError(
+        400,
+        `01071349:3: The iRule (${fullPath}) cannot be deleted because it is in use by a virtual server (${user}).`,
+      );
     state.rules.delete(fullPath);
     dropMeta(state, 'rule', fullPath);
     return empty();
@@ -75,7 +80,18 @@ export function ruleRoutes(core: SimCore): RouteDef[] {
       pattern: new RegExp(`^${RULE_COLLECTION}$`),
       area: 'tm',
       methods: {
-        GET: { step: 'rule-read', handle: () => ok(collection(`${KIND}collectionstate`, RULE_COLLECTION, core.config.version, [...state.rules.keys()].map(view))) },
+        GET: {
+          step: 'rule-read',
+          handle: () =>
+            ok(
+              collection(
+                `${KIND}collectionstate`,
+                RULE_COLLECTION,
+                core.config.version,
+                [...state.rules.keys()].map(view),
+              ),
+            ),
+        },
         POST: { step: 'rule-write', handle: create },
       },
     },

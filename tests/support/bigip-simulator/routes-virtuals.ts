@@ -43,14 +43,24 @@ export function virtualRoutes(core: SimCore): RouteDef[] {
     const raw = ctx.body['rules'];
     if (raw !== undefined) {
       if (!Array.isArray(raw) || raw.some((r) => typeof r !== 'string' || r === '')) {
-        throw tmError(400, `01070734:3: Configuration error: rules of virtual server ${fullPath} must be a list of iRule names`);
+        throw tmError(
+          400,
+          `01070734:3: Configuration error: rules of virtual server ${fullPath} must be a list of iRule names`,
+        );
       }
       rules = (raw as string[]).map((r) => resolveReference(r, partition));
       for (const rule of rules) if (!state.rules.has(rule)) throw notFound(WHAT.rule, rule);
       const dup = rules.find((r, i) => rules.indexOf(r) !== i);
-      if (dup) throw tmError(400, `01070734:3: Configuration error: iRule ${dup} is listed twice on virtual server ${fullPath}`);
+      if (dup)
+        throw tmError(
+          400,
+          `01070734:3: Configuration error: iRule ${dup} is listed twice on virtual server ${fullPath}`,
+        );
     }
-    const destination = typeof ctx.body['destination'] === 'string' ? resolveReference(ctx.body['destination'], partition) : vs.destination;
+    const destination =
+      typeof ctx.body['destination'] === 'string'
+        ? resolveReference(ctx.body['destination'], partition)
+        : vs.destination;
     state.virtuals.set(fullPath, { destination, rules });
     touchMeta(state, 'virtual', fullPath, core.now());
     return ok(view(fullPath));
@@ -63,7 +73,15 @@ export function virtualRoutes(core: SimCore): RouteDef[] {
       methods: {
         GET: {
           step: 'virtual-read',
-          handle: () => ok(collection(`${KIND}collectionstate`, VIRTUAL_COLLECTION, core.config.version, [...state.virtuals.keys()].map(view))),
+          handle: () =>
+            ok(
+              collection(
+                `${KIND}collectionstate`,
+                VIRTUAL_COLLECTION,
+                core.config.version,
+                [...state.virtuals.keys()].map(view),
+              ),
+            ),
         },
       },
     },

@@ -54,7 +54,12 @@ let defaultPair: Promise<PemPair> | null = null;
 /** The factory default.crt/default.key: self-signed RSA 2048, a 32-bit serial, ten years, like TMOS makes it. */
 export function factoryDefaultPair(): Promise<PemPair> {
   defaultPair ??= (async () => {
-    const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+    const alg = {
+      name: 'RSASSA-PKCS1-v1_5',
+      hash: 'SHA-256',
+      publicExponent: new Uint8Array([1, 0, 1]),
+      modulusLength: 2048,
+    };
     const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
     const name = 'C=--, ST=WA, L=Seattle, O=MyCompany, OU=IT, CN=localhost.localdomain, E=root@localhost.localdomain';
     const cert = await x509.X509CertificateGenerator.createSelfSigned(

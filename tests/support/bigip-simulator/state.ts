@@ -101,7 +101,10 @@ export function snapshot(s: SimulatorState): Snapshot {
     certs: new Map([...s.certs].map(([k, v]) => [k, { ...v }])),
     keys: new Map([...s.keys].map(([k, v]) => [k, { ...v }])),
     profiles: new Map(
-      [...s.profiles].map(([k, v]) => [k, { defaultsFrom: v.defaultsFrom, certKeyChain: v.certKeyChain.map((e) => ({ ...e })) }]),
+      [...s.profiles].map(([k, v]) => [
+        k,
+        { defaultsFrom: v.defaultsFrom, certKeyChain: v.certKeyChain.map((e) => ({ ...e })) },
+      ]),
     ),
     dataGroups: new Map([...s.dataGroups].map(([k, v]) => [k, { type: v.type, records: new Map(v.records) }])),
     rules: new Map(s.rules),

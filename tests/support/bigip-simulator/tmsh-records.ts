@@ -83,7 +83,8 @@ export function parseRecordsOption(options: string): RecordsOp {
         const inner = next();
         if (inner === undefined) throw syntax('missing "}"');
         if (inner.type === 'close') break;
-        if (word(inner) !== 'data') throw syntax(`"${word(inner) ?? '{'}" unexpected in record ${record.name}; expected "data"`);
+        if (word(inner) !== 'data')
+          throw syntax(`"${word(inner) ?? '{'}" unexpected in record ${record.name}; expected "data"`);
         const value = word(next());
         if (value === null) throw syntax(`value expected after "data" in record ${record.name}`);
         record.data = value;

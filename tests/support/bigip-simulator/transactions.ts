@@ -49,7 +49,11 @@ export interface CommandRunner {
 class ValidateOnlyRollback extends Error {}
 
 export function notAllowedInTransaction(id: string, method: string, path: string): SimError {
-  return tmError(400, `Transaction ${id} operation ${method} https://localhost${path} is not allowed to be added to transaction.`, 1);
+  return tmError(
+    400,
+    `Transaction ${id} operation ${method} https://localhost${path} is not allowed to be added to transaction.`,
+    1,
+  );
 }
 
 export class Transactions {
@@ -125,7 +129,8 @@ export class Transactions {
   /** Queues a write sent with the coordination header; nothing is validated now. */
   enqueue(id: string, method: string, path: string, body: Record<string, unknown> | undefined): Reply {
     const tx = this.get(id);
-    if (tx.state !== 'STARTED') throw tmError(400, `Transaction ${id} is ${tx.state}; no more commands can be added.`, 1);
+    if (tx.state !== 'STARTED')
+      throw tmError(400, `Transaction ${id} is ${tx.state}; no more commands can be added.`, 1);
     const cmd: QueuedCommand = { commandId: tx.commands.length + 1, method, path, body };
     tx.commands.push(cmd);
     return { status: 200, json: this.commandView(tx, cmd) };
@@ -134,7 +139,11 @@ export class Transactions {
   private commit(id: string, body: Record<string, unknown>): Reply {
     const tx = this.get(id);
     if (body['state'] !== 'VALIDATING') {
-      throw tmError(400, `Transaction ${id}: only "state":"VALIDATING" may be set to commit (got ${JSON.stringify(body['state'])}).`, 1);
+      throw tmError(
+        400,
+        `Transaction ${id}: only "state":"VALIDATING" may be set to commit (got ${JSON.stringify(body['state'])}).`,
+        1,
+      );
     }
     if (tx.state !== 'STARTED') throw tmError(400, `Transaction ${id} is already ${tx.state}.`, 1);
     tx.validateOnly = body['validateOnly'] === true;

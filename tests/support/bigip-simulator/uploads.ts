@@ -62,7 +62,11 @@ export class Uploads {
         pattern: /^\/mgmt\/shared\/file-transfer\/uploads\/([^/]+)$/,
         area: 'shared',
         methods: {
-          POST: { step: 'upload', rawBody: true, handle: (ctx) => ok(this.chunk(fileNameOf(ctx.params[0]!), ctx.headers['content-range'], ctx.raw)) },
+          POST: {
+            step: 'upload',
+            rawBody: true,
+            handle: (ctx) => ok(this.chunk(fileNameOf(ctx.params[0]!), ctx.headers['content-range'], ctx.raw)),
+          },
         },
       },
       {
@@ -83,7 +87,10 @@ export class Uploads {
       throw sharedError(400, `Invalid Content-Range header: ${JSON.stringify(rangeHeader)}`);
     }
     if (body.length > MAX_CHUNK_BYTES) {
-      throw sharedError(400, `Chunk of ${body.length} bytes exceeds the maximum chunk size of ${MAX_CHUNK_BYTES} bytes.`);
+      throw sharedError(
+        400,
+        `Chunk of ${body.length} bytes exceeds the maximum chunk size of ${MAX_CHUNK_BYTES} bytes.`,
+      );
     }
     if (body.length !== end - start + 1) {
       throw sharedError(400, `Content-Range ${rangeHeader} does not match the ${body.length} bytes received.`);
@@ -94,7 +101,10 @@ export class Uploads {
       upload = { total, content: Buffer.alloc(total), ranges: [], usedChunks: {} };
       this.pending.set(fileName, upload);
     } else if (upload.total !== total) {
-      throw sharedError(400, `Content-Range total ${total} differs from the upload in progress (${upload.total} bytes).`);
+      throw sharedError(
+        400,
+        `Content-Range total ${total} differs from the upload in progress (${upload.total} bytes).`,
+      );
     }
     body.copy(upload.content, start);
     upload.ranges = merge(upload.ranges, [start, end + 1]);
