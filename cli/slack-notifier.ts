@@ -5,7 +5,7 @@ import { type Clock, systemClock } from '../core/ports/clock.ts';
 import type { Logger } from '../core/ports/logger.ts';
 import type { Store } from '../core/ports/store.ts';
 import type { Database } from '../db/client.ts';
-import { EVENTS_CHANNEL } from '../db/drizzle-store.ts';
+import { EVENTS_CHANNEL } from '../db/repositories/events.ts';
 
 /**
  * How often the notifier looks at the outbox without being woken: the fallback for a notification lost
