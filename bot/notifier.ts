@@ -2,19 +2,10 @@ import type { types } from '@slack/bolt';
 import type { CoreEvent } from '../core/domain/core-event.ts';
 import type { Clock } from '../core/ports/clock.ts';
 import type { Logger } from '../core/ports/logger.ts';
-import type { Store } from '../core/ports/store.ts';
-import { withLease } from '../core/services/with-lease.ts';
+import type { OutboxService } from '../core/services/outbox-service.ts';
 import { approvalMessage } from './blocks/approval.ts';
 import type { BotMessage } from './blocks/message.ts';
 import { digestMessage, eventMessage } from './blocks/notification.ts';
-
-export {
-  collectExpiryWarnings,
-  type ExpiryCandidate,
-  type ExpiryWarning,
-  expiryWarningEvent,
-  expiryWarnings,
-} from '../core/domain/expiry-warning.ts';
 
 /**
  * Posts the core's event outbox to one Slack channel.
@@ -23,9 +14,10 @@ export {
  * - Successes (`renewal_due`, `renewed`, `deployed`, `approval_decided`): one digest once the oldest
  *   waiting success is `digestIntervalMs` old (or the batch is full of them). Timing follows the events'
  *   `createdAt`, so a restart neither delays nor hastens a digest.
- * - An event is marked delivered only after Slack accepted its message, never before. Delivery is
- *   therefore at-least-once: a crash between a successful post and `markDelivered` repeats that one
- *   message (or that one digest) on the next run; nothing is ever lost and nothing else repeats.
+ * - Reading and settling go through the core's outbox service (core/services/outbox-service.ts). An event
+ *   is settled only after Slack accepted its message, never before. Delivery is therefore at-least-once: a
+ *   crash between a successful post and `markSent` repeats that one message (or that one digest) on the
+ *   next run; nothing is ever lost and nothing else repeats.
  * - When: `start` runs on every wake (an event written to the outbox, see `wake`), a burst of wakes within
  *   `debounceMs` making one run, and every poll interval as a fallback for a wake that was lost. Never two
  *   runs at once in one process: a wake during a run brings one more run after it.
@@ -36,10 +28,10 @@ export {
  *   approval (not from the event), so approvers decide from the message; once decided it is plain text.
  * - A message Slack refuses for what it is (`invalid_blocks`, `msg_too_long`, …) would be refused forever
  *   and hold up everything behind it: it is sent once more as plain text, and if that is refused too the
- *   event is marked delivered and logged as dropped.
+ *   outbox settles the event as undeliverable (its bounded retries) and it is logged as dropped.
  * - Other errors: the error code is logged (never the payload), the event stays undelivered, and the run
  *   stops; the next run comes after a short backoff (1, 2, 5, 10, 30 s, never later than the next poll).
- * - Replicas: each run holds the `slack-notifier` lease, so two replicas never post the same event.
+ * - Replicas: each run claims the outbox (a lease), so two replicas never post the same event.
  */
 
 /** The one Web API method the notifier calls; a Bolt `app.client` / `WebClient` satisfies it. */
@@ -62,7 +54,8 @@ export interface NotifierClient {
 export type WakeSource = (onWake: () => void) => Promise<() => Promise<void>>;
 
 export interface NotifierDeps {
-  store: Pick<Store, 'events' | 'leases' | 'approvals' | 'certificates'>;
+  /** Where events are read and settled: `createOutboxService` over the store. */
+  outbox: OutboxService;
   client: NotifierClient;
   /** Channel ID (or name) to post to: SLACK_NOTIFY_CHANNEL. */
   channel: string;
@@ -76,7 +69,7 @@ export interface NotifierDeps {
   batchSize?: number;
   /** Individual messages per run at most; default 20. The rest follow on the next run. */
   maxPostsPerRun?: number;
-  /** Lease holder name (replica id); default `notifier`. */
+  /** Who claims the outbox (replica id); default `notifier`. */
   holder?: string;
   /** Event wake-ups for `start`; without it only the poll runs. */
   wake?: WakeSource;
@@ -111,8 +104,6 @@ export function retryDelayMs(failures: number, pollIntervalMs: number): number {
   const step = RETRY_DELAYS_MS[Math.min(Math.max(failures, 1), RETRY_DELAYS_MS.length) - 1]!;
   return Math.min(step, pollIntervalMs);
 }
-const LEASE_KEY = 'slack-notifier';
-const LEASE_TTL_MS = 120_000;
 
 export function isDigestEvent(event: Pick<CoreEvent, 'kind' | 'needsPerson'>): boolean {
   return DIGEST_KINDS.has(event.kind) && !event.needsPerson;
@@ -175,7 +166,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const maxPostsPerRun = deps.maxPostsPerRun ?? 20;
   const holder = deps.holder ?? 'notifier';
   const debounceMs = deps.debounceMs ?? DEFAULT_DEBOUNCE_MS;
-  const { store, client, channel, clock, log } = deps;
+  const { outbox, client, channel, clock, log } = deps;
 
   /** No post before this (epoch ms): set by a rate-limit answer. In memory: after a restart Slack says it again. */
   let pausedUntil = 0;
@@ -195,46 +186,46 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   /**
-   * Posts a message; one Slack refuses for its content goes again as plain text, and is given up (resolves
-   * `dropped`) if that is refused too. Anything else (rate limit, channel, auth, network) throws.
+   * Posts the message carrying the events `ids`. One Slack refuses for its content goes again as plain text
+   * until the outbox gives it up (resolves `dropped`). Anything else (rate limit, channel, auth, network)
+   * throws. Settling is the caller's, outside its Slack error handling, so a store error stays one.
    */
-  async function post(message: BotMessage, what: string): Promise<'posted' | 'dropped'> {
-    try {
-      await send(message);
-      return 'posted';
-    } catch (err) {
-      const first = slackErrorOf(err);
-      if (first === undefined || !PERMANENT_MESSAGE_ERRORS.has(first)) throw err;
-      log.warn(
-        { code: 'slack_not_ok', error: first, what },
-        'Slack refused a notification as built; sending it as plain text',
-      );
+  async function deliver(message: BotMessage, ids: number[], what: string): Promise<'posted' | 'dropped'> {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await send({ text: message.text.slice(0, 3_000) });
-        return 'posted';
-      } catch (again) {
-        const second = slackErrorOf(again);
-        if (second === undefined || !PERMANENT_MESSAGE_ERRORS.has(second)) throw again;
-        log.error(
-          { code: 'slack_not_ok', error: second, what },
-          'Slack refused a notification even as plain text; dropped so the rest can go',
+        await send(attempt === 1 ? message : { text: message.text.slice(0, 3_000) });
+      } catch (err) {
+        const refusal = slackErrorOf(err);
+        if (refusal === undefined || !PERMANENT_MESSAGE_ERRORS.has(refusal)) {
+          outbox.markFailed(ids, 'transient');
+          throw err;
+        }
+        if (outbox.markFailed(ids, 'refused') === 'drop') {
+          log.error(
+            { code: 'slack_not_ok', error: refusal, what },
+            'Slack refused a notification even as plain text; dropped so the rest can go',
+          );
+          return 'dropped';
+        }
+        log.warn(
+          { code: 'slack_not_ok', error: refusal, what },
+          'Slack refused a notification as built; sending it as plain text',
         );
-        return 'dropped';
+        continue;
       }
+      return 'posted';
     }
+  }
+
+  /** Settles what `deliver` resolved: sent, or given up. */
+  function settle(ids: number[], outcome: 'posted' | 'dropped'): Promise<void> {
+    return outcome === 'posted' ? outbox.markSent(ids) : outbox.markDropped(ids);
   }
 
   /** An approval request goes out as the approval with its buttons while it is still pending. */
   async function messageFor(event: CoreEvent): Promise<BotMessage> {
-    const id = event.kind === 'approval_requested' ? event.detail['approvalId'] : undefined;
-    if (typeof id === 'string') {
-      const approval = await store.approvals.findById(id);
-      if (approval?.state === 'pending') {
-        const cert = await store.certificates.findById(approval.certificateId);
-        return approvalMessage({ ...approval, certificateName: cert?.name ?? event.subject });
-      }
-    }
-    return eventMessage(event);
+    const approval = await outbox.pendingApproval(event);
+    return approval ? approvalMessage(approval) : eventMessage(event);
   }
 
   /** Logs a failed post (codes only) and, for a rate limit, pauses posting until Slack's retryAfter. */
@@ -255,7 +246,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   async function pass(result: { posted: number; digested: number }): Promise<RunEnd> {
     if (clock.now().getTime() < pausedUntil) return { end: 'paused', until: pausedUntil };
-    const events = await store.events.listUndelivered(batchSize);
+    const events = await outbox.pending(batchSize);
     if (events.length === 0) return { end: 'done' };
     postedThisRun = 0;
 
@@ -265,11 +256,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     for (const event of individual.slice(0, maxPostsPerRun)) {
       let outcome: 'posted' | 'dropped';
       try {
-        outcome = await post(await messageFor(event), event.kind);
+        outcome = await deliver(await messageFor(event), [event.id], event.kind);
       } catch (err) {
         return failed(err, event.kind, individual.length - result.posted);
       }
-      await store.events.markDelivered([event.id], clock.now());
+      await settle([event.id], outcome);
       if (outcome === 'posted') result.posted++;
     }
 
@@ -278,15 +269,14 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       const now = clock.now();
       const due = now.getTime() - oldest.createdAt.getTime() >= digestIntervalMs || events.length >= batchSize;
       if (due) {
+        const ids = successes.map((e) => e.id);
+        let outcome: 'posted' | 'dropped';
         try {
-          await post(digestMessage(successes, { since: oldest.createdAt, until: now }), 'digest');
+          outcome = await deliver(digestMessage(successes, { since: oldest.createdAt, until: now }), ids, 'digest');
         } catch (err) {
           return failed(err, 'digest', successes.length);
         }
-        await store.events.markDelivered(
-          successes.map((e) => e.id),
-          clock.now(),
-        );
+        await settle(ids, outcome);
         result.digested = successes.length;
       }
     }
@@ -307,9 +297,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       return null;
     }
     const run = (async (): Promise<RunEnd> => {
-      const leased = await withLease(store.leases, LEASE_KEY, { holder, ttlMs: LEASE_TTL_MS }, log, () => pass(result));
-      // Another replica holds the lease: it posts, and it was woken by the same notification.
-      return leased.ran ? leased.value : { end: 'done' };
+      const claim = await outbox.whileClaimed(holder, () => pass(result));
+      // Another replica holds the outbox: it posts, and it was woken by the same notification.
+      return claim.claimed ? claim.value : { end: 'done' };
     })();
     current = run;
     const settle = (ended: RunEnd) => {

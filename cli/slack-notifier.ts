@@ -3,9 +3,9 @@ import { createNotifier, type Notifier, type WakeSource } from '../bot/notifier.
 import type { Config } from '../core/config.ts';
 import { type Clock, systemClock } from '../core/ports/clock.ts';
 import type { Logger } from '../core/ports/logger.ts';
-import type { Store } from '../core/ports/store.ts';
+import { createOutboxService, type OutboxServiceDeps } from '../core/services/outbox-service.ts';
 import type { Database } from '../db/client.ts';
-import { EVENTS_CHANNEL } from '../db/drizzle-store.ts';
+import { EVENTS_CHANNEL } from '../db/repositories/events.ts';
 
 /**
  * How often the notifier looks at the outbox without being woken: the fallback for a notification lost
@@ -26,7 +26,7 @@ export interface SlackNotifierOptions {
 
 /** Builds and starts the outbox → Slack notifier of the bot role; resolves once it listens for events. */
 export async function startSlackNotifier(
-  rt: { store: Store; database: Pick<Database, 'listen'> },
+  rt: { store: OutboxServiceDeps['store']; database: Pick<Database, 'listen'> },
   config: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL' | 'SLACK_NOTIFY_CHANNEL'>,
   log: Logger,
   opts: SlackNotifierOptions = {},
@@ -41,11 +41,12 @@ export async function startSlackNotifier(
     retryConfig: { retries: 2 },
     logLevel: webApi.LogLevel.ERROR,
   });
+  const clock = opts.clock ?? systemClock;
   const notifier = createNotifier({
-    store: rt.store,
+    outbox: createOutboxService({ store: rt.store, clock, log }),
     client,
     channel: config.SLACK_NOTIFY_CHANNEL,
-    clock: opts.clock ?? systemClock,
+    clock,
     log,
     wake: outboxWakeups(rt.database),
     ...(opts.holder ? { holder: opts.holder } : {}),

@@ -2,7 +2,7 @@ import type { AuditEntry } from '../domain/audit-entry.ts';
 import type { CoreEvent, CoreEventKind } from '../domain/core-event.ts';
 import { redactDetail } from '../domain/redact-detail.ts';
 import { CoreError } from '../errors.ts';
-import type { CoreDeps } from './core-deps.ts';
+import type { CoreDepsWith } from './core-deps.ts';
 
 /** Event kinds that mean something went wrong and is not (yet) shown by a certificate's or domain's own state. */
 const PROBLEM_KINDS: ReadonlySet<CoreEventKind> = new Set(['deploy_failed', 'challenge_expired']);
@@ -34,7 +34,7 @@ export interface AuditQuery {
 
 /** What happened: the event outbox (delivered or not) and the audit log. For people and dashboards, never for decisions. */
 export class ActivityService {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(private readonly deps: CoreDepsWith<'audit' | 'certificates' | 'events'>) {}
 
   /** Failures of the last seven days, newest first; bounded by the newest 500 events of any kind. */
   async recentProblems(limit = 50): Promise<CoreEvent[]> {

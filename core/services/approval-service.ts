@@ -3,7 +3,7 @@ import { outsiderRefusal, ownRequestRefusal, SCHEDULER } from '../domain/approva
 import { dayKey } from '../domain/core-event.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError } from '../errors.ts';
-import type { CoreDeps } from './core-deps.ts';
+import type { CoreDepsWith } from './core-deps.ts';
 
 export interface ApprovalRules {
   /** Whether the people an approval is about may decide it too. Off by default. */
@@ -29,7 +29,7 @@ const DENIED_PAUSE_MS = 24 * 3_600_000;
  */
 export class ApprovalService {
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: CoreDepsWith<'approvals' | 'audit' | 'certificates' | 'events'>,
     private readonly rules: ApprovalRules = { allowSelfApproval: false, approvers: [] },
   ) {}
 

@@ -8,7 +8,7 @@ import { CoreError } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeAuthorization, AcmeProblem } from '../ports/acme-gateway.ts';
 import type { ProbeResult } from '../ports/challenge-probe.ts';
-import { type CoreDeps, secretAad } from './core-deps.ts';
+import { type CoreDepsWith, secretAad } from './core-deps.ts';
 import { publishToDataGroups, unpublishFromDataGroups } from './data-group-publisher.ts';
 
 /** Whether the domain answers HTTP-01 from data-groups on BIG-IP devices (the on-box method). */
@@ -55,7 +55,7 @@ export function domainNameOf(authz: AcmeAuthorization): string {
  * certificate orders, so the rule lives once.
  */
 export class AuthorizationSync {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(private readonly deps: CoreDepsWith<'authorizations' | 'devices' | 'domains'>) {}
 
   /** Stores the CA's view of an authorization (with fresh challenge content the first time it is seen). */
   async record(account: AcmeAccount, domain: ManagedDomain, authz: AcmeAuthorization): Promise<Authorization> {

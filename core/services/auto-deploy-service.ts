@@ -4,7 +4,7 @@ import { certificateNames } from '../domain/managed-certificate.ts';
 import { asCoreError, isDatabaseUnavailable } from '../errors.ts';
 import type { ApprovalService } from './approval-service.ts';
 import { boundedMap } from './bounded-map.ts';
-import { type CoreDeps, noProgress, type Progress } from './core-deps.ts';
+import { type CoreDepsWith, noProgress, type Progress } from './core-deps.ts';
 import type { DeployService } from './deploy-service.ts';
 import { type LeaseOptions, withLease } from './with-lease.ts';
 
@@ -28,7 +28,7 @@ const CONCURRENCY = 2;
  */
 export class AutoDeployService {
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: CoreDepsWith<'bindings' | 'certificates' | 'events' | 'leases' | 'profiles'>,
     private readonly deploys: DeployService,
     private readonly approvals: ApprovalService,
     private readonly lease: LeaseOptions,

@@ -1,6 +1,6 @@
 import type { Binding } from '../domain/binding.ts';
 import { CoreError } from '../errors.ts';
-import type { CoreDeps } from './core-deps.ts';
+import type { CoreDepsWith } from './core-deps.ts';
 import type { DeviceService } from './device-service.ts';
 
 export interface AddBindingInput {
@@ -36,7 +36,7 @@ export function profileFullPath(input: string, partition: string): string {
 
 export class BindingService {
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: CoreDepsWith<'audit' | 'bindings' | 'certificates' | 'devices'>,
     private readonly devices: DeviceService,
   ) {}
 

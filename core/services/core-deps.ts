@@ -40,3 +40,9 @@ export function accountOf(deps: Pick<CoreDeps, 'secrets'>, profile: CaProfile): 
 /** Progress lines for long operations; edges print or post them. */
 export type Progress = (message: string) => void;
 export const noProgress: Progress = () => {};
+
+/**
+ * The dependencies of a service that reads or writes only the repositories `K`: its type says which they are,
+ * and a test fake needs only those. The composition root passes the whole `CoreDeps` (it has them all).
+ */
+export type CoreDepsWith<K extends keyof Store> = Omit<CoreDeps, 'store'> & { store: Pick<Store, K> };

@@ -3,7 +3,7 @@ import type { ManagedDomain } from '../domain/managed-domain.ts';
 import { DEFAULT_DATA_GROUP } from '../domain/acme-irule.ts';
 import { asCoreError } from '../errors.ts';
 import type { ProbeResult } from '../ports/challenge-probe.ts';
-import type { CoreDeps } from './core-deps.ts';
+import type { CoreDepsWith } from './core-deps.ts';
 import { deviceConnection } from './device-service.ts';
 
 /**
@@ -12,7 +12,7 @@ import { deviceConnection } from './device-service.ts';
  * since the CA may reach any of them.
  */
 export async function publishToDataGroups(
-  deps: CoreDeps,
+  deps: CoreDepsWith<'devices'>,
   domain: ManagedDomain,
   token: string,
   keyAuthorization: string,
@@ -37,7 +37,11 @@ export async function publishToDataGroups(
 }
 
 /** Best effort: a record left behind answers nothing the CA will ask again, and the next cleanup retries. */
-export async function unpublishFromDataGroups(deps: CoreDeps, domain: ManagedDomain, token: string): Promise<void> {
+export async function unpublishFromDataGroups(
+  deps: CoreDepsWith<'devices'>,
+  domain: ManagedDomain,
+  token: string,
+): Promise<void> {
   const path = domain.dataGroupPath ?? DEFAULT_DATA_GROUP;
   await Promise.all(
     (await devicesOf(deps, domain)).map(async (device) => {
@@ -56,7 +60,7 @@ export async function unpublishFromDataGroups(deps: CoreDeps, domain: ManagedDom
   );
 }
 
-async function devicesOf(deps: CoreDeps, domain: ManagedDomain): Promise<Device[]> {
+async function devicesOf(deps: CoreDepsWith<'devices'>, domain: ManagedDomain): Promise<Device[]> {
   const found = await Promise.all(domain.dataGroupDeviceIds.map((id) => deps.store.devices.findById(id)));
   return found.filter((d): d is Device => d !== null);
 }

@@ -8,7 +8,7 @@ import { abandonedDeployment, deployTargetLeaseKey } from '../domain/abandoned-d
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, asCoreError } from '../errors.ts';
 import { boundedMap } from './bounded-map.ts';
-import { type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
+import { type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
 import { type DeployMaterial, runDeviceDeployment } from './device-deployment.ts';
 import type { DeviceService } from './device-service.ts';
 import { type LeaseOptions, withLease } from './with-lease.ts';
@@ -47,7 +47,9 @@ const DEFAULT_CONCURRENCY = 16;
 /** Puts a certificate on every device its bindings name, each device recorded as one deployment. */
 export class DeployService {
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: CoreDepsWith<
+      'audit' | 'bindings' | 'certificates' | 'deployments' | 'deviceObjects' | 'devices' | 'leases'
+    >,
     private readonly devices: DeviceService,
     private readonly lease: LeaseOptions,
   ) {}

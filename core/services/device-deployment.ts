@@ -6,7 +6,7 @@ import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, asCoreError } from '../errors.ts';
 import type { BigIpClient, CertKeyChainEntry, ClientSslProfile } from '../ports/bigip-client.ts';
 import { failpoint } from '../failpoints.ts';
-import type { CoreDeps } from './core-deps.ts';
+import type { CoreDepsWith } from './core-deps.ts';
 
 /** What one certificate's deploy uploads; prepared once and shared by every device. */
 export interface DeployMaterial {
@@ -32,7 +32,7 @@ export interface DeviceDeploymentOutcome {
 type LostCommit = 'switched' | 'partial' | 'unchanged' | 'unreadable';
 
 interface Context {
-  deps: CoreDeps;
+  deps: CoreDepsWith<'deployments' | 'deviceObjects'>;
   client: BigIpClient;
   device: Device;
   cert: ManagedCertificate;

@@ -17,7 +17,7 @@ import { PARTITION_PATTERN } from '../domain/managed-certificate.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, isCoreError } from '../errors.ts';
 import type { BigIpClient, BigIpConnection } from '../ports/bigip-client.ts';
-import { type CoreDeps, secretAad } from './core-deps.ts';
+import { type CoreDeps, type CoreDepsWith, secretAad } from './core-deps.ts';
 
 export type DeviceView = PublicView<Device>;
 
@@ -46,7 +46,7 @@ const STAGE_OF_CODE: Record<string, DeviceTestStage> = {
 };
 
 export class DeviceService {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(private readonly deps: CoreDepsWith<'audit' | 'bindings' | 'devices'>) {}
 
   /** Validates everything, runs the connection test (unless skipped), then stores the device. */
   async add(input: AddDeviceInput, actor: string): Promise<{ device: DeviceView; test: DeviceTestResult | null }> {

@@ -9,7 +9,7 @@ import { CoreError, isCoreError } from '../errors.ts';
 import { hashPassword } from '../secrets/password-verifier.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, connectionStatusOf, usesDataGroups } from './authorization-sync.ts';
-import { accountOf, type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
+import { accountOf, type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
 import type { ProfileService } from './profile-service.ts';
 
 export type DomainView = PublicView<ManagedDomain> & { profileName: string };
@@ -78,7 +78,7 @@ export class DomainService {
   private readonly sync: AuthorizationSync;
 
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: CoreDepsWith<'audit' | 'authorizations' | 'devices' | 'domains' | 'profiles'>,
     private readonly profiles: ProfileService,
   ) {
     this.sync = new AuthorizationSync(deps);

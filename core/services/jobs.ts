@@ -7,7 +7,7 @@ import { CoreError, asCoreError, isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { AutoDeployService } from './auto-deploy-service.ts';
 import type { DeployService } from './deploy-service.ts';
-import { type CoreDeps, noProgress, type Progress } from './core-deps.ts';
+import { type CoreDepsWith, noProgress, type Progress } from './core-deps.ts';
 import type { DomainService } from './domain-service.ts';
 import type { RenewalService } from './renewal-service.ts';
 
@@ -50,7 +50,9 @@ export class Jobs {
   private readonly finishedListeners = new Set<(job: JobName) => void>();
 
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: CoreDepsWith<
+      'certificates' | 'domains' | 'events' | 'hookChallenges' | 'jobRuns' | 'leases' | 'profiles'
+    >,
     private readonly parts: {
       renewals: RenewalService;
       autoDeploy: AutoDeployService;

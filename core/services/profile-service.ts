@@ -8,7 +8,7 @@ import { generatePrivateKey, type KeySpec } from '../domain/key-spec.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError } from '../errors.ts';
 import type { DirectoryInfo } from '../ports/acme-gateway.ts';
-import { accountOf, type CoreDeps, secretAad } from './core-deps.ts';
+import { accountOf, type CoreDepsWith, secretAad } from './core-deps.ts';
 
 export type ProfileView = PublicView<CaProfile>;
 
@@ -83,7 +83,7 @@ export function validateSettings(s: Partial<ProfileSettings>): void {
 }
 
 export class ProfileService {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(private readonly deps: CoreDepsWith<'audit' | 'profiles'>) {}
 
   /** The seed's *Validate*: what the CA's directory says about itself. */
   async validate(server: string): Promise<DirectoryInfo> {

@@ -8,7 +8,7 @@ import {
 } from '../domain/certificate-health.ts';
 import { isDeployDue } from '../domain/deploy-time.ts';
 import { type FailedItem, failedItems, type JobItems, type JobTiming, jobItems, jobTiming } from '../domain/job-run.ts';
-import type { CoreDeps } from './core-deps.ts';
+import type { CoreDepsWith } from './core-deps.ts';
 import { JOB_DESCRIPTIONS, JOB_NAMES, type JobName, nextRunsOf } from './jobs.ts';
 
 /**
@@ -138,7 +138,17 @@ const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompar
 
 export class StatusService {
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: CoreDepsWith<
+      | 'approvals'
+      | 'bindings'
+      | 'certificates'
+      | 'deployments'
+      | 'devices'
+      | 'domains'
+      | 'events'
+      | 'jobRuns'
+      | 'profiles'
+    >,
     private readonly opts: StatusOptions = {},
   ) {}
 

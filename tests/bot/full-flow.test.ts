@@ -6,6 +6,7 @@ import { DEVICE_BLOCK } from '../../bot/modals/device-add.ts';
 import { ADD_BLOCKS } from '../../bot/modals/domain-add.ts';
 import { PROFILE_BLOCK } from '../../bot/modals/profile-create.ts';
 import { createNotifier } from '../../bot/notifier.ts';
+import { createOutboxService } from '../../core/services/outbox-service.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { Database } from '../../db/client.ts';
@@ -215,7 +216,7 @@ for (const target of databaseTargets) {
 
       // 6. The notifier posts the approval request to the approvers' channel, with its buttons.
       const notifier = createNotifier({
-        store: core.store,
+        outbox: createOutboxService({ store: core.store, clock: systemClock, log: silentLogger }),
         client: new webApi.WebClient('xoxb-test-token', {
           slackApiUrl: `${h.stub.url}/api/`,
           retryConfig: { retries: 0 },

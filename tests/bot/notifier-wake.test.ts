@@ -8,6 +8,7 @@ import {
   type WakeSource,
 } from '../../bot/notifier.ts';
 import { startSlackNotifier } from '../../cli/slack-notifier.ts';
+import { createOutboxService } from '../../core/services/outbox-service.ts';
 import type { AcmeGateway } from '../../core/ports/acme-gateway.ts';
 import type { CoreEvent } from '../../core/domain/core-event.ts';
 import { CoreError } from '../../core/errors.ts';
@@ -266,7 +267,7 @@ describe('notifier scheduling', () => {
     const counted = countingStore(store);
     const slack = scriptedSlack();
     const notifier = createNotifier({
-      store: counted.store,
+      outbox: createOutboxService({ store: counted.store, clock: systemClock, log: silentLogger }),
       client: slack.client,
       channel: 'C',
       clock: systemClock,
@@ -306,7 +307,7 @@ describe('notifier scheduling', () => {
       return null;
     });
     const notifier = createNotifier({
-      store: counted.store,
+      outbox: createOutboxService({ store: counted.store, clock: systemClock, log: silentLogger }),
       client: slack.client,
       channel: 'C',
       clock: systemClock,
@@ -337,7 +338,7 @@ describe('notifier scheduling', () => {
       n === 1 ? { code: 'slack_webapi_request_error', message: 'socket hang up' } : null,
     );
     const notifier = createNotifier({
-      store,
+      outbox: createOutboxService({ store, clock: systemClock, log: silentLogger }),
       client: slack.client,
       channel: 'C',
       clock: systemClock,
@@ -356,7 +357,7 @@ describe('notifier scheduling', () => {
   it('starts although it cannot listen, and still delivers (the run at start, then the poll)', async () => {
     const slack = scriptedSlack();
     const notifier = createNotifier({
-      store,
+      outbox: createOutboxService({ store, clock: systemClock, log: silentLogger }),
       client: slack.client,
       channel: 'C',
       clock: systemClock,

@@ -7,6 +7,7 @@ import { APPROVE_ACTION, DENY_ACTION } from '../../bot/blocks/approval.ts';
 import { digestMessage, eventMessage, scrubSecrets } from '../../bot/blocks/notification.ts';
 import { makeCertificate, makeProfile } from '../fixtures/builders.ts';
 import { createNotifier, type NotifierClient } from '../../bot/notifier.ts';
+import { createOutboxService } from '../../core/services/outbox-service.ts';
 import { type ExpiryCandidate, expiryWarningEvent, expiryWarnings } from '../../core/domain/expiry-warning.ts';
 import type { CoreEvent } from '../../core/domain/core-event.ts';
 import type { Clock } from '../../core/ports/clock.ts';
@@ -129,7 +130,14 @@ async function seedMixed() {
 }
 
 const notifierFor = (slack: ReturnType<typeof fakeSlack>, clock: Clock, extra: { digestIntervalMs?: number } = {}) =>
-  createNotifier({ store, client: slack.client, channel: 'C0NOTIFY', clock, log: silentLogger, ...extra });
+  createNotifier({
+    outbox: createOutboxService({ store, clock, log: silentLogger }),
+    client: slack.client,
+    channel: 'C0NOTIFY',
+    clock,
+    log: silentLogger,
+    ...extra,
+  });
 
 describe('notifier', () => {
   beforeEach(async () => {
@@ -238,7 +246,13 @@ describe('notifier', () => {
     const slack = fakeSlack();
     const logged: Record<string, unknown>[] = [];
     const log = { ...silentLogger, warn: (fields: Record<string, unknown>) => logged.push(fields) };
-    const notifier = createNotifier({ store, client: slack.client, channel: 'C0NOTIFY', clock, log });
+    const notifier = createNotifier({
+      outbox: createOutboxService({ store, clock, log }),
+      client: slack.client,
+      channel: 'C0NOTIFY',
+      clock,
+      log,
+    });
     slack.failWith(() =>
       Object.assign(new Error('An API error occurred: channel_not_found'), {
         code: 'slack_webapi_platform_error',
@@ -272,7 +286,13 @@ describe('notifier', () => {
       });
       await emit('renewal_failed', 'api.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
       const clock = fakeClock();
-      const notifier = createNotifier({ store, client, channel: 'C0NOTIFY', clock, log: silentLogger });
+      const notifier = createNotifier({
+        outbox: createOutboxService({ store, clock, log: silentLogger }),
+        client,
+        channel: 'C0NOTIFY',
+        clock,
+        log: silentLogger,
+      });
       expect(await notifier.runOnce()).toEqual({ posted: 0, digested: 0 });
       const err = await client.chat.postMessage({ channel: 'C', text: 't' }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 7 });
@@ -288,7 +308,7 @@ describe('notifier', () => {
     const clock = fakeClock();
     const slack = fakeSlack();
     const notifier = createNotifier({
-      store,
+      outbox: createOutboxService({ store, clock, log: silentLogger }),
       client: slack.client,
       channel: 'C0NOTIFY',
       clock,

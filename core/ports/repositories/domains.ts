@@ -1,0 +1,35 @@
+import type { Authorization, ManagedDomain } from '../../domain/managed-domain.ts';
+import type { HttpChallenge } from './challenges.ts';
+import type { Patch } from './patch.ts';
+
+export interface DomainRepository {
+  /** Inserts a domain together with its first authorization, atomically. */
+  insertWithAuthorization(domain: ManagedDomain, authz: Authorization): Promise<void>;
+  findById(id: string): Promise<ManagedDomain | null>;
+  find(profileId: string, name: string): Promise<ManagedDomain | null>;
+  /** Every profile's row for this name (a name may be configured under several CAs). */
+  findByName(name: string): Promise<ManagedDomain[]>;
+  listByProfile(profileId: string): Promise<ManagedDomain[]>;
+  update(id: string, patch: Patch<ManagedDomain>): Promise<ManagedDomain>;
+  /** The endpoint credentials' verifiers for every profile's row of this name, for challenge-hook auth. */
+  endpointVerifiers(name: string): Promise<{ username: string; verifier: string }[]>;
+}
+
+export interface AuthorizationRepository {
+  /** Inserts, or refreshes status/expiry/problem when the URL is already known (CAs reuse authorizations). */
+  upsert(authz: Authorization): Promise<Authorization>;
+  findById(id: string): Promise<Authorization | null>;
+  findByUrl(url: string): Promise<Authorization | null>;
+  update(id: string, patch: Patch<Authorization>): Promise<Authorization>;
+  /** A pending HTTP-01 token's key authorization and the name it is for, for the responder. */
+  httpChallenge(token: string): Promise<HttpChallenge | null>;
+  /** Every pending HTTP-01 challenge: the responder's cache at start and on resync. */
+  pendingHttpChallenges(): Promise<(HttpChallenge & { token: string })[]>;
+  /**
+   * The TLS-ALPN-01 certificate and sealed key of the newest pending authorization for a name, with its
+   * expiry (whether it still outranks hook content is `core/domain/tls-alpn-source.ts`'s rule).
+   */
+  tlsAlpnMaterial(
+    identifier: string,
+  ): Promise<{ id: string; certPem: string; keySealed: string; expiresAt: Date | null } | null>;
+}
