@@ -4,13 +4,12 @@
  * (`reference/bigip-icontrol.md`, Conventions). Only names that need no URL encoding are accepted, so a
  * validated full path can go into a URL, a JSON body or a tmsh options string as it is.
  */
+import { partitionNameProblem } from '../domain/partition-name.ts';
 import { CoreError } from '../errors.ts';
 import { clip } from '../net/clip.ts';
 
 /** Characters TMOS accepts in object names that also need no escaping in a URL path: `A-Z a-z 0-9 . _ - :`. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._:-]*$/;
-/** Partitions and folders: letters, digits, `.`, `_`, `-`; starting with a letter, digit or `_`. */
-const FOLDER = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 /** TMOS object names are limited to 255 characters; a full path gets some room for its folders. */
 const NAME_MAX = 255;
 const FULL_PATH_MAX = 1024;
@@ -34,16 +33,6 @@ export function objectNameProblem(name: string): string | null {
   return null;
 }
 
-/** Why `partition` (or a folder) is not usable; null when it is. */
-export function partitionProblem(partition: string): string | null {
-  if (partition === '') return 'is empty';
-  if (partition.length > NAME_MAX) return `is longer than ${NAME_MAX} characters`;
-  if (partition === '.' || partition === '..') return 'is a dot name';
-  if (!FOLDER.test(partition))
-    return 'may only contain letters, digits, ".", "_" and "-" and must not start with "." or "-"';
-  return null;
-}
-
 export function assertObjectName(name: string, what = 'BIG-IP object name'): string {
   const problem = objectNameProblem(name);
   if (problem !== null)
@@ -52,7 +41,7 @@ export function assertObjectName(name: string, what = 'BIG-IP object name'): str
 }
 
 export function assertPartition(partition: string, what = 'BIG-IP partition'): string {
-  const problem = partitionProblem(partition);
+  const problem = partitionNameProblem(partition);
   if (problem !== null)
     throw new CoreError('input_invalid', `${what} ${clip(partition, SHOWN_MAX, { quote: true })} ${problem}`);
   return partition;
