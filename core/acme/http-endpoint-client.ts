@@ -11,7 +11,7 @@ import { errnoCode } from '../net/errno-code.ts';
 import { timeoutError } from '../net/timeout-error.ts';
 import { isTlsVerifyError, tlsHandshakeReason } from '../net/tls-failure.ts';
 import type { EndpointClient, EndpointResult } from '../ports/endpoint-client.ts';
-import { readCappedResponse } from './capped-response.ts';
+import { readCappedResponse } from '../net/capped-response.ts';
 
 export interface EndpointPolicy {
   /**

@@ -11,7 +11,7 @@ import { errnoCode, UNKNOWN_ERRNO } from '../net/errno-code.ts';
 import { timeoutError } from '../net/timeout-error.ts';
 import { tlsHandshakeReason } from '../net/tls-failure.ts';
 import type { ChallengeProbe, ProbeResult } from '../ports/challenge-probe.ts';
-import { readCappedResponse } from './capped-response.ts';
+import { readCappedResponse } from '../net/capped-response.ts';
 
 export interface NetworkChallengeProbeOptions {
   /** Port the CA dials for http-01: 80 in production, 5002 under Pebble. */

@@ -8,7 +8,7 @@ import https from 'node:https';
 import { managementUrlProblem } from '../domain/device.ts';
 import { CoreError } from '../errors.ts';
 import type { BigIpConnection } from '../ports/bigip-client.ts';
-import { readCappedResponse } from '../acme/capped-response.ts';
+import { readCappedResponse } from '../net/capped-response.ts';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Bodies past this are not read; only collection listings need more (they pass their own cap). */
