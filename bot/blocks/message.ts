@@ -1,4 +1,7 @@
 import type { types } from '@slack/bolt';
+import { clip } from '../../core/net/clip.ts';
+
+export { clip };
 
 /** What every builder returns: Block Kit blocks plus the plain `text` Slack shows in notifications. */
 export interface BotMessage {
@@ -14,11 +17,6 @@ const MAX_LINE = 500;
 /** Escapes the three characters Slack's mrkdwn treats as control characters. Use on every user-controlled string. */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Clips text to `max` characters, marking the cut with an ellipsis. */
-export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 export function section(mrkdwn: string): types.SectionBlock {

@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import { describeKeySpec, type KeySpec } from '../../core/domain/key-spec.ts';
-import { OBJECT_NAME_PATTERN, PARTITION_PATTERN } from '../../core/domain/managed-certificate.ts';
+import { OBJECT_NAME_PATTERN } from '../../core/domain/managed-certificate.ts';
+import { isPartitionName } from '../../core/domain/partition-name.ts';
 import type { RequestCertificateInput } from '../../core/services/certificate-service.ts';
 import { clip, context, escapeMrkdwn as e, section } from '../blocks/message.ts';
 
@@ -253,7 +254,7 @@ export function checkCertRequest(
   if (!f.profile) errors[PROFILE_BLOCK] = 'Pick a CA profile.';
   else if (!profile)
     errors[PROFILE_BLOCK] = `There is no CA profile named "${clip(f.profile, 100)}" any more; pick another.`;
-  if (!PARTITION_PATTERN.test(f.partition)) {
+  if (!isPartitionName(f.partition)) {
     errors[PARTITION_BLOCK] =
       'A BIG-IP partition name starts with a letter and has only letters, digits, ".", "_" or "-" (at most 64).';
   }

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { types, ViewOutput } from '@slack/bolt';
 import type { DeviceTestResult } from '../../core/domain/device.ts';
 import { parseManagementUrl, validateDeviceName } from '../../core/domain/device.ts';
-import { PARTITION_PATTERN } from '../../core/domain/managed-certificate.ts';
+import { isPartitionName } from '../../core/domain/partition-name.ts';
 import { isCoreError } from '../../core/errors.ts';
 import type { AddDeviceInput, DeviceView } from '../../core/services/device-service.ts';
 import { deviceTestBlocks } from '../blocks/device-test.ts';
@@ -99,7 +99,7 @@ export function parseDeviceForm(
   if (!password) errors[DEVICE_BLOCK.password] = 'Give the password.';
 
   const partition = textOf(values, DEVICE_BLOCK.partition).trim() || 'Common';
-  if (!PARTITION_PATTERN.test(partition)) errors[DEVICE_BLOCK.partition] = 'A BIG-IP partition name, like Common.';
+  if (!isPartitionName(partition)) errors[DEVICE_BLOCK.partition] = 'A BIG-IP partition name, like Common.';
 
   const caPem = textOf(values, DEVICE_BLOCK.caPem).trim();
   const insecure = (values[DEVICE_BLOCK.insecure]?.[VALUE]?.selected_options ?? []).some((o) => o.value === 'insecure');

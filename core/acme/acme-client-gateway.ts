@@ -4,6 +4,8 @@ import tls from 'node:tls';
 import acme from 'acme-client';
 import { ariCertId } from '../domain/ari-cert-id.ts';
 import { CoreError } from '../errors.ts';
+import { errnoCode } from '../net/errno-code.ts';
+import { isTlsVerifyError } from '../net/tls-failure.ts';
 import type {
   AcmeAccount,
   AcmeAuthorization,
@@ -41,12 +43,6 @@ const NETWORK_CODES = new Set([
   'ECONNABORTED',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 /** Retry-After is delta-seconds or an HTTP date (Pebble sends both). */
@@ -86,11 +82,12 @@ export function classifyProblem(resp: RawResponse, doing: string): CoreError {
 
 function classifyThrown(err: unknown, doing: string, url: string): CoreError {
   if (err instanceof CoreError) return err;
-  const code = (err as { code?: string }).code;
+  const code = errnoCode(err);
   const message = err instanceof Error ? err.message : String(err);
-  if (code && (NETWORK_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('CERT_'))) {
+  if (NETWORK_CODES.has(code) || code.startsWith('ERR_TLS') || isTlsVerifyError(code)) {
     return new CoreError('acme_unreachable', `cannot reach the CA at ${new URL(url).origin} to ${doing}: ${code}`, {
-      retryable: !code.startsWith('CERT') && !code.includes('SELF_SIGNED') && !code.includes('UNABLE_TO'),
+      // An untrusted CA certificate needs a settings change (ACME_CA_FILE, the URL); retrying cannot help.
+      retryable: !isTlsVerifyError(code),
       cause: err,
     });
   }

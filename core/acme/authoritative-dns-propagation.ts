@@ -2,8 +2,10 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CoreError } from '../errors.ts';
+import { clip } from '../net/clip.ts';
+import { newResolver, queryWithin } from '../net/dns-resolver.ts';
+import { errnoCode } from '../net/errno-code.ts';
 import type { DnsPropagation, PropagationResult } from '../ports/dns-propagation.ts';
-import { newResolver } from './dns-resolver.ts';
 
 export interface AuthoritativeDnsPropagationOptions {
   /**
@@ -61,21 +63,9 @@ export function createAuthoritativeDnsPropagation(opts: AuthoritativeDnsPropagat
   const resolverLabel =
     resolvers.length > 0 ? resolvers.join(', ') : `system DNS ${dns.getServers().join(', ') || '(none configured)'}`;
 
-  /** A fresh resolver per query so a cancelled one cannot take a concurrent query down with it. */
-  async function query<T>(
-    servers: string[],
-    deadline: number,
-    run: (r: dns.promises.Resolver) => Promise<T>,
-  ): Promise<T> {
+  function query<T>(servers: string[], deadline: number, run: (r: dns.promises.Resolver) => Promise<T>): Promise<T> {
     const timeoutMs = Math.max(MIN_QUERY_TIMEOUT_MS, Math.min(QUERY_TIMEOUT_MS, deadline - performance.now()));
-    const resolver = newResolver(servers, timeoutMs);
-    // c-ares' own timeout is per try with backoff; this bounds the whole query.
-    const timer = setTimeout(() => resolver.cancel(), timeoutMs);
-    try {
-      return await run(resolver);
-    } finally {
-      clearTimeout(timer);
-    }
+    return queryWithin(servers, timeoutMs, run);
   }
 
   /**
@@ -265,15 +255,6 @@ function withPort(address: string, port: number): string {
 
 function normalizeName(name: string): string {
   return name.trim().toLowerCase().replace(/\.$/, '');
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-function errnoCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'EUNKNOWN';
 }
 
 /** The resolver itself could not be asked: retry on the next poll rather than conclude anything. */

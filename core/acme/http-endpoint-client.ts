@@ -6,8 +6,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ChallengePayload } from '../domain/challenge-payload.ts';
 import { CoreError } from '../errors.ts';
+import { clip } from '../net/clip.ts';
+import { errnoCode } from '../net/errno-code.ts';
+import { timeoutError } from '../net/timeout-error.ts';
+import { isTlsVerifyError, tlsHandshakeReason } from '../net/tls-failure.ts';
 import type { EndpointClient, EndpointResult } from '../ports/endpoint-client.ts';
-import { readCappedResponse } from './capped-response.ts';
+import { readCappedResponse } from '../net/capped-response.ts';
 
 export interface EndpointPolicy {
   /**
@@ -369,10 +373,6 @@ function redactor(password: string, username: string): (text: string) => string 
   };
 }
 
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
 function describeBody(body: Buffer, truncated: boolean, redact: (text: string) => string): string {
   const text = redact(body.toString('utf8')).replace(/\s+/g, ' ').trim();
   if (text === '') return truncated ? 'unreadable body' : 'empty body';
@@ -391,15 +391,6 @@ function describeLocation(location: string, base: URL, redact: (text: string) =>
   }
 }
 
-function errnoCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'EUNKNOWN';
-}
-
-function timeoutError(): Error {
-  return Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' });
-}
-
 function describeLookupError(code: string): string {
   switch (code) {
     case 'ENOTFOUND':
@@ -412,18 +403,6 @@ function describeLookupError(code: string): string {
       return code;
   }
 }
-
-/** TLS verification failures need a settings change, not a retry. */
-const TLS_VERIFY_CODES = new Set([
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-]);
 
 function networkFailure(
   what: string,
@@ -453,21 +432,14 @@ function networkFailure(
     case 'ENETUNREACH':
       why = 'network unreachable';
       break;
-    default:
-      if (TLS_VERIFY_CODES.has(code)) why = `TLS certificate not accepted: ${message}`;
-      else if (code.startsWith('ERR_SSL_'))
-        why = `TLS handshake failed: ${code.slice(8).toLowerCase().replaceAll('_', ' ')}`;
-      else if (code === 'EPROTO') why = `TLS handshake failed: ${openSslReason(message)}`;
+    default: {
+      const handshake = tlsHandshakeReason(code, message, 'endpoint');
+      if (isTlsVerifyError(code)) why = `TLS certificate not accepted: ${message}`;
+      else if (handshake !== null) why = `TLS handshake failed: ${handshake}`;
       else if (code.startsWith('HPE_')) why = `not a valid HTTP response (${code})`;
       else why = code === 'EUNKNOWN' ? message : `${code}: ${message}`;
+    }
   }
   const line = clip(why.replace(/\s+/g, ' ').trim(), DETAIL_SNIPPET_MAX);
-  return fail({ detail: `${what}: ${line}`, code: 'challenge_unreachable', retryable: !TLS_VERIFY_CODES.has(code) });
-}
-
-/** OpenSSL's `error:0A00010B:SSL routines:ssl3_get_record:wrong version number:<source path>` → the reason. */
-function openSslReason(message: string): string {
-  const reason = /error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+)/.exec(message)?.[1]?.trim();
-  if (reason === undefined) return message;
-  return reason === 'wrong version number' ? `${reason} (is the endpoint plain http?)` : reason;
+  return fail({ detail: `${what}: ${line}`, code: 'challenge_unreachable', retryable: !isTlsVerifyError(code) });
 }

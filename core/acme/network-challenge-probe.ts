@@ -3,10 +3,15 @@ import http from 'node:http';
 import type { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import acme from 'acme-client';
+import { dnsAltNames } from '../domain/x509.ts';
 import { CoreError } from '../errors.ts';
+import { clip } from '../net/clip.ts';
+import { newResolver, queryWithin } from '../net/dns-resolver.ts';
+import { errnoCode, UNKNOWN_ERRNO } from '../net/errno-code.ts';
+import { timeoutError } from '../net/timeout-error.ts';
+import { tlsHandshakeReason } from '../net/tls-failure.ts';
 import type { ChallengeProbe, ProbeResult } from '../ports/challenge-probe.ts';
-import { newResolver } from './dns-resolver.ts';
-import { readCappedResponse } from './capped-response.ts';
+import { readCappedResponse } from '../net/capped-response.ts';
 
 export interface NetworkChallengeProbeOptions {
   /** Port the CA dials for http-01: 80 in production, 5002 under Pebble. */
@@ -43,17 +48,8 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
   // Built once so a malformed server list fails at startup instead of turning every probe into a DNS error.
   const serverLabel = describeServers(newResolver(dnsServers, timeoutMs), dnsServers);
 
-  /** Each lookup gets its own resolver so cancelling one on timeout cannot cancel a concurrent probe's queries. */
-  async function lookup<T>(run: (r: dns.promises.Resolver) => Promise<T>): Promise<T> {
-    const resolver = newResolver(dnsServers, timeoutMs);
-    // c-ares' own timeout is per try with backoff, so the total can exceed timeoutMs without this guard.
-    const timer = setTimeout(() => resolver.cancel(), timeoutMs);
-    try {
-      return await run(resolver);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const lookup = <T>(run: (r: dns.promises.Resolver) => Promise<T>): Promise<T> =>
+    queryWithin(dnsServers, timeoutMs, run);
 
   async function resolveAddresses(domain: string): Promise<Address[] | ProbeResult> {
     const [v4, v6] = await lookup((r) => Promise.allSettled([r.resolve4(domain), r.resolve6(domain)]));
@@ -247,16 +243,14 @@ function normalizeName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
+/** Only dNSName entries can match a domain; an unreadable extension names nothing. */
 function dnsNames(cert: X509Certificate | undefined): string[] {
-  // Node renders SANs as "DNS:a, DNS:b, IP Address:…"; only dNSName entries can match a domain.
-  return (cert?.subjectAltName ?? '')
-    .split(', ')
-    .filter((entry) => entry.startsWith('DNS:'))
-    .map((entry) => normalizeName(entry.slice(4)));
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  if (cert === undefined) return [];
+  try {
+    return dnsAltNames(cert).map(normalizeName);
+  } catch {
+    return [];
+  }
 }
 
 function toResult(r: ProbeResult): ProbeResult {
@@ -267,11 +261,6 @@ function toResult(r: ProbeResult): ProbeResult {
 
 function describeBody(body: string): string {
   return body.length === 0 ? 'empty body' : `body ${JSON.stringify(clip(body, DETAIL_SNIPPET_MAX))}`;
-}
-
-function errnoCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'EUNKNOWN';
 }
 
 function describeDnsError(code: string, timeoutMs: number): string {
@@ -321,10 +310,10 @@ function describeNetError(code: string, err: unknown, timeoutMs: number): string
     case 'EPIPE':
       return 'connection closed by the server';
   }
-  // OpenSSL messages embed source paths and error-stack noise; the code alone reads as the alert name.
-  if (code.startsWith('ERR_SSL_')) return `TLS handshake failed: ${code.slice(8).toLowerCase().replaceAll('_', ' ')}`;
   const message = err instanceof Error ? err.message : String(err);
-  return code === 'EUNKNOWN' ? message : `${code}: ${message}`;
+  const handshake = tlsHandshakeReason(code, message, 'challenge port');
+  if (handshake !== null) return `TLS handshake failed: ${handshake}`;
+  return code === UNKNOWN_ERRNO ? message : `${code}: ${message}`;
 }
 
 function unexpected(what: string, err: unknown): ProbeResult {
@@ -332,10 +321,6 @@ function unexpected(what: string, err: unknown): ProbeResult {
     ok: false,
     detail: `${what}: probe failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`,
   };
-}
-
-function timeoutError(): Error {
-  return Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' });
 }
 
 type HttpOutcome = { status: number; location?: string; body: string; truncated: boolean } | { error: unknown };

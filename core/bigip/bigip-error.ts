@@ -8,6 +8,8 @@
  * (a login 401 echoes `originalRequestBody`; an upload error can echo the uploaded bytes, i.e. a private key).
  */
 import { CoreError } from '../errors.ts';
+import { errnoCode, UNKNOWN_ERRNO } from '../net/errno-code.ts';
+import { isTlsVerifyError, tlsHandshakeReason } from '../net/tls-failure.ts';
 import type { BigIpError, BigIpErrorCode, BigIpErrorDetail } from '../ports/bigip-client.ts';
 
 /** What a failed call was: for the message and `detail.request`. */
@@ -26,22 +28,6 @@ export interface BigIpRequestContext {
 }
 
 const SNIPPET_MAX = 300;
-
-/** TLS verification failures: a settings change (CA, host name) is needed, not a retry. */
-const TLS_VERIFY_CODES = new Set([
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
-  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
-  'INVALID_CA',
-  'PATH_LENGTH_EXCEEDED',
-  'INVALID_PURPOSE',
-  'HOSTNAME_MISMATCH',
-]);
 
 const TCP_CODES: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -213,18 +199,6 @@ export function unexpectedAnswer(ctx: BigIpRequestContext, status: number, why: 
   );
 }
 
-function errnoCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'EUNKNOWN';
-}
-
-/** OpenSSL's `error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…` → the reason text. */
-function openSslReason(message: string): string {
-  const reason = /error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+)/.exec(message)?.[1]?.trim();
-  if (reason === undefined) return message;
-  return reason === 'wrong version number' ? `${reason} (is the management interface plain http?)` : reason;
-}
-
 /** Which layer a network error belongs to, and the human reason. */
 export function classifyNetworkError(
   err: unknown,
@@ -241,13 +215,11 @@ export function classifyNetworkError(
   }
   const tcp = TCP_CODES[code];
   if (tcp !== undefined) return { code: 'bigip_tcp', retryable: true, why: `${tcp} (${code})` };
-  if (TLS_VERIFY_CODES.has(code) || code.startsWith('CERT_') || code.startsWith('ERR_TLS_CERT')) {
+  if (isTlsVerifyError(code)) {
     return { code: 'bigip_tls', retryable: false, why: `TLS certificate not accepted: ${message} (${code})` };
   }
-  if (code.startsWith('ERR_SSL_') || code === 'EPROTO' || code.startsWith('ERR_TLS_')) {
-    const reason = code === 'EPROTO' ? openSslReason(message) : code.slice(8).toLowerCase().replaceAll('_', ' ');
-    return { code: 'bigip_tls', retryable: false, why: `TLS handshake failed: ${reason}` };
-  }
+  const handshake = tlsHandshakeReason(code, message, 'management interface');
+  if (handshake !== null) return { code: 'bigip_tls', retryable: false, why: `TLS handshake failed: ${handshake}` };
   if (code.startsWith('HPE_')) {
     return {
       code: 'bigip_api',
@@ -255,7 +227,7 @@ export function classifyNetworkError(
       why: `not a valid HTTP answer (${code}); is the URL the management interface?`,
     };
   }
-  return { code: 'bigip_tcp', retryable: true, why: code === 'EUNKNOWN' ? message : `${message} (${code})` };
+  return { code: 'bigip_tcp', retryable: true, why: code === UNKNOWN_ERRNO ? message : `${message} (${code})` };
 }
 
 /** No answer arrived: DNS, TCP, TLS or a timeout. */

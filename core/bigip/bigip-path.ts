@@ -4,25 +4,23 @@
  * (`reference/bigip-icontrol.md`, Conventions). Only names that need no URL encoding are accepted, so a
  * validated full path can go into a URL, a JSON body or a tmsh options string as it is.
  */
+import { partitionNameProblem } from '../domain/partition-name.ts';
 import { CoreError } from '../errors.ts';
+import { clip } from '../net/clip.ts';
 
 /** Characters TMOS accepts in object names that also need no escaping in a URL path: `A-Z a-z 0-9 . _ - :`. */
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._:-]*$/;
-/** Partitions and folders: letters, digits, `.`, `_`, `-`; starting with a letter, digit or `_`. */
-const FOLDER = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 /** TMOS object names are limited to 255 characters; a full path gets some room for its folders. */
 const NAME_MAX = 255;
 const FULL_PATH_MAX = 1024;
+/** How much of a refused name a message quotes. */
+const SHOWN_MAX = 80;
 
 export interface ParsedFullPath {
   partition: string;
   /** Folders between the partition and the name (`/Common/f/a` → `['f']`); usually empty. */
   folders: string[];
   name: string;
-}
-
-function clip(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 79)}…` : value);
 }
 
 /** Why `name` is not a usable BIG-IP object name; null when it is. */
@@ -35,25 +33,17 @@ export function objectNameProblem(name: string): string | null {
   return null;
 }
 
-/** Why `partition` (or a folder) is not usable; null when it is. */
-export function partitionProblem(partition: string): string | null {
-  if (partition === '') return 'is empty';
-  if (partition.length > NAME_MAX) return `is longer than ${NAME_MAX} characters`;
-  if (partition === '.' || partition === '..') return 'is a dot name';
-  if (!FOLDER.test(partition))
-    return 'may only contain letters, digits, ".", "_" and "-" and must not start with "." or "-"';
-  return null;
-}
-
 export function assertObjectName(name: string, what = 'BIG-IP object name'): string {
   const problem = objectNameProblem(name);
-  if (problem !== null) throw new CoreError('input_invalid', `${what} ${clip(name)} ${problem}`);
+  if (problem !== null)
+    throw new CoreError('input_invalid', `${what} ${clip(name, SHOWN_MAX, { quote: true })} ${problem}`);
   return name;
 }
 
 export function assertPartition(partition: string, what = 'BIG-IP partition'): string {
-  const problem = partitionProblem(partition);
-  if (problem !== null) throw new CoreError('input_invalid', `${what} ${clip(partition)} ${problem}`);
+  const problem = partitionNameProblem(partition);
+  if (problem !== null)
+    throw new CoreError('input_invalid', `${what} ${clip(partition, SHOWN_MAX, { quote: true })} ${problem}`);
   return partition;
 }
 
@@ -65,18 +55,22 @@ export function parseFullPath(fullPath: string, what = 'BIG-IP full path'): Pars
   if (!fullPath.startsWith('/')) {
     throw new CoreError(
       'input_invalid',
-      `${what} ${clip(fullPath)} must start with "/" and a partition, e.g. /Common/name`,
+      `${what} ${clip(fullPath, SHOWN_MAX, { quote: true })} must start with "/" and a partition, e.g. /Common/name`,
     );
   }
   const parts = fullPath.slice(1).split('/');
   if (parts.length < 2) {
-    throw new CoreError('input_invalid', `${what} ${clip(fullPath)} must be /Partition/name`);
+    throw new CoreError(
+      'input_invalid',
+      `${what} ${clip(fullPath, SHOWN_MAX, { quote: true })} must be /Partition/name`,
+    );
   }
   const name = parts.pop()!;
   const [partition, ...folders] = parts as [string, ...string[]];
-  assertPartition(partition, `partition of ${what} ${clip(fullPath)}:`);
-  for (const folder of folders) assertPartition(folder, `folder of ${what} ${clip(fullPath)}:`);
-  assertObjectName(name, `name of ${what} ${clip(fullPath)}:`);
+  assertPartition(partition, `partition of ${what} ${clip(fullPath, SHOWN_MAX, { quote: true })}:`);
+  for (const folder of folders)
+    assertPartition(folder, `folder of ${what} ${clip(fullPath, SHOWN_MAX, { quote: true })}:`);
+  assertObjectName(name, `name of ${what} ${clip(fullPath, SHOWN_MAX, { quote: true })}:`);
   return { partition, folders, name };
 }
 
@@ -102,7 +96,10 @@ export function toUrlSegment(fullPath: string): string {
 /** `~Common~a.crt` → `/Common/a.crt`. Validates the result. */
 export function fromUrlSegment(segment: string): string {
   if (!segment.startsWith('~')) {
-    throw new CoreError('input_invalid', `BIG-IP URL segment ${clip(segment)} must start with "~"`);
+    throw new CoreError(
+      'input_invalid',
+      `BIG-IP URL segment ${clip(segment, SHOWN_MAX, { quote: true })} must start with "~"`,
+    );
   }
   return assertFullPath(segment.replaceAll('~', '/'));
 }

@@ -4,6 +4,7 @@
  * are checked strictly, because a data-group record name or an upload path ends up inside a tmsh command.
  */
 import { CoreError } from '../errors.ts';
+import { clip } from '../net/clip.ts';
 import type {
   CertKeyChainEntry,
   ClientSslProfile,
@@ -17,6 +18,8 @@ import type {
 import { assertFullPath, assertObjectName } from './bigip-path.ts';
 
 export const UPLOAD_DIR = '/var/config/rest/downloads/';
+/** How much of a refused value a message quotes. */
+const SHOWN_MAX = 80;
 
 type Json = Record<string, unknown>;
 
@@ -32,10 +35,6 @@ function intOrNull(value: unknown): number | null {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
   return null;
-}
-
-function clip(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 79)}…` : value);
 }
 
 /** The answer's `fullPath`, falling back to the one asked for. */
@@ -142,13 +141,13 @@ export function assertUploadName(fileName: string): string {
   if (!UPLOAD_NAME.test(fileName) || fileName.includes('..')) {
     throw new CoreError(
       'input_invalid',
-      `upload file name ${clip(fileName)} must be a plain file name of letters, digits, ".", "_" and "-" (no path, no "..")`,
+      `upload file name ${clip(fileName, SHOWN_MAX, { quote: true })} must be a plain file name of letters, digits, ".", "_" and "-" (no path, no "..")`,
     );
   }
   if (/\.iso$/i.test(fileName)) {
     throw new CoreError(
       'input_invalid',
-      `upload file name ${clip(fileName)}: .iso images go through autodeploy, not file transfer`,
+      `upload file name ${clip(fileName, SHOWN_MAX, { quote: true })}: .iso images go through autodeploy, not file transfer`,
     );
   }
   return fileName;
@@ -160,7 +159,10 @@ export function assertUploadName(fileName: string): string {
  */
 export function assertUploadPath(localFilePath: string): string {
   if (!localFilePath.startsWith(UPLOAD_DIR)) {
-    throw new CoreError('input_invalid', `uploaded file path ${clip(localFilePath)} must be under ${UPLOAD_DIR}`);
+    throw new CoreError(
+      'input_invalid',
+      `uploaded file path ${clip(localFilePath, SHOWN_MAX, { quote: true })} must be under ${UPLOAD_DIR}`,
+    );
   }
   assertUploadName(localFilePath.slice(UPLOAD_DIR.length));
   return localFilePath;
@@ -177,7 +179,7 @@ export function assertRecordText(value: string, what: string): string {
   if (!RECORD_TEXT.test(value)) {
     throw new CoreError(
       'input_invalid',
-      `data-group record ${what} ${clip(value)} may only contain letters, digits, ".", "_" and "-" (1 to 1024 characters)`,
+      `data-group record ${what} ${clip(value, SHOWN_MAX, { quote: true })} may only contain letters, digits, ".", "_" and "-" (1 to 1024 characters)`,
     );
   }
   return value;
@@ -185,6 +187,10 @@ export function assertRecordText(value: string, what: string): string {
 
 /** Transaction ids are the device's decimal `transId`; anything else is refused before it reaches a header. */
 export function assertTransactionId(id: string): string {
-  if (!/^\d{1,30}$/.test(id)) throw new CoreError('input_invalid', `BIG-IP transaction id ${clip(id)} is not a number`);
+  if (!/^\d{1,30}$/.test(id))
+    throw new CoreError(
+      'input_invalid',
+      `BIG-IP transaction id ${clip(id, SHOWN_MAX, { quote: true })} is not a number`,
+    );
   return id;
 }

@@ -5,9 +5,10 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { managementUrlProblem } from '../domain/device.ts';
 import { CoreError } from '../errors.ts';
 import type { BigIpConnection } from '../ports/bigip-client.ts';
-import { readCappedResponse } from '../acme/capped-response.ts';
+import { readCappedResponse } from '../net/capped-response.ts';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Bodies past this are not read; only collection listings need more (they pass their own cap). */
@@ -33,30 +34,11 @@ export interface Transport {
   destroy(): void;
 }
 
-/** Validates the management URL: http(s), no credentials, no path, query or fragment. */
+/** The management URL the client was built with (the device rule; a stored URL that breaks it is config). */
 export function parseManagementUrl(url: string): URL {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new CoreError('config_invalid', 'the BIG-IP management URL is not a valid URL');
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw new CoreError(
-      'config_invalid',
-      `the BIG-IP management URL must be https (or http), not ${u.protocol.replace(/:$/, '')}`,
-    );
-  }
-  if (u.username !== '' || u.password !== '') {
-    throw new CoreError(
-      'config_invalid',
-      'the BIG-IP management URL must not carry credentials; use the user name and password',
-    );
-  }
-  if ((u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.hash !== '') {
-    throw new CoreError('config_invalid', `the BIG-IP management URL must have no path, e.g. https://${u.host}`);
-  }
-  return u;
+  const problem = managementUrlProblem(url);
+  if (problem !== null) throw new CoreError('config_invalid', `the BIG-IP management URL ${problem}`);
+  return new URL(url);
 }
 
 export function createTransport(conn: Pick<BigIpConnection, 'url' | 'caPem' | 'insecure' | 'timeoutMs'>): Transport {

@@ -1,6 +1,6 @@
 import * as x509 from '@peculiar/x509';
 import { CoreError } from '../errors.ts';
-import { splitPemChain } from './certificate-facts.ts';
+import { readLeafCertificate } from './x509.ts';
 
 /** @peculiar/x509's certificate with the serial's DER INTEGER content as encoded (its getter drops a 0x00 pad). */
 class RawSerialCertificate extends x509.X509Certificate {
@@ -16,15 +16,7 @@ class RawSerialCertificate extends x509.X509Certificate {
  * its leading 0x00. Used both in the renewalInfo URL and as newOrder's `replaces`.
  */
 export function ariCertId(certPem: string): string {
-  const [leaf] = splitPemChain(certPem);
-  let cert: RawSerialCertificate;
-  try {
-    cert = new RawSerialCertificate(leaf!);
-  } catch (err) {
-    throw new CoreError('input_invalid', 'the first PEM certificate block is not a readable certificate', {
-      cause: err,
-    });
-  }
+  const cert = readLeafCertificate(certPem, (block) => new RawSerialCertificate(block));
   let keyId: string | undefined;
   try {
     keyId = cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;

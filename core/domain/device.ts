@@ -38,25 +38,33 @@ export interface DeviceTestResult {
 export const DEVICE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /**
- * A management URL: http(s) only, a host, no credentials, path, query or fragment. The URL comes from an
- * administrator, so private addresses are fine (management networks are private); redirects are never
- * followed by the client.
+ * Why `input` is not a management URL, as the end of a sentence; null when it is one: http(s) only, a host,
+ * no credentials, path, query or fragment. The URL comes from an administrator, so private addresses are
+ * fine (management networks are private); redirects are never followed by the client. The input is never
+ * quoted back: a URL that fails to parse can still hold a password.
  */
-export function parseManagementUrl(input: string): string {
+export function managementUrlProblem(input: string): string | null {
   let url: URL;
   try {
     url = new URL(input);
   } catch {
-    throw new CoreError('input_invalid', `device URL "${input}" is not a URL (expected https://host[:port])`);
+    return 'is not a valid URL (expected https://host[:port])';
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new CoreError('input_invalid', `device URL must be https:// (got ${url.protocol})`);
+    return `must be https:// (or http://), not ${url.protocol.replace(/:$/, '')}`;
   }
-  if (url.username || url.password)
-    throw new CoreError('input_invalid', 'device URL must not carry credentials; use --username');
+  if (url.username || url.password) return 'must not carry credentials; give the user name and password separately';
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new CoreError('input_invalid', 'device URL must be only scheme, host and port (the client adds /mgmt/…)');
+    return 'must be only scheme, host and port (the client adds /mgmt/…)';
   }
+  return null;
+}
+
+/** A device's management URL as typed → `scheme://host[:port]`; input_invalid when it breaks the rule above. */
+export function parseManagementUrl(input: string): string {
+  const problem = managementUrlProblem(input);
+  if (problem !== null) throw new CoreError('input_invalid', `device URL ${problem}`);
+  const url = new URL(input);
   return `${url.protocol}//${url.host}`;
 }
 

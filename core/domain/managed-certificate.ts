@@ -97,4 +97,3 @@ export function defaultObjectName(commonName: string): string {
 }
 
 export const OBJECT_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
-export const PARTITION_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import type { Authorization } from 'acme-client';
 import acme from 'acme-client';
 import { CoreError } from '../errors.ts';
-import { dnsAltNames } from './certificate-facts.ts';
+import { dnsAltNames } from './x509.ts';
 import { normalizeDomainName } from './domain-name.ts';
 
 const generateKeyPairAsync = promisify(generateKeyPair);

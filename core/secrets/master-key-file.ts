@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreError } from '../errors.ts';
+import { errnoCode, UNKNOWN_ERRNO } from '../net/errno-code.ts';
 import { parseMasterKey } from './secret-box.ts';
 
 export const MASTER_KEY_FILE_NAME = 'master.key';
@@ -113,15 +114,9 @@ function readKeyFile(path: string): string | undefined {
   }
 }
 
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
-    ? err.code
-    : undefined;
-}
-
 function fsError(what: string, err: unknown): CoreError {
   const code = errnoCode(err);
-  return new CoreError('config_invalid', code ? `${what}: ${code}` : what, { cause: err });
+  return new CoreError('config_invalid', code === UNKNOWN_ERRNO ? what : `${what}: ${code}`, { cause: err });
 }
 
 function closeQuietly(fd: number): void {

@@ -1,4 +1,6 @@
 import type { Binding } from '../domain/binding.ts';
+import { OBJECT_NAME_PATTERN } from '../domain/managed-certificate.ts';
+import { isPartitionName } from '../domain/partition-name.ts';
 import { CoreError } from '../errors.ts';
 import type { CoreDepsWith } from './core-deps.ts';
 import type { DeviceService } from './device-service.ts';
@@ -20,12 +22,12 @@ export interface BindingView extends Binding {
   deviceName: string;
 }
 
-const PATH_PART = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
-
 /** `name` → `/<partition>/name`; `/P/name` and `/P/folder/name` as given. Refuses anything else. */
 export function profileFullPath(input: string, partition: string): string {
   const parts = input.startsWith('/') ? input.slice(1).split('/') : [partition, input];
-  if (parts.length < 2 || parts.length > 3 || !parts.every((p) => PATH_PART.test(p))) {
+  const name = parts.at(-1) ?? '';
+  const folders = parts.slice(0, -1);
+  if (parts.length < 2 || parts.length > 3 || !folders.every(isPartitionName) || !OBJECT_NAME_PATTERN.test(name)) {
     throw new CoreError(
       'input_invalid',
       `profile "${input}" is not a client-ssl profile name or full path like /Common/acme_www`,

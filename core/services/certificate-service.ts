@@ -10,8 +10,8 @@ import {
   isFinalState,
   type ManagedCertificate,
   OBJECT_NAME_PATTERN,
-  PARTITION_PATTERN,
 } from '../domain/managed-certificate.ts';
+import { requestedPartition } from '../domain/partition-name.ts';
 import { type PendingDeploy, pendingDeploy } from '../domain/deploy-time.ts';
 import type { Binding } from '../domain/binding.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
@@ -158,9 +158,7 @@ export class CertificateService {
     opts: RequestOptions = {},
   ): Promise<CertificateView> {
     const profile = await this.profiles.get(input.profile);
-    const partition = (input.partition ?? 'Common').trim();
-    if (!PARTITION_PATTERN.test(partition))
-      throw new CoreError('input_invalid', `partition "${partition}" is not a valid BIG-IP partition name`);
+    const partition = requestedPartition(input.partition);
     if (input.keySpec && input.keySpec !== profile.keySpec) {
       throw new CoreError(
         'key_mismatch',

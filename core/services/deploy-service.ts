@@ -1,6 +1,6 @@
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import type { Binding } from '../domain/binding.ts';
-import { splitPemChain } from '../domain/certificate-facts.ts';
+import { splitPemChain } from '../domain/x509.ts';
 import { versionedObjects } from '../domain/deploy-plan.ts';
 import type { Deployment, DeploymentResult, DeployStep } from '../domain/deployment.ts';
 import type { Device } from '../domain/device.ts';

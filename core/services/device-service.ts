@@ -13,7 +13,7 @@ import {
   parseManagementUrl,
   validateDeviceName,
 } from '../domain/device.ts';
-import { PARTITION_PATTERN } from '../domain/managed-certificate.ts';
+import { requestedPartition } from '../domain/partition-name.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, isCoreError } from '../errors.ts';
 import type { BigIpClient, BigIpConnection } from '../ports/bigip-client.ts';
@@ -56,9 +56,7 @@ export class DeviceService {
     if (!username || /[\s:]/.test(username))
       throw new CoreError('input_invalid', 'device username must be non-empty, without spaces or ":"');
     if (!input.password) throw new CoreError('input_invalid', 'device password must not be empty');
-    const partition = (input.partition ?? 'Common').trim();
-    if (!PARTITION_PATTERN.test(partition))
-      throw new CoreError('input_invalid', `partition "${partition}" is not a valid BIG-IP partition name`);
+    const partition = requestedPartition(input.partition);
     if (input.caPem && input.insecure)
       throw new CoreError('input_invalid', 'choose either a CA file or --insecure, not both');
     const caPem = input.caPem ? validateCaPem(input.caPem) : null;

@@ -1,6 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { certificateMatchesKey, splitPemChain } from '../../core/domain/certificate-facts.ts';
+import { certificateMatchesKey } from '../../core/domain/certificate-facts.ts';
+import { splitPemChain } from '../../core/domain/x509.ts';
 import type { Database } from '../../db/client.ts';
 import { describeWithPebble, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';

@@ -5,9 +5,9 @@ import {
   fullPathOf,
   objectNameProblem,
   parseFullPath,
-  partitionProblem,
   toUrlSegment,
 } from '../../core/bigip/bigip-path.ts';
+import { partitionNameProblem as partitionProblem } from '../../core/domain/partition-name.ts';
 import { CoreError } from '../../core/errors.ts';
 
 describe('BIG-IP full paths and URL segments', () => {

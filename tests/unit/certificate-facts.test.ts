@@ -1,12 +1,8 @@
 import { createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  certificateMatchesKey,
-  dnsAltNames,
-  parseCertificate,
-  splitPemChain,
-} from '../../core/domain/certificate-facts.ts';
+import { certificateMatchesKey, parseCertificate } from '../../core/domain/certificate-facts.ts';
+import { dnsAltNames, splitPemChain } from '../../core/domain/x509.ts';
 import type { KeySpec } from '../../core/domain/key-spec.ts';
 import { CoreError } from '../../core/errors.ts';
 

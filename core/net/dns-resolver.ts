@@ -16,3 +16,22 @@ export function newResolver(servers: string[], timeoutMs: number): dns.promises.
   }
   return resolver;
 }
+
+/**
+ * Runs `run` on a fresh resolver that is cancelled after `timeoutMs` (its queries then fail with
+ * `ECANCELLED`). c-ares' own timeout is per try with backoff, so only this bounds the whole query; a resolver
+ * of its own means cancelling it cannot take a concurrent query down with it.
+ */
+export async function queryWithin<T>(
+  servers: string[],
+  timeoutMs: number,
+  run: (resolver: dns.promises.Resolver) => Promise<T>,
+): Promise<T> {
+  const resolver = newResolver(servers, timeoutMs);
+  const timer = setTimeout(() => resolver.cancel(), timeoutMs);
+  try {
+    return await run(resolver);
+  } finally {
+    clearTimeout(timer);
+  }
+}
