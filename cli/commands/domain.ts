@@ -13,7 +13,7 @@ import { writePrivate } from '../private-file.ts';
  * What a challenge looks like without its throwaway key. Imported when a command runs, not at the top: the
  * domain service brings the ACME library (through the TLS-ALPN certificate rule), which `--help` must not load.
  */
-async function withoutChallengeKeys() {
+async function loadWithoutChallengeKey() {
   return (await import('../../core/services/domain-service.ts')).withoutChallengeKey;
 }
 
@@ -46,7 +46,7 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
     .option('--challenge <type>', 'http-01 | dns-01 | tls-alpn-01', 'http-01')
     .action(
       action(async (rt, out, names: string[], o: { profile: string; challenge: string }) => {
-        const withoutChallengeKey = await withoutChallengeKeys();
+        const withoutChallengeKey = await loadWithoutChallengeKey();
         const added = (
           await rt.services.domains.add(o.profile, names, parseChallengeType(o.challenge), actor(), out.progress)
         ).map(withoutChallengeKey);
@@ -73,7 +73,7 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
       action(async (rt, out, name: string, o: { profile?: string }) => {
         const shown = await rt.services.domains.show({ name, profile: o.profile });
         const d = shown.domain;
-        const challenge = (await withoutChallengeKeys())(shown.challenge);
+        const challenge = (await loadWithoutChallengeKey())(shown.challenge);
         out.result(
           { ...d, challenge },
           () =>
@@ -108,7 +108,7 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
           out.result({ domain: c.domain, type: c.type, files: written }, () => `wrote ${written.join(', ')}`);
           return;
         }
-        const shown = (await withoutChallengeKeys())(c);
+        const shown = (await loadWithoutChallengeKey())(c);
         out.result(shown, () =>
           shown.tls ? `${renderChallenge(shown)}\n\n${shown.tls.certPem}` : renderChallenge(shown),
         );
@@ -194,7 +194,7 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
     .requiredOption('--profile <name>', 'CA management profile')
     .action(
       action(async (rt, out, o: { profile: string }) => {
-        const withoutChallengeKey = await withoutChallengeKeys();
+        const withoutChallengeKey = await loadWithoutChallengeKey();
         const refreshed = (await rt.services.domains.reconfigure(o.profile, actor(), out.progress)).map(
           withoutChallengeKey,
         );
