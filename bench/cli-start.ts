@@ -11,15 +11,18 @@
  *
  *   npm run build && node --import tsx bench/cli-start.ts [--runs 10] [--tsx]
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startCliService } from '../tests/support/cli-process.ts';
+import { retryOnPortClash } from '../tests/support/free-port.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'bigip-acme');
+/** The build's stamp (scripts/build.mjs). */
+const STAMP = join(ROOT, 'dist', '.built');
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, tsx: { type: 'boolean' } } });
 const runs = Number(values.runs);
 
@@ -34,17 +37,6 @@ const median = (xs: number[]) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** One CLI run under GNU time; fails loudly on a non-zero exit so a broken command is never timed. */
 function timed(args: string[], env: Record<string, string>): Sample {
@@ -75,19 +67,17 @@ function scenario(name: string, args: string[], env: Record<string, string>) {
   return row;
 }
 
-/** Whether bin/bigip-acme will run dist/ (its own rule: a build stamp no source is newer than). */
+/** Whether bin/bigip-acme will run dist/: the bin's rule (a stamp no source is newer than), restated to report it. */
 function runsCompiled(): boolean {
-  const stamp = STAMP;
-  if (!existsSync(stamp)) return false;
+  if (!existsSync(STAMP)) return false;
   const found = execFileSync(
     'find',
-    [...['core', 'db', 'cli', 'responder', 'bot', 'runtime.ts'].map((d) => join(ROOT, d)), '-newer', stamp],
+    [...['core', 'db', 'cli', 'responder', 'bot', 'runtime.ts'].map((d) => join(ROOT, d)), '-newer', STAMP],
     { encoding: 'utf8' },
   );
   return found.trim() === '';
 }
 
-const STAMP = join(ROOT, 'dist', '.built');
 const builtAt = existsSync(STAMP) ? statSync(STAMP).mtime : null;
 const dir = mkdtempSync(join(tmpdir(), 'bigip-acme-cli-bench-'));
 try {
@@ -105,29 +95,15 @@ try {
   const env = { DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   const rows = [scenario('help', ['--help'], env)];
 
-  const port = await freePort();
-  const service = spawn(BIN, ['serve'], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ...env,
-      LOG_LEVEL: 'info',
-      RESPONDER_HOST: '127.0.0.1',
-      RESPONDER_PORT: String(port),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  service.stderr!.on('data', (d) => (log += d));
-  const started = Date.now();
-  while (!log.includes('responder listening')) {
-    if (service.exitCode !== null) throw new Error(`serve exited during start:\n${log}`);
-    if (Date.now() - started > 120_000) throw new Error(`serve not ready after 120 s:\n${log}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const service = await retryOnPortClash((port) =>
+    startCliService(
+      ['serve'],
+      { ...env, LOG_LEVEL: 'info', RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port) },
+      ['responder listening'],
+    ),
+  );
   rows.push(scenario('forwarded', ['profile', 'list'], env));
-  service.kill('SIGTERM');
-  await new Promise((r) => service.once('exit', r));
+  await service.stop();
 
   rows.push(scenario('embedded', ['profile', 'list'], env));
   console.log(JSON.stringify({ mode, load: loadavg(), rows }));
