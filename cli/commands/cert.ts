@@ -8,6 +8,9 @@ import { commaList, from1To999 } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
 import { writePrivate } from '../private-file.ts';
 
+/** Whether a resumed or renewed certificate is finished: a renewal still in flight leaves it issued but not done. */
+const done = (c: CertificateView) => c.state === 'issued' && c.renewalState === null;
+
 /** `cert`: request, renew, show and export certificates, and deploy them to their bindings. */
 export function registerCertCommands(program: Command, kit: CommandKit): void {
   const { action, actor, path } = kit;
@@ -126,8 +129,7 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
           rt.services.certificates.resume(name, actor(), out.progress),
         );
         out.result(c, () => renderCert(c));
-        // A renewal still in flight leaves the live certificate issued: not done either.
-        if (c.state !== 'issued' || c.renewalState !== null) kit.setExitCode(3);
+        if (!done(c)) kit.setExitCode(3);
       }),
     );
 
@@ -142,7 +144,7 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
           rt.services.certificates.renew(name, actor(), out.progress),
         );
         out.result(c, () => renderCert(c));
-        if (c.state !== 'issued' || c.renewalState !== null) kit.setExitCode(3);
+        if (!done(c)) kit.setExitCode(3);
       }),
     );
 
