@@ -2,6 +2,14 @@
 #   docker build -t bigip-acme .
 #   docker run -p 8080:8080 -v bigip-acme-data:/data bigip-acme              # embedded PGlite in /data
 #   docker exec -it <container> ./bin/bigip-acme --help                      # CLI (forwarded to the service)
+# Build stage: compile the TypeScript once (decision 0025); only dist/ is taken from here.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run build
+
 FROM node:20-bookworm-slim
 
 ENV NODE_ENV=production \
@@ -11,12 +19,14 @@ ENV NODE_ENV=production \
 
 WORKDIR /app
 
-# tsx runs the TypeScript sources and is a runtime dependency, so dev dependencies can be left out.
+# The image runs the compiled JavaScript, so dev dependencies (the compiler) are left out; scripts are skipped
+# because `prepare` builds, which the build stage did.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # Sources stay owned by root: the service can read but not change its own code.
 COPY . .
+COPY --from=build /app/dist ./dist
 
 # Embedded mode keeps the database, master.key and cli.sock here; the directory must be owner-only.
 RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
@@ -29,4 +39,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.RESPONDER_PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
-CMD ["node", "--import", "tsx", "cli/main.ts", "serve"]
+CMD ["node", "dist/cli/main.js", "serve"]

@@ -2,9 +2,9 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Runtime } from '../runtime.ts';
+import type { RunCli } from './cli-io.ts';
 import { osUserName } from './os-identity.ts';
 import { renderError, wantsJson } from './output.ts';
-import { runCli } from './program.ts';
 
 /**
  * The CLI's door into a running service on embedded PGlite, which only that process may open. One request
@@ -37,7 +37,8 @@ function isInvocation(value: unknown): value is Invocation {
   );
 }
 
-export async function startControlSocket(rt: Runtime, path: string): Promise<() => Promise<void>> {
+/** Listens on `path` and runs each forwarded invocation through `runCli` with the service's own runtime. */
+export async function startControlSocket(rt: Runtime, path: string, runCli: RunCli): Promise<() => Promise<void>> {
   rmSync(path, { force: true });
   const self = osUserName();
   const server: Server = createServer((socket) => {

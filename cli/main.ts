@@ -1,18 +1,19 @@
 import { resolve } from 'node:path';
 import { loadConfig } from '../core/config.ts';
 import { isCoreError } from '../core/errors.ts';
-import { openRuntime } from '../runtime.ts';
 import { controlSocketPath, forwardToService } from './control-socket.ts';
 import { osUserName } from './os-identity.ts';
 import { renderError, wantsJson } from './output.ts';
-import { runCli } from './program.ts';
-import { serve } from './serve.ts';
 
 const stdio = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) };
 
 /**
  * Entry point. On embedded PGlite with a service already running, the command is forwarded to it (only
  * one process may open the database); otherwise it runs here with a runtime of its own.
+ *
+ * Everything past the forwarding check is imported on demand: a forwarded command needs only the socket,
+ * `--help` only the command definitions, and neither should pay for loading the database, ACME, HTTP and
+ * Slack stacks (decision 0025).
  */
 async function main(argv: string[]): Promise<number> {
   const json = wantsJson(argv);
@@ -39,12 +40,14 @@ async function main(argv: string[]): Promise<number> {
     );
     if (forwarded !== null) return forwarded;
   }
+  const { runCli } = await import('./program.ts');
   return runCli(argv, {
     ...stdio,
     cwd: process.cwd(),
     user,
     servesChallenges: embedded,
     withRuntime: async (fn) => {
+      const { openRuntime } = await import('../runtime.ts');
       const rt = await openRuntime(config);
       try {
         return await fn(rt);
@@ -52,7 +55,10 @@ async function main(argv: string[]): Promise<number> {
         await rt.close();
       }
     },
-    serve: (role) => serve(config, role),
+    serve: async (role) => {
+      const { serve } = await import('./serve.ts');
+      return serve(config, role, runCli);
+    },
   });
 }
 

@@ -5,16 +5,21 @@ import { type JobName, jobSchedules, startScheduler } from '../core/services/job
 import { resolve } from 'node:path';
 import { createLogger, openRuntime } from '../runtime.ts';
 import { startChallengeListeners } from './challenge-listeners.ts';
+import type { RunCli } from './cli-io.ts';
 import { controlSocketPath, startControlSocket } from './control-socket.ts';
+import type { Role } from './role.ts';
 import { startSlackNotifier } from './slack-notifier.ts';
-import type { Role } from './program.ts';
 
 export function jobPatterns(config: Config): Record<JobName, string> {
   return jobSchedules(config);
 }
 
-/** Starts the listeners of a role, logs where each one is and what is off and why, and stops on SIGTERM. */
-export async function serve(config: Config, role: Role): Promise<void> {
+/**
+ * Starts the listeners of a role, logs where each one is and what is off and why, and stops on SIGTERM.
+ * `runCli` runs the commands forwarded over the control socket (passed in so the service does not import
+ * the command tree that starts it).
+ */
+export async function serve(config: Config, role: Role, runCli: RunCli): Promise<void> {
   const log = createLogger(config);
   const rt = await openRuntime(config, log, { secretsOptional: role === 'responder' });
   const where = rt.database.kind === 'pglite' ? `embedded PGlite in ${config.DATA_DIR} (single process)` : 'PostgreSQL';
@@ -29,7 +34,7 @@ export async function serve(config: Config, role: Role): Promise<void> {
   // and the database opened before it kept a service running that answered no challenges.
   try {
     if (rt.database.kind === 'pglite')
-      closers.push(await startControlSocket(rt, controlSocketPath(resolve(config.DATA_DIR))));
+      closers.push(await startControlSocket(rt, controlSocketPath(resolve(config.DATA_DIR)), runCli));
     if (role === 'all' || role === 'responder') closers.push(await startChallengeListeners(rt));
     if (role === 'all' || role === 'worker') {
       const scheduler = startScheduler(rt.services.jobs, {

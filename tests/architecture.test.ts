@@ -72,6 +72,49 @@ function tsFiles(dir: string): string[] {
   });
 }
 
+/** Our own sources: every folder that ships, and the composition root beside them. */
+const SOURCE_DIRS = ['core', 'db', 'cli', 'responder', 'bot'];
+const ROOT_SOURCES = ['runtime.ts'];
+
+/**
+ * Import edges among our .ts files, by path relative to ROOT. Type-only and dynamic imports count too: a
+ * cycle through either still ties the files together, and `import()` must not become a way to hide one.
+ */
+function importGraph(sources: Map<string, string>): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const [file, source] of sources) {
+    const targets = importSpecifiers(source)
+      .filter((s) => s.startsWith('.'))
+      .map((s) => relative(ROOT, resolve(dirname(join(ROOT, file)), s)))
+      .filter((target) => sources.has(target));
+    graph.set(file, [...new Set(targets)]);
+  }
+  return graph;
+}
+
+/** Every import cycle, each as its files in import order starting from the smallest name, found once. */
+function importCycles(graph: Map<string, string[]>): string[][] {
+  const cycles = new Map<string, string[]>();
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') {
+        const cycle = stack.slice(stack.indexOf(next));
+        const start = cycle.indexOf([...cycle].sort()[0]!);
+        const canonical = [...cycle.slice(start), ...cycle.slice(0, start)];
+        cycles.set(canonical.join(' → '), canonical);
+      } else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, 'done');
+  };
+  for (const file of [...graph.keys()].sort()) if (!state.has(file)) visit(file);
+  return [...cycles.values()];
+}
+
 describe('architecture: core/ depends on no edge, driver or adapter outside core', () => {
   const files = tsFiles(CORE);
 
@@ -158,6 +201,59 @@ describe('architecture: core/ depends on no edge, driver or adapter outside core
       "const s = 'db/ and hono are just words here';",
     ])('allows %s', (line) => {
       expect(violations(file, line)).toEqual([]);
+    });
+  });
+});
+
+describe('architecture: no import cycle among our own sources', () => {
+  const files = [...SOURCE_DIRS.flatMap((dir) => tsFiles(join(ROOT, dir))), ...ROOT_SOURCES.map((f) => join(ROOT, f))];
+  const sources = new Map(files.map((file) => [relative(ROOT, file), readFileSync(file, 'utf8')]));
+
+  it('finds the sources and their imports', () => {
+    const graph = importGraph(sources);
+    expect(graph.size).toBeGreaterThan(50);
+    expect(graph.get(join('cli', 'main.ts'))?.length).toBeGreaterThan(0);
+  });
+
+  it('no file reaches itself through its imports', () => {
+    expect(importCycles(importGraph(sources)).map((cycle) => [...cycle, cycle[0]].join(' → '))).toEqual([]);
+  });
+
+  describe('the cycle finder itself', () => {
+    const graphOf = (edges: Record<string, string[]>) => new Map(Object.entries(edges));
+
+    it('finds a cycle once, whichever file the walk starts from', () => {
+      expect(importCycles(graphOf({ 'c.ts': ['a.ts'], 'a.ts': ['b.ts'], 'b.ts': ['c.ts'] }))).toEqual([
+        ['a.ts', 'b.ts', 'c.ts'],
+      ]);
+    });
+
+    it('finds a file importing itself, and two cycles sharing a file', () => {
+      const found = importCycles(
+        graphOf({ 'a.ts': ['a.ts', 'b.ts'], 'b.ts': ['c.ts', 'd.ts'], 'c.ts': ['b.ts'], 'd.ts': ['b.ts'] }),
+      );
+      expect(found).toEqual([['a.ts'], ['b.ts', 'c.ts'], ['b.ts', 'd.ts']]);
+    });
+
+    it('finds none in a diamond', () => {
+      expect(
+        importCycles(graphOf({ 'a.ts': ['b.ts', 'c.ts'], 'b.ts': ['d.ts'], 'c.ts': ['d.ts'], 'd.ts': [] })),
+      ).toEqual([]);
+    });
+
+    it('follows relative imports of every form to our files only', () => {
+      const graph = importGraph(
+        new Map([
+          [
+            join('cli', 'a.ts'),
+            "import type { B } from './b.ts';\nconst c = await import('../core/c.ts');\nimport 'zod';",
+          ],
+          [join('cli', 'b.ts'), "export { a } from './a.ts';"],
+          [join('core', 'c.ts'), ''],
+        ]),
+      );
+      expect(graph.get(join('cli', 'a.ts'))).toEqual([join('cli', 'b.ts'), join('core', 'c.ts')]);
+      expect(importCycles(graph)).toEqual([[join('cli', 'a.ts'), join('cli', 'b.ts')]]);
     });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The real CLI (`bin/bigip-acme`) as a child process, with a bound on each step.
  *
- * Every spawn starts Node, loads the CLI through tsx and (on the embedded database) opens PGlite: about
- * 3-4 s of CPU. On the shared 2-core test machine at a load average of 12-14 one such step took 10-30 s
+ * Every spawn starts Node, loads the CLI (compiled from dist/ after `npm run build`, which `npm test` does
+ * first; through tsx in a checkout without a current build) and, on the embedded database, opens PGlite: up
+ * to 3-4 s of CPU with tsx. On the shared 2-core test machine at a load average of 12-14 one such step took 10-30 s
  * of wall time (the first PGlite open, which migrates, 32 s). STEP_BOUND_MS is 90 s: about three times the
  * slowest step seen, so load alone does not fail a test, while a step that really hangs still fails, named,
  * with its output, instead of the whole test running into vitest's timeout with no clue which step it was.

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
-import { shortTime } from '../core/domain/certificate-health.ts';
-import { jobItems, jobResult } from '../core/domain/job-run.ts';
-import { JOB_NAMES, parseJobName } from '../core/services/jobs.ts';
-import { itemsText } from '../core/services/status-text.ts';
-import type { CommandKit } from './device-commands.ts';
-import { table } from './output.ts';
+import { shortTime } from '../../core/domain/certificate-health.ts';
+import { jobItems, jobResult } from '../../core/domain/job-run.ts';
+import { JOB_NAMES, parseJobName } from '../../core/services/jobs.ts';
+import { itemsText } from '../../core/services/status-text.ts';
+import type { CommandKit } from '../command-kit.ts';
+import { table } from '../output.ts';
 
+/** `jobs`: run a scheduled job now, and how each one went. */
 export function registerJobCommands(program: Command, kit: CommandKit): void {
-  const { action, actor } = kit;
+  const { action } = kit;
   const jobs = program.command('jobs').description('the scheduled jobs: renewal, auto deploy, reconfigure, cleanup');
 
   jobs
@@ -75,53 +76,6 @@ export function registerJobCommands(program: Command, kit: CommandKit): void {
             ...(problems.length ? ['', 'Failed in the last runs:', ...problems.map((p) => `  ${p}`)] : []),
           ].join('\n');
         });
-      }),
-    );
-
-  const approval = program
-    .command('approval')
-    .description('semi-automatic mode: renewals and deploys waiting for a decision');
-
-  approval
-    .command('list')
-    .description('approvals (pending by default)')
-    .option('--all', 'every state, newest first')
-    .action(
-      action(async (rt, out, o: { all?: boolean }) => {
-        const rows = await rt.services.approvals.list(o.all ? undefined : 'pending');
-        out.result(rows, () =>
-          table(
-            rows.map((r) => ({ ...r, what: JSON.stringify(r.summary) })),
-            ['id', 'kind', 'certificateName', 'state', 'requestedAt', 'decidedBy', 'what'],
-          ),
-        );
-      }),
-    );
-
-  approval
-    .command('approve <id>')
-    .description(
-      'approve; the next scheduled run acts on a renewal or deploy, `cert resume` issues a requested certificate',
-    )
-    .action(
-      action(async (rt, out, id: string) => {
-        const a = await rt.services.approvals.approve(id, actor());
-        out.result(a, () =>
-          a.kind === 'issuance'
-            ? `approved issuance of ${a.certificateName} (${a.id}); issue it now with: bigip-acme cert resume ${a.certificateName}`
-            : `approved ${a.kind} of ${a.certificateName} (${a.id})`,
-        );
-      }),
-    );
-
-  approval
-    .command('deny <id>')
-    .description('deny with a reason; asked again after a day')
-    .requiredOption('--reason <text>', 'why (recorded and shown)')
-    .action(
-      action(async (rt, out, id: string, o: { reason: string }) => {
-        const a = await rt.services.approvals.deny(id, actor(), o.reason);
-        out.result(a, () => `denied ${a.kind} of ${a.certificateName} (${a.id}): ${a.reason}`);
       }),
     );
 }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { shortTime } from '../core/domain/certificate-health.ts';
-import { CORE_EVENT_KINDS, type CoreEventKind, EVENT_KIND_DESCRIPTIONS } from '../core/domain/core-event.ts';
-import { MAX_LIST_LIMIT } from '../core/services/activity-service.ts';
-import { inventoryLine, itemsText, statusGroups, statusHeadline } from '../core/services/status-text.ts';
-import type { CommandKit } from './device-commands.ts';
-import { parseEventKinds, parseLimit, parseSince } from './list-filters.ts';
-import { table } from './output.ts';
+import { shortTime } from '../../core/domain/certificate-health.ts';
+import { CORE_EVENT_KINDS, type CoreEventKind, EVENT_KIND_DESCRIPTIONS } from '../../core/domain/core-event.ts';
+import { MAX_LIST_LIMIT } from '../../core/services/activity-service.ts';
+import { inventoryLine, itemsText, statusGroups, statusHeadline } from '../../core/services/status-text.ts';
+import type { CommandKit } from '../command-kit.ts';
+import { parseEventKinds, parseLimit, parseSince } from '../list-filters.ts';
+import { table } from '../output.ts';
 
 /** Details as `key=value` pairs on one line; strings bare, anything else as JSON. */
 function compact(detail: Record<string, unknown>): string {

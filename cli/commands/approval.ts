@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import type { CommandKit } from '../command-kit.ts';
+import { table } from '../output.ts';
+
+/** `approval`: semi-automatic mode, the renewals, deploys and issuances waiting for a person. */
+export function registerApprovalCommands(program: Command, kit: CommandKit): void {
+  const { action, actor } = kit;
+  const approval = program
+    .command('approval')
+    .description('semi-automatic mode: renewals and deploys waiting for a decision');
+
+  approval
+    .command('list')
+    .description('approvals (pending by default)')
+    .option('--all', 'every state, newest first')
+    .action(
+      action(async (rt, out, o: { all?: boolean }) => {
+        const rows = await rt.services.approvals.list(o.all ? undefined : 'pending');
+        out.result(rows, () =>
+          table(
+            rows.map((r) => ({ ...r, what: JSON.stringify(r.summary) })),
+            ['id', 'kind', 'certificateName', 'state', 'requestedAt', 'decidedBy', 'what'],
+          ),
+        );
+      }),
+    );
+
+  approval
+    .command('approve <id>')
+    .description(
+      'approve; the next scheduled run acts on a renewal or deploy, `cert resume` issues a requested certificate',
+    )
+    .action(
+      action(async (rt, out, id: string) => {
+        const a = await rt.services.approvals.approve(id, actor());
+        out.result(a, () =>
+          a.kind === 'issuance'
+            ? `approved issuance of ${a.certificateName} (${a.id}); issue it now with: bigip-acme cert resume ${a.certificateName}`
+            : `approved ${a.kind} of ${a.certificateName} (${a.id})`,
+        );
+      }),
+    );
+
+  approval
+    .command('deny <id>')
+    .description('deny with a reason; asked again after a day')
+    .requiredOption('--reason <text>', 'why (recorded and shown)')
+    .action(
+      action(async (rt, out, id: string, o: { reason: string }) => {
+        const a = await rt.services.approvals.deny(id, actor(), o.reason);
+        out.result(a, () => `denied ${a.kind} of ${a.certificateName} (${a.id}): ${a.reason}`);
+      }),
+    );
+}

@@ -1,0 +1,255 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parseKeySpec } from '../../core/domain/key-spec.ts';
+import { CoreError } from '../../core/errors.ts';
+import type { CertificateView } from '../../core/services/certificate-service.ts';
+import type { CommandKit } from '../command-kit.ts';
+import { commaList, from1To999 } from '../option-parsers.ts';
+import { fields, table } from '../output.ts';
+import { writePrivate } from '../private-file.ts';
+
+/** Whether a resumed or renewed certificate is finished: a renewal still in flight leaves it issued but not done. */
+const done = (c: CertificateView) => c.state === 'issued' && c.renewalState === null;
+
+/** `cert`: request, renew, show and export certificates, and deploy them to their bindings. */
+export function registerCertCommands(program: Command, kit: CommandKit): void {
+  const { action, actor, path } = kit;
+  const cert = program.command('cert').description('certificates (CSR, order, issue, export)');
+
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+  /** The renewal and deploy fields of a certificate, as text: what failed, how often, what comes next. */
+  function renewalFields(c: CertificateView): Record<string, unknown> {
+    const e = c.lastRenewalError;
+    const d = c.pendingDeploy;
+    return {
+      renewal: c.renewalState ? `${c.renewalState} (since ${iso(c.renewalStartedAt) ?? '?'})` : null,
+      lastRenewalError: e ? `${e.code}: ${e.message} (at ${e.at})` : null,
+      failedAttempts: c.failedAttempts,
+      nextAttemptAt: iso(c.nextAttemptAt),
+      lastRenewalAttemptAt: iso(c.lastRenewalAttemptAt),
+      pendingDeploy: d
+        ? `${d.due ? 'due since' : 'at'} ${d.at.toISOString()} (${d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time'}; ${d.bindings} binding(s))`
+        : null,
+    };
+  }
+
+  function renderCert(c: CertificateView): string {
+    return fields({ ...c, ...renewalFields(c) }, [
+      'name',
+      'state',
+      'profileName',
+      'partition',
+      'commonName',
+      'sans',
+      'keySpec',
+      'subject',
+      'issuer',
+      'serial',
+      'notBefore',
+      'notAfter',
+      'fingerprintSha256',
+      'problem',
+      'renewAt',
+      'renewal',
+      'lastRenewalError',
+      'failedAttempts',
+      'nextAttemptAt',
+      'lastRenewalAttemptAt',
+      'pendingDeploy',
+    ]);
+  }
+
+  /** One line per certificate: its state, and the renewal and deploy columns only when something is going on. */
+  function certRow(c: CertificateView): Record<string, unknown> {
+    const renewal =
+      c.failedAttempts > 0
+        ? `failed ${c.failedAttempts}x${c.lastRenewalError ? ` (${c.lastRenewalError.code})` : ''}`
+        : c.renewalState;
+    return {
+      ...c,
+      renewal,
+      nextAttempt: c.failedAttempts > 0 || c.renewalState ? iso(c.nextAttemptAt) : null,
+      deploy: c.pendingDeploy ? iso(c.pendingDeploy.at) : null,
+    };
+  }
+
+  cert
+    .command('request')
+    .description('request a certificate: key, CSR, order, challenges, finalize, download')
+    .requiredOption('--profile <name>', 'issuer (CA management profile)')
+    .requiredOption('--cn <name>', "common name: one of the profile's domains")
+    .option('--san <names>', "more names, also the profile's domains (repeatable or comma-separated)", commaList)
+    .option('--partition <name>', 'BIG-IP partition', 'Common')
+    .option('--key <type>', "key type; must match the profile's")
+    .option('--passphrase-file <file>', 'file with a passphrase for the private key on BIG-IP')
+    .option('--name <object>', 'BIG-IP object name (default: derived from the CN)')
+    .action(
+      action(
+        async (
+          rt,
+          out,
+          o: {
+            profile: string;
+            cn: string;
+            san?: string[];
+            partition: string;
+            key?: string;
+            passphraseFile?: string;
+            name?: string;
+          },
+        ) => {
+          const issued = await kit.withChallengeListeners(rt, () =>
+            rt.services.certificates.request(
+              {
+                profile: o.profile,
+                commonName: o.cn,
+                sans: o.san ?? [],
+                partition: o.partition,
+                ...(o.key ? { keySpec: parseKeySpec(o.key) } : {}),
+                ...(o.passphraseFile ? { passphrase: readFileSync(path(o.passphraseFile), 'utf8').trim() } : {}),
+                ...(o.name ? { name: o.name } : {}),
+              },
+              actor(),
+              out.progress,
+            ),
+          );
+          out.result(issued, () => renderCert(issued));
+          if (issued.state !== 'issued') kit.setExitCode(3);
+        },
+      ),
+    );
+
+  cert
+    .command('resume <name>')
+    .description('continue a request from where it stopped (after a crash, or once challenge content is published)')
+    .action(
+      action(async (rt, out, name: string) => {
+        const c = await kit.withChallengeListeners(rt, () =>
+          rt.services.certificates.resume(name, actor(), out.progress),
+        );
+        out.result(c, () => renderCert(c));
+        if (!done(c)) kit.setExitCode(3);
+      }),
+    );
+
+  cert
+    .command('renew <name>')
+    .description(
+      'issue an issued certificate again with a fresh key (same name and bindings); continues a renewal in flight',
+    )
+    .action(
+      action(async (rt, out, name: string) => {
+        const c = await kit.withChallengeListeners(rt, () =>
+          rt.services.certificates.renew(name, actor(), out.progress),
+        );
+        out.result(c, () => renderCert(c));
+        if (!done(c)) kit.setExitCode(3);
+      }),
+    );
+
+  cert
+    .command('list')
+    .description('list certificates')
+    .option('--profile <name>', 'only this profile')
+    .action(
+      action(async (rt, out, o: { profile?: string }) => {
+        const rows = await rt.services.certificates.list(o.profile);
+        out.result(rows, () =>
+          table(rows.map(certRow), [
+            'name',
+            'state',
+            'commonName',
+            'profileName',
+            'notAfter',
+            'renewal',
+            'nextAttempt',
+            'deploy',
+          ]),
+        );
+      }),
+    );
+
+  cert
+    .command('show <name>')
+    .description(
+      'subject, SANs, issuer, serial, validity, fingerprint, state, and the renewal (last error, failed attempts, next attempt) and pending deploy',
+    )
+    .action(
+      action(async (rt, out, name: string) => {
+        const c = await rt.services.certificates.show(name);
+        const { chainPem: _chain, csrPem: _csr, renewalCsrPem: _renewalCsr, ...summary } = c;
+        out.result(summary, () => renderCert(c));
+      }),
+    );
+
+  cert
+    .command('export <name>')
+    .description('write the certificate chain; the private key only with --include-key')
+    .option('--out <file>', 'chain file (default: stdout)')
+    .option('--include-key', 'also export the private key (audited)')
+    .option('--key-out <file>', 'where to write the key (required with --include-key; written mode 0600)')
+    .action(
+      action(async (rt, out, name: string, o: { out?: string; includeKey?: boolean; keyOut?: string }) => {
+        if (Boolean(o.includeKey) !== Boolean(o.keyOut)) {
+          throw new CoreError('input_invalid', '--include-key and --key-out FILE go together (keys are never printed)');
+        }
+        const exported = await rt.services.certificates.export(name, { includeKey: Boolean(o.includeKey) }, actor());
+        if (exported.keyPem && o.keyOut) writePrivate(path(o.keyOut), exported.keyPem);
+        if (o.out) {
+          writeFileSync(path(o.out), exported.chainPem);
+          out.result(
+            { chain: o.out, key: o.keyOut ?? null },
+            () => `wrote ${o.out}${o.keyOut ? ` and ${o.keyOut}` : ''}`,
+          );
+        } else if (out.json) {
+          out.result({ chainPem: exported.chainPem, key: o.keyOut ?? null }, () => '');
+        } else {
+          kit.stdout(exported.chainPem);
+        }
+      }),
+    );
+
+  // ---- deploy ---------------------------------------------------------------------------------------------
+  cert
+    .command('deploy <name>')
+    .description('install on every bound device and switch the profiles to it, without downtime')
+    .option('--device <name>', 'only this device')
+    .option('--concurrency <n>', 'devices deployed at once', from1To999, 16)
+    .action(
+      action(async (rt, out, name: string, o: { device?: string; concurrency: number }) => {
+        const r = await rt.services.deploys.deploy(
+          name,
+          { device: o.device, concurrency: o.concurrency },
+          actor(),
+          out.progress,
+        );
+        out.result(r, () =>
+          [
+            `${r.certificate} (serial ${r.serial})`,
+            ...r.devices.map(
+              (d) =>
+                `  ${d.device}: ${d.result}${d.error ? ` at ${d.step} — ${d.error.message}` : ''}\n    ${d.outcome}`,
+            ),
+          ].join('\n'),
+        );
+        if (!r.ok) kit.setExitCode(1);
+      }),
+    );
+
+  cert
+    .command('deployments <name>')
+    .description('deploy history: device, objects, fingerprints, result')
+    .option('--limit <n>', 'how many', from1To999, 20)
+    .action(
+      action(async (rt, out, name: string, o: { limit: number }) => {
+        const rows = await rt.services.deploys.history(name, o.limit);
+        out.result(rows, () =>
+          table(
+            rows.map((d) => ({ ...d, cert: d.objects.cert, error: d.error?.message ?? null })),
+            ['startedAt', 'deviceName', 'serial', 'result', 'step', 'cert', 'error'],
+          ),
+        );
+      }),
+    );
+}
