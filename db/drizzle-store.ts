@@ -249,6 +249,9 @@ export function createDrizzleStore(database: Database): Store {
         return one(rows, 'certificate') as ManagedCertificate;
       },
       async listRenewalCandidates(now, limit) {
+        // A coarse superset of what the renewal policy chain (core/issuance/renewal-policies.ts) renews, for the
+        // indexes; that chain is the one "due" rule and re-checks every id under its claim. A renewal in flight
+        // always has renewalStartedAt (set with renewalState; migration 0007 filled it for older rows).
         const attemptAllowed = or(isNull(certificates.nextAttemptAt), lte(certificates.nextAttemptAt, now));
         const due = and(eq(certificates.state, 'issued'), lte(certificates.renewAt, now), eq(profiles.autoRenew, true));
         // Set when a renewal starts, cleared when its chain replaces the live one.

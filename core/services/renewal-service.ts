@@ -4,6 +4,7 @@ import { nextRenewalAttempt } from '../domain/retry-backoff.ts';
 import { asCoreError, type CoreError, isDatabaseUnavailable } from '../errors.ts';
 import { auditCertificate } from '../issuance/certificate-audit.ts';
 import { emitCertificateEvent } from '../issuance/certificate-events.ts';
+import { decideRenewal } from '../issuance/renewal-policies.ts';
 import { renewalSchedule } from '../issuance/schedule.ts';
 import { orderRestart } from '../issuance/work-record.ts';
 import type { ApprovalService } from './approval-service.ts';
@@ -39,8 +40,9 @@ const STALLED_STATES: ReadonlySet<string> = new Set(['requested', 'ordering', 'f
 const SWEEP_CONCURRENCY = 4;
 
 /**
- * The renewal sweep: finds due certificates (and renewals in flight), claims each with a lease, re-checks
- * that it is still due, then renews it through the certificate service's persisted state machine, beside
+ * The renewal sweep: preselects candidates (due certificates and renewals in flight), claims each with a
+ * lease, decides under the claim with the renewal policy chain (`core/issuance/renewal-policies.ts`, the one
+ * "due" rule), then renews it through the certificate service's persisted state machine, beside
  * the live certificate (which stays `issued`). Failures back off per certificate, bounded by the live
  * certificate's expiry (`retry-backoff.ts`: never after notAfter minus a safety margin, minutes apart in
  * the last 1/20, the CA's Retry-After as a floor) and are kept on the row (`lastRenewalError`,
@@ -133,16 +135,14 @@ export class RenewalService {
     const cert = await this.deps.store.certificates.findById(id);
     if (!cert) return;
     const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
-    // Re-check under the claim: another worker may have renewed it between our query and our claim.
-    // In flight: a renewal beside the live certificate, or (rows from before it ran beside) any unfinished one.
-    const inFlight = cert.renewalState !== null || (cert.state !== 'issued' && cert.renewalStartedAt !== null);
-    const due =
-      !inFlight && cert.state === 'issued' && profile.autoRenew && cert.renewAt !== null && cert.renewAt <= now;
-    const allowed = !cert.nextAttemptAt || cert.nextAttemptAt <= now;
-    if (!(inFlight || due) || !allowed) {
+    // Decided under the claim: another worker may have renewed it between our query and our claim.
+    const verdict = decideRenewal({ cert, profile, now });
+    if (!verdict.renew) {
       report.skipped++;
       return;
     }
+    const inFlight = verdict.reason === 'renewal_in_flight';
+    const due = !inFlight;
 
     if (due && profile.renewApproval) {
       const approval = await this.approvals.requestForScheduler('renewal', cert, {
