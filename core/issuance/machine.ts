@@ -13,7 +13,7 @@ import { auditCertificate } from './certificate-audit.ts';
 import { emitCertificateEvent } from './certificate-events.ts';
 import { createKeyAndCsr } from './request.ts';
 import { renewalSchedule } from './schedule.ts';
-import { type CertificatePatch, noOrder, renewalPatch, workOf } from './work-record.ts';
+import { type CertificatePatch, noOrder, renewalBookkeepingCleared, renewalPatch, workOf } from './work-record.ts';
 
 /** A new order replaces an invalid one at most this many times per request, so a broken setup cannot loop. */
 export const MAX_ORDER_ATTEMPTS = 3;
@@ -349,12 +349,7 @@ export class IssuanceMachine {
       keySealed: cert.keySealed,
       csrPem: cert.csrPem,
       ...schedule,
-      ariWindowStart: null,
-      ariWindowEnd: null,
-      ariNextPollAt: null,
-      failedAttempts: 0,
-      nextAttemptAt: null,
-      renewalStartedAt: null,
+      ...renewalBookkeepingCleared(),
       orderStatus: 'valid',
       chainPem,
       serial: facts.serial,

@@ -11,7 +11,7 @@ import {
 } from '../domain/managed-certificate.ts';
 import { CoreError } from '../errors.ts';
 import { type CoreDeps, secretAad } from '../services/core-deps.ts';
-import { freshOrder } from './work-record.ts';
+import { freshOrder, renewalBookkeepingCleared } from './work-record.ts';
 
 /** An issuance request as the edges send it; validated whole by {@link validateRequest} before anything is written. */
 export interface RequestCertificateInput {
@@ -137,12 +137,7 @@ export function newCertificate(
     requestedBy: actor,
     renewAt: null,
     renewReason: null,
-    ariWindowStart: null,
-    ariWindowEnd: null,
-    ariNextPollAt: null,
-    failedAttempts: 0,
-    nextAttemptAt: null,
-    renewalStartedAt: null,
+    ...renewalBookkeepingCleared(),
     renewalState: null,
     renewalKeySealed: null,
     renewalCsrPem: null,

@@ -66,6 +66,21 @@ export function orderRestart(cert: ManagedCertificate): CertificatePatch {
   };
 }
 
+/**
+ * A certificate with a fresh chain (or none yet) has no ARI window fetched, no failed attempts and no renewal
+ * in flight.
+ */
+export function renewalBookkeepingCleared() {
+  return {
+    ariWindowStart: null,
+    ariWindowEnd: null,
+    ariNextPollAt: null,
+    failedAttempts: 0,
+    nextAttemptAt: null,
+    renewalStartedAt: null,
+  };
+}
+
 /** A renewal starts beside the live certificate: no key, no CSR, no order yet. */
 export function renewalStart(now: Date): CertificatePatch {
   return {
