@@ -35,11 +35,11 @@ export function dayKey(at: Date): string {
 
 /** What each kind means, for a reader of `bigip-acme events`; a Record, so a new kind cannot be left out. */
 export const EVENT_KIND_DESCRIPTIONS: Record<CoreEventKind, string> = {
-  renewal_due: 'a scheduled renewal started',
-  renewed: 'a scheduled renewal finished with a new certificate',
+  renewal_due: 'a renewal started (scheduled, or by a person)',
+  renewed: 'a renewal finished with a new certificate',
   renewal_failed: 'a scheduled renewal attempt failed (one per certificate and day)',
-  deployed: 'a scheduled deploy put the certificate on a device',
-  deploy_failed: 'a scheduled deploy failed on a device',
+  deployed: 'a deploy (scheduled, or by a person) put the certificate on a device',
+  deploy_failed: 'a deploy failed on a device',
   challenge_expired: "a domain's challenge content expired and nobody publishes it automatically",
   approval_requested: 'a renewal, deploy or issuance waits for an approver',
   approval_decided: 'an approver decided',

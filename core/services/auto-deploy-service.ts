@@ -82,25 +82,11 @@ export class AutoDeployService {
     );
     try {
       const result = await this.deploys.deploy(cert.name, {}, 'scheduler', progress);
+      // Each device's outcome is told by the deploy use case.
       for (const d of result.devices) {
         const ok = d.result === 'succeeded' || d.result === 'unchanged';
         if (ok) report.deployed.push(`${cert.name}@${d.device}`);
         else report.failed.push({ name: cert.name, device: d.device, message: d.error?.message ?? d.outcome });
-        await this.deps.store.events.emit({
-          kind: ok ? 'deployed' : 'deploy_failed',
-          certificateId: cert.id,
-          subject: cert.name,
-          dedupeKey: `${cert.id}:${ok ? 'deployed' : 'deploy_failed'}:${dayKey(now)}:${cert.serial}:${d.device}`,
-          detail: {
-            device: d.device,
-            serial: cert.serial,
-            result: d.result,
-            step: d.step,
-            outcome: d.outcome,
-            ...(d.error ? { error: d.error.code } : {}),
-          },
-          needsPerson: !ok,
-        });
       }
     } catch (err) {
       // A database outage is not a failed deploy to raise: the run ends and the next one deploys.

@@ -7,6 +7,7 @@ import type { Device } from '../domain/device.ts';
 import { abandonedDeployment, deployTargetLeaseKey } from '../domain/abandoned-deployment.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, asCoreError } from '../errors.ts';
+import { emitCertificateEvent } from '../issuance/certificate-events.ts';
 import { boundedMap } from './bounded-map.ts';
 import { type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
 import { type DeployMaterial, runDeviceDeployment } from './device-deployment.ts';
@@ -48,7 +49,7 @@ const DEFAULT_CONCURRENCY = 16;
 export class DeployService {
   constructor(
     private readonly deps: CoreDepsWith<
-      'audit' | 'bindings' | 'certificates' | 'deployments' | 'deviceObjects' | 'devices' | 'leases'
+      'audit' | 'bindings' | 'certificates' | 'deployments' | 'deviceObjects' | 'devices' | 'events' | 'leases'
     >,
     private readonly devices: DeviceService,
     private readonly lease: LeaseOptions,
@@ -104,6 +105,7 @@ export class DeployService {
         progress(
           `[${++done}/${byDevice.size}] ${report.device}: ${report.result}${report.error ? ` at ${report.step}: ${report.error.message}` : ''}`,
         );
+        await this.emitOutcome(cert, report);
         return report;
       },
     );
@@ -113,6 +115,26 @@ export class DeployService {
       devices: reports,
       ok: reports.every((r) => r.result === 'succeeded' || r.result === 'unchanged'),
     };
+  }
+
+  /** Each device's outcome is told to the notifier, whoever deployed (a person or the deploy job). */
+  private async emitOutcome(cert: ManagedCertificate, d: DeviceDeployReport): Promise<void> {
+    const ok = d.result === 'succeeded' || d.result === 'unchanged';
+    await emitCertificateEvent(
+      this.deps,
+      cert,
+      ok ? 'deployed' : 'deploy_failed',
+      {
+        device: d.device,
+        serial: cert.serial,
+        result: d.result,
+        step: d.step,
+        outcome: d.outcome,
+        ...(d.error ? { error: d.error.code } : {}),
+      },
+      !ok,
+      `${cert.serial}:${d.device}`,
+    );
   }
 
   async history(certName: string, limit = 20): Promise<(Deployment & { deviceName: string })[]> {

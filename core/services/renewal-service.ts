@@ -1,9 +1,12 @@
 import type { CaProfile } from '../domain/ca-profile.ts';
-import { dayKey } from '../domain/core-event.ts';
 import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
-import { renewalTime } from '../domain/renewal-time.ts';
 import { nextRenewalAttempt } from '../domain/retry-backoff.ts';
 import { asCoreError, type CoreError, isDatabaseUnavailable } from '../errors.ts';
+import { auditCertificate } from '../issuance/certificate-audit.ts';
+import { emitCertificateEvent } from '../issuance/certificate-events.ts';
+import { decideRenewal } from '../issuance/renewal-policies.ts';
+import { renewalSchedule } from '../issuance/schedule.ts';
+import { orderRestart } from '../issuance/work-record.ts';
 import type { ApprovalService } from './approval-service.ts';
 import { boundedMap } from './bounded-map.ts';
 import type { CertificateService } from './certificate-service.ts';
@@ -37,13 +40,15 @@ const STALLED_STATES: ReadonlySet<string> = new Set(['requested', 'ordering', 'f
 const SWEEP_CONCURRENCY = 4;
 
 /**
- * The renewal sweep: finds due certificates (and renewals in flight), claims each with a lease, re-checks
- * that it is still due, then renews it through the certificate service's persisted state machine, beside
+ * The renewal sweep: preselects candidates (due certificates and renewals in flight), claims each with a
+ * lease, decides under the claim with the renewal policy chain (`core/issuance/renewal-policies.ts`, the one
+ * "due" rule), then renews it through the certificate service's persisted state machine, beside
  * the live certificate (which stays `issued`). Failures back off per certificate, bounded by the live
  * certificate's expiry (`retry-backoff.ts`: never after notAfter minus a safety margin, minutes apart in
  * the last 1/20, the CA's Retry-After as a floor) and are kept on the row (`lastRenewalError`,
  * `failedAttempts`, `nextAttemptAt`); a challenge automation cannot answer is raised to people instead of
- * retried blindly. Every outcome is an event in the outbox.
+ * retried blindly. Starting and finishing a renewal are told by the certificate use cases (a person's renew
+ * is told the same way); a failed attempt, with its backoff, is told here.
  */
 export class RenewalService {
   constructor(
@@ -118,16 +123,11 @@ export class RenewalService {
 
   /** Recomputes `renewAt` for a certificate from its validity, its profile and the stored ARI window. */
   schedule(cert: ManagedCertificate, profile: CaProfile): { renewAt: Date; renewReason: string } {
-    const decision = renewalTime({
-      notBefore: cert.notBefore!,
-      notAfter: cert.notAfter!,
-      renewDaysBefore: profile.renewDaysBefore,
-      ariWindow:
-        cert.ariWindowStart && cert.ariWindowEnd ? { start: cert.ariWindowStart, end: cert.ariWindowEnd } : null,
-      now: this.deps.clock.now(),
-      random: Math.random,
-    });
-    return { renewAt: decision.at, renewReason: decision.reason };
+    return renewalSchedule(
+      { ...cert, notBefore: cert.notBefore!, notAfter: cert.notAfter! },
+      profile,
+      this.deps.clock.now(),
+    );
   }
 
   private async renewOne(id: string, report: SweepReport, progress: Progress): Promise<void> {
@@ -135,16 +135,14 @@ export class RenewalService {
     const cert = await this.deps.store.certificates.findById(id);
     if (!cert) return;
     const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
-    // Re-check under the claim: another worker may have renewed it between our query and our claim.
-    // In flight: a renewal beside the live certificate, or (rows from before it ran beside) any unfinished one.
-    const inFlight = cert.renewalState !== null || (cert.state !== 'issued' && cert.renewalStartedAt !== null);
-    const due =
-      !inFlight && cert.state === 'issued' && profile.autoRenew && cert.renewAt !== null && cert.renewAt <= now;
-    const allowed = !cert.nextAttemptAt || cert.nextAttemptAt <= now;
-    if (!(inFlight || due) || !allowed) {
+    // Decided under the claim: another worker may have renewed it between our query and our claim.
+    const verdict = decideRenewal({ cert, profile, now });
+    if (!verdict.renew) {
       report.skipped++;
       return;
     }
+    const inFlight = verdict.reason === 'renewal_in_flight';
+    const due = !inFlight;
 
     if (due && profile.renewApproval) {
       const approval = await this.approvals.requestForScheduler('renewal', cert, {
@@ -164,19 +162,13 @@ export class RenewalService {
         await this.abandon(cert);
       }
       if (due) {
-        await this.emit(
-          cert,
-          'renewal_due',
-          { serial: cert.serial, renewAt: cert.renewAt?.toISOString(), reason: cert.renewReason },
-          false,
-        );
         progress(`${cert.name}: renewing (serial ${cert.serial}, ${cert.renewReason ?? 'due'})`);
       } else {
         progress(`${cert.name}: resuming the renewal in flight (${cert.renewalState ?? cert.state})`);
       }
       await this.deps.store.certificates.update(cert.id, { lastRenewalAttemptAt: now });
       const view = due
-        ? await this.certificates.renew(cert.name, 'scheduler', progress)
+        ? await this.certificates.renew(cert.name, 'scheduler', progress, cert.renewReason ?? 'due')
         : await this.certificates.resume(cert.name, 'scheduler', progress);
       // Where the renewal stands: its own step while it runs beside the live certificate, else the row's.
       const step = view.renewalState ?? view.state;
@@ -186,13 +178,6 @@ export class RenewalService {
           : view.problem;
       if (step === 'issued') {
         report.renewed.push(cert.name);
-        await this.emit(
-          cert,
-          'renewed',
-          { previousSerial: cert.serial, serial: view.serial, notAfter: view.notAfter?.toISOString() ?? null },
-          false,
-          view.serial ?? undefined,
-        );
         return;
       }
       if (step === 'awaiting_challenge') {
@@ -251,7 +236,8 @@ export class RenewalService {
       lastRenewalError: { code, message, at: now.toISOString() },
     });
     const pastDeadline = next.reason === 'retry_after_past_deadline';
-    await this.emit(
+    await emitCertificateEvent(
+      this.deps,
       cert,
       'renewal_failed',
       {
@@ -271,24 +257,11 @@ export class RenewalService {
   private async abandon(cert: ManagedCertificate): Promise<void> {
     await this.deactivatePending(cert);
     await this.deps.store.certificates.update(cert.id, {
-      ...(cert.renewalState !== null
-        ? { renewalState: cert.renewalKeySealed ? ('ordering' as const) : ('requested' as const) }
-        : { state: cert.keySealed ? ('ordering' as const) : ('requested' as const) }),
-      orderUrl: null,
-      finalizeUrl: null,
-      authorizationUrls: [],
-      orderStatus: null,
-      orderAttempts: 0,
+      ...orderRestart(cert),
       renewalStartedAt: this.deps.clock.now(),
     });
-    await this.deps.store.audit.append({
-      actor: 'scheduler',
-      action: 'certificate.renew.abandon_order',
-      objectType: 'certificate',
-      objectId: cert.id,
-      objectName: cert.name,
-      result: 'ok',
-      detail: { orderUrl: cert.orderUrl },
+    await auditCertificate(this.deps, cert, 'scheduler', 'certificate.renew.abandon_order', 'ok', {
+      orderUrl: cert.orderUrl,
     });
   }
 
@@ -354,23 +327,5 @@ export class RenewalService {
       }
     }
     return polled;
-  }
-
-  private emit(
-    cert: ManagedCertificate,
-    kind: 'renewal_due' | 'renewed' | 'renewal_failed',
-    detail: Record<string, unknown>,
-    needsPerson: boolean,
-    discriminator?: string,
-  ) {
-    const day = dayKey(this.deps.clock.now());
-    return this.deps.store.events.emit({
-      kind,
-      certificateId: cert.id,
-      subject: cert.name,
-      dedupeKey: `${cert.id}:${kind}:${day}${discriminator ? `:${discriminator}` : ''}`,
-      detail,
-      needsPerson,
-    });
   }
 }

@@ -45,6 +45,9 @@ export function createCertificateRepository(db: DrizzleDb): CertificateRepositor
       return certificateFromRow(oneOrNotFound(rows, 'certificate'));
     },
     async listRenewalCandidates(now, limit) {
+      // A coarse superset of what the renewal policy chain (core/issuance/renewal-policies.ts) renews, for the
+      // indexes; that chain is the one "due" rule and re-checks every id under its claim. A renewal in flight
+      // always has renewalStartedAt (set with renewalState; migration 0007 filled it for older rows).
       const attemptAllowed = or(isNull(certificates.nextAttemptAt), lte(certificates.nextAttemptAt, now));
       const due = and(eq(certificates.state, 'issued'), lte(certificates.renewAt, now), eq(profiles.autoRenew, true));
       // Set when a renewal starts, cleared when its chain replaces the live one.
