@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite, type PgliteDatabase } from 'drizzle-orm/pglite';
@@ -9,6 +9,7 @@ import pg from 'pg';
 import { silentLogger, type Logger } from '../core/ports/logger.ts';
 import { reasonOf } from './connection-loss.ts';
 import { acquireEmbeddedLock } from './embedded-lock.ts';
+import { openFilePglite, openMemoryPglite } from './embedded-pglite.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -82,12 +83,9 @@ export async function openDatabase(target: DatabaseTarget, opts: DatabaseOptions
   if ('dataDir' in target) {
     mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
     release = acquireEmbeddedLock(target.dataDir);
-    client = new PGlite(`${target.dataDir}/pglite`);
-  } else {
-    client = new PGlite();
   }
   try {
-    await client.waitReady;
+    client = 'dataDir' in target ? await openFilePglite(`${target.dataDir}/pglite`) : await openMemoryPglite();
   } catch (err) {
     release();
     throw err;
