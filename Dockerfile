@@ -2,7 +2,8 @@
 #   docker build -t bigip-acme .
 #   docker run -p 8080:8080 -v bigip-acme-data:/data bigip-acme              # embedded PGlite in /data
 #   docker exec -it <container> ./bin/bigip-acme --help                      # CLI (forwarded to the service)
-FROM node:20-bookworm-slim
+# Node 24 is the current LTS (Node 20, still supported by the code, is past its end of life).
+FROM node:24-bookworm-slim
 
 ENV NODE_ENV=production \
     DATA_DIR=/data \
