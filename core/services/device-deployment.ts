@@ -184,9 +184,20 @@ class DeviceDeployment {
     const nonce = deps.newId().replace(/-/g, '').slice(0, 8);
     const fileBase = `${cert.name}_${nonce}`;
     await this.enter('upload');
-    const keyFile = await this.upload(`${fileBase}.key`, material.encryptedKeyPem);
-    const certFile = await this.upload(`${fileBase}.crt`, material.leafPem);
-    const chainFile = material.chainPem ? await this.upload(`${fileBase}_chain.crt`, material.chainPem) : null;
+    // Independent files, sent side by side (the device's request limit keeps it to two at a time). Every
+    // upload settles before a failure is reported, so each one that landed is known and removed.
+    const sent = await Promise.allSettled([
+      this.upload(`${fileBase}.key`, material.encryptedKeyPem),
+      this.upload(`${fileBase}.crt`, material.leafPem),
+      ...(material.chainPem ? [this.upload(`${fileBase}_chain.crt`, material.chainPem)] : []),
+    ]);
+    const failed = sent.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [keyFile, certFile, chainFile = null] = sent.map((r) => (r as PromiseFulfilledResult<string>).value) as [
+      string,
+      string,
+      string?,
+    ];
 
     await this.enter('key_install');
     await this.remember('key', objects.key);
@@ -367,16 +378,15 @@ class DeviceDeployment {
     return removed;
   }
 
+  /** Side by side, like the uploads; a path stays listed until its removal succeeded (or is given up). */
   private async removeUploads(bestEffort: boolean) {
-    while (this.uploads.length > 0) {
-      const path = this.uploads[0] as string;
-      try {
-        await this.ctx.client.removeUpload(path);
-      } catch (err) {
-        if (!bestEffort) throw err;
-      }
-      this.uploads.shift();
+    const paths = [...this.uploads];
+    const removed = await Promise.allSettled(paths.map((path) => this.ctx.client.removeUpload(path)));
+    for (const [i, r] of removed.entries()) {
+      if (r.status === 'fulfilled' || bestEffort) this.uploads.splice(this.uploads.indexOf(paths[i] as string), 1);
     }
+    const failed = removed.find((r) => r.status === 'rejected');
+    if (failed && !bestEffort) throw failed.reason;
   }
 
   /** Before the switch: removes what this attempt installed, so the device is as it was. */
