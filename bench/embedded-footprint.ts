@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freeTcpPort } from '../tests/support/free-port.ts';
-import { median } from './lib/stats.ts';
+import { median, round } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -123,7 +123,7 @@ for (const kind of ['pglite-fresh', 'pglite-existing', 'postgres'] as const) {
   const of = results.filter((r) => r.database === kind);
   if (of.length === 0) continue;
   summary[kind] = {
-    readySeconds: median(of.map((r) => r.readySeconds)),
+    readySeconds: round(median(of.map((r) => r.readySeconds))),
     idleRssMB: median(of.map((r) => r.idleRssMB)),
     peakRssMB: median(of.map((r) => r.peakRssMB)),
   };

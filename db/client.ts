@@ -3,13 +3,11 @@ import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite, type PgliteDatabase } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../core/ports/logger.ts';
 import { reasonOf } from './connection-loss.ts';
 import { acquireEmbeddedLock } from './embedded-lock.ts';
-import { openFilePglite, openMemoryPglite } from './embedded-pglite.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -84,6 +82,13 @@ export async function openDatabase(target: DatabaseTarget, opts: DatabaseOptions
     mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
     release = acquireEmbeddedLock(target.dataDir);
   }
+  // Loaded only here: a PostgreSQL process never loads PGlite or its drivers (memory and start time).
+  const [{ openFilePglite, openMemoryPglite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] =
+    await Promise.all([
+      import('./embedded-pglite.ts'),
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
   try {
     client = 'dataDir' in target ? await openFilePglite(`${target.dataDir}/pglite`) : await openMemoryPglite();
   } catch (err) {
