@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { CoreError } from '../core/errors.ts';
 
@@ -16,11 +18,43 @@ const pgliteOptions = () => ({ startParams: [...PGLITE_START_PARAMS] });
 /** How long creating a new data directory (initdb) may take before the start fails. */
 const INIT_TIMEOUT_MS = 120_000;
 
-/** An in-memory database (tests): created in this process, nothing to keep small for long. */
+/** The initdb'd data directory as a tarball, made once per process and copied into every in-memory database. */
+let memoryTemplate: Promise<Blob> | undefined;
+
+/**
+ * An in-memory database (tests, benchmarks). It is loaded from a template made once by a child process, so
+ * this process never runs initdb: that keeps ~300 MB of initdb's WASM memory out of it, and every database
+ * after the first opens without initdb's time.
+ */
 export async function openMemoryPglite(): Promise<PGlite> {
-  const client = new PGlite(pgliteOptions());
+  memoryTemplate ??= makeMemoryTemplate().catch((err: unknown) => {
+    memoryTemplate = undefined;
+    throw err;
+  });
+  const client = new PGlite({ ...pgliteOptions(), loadDataDir: await memoryTemplate });
   await client.waitReady;
   return client;
+}
+
+async function makeMemoryTemplate(): Promise<Blob> {
+  const dir = mkdtempSync(join(tmpdir(), 'bigip-acme-pglite-'));
+  try {
+    const tarball = join(dir, 'template.tar');
+    await runInChild(
+      [
+        'const pg = new PGlite({ startParams });',
+        'await pg.waitReady;',
+        'const tar = await pg.dumpDataDir("none");',
+        'await writeFile(process.env.PGLITE_TARBALL, Buffer.from(await tar.arrayBuffer()));',
+        'await pg.close();',
+      ],
+      { PGLITE_TARBALL: tarball },
+      'an in-memory database',
+    );
+    return new Blob([readFileSync(tarball)]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -40,19 +74,38 @@ export async function openFilePglite(dir: string): Promise<PGlite> {
 async function createInChild(dir: string): Promise<void> {
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
+  try {
+    await runInChild(
+      [
+        'const pg = new PGlite(process.env.PGLITE_DATA_DIR, { startParams });',
+        'await pg.waitReady;',
+        'await pg.close();',
+      ],
+      { PGLITE_DATA_DIR: partial },
+      `the embedded database in ${dir}`,
+    );
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    throw err;
+  }
+  renameSync(partial, dir);
+}
+
+/** Runs `lines` (ES module code with `PGlite`, `startParams` and `writeFile` in scope) in a child process. */
+async function runInChild(lines: string[], env: Record<string, string>, what: string): Promise<void> {
   const script = [
     'const { PGlite } = await import(process.env.PGLITE_MODULE_URL);',
-    'const pg = new PGlite(process.env.PGLITE_DATA_DIR, { startParams: JSON.parse(process.env.PGLITE_START_PARAMS) });',
-    'await pg.waitReady;',
-    'await pg.close();',
+    "const { writeFile } = await import('node:fs/promises');",
+    'const startParams = JSON.parse(process.env.PGLITE_START_PARAMS);',
+    ...lines,
   ].join('\n');
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     // Only what initdb needs: none of the service's secrets, and no loader or heap limit of the parent's.
     env: {
       PATH: process.env.PATH ?? '',
       PGLITE_MODULE_URL: import.meta.resolve('@electric-sql/pglite'),
-      PGLITE_DATA_DIR: partial,
       PGLITE_START_PARAMS: JSON.stringify(PGLITE_START_PARAMS),
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -65,12 +118,5 @@ async function createInChild(dir: string): Promise<void> {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   }).finally(() => clearTimeout(timer));
-  if (exit !== 0) {
-    rmSync(partial, { recursive: true, force: true });
-    throw new CoreError(
-      'db_error',
-      `cannot create the embedded database in ${dir} (initdb ended ${exit}): ${stderr.trim()}`,
-    );
-  }
-  renameSync(partial, dir);
+  if (exit !== 0) throw new CoreError('db_error', `cannot create ${what} (initdb ended ${exit}): ${stderr.trim()}`);
 }
