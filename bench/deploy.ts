@@ -37,7 +37,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Console } from 'node:console';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as inspector from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

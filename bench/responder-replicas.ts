@@ -23,7 +23,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
-import pg from 'pg';
 import type { Authorization } from '../core/domain/managed-domain.ts';
 import { openDatabase, type Schema } from '../db/client.ts';
 import { createDrizzleStore } from '../db/drizzle-store.ts';

@@ -1,5 +1,5 @@
 import type { CoreError } from '../errors.ts';
-import type { DeployedObjects, DeploymentResult, DeployStep } from './deployment.ts';
+import { DEPLOY_STEPS, type DeployedObjects, type DeploymentResult, type DeployStep } from './deployment.ts';
 
 /** What one certificate's deploy uploads; prepared once and shared by every device. */
 export interface DeployMaterial {
@@ -24,14 +24,8 @@ export interface DeviceDeploymentOutcome {
 /** What the bound profiles showed when read back after a commit whose answer was lost. */
 export type LostCommit = 'switched' | 'partial' | 'unchanged' | 'unreadable';
 
-const BEFORE_THE_SWITCH: readonly DeployStep[] = [
-  'connect',
-  'inspect',
-  'upload',
-  'key_install',
-  'cert_install',
-  'switch',
-];
+/** The steps before the profiles can reference anything of this attempt's (verify is the first after). */
+const BEFORE_THE_SWITCH: readonly DeployStep[] = DEPLOY_STEPS.slice(0, DEPLOY_STEPS.indexOf('verify'));
 
 /**
  * A failed device deploy, said for a person, and whether what this attempt installed is to be removed (only
