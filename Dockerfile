@@ -3,14 +3,15 @@
 #   docker run -p 8080:8080 -v bigip-acme-data:/data bigip-acme              # embedded PGlite in /data
 #   docker exec -it <container> ./bin/bigip-acme --help                      # CLI (forwarded to the service)
 # Build stage: compile the TypeScript once (decision 0025); only dist/ is taken from here.
-FROM node:20-bookworm-slim AS build
+# Node 24 is the current LTS (Node 20, still supported by the code, is past its end of life).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 
 ENV NODE_ENV=production \
     DATA_DIR=/data \

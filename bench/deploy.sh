@@ -5,7 +5,7 @@
 # process with its own fleet. Prints every JSON line and a summary (medians and ranges per phase), and keeps
 # them in $OUT.
 #
-#   bench/deploy.sh                                   # N=50, LATENCY=20, CONCURRENCIES="8 16 50", 3 rounds
+#   bench/deploy.sh                                   # N=50, LATENCY=20, CONCURRENCIES="auto 8 16", 3 rounds
 #   ROUNDS=5 CONCURRENCIES="8 16 32 50" bench/deploy.sh
 #   SERIAL_RUNS=0 PGLITE=0 bench/deploy.sh            # PostgreSQL only, no serial baseline
 #
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 N="${N:-50}"
 LATENCY="${LATENCY:-20}"
-CONCURRENCIES="${CONCURRENCIES:-8 16 50}"
+CONCURRENCIES="${CONCURRENCIES:-auto 8 16}"
 ROUNDS="${ROUNDS:-3}"
 SERIAL_RUNS="${SERIAL_RUNS:-3}"
 PGLITE="${PGLITE:-1}"
@@ -26,23 +26,13 @@ mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 
-db_name="${BENCH_DATABASE_URL##*/}"
-admin_url="${BENCH_DATABASE_URL%/*}/postgres"
-if ! psql "$BENCH_DATABASE_URL" -Atc 'select 1' >/dev/null 2>&1; then
-  psql "$admin_url" -c "create database \"$db_name\"" >/dev/null
-fi
-
-{
-  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "commit: ${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- core db 2>/dev/null || echo ' (core/db modified)')}"
-  echo "nproc: $(nproc)"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "ram: $(free -m | awk '/^Mem:/ {print $2 " MiB"}')"
-  echo "node: $(node --version)"
-  echo "postgres: $(psql "$BENCH_DATABASE_URL" -Atc 'show server_version' 2>/dev/null || echo unknown)"
-  echo "devices: $N, latency: $LATENCY ms, concurrencies: $CONCURRENCIES, rounds: $ROUNDS, serial runs: $SERIAL_RUNS"
-  echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-} | tee "$OUT/machine.txt"
+# shellcheck source=bench/lib/bench-env.sh
+source bench/lib/bench-env.sh
+ensure_bench_database
+machine_info \
+  "commit: ${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- core db 2>/dev/null || echo ' (core/db modified)')}" \
+  "devices: $N, latency: $LATENCY ms, concurrencies: $CONCURRENCIES, rounds: $ROUNDS, serial runs: $SERIAL_RUNS" \
+  | tee "$OUT/machine.txt"
 
 # run LABEL ARGS... : one bench/deploy.ts process; tags its JSON line with LABEL and appends it to $RESULTS.
 run() {

@@ -4,7 +4,10 @@
  * process (`bench/bigip-fleet.ts`), each adding `--latency-ms` (default 20) before every answer, so this
  * process's CPU and RSS are the deploy's own.
  *
- *   npx tsx bench/deploy.ts [--devices 50] [--concurrency 8] [--latency-ms 20] [--pglite] [--trace] [--profile]
+ *   npx tsx bench/deploy.ts [--devices 50] [--concurrency auto|8] [--latency-ms 20] [--pglite] [--trace] [--profile]
+ *
+ * `--concurrency auto` (the default) leaves it to the deploy service (one slot per device up to a cap, see
+ * core/domain/deploy-fan-out.ts); a number fixes it. The latency floor uses the concurrency that applied.
  *
  * Not timed: starting the fleet, registering the N devices (each with its connection test), seeding one issued
  * certificate (test CA) and binding it to `/Common/acme_bench` on every device. Timed, one after another:
@@ -34,7 +37,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Console } from 'node:console';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as inspector from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -42,6 +45,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createIControlClient } from '../core/bigip/icontrol-client.ts';
+import { deployConcurrency } from '../core/domain/deploy-fan-out.ts';
 import type { DeploymentResult } from '../core/domain/deployment.ts';
 import type { ManagedCertificate } from '../core/domain/managed-certificate.ts';
 import { createSecretBox } from '../core/secrets/secret-box.ts';
@@ -53,11 +57,14 @@ import { createDrizzleStore } from '../db/drizzle-store.ts';
 import { deployCoreDeps } from '../tests/bigip/deploy-harness.ts';
 import { reissueTestCertificate, seedIssuedCertificate } from '../tests/support/test-certificates.ts';
 import { truncateAll } from '../tests/support/test-db.ts';
+import { callTimings, instrument } from './lib/call-timings.ts';
+import { processCpuSeconds, systemCpu } from './lib/cpu.ts';
+import { median, round } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: process.env.BENCH_DEVICES ?? '50' },
-    concurrency: { type: 'string', default: process.env.BENCH_CONCURRENCY ?? '8' },
+    concurrency: { type: 'string', default: process.env.BENCH_CONCURRENCY ?? 'auto' },
     'latency-ms': { type: 'string', default: process.env.BENCH_LATENCY_MS ?? '20' },
     pglite: { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
@@ -65,10 +72,15 @@ const { values } = parseArgs({
   },
 });
 const N = Number(values.devices);
-const C = Number(values.concurrency);
+const requestedConcurrency = values.concurrency === 'auto' ? undefined : Number(values.concurrency);
+const C = deployConcurrency(N, requestedConcurrency);
 const latencyMs = Number(values['latency-ms']);
-if (!Number.isInteger(N) || N < 1 || !Number.isInteger(C) || C < 1)
-  throw new Error('--devices and --concurrency must be positive integers');
+if (
+  !Number.isInteger(N) ||
+  N < 1 ||
+  (requestedConcurrency !== undefined && !(Number.isInteger(requestedConcurrency) && requestedConcurrency >= 1))
+)
+  throw new Error('--devices must be a positive integer, --concurrency one or auto');
 if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error('--latency-ms must be a number ≥ 0');
 const databaseUrl = values.pglite ? undefined : (process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL);
 if (databaseUrl && !/bench/i.test(new URL(databaseUrl).pathname)) {
@@ -161,66 +173,9 @@ class Fleet {
   }
 }
 
-function processCpuSeconds(pid: number | 'self'): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Busy and total jiffies of all CPUs (Linux /proc/stat). */
-function systemCpu(): { busy: number; total: number } | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
-  } catch {
-    return null;
-  }
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, digits = 2) => +x.toFixed(digits);
-
 // ---- --trace: summed time per store and BIG-IP client call ------------------------------------------------
 
-const timings = new Map<string, { count: number; ms: number }>();
-function instrument<T extends object>(target: T, prefix: string): T {
-  const keys = new Set<string>();
-  for (let o: object | null = target; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    for (const k of Object.getOwnPropertyNames(o)) if (k !== 'constructor') keys.add(k);
-  }
-  const copy: Record<string, unknown> = {};
-  for (const key of keys) {
-    const value = (target as Record<string, unknown>)[key];
-    if (typeof value !== 'function') {
-      copy[key] = value;
-      continue;
-    }
-    const label = `${prefix}.${key}`;
-    copy[key] = (...callArgs: unknown[]) => {
-      const started = performance.now();
-      const done = () => {
-        const t = timings.get(label) ?? { count: 0, ms: 0 };
-        t.count += 1;
-        t.ms += performance.now() - started;
-        timings.set(label, t);
-      };
-      const result = (value as (...a: unknown[]) => unknown).apply(target, callArgs);
-      if (result instanceof Promise) return result.finally(done);
-      done();
-      return result;
-    };
-  }
-  return copy as T;
-}
+const timings = callTimings;
 
 // ---- The run ----------------------------------------------------------------------------------------------
 
@@ -291,7 +246,11 @@ try {
     const systemBefore = systemCpu();
     const phaseStarted = new Date();
     started = performance.now();
-    const report: DeployReport = await services.deploys.deploy(cert.name, { concurrency: C }, 'bench');
+    const report: DeployReport = await services.deploys.deploy(
+      cert.name,
+      { concurrency: requestedConcurrency },
+      'bench',
+    );
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const fleetCpuSeconds = fleet.cpuSeconds() - fleetCpuBefore;
@@ -384,6 +343,7 @@ try {
       database: database.kind,
       devices: N,
       concurrency: C,
+      concurrencyFrom: requestedConcurrency === undefined ? 'auto' : 'fixed',
       latencyMs,
       setup: {
         fleetStartSeconds: round(fleetStartSeconds),

@@ -20,13 +20,14 @@ import { Console } from 'node:console';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
 import * as inspector from 'node:inspector/promises';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../db/client.ts';
-import { startPebble } from '../tests/support/pebble.ts';
 import { startTestCore } from '../tests/support/test-core.ts';
 import { truncateAll } from '../tests/support/test-db.ts';
+import { startBenchPebble } from './lib/bench-pebble.ts';
+import { callTimings, instrument } from './lib/call-timings.ts';
+import { systemCpu } from './lib/cpu.ts';
 
 const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--')));
@@ -50,18 +51,6 @@ const sampler = setInterval(() => {
 }, 50);
 sampler.unref();
 
-/** Busy and total jiffies of all CPUs (Linux /proc/stat), to tell a CPU-bound run from a waiting one. */
-function systemCpu(): { busy: number; total: number } | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-    return { busy: total - idle, total };
-  } catch {
-    return null;
-  }
-}
-
 /** CPU jiffies per thread of this process (Linux): the main (JavaScript) thread and the others (libuv pool, V8). */
 function threadCpu(): Map<string, number> {
   const byName = new Map<string, number>();
@@ -78,57 +67,10 @@ function threadCpu(): Map<string, number> {
   return byName;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
 // --trace: wall time and count per operation, summed over all calls.
-const timings = new Map<string, { count: number; ms: number }>();
-function instrument<T extends object>(target: T, prefix: string): T {
-  // A copy with wrapped methods (the adapters may be frozen, which rules out a Proxy).
-  const keys = new Set<string>();
-  for (let o: object | null = target; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    for (const k of Object.getOwnPropertyNames(o)) if (k !== 'constructor') keys.add(k);
-  }
-  const copy: Record<string, unknown> = {};
-  for (const key of keys) {
-    const value = (target as Record<string, unknown>)[key];
-    if (typeof value !== 'function') {
-      copy[key] = value;
-      continue;
-    }
-    const label = `${prefix}.${key}`;
-    copy[key] = (...callArgs: unknown[]) => {
-      const started = performance.now();
-      const done = () => {
-        const t = timings.get(label) ?? { count: 0, ms: 0 };
-        t.count += 1;
-        t.ms += performance.now() - started;
-        timings.set(label, t);
-      };
-      const result = (value as (...a: unknown[]) => unknown).apply(target, callArgs);
-      if (result instanceof Promise) return result.finally(done);
-      done();
-      return result;
-    };
-  }
-  return copy as T;
-}
+const timings = callTimings;
 
-const pebble = await startPebble({
-  nonceReject: 0,
-  authzReuse: 0,
-  noSleep: true,
-  httpPort: Number(process.env.BENCH_HTTP_PORT ?? (await freePort())),
-  tlsPort: await freePort(),
-});
+const pebble = await startBenchPebble();
 const database = usePglite ? await openDatabase({ memory: true }) : await openDatabase({ url: databaseUrl });
 let core: Awaited<ReturnType<typeof startTestCore>> | undefined;
 try {

@@ -14,13 +14,12 @@
  * (created when missing). Prints one JSON line per database: median, p90 and max in ms.
  */
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { startSlackNotifier } from '../cli/slack-notifier.ts';
 import { silentLogger } from '../core/ports/logger.ts';
-import { type Database, openDatabase } from '../db/client.ts';
 import { createDrizzleStore } from '../db/drizzle-store.ts';
 import { startSlackStub } from '../tests/bot/bot-harness.ts';
-import { truncateAll } from '../tests/support/test-db.ts';
+import { openBenchDatabase } from './lib/bench-database.ts';
+import { percentile } from './lib/stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,33 +30,6 @@ const { values: args } = parseArgs({
 });
 const SAMPLES = Number(args.samples);
 const GAP_MS = Number(args.gap);
-
-async function openBenchDatabase(kind: 'pglite' | 'postgres'): Promise<Database> {
-  if (kind === 'pglite') {
-    const database = await openDatabase({ memory: true });
-    await database.migrate();
-    return database;
-  }
-  const url =
-    process.env.BENCH_DATABASE_URL ??
-    process.env.DATABASE_URL ??
-    'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_notify';
-  const name = new URL(url).pathname.slice(1);
-  const admin = new pg.Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
-  await admin.end();
-  const database = await openDatabase({ url });
-  await database.migrate();
-  await truncateAll(database);
-  return database;
-}
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return Math.round(sorted[Math.max(0, i)]! * 10) / 10;
-}
 
 function summary(ms: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
@@ -70,7 +42,7 @@ function summary(ms: number[]) {
 }
 
 async function measure(kind: 'pglite' | 'postgres'): Promise<void> {
-  const database = await openBenchDatabase(kind);
+  const database = await openBenchDatabase(kind, 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_notify');
   const store = createDrizzleStore(database);
   const stub = await startSlackStub();
   const wakes: number[] = [];

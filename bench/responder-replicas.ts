@@ -23,11 +23,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import type { PgliteDatabase } from 'drizzle-orm/pglite';
-import pg from 'pg';
 import type { Authorization } from '../core/domain/managed-domain.ts';
 import { openDatabase, type Schema } from '../db/client.ts';
 import { createDrizzleStore } from '../db/drizzle-store.ts';
 import { makeAuthorization, makeDomain, makeProfile } from '../tests/fixtures/builders.ts';
+import { ensureDatabase } from './lib/bench-database.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,21 +46,6 @@ const N = Number(values.n);
 const ports = { A: Number(values['port-a']), B: Number(values['port-b']) };
 const timeoutMs = Number(values['timeout-ms']);
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** CREATE DATABASE when the target is missing (connecting to the server's `postgres` database for that). */
-async function ensureDatabase(target: string): Promise<void> {
-  const name = decodeURIComponent(new URL(target).pathname.slice(1));
-  const admin = new URL(target);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  } finally {
-    await client.end();
-  }
-}
 
 async function startReplica(port: number): Promise<ChildProcess> {
   const child = spawn(

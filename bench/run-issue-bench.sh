@@ -25,24 +25,13 @@ mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : >"$RESULTS"
 
-# Create the benchmark database when missing (connect to the server's "postgres" database for that).
-db_name="${BENCH_DATABASE_URL##*/}"
-admin_url="${BENCH_DATABASE_URL%/*}/postgres"
-if ! psql "$BENCH_DATABASE_URL" -Atc 'select 1' >/dev/null 2>&1; then
-  psql "$admin_url" -c "create database \"$db_name\"" >/dev/null
-fi
-
-{
-  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "nproc: $(nproc)"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "ram: $(free -m | awk '/^Mem:/ {print $2 " MiB"}')"
-  echo "node: $(node --version)"
-  echo "pebble: $(dpkg-query -W -f='${Version}' pebble 2>/dev/null || echo unknown)"
-  echo "certbot: $(certbot --version 2>&1 | awk '{print $2}')"
-  echo "postgres: $(psql "$BENCH_DATABASE_URL" -Atc 'show server_version' 2>/dev/null || echo unknown)"
-  echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-} | tee "$OUT/machine.txt"
+# shellcheck source=bench/lib/bench-env.sh
+source bench/lib/bench-env.sh
+ensure_bench_database
+machine_info \
+  "pebble: $(dpkg-query -W -f='${Version}' pebble 2>/dev/null || echo unknown)" \
+  "certbot: $(certbot --version 2>&1 | awk '{print $2}')" \
+  | tee "$OUT/machine.txt"
 
 # run LABEL COMMAND... : runs the command, tags its last JSON line with LABEL and appends it to $RESULTS.
 run() {

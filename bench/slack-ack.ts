@@ -17,15 +17,14 @@
  * DATABASE_URL, else postgres://postgres@127.0.0.1:5432/bigip_acme_bench_slack (created when missing).
  */
 import { randomBytes } from 'node:crypto';
-import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { type Database, openDatabase } from '../db/client.ts';
 import { startBotHarness } from '../tests/bot/bot-harness.ts';
 import { startPebble } from '../tests/support/pebble.ts';
 import { startTestCore } from '../tests/support/test-core.ts';
-import { truncateAll } from '../tests/support/test-db.ts';
+import { freeTcpPort } from '../tests/support/free-port.ts';
+import { openBenchDatabase } from './lib/bench-database.ts';
+import { percentile } from './lib/stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,45 +41,6 @@ const CERTS = Number(args.certs);
 const GAP_MS = Number(args.gap);
 const COMMANDS = ['status', 'cert list', 'domain list', 'profile list', 'approvals', 'help', 'profile create'];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-async function openBenchDatabase(kind: string): Promise<Database> {
-  if (kind === 'pglite') {
-    const database = await openDatabase({ memory: true });
-    await database.migrate();
-    return database;
-  }
-  const url =
-    process.env.BENCH_DATABASE_URL ??
-    process.env.DATABASE_URL ??
-    'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_slack';
-  const parsed = new URL(url);
-  const name = parsed.pathname.slice(1);
-  const admin = new pg.Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
-  await admin.connect();
-  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
-  await admin.end();
-  const database = await openDatabase({ url });
-  await database.migrate();
-  await truncateAll(database);
-  return database;
-}
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return Math.round(sorted[Math.max(0, i)]! * 10) / 10;
-}
-
 function summary(ms: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
   return {
@@ -93,8 +53,8 @@ function summary(ms: number[]) {
 }
 
 async function main(): Promise<void> {
-  const pebble = await startPebble({ httpPort: await freePort(), tlsPort: await freePort() });
-  const database = await openBenchDatabase(args.db);
+  const pebble = await startPebble({ httpPort: await freeTcpPort(), tlsPort: await freeTcpPort() });
+  const database = await openBenchDatabase(args.db, 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench_slack');
   const masterKey = randomBytes(32).toString('base64');
   const core = await startTestCore(database, pebble, masterKey);
   const harness = await startBotHarness({

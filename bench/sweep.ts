@@ -46,6 +46,7 @@ import { withLease } from '../core/services/with-lease.ts';
 import { type Database, openDatabase } from '../db/client.ts';
 import { createDrizzleStore } from '../db/drizzle-store.ts';
 import { truncateAll } from '../tests/support/test-db.ts';
+import { ensureDatabase } from './lib/bench-database.ts';
 
 const { values } = parseArgs({
   options: {
@@ -80,21 +81,6 @@ const MB = 2 ** 20;
 const BLOBS = 64;
 
 // ---- Database and data set ------------------------------------------------------------------------------
-
-/** CREATE DATABASE when the target is missing (connecting to the server's `postgres` database for that). */
-async function ensureDatabase(target: string): Promise<void> {
-  const name = decodeURIComponent(new URL(target).pathname.slice(1));
-  const admin = new URL(target);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  } finally {
-    await client.end();
-  }
-}
 
 /** T0 of the data set when it is complete, else null. */
 async function loadedAt(client: pg.Client): Promise<Date | null> {

@@ -10,8 +10,7 @@
  * BENCH_HTTP_PORT, so a concurrent test run holding 5002 cannot collide).
  */
 import { spawn } from 'node:child_process';
-import * as net from 'node:net';
-import { startPebble } from '../tests/support/pebble.ts';
+import { startBenchPebble } from './lib/bench-pebble.ts';
 
 const dash = process.argv.indexOf('--');
 const command = dash >= 0 ? process.argv.slice(dash + 1) : process.argv.slice(2);
@@ -20,24 +19,7 @@ if (command.length === 0) {
   process.exit(2);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-const pebble = await startPebble({
-  nonceReject: 0,
-  authzReuse: 0,
-  noSleep: true,
-  httpPort: Number(process.env.BENCH_HTTP_PORT ?? (await freePort())),
-  tlsPort: await freePort(),
-});
+const pebble = await startBenchPebble();
 let code = 1;
 try {
   const child = spawn(command[0]!, command.slice(1), {

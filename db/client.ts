@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite, type PgliteDatabase } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import type { PgliteDatabase } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../core/ports/logger.ts';
 import { reasonOf } from './connection-loss.ts';
@@ -82,12 +81,16 @@ export async function openDatabase(target: DatabaseTarget, opts: DatabaseOptions
   if ('dataDir' in target) {
     mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
     release = acquireEmbeddedLock(target.dataDir);
-    client = new PGlite(`${target.dataDir}/pglite`);
-  } else {
-    client = new PGlite();
   }
+  // Loaded only here: a PostgreSQL process never loads PGlite or its drivers (memory and start time).
+  const [{ openFilePglite, openMemoryPglite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] =
+    await Promise.all([
+      import('./embedded-pglite.ts'),
+      import('drizzle-orm/pglite'),
+      import('drizzle-orm/pglite/migrator'),
+    ]);
   try {
-    await client.waitReady;
+    client = 'dataDir' in target ? await openFilePglite(`${target.dataDir}/pglite`) : await openMemoryPglite();
   } catch (err) {
     release();
     throw err;

@@ -215,9 +215,9 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
     .command('deploy <name>')
     .description('install on every bound device and switch the profiles to it, without downtime')
     .option('--device <name>', 'only this device')
-    .option('--concurrency <n>', 'devices deployed at once', from1To999, 16)
+    .option('--concurrency <n>', 'devices deployed at once (default: every device, up to 64)', from1To999)
     .action(
-      action(async (rt, out, name: string, o: { device?: string; concurrency: number }) => {
+      action(async (rt, out, name: string, o: { device?: string; concurrency?: number }) => {
         const r = await rt.services.deploys.deploy(
           name,
           { device: o.device, concurrency: o.concurrency },

@@ -25,3 +25,14 @@ export async function boundedMap<T, R>(
   if (failure) throw (failure as { error: unknown }).error;
   return results;
 }
+
+/**
+ * `Promise.all` that waits for every promise to settle before rejecting with the first failure, so nothing
+ * started is still running (and unaccounted for) when the caller handles the error.
+ */
+export async function settleAll<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

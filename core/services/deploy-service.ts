@@ -8,16 +8,19 @@ import { abandonedDeployment, deployTargetLeaseKey } from '../domain/abandoned-d
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, asCoreError } from '../errors.ts';
 import { emitCertificateEvent } from '../issuance/certificate-events.ts';
+import { deployConcurrency, MAX_REQUESTS_IN_FLIGHT_PER_DEVICE } from '../domain/deploy-fan-out.ts';
 import { boundedMap } from './bounded-map.ts';
 import { type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
-import { type DeployMaterial, runDeviceDeployment } from './device-deployment.ts';
+import type { DeployMaterial } from '../domain/device-deploy-outcome.ts';
+import { runDeviceDeployment } from './device-deployment.ts';
+import { DeviceRequestLimit } from './device-request-limit.ts';
 import type { DeviceService } from './device-service.ts';
 import { type LeaseOptions, withLease } from './with-lease.ts';
 
 export interface DeployOptions {
   /** Only this device's bindings. */
   device?: string | undefined;
-  /** Devices deployed at once; one slow device holds up only its own slot. Default 16 (bench/RESULTS.md: 50 devices at 20 ms per request take 2.6 s at 16, 4.0 s at 8). */
+  /** Devices deployed at once; one slow device holds up only its own slot. Default: every device, up to 64 (deploy-fan-out.ts). */
   concurrency?: number | undefined;
   /**
    * How long a device waits when another process holds the deploy of this certificate to it: by default one
@@ -43,10 +46,11 @@ export interface DeployReport {
   ok: boolean;
 }
 
-const DEFAULT_CONCURRENCY = 16;
-
 /** Puts a certificate on every device its bindings name, each device recorded as one deployment. */
 export class DeployService {
+  /** Shared by every deploy in this process, so two certificates going to one device share its two slots. */
+  private readonly requestLimit = new DeviceRequestLimit(MAX_REQUESTS_IN_FLIGHT_PER_DEVICE);
+
   constructor(
     private readonly deps: CoreDepsWith<
       'audit' | 'bindings' | 'certificates' | 'deployments' | 'deviceObjects' | 'devices' | 'events' | 'leases'
@@ -91,7 +95,7 @@ export class DeployService {
     let done = 0;
     const reports = await boundedMap(
       [...byDevice],
-      opts.concurrency ?? DEFAULT_CONCURRENCY,
+      deployConcurrency(byDevice.size, opts.concurrency),
       async ([deviceId, deviceBindings]) => {
         const report = await this.deployToDevice(
           cert,
@@ -265,7 +269,7 @@ export class DeployService {
     let client: ReturnType<DeviceService['connect']> | null = null;
     let outcome: Awaited<ReturnType<typeof runDeviceDeployment>>;
     try {
-      client = this.devices.connect(device);
+      client = this.requestLimit.wrap(device.id, this.devices.connect(device));
       outcome = await runDeviceDeployment({ deps: this.deps, client, device, cert, bindings, material, record });
     } catch (err) {
       // Only store failures reach here (the run turns device failures into outcomes).

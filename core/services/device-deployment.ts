@@ -1,35 +1,22 @@
 import { keyTypeOf, nextCertKeyChain, sameFingerprint } from '../domain/deploy-plan.ts';
 import type { Binding } from '../domain/binding.ts';
-import type { DeployedObjects, Deployment, DeploymentResult, DeployStep, DeviceObject } from '../domain/deployment.ts';
+import type { Deployment, DeploymentResult, DeployStep, DeviceObject } from '../domain/deployment.ts';
+import {
+  type DeployMaterial,
+  type DeviceDeploymentOutcome,
+  failedDeployOutcome,
+  type LostCommit,
+} from '../domain/device-deploy-outcome.ts';
 import type { Device } from '../domain/device.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, asCoreError } from '../errors.ts';
 import type { BigIpClient, CertKeyChainEntry, ClientSslProfile } from '../ports/bigip-client.ts';
 import { failpoint } from '../failpoints.ts';
+import { settleAll } from './bounded-map.ts';
 import type { CoreDepsWith } from './core-deps.ts';
 
-/** What one certificate's deploy uploads; prepared once and shared by every device. */
-export interface DeployMaterial {
-  /** The private key, encrypted with `passphrase` (PKCS#8 PEM). */
-  encryptedKeyPem: string;
-  passphrase: string;
-  leafPem: string;
-  /** The intermediates as one PEM bundle, or null. */
-  chainPem: string | null;
-  keyType: 'rsa' | 'ec';
-  objects: DeployedObjects;
-}
-
-export interface DeviceDeploymentOutcome {
-  result: DeploymentResult;
-  step: DeployStep;
-  /** What is where now, in one or two sentences for a person. */
-  outcome: string;
-  error: CoreError | null;
-}
-
-/** What the bound profiles showed when read back after a commit whose answer was lost. */
-type LostCommit = 'switched' | 'partial' | 'unchanged' | 'unreadable';
+/** A profile's certKeyChain entry with the type of its key (which decides what ours replaces). */
+type TypedEntry = CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> };
 
 interface Context {
   deps: CoreDepsWith<'deployments' | 'deviceObjects'>;
@@ -134,7 +121,7 @@ class DeviceDeployment {
 
     // What each profile served before, for the record and for a person reading it.
     const oldFingerprints: Record<string, string | null> = {};
-    const entriesToReplace = new Map<string, (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[]>();
+    const entriesToReplace = new Map<string, TypedEntry[]>();
     const keyTypes = new Map<string, ReturnType<typeof keyTypeOf>>();
     const certFingerprints = new Map<string, string | null>();
     for (const b of bindings) {
@@ -155,10 +142,7 @@ class DeviceDeployment {
   }
 
   /** The entry ours will take the place of (same rule as nextCertKeyChain), for the old fingerprint. */
-  private replacedEntry(
-    entries: (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[],
-    live: DeviceObject[],
-  ) {
+  private replacedEntry(entries: TypedEntry[], live: DeviceObject[]) {
     const owned = new Set(live.map((o) => o.fullPath));
     const ours = this.oursEntry();
     const next = nextCertKeyChain(entries, ours, owned);
@@ -166,16 +150,9 @@ class DeviceDeployment {
     return entries.find((e) => !kept.has(`${e.cert}|${e.key}`)) ?? null;
   }
 
-  private oursEntry(): CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> } {
-    const { objects, passphrase, keyType } = this.ctx.material;
-    return {
-      name: this.ctx.cert.name,
-      cert: objects.cert,
-      key: objects.key,
-      chain: objects.chain ?? 'none',
-      passphrase,
-      keyType,
-    };
+  private oursEntry(): TypedEntry {
+    const { objects: o, passphrase, keyType } = this.ctx.material;
+    return { name: this.ctx.cert.name, cert: o.cert, key: o.key, chain: o.chain ?? 'none', passphrase, keyType };
   }
 
   private async install() {
@@ -184,9 +161,13 @@ class DeviceDeployment {
     const nonce = deps.newId().replace(/-/g, '').slice(0, 8);
     const fileBase = `${cert.name}_${nonce}`;
     await this.enter('upload');
-    const keyFile = await this.upload(`${fileBase}.key`, material.encryptedKeyPem);
-    const certFile = await this.upload(`${fileBase}.crt`, material.leafPem);
-    const chainFile = material.chainPem ? await this.upload(`${fileBase}_chain.crt`, material.chainPem) : null;
+    // Independent files, sent side by side (the device's request limit keeps it to two at a time). Every
+    // upload settles before a failure is reported, so each one that landed is known and removed.
+    const [keyFile, certFile, chainFile] = await settleAll([
+      this.upload(`${fileBase}.key`, material.encryptedKeyPem),
+      this.upload(`${fileBase}.crt`, material.leafPem),
+      material.chainPem ? this.upload(`${fileBase}_chain.crt`, material.chainPem) : Promise.resolve(null),
+    ]);
 
     await this.enter('key_install');
     await this.remember('key', objects.key);
@@ -223,9 +204,7 @@ class DeviceDeployment {
     this.installedNow.push(object);
   }
 
-  private async switchProfiles(
-    entries: Map<string, (CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> })[]>,
-  ) {
+  private async switchProfiles(entries: Map<string, TypedEntry[]>) {
     const { client, bindings, deps, device, cert } = this.ctx;
     await this.enter('switch');
     const owned = new Set((await deps.store.deviceObjects.listLive(device.id, cert.id)).map((o) => o.fullPath));
@@ -367,16 +346,15 @@ class DeviceDeployment {
     return removed;
   }
 
+  /** Side by side, like the uploads; a path stays listed until its removal succeeded (or is given up). */
   private async removeUploads(bestEffort: boolean) {
-    while (this.uploads.length > 0) {
-      const path = this.uploads[0] as string;
-      try {
-        await this.ctx.client.removeUpload(path);
-      } catch (err) {
-        if (!bestEffort) throw err;
-      }
-      this.uploads.shift();
+    const paths = [...this.uploads];
+    const removed = await Promise.allSettled(paths.map((path) => this.ctx.client.removeUpload(path)));
+    for (const [i, r] of removed.entries()) {
+      if (r.status === 'fulfilled' || bestEffort) this.uploads.splice(this.uploads.indexOf(paths[i] as string), 1);
     }
+    const failed = removed.find((r) => r.status === 'rejected');
+    if (failed && !bestEffort) throw failed.reason;
   }
 
   /** Before the switch: removes what this attempt installed, so the device is as it was. */
@@ -403,35 +381,16 @@ class DeviceDeployment {
   }
 
   private async fail(error: CoreError): Promise<DeviceDeploymentOutcome> {
-    const { objects } = this.ctx.material;
-    const step = this.step;
+    const { step, switched, lostCommit } = this;
     const rolledBack = error.detail?.rolledBack === true;
-    let outcome: string;
-    if (this.lostCommit === 'unreadable') {
-      // The installed objects stay: a profile may reference them now. The next deploy reads the device.
-      outcome = `the commit's answer was lost and the profiles could not be read back: unknown whether they serve ${objects.cert} or what they served before; retry (the next deploy reads the device and finishes or switches)`;
-    } else if (this.lostCommit === 'unchanged') {
-      await this.undoInstall();
-      outcome = `the commit's answer was lost; read back: the profiles still serve what they served before`;
-    } else if (
-      !this.switched &&
-      !rolledBack &&
-      ['connect', 'inspect', 'upload', 'key_install', 'cert_install', 'switch'].includes(step)
-    ) {
-      await this.undoInstall();
-      outcome = 'nothing switched: the profiles serve what they served before';
-    } else if (rolledBack) {
-      await this.undoInstall();
-      outcome = 'switched back: the profiles serve what they served before';
-    } else if (step === 'verify' && this.switched) {
-      outcome = `the profiles reference ${objects.cert}, but it could not be verified and switching back failed`;
-    } else if (step === 'verify') {
-      outcome = `the profiles already referenced ${objects.cert} (an earlier attempt switched them); it could not be verified now, and nothing was changed`;
-    } else if (step === 'save') {
-      outcome = `the profiles serve ${objects.cert} (verified) but the configuration is not saved; retry to save`;
-    } else {
-      outcome = `the profiles serve ${objects.cert} (verified, saved); removing old objects failed; retry to finish`;
-    }
-    return { result: rolledBack ? 'rolled_back' : 'failed', step, outcome, error };
+    const failed = failedDeployOutcome({
+      step,
+      switched,
+      rolledBack,
+      lostCommit,
+      cert: this.ctx.material.objects.cert,
+    });
+    if (failed.undoInstall) await this.undoInstall();
+    return { result: rolledBack ? 'rolled_back' : 'failed', step, outcome: failed.outcome, error };
   }
 }

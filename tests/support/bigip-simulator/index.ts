@@ -127,7 +127,14 @@ export async function startBigIpSimulator(options: BigIpSimulatorOptions = {}): 
   ]);
 
   const requests: SimulatorRequest[] = [];
-  const handler = createPipeline({ core, tokens, failures, dispatcher, transactions: () => transactions, requests });
+  const pipeline = createPipeline({ core, tokens, failures, dispatcher, transactions: () => transactions, requests });
+  // Requests between arrival and the answer (or a dropped connection), and the most seen at once.
+  const inFlight = { now: 0, max: 0 };
+  const handler: http.RequestListener = (req, res) => {
+    inFlight.max = Math.max(inFlight.max, ++inFlight.now);
+    res.once('close', () => inFlight.now--);
+    pipeline(req, res);
+  };
 
   let caPem: string | undefined;
   let server: http.Server;
@@ -156,7 +163,9 @@ export async function startBigIpSimulator(options: BigIpSimulatorOptions = {}): 
     expireTokens: () => tokens.expireAll(),
     resetRequests: () => {
       requests.length = 0;
+      inFlight.max = inFlight.now;
     },
+    maxConcurrentRequests: () => inFlight.max,
     addProfile(fullPath, opts = {}) {
       const defaultsFrom = opts.defaultsFrom ?? '/Common/clientssl';
       const certKeyChain = opts.certKeyChain

@@ -118,7 +118,10 @@ export interface BigIpSimulator {
   /** Every token issued so far now answers 401 "X-F5-Auth-Token has expired.". */
   expireTokens(): void;
   requests: SimulatorRequest[];
+  /** Also restarts the count of `maxConcurrentRequests`. */
   resetRequests(): void;
+  /** The most requests this device had in flight at once (arrived, not yet answered). */
+  maxConcurrentRequests(): number;
   addProfile(fullPath: string, opts?: { defaultsFrom?: string; certKeyChain?: CertKeyChainSeed[] }): void;
   addVirtual(fullPath: string, opts?: { destination?: string; rules?: string[] }): void;
   /** Addition: stores a certificate (or bundle) PEM as if installed. */
