@@ -2,7 +2,7 @@ import type { Approval, ApprovalKind } from '../domain/approval.ts';
 import { outsiderRefusal, ownRequestRefusal, SCHEDULER } from '../domain/approval-deciders.ts';
 import { dayKey } from '../domain/core-event.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, seeList } from '../errors.ts';
 import type { CoreDeps } from './core-deps.ts';
 
 export interface ApprovalRules {
@@ -119,7 +119,7 @@ export class ApprovalService {
     const outsider = outsiderRefusal(policy, actor);
     if (outsider) return this.refuse(outsider, actor, state, UUID.test(id) ? id : null, null);
     const approval = UUID.test(id) ? await this.deps.store.approvals.findById(id) : null;
-    if (!approval) throw new CoreError('not_found', `no approval ${id} (see: bigip-acme approval list)`);
+    if (!approval) throw new CoreError('not_found', `no approval ${id}`, { hint: seeList('approval') });
     const cert = await this.deps.store.certificates.findById(approval.certificateId);
     const own = ownRequestRefusal(policy, actor, {
       kind: approval.kind,

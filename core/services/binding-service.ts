@@ -1,5 +1,5 @@
 import type { Binding } from '../domain/binding.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, seeList } from '../errors.ts';
 import type { CoreDeps } from './core-deps.ts';
 import type { DeviceService } from './device-service.ts';
 
@@ -43,7 +43,7 @@ export class BindingService {
   async add(input: AddBindingInput, actor: string): Promise<BindingView> {
     const cert = await this.deps.store.certificates.findByName(input.certificate);
     if (!cert)
-      throw new CoreError('not_found', `no certificate named "${input.certificate}" (see: bigip-acme cert list)`);
+      throw new CoreError('not_found', `no certificate named "${input.certificate}"`, { hint: seeList('cert') });
     const device = await this.devices.get(input.device);
     const profilePath = profileFullPath(input.profile.trim(), device.partition);
     const parentProfile = profileFullPath(input.parent?.trim() || '/Common/clientssl', 'Common');
@@ -153,7 +153,7 @@ export class BindingService {
 
   private async certificateId(name: string): Promise<string> {
     const cert = await this.deps.store.certificates.findByName(name);
-    if (!cert) throw new CoreError('not_found', `no certificate named "${name}" (see: bigip-acme cert list)`);
+    if (!cert) throw new CoreError('not_found', `no certificate named "${name}"`, { hint: seeList('cert') });
     return cert.id;
   }
 }

@@ -17,7 +17,7 @@ import type { Binding } from '../domain/binding.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
 import type { ManagedDomain } from '../domain/managed-domain.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
-import { CoreError, isCoreError } from '../errors.ts';
+import { CoreError, isCoreError, runCommand, seeList } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeOrder } from '../ports/acme-gateway.ts';
 import type { ApprovalService } from './approval-service.ts';
@@ -184,10 +184,9 @@ export class CertificateService {
       throw new CoreError('input_invalid', 'the key passphrase must be at least 4 characters');
     }
     if (await this.deps.store.certificates.findByName(name)) {
-      throw new CoreError(
-        'conflict',
-        `certificate "${name}" already exists; resume it with: bigip-acme cert resume ${name}`,
-      );
+      throw new CoreError('conflict', `certificate "${name}" already exists`, {
+        hint: runCommand('resume it with', ['cert', 'resume', name]),
+      });
     }
 
     const id = this.deps.newId();
@@ -292,17 +291,17 @@ export class CertificateService {
     if (approval.state === 'pending') {
       throw new CoreError(
         'conflict',
-        `certificate "${cert.name}" is waiting for approval ${approval.id} (requested by ${approval.requestedBy}); an approver decides it with: bigip-acme approval approve ${approval.id}`,
+        `certificate "${cert.name}" is waiting for approval ${approval.id} (requested by ${approval.requestedBy})`,
+        { hint: runCommand('an approver decides it with', ['approval', 'approve', approval.id]) },
       );
     }
     if (approval.state === 'approved') {
       // Losing this compare-and-set means another resume took it a moment ago and is ordering now: one
       // order per approval, so this one stops (a later resume, after a crash, finds it used and goes on).
       if (!(await this.approvals.consume(approval))) {
-        throw new CoreError(
-          'conflict',
-          `certificate "${cert.name}" is being issued by another request right now; see: bigip-acme cert show ${cert.name}`,
-        );
+        throw new CoreError('conflict', `certificate "${cert.name}" is being issued by another request right now`, {
+          hint: runCommand('see', ['cert', 'show', cert.name]),
+        });
       }
       return null;
     }
@@ -332,10 +331,9 @@ export class CertificateService {
   async renew(name: string, actor: string, progress: Progress = noProgress): Promise<CertificateView> {
     const cert = await this.get(name);
     if (cert.state !== 'issued') {
-      throw new CoreError(
-        'conflict',
-        `certificate "${name}" is ${cert.state}, not issued; finish it with: bigip-acme cert resume ${name}`,
-      );
+      throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued`, {
+        hint: runCommand('finish it with', ['cert', 'resume', name]),
+      });
     }
     if (cert.renewalState !== null) {
       progress(`${name}: a renewal is already in flight (${cert.renewalState}); continuing it`);
@@ -470,7 +468,8 @@ export class CertificateService {
       if (cert.orderAttempts >= MAX_ORDER_ATTEMPTS) {
         throw new CoreError(
           'acme_order_invalid',
-          `${cert.name}: the CA invalidated ${cert.orderAttempts} orders in a row; fix the cause and run: bigip-acme cert resume ${cert.name}`,
+          `${cert.name}: the CA invalidated ${cert.orderAttempts} orders in a row; fix the cause`,
+          { hint: runCommand('then run', ['cert', 'resume', cert.name]) },
         );
       }
       progress(`${cert.name}: creating an order for ${certificateNames(cert).join(', ')}`);
@@ -688,10 +687,9 @@ export class CertificateService {
         `"${name}" belongs to another profile, not "${profileName}"; add it to "${profileName}" first`,
       );
     }
-    throw new CoreError(
-      'domain_foreign',
-      `"${name}" is not a domain of profile "${profileName}"; add it with: bigip-acme domain add --profile ${profileName} ${name}`,
-    );
+    throw new CoreError('domain_foreign', `"${name}" is not a domain of profile "${profileName}"`, {
+      hint: runCommand('add it with', ['domain', 'add', '--profile', profileName, name]),
+    });
   }
 
   private async domainFor(cert: ManagedCertificate, name: string): Promise<ManagedDomain> {
@@ -706,7 +704,7 @@ export class CertificateService {
 
   async get(name: string): Promise<ManagedCertificate> {
     const cert = await this.deps.store.certificates.findByName(name);
-    if (!cert) throw new CoreError('not_found', `no certificate named "${name}" (see: bigip-acme cert list)`);
+    if (!cert) throw new CoreError('not_found', `no certificate named "${name}"`, { hint: seeList('cert') });
     return cert;
   }
 
@@ -737,10 +735,9 @@ export class CertificateService {
       throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued`);
     if (opts.includeKey && !cert.keySealed) {
       // Only a renewal in flight from before migration 0007 leaves the live certificate without its key.
-      throw new CoreError(
-        'conflict',
-        `the key of certificate "${name}" was replaced by a renewal in flight; finish it with: bigip-acme cert resume ${name}`,
-      );
+      throw new CoreError('conflict', `the key of certificate "${name}" was replaced by a renewal in flight`, {
+        hint: runCommand('finish it with', ['cert', 'resume', name]),
+      });
     }
     await this.audit(cert, actor, 'certificate.export', 'ok', { includeKey: opts.includeKey });
     if (!opts.includeKey) return { chainPem: cert.chainPem };
