@@ -11,11 +11,6 @@ export interface ApprovalDeps {
   approvers: readonly string[];
 }
 
-/** Whether this Slack user may decide approvals. An empty list lets nobody decide. */
-export function mayDecide(approvers: readonly string[], userId: string | undefined): boolean {
-  return typeof userId === 'string' && userId !== '' && approvers.includes(userId);
-}
-
 /** The actor the core records for a Slack user. */
 export const slackActor = (userId: string) => `slack:${userId}`;
 

@@ -19,11 +19,12 @@ import {
   encodeDenyMetadata,
   errorText,
   isApprovalId,
-  mayDecide,
   NOT_AN_APPROVAL,
   NOT_AN_APPROVER,
   slackActor,
 } from '../approvers.ts';
+import { isListed } from '../deps.ts';
+import { replyError } from '../../reply-error.ts';
 import { publishHome } from '../events/app-home.ts';
 import { progressUpdates } from '../progress-updates.ts';
 
@@ -56,7 +57,7 @@ async function admitClick(
 ): Promise<{ userId: string; id: string } | null> {
   const userId = args.body.user.id;
   const id = args.action.value ?? '';
-  if (!mayDecide(deps.approvers, userId)) {
+  if (!isListed(deps.approvers, userId)) {
     deps.log.warn({ user: userId, approval: id }, `slack ${what} click from a user not in SLACK_APPROVERS; refused`);
     await tell(args, deps, NOT_AN_APPROVER);
     return null;
@@ -84,17 +85,12 @@ export function approveCallback(deps: ApprovalDeps) {
     try {
       decided = await deps.services.approvals.approve(id, slackActor(userId));
     } catch (err) {
-      if (isCoreError(err)) {
-        deps.log.info({ code: err.code, user: userId, approval: id }, 'slack approval refused by core');
-        await tell(args, deps, err.message);
-      } else {
-        deps.log.error({ err: errorText(err), user: userId, approval: id }, 'slack approval failed');
-        await tell(
-          args,
-          deps,
-          'Something went wrong on the bigip-acme side; it is in the service log. Nothing was decided.',
-        );
-      }
+      const text = replyError(err, deps.log, {
+        what: 'slack approval',
+        outcome: 'Nothing was decided.',
+        fields: { user: userId, approval: id },
+      });
+      await tell(args, deps, text);
       return;
     }
     const source = sourceOfBlockId(action.block_id);

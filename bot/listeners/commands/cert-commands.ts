@@ -11,6 +11,7 @@ import { errorMessage } from '../../blocks/usage.ts';
 import type { AcmeCommand } from '../../command-parser.ts';
 import { certRequestView } from '../../modals/cert-request.ts';
 import { errorText, slackActor } from '../approvers.ts';
+import { replyError } from '../../reply-error.ts';
 import { profileChoices, profileWithDomains } from '../forms/cert-forms.ts';
 import { progressUpdates } from '../progress-updates.ts';
 import type { CommandContext } from './command-context.ts';
@@ -166,11 +167,8 @@ async function deploy(ctx: CommandContext, name: string): Promise<void> {
     });
     await updates.final(deployResultMessage(report));
   } catch (err) {
-    if (!isCoreError(err)) ctx.log.error({ err: errorText(err), certificate: cert.name }, 'slack deploy failed');
     await updates.final(
-      errorMessage(
-        isCoreError(err) ? err.message : 'Something went wrong on the bigip-acme side; it is in the service log.',
-      ),
+      errorMessage(replyError(err, ctx.log, { what: 'slack deploy', fields: { certificate: cert.name } })),
     );
   }
 }
