@@ -1,3 +1,4 @@
+import { isApprovalId } from '../../core/domain/validation/approval-id.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import type { ApprovalView } from '../../core/services/approval-service.ts';
 import type { CoreServices } from '../../core/services/index.ts';
@@ -16,14 +17,6 @@ export const slackActor = (userId: string) => `slack:${userId}`;
 
 export const NOT_AN_APPROVER =
   'You are not allowed to decide approvals: your Slack user is not in SLACK_APPROVERS. Nothing changed.';
-
-/**
- * Approval ids are UUIDs (the store's column type). A button value or metadata id of any other shape is
- * answered here: handed to the core it would fail in the database as an internal error, not a clean refusal.
- */
-export function isApprovalId(value: unknown): value is string {
-  return typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-}
 
 export const NOT_AN_APPROVAL = 'This button does not name an approval; nothing changed.';
 

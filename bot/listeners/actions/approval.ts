@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { isCoreError } from '../../../core/errors.ts';
+import { isApprovalId } from '../../../core/domain/validation/approval-id.ts';
 import type { ApprovalView } from '../../../core/services/approval-service.ts';
 import {
   type ApprovalSource,
@@ -18,7 +19,6 @@ import {
   decidedMessage,
   encodeDenyMetadata,
   errorText,
-  isApprovalId,
   NOT_AN_APPROVAL,
   NOT_AN_APPROVER,
   slackActor,
