@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { isCoreError } from '../../../core/errors.ts';
 import { isApprovalId } from '../../../core/domain/validation/approval-id.ts';
 import type { ApprovalView } from '../../../core/services/approval-service.ts';
 import {
@@ -176,13 +175,8 @@ async function issueInBackground(
         : { phase: 'stopped', state: cert.state, detail: cert.problem?.detail ?? null };
     deps.log.info({ certificate: cert.name, state: cert.state, approval: decided.id }, 'slack-approved issuance ran');
   } catch (err) {
-    if (isCoreError(err)) {
-      deps.log.info({ code: err.code, approval: decided.id }, 'slack-approved issuance refused or failed in the core');
-      final = { phase: 'failed', message: err.message };
-    } else {
-      deps.log.error({ err: errorText(err), approval: decided.id }, 'slack-approved issuance failed');
-      final = { phase: 'failed', message: 'something went wrong on the bigip-acme side; it is in the service log' };
-    }
+    const message = replyError(err, deps.log, { what: 'slack-approved issuance', fields: { approval: decided.id } });
+    final = { phase: 'failed', message };
   }
   await updates.final(await render(final));
   const home = homeClick(args);

@@ -1,4 +1,4 @@
-import { CoreError, isCoreError } from '../../../core/errors.ts';
+import { CoreError } from '../../../core/errors.ts';
 import {
   certificateDetailMessage,
   deployProgressMessage,
@@ -136,10 +136,7 @@ async function renew(ctx: CommandContext, names: string[], profile: string | und
       }
     } catch (err) {
       row.status = 'failed';
-      row.detail = isCoreError(err)
-        ? err.message
-        : 'something went wrong on the bigip-acme side; it is in the service log';
-      if (!isCoreError(err)) ctx.log.error({ err: errorText(err), certificate: row.name }, 'slack renewal failed');
+      row.detail = replyError(err, ctx.log, { what: 'slack renewal', fields: { certificate: row.name } });
     }
     updates.progress(renewProgressMessage(rows, false));
   }
