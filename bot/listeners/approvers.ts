@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../json-object.ts';
 import { isApprovalId } from '../../core/domain/validation/approval-id.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import type { ApprovalView } from '../../core/services/approval-service.ts';
@@ -52,14 +53,8 @@ export function encodeDenyMetadata(m: DenyMetadata): string {
 }
 
 export function decodeDenyMetadata(raw: string | undefined): DenyMetadata | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw ?? '');
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
+  const o = parseJsonObject(raw);
+  if (!o) return null;
   if (!isApprovalId(o['id'])) return null;
   const str = (k: string) => (typeof o[k] === 'string' && o[k] !== '' ? { [k]: o[k] as string } : {});
   const url =
