@@ -1,4 +1,4 @@
-import { isCoreError } from '../core/errors.ts';
+import { type HintWords, isCoreError, messageWithHint } from '../core/errors.ts';
 
 /**
  * Renders results for people (aligned text) or machines (`--json`), and errors the same way. With `--json`
@@ -62,6 +62,9 @@ export function withholdSecrets(text: string): string {
   return text.replace(PRIVATE_KEY_PEM, '[private key withheld]').replace(SEALED, '[sealed value withheld]');
 }
 
+/** A core error's hint in the command line's words. */
+const CLI_WORDS: HintWords = { command: (words) => `bigip-acme ${words.join(' ')}`, option: (name) => `--${name}` };
+
 export function createOutput(json: boolean, io: { stdout(t: string): void; stderr(t: string): void }): Output {
   return {
     json,
@@ -73,7 +76,11 @@ export function createOutput(json: boolean, io: { stdout(t: string): void; stder
     },
     fail(err) {
       const code = isCoreError(err) ? err.code : 'internal';
-      const message = err instanceof Error ? err.message : String(err);
+      const message = isCoreError(err)
+        ? messageWithHint(err, CLI_WORDS)
+        : err instanceof Error
+          ? err.message
+          : String(err);
       return renderError(json, code, withholdSecrets(message), io);
     },
     usage(message) {

@@ -49,23 +49,63 @@ export type BigIpErrorCode =
   | 'bigip_busy'
   | 'bigip_api';
 
+/**
+ * What the person can do next, without any edge's syntax: the CLI says a command as `bigip-acme …`, Slack as
+ * `/acme …`, or leaves the hint out when it has no such command. Never a secret.
+ */
+export type Hint =
+  /** Run a command: `command` holds its words after the program's name; `say` leads into it ("see"). */
+  | { action: 'run-command'; command: readonly string[]; say: string; aside?: boolean }
+  /** Ask again with an option that only some edges offer (`skip-test`), for `purpose`. */
+  | { action: 'use-option'; option: string; purpose: string };
+
+/** How one edge writes a hint's parts; null where it has nothing of the kind (the hint is then left out). */
+export interface HintWords {
+  command(words: readonly string[]): string | null;
+  option(name: string): string | null;
+}
+
 export class CoreError extends Error {
   override readonly name = 'CoreError';
   readonly code: ErrorCode;
   readonly retryable: boolean;
   /** Structured, secret-free facts for machines (e.g. the CA's problem document). */
   readonly detail: Record<string, unknown> | undefined;
+  /** What to do next; `message` stays plain text, each edge adds the hint in its own words. */
+  readonly hint: Hint | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    opts: { retryable?: boolean; cause?: unknown; detail?: Record<string, unknown> } = {},
+    opts: { retryable?: boolean; cause?: unknown; detail?: Record<string, unknown>; hint?: Hint } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.retryable = opts.retryable ?? false;
     this.detail = opts.detail;
+    this.hint = opts.hint;
   }
+}
+
+/** A hint to run a command, said after the message: `…; <say>: <command>`, or `… (<say>: <command>)` as an aside. */
+export function runCommand(say: string, command: readonly string[], opts: { aside?: boolean } = {}): Hint {
+  return { action: 'run-command', command, say, ...(opts.aside ? { aside: true } : {}) };
+}
+
+/** The common "(see: <list command>)" hint of a lookup that found nothing. */
+export const seeList = (area: string): Hint => runCommand('see', [area, 'list'], { aside: true });
+
+/** The message with its hint in one edge's words; the message alone when the edge cannot say the hint. */
+export function messageWithHint(err: CoreError, words: HintWords): string {
+  const hint = err.hint;
+  if (!hint) return err.message;
+  if (hint.action === 'use-option') {
+    const option = words.option(hint.option);
+    return option ? `${err.message} (use ${option} ${hint.purpose})` : err.message;
+  }
+  const command = words.command(hint.command);
+  if (!command) return err.message;
+  return hint.aside ? `${err.message} (${hint.say}: ${command})` : `${err.message}; ${hint.say}: ${command}`;
 }
 
 export function isCoreError(err: unknown): err is CoreError {

@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../json-object.ts';
 import type { types } from '@slack/bolt';
 import type { ChallengeContent, DomainView } from '../../core/services/domain-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e } from './message.ts';
@@ -27,14 +28,8 @@ export function encodeDomainRef(ref: DomainRefValue): string {
 }
 
 export function decodeDomainRef(raw: string | undefined): DomainRefValue | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw ?? '');
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
+  const o = parseJsonObject(raw);
+  if (!o) return null;
   const name = o['d'];
   const profile = o['p'];
   if (

@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../json-object.ts';
 import type { types } from '@slack/bolt';
 import type { CoreEvent } from '../../core/domain/core-event.ts';
 import type { ApprovalView } from '../../core/services/approval-service.ts';
@@ -111,16 +112,11 @@ export function encodePages(pages: HomePages): string {
 
 /** The pages a published Home view was showing; unreadable metadata means every section on page 1. */
 export function decodePages(raw: string | undefined): HomePages {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw ?? '');
-  } catch {
-    return {};
-  }
-  if (typeof v !== 'object' || v === null) return {};
+  const v = parseJsonObject(raw);
+  if (!v) return {};
   const pages: HomePages = {};
   for (const s of HOME_SECTIONS) {
-    const p = (v as Record<string, unknown>)[s];
+    const p = v[s];
     if (typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= MAX_PAGE) pages[s] = p;
   }
   return pages;

@@ -1,3 +1,5 @@
+import { parseJsonObject } from '../json-object.ts';
+import { isApprovalId } from '../../core/domain/validation/approval-id.ts';
 import type { Logger } from '../../core/ports/logger.ts';
 import type { ApprovalView } from '../../core/services/approval-service.ts';
 import type { CoreServices } from '../../core/services/index.ts';
@@ -11,24 +13,11 @@ export interface ApprovalDeps {
   approvers: readonly string[];
 }
 
-/** Whether this Slack user may decide approvals. An empty list lets nobody decide. */
-export function mayDecide(approvers: readonly string[], userId: string | undefined): boolean {
-  return typeof userId === 'string' && userId !== '' && approvers.includes(userId);
-}
-
 /** The actor the core records for a Slack user. */
 export const slackActor = (userId: string) => `slack:${userId}`;
 
 export const NOT_AN_APPROVER =
   'You are not allowed to decide approvals: your Slack user is not in SLACK_APPROVERS. Nothing changed.';
-
-/**
- * Approval ids are UUIDs (the store's column type). A button value or metadata id of any other shape is
- * answered here: handed to the core it would fail in the database as an internal error, not a clean refusal.
- */
-export function isApprovalId(value: unknown): value is string {
-  return typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-}
 
 export const NOT_AN_APPROVAL = 'This button does not name an approval; nothing changed.';
 
@@ -64,14 +53,8 @@ export function encodeDenyMetadata(m: DenyMetadata): string {
 }
 
 export function decodeDenyMetadata(raw: string | undefined): DenyMetadata | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw ?? '');
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
+  const o = parseJsonObject(raw);
+  if (!o) return null;
   if (!isApprovalId(o['id'])) return null;
   const str = (k: string) => (typeof o[k] === 'string' && o[k] !== '' ? { [k]: o[k] as string } : {});
   const url =

@@ -13,9 +13,12 @@ export interface ListenerDeps {
   responderUrl?: string | undefined;
 }
 
-/** Whether this Slack user may run admin-only subcommands and submit their forms. An empty list: nobody. */
-export function mayAdminister(admins: readonly string[], userId: string | undefined): boolean {
-  return typeof userId === 'string' && userId !== '' && admins.includes(userId);
+/**
+ * Whether this Slack user is on a list of who may (SLACK_ADMINS for admin subcommands and forms,
+ * SLACK_APPROVERS for decisions). An empty list lets nobody: the check fails closed.
+ */
+export function isListed(userIds: readonly string[], userId: string | undefined): boolean {
+  return typeof userId === 'string' && userId !== '' && userIds.includes(userId);
 }
 
 export const NOT_AN_ADMIN =

@@ -1,3 +1,4 @@
+import { isKeyPassphraseLongEnough, MIN_KEY_PASSPHRASE } from '../../core/domain/validation/key-passphrase.ts';
 import type { types } from '@slack/bolt';
 import { describeKeySpec, type KeySpec } from '../../core/domain/key-spec.ts';
 import { OBJECT_NAME_PATTERN } from '../../core/domain/managed-certificate.ts';
@@ -25,7 +26,6 @@ export const VALUE_ACTION = 'value';
 
 /** Slack's caps: 100 options per select, 75 characters per option text and 150 per value. */
 const MAX_OPTIONS = 100;
-const MIN_PASSPHRASE = 4;
 
 export interface ProfileChoice {
   name: string;
@@ -143,7 +143,7 @@ export function certRequestView(input: CertRequestFormInput): types.ModalView {
   blocks.push(
     textInput(PASSPHRASE_BLOCK, 'Key passphrase', {
       optional: true,
-      minLength: MIN_PASSPHRASE,
+      minLength: MIN_KEY_PASSPHRASE,
       maxLength: 256,
       hint: 'Optional: encrypts the private key on the BIG-IP. Slack shows it while you type; bigip-acme stores it encrypted and never shows it again.',
     }),
@@ -278,8 +278,8 @@ export function checkCertRequest(
     if (foreign.length > 0 && f.sansBlock && !stale)
       errors[f.sansBlock] = `Not valid domains of profile "${profile.name}": ${clip(foreign.join(', '), 200)}.`;
   }
-  if (f.passphrase !== null && f.passphrase.length < MIN_PASSPHRASE)
-    errors[PASSPHRASE_BLOCK] = `The passphrase needs at least ${MIN_PASSPHRASE} characters (or leave it empty).`;
+  if (!isKeyPassphraseLongEnough(f.passphrase))
+    errors[PASSPHRASE_BLOCK] = `The passphrase needs at least ${MIN_KEY_PASSPHRASE} characters (or leave it empty).`;
   if (f.name !== null && !OBJECT_NAME_PATTERN.test(f.name)) {
     errors[NAME_BLOCK] =
       'An object name starts with a letter and has only letters, digits, ".", "_" or "-" (at most 128).';

@@ -1,3 +1,4 @@
+import { parseJsonObject } from '../json-object.ts';
 import type { types, ViewOutput } from '@slack/bolt';
 import { describeKeySpec, isKeySpec, KEY_SPECS, type KeySpec } from '../../core/domain/key-spec.ts';
 import { isCoreError } from '../../core/errors.ts';
@@ -123,14 +124,8 @@ const bool = (v: unknown): v is boolean => typeof v === 'boolean';
 
 /** Reads the metadata back, shape-checked: anything that does not fit is dropped, never trusted. */
 export function decodeProfileMetadata(raw: string | undefined): ProfileFormMetadata {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw ?? '');
-  } catch {
-    return {};
-  }
-  if (typeof v !== 'object' || v === null) return {};
-  const o = v as Record<string, unknown>;
+  const o = parseJsonObject(raw);
+  if (!o) return {};
   const out: ProfileFormMetadata = {};
   if (str(o['channel']) && /^[A-Z0-9]+$/.test(o['channel'])) out.channel = o['channel'];
   const d = o['draft'] as Record<string, unknown> | undefined;

@@ -1,5 +1,5 @@
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, runCommand } from '../errors.ts';
 import type { ApprovalService } from '../services/approval-service.ts';
 import type { CoreDeps, Progress } from '../services/core-deps.ts';
 import { issuanceSummary } from './request.ts';
@@ -25,17 +25,17 @@ export async function issuanceGate(
   if (approval.state === 'pending') {
     throw new CoreError(
       'conflict',
-      `certificate "${cert.name}" is waiting for approval ${approval.id} (requested by ${approval.requestedBy}); an approver decides it with: bigip-acme approval approve ${approval.id}`,
+      `certificate "${cert.name}" is waiting for approval ${approval.id} (requested by ${approval.requestedBy})`,
+      { hint: runCommand('an approver decides it with', ['approval', 'approve', approval.id]) },
     );
   }
   if (approval.state === 'approved') {
     // Losing this compare-and-set means another resume took it a moment ago and is ordering now: one
     // order per approval, so this one stops (a later resume, after a crash, finds it used and goes on).
     if (!(await approvals.consume(approval))) {
-      throw new CoreError(
-        'conflict',
-        `certificate "${cert.name}" is being issued by another request right now; see: bigip-acme cert show ${cert.name}`,
-      );
+      throw new CoreError('conflict', `certificate "${cert.name}" is being issued by another request right now`, {
+        hint: runCommand('see', ['cert', 'show', cert.name]),
+      });
     }
     return null;
   }

@@ -4,7 +4,7 @@ import { certificateMatchesKey, parseCertificate } from '../domain/certificate-f
 import { describeKeySpec } from '../domain/key-spec.ts';
 import { certificateNames, isFinalState, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import type { ManagedDomain } from '../domain/managed-domain.ts';
-import { CoreError, isCoreError } from '../errors.ts';
+import { CoreError, isCoreError, runCommand } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeOrder } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, domainNameOf } from '../services/authorization-sync.ts';
@@ -165,7 +165,8 @@ export class IssuanceMachine {
       if (cert.orderAttempts >= MAX_ORDER_ATTEMPTS) {
         throw new CoreError(
           'acme_order_invalid',
-          `${cert.name}: the CA invalidated ${cert.orderAttempts} orders in a row; fix the cause and run: bigip-acme cert resume ${cert.name}`,
+          `${cert.name}: the CA invalidated ${cert.orderAttempts} orders in a row; fix the cause`,
+          { hint: runCommand('then run', ['cert', 'resume', cert.name]) },
         );
       }
       progress(`${cert.name}: creating an order for ${certificateNames(cert).join(', ')}`);

@@ -9,7 +9,8 @@ import {
   OBJECT_NAME_PATTERN,
 } from '../domain/managed-certificate.ts';
 import { requestedPartition } from '../domain/partition-name.ts';
-import { CoreError } from '../errors.ts';
+import { isKeyPassphraseLongEnough, MIN_KEY_PASSPHRASE } from '../domain/validation/key-passphrase.ts';
+import { CoreError, runCommand } from '../errors.ts';
 import { type CoreDeps, secretAad } from '../services/core-deps.ts';
 import { freshOrder, renewalBookkeepingCleared } from './work-record.ts';
 
@@ -69,14 +70,13 @@ export async function validateRequest(
       `object name "${name}" must start with a letter and use only letters, digits, ".", "_" or "-"`,
     );
   }
-  if (input.passphrase !== undefined && input.passphrase.length < 4) {
-    throw new CoreError('input_invalid', 'the key passphrase must be at least 4 characters');
+  if (!isKeyPassphraseLongEnough(input.passphrase)) {
+    throw new CoreError('input_invalid', `the key passphrase must be at least ${MIN_KEY_PASSPHRASE} characters`);
   }
   if (await deps.store.certificates.findByName(name)) {
-    throw new CoreError(
-      'conflict',
-      `certificate "${name}" already exists; resume it with: bigip-acme cert resume ${name}`,
-    );
+    throw new CoreError('conflict', `certificate "${name}" already exists`, {
+      hint: runCommand('resume it with', ['cert', 'resume', name]),
+    });
   }
   return { partition, commonName, sans, name };
 }
@@ -93,10 +93,9 @@ async function profileDomain(deps: RequestDeps, profile: CaProfile, input: strin
       `"${name}" belongs to another profile, not "${profile.name}"; add it to "${profile.name}" first`,
     );
   }
-  throw new CoreError(
-    'domain_foreign',
-    `"${name}" is not a domain of profile "${profile.name}"; add it with: bigip-acme domain add --profile ${profile.name} ${name}`,
-  );
+  throw new CoreError('domain_foreign', `"${name}" is not a domain of profile "${profile.name}"`, {
+    hint: runCommand('add it with', ['domain', 'add', '--profile', profile.name, name]),
+  });
 }
 
 /** The row a valid request is stored as: `requested`, no key, no order; the passphrase sealed to its row. */

@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../domain/audit-entry.ts';
 import type { CoreEvent, CoreEventKind } from '../domain/core-event.ts';
 import { redactDetail } from '../domain/redact-detail.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, seeList } from '../errors.ts';
 import type { CoreDepsWith } from './core-deps.ts';
 
 /** Event kinds that mean something went wrong and is not (yet) shown by a certificate's or domain's own state. */
@@ -48,8 +48,7 @@ export class ActivityService {
     let certificateId: string | undefined;
     if (q.certificate !== undefined) {
       const cert = await this.deps.store.certificates.findByName(q.certificate);
-      if (!cert)
-        throw new CoreError('not_found', `no certificate named "${q.certificate}" (see: bigip-acme cert list)`);
+      if (!cert) throw new CoreError('not_found', `no certificate named "${q.certificate}"`, { hint: seeList('cert') });
       certificateId = cert.id;
     }
     const rows = await this.deps.store.events.list({

@@ -2,8 +2,9 @@ import type { Approval, ApprovalKind } from '../domain/approval.ts';
 import { outsiderRefusal, ownRequestRefusal, SCHEDULER } from '../domain/approval-deciders.ts';
 import { dayKey } from '../domain/core-event.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, seeList } from '../errors.ts';
 import type { CoreDepsWith } from './core-deps.ts';
+import { isApprovalId } from '../domain/validation/approval-id.ts';
 
 export interface ApprovalRules {
   /** Whether the people an approval is about may decide it too. Off by default. */
@@ -16,8 +17,6 @@ export interface ApprovalRules {
 }
 
 export type ApprovalView = Approval & { certificateName: string };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** How long a denied renewal or deploy waits before the scheduler asks again (a denied issuance fails instead). */
 const DENIED_PAUSE_MS = 24 * 3_600_000;
@@ -117,9 +116,9 @@ export class ApprovalService {
     const policy = { approvers: this.rules.approvers, allowSelf: this.rules.allowSelfApproval };
     // Who is no approver is refused before anything is looked up.
     const outsider = outsiderRefusal(policy, actor);
-    if (outsider) return this.refuse(outsider, actor, state, UUID.test(id) ? id : null, null);
-    const approval = UUID.test(id) ? await this.deps.store.approvals.findById(id) : null;
-    if (!approval) throw new CoreError('not_found', `no approval ${id} (see: bigip-acme approval list)`);
+    if (outsider) return this.refuse(outsider, actor, state, isApprovalId(id) ? id : null, null);
+    const approval = isApprovalId(id) ? await this.deps.store.approvals.findById(id) : null;
+    if (!approval) throw new CoreError('not_found', `no approval ${id}`, { hint: seeList('approval') });
     const cert = await this.deps.store.certificates.findById(approval.certificateId);
     const own = ownRequestRefusal(policy, actor, {
       kind: approval.kind,

@@ -1,7 +1,7 @@
 import type { Binding } from '../domain/binding.ts';
 import { OBJECT_NAME_PATTERN } from '../domain/managed-certificate.ts';
 import { isPartitionName } from '../domain/partition-name.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, seeList } from '../errors.ts';
 import type { CoreDepsWith } from './core-deps.ts';
 import type { DeviceService } from './device-service.ts';
 
@@ -45,7 +45,7 @@ export class BindingService {
   async add(input: AddBindingInput, actor: string): Promise<BindingView> {
     const cert = await this.deps.store.certificates.findByName(input.certificate);
     if (!cert)
-      throw new CoreError('not_found', `no certificate named "${input.certificate}" (see: bigip-acme cert list)`);
+      throw new CoreError('not_found', `no certificate named "${input.certificate}"`, { hint: seeList('cert') });
     const device = await this.devices.get(input.device);
     const profilePath = profileFullPath(input.profile.trim(), device.partition);
     const parentProfile = profileFullPath(input.parent?.trim() || '/Common/clientssl', 'Common');
@@ -155,7 +155,7 @@ export class BindingService {
 
   private async certificateId(name: string): Promise<string> {
     const cert = await this.deps.store.certificates.findByName(name);
-    if (!cert) throw new CoreError('not_found', `no certificate named "${name}" (see: bigip-acme cert list)`);
+    if (!cert) throw new CoreError('not_found', `no certificate named "${name}"`, { hint: seeList('cert') });
     return cert.id;
   }
 }

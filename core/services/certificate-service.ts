@@ -3,7 +3,7 @@ import type { CaProfile } from '../domain/ca-profile.ts';
 import { type PendingDeploy, pendingDeploy } from '../domain/deploy-time.ts';
 import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, runCommand, seeList } from '../errors.ts';
 import { auditCertificate } from '../issuance/certificate-audit.ts';
 import { emitCertificateEvent } from '../issuance/certificate-events.ts';
 import { issuanceGate } from '../issuance/gate.ts';
@@ -112,10 +112,9 @@ export class CertificateService {
   ): Promise<CertificateView> {
     const cert = await this.get(name);
     if (cert.state !== 'issued') {
-      throw new CoreError(
-        'conflict',
-        `certificate "${name}" is ${cert.state}, not issued; finish it with: bigip-acme cert resume ${name}`,
-      );
+      throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued`, {
+        hint: runCommand('finish it with', ['cert', 'resume', name]),
+      });
     }
     if (cert.renewalState !== null) {
       progress(`${name}: a renewal is already in flight (${cert.renewalState}); continuing it`);
@@ -144,7 +143,7 @@ export class CertificateService {
 
   async get(name: string): Promise<ManagedCertificate> {
     const cert = await this.deps.store.certificates.findByName(name);
-    if (!cert) throw new CoreError('not_found', `no certificate named "${name}" (see: bigip-acme cert list)`);
+    if (!cert) throw new CoreError('not_found', `no certificate named "${name}"`, { hint: seeList('cert') });
     return cert;
   }
 
@@ -175,10 +174,9 @@ export class CertificateService {
       throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued`);
     if (opts.includeKey && !cert.keySealed) {
       // Only a renewal in flight from before migration 0007 leaves the live certificate without its key.
-      throw new CoreError(
-        'conflict',
-        `the key of certificate "${name}" was replaced by a renewal in flight; finish it with: bigip-acme cert resume ${name}`,
-      );
+      throw new CoreError('conflict', `the key of certificate "${name}" was replaced by a renewal in flight`, {
+        hint: runCommand('finish it with', ['cert', 'resume', name]),
+      });
     }
     await auditCertificate(this.deps, cert, actor, 'certificate.export', 'ok', { includeKey: opts.includeKey });
     if (!opts.includeKey) return { chainPem: cert.chainPem };

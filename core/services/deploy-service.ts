@@ -6,7 +6,7 @@ import type { Deployment, DeploymentResult, DeployStep } from '../domain/deploym
 import type { Device } from '../domain/device.ts';
 import { abandonedDeployment, deployTargetLeaseKey } from '../domain/abandoned-deployment.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
-import { CoreError, asCoreError } from '../errors.ts';
+import { asCoreError, CoreError, runCommand, seeList } from '../errors.ts';
 import { emitCertificateEvent } from '../issuance/certificate-events.ts';
 import { deployConcurrency, MAX_REQUESTS_IN_FLIGHT_PER_DEVICE } from '../domain/deploy-fan-out.ts';
 import { boundedMap } from './bounded-map.ts';
@@ -66,7 +66,7 @@ export class DeployService {
     progress: Progress = noProgress,
   ): Promise<DeployReport> {
     const cert = await this.deps.store.certificates.findByName(certName);
-    if (!cert) throw new CoreError('not_found', `no certificate named "${certName}" (see: bigip-acme cert list)`);
+    if (!cert) throw new CoreError('not_found', `no certificate named "${certName}"`, { hint: seeList('cert') });
     if (
       cert.state !== 'issued' ||
       !cert.chainPem ||
@@ -85,7 +85,8 @@ export class DeployService {
     if (bindings.length === 0) {
       throw new CoreError(
         'input_invalid',
-        `certificate "${certName}" has no binding${opts.device ? ` on ${opts.device}` : ''} (add one: bigip-acme binding add)`,
+        `certificate "${certName}" has no binding${opts.device ? ` on ${opts.device}` : ''}`,
+        { hint: runCommand('add one', ['binding', 'add'], { aside: true }) },
       );
     }
     const material = await this.material(cert);

@@ -15,7 +15,7 @@ import {
 } from '../domain/device.ts';
 import { requestedPartition } from '../domain/partition-name.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
-import { CoreError, isCoreError } from '../errors.ts';
+import { CoreError, isCoreError, runCommand, seeList } from '../errors.ts';
 import type { BigIpClient, BigIpConnection } from '../ports/bigip-client.ts';
 import { type CoreDeps, type CoreDepsWith, secretAad } from './core-deps.ts';
 
@@ -93,9 +93,10 @@ export class DeviceService {
       if (!test.ok) {
         throw new CoreError(
           'input_invalid',
-          `device "${name}" not added: ${test.stage} check failed: ${test.message} (use --skip-test to add it anyway)`,
+          `device "${name}" not added: ${test.stage} check failed: ${test.message}`,
           {
             detail: { stage: test.stage },
+            hint: { action: 'use-option', option: 'skip-test', purpose: 'to add it anyway' },
           },
         );
       }
@@ -113,7 +114,7 @@ export class DeviceService {
 
   async get(name: string): Promise<Device> {
     const device = await this.deps.store.devices.findByName(name);
-    if (!device) throw new CoreError('not_found', `no device named "${name}" (see: bigip-acme device list)`);
+    if (!device) throw new CoreError('not_found', `no device named "${name}"`, { hint: seeList('device') });
     return device;
   }
 
@@ -142,10 +143,9 @@ export class DeviceService {
     const device = await this.get(name);
     const bound = await this.deps.store.bindings.list({ deviceId: device.id });
     if (bound.length > 0) {
-      throw new CoreError(
-        'conflict',
-        `device "${name}" still carries ${bound.length} binding(s); remove them first (bigip-acme binding list --device ${name})`,
-      );
+      throw new CoreError('conflict', `device "${name}" still carries ${bound.length} binding(s); remove them first`, {
+        hint: runCommand('see them with', ['binding', 'list', '--device', name]),
+      });
     }
     await this.deps.store.devices.remove(device.id);
     await this.audit(device, actor, 'device.remove', 'ok', {});

@@ -5,7 +5,7 @@ import { dnsRecordName, normalizeDomainName } from '../domain/domain-name.ts';
 import { type Authorization, isAuthorizationUsable, type ManagedDomain } from '../domain/managed-domain.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { randomBytes } from 'node:crypto';
-import { CoreError, isCoreError } from '../errors.ts';
+import { CoreError, isCoreError, runCommand, seeList } from '../errors.ts';
 import { hashPassword } from '../secrets/password-verifier.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, connectionStatusOf, usesDataGroups } from './authorization-sync.ts';
@@ -179,7 +179,7 @@ export class DomainService {
       return { domain, profile };
     }
     const found = await this.deps.store.domains.findByName(name);
-    if (found.length === 0) throw new CoreError('not_found', `no domain "${name}" (see: bigip-acme domain list)`);
+    if (found.length === 0) throw new CoreError('not_found', `no domain "${name}"`, { hint: seeList('domain') });
     if (found.length > 1) {
       const names = await Promise.all(
         found.map(async (d) => (await this.deps.store.profiles.findById(d.profileId))?.name),
@@ -224,10 +224,9 @@ export class DomainService {
       ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
       : null;
     if (!current)
-      throw new CoreError(
-        'not_found',
-        `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`,
-      );
+      throw new CoreError('not_found', `domain "${domain.name}" has no challenge yet`, {
+        hint: runCommand('run', ['domain', 'reconfigure']),
+      });
 
     progress(`${domain.name}: reading the authorization from the CA`);
     const acmeAuthz = await this.deps.acme.getAuthorization(account, current.url);
@@ -307,10 +306,9 @@ export class DomainService {
   async setEndpoint(ref: DomainRef, input: EndpointInput, actor: string): Promise<DomainView> {
     const { domain, profile } = await this.resolve(ref);
     if (usesDataGroups(domain)) {
-      throw new CoreError(
-        'conflict',
-        `${domain.name} answers HTTP-01 from BIG-IP data-groups; clear that first (bigip-acme domain datagroup clear)`,
-      );
+      throw new CoreError('conflict', `${domain.name} answers HTTP-01 from BIG-IP data-groups`, {
+        hint: runCommand('clear that first', ['domain', 'datagroup', 'clear'], { aside: true }),
+      });
     }
     const url = parseEndpointUrl(input.url);
     if (!/^[^\s:]{1,64}$/.test(input.username)) {
@@ -363,10 +361,9 @@ export class DomainService {
       );
     }
     if (domain.endpointUrl)
-      throw new CoreError(
-        'conflict',
-        `${domain.name} publishes to the API endpoint ${domain.endpointUrl}; clear it first (bigip-acme domain endpoint clear)`,
-      );
+      throw new CoreError('conflict', `${domain.name} publishes to the API endpoint ${domain.endpointUrl}`, {
+        hint: runCommand('clear it first', ['domain', 'endpoint', 'clear'], { aside: true }),
+      });
     if (input.devices.length === 0) throw new CoreError('input_invalid', 'name at least one device (--device)');
     const path = input.dataGroup?.trim() || DEFAULT_DATA_GROUP;
     if (!isFullPath(path))
@@ -374,7 +371,7 @@ export class DomainService {
     const ids: string[] = [];
     for (const name of [...new Set(input.devices)]) {
       const device = await this.deps.store.devices.findByName(name);
-      if (!device) throw new CoreError('not_found', `no device named "${name}" (see: bigip-acme device list)`);
+      if (!device) throw new CoreError('not_found', `no device named "${name}"`, { hint: seeList('device') });
       ids.push(device.id);
     }
     const updated = await this.deps.store.domains.update(domain.id, { dataGroupDeviceIds: ids, dataGroupPath: path });
@@ -412,19 +409,17 @@ export class DomainService {
   ): Promise<TestResult & { published: string }> {
     const { domain, profile } = await this.resolve(ref);
     if (!domain.endpointUrl && !usesDataGroups(domain)) {
-      throw new CoreError(
-        'input_invalid',
-        `${domain.name} has no API endpoint; set one with: bigip-acme domain endpoint set ${domain.name}`,
-      );
+      throw new CoreError('input_invalid', `${domain.name} has no API endpoint`, {
+        hint: runCommand('set one with', ['domain', 'endpoint', 'set', domain.name]),
+      });
     }
     const current = domain.currentAuthorizationId
       ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
       : null;
     if (!current)
-      throw new CoreError(
-        'not_found',
-        `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`,
-      );
+      throw new CoreError('not_found', `domain "${domain.name}" has no challenge yet`, {
+        hint: runCommand('run', ['domain', 'reconfigure']),
+      });
     progress(
       `${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl ?? `data-group ${domain.dataGroupPath}`}`,
     );

@@ -6,7 +6,7 @@ import {
 } from '../domain/ca-profile.ts';
 import { generatePrivateKey, type KeySpec } from '../domain/key-spec.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, seeList } from '../errors.ts';
 import type { DirectoryInfo } from '../ports/acme-gateway.ts';
 import { accountOf, type CoreDepsWith, secretAad } from './core-deps.ts';
 
@@ -177,7 +177,7 @@ export class ProfileService {
 
   async get(name: string): Promise<CaProfile> {
     const profile = await this.deps.store.profiles.findByName(name);
-    if (!profile) throw new CoreError('not_found', `no profile named "${name}" (see: bigip-acme profile list)`);
+    if (!profile) throw new CoreError('not_found', `no profile named "${name}"`, { hint: seeList('profile') });
     return profile;
   }
 

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { isCoreError } from '../../../core/errors.ts';
+import { isApprovalId } from '../../../core/domain/validation/approval-id.ts';
 import type { ApprovalView } from '../../../core/services/approval-service.ts';
 import {
   type ApprovalSource,
@@ -18,12 +18,12 @@ import {
   decidedMessage,
   encodeDenyMetadata,
   errorText,
-  isApprovalId,
-  mayDecide,
   NOT_AN_APPROVAL,
   NOT_AN_APPROVER,
   slackActor,
 } from '../approvers.ts';
+import { isListed } from '../deps.ts';
+import { replyError } from '../../reply-error.ts';
 import { publishHome } from '../events/app-home.ts';
 import { progressUpdates } from '../progress-updates.ts';
 
@@ -56,7 +56,7 @@ async function admitClick(
 ): Promise<{ userId: string; id: string } | null> {
   const userId = args.body.user.id;
   const id = args.action.value ?? '';
-  if (!mayDecide(deps.approvers, userId)) {
+  if (!isListed(deps.approvers, userId)) {
     deps.log.warn({ user: userId, approval: id }, `slack ${what} click from a user not in SLACK_APPROVERS; refused`);
     await tell(args, deps, NOT_AN_APPROVER);
     return null;
@@ -84,17 +84,12 @@ export function approveCallback(deps: ApprovalDeps) {
     try {
       decided = await deps.services.approvals.approve(id, slackActor(userId));
     } catch (err) {
-      if (isCoreError(err)) {
-        deps.log.info({ code: err.code, user: userId, approval: id }, 'slack approval refused by core');
-        await tell(args, deps, err.message);
-      } else {
-        deps.log.error({ err: errorText(err), user: userId, approval: id }, 'slack approval failed');
-        await tell(
-          args,
-          deps,
-          'Something went wrong on the bigip-acme side; it is in the service log. Nothing was decided.',
-        );
-      }
+      const text = replyError(err, deps.log, {
+        what: 'slack approval',
+        outcome: 'Nothing was decided.',
+        fields: { user: userId, approval: id },
+      });
+      await tell(args, deps, text);
       return;
     }
     const source = sourceOfBlockId(action.block_id);
@@ -180,13 +175,8 @@ async function issueInBackground(
         : { phase: 'stopped', state: cert.state, detail: cert.problem?.detail ?? null };
     deps.log.info({ certificate: cert.name, state: cert.state, approval: decided.id }, 'slack-approved issuance ran');
   } catch (err) {
-    if (isCoreError(err)) {
-      deps.log.info({ code: err.code, approval: decided.id }, 'slack-approved issuance refused or failed in the core');
-      final = { phase: 'failed', message: err.message };
-    } else {
-      deps.log.error({ err: errorText(err), approval: decided.id }, 'slack-approved issuance failed');
-      final = { phase: 'failed', message: 'something went wrong on the bigip-acme side; it is in the service log' };
-    }
+    const message = replyError(err, deps.log, { what: 'slack-approved issuance', fields: { approval: decided.id } });
+    final = { phase: 'failed', message };
   }
   await updates.final(await render(final));
   const home = homeClick(args);

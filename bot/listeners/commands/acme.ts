@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { isCoreError } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/ports/logger.ts';
 import type { CoreServices } from '../../../core/services/index.ts';
 import { pendingApprovalsMessage } from '../../blocks/approval.ts';
@@ -13,7 +12,8 @@ import type { BotMessage } from '../../blocks/message.ts';
 import { statusMessage } from '../../blocks/status.ts';
 import { errorMessage, usageMessage } from '../../blocks/usage.ts';
 import { type AcmeCommand, isAdminCommand, parseAcmeCommand } from '../../command-parser.ts';
-import { type ListenerDeps, mayAdminister, NOT_AN_ADMIN } from '../deps.ts';
+import { type ListenerDeps, isListed, NOT_AN_ADMIN } from '../deps.ts';
+import { replyError } from '../../reply-error.ts';
 import { runCertCommand } from './cert-commands.ts';
 import type { CommandContext } from './command-context.ts';
 import { runDeviceCommand } from './device-commands.ts';
@@ -91,7 +91,7 @@ export function acmeCommandCallback(deps: ListenerDeps) {
   return async ({ command, ack, respond, client }: AllMiddlewareArgs & SlackCommandMiddlewareArgs): Promise<void> => {
     await ack();
     const parsed = parseAcmeCommand(command.text);
-    if (isAdminCommand(parsed) && !mayAdminister(deps.admins, command.user_id)) {
+    if (isAdminCommand(parsed) && !isListed(deps.admins, command.user_id)) {
       deps.log.warn(
         { user: command.user_id, subcommand: parsed.kind },
         'slack admin subcommand from a user not in SLACK_ADMINS; refused',
@@ -119,19 +119,9 @@ export function acmeCommandCallback(deps: ListenerDeps) {
       }
       message = await answer(deps.services, parsed as ReadOnlyCommand);
     } catch (err) {
-      if (isCoreError(err)) {
-        deps.log.info(
-          { code: err.code, subcommand: parsed.kind, user: command.user_id },
-          'slack /acme refused by core',
-        );
-        message = errorMessage(err.message);
-      } else {
-        deps.log.error(
-          { err: err instanceof Error ? err.message : String(err), subcommand: parsed.kind, user: command.user_id },
-          'slack /acme failed',
-        );
-        message = errorMessage('Something went wrong on the bigip-acme side; it is in the service log.');
-      }
+      message = errorMessage(
+        replyError(err, deps.log, { what: 'slack /acme', fields: { subcommand: parsed.kind, user: command.user_id } }),
+      );
     }
     await reply(message);
   };

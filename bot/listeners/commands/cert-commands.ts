@@ -1,4 +1,4 @@
-import { CoreError, isCoreError } from '../../../core/errors.ts';
+import { CoreError } from '../../../core/errors.ts';
 import {
   certificateDetailMessage,
   deployProgressMessage,
@@ -11,6 +11,7 @@ import { errorMessage } from '../../blocks/usage.ts';
 import type { AcmeCommand } from '../../command-parser.ts';
 import { certRequestView } from '../../modals/cert-request.ts';
 import { errorText, slackActor } from '../approvers.ts';
+import { replyError } from '../../reply-error.ts';
 import { profileChoices, profileWithDomains } from '../forms/cert-forms.ts';
 import { progressUpdates } from '../progress-updates.ts';
 import type { CommandContext } from './command-context.ts';
@@ -135,10 +136,7 @@ async function renew(ctx: CommandContext, names: string[], profile: string | und
       }
     } catch (err) {
       row.status = 'failed';
-      row.detail = isCoreError(err)
-        ? err.message
-        : 'something went wrong on the bigip-acme side; it is in the service log';
-      if (!isCoreError(err)) ctx.log.error({ err: errorText(err), certificate: row.name }, 'slack renewal failed');
+      row.detail = replyError(err, ctx.log, { what: 'slack renewal', fields: { certificate: row.name } });
     }
     updates.progress(renewProgressMessage(rows, false));
   }
@@ -166,11 +164,8 @@ async function deploy(ctx: CommandContext, name: string): Promise<void> {
     });
     await updates.final(deployResultMessage(report));
   } catch (err) {
-    if (!isCoreError(err)) ctx.log.error({ err: errorText(err), certificate: cert.name }, 'slack deploy failed');
     await updates.final(
-      errorMessage(
-        isCoreError(err) ? err.message : 'Something went wrong on the bigip-acme side; it is in the service log.',
-      ),
+      errorMessage(replyError(err, ctx.log, { what: 'slack deploy', fields: { certificate: cert.name } })),
     );
   }
 }

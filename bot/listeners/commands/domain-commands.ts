@@ -1,4 +1,3 @@
-import { isCoreError } from '../../../core/errors.ts';
 import type { DomainRef } from '../../../core/services/domain-service.ts';
 import { cardFromDomain, challengeMessage } from '../../blocks/challenge.ts';
 import { type BulkTestRow, domainTestMessage } from '../../blocks/domain-test.ts';
@@ -10,6 +9,7 @@ import { domainEndpointModal } from '../../modals/domain-endpoint.ts';
 import { errorText, slackActor } from '../approvers.ts';
 import { cardsFor, Poster, postChallengeCards, testNotice } from '../forms/domain-forms.ts';
 import type { CommandContext } from './command-context.ts';
+import { replyError } from '../../reply-error.ts';
 
 /**
  * A command's response_url takes about five posts in 30 minutes: the first answer, a few progress
@@ -37,11 +37,8 @@ function responder(ctx: CommandContext) {
   };
 }
 
-const problem = (ctx: CommandContext, err: unknown, what: string): string => {
-  if (isCoreError(err)) return err.message;
-  ctx.log.error({ err: errorText(err), subcommand: what }, 'slack /acme domain failed');
-  return 'Something went wrong on the bigip-acme side; it is in the service log.';
-};
+const problem = (ctx: CommandContext, err: unknown, what: string): string =>
+  replyError(err, ctx.log, { what: 'slack /acme domain', fields: { subcommand: what } });
 
 async function openAddForm(ctx: CommandContext, command: Extract<AcmeCommand, { kind: 'domain_add' }>): Promise<void> {
   const profiles = (await ctx.services.profiles.list()).map((p) => p.name);

@@ -11,7 +11,7 @@ import {
 } from '../../blocks/home.ts';
 import { isDatabaseUnavailable } from '../../../core/errors.ts';
 import { collectHomeData } from '../../home-data.ts';
-import { mayDecide } from '../approvers.ts';
+import { isListed } from '../deps.ts';
 import type { ListenerDeps } from '../deps.ts';
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
@@ -32,7 +32,7 @@ export async function publishHome(
   let view: ReturnType<typeof homeView>;
   try {
     const data = await collectHomeData(deps.services);
-    view = homeView(data, pages, new Date(), { canDecide: mayDecide(deps.approvers, userId) });
+    view = homeView(data, pages, new Date(), { canDecide: isListed(deps.approvers, userId) });
   } catch (err) {
     if (isDatabaseUnavailable(err)) {
       deps.log.warn({ code: err.code, user: userId }, 'slack home dashboard not built: the database is unavailable');

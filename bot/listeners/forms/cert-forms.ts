@@ -24,6 +24,7 @@ import {
   readCertRequest,
 } from '../../modals/cert-request.ts';
 import { errorText, slackActor } from '../approvers.ts';
+import { replyError } from '../../reply-error.ts';
 import type { ListenerDeps } from '../deps.ts';
 
 /**
@@ -69,19 +70,13 @@ export function certRequestSubmitCallback(deps: ListenerDeps) {
         approval: true,
       });
     } catch (err) {
-      if (isCoreError(err) && fields) {
-        deps.log.info({ code: err.code, user: userId }, 'slack certificate request refused by core');
-        await ack({ response_action: 'errors', errors: { [coreErrorBlock(err, fields)]: err.message } });
-      } else {
-        deps.log.error({ err: errorText(err), user: userId }, 'slack certificate request failed');
-        await ack({
-          response_action: 'errors',
-          errors: {
-            [PROFILE_BLOCK]:
-              'Something went wrong on the bigip-acme side; it is in the service log. Nothing was requested.',
-          },
-        });
-      }
+      const text = replyError(err, deps.log, {
+        what: 'slack certificate request',
+        outcome: 'Nothing was requested.',
+        fields: { user: userId },
+      });
+      const block = isCoreError(err) && fields ? coreErrorBlock(err, fields) : PROFILE_BLOCK;
+      await ack({ response_action: 'errors', errors: { [block]: text } });
       return;
     }
     deps.log.info(

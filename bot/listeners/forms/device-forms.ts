@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, types, ViewSubmitAction } from '@slack/bolt';
 import type { DeviceTestResult, DeviceTestStage } from '../../../core/domain/device.ts';
-import { isCoreError, isDatabaseUnavailable } from '../../../core/errors.ts';
+import { isCoreError } from '../../../core/errors.ts';
 import { deviceTestMessage, layerName } from '../../blocks/device-test.ts';
 import {
   addDeviceInput,
@@ -13,7 +13,8 @@ import {
   parseDeviceForm,
 } from '../../modals/device-add.ts';
 import { errorText, slackActor } from '../approvers.ts';
-import { type ListenerDeps, mayAdminister, NOT_AN_ADMIN } from '../deps.ts';
+import { type ListenerDeps, isListed, NOT_AN_ADMIN } from '../deps.ts';
+import { replyError } from '../../reply-error.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -24,8 +25,7 @@ function failedTest(err: unknown): DeviceTestResult | undefined {
   if (!isCoreError(err)) return undefined;
   const stage = err.detail?.['stage'];
   if (typeof stage !== 'string' || !(STAGES as readonly string[]).includes(stage)) return undefined;
-  // The core's message ends with a CLI hint (--skip-test) the form does not offer.
-  return { ok: false, stage: stage as DeviceTestStage, message: err.message.replace(/ \(use --skip-test[^)]*\)$/, '') };
+  return { ok: false, stage: stage as DeviceTestStage, message: err.message };
 }
 
 async function nameTaken(deps: ListenerDeps, name: string): Promise<boolean> {
@@ -47,7 +47,7 @@ export function deviceAddCallback(deps: ListenerDeps) {
   return async (args: SubmitArgs): Promise<void> => {
     const { ack, body, view, client } = args;
     const userId = body.user.id;
-    if (!mayAdminister(deps.admins, userId)) {
+    if (!isListed(deps.admins, userId)) {
       deps.log.warn({ user: userId }, 'slack device form submitted by a user not in SLACK_ADMINS; refused');
       await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: NOT_AN_ADMIN } });
       return;
@@ -67,13 +67,7 @@ export function deviceAddCallback(deps: ListenerDeps) {
         return;
       }
     } catch (err) {
-      deps.log.error(
-        { err: errorText(err), code: isCoreError(err) ? err.code : null, user: userId },
-        'slack device name check failed',
-      );
-      const text = isDatabaseUnavailable(err)
-        ? err.message
-        : 'Something went wrong on the bigip-acme side; it is in the service log.';
+      const text = replyError(err, deps.log, { what: 'slack device name check', fields: { user: userId } });
       await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: text } });
       return;
     }
@@ -107,12 +101,8 @@ export function deviceAddCallback(deps: ListenerDeps) {
           'slack device not added: connection test failed',
         );
         error = `Not added: the ${layerName(test.stage)} check failed. Fix it and submit again (the password has to be typed again).`;
-      } else if (isCoreError(err)) {
-        deps.log.info({ code: err.code, user: userId }, 'slack device add refused by core');
-        error = `Not added: ${err.message}`;
       } else {
-        deps.log.error({ err: errorText(err), user: userId }, 'slack device add failed');
-        error = 'Not added: something went wrong on the bigip-acme side; it is in the service log.';
+        error = `Not added: ${replyError(err, deps.log, { what: 'slack device add', fields: { user: userId } })}`;
       }
       next = deviceAddView({ draft, error, ...(test ? { test } : {}), metadata: view.private_metadata });
     }

@@ -46,6 +46,7 @@ import {
 import { errorText, slackActor } from '../approvers.ts';
 import type { ListenerDeps } from '../deps.ts';
 import { throttled } from '../progress-updates.ts';
+import { replyError } from '../../reply-error.ts';
 
 /**
  * The domain forms (add, endpoint) and the challenge message's buttons. Domain work is not admin-only (the
@@ -56,13 +57,8 @@ type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 type Client = webApi.WebClient;
 
-const SOMETHING_WENT_WRONG = 'Something went wrong on the bigip-acme side; it is in the service log.';
-
-function problemText(deps: ListenerDeps, err: unknown, what: string): string {
-  if (isCoreError(err)) return err.message;
-  deps.log.error({ err: errorText(err) }, `slack ${what} failed`);
-  return SOMETHING_WENT_WRONG;
-}
+const problemText = (deps: ListenerDeps, err: unknown, what: string): string =>
+  replyError(err, deps.log, { what: `slack ${what}` });
 
 /** Slack's error code of a failed Web API call (`not_in_channel`, …), if it is one. */
 function slackError(err: unknown): string | undefined {

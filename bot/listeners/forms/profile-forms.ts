@@ -19,21 +19,13 @@ import {
   summarizeDirectory,
 } from '../../modals/profile-create.ts';
 import { errorText, slackActor } from '../approvers.ts';
-import { type ListenerDeps, mayAdminister, NOT_AN_ADMIN } from '../deps.ts';
+import { type ListenerDeps, isListed, NOT_AN_ADMIN } from '../deps.ts';
+import { replyError } from '../../reply-error.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
-const GENERIC = 'Something went wrong on the bigip-acme side; it is in the service log.';
-
-/** A failure as the person should read it: the core's message, or a pointer to the log for anything else. */
-function explain(deps: ListenerDeps, err: unknown, what: string, user: string): string {
-  if (isCoreError(err)) {
-    deps.log.info({ code: err.code, user }, `slack ${what} refused by core`);
-    return err.message;
-  }
-  deps.log.error({ err: errorText(err), user }, `slack ${what} failed`);
-  return GENERIC;
-}
+const explain = (deps: ListenerDeps, err: unknown, what: string, user: string): string =>
+  replyError(err, deps.log, { what: `slack ${what}`, fields: { user } });
 
 /** Replaces the modal after a "working…" ack; a closed modal is logged, not thrown. */
 async function replaceView(deps: ListenerDeps, args: SubmitArgs, view: types.ModalView): Promise<void> {
@@ -63,7 +55,7 @@ export function profileStep1Callback(deps: ListenerDeps) {
   return async (args: SubmitArgs): Promise<void> => {
     const { ack, body, view } = args;
     const userId = body.user.id;
-    if (!mayAdminister(deps.admins, userId)) {
+    if (!isListed(deps.admins, userId)) {
       deps.log.warn({ user: userId }, 'slack profile form submitted by a user not in SLACK_ADMINS; refused');
       await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.name]: NOT_AN_ADMIN } });
       return;
@@ -117,7 +109,7 @@ export function profileStep2Callback(deps: ListenerDeps) {
   return async (args: SubmitArgs): Promise<void> => {
     const { ack, body, view, client } = args;
     const userId = body.user.id;
-    if (!mayAdminister(deps.admins, userId)) {
+    if (!isListed(deps.admins, userId)) {
       deps.log.warn({ user: userId }, 'slack profile confirmation submitted by a user not in SLACK_ADMINS; refused');
       await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.tos]: NOT_AN_ADMIN } });
       return;

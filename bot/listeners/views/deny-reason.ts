@@ -1,18 +1,18 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { isCoreError } from '../../../core/errors.ts';
 import type { ApprovalView } from '../../../core/services/approval-service.ts';
 import { REASON_ACTION, REASON_BLOCK } from '../../blocks/approval.ts';
 import { decodePages } from '../../blocks/home.ts';
 import { publishHome } from '../events/app-home.ts';
+import { replyError } from '../../reply-error.ts';
 import {
   type ApprovalDeps,
   decidedMessage,
   decodeDenyMetadata,
   errorText,
-  mayDecide,
   NOT_AN_APPROVER,
   slackActor,
 } from '../approvers.ts';
+import { isListed } from '../deps.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -31,7 +31,7 @@ export function denyReasonCallback(deps: ApprovalDeps) {
       await refuse('This form does not name an approval; close it and click Deny again.');
       return;
     }
-    if (!mayDecide(deps.approvers, userId)) {
+    if (!isListed(deps.approvers, userId)) {
       deps.log.warn({ user: userId, approval: meta.id }, 'slack denial from a user not in SLACK_APPROVERS; refused');
       await refuse(NOT_AN_APPROVER);
       return;
@@ -45,13 +45,13 @@ export function denyReasonCallback(deps: ApprovalDeps) {
     try {
       decided = await deps.services.approvals.deny(meta.id, slackActor(userId), reason);
     } catch (err) {
-      if (isCoreError(err)) {
-        deps.log.info({ code: err.code, user: userId, approval: meta.id }, 'slack denial refused by core');
-        await refuse(err.message);
-      } else {
-        deps.log.error({ err: errorText(err), user: userId, approval: meta.id }, 'slack denial failed');
-        await refuse('Something went wrong on the bigip-acme side; it is in the service log. Nothing was decided.');
-      }
+      await refuse(
+        replyError(err, deps.log, {
+          what: 'slack denial',
+          outcome: 'Nothing was decided.',
+          fields: { user: userId, approval: meta.id },
+        }),
+      );
       return;
     }
     await ack();
