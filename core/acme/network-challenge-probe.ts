@@ -2,7 +2,7 @@ import type dns from 'node:dns';
 import http from 'node:http';
 import type { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
-import acme from 'acme-client';
+import { type TlsAlpnCertificateProblem, tlsAlpnCertificateProblem } from '../domain/tls-alpn-certificate.ts';
 import { CoreError } from '../errors.ts';
 import type { ChallengeProbe, ProbeResult } from '../ports/challenge-probe.ts';
 import { newResolver } from './dns-resolver.ts';
@@ -183,7 +183,6 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
           const where = `${target} at ${address}`;
           const res = await tlsHandshake({ address, port: tlsPort, servername: domain, timeoutMs });
           if ('error' in res) return networkFailure(where, res.error, timeoutMs);
-          const names = dnsNames(res.cert);
           const observed = [`ALPN ${res.alpn || 'none'}`, `SAN ${res.cert?.subjectAltName ?? 'none'}`].join('; ');
           if (res.alpn !== ACME_TLS_ALPN) {
             const seen = res.alpn ? `negotiated ${res.alpn} instead` : 'no ALPN protocol negotiated';
@@ -192,28 +191,8 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
           if (res.cert === undefined) {
             return { ok: false, detail: `${where}: the server presented no certificate`, observed };
           }
-          if (!names.includes(normalizeName(domain))) {
-            const seen = names.length > 0 ? names.join(', ') : 'no DNS names';
-            return { ok: false, detail: `${where}: certificate is for ${seen}, not ${domain}`, observed };
-          }
-          let digestOk: boolean;
-          try {
-            digestOk = acme.crypto.isAlpnCertificateAuthorizationValid(res.cert.toString(), keyAuthorization);
-          } catch {
-            // acme-client throws rather than returning false when the acmeIdentifier extension is absent.
-            return {
-              ok: false,
-              detail: `${where}: certificate has no acmeIdentifier extension, so it is not a challenge certificate`,
-              observed,
-            };
-          }
-          if (!digestOk) {
-            return {
-              ok: false,
-              detail: `${where}: certificate's acmeIdentifier digest does not match the key authorization`,
-              observed,
-            };
-          }
+          const problem = tlsAlpnCertificateProblem(res.cert.toString(), domain, keyAuthorization);
+          if (problem) return { ok: false, detail: `${where}: ${tlsAlpnProblemText(problem, domain)}`, observed };
           return {
             ok: true,
             detail: `${where}: challenge certificate for ${domain} with the expected digest`,
@@ -243,16 +222,25 @@ function isWildcard(domain: string): boolean {
   return domain.startsWith('*.');
 }
 
-function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
-}
-
-function dnsNames(cert: X509Certificate | undefined): string[] {
-  // Node renders SANs as "DNS:a, DNS:b, IP Address:…"; only dNSName entries can match a domain.
-  return (cert?.subjectAltName ?? '')
-    .split(', ')
-    .filter((entry) => entry.startsWith('DNS:'))
-    .map((entry) => normalizeName(entry.slice(4)));
+/** What the probe says about a presented certificate that fails the RFC 8737 rule. */
+function tlsAlpnProblemText(problem: TlsAlpnCertificateProblem, domain: string): string {
+  switch (problem.reason) {
+    case 'unreadable':
+      return 'the presented certificate is not readable';
+    case 'wrong_names': {
+      const dnsNames = problem.names.filter((n) => n.type === 'dns').map((n) => n.value.toLowerCase());
+      const seen = dnsNames.length > 0 ? dnsNames.join(', ') : 'no DNS names';
+      return problem.names.length > 1 && dnsNames.includes(problem.expected)
+        ? `certificate names ${seen}; a challenge certificate names ${domain} alone`
+        : `certificate is for ${seen}, not ${domain}`;
+    }
+    case 'no_acme_identifier':
+      return 'certificate has no acmeIdentifier extension, so it is not a challenge certificate';
+    case 'malformed_acme_identifier':
+      return "certificate's acmeIdentifier extension is not critical or holds no SHA-256 digest";
+    case 'digest_mismatch':
+      return "certificate's acmeIdentifier digest does not match the key authorization";
+  }
 }
 
 function clip(text: string, max: number): string {
