@@ -7,7 +7,7 @@ import { CoreError } from '../core/errors.ts';
 import type { CertificateView } from '../core/services/certificate-service.ts';
 import { type DomainView, type PublicChallengeContent, withoutChallengeKey } from '../core/services/domain-service.ts';
 import type { Runtime } from '../runtime.ts';
-import { startChallengeListeners } from './challenge-listeners.ts';
+import { startChallengeListeners } from '../responder/start.ts';
 import { registerDeviceCommands } from './device-commands.ts';
 import { registerJobCommands } from './job-commands.ts';
 import { createOutput, fields, type Output, table, wantsJson } from './output.ts';
