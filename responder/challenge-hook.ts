@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorCode } from '../core/errors.ts';
 import { isCoreError, isDatabaseUnavailable } from '../core/errors.ts';
-import { type ChallengeHookService, hookDomain } from '../core/services/challenge-hook-service.ts';
+import { type ChallengeHookService, hookDomain, hookRefusalStatus } from '../core/services/challenge-hook-service.ts';
 
 export const CHALLENGE_HOOK_PREFIX = '/challenge-hook';
 export const CHALLENGE_HOOK_REALM = 'bigip-acme challenge-hook';
@@ -17,17 +17,6 @@ const UNAUTHORIZED_HEADERS = { ...NO_STORE, 'www-authenticate': `Basic realm="${
 
 type WireErrorCode = ErrorCode | 'unauthorized' | 'method_not_allowed' | 'payload_too_large' | 'unsupported_media_type';
 type HookEnv = { Variables: { domain: string } };
-
-/**
- * The status of each refusal the service can give (core/services/challenge-hook-service.ts); bad input is
- * never a 5xx, and a missing MASTER_KEY is the responder's condition, not the caller's fault.
- */
-export const HOOK_ERROR_STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
-  input_invalid: 400,
-  domain_invalid: 400,
-  conflict: 409,
-  config_invalid: 503,
-};
 
 function problem(
   c: Context,
@@ -85,9 +74,9 @@ export function registerChallengeHook(app: Hono, service: ChallengeHookService):
     if (isDatabaseUnavailable(err)) {
       return problem(c, 503, 'db_unavailable', err.message, { ...NO_STORE, 'retry-after': '60' });
     }
-    const status = isCoreError(err) ? HOOK_ERROR_STATUS[err.code] : undefined;
-    return status && isCoreError(err)
-      ? problem(c, status, err.code, err.message)
+    const status = hookRefusalStatus(err);
+    return status !== 500 && isCoreError(err)
+      ? problem(c, status as ContentfulStatusCode, err.code, err.message)
       : problem(c, 500, 'internal', 'internal error');
   });
 

@@ -4,7 +4,7 @@ import { type ChallengeEntry, parseChallengePayload } from '../domain/challenge-
 import { normalizeDomainName } from '../domain/domain-name.ts';
 import { type TlsAlpnCertificateProblem, tlsAlpnCertificateProblem } from '../domain/tls-alpn-certificate.ts';
 import { type CoreTlsAlpnChallenge, hookTlsAlpnShadowed } from '../domain/tls-alpn-source.ts';
-import { CoreError, isCoreError } from '../errors.ts';
+import { CoreError, type ErrorCode, isCoreError } from '../errors.ts';
 import type { HookChallenge, HookChallengeRepository, Store } from '../ports/store.ts';
 import { hashPassword, verifyPassword } from '../secrets/password-verifier.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
@@ -68,6 +68,24 @@ export function hookDomain(raw: string): string {
   let name = raw.toLowerCase();
   if (name.endsWith('.')) name = name.slice(0, -1);
   return normalizeDomainName(name, 'dns-01');
+}
+
+/**
+ * The HTTP status the hook answers each of the service's refusals with, for the route and for the core's
+ * in-process publishing alike; bad input is never a 5xx, and a missing MASTER_KEY is the responder's
+ * condition, not the caller's fault. An outage is 503 too; anything else, 500.
+ */
+export const HOOK_REFUSAL_STATUS = {
+  input_invalid: 400,
+  domain_invalid: 400,
+  conflict: 409,
+  config_invalid: 503,
+  db_unavailable: 503,
+} as const satisfies Partial<Record<ErrorCode, number>>;
+
+export function hookRefusalStatus(err: unknown): number {
+  if (!isCoreError(err)) return 500;
+  return (HOOK_REFUSAL_STATUS as Partial<Record<ErrorCode, number>>)[err.code] ?? 500;
 }
 
 function hookKeyAad(id: string): string {

@@ -62,7 +62,10 @@ export async function startTestCore(
   });
   return {
     store,
-    services: createCoreServices(deps, { approvers: opts.approvers ?? [] }),
+    services: createCoreServices(deps, {
+      approvers: opts.approvers ?? [],
+      builtinResponderUrl: `http://127.0.0.1:${pebble.httpPort}`,
+    }),
     deps,
     close: () => responder.close(),
   };
