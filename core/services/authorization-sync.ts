@@ -57,6 +57,20 @@ export function domainNameOf(authz: AcmeAuthorization): string {
 export class AuthorizationSync {
   constructor(private readonly deps: CoreDeps) {}
 
+  /** The domain's current authorization; not_found when it has none yet (Test and Deploy & Test need one). */
+  async current(domain: ManagedDomain): Promise<Authorization> {
+    const current = domain.currentAuthorizationId
+      ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
+      : null;
+    if (!current) {
+      throw new CoreError(
+        'not_found',
+        `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`,
+      );
+    }
+    return current;
+  }
+
   /** Stores the CA's view of an authorization (with fresh challenge content the first time it is seen). */
   async record(account: AcmeAccount, domain: ManagedDomain, authz: AcmeAuthorization): Promise<Authorization> {
     const known = await this.deps.store.authorizations.findByUrl(authz.url);

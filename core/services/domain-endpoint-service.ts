@@ -153,14 +153,7 @@ export class DomainEndpointService {
         `${domain.name} has no API endpoint; set one with: bigip-acme domain endpoint set ${domain.name}`,
       );
     }
-    const current = domain.currentAuthorizationId
-      ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
-      : null;
-    if (!current)
-      throw new CoreError(
-        'not_found',
-        `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`,
-      );
+    const current = await this.sync.current(domain);
     progress(
       `${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl ?? `data-group ${domain.dataGroupPath}`}`,
     );

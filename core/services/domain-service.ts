@@ -175,14 +175,7 @@ export class DomainService {
   async test(ref: DomainRef, actor: string, progress: Progress = noProgress): Promise<TestResult> {
     const { domain, profile } = await this.resolve(ref);
     const account = accountOf(this.deps, profile);
-    const current = domain.currentAuthorizationId
-      ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
-      : null;
-    if (!current)
-      throw new CoreError(
-        'not_found',
-        `domain "${domain.name}" has no challenge yet; run: bigip-acme domain reconfigure`,
-      );
+    const current = await this.sync.current(domain);
 
     progress(`${domain.name}: reading the authorization from the CA`);
     const acmeAuthz = await this.deps.acme.getAuthorization(account, current.url);
