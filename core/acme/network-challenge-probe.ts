@@ -229,10 +229,7 @@ function tlsAlpnProblemText(problem: TlsAlpnCertificateProblem, domain: string):
       return 'the presented certificate is not readable';
     case 'wrong_names': {
       const dnsNames = problem.names.filter((n) => n.type === 'dns').map((n) => n.value.toLowerCase());
-      const seen = dnsNames.length > 0 ? dnsNames.join(', ') : 'no DNS names';
-      return problem.names.length > 1 && dnsNames.includes(problem.expected)
-        ? `certificate names ${seen}; a challenge certificate names ${domain} alone`
-        : `certificate is for ${seen}, not ${domain}`;
+      return `certificate is for ${dnsNames.join(', ') || 'no DNS names'}, not ${domain} alone`;
     }
     case 'no_acme_identifier':
       return 'certificate has no acmeIdentifier extension, so it is not a challenge certificate';
