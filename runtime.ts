@@ -7,7 +7,7 @@ import { createAcmeClientGateway } from './core/acme/acme-client-gateway.ts';
 import { createAuthoritativeDnsPropagation } from './core/acme/authoritative-dns-propagation.ts';
 import { createHttpEndpointClient } from './core/acme/http-endpoint-client.ts';
 import { createNetworkChallengeProbe } from './core/acme/network-challenge-probe.ts';
-import type { Config } from './core/config.ts';
+import { builtinResponderUrl, type Config } from './core/config.ts';
 import { CoreError } from './core/errors.ts';
 import type { Logger } from './core/ports/logger.ts';
 import { systemClock } from './core/ports/clock.ts';
@@ -163,6 +163,7 @@ export async function openRuntime(
       leaseMs: config.JOBS_LEASE_SECONDS * 1000,
       allowSelfApproval: config.APPROVAL_ALLOW_SELF,
       approvers: approversOf(config),
+      builtinResponderUrl: builtinResponderUrl(config),
       jobs: { schedules: jobSchedules(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000 },
     },
   );

@@ -1,5 +1,5 @@
 /**
- * The HTTP-01 responder, wired as `cli/challenge-listeners.ts` `startChallengeListeners` wires it in production
+ * The HTTP-01 responder, wired as `responder/start.ts` `startResponder` wires it in production
  * (a ChallengeCache over a ChallengeSource; createResponderApp and createResponderServer both answering through
  * `cache.answer(token, host)`), for the responder benchmarks. Run it with the same loader production uses (`node --import tsx`, see `bin/bigip-acme`), so the
  * pid it prints is the serving process:
@@ -17,7 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { challengeSource } from '../cli/challenge-listeners.ts';
+import { ChallengeHookService, challengeHookDeps } from '../core/services/challenge-hook-service.ts';
+import { challengeSource } from '../responder/start.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { createDrizzleStore } from '../db/drizzle-store.ts';
 import { createResponderApp, type ResponderDeps } from '../responder/app.ts';
@@ -63,14 +64,7 @@ if (values.db) {
       () => true,
       () => false,
     );
-  hook = {
-    hookChallenges: store.hookChallenges,
-    endpointVerifiers: (name) => store.domains.endpointVerifiers(name),
-    secrets: null,
-    newId: randomUUID,
-    now: () => new Date(),
-    coreTlsAlpnChallenge: (name) => store.authorizations.tlsAlpnMaterial(name),
-  };
+  hook = new ChallengeHookService(challengeHookDeps(store, null, () => new Date(), randomUUID));
 } else {
   source = memorySource(values.token, values['key-auth'], values.domain);
   ready = async () => true;

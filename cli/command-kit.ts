@@ -50,7 +50,7 @@ export function createCommandKit(io: CliIo, out: Output, setExitCode: (code: num
     async withChallengeListeners(rt, fn) {
       if (!io.servesChallenges) return fn();
       // Loaded only here: the listeners bring the HTTP server stack, which no other command needs.
-      const { startChallengeListeners } = await import('./challenge-listeners.ts');
+      const { startChallengeListeners } = await import('../responder/start.ts');
       const close = await startChallengeListeners(rt);
       try {
         return await fn();

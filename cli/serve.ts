@@ -4,7 +4,7 @@ import type { Config } from '../core/config.ts';
 import { type JobName, jobSchedules, startScheduler } from '../core/services/jobs.ts';
 import { resolve } from 'node:path';
 import { createLogger, openRuntime } from '../runtime.ts';
-import { startChallengeListeners } from './challenge-listeners.ts';
+import { startChallengeListeners } from '../responder/start.ts';
 import type { RunCli } from './cli-io.ts';
 import { controlSocketPath, startControlSocket } from './control-socket.ts';
 import type { Role } from './role.ts';

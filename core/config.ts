@@ -135,3 +135,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     raw === undefined || SECRET_VARIABLES.test(variable) ? '' : ` (got ${JSON.stringify(redacted!.slice(0, 200))})`;
   throw new CoreError('config_invalid', `${variable} ${issue.message}${shown}`);
 }
+
+/** How the core reaches its own responder's challenge-hook: RESPONDER_URL, else the local RESPONDER_PORT. */
+export function builtinResponderUrl(config: Pick<Config, 'RESPONDER_URL' | 'RESPONDER_PORT'>): string {
+  return config.RESPONDER_URL ?? `http://127.0.0.1:${config.RESPONDER_PORT}`;
+}

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { answerChallenge, NOT_FOUND_BODY, NOT_FOUND_HEADERS, FOUND_HEADERS } from './challenge-answer.ts';
-import { type ChallengeHookDeps, registerChallengeHook } from './challenge-hook.ts';
+import type { ChallengeHookService } from '../core/services/challenge-hook-service.ts';
+import { registerChallengeHook } from './challenge-hook.ts';
 import { refuseHostileTargets } from './refuse-hostile-targets.ts';
 import { type Readiness, readinessResponse } from './readiness.ts';
 
@@ -14,7 +15,7 @@ export interface ResponderDeps {
   /** Prometheus registry served at GET /metrics. */
   metrics?: { contentType: string; metrics(): Promise<string> };
   /** `POST|GET|DELETE /challenge-hook/{domain}`; without it the hook routes do not exist (404). */
-  hook?: ChallengeHookDeps;
+  hook?: ChallengeHookService;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { parseJsonObject } from '../json-object.ts';
 import type { types } from '@slack/bolt';
-import type { ChallengeContent, DomainView } from '../../core/services/domain-service.ts';
+import type { ChallengeContent } from '../../core/domain/challenge-content.ts';
+import type { DomainView } from '../../core/services/domain-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e } from './message.ts';
 
 /**

@@ -2,20 +2,14 @@ import { join } from 'node:path';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseChallengeType } from '../../core/domain/challenge-type.ts';
+import { builtinResponderUrl } from '../../core/config.ts';
 import { CoreError } from '../../core/errors.ts';
-import type { DomainView, PublicChallengeContent } from '../../core/services/domain-service.ts';
+import { type PublicChallengeContent, withoutChallengeKey } from '../../core/domain/challenge-content.ts';
+import type { DomainView } from '../../core/services/domain-service.ts';
 import type { CommandKit } from '../command-kit.ts';
 import { commaList } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
 import { writePrivate } from '../private-file.ts';
-
-/**
- * What a challenge looks like without its throwaway key. Imported when a command runs, not at the top: the
- * domain service brings the ACME library (through the TLS-ALPN certificate rule), which `--help` must not load.
- */
-async function loadWithoutChallengeKey() {
-  return (await import('../../core/services/domain-service.ts')).withoutChallengeKey;
-}
 
 /** `domain`: domains, their challenges, API endpoints and on-box data-groups. */
 export function registerDomainCommands(program: Command, kit: CommandKit): void {
@@ -46,7 +40,6 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
     .option('--challenge <type>', 'http-01 | dns-01 | tls-alpn-01', 'http-01')
     .action(
       action(async (rt, out, names: string[], o: { profile: string; challenge: string }) => {
-        const withoutChallengeKey = await loadWithoutChallengeKey();
         const added = (
           await rt.services.domains.add(o.profile, names, parseChallengeType(o.challenge), actor(), out.progress)
         ).map(withoutChallengeKey);
@@ -73,7 +66,7 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
       action(async (rt, out, name: string, o: { profile?: string }) => {
         const shown = await rt.services.domains.show({ name, profile: o.profile });
         const d = shown.domain;
-        const challenge = (await loadWithoutChallengeKey())(shown.challenge);
+        const challenge = withoutChallengeKey(shown.challenge);
         out.result(
           { ...d, challenge },
           () =>
@@ -108,7 +101,7 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
           out.result({ domain: c.domain, type: c.type, files: written }, () => `wrote ${written.join(', ')}`);
           return;
         }
-        const shown = (await loadWithoutChallengeKey())(c);
+        const shown = withoutChallengeKey(c);
         out.result(shown, () =>
           shown.tls ? `${renderChallenge(shown)}\n\n${shown.tls.certPem}` : renderChallenge(shown),
         );
@@ -148,7 +141,7 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
         if (o.builtin) {
           if (o.url || o.username || o.passwordFile)
             throw new CoreError('input_invalid', '--builtin takes no --url, --username or --password-file');
-          const responderUrl = rt.config.RESPONDER_URL ?? `http://127.0.0.1:${rt.config.RESPONDER_PORT}`;
+          const responderUrl = builtinResponderUrl(rt.config);
           view = await rt.services.domains.useBuiltinEndpoint(ref, responderUrl, actor());
         } else {
           if (!o.url || !o.username || !o.passwordFile)
@@ -194,7 +187,6 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
     .requiredOption('--profile <name>', 'CA management profile')
     .action(
       action(async (rt, out, o: { profile: string }) => {
-        const withoutChallengeKey = await loadWithoutChallengeKey();
         const refreshed = (await rt.services.domains.reconfigure(o.profile, actor(), out.progress)).map(
           withoutChallengeKey,
         );

@@ -2,8 +2,7 @@ import type dns from 'node:dns';
 import http from 'node:http';
 import type { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
-import acme from 'acme-client';
-import { dnsAltNames } from '../domain/x509.ts';
+import { type TlsAlpnCertificateProblem, tlsAlpnCertificateProblem } from '../domain/tls-alpn-certificate.ts';
 import { CoreError } from '../errors.ts';
 import { clip } from '../net/clip.ts';
 import { newResolver, queryWithin } from '../net/dns-resolver.ts';
@@ -179,7 +178,6 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
           const where = `${target} at ${address}`;
           const res = await tlsHandshake({ address, port: tlsPort, servername: domain, timeoutMs });
           if ('error' in res) return networkFailure(where, res.error, timeoutMs);
-          const names = dnsNames(res.cert);
           const observed = [`ALPN ${res.alpn || 'none'}`, `SAN ${res.cert?.subjectAltName ?? 'none'}`].join('; ');
           if (res.alpn !== ACME_TLS_ALPN) {
             const seen = res.alpn ? `negotiated ${res.alpn} instead` : 'no ALPN protocol negotiated';
@@ -188,28 +186,8 @@ export function createNetworkChallengeProbe(opts: NetworkChallengeProbeOptions =
           if (res.cert === undefined) {
             return { ok: false, detail: `${where}: the server presented no certificate`, observed };
           }
-          if (!names.includes(normalizeName(domain))) {
-            const seen = names.length > 0 ? names.join(', ') : 'no DNS names';
-            return { ok: false, detail: `${where}: certificate is for ${seen}, not ${domain}`, observed };
-          }
-          let digestOk: boolean;
-          try {
-            digestOk = acme.crypto.isAlpnCertificateAuthorizationValid(res.cert.toString(), keyAuthorization);
-          } catch {
-            // acme-client throws rather than returning false when the acmeIdentifier extension is absent.
-            return {
-              ok: false,
-              detail: `${where}: certificate has no acmeIdentifier extension, so it is not a challenge certificate`,
-              observed,
-            };
-          }
-          if (!digestOk) {
-            return {
-              ok: false,
-              detail: `${where}: certificate's acmeIdentifier digest does not match the key authorization`,
-              observed,
-            };
-          }
+          const problem = tlsAlpnCertificateProblem(res.cert.toString(), domain, keyAuthorization);
+          if (problem) return { ok: false, detail: `${where}: ${tlsAlpnProblemText(problem, domain)}`, observed };
           return {
             ok: true,
             detail: `${where}: challenge certificate for ${domain} with the expected digest`,
@@ -239,17 +217,21 @@ function isWildcard(domain: string): boolean {
   return domain.startsWith('*.');
 }
 
-function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
-}
-
-/** Only dNSName entries can match a domain; an unreadable extension names nothing. */
-function dnsNames(cert: X509Certificate | undefined): string[] {
-  if (cert === undefined) return [];
-  try {
-    return dnsAltNames(cert).map(normalizeName);
-  } catch {
-    return [];
+/** What the probe says about a presented certificate that fails the RFC 8737 rule. */
+function tlsAlpnProblemText(problem: TlsAlpnCertificateProblem, domain: string): string {
+  switch (problem.reason) {
+    case 'unreadable':
+      return 'the presented certificate is not readable';
+    case 'wrong_names': {
+      const dnsNames = problem.names.filter((n) => n.type === 'dns').map((n) => n.value.toLowerCase());
+      return `certificate is for ${dnsNames.join(', ') || 'no DNS names'}, not ${domain} alone`;
+    }
+    case 'no_acme_identifier':
+      return 'certificate has no acmeIdentifier extension, so it is not a challenge certificate';
+    case 'malformed_acme_identifier':
+      return "certificate's acmeIdentifier extension is not critical or holds no SHA-256 digest";
+    case 'digest_mismatch':
+      return "certificate's acmeIdentifier digest does not match the key authorization";
   }
 }
 

@@ -4,7 +4,7 @@ import type { Authorization, ConnectionStatus, ManagedDomain } from '../domain/m
 import { dnsRecordName } from '../domain/domain-name.ts';
 import { endpointPayload } from '../domain/endpoint-payload.ts';
 import { buildTlsAlpnChallengeCertificate } from '../domain/tls-alpn-certificate.ts';
-import { CoreError } from '../errors.ts';
+import { CoreError, runCommand } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeAuthorization, AcmeProblem } from '../ports/acme-gateway.ts';
 import type { ProbeResult } from '../ports/challenge-probe.ts';
@@ -56,6 +56,19 @@ export function domainNameOf(authz: AcmeAuthorization): string {
  */
 export class AuthorizationSync {
   constructor(private readonly deps: CoreDepsWith<'authorizations' | 'devices' | 'domains'>) {}
+
+  /** The domain's current authorization; not_found when it has none yet (Test and Deploy & Test need one). */
+  async current(domain: ManagedDomain): Promise<Authorization> {
+    const current = domain.currentAuthorizationId
+      ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
+      : null;
+    if (!current) {
+      throw new CoreError('not_found', `domain "${domain.name}" has no challenge yet`, {
+        hint: runCommand('run', ['domain', 'reconfigure']),
+      });
+    }
+    return current;
+  }
 
   /** Stores the CA's view of an authorization (with fresh challenge content the first time it is seen). */
   async record(account: AcmeAccount, domain: ManagedDomain, authz: AcmeAuthorization): Promise<Authorization> {

@@ -1,41 +1,17 @@
 import type { CaProfile } from '../domain/ca-profile.ts';
-import { DEFAULT_DATA_GROUP, isFullPath } from '../domain/acme-irule.ts';
+import { type ChallengeContent, challengeContentOf } from '../domain/challenge-content.ts';
 import type { ChallengeType } from '../domain/challenge-type.ts';
-import { dnsRecordName, normalizeDomainName } from '../domain/domain-name.ts';
-import { type Authorization, isAuthorizationUsable, type ManagedDomain } from '../domain/managed-domain.ts';
+import { normalizeDomainName } from '../domain/domain-name.ts';
+import { isAuthorizationUsable, type ManagedDomain } from '../domain/managed-domain.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
-import { randomBytes } from 'node:crypto';
 import { CoreError, isCoreError, runCommand, seeList } from '../errors.ts';
-import { hashPassword } from '../secrets/password-verifier.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
-import { AuthorizationSync, connectionStatusOf, usesDataGroups } from './authorization-sync.ts';
+import { AuthorizationSync, connectionStatusOf } from './authorization-sync.ts';
+import { DomainEndpointService, type EndpointInput } from './domain-endpoint-service.ts';
 import { accountOf, type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
 import type { ProfileService } from './profile-service.ts';
 
 export type DomainView = PublicView<ManagedDomain> & { profileName: string };
-
-/** The content that answers a domain's challenge, in the form a person or web server publishes it. */
-export interface ChallengeContent {
-  domain: string;
-  type: ChallengeType;
-  status: ManagedDomain['status'];
-  expiresAt: Date | null;
-  http?: { fileName: string; content: string; urlPath: string };
-  dns?: { recordName: string; value: string; zoneLine: string };
-  /** The key is the throwaway challenge key, not a certificate key. */
-  tls?: { certPem: string; keyPem: string };
-}
-
-/**
- * Challenge content as any result may show it: the TLS-ALPN-01 certificate without its key. The key leaves
- * only when asked for, as a file (`domain challenge --out`, mode 0600; the bot's file upload).
- */
-export type PublicChallengeContent = Omit<ChallengeContent, 'tls'> & { tls?: { certPem: string } };
-
-export function withoutChallengeKey(content: ChallengeContent): PublicChallengeContent {
-  const { tls, ...rest } = content;
-  return tls ? { ...rest, tls: { certPem: tls.certPem } } : rest;
-}
 
 export type TestOutcome = 'valid' | 'already_valid' | 'invalid' | 'unreachable' | 'expired';
 
@@ -46,29 +22,6 @@ export interface TestResult {
   problem: AcmeProblem | null;
 }
 
-export interface EndpointInput {
-  url: string;
-  username: string;
-  password: string;
-}
-
-function parseEndpointUrl(input: string): string {
-  let url: URL;
-  try {
-    url = new URL(input.trim());
-  } catch {
-    throw new CoreError('input_invalid', `endpoint "${input}" is not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new CoreError('input_invalid', `endpoint "${input}" must be http:// or https://`);
-  if (url.username || url.password)
-    throw new CoreError(
-      'input_invalid',
-      'put the endpoint credentials in --username and --password-file, not in the URL',
-    );
-  return url.toString();
-}
-
 export interface DomainRef {
   name: string;
   profile?: string | undefined;
@@ -76,12 +29,14 @@ export interface DomainRef {
 
 export class DomainService {
   private readonly sync: AuthorizationSync;
+  private readonly endpoints: DomainEndpointService;
 
   constructor(
     private readonly deps: CoreDepsWith<'audit' | 'authorizations' | 'devices' | 'domains' | 'profiles'>,
     private readonly profiles: ProfileService,
   ) {
     this.sync = new AuthorizationSync(deps);
+    this.endpoints = new DomainEndpointService(deps);
   }
 
   /**
@@ -220,13 +175,7 @@ export class DomainService {
   async test(ref: DomainRef, actor: string, progress: Progress = noProgress): Promise<TestResult> {
     const { domain, profile } = await this.resolve(ref);
     const account = accountOf(this.deps, profile);
-    const current = domain.currentAuthorizationId
-      ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
-      : null;
-    if (!current)
-      throw new CoreError('not_found', `domain "${domain.name}" has no challenge yet`, {
-        hint: runCommand('run', ['domain', 'reconfigure']),
-      });
+    const current = await this.sync.current(domain);
 
     progress(`${domain.name}: reading the authorization from the CA`);
     const acmeAuthz = await this.deps.acme.getAuthorization(account, current.url);
@@ -298,163 +247,41 @@ export class DomainService {
     }
   }
 
-  /**
-   * The seed's *API End Point*, *user name*, *password*: where the core publishes this domain's challenge
-   * content. The password is kept sealed (for the core to call the endpoint) and as a one-way verifier (for
-   * the built-in responder's challenge-hook to check callers without MASTER_KEY).
-   */
-  async setEndpoint(ref: DomainRef, input: EndpointInput, actor: string): Promise<DomainView> {
+  // Where the domain publishes its challenge content: DomainEndpointService, answered here as a view.
+  setEndpoint(ref: DomainRef, input: EndpointInput, actor: string): Promise<DomainView> {
+    return this.change(ref, (d) => this.endpoints.setEndpoint(d, input, actor));
+  }
+  useBuiltinEndpoint(ref: DomainRef, responderUrl: string, actor: string): Promise<DomainView> {
+    return this.change(ref, (d) => this.endpoints.useBuiltinEndpoint(d, responderUrl, actor));
+  }
+  clearEndpoint(ref: DomainRef, actor: string): Promise<DomainView> {
+    return this.change(ref, (d) => this.endpoints.clearEndpoint(d, actor));
+  }
+  setDataGroup(ref: DomainRef, input: { devices: string[]; dataGroup?: string | undefined }, actor: string) {
+    return this.change(ref, (d) => this.endpoints.setDataGroup(d, input, actor));
+  }
+  clearDataGroup(ref: DomainRef, actor: string): Promise<DomainView> {
+    return this.change(ref, (d) => this.endpoints.clearDataGroup(d, actor));
+  }
+
+  private async change(ref: DomainRef, apply: (domain: ManagedDomain) => Promise<ManagedDomain>): Promise<DomainView> {
     const { domain, profile } = await this.resolve(ref);
-    if (usesDataGroups(domain)) {
-      throw new CoreError('conflict', `${domain.name} answers HTTP-01 from BIG-IP data-groups`, {
-        hint: runCommand('clear that first', ['domain', 'datagroup', 'clear'], { aside: true }),
-      });
-    }
-    const url = parseEndpointUrl(input.url);
-    if (!/^[^\s:]{1,64}$/.test(input.username)) {
-      throw new CoreError('input_invalid', 'the endpoint user name must be 1-64 characters without spaces or ":"');
-    }
-    if (input.password.length < 12)
-      throw new CoreError('input_invalid', 'the endpoint password must be at least 12 characters');
-    const updated = await this.deps.store.domains.update(domain.id, {
-      endpointUrl: url,
-      endpointUsername: input.username,
-      endpointPasswordSealed: this.deps.secrets.seal(
-        input.password,
-        secretAad('domains', domain.id, 'endpoint_password'),
-      ),
-      endpointPasswordVerifier: await hashPassword(input.password),
-    });
-    await this.auditDomain(domain, actor, 'domain.endpoint.set', 'ok', { url });
-    return this.view(updated, profile);
+    return this.view(await apply(domain), profile);
   }
 
-  /** Points the domain at the built-in responder's challenge-hook, with generated credentials. */
-  async useBuiltinEndpoint(ref: DomainRef, responderUrl: string, actor: string): Promise<DomainView> {
-    const { domain } = await this.resolve(ref);
-    const base = responderUrl.replace(/\/+$/, '');
-    return this.setEndpoint(
-      ref,
-      {
-        url: `${base}/challenge-hook/${encodeURIComponent(domain.name)}`,
-        username: 'bigip-acme',
-        password: randomBytes(24).toString('base64url'),
-      },
-      actor,
-    );
-  }
-
-  /**
-   * The on-box HTTP-01 method: the CA's requests reach these BIG-IPs, whose iRule (see `device
-   * install-responder`) answers from `dataGroup`. Replaces an API endpoint: a domain publishes one way.
-   */
-  async setDataGroup(
-    ref: DomainRef,
-    input: { devices: string[]; dataGroup?: string | undefined },
-    actor: string,
-  ): Promise<DomainView> {
-    const { domain, profile } = await this.resolve(ref);
-    if (domain.challengeType !== 'http-01') {
-      throw new CoreError(
-        'input_invalid',
-        `${domain.name} uses ${domain.challengeType}; the data-group method answers http-01 only`,
-      );
-    }
-    if (domain.endpointUrl)
-      throw new CoreError('conflict', `${domain.name} publishes to the API endpoint ${domain.endpointUrl}`, {
-        hint: runCommand('clear it first', ['domain', 'endpoint', 'clear'], { aside: true }),
-      });
-    if (input.devices.length === 0) throw new CoreError('input_invalid', 'name at least one device (--device)');
-    const path = input.dataGroup?.trim() || DEFAULT_DATA_GROUP;
-    if (!isFullPath(path))
-      throw new CoreError('input_invalid', `data-group "${path}" must be a full path like ${DEFAULT_DATA_GROUP}`);
-    const ids: string[] = [];
-    for (const name of [...new Set(input.devices)]) {
-      const device = await this.deps.store.devices.findByName(name);
-      if (!device) throw new CoreError('not_found', `no device named "${name}"`, { hint: seeList('device') });
-      ids.push(device.id);
-    }
-    const updated = await this.deps.store.domains.update(domain.id, { dataGroupDeviceIds: ids, dataGroupPath: path });
-    await this.auditDomain(domain, actor, 'domain.datagroup.set', 'ok', { devices: input.devices, dataGroup: path });
-    return this.view(updated, profile);
-  }
-
-  async clearDataGroup(ref: DomainRef, actor: string): Promise<DomainView> {
-    const { domain, profile } = await this.resolve(ref);
-    const updated = await this.deps.store.domains.update(domain.id, { dataGroupDeviceIds: [], dataGroupPath: null });
-    await this.auditDomain(domain, actor, 'domain.datagroup.clear', 'ok', {});
-    return this.view(updated, profile);
-  }
-
-  async clearEndpoint(ref: DomainRef, actor: string): Promise<DomainView> {
-    const { domain, profile } = await this.resolve(ref);
-    const updated = await this.deps.store.domains.update(domain.id, {
-      endpointUrl: null,
-      endpointUsername: null,
-      endpointPasswordSealed: null,
-      endpointPasswordVerifier: null,
-    });
-    await this.auditDomain(domain, actor, 'domain.endpoint.clear', 'ok', {});
-    return this.view(updated, profile);
-  }
-
-  /**
-   * The seed's *Deploy & Test*: publish the current challenge content to the domain's API endpoint, then run
-   * Test Connection.
-   */
+  /** The seed's *Deploy & Test*: publish the current challenge content, then run Test Connection. */
   async deployAndTest(
     ref: DomainRef,
     actor: string,
-    progress: Progress = noProgress,
+    progress = noProgress,
   ): Promise<TestResult & { published: string }> {
     const { domain, profile } = await this.resolve(ref);
-    if (!domain.endpointUrl && !usesDataGroups(domain)) {
-      throw new CoreError('input_invalid', `${domain.name} has no API endpoint`, {
-        hint: runCommand('set one with', ['domain', 'endpoint', 'set', domain.name]),
-      });
-    }
-    const current = domain.currentAuthorizationId
-      ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
-      : null;
-    if (!current)
-      throw new CoreError('not_found', `domain "${domain.name}" has no challenge yet`, {
-        hint: runCommand('run', ['domain', 'reconfigure']),
-      });
-    progress(
-      `${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl ?? `data-group ${domain.dataGroupPath}`}`,
-    );
-    const pushed = await this.sync.push(domain, current);
-    await this.auditDomain(domain, actor, 'domain.endpoint.deploy', pushed.ok ? 'ok' : 'error', {
-      detail: pushed.detail,
-    });
+    const pushed = await this.endpoints.publish(domain, actor, progress);
     if (!pushed.ok) {
-      return {
-        domain: this.view(domain, profile),
-        outcome: 'unreachable',
-        detail: pushed.detail,
-        problem: null,
-        published: pushed.detail,
-      };
+      const view = this.view(domain, profile);
+      return { domain: view, outcome: 'unreachable', detail: pushed.detail, problem: null, published: pushed.detail };
     }
     return { ...(await this.test(ref, actor, progress)), published: pushed.detail };
-  }
-
-  private auditDomain(
-    domain: ManagedDomain,
-    actor: string,
-    action: string,
-    result: 'ok' | 'error',
-    detail: Record<string, unknown>,
-  ) {
-    return this.deps.store.audit.append({
-      actor,
-      action,
-      objectType: 'domain',
-      objectId: domain.id,
-      objectName: domain.name,
-      result,
-      detail,
-    });
   }
 
   /**
@@ -500,41 +327,9 @@ export class DomainService {
     const authz = domain.currentAuthorizationId
       ? await this.deps.store.authorizations.findById(domain.currentAuthorizationId)
       : null;
-    const base: ChallengeContent = {
-      domain: domain.name,
-      type: domain.challengeType,
-      status: domain.status,
-      expiresAt: authz?.expiresAt ?? null,
-    };
-    if (!authz) return base;
-    return { ...base, ...this.material(domain, authz) };
-  }
-
-  private material(domain: ManagedDomain, authz: Authorization): Partial<ChallengeContent> {
-    if (domain.challengeType === 'http-01' && authz.httpToken && authz.httpKeyAuthorization) {
-      return {
-        http: {
-          fileName: authz.httpToken,
-          content: authz.httpKeyAuthorization,
-          urlPath: `/.well-known/acme-challenge/${authz.httpToken}`,
-        },
-      };
-    }
-    if (domain.challengeType === 'dns-01' && authz.dnsTxtValue) {
-      const recordName = dnsRecordName(domain.name);
-      return {
-        dns: { recordName, value: authz.dnsTxtValue, zoneLine: `${recordName}. 60 IN TXT "${authz.dnsTxtValue}"` },
-      };
-    }
-    if (domain.challengeType === 'tls-alpn-01' && authz.tlsCertPem && authz.tlsKeySealed) {
-      return {
-        tls: {
-          certPem: authz.tlsCertPem,
-          keyPem: this.deps.secrets.open(authz.tlsKeySealed, secretAad('authorizations', authz.id, 'tls_key')),
-        },
-      };
-    }
-    return {};
+    return challengeContentOf(domain, authz, (a, sealed) =>
+      this.deps.secrets.open(sealed, secretAad('authorizations', a.id, 'tls_key')),
+    );
   }
 
   view(domain: ManagedDomain, profile: CaProfile): DomainView {

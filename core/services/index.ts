@@ -3,11 +3,13 @@ import { ActivityService } from './activity-service.ts';
 import { ApprovalService } from './approval-service.ts';
 import { AutoDeployService } from './auto-deploy-service.ts';
 import { BindingService } from './binding-service.ts';
+import { ChallengeHookService, challengeHookDeps } from './challenge-hook-service.ts';
 import { CertificateService } from './certificate-service.ts';
 import type { CoreDeps } from './core-deps.ts';
 import { DeployService } from './deploy-service.ts';
 import { DeviceService } from './device-service.ts';
 import { DomainService } from './domain-service.ts';
+import { withInProcessHook } from './in-process-endpoint-client.ts';
 import { Jobs } from './jobs.ts';
 import { ProfileService } from './profile-service.ts';
 import { RenewalService } from './renewal-service.ts';
@@ -38,9 +40,15 @@ export interface CoreServiceOptions {
   jobs?: StatusOptions;
   /** Actor ids that may decide approvals (`slack:U…`, `cli:<os user>`). Default: nobody (fail closed). */
   approvers?: readonly string[];
+  /**
+   * This service's own responder (RESPONDER_URL): a domain whose endpoint is its challenge-hook is published
+   * to in process, through the hook service, not over HTTP. Unset: every endpoint is called over HTTP.
+   */
+  builtinResponderUrl?: string | undefined;
 }
 
-export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}): CoreServices {
+export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions = {}): CoreServices {
+  const deps = opts.builtinResponderUrl ? withBuiltinResponder(coreDeps, opts.builtinResponderUrl) : coreDeps;
   const lease = {
     holder: opts.holder ?? `${hostname()}:${process.pid}:${deps.newId().slice(0, 8)}`,
     ttlMs: opts.leaseMs ?? 60_000,
@@ -70,4 +78,11 @@ export function createCoreServices(deps: CoreDeps, opts: CoreServiceOptions = {}
     autoDeploy,
     jobs: new Jobs(deps, { renewals, autoDeploy, domains, deploys }, lease.holder),
   };
+}
+
+function withBuiltinResponder(deps: CoreDeps, responderUrl: string): CoreDeps {
+  const hook = new ChallengeHookService(
+    challengeHookDeps(deps.store, deps.secrets, () => deps.clock.now(), deps.newId),
+  );
+  return { ...deps, endpoints: withInProcessHook(deps.endpoints, hook, responderUrl) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChallengeContent } from '../../core/services/domain-service.ts';
+import type { ChallengeContent } from '../../core/domain/challenge-content.ts';
 import {
   type ChallengeCard,
   challengeMessage,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION } from '../../bot/blocks/approval.ts';
-import { CHALLENGE_CHANNEL } from '../../cli/challenge-listeners.ts';
+import { CHALLENGE_CHANNEL } from '../../responder/start.ts';
 import type { Store } from '../../core/ports/store.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { DB_UNAVAILABLE_MESSAGE } from '../../db/connection-loss.ts';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HookChallengeRepository } from '../../core/ports/store.ts';
 import { hashPassword } from '../../core/secrets/password-verifier.ts';
 import { DB_UNAVAILABLE_MESSAGE, databaseUnavailable } from '../../db/connection-loss.ts';
+import { ChallengeHookService } from '../../core/services/challenge-hook-service.ts';
 import { createResponderApp } from '../../responder/app.ts';
 
 const lost = () => Promise.reject(databaseUnavailable(new Error('Connection terminated unexpectedly')));
@@ -27,14 +28,14 @@ describe('challenge-hook during a database outage', () => {
     const app = createResponderApp({
       httpKeyAuthorization: () => null,
       ready: async () => true,
-      hook: {
+      hook: new ChallengeHookService({
         hookChallenges: down,
         endpointVerifiers: lookupFails ? lost : async () => [{ username: 'hook-user', verifier }],
         coreTlsAlpnChallenge: lost,
         secrets: null,
         newId: () => 'id',
         now: () => new Date(),
-      },
+      }),
     });
     const res = await app.request('/challenge-hook/www.example.com', {
       method: 'POST',

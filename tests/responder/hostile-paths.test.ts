@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { challengeSource } from '../../cli/challenge-listeners.ts';
 import type { Store } from '../../core/ports/store.ts';
 import { hashPassword } from '../../core/secrets/password-verifier.ts';
 import { createSecretBox } from '../../core/secrets/secret-box.ts';
 import type { Database } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
-import { createResponderApp } from '../../responder/app.ts';
-import { ChallengeCache } from '../../responder/challenge-cache.ts';
-import { createResponderMetrics } from '../../responder/metrics.ts';
-import { createResponderServer } from '../../responder/server.ts';
+import { type Responder, startResponder } from '../../responder/start.ts';
 import { makeAuthorization, makeDomain, makeProfile } from '../fixtures/builders.ts';
 import { type RawResponse, rawRequest } from '../support/raw-http.ts';
 import { databaseTargets, freshDatabase } from '../support/test-db.ts';
@@ -92,8 +88,7 @@ async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]>
 describe('responder: hostile request targets over raw sockets (real store, real server)', () => {
   let database: Database;
   let store: Store;
-  let cache: ChallengeCache;
-  let server: ReturnType<typeof createResponderServer>;
+  let responder: Responder;
   let port: number;
   let token: string;
   let keyAuthorization: string;
@@ -127,34 +122,18 @@ describe('responder: hostile request targets over raw sockets (real store, real 
       },
     ]);
 
-    // Wired as cli/challenge-listeners.ts wires production: cache, metrics, hook on the store, fast path.
-    cache = new ChallengeCache(challengeSource(store, database));
-    await cache.start();
-    const metrics = createResponderMetrics(() => cache.size);
-    const app = createResponderApp({
-      httpKeyAuthorization: (t, host) => cache.answer(t, host),
-      ready: async () => true,
-      metrics: metrics.registry,
-      hook: {
-        hookChallenges: store.hookChallenges,
-        endpointVerifiers: (name) => store.domains.endpointVerifiers(name),
-        secrets: createSecretBox(Buffer.alloc(32, 7).toString('base64')),
-        newId: randomUUID,
-        now: () => new Date(),
-        coreTlsAlpnChallenge: (name) => store.authorizations.tlsAlpnMaterial(name),
-      },
+    // Started as production starts it (responder/start.ts): cache, metrics, hook on the store, fast path.
+    responder = await startResponder({
+      store,
+      database,
+      secrets: createSecretBox(Buffer.alloc(32, 7).toString('base64')),
+      http: { host: '127.0.0.1', port: 0 },
+      tlsAlpn: null,
     });
-    server = createResponderServer(
-      app,
-      (t, host) => cache.answer(t, host),
-      (result) => metrics.challenge[result].inc(),
-    );
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    port = (responder.http.address() as AddressInfo).port;
   });
   afterAll(async () => {
-    if (server?.listening) await new Promise((r) => server.close(r));
-    await cache?.stop();
+    await responder?.close();
     await database?.close();
   });
 

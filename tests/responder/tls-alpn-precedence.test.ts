@@ -2,7 +2,6 @@ import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { challengeSource, tlsAlpnLookup } from '../../cli/challenge-listeners.ts';
 import { buildTlsAlpnChallengeCertificate } from '../../core/domain/tls-alpn-certificate.ts';
 import type { Authorization } from '../../core/domain/managed-domain.ts';
 import type { Store } from '../../core/ports/store.ts';
@@ -11,10 +10,7 @@ import { createSecretBox } from '../../core/secrets/secret-box.ts';
 import { secretAad } from '../../core/services/core-deps.ts';
 import type { Database } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
-import { createResponderApp } from '../../responder/app.ts';
-import { ChallengeCache } from '../../responder/challenge-cache.ts';
-import { createResponderServer } from '../../responder/server.ts';
-import { createTlsAlpnServer } from '../../responder/tls-alpn-server.ts';
+import { type Responder, startResponder } from '../../responder/start.ts';
 import { makeAuthorization, makeDomain, makeProfile } from '../fixtures/builders.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { databaseTargets, freshDatabase, truncateAll } from '../support/test-db.ts';
@@ -43,15 +39,13 @@ const der = (pem: string) => new X509Certificate(pem).raw;
 /**
  * The one rule for which TLS-ALPN-01 certificate a name presents (core/domain/tls-alpn-source.ts), seen from
  * outside: what the hook accepts is what the listener then presents. Real store, the production lookup
- * (cli/challenge-listeners.ts), real listeners.
+ * (responder/start.ts), real listeners.
  */
 describe('TLS-ALPN-01: the hook refuses what the listener would never present', () => {
   const secrets = createSecretBox(randomBytes(32).toString('base64'));
   let database: Database;
   let store: Store;
-  let cache: ChallengeCache;
-  let http: ReturnType<typeof createResponderServer>;
-  let tls: ReturnType<typeof createTlsAlpnServer>;
+  let responder: Responder;
   let httpPort: number;
   let tlsPort: number;
   let core: { certPem: string; keyPem: string };
@@ -71,31 +65,18 @@ describe('TLS-ALPN-01: the hook refuses what the listener would never present', 
     ]);
     database = await freshDatabase(databaseTargets[0]!.open);
     store = createDrizzleStore(database);
-    cache = new ChallengeCache(challengeSource(store, database));
-    await cache.start();
-    const app = createResponderApp({
-      httpKeyAuthorization: (t, host) => cache.answer(t, host),
-      ready: async () => true,
-      hook: {
-        hookChallenges: store.hookChallenges,
-        endpointVerifiers: (name) => store.domains.endpointVerifiers(name),
-        secrets,
-        newId: randomUUID,
-        now: () => new Date(),
-        coreTlsAlpnChallenge: (name) => store.authorizations.tlsAlpnMaterial(name),
-      },
+    responder = await startResponder({
+      store,
+      database,
+      secrets,
+      http: { host: '127.0.0.1', port: 0 },
+      tlsAlpn: { host: '127.0.0.1', port: 0 },
     });
-    http = createResponderServer(app, (t, host) => cache.answer(t, host));
-    tls = createTlsAlpnServer(tlsAlpnLookup(store, secrets, () => new Date()));
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
-    httpPort = (http.address() as AddressInfo).port;
-    tlsPort = (tls.address() as AddressInfo).port;
+    httpPort = (responder.http.address() as AddressInfo).port;
+    tlsPort = (responder.tlsAlpn!.address() as AddressInfo).port;
   });
   afterAll(async () => {
-    if (http?.listening) await new Promise((r) => http.close(r));
-    if (tls?.listening) await new Promise((r) => tls.close(r));
-    await cache?.stop();
+    await responder?.close();
     await database?.close();
   });
 

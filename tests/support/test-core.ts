@@ -1,7 +1,6 @@
 import { createIControlClient } from '../../core/bigip/icontrol-client.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
 import { createAcmeClientGateway } from '../../core/acme/acme-client-gateway.ts';
 import { createAuthoritativeDnsPropagation } from '../../core/acme/authoritative-dns-propagation.ts';
 import { createHttpEndpointClient } from '../../core/acme/http-endpoint-client.ts';
@@ -14,28 +13,8 @@ import type { CoreDeps } from '../../core/services/core-deps.ts';
 import { type CoreServices, createCoreServices } from '../../core/services/index.ts';
 import type { Database } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
-import { challengeSource, tlsAlpnLookup } from '../../cli/challenge-listeners.ts';
-import { createResponderApp } from '../../responder/app.ts';
-import { ChallengeCache } from '../../responder/challenge-cache.ts';
-import { createResponderServer } from '../../responder/server.ts';
-import { createTlsAlpnServer } from '../../responder/tls-alpn-server.ts';
+import { startResponder } from '../../responder/start.ts';
 import type { PebbleHandle } from './pebble.ts';
-
-/**
- * Listens on a port Pebble validates against. It was free when Pebble started; if something took it since,
- * fail the suite's beforeAll with the port's name instead of an unhandled 'error' event that leaves the hook
- * hanging until its timeout.
- */
-function listenOn(server: Server, port: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) =>
-      reject(new Error(`${what} cannot listen on 127.0.0.1:${port}: ${err.message}`, { cause: err }));
-    server.once('error', onError).listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-}
 
 export interface TestCore {
   store: Store;
@@ -72,41 +51,22 @@ export async function startTestCore(
     log: silentLogger,
     newId: randomUUID,
   };
-  // The responder as production runs it: in-memory cache fed by notifications, node:http fast path.
-  const cache = new ChallengeCache(challengeSource(store, database));
-  await cache.start();
-  const app = createResponderApp({
-    httpKeyAuthorization: (t, host) => cache.answer(t, host),
-    ready: async () => true,
-    hook: {
-      hookChallenges: store.hookChallenges,
-      endpointVerifiers: (name) => store.domains.endpointVerifiers(name),
-      secrets,
-      newId: randomUUID,
-      now: () => new Date(),
-      coreTlsAlpnChallenge: (name) => store.authorizations.tlsAlpnMaterial(name),
-    },
+  // The responder as production starts it (responder/start.ts), on Pebble's validation ports. HTTP-01 off
+  // when something else (a simulated BIG-IP's port-80 virtual server) answers on that port.
+  const responder = await startResponder({
+    store,
+    database,
+    secrets,
+    http: opts.httpResponder === false ? null : { host: '127.0.0.1', port: pebble.httpPort },
+    tlsAlpn: { host: '127.0.0.1', port: pebble.tlsPort },
   });
-  const http = createResponderServer(app, (t, host) => cache.answer(t, host));
-  // Off when something else (a simulated BIG-IP's port-80 virtual server) answers HTTP-01 on that port.
-  if (opts.httpResponder !== false) await listenOn(http, pebble.httpPort, 'HTTP-01 responder');
-  // The production lookup: the one rule for which TLS-ALPN-01 certificate a name presents.
-  const tls = createTlsAlpnServer(tlsAlpnLookup(store, secrets, () => new Date()));
-  try {
-    await listenOn(tls, pebble.tlsPort, 'TLS-ALPN-01 listener');
-  } catch (err) {
-    if (http.listening) await new Promise((r) => http.close(r));
-    await cache.stop();
-    throw err;
-  }
   return {
     store,
-    services: createCoreServices(deps, { approvers: opts.approvers ?? [] }),
+    services: createCoreServices(deps, {
+      approvers: opts.approvers ?? [],
+      builtinResponderUrl: `http://127.0.0.1:${pebble.httpPort}`,
+    }),
     deps,
-    close: async () => {
-      if (http.listening) await new Promise((r) => http.close(r));
-      await cache.stop();
-      await new Promise((r) => tls.close(r));
-    },
+    close: () => responder.close(),
   };
 }

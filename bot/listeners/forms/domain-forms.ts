@@ -10,7 +10,8 @@ import type {
   webApi,
 } from '@slack/bolt';
 import { isCoreError } from '../../../core/errors.ts';
-import type { ChallengeContent, DomainRef, DomainView, TestResult } from '../../../core/services/domain-service.ts';
+import type { ChallengeContent } from '../../../core/domain/challenge-content.ts';
+import type { DomainRef, DomainView, TestResult } from '../../../core/services/domain-service.ts';
 import {
   type ChallengeCard,
   cardFromDomain,
