@@ -4,7 +4,7 @@ import type { ChallengeType } from '../domain/challenge-type.ts';
 import { normalizeDomainName } from '../domain/domain-name.ts';
 import { isAuthorizationUsable, type ManagedDomain } from '../domain/managed-domain.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
-import { CoreError, isCoreError, runCommand, seeList } from '../errors.ts';
+import { CoreError, isCoreError, seeList } from '../errors.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, connectionStatusOf } from './authorization-sync.ts';
 import { DomainEndpointService, type EndpointInput } from './domain-endpoint-service.ts';
