@@ -64,21 +64,20 @@ for (const target of databaseTargets) {
       await store.approvals.transition(a2.id, 'approved', { state: 'used' });
 
       // Requested from the CLI; the drive died right after the order was created (the row holds the order).
-      const real = core.deps.acme;
-      core.deps.acme = new Proxy(real, {
-        get(target, prop, receiver) {
-          if (prop === 'getAuthorization') {
-            return async () => {
-              throw new Error('simulated crash after the order was created');
-            };
-          }
-          return Reflect.get(target, prop, receiver);
-        },
-      }) as AcmeGateway;
-      await expect(
-        services.certificates.request({ profile: 'web', commonName: name('crashed') }, 'cli:ops'),
-      ).rejects.toThrow(/simulated crash/);
-      core.deps.acme = real;
+      // The services hold their own copy of the dependencies (the in-process responder wraps the endpoint
+      // client), so the crash goes into the shared gateway object itself, and comes out again.
+      const gateway = core.deps.acme as { getAuthorization: AcmeGateway['getAuthorization'] };
+      const real = gateway.getAuthorization;
+      gateway.getAuthorization = async () => {
+        throw new Error('simulated crash after the order was created');
+      };
+      try {
+        await expect(
+          services.certificates.request({ profile: 'web', commonName: name('crashed') }, 'cli:ops'),
+        ).rejects.toThrow(/simulated crash/);
+      } finally {
+        gateway.getAuthorization = real;
+      }
       const crashed = (await store.certificates.findByName(name('crashed')))!;
       expect(crashed.state).toBe('ordering');
       expect(crashed.orderUrl).toMatch(/^https:/);
