@@ -48,6 +48,10 @@ describe('acme-client internals the patches rely on (pinned to the version they 
     expect(source).toContain("this.request(url, 'post'");
     expect(source).toContain('attempts < this.maxBadNonceRetries');
     expect(String(Object.getPrototypeOf(http).getNonce)).toContain("this.request(url, 'head')");
+    // The account key is only read to sign and to derive the JWK; both accept a parsed KeyObject.
+    expect(Buffer.isBuffer(http.accountKey)).toBe(true);
+    expect(String(Object.getPrototypeOf(http).createSignedBody)).toContain('key: this.accountKey');
+    expect(String(Object.getPrototypeOf(http).getJwk)).toContain('getJwk(this.accountKey)');
   });
 
   it('AcmeApi: apiRequest and apiResourceRequest', () => {
@@ -95,6 +99,16 @@ describe('patchClient: pooled nonces and the one bad-nonce rule', () => {
     await api.apiRequest('https://ca.test/order/1', null, []);
     await api.apiRequest('https://ca.test/order/1', null, []);
     expect(ca.sent.map((s) => `${s.method} ${s.nonce ?? ''}`)).toEqual(['head ', 'post n1', 'post n2', 'post n3']);
+  });
+
+  it('signs with the account key parsed once, and the JWK is the same as from the PEM', async () => {
+    const plain = httpInternals(newClient());
+    const patched = httpInternals(
+      patchClient(newClient(), { nonces: new NoncePool(), send: fakeCa(() => false).send }),
+    );
+    expect(Buffer.isBuffer(patched.accountKey)).toBe(false);
+    const jwk = (h: object) => (h as { getJwk(): unknown }).getJwk();
+    expect(jwk(patched)).toEqual(jwk(plain));
   });
 
   it('clients sharing a pool share nonces', async () => {
