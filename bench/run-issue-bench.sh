@@ -6,6 +6,7 @@
 #   bench/run-issue-bench.sh                 # N=50 C=8, 3 rounds, certbot N=10
 #   ROUNDS=5 N=50 C=8 CERTBOT_N=10 bench/run-issue-bench.sh
 #   EXTRAS=0 bench/run-issue-bench.sh        # skip the PGlite run
+#   CERTBOT=0 bench/run-issue-bench.sh       # skip certbot (it only anchors the "× certbot" column)
 #
 # Rounds interleave the tools (ours, bare) so load from anything else on the machine hits
 # all of them alike. Needs: pebble + pebble-challtestsrv, certbot, a PostgreSQL at BENCH_DATABASE_URL
@@ -18,6 +19,7 @@ C="${C:-8}"
 ROUNDS="${ROUNDS:-3}"
 CERTBOT_N="${CERTBOT_N:-10}"
 EXTRAS="${EXTRAS:-1}"
+CERTBOT="${CERTBOT:-1}"
 BARE_LOOP="${BARE_LOOP:-../shared/baselines/acme-bare-loop.mjs}"
 export BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bigip_acme_bench}"
 OUT="${OUT:-$(mktemp -d -t issue-bench-XXXXXX)}"
@@ -53,7 +55,9 @@ done
 if [[ "$EXTRAS" == 1 ]]; then
   run ours-pglite npx tsx bench/issue.ts "$N" "$C" --pglite
 fi
-run certbot npx tsx bench/with-pebble.ts -- bench/baseline-certbot.sh "$CERTBOT_N"
+if [[ "$CERTBOT" == 1 ]]; then
+  run certbot npx tsx bench/with-pebble.ts -- bench/baseline-certbot.sh "$CERTBOT_N"
+fi
 echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt"
 
 # Summary: median and range of perSecond (and peak RSS where reported) per label.

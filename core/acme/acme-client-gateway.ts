@@ -1,6 +1,4 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import https from 'node:https';
-import tls from 'node:tls';
 import acme from 'acme-client';
 import { ariCertId } from '../domain/ari-cert-id.ts';
 import { CoreError } from '../errors.ts';
@@ -16,22 +14,11 @@ import type {
   DirectoryInfo,
   RenewalInfo,
 } from '../ports/acme-gateway.ts';
+import { apiInternals, patchAcmeClientGlobally, patchClient, type RawResponse } from './acme-client-patches.ts';
+import { type AgentOption, caAgents, isStaleKeptAliveSocket } from './ca-agents.ts';
+import { NoncePool } from './nonce-pool.ts';
 import { ariRetryAfterMs, parseRenewalInfoBody } from './renewal-info.ts';
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | undefined>;
-  data: unknown;
-}
-
-/** acme-client's internal API object; public enough (documented in its source) and the only way to see status codes. */
-interface AcmeApi {
-  apiRequest(url: string, payload: unknown, validStatusCodes: number[]): Promise<RawResponse>;
-  apiResourceRequest(resource: string, payload: unknown, validStatusCodes: number[]): Promise<RawResponse>;
-}
-
-const BAD_NONCE = 'urn:ietf:params:acme:error:badNonce';
-const MAX_NONCE_ATTEMPTS = 10;
 const ALREADY_REPLACED = 'urn:ietf:params:acme:error:alreadyReplaced';
 
 const NETWORK_CODES = new Set([
@@ -135,13 +122,13 @@ function isTimeoutCode(err: unknown): boolean {
   return code === 'ECONNABORTED' || code === 'ETIMEDOUT';
 }
 
-/** The limits one request to the CA carries (axios options). */
-export interface RequestLimits {
+/** The limits one request to the CA carries (axios options), and the kept-alive connection it goes on. */
+export type RequestLimits = {
   /** axios: covers connecting (its connect-phase timer) and any silence on the socket after. */
   timeout: number;
   /** The whole exchange, however the CA trickles: DNS, connect, TLS, request, every byte of the answer. */
   signal: AbortSignal;
-}
+} & AgentOption;
 
 export interface AcmeClientGatewayOptions {
   /**
@@ -153,30 +140,10 @@ export interface AcmeClientGatewayOptions {
   caPem?: string;
 }
 
-type Rejected = (error: { response?: unknown }) => Promise<unknown>;
-let networkErrorsUnwrapped = false;
-
 /**
- * acme-client's response interceptor handles a failure without a response (connection refused, TLS trust,
- * timeout) by reading `response.config` and throws a TypeError that hides the real cause. Let such errors
- * through untouched so they can be classified; their retries are off anyway (see below).
- */
-function unwrapNetworkErrors(): void {
-  if (networkErrorsUnwrapped) return;
-  networkErrorsUnwrapped = true;
-  const handlers = (acme.axios.interceptors.response as unknown as { handlers: ({ rejected?: Rejected } | null)[] })
-    .handlers;
-  for (const handler of handlers) {
-    const original = handler?.rejected;
-    if (!handler || !original) continue;
-    handler.rejected = (error) => (error?.response ? original(error) : Promise.reject(error));
-  }
-}
-
-/**
- * AcmeGateway over acme-client. acme-client's own retries on 429/5xx resend a stale nonce (node-acme-client
- * #103), so they are turned off and retrying is left to the callers, which know Retry-After; its badNonce
- * retry (fresh nonce from the error) stays.
+ * AcmeGateway over acme-client (its internals are patched only in acme-client-patches.ts). Connections to the
+ * CA are kept alive, nonces pooled, badNonce resent by the one rule; every other failure is classified here
+ * and retrying it is left to the callers, which know Retry-After.
  */
 export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): AcmeGateway {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_ACME_TIMEOUT_MS;
@@ -186,57 +153,44 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
       `the ACME timeout must be a positive number of milliseconds, got ${timeoutMs}`,
     );
   }
-  // No retries inside acme-client: they would resend stale nonces (above) and, on a CA that does not answer,
-  // multiply the wait (5 tries, 5-25 s apart) far past the timeout.
-  (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings.retryMaxAttempts = 0;
-  unwrapNetworkErrors();
-  if (opts.caPem) {
-    // One secure context for every connection: passing `ca` to the agent would rebuild the trust store
-    // (~150 roots, ~16 ms of CPU) on each new connection, and acme-client opens one per nonce.
-    const secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, opts.caPem] });
-    acme.axios.defaults.httpsAgent = new https.Agent({ secureContext, keepAlive: true });
-  }
-  acme.setLogger(() => {});
-
+  // Before any request: plain GETs (directory, renewalInfo) go through acme-client's axios too.
+  patchAcmeClientGlobally();
+  const agents = caAgents({ timeoutMs, caPem: opts.caPem });
+  const noncePools = new Map<string, NoncePool>();
   const clients = new Map<string, acme.Client>();
   const thumbprints = new Map<string, string>();
 
   /**
-   * Sends one request under this gateway's limits. Each request gets its own full bound: a CA that answers
-   * slowly but steadily is not cut short by the requests before it, and one that never answers fails after
-   * `timeoutMs` on the first request it ignores.
+   * Sends one request under this gateway's limits, on the CA's kept-alive connection. Each request gets its
+   * own full bound: a CA that answers slowly but steadily is not cut short by the requests before it, and one
+   * that never answers fails after `timeoutMs` on the first request it ignores.
    */
   async function bounded<T>(url: string, method: string, send: (limits: RequestLimits) => Promise<T>): Promise<T> {
     const signal = AbortSignal.timeout(timeoutMs);
+    const limits = { timeout: timeoutMs, signal, ...agents.forUrl(url) };
     try {
-      return await send({ timeout: timeoutMs, signal });
+      return await send(limits).catch((err: unknown) => {
+        if (isStaleKeptAliveSocket(err) && !signal.aborted) return send(limits);
+        throw err;
+      });
     } catch (err) {
       if (signal.aborted || isTimeoutCode(err)) throw acmeTimeoutError(url, method, timeoutMs, err);
       throw err;
     }
   }
 
-  /**
-   * Every request acme-client itself sends (directory, newNonce, signed POSTs) goes through its client's
-   * `http.request`; this gives each one the limits. Per client, so two gateways keep their own timeouts.
-   */
-  function withDeadlines(client: acme.Client): acme.Client {
-    type Request = (url: string, method: string, o?: Record<string, unknown>) => Promise<unknown>;
-    const http = (client as unknown as { http: { request: Request } }).http;
-    const request = http.request.bind(http);
-    http.request = (url, method, o = {}) => bounded(url, method, (limits) => request(url, method, { ...o, ...limits }));
-    return client;
-  }
-
-  /** acme-client resends on badNonce 5 times; requests it sends itself get as many tries as ours. */
-  function withNonceRetries(client: acme.Client): acme.Client {
-    (client as unknown as { http: { maxBadNonceRetries: number } }).http.maxBadNonceRetries = MAX_NONCE_ATTEMPTS;
-    return client;
-  }
-
-  /** Every acme-client Client this gateway uses: our badNonce tries and our request limits. */
-  function configured(client: acme.Client): acme.Client {
-    return withDeadlines(withNonceRetries(client));
+  /** Every acme-client Client this gateway uses: its requests under our limits, nonces from the CA's pool. */
+  function configured(client: acme.Client, directoryUrl: string): acme.Client {
+    const origin = new URL(directoryUrl).origin;
+    let nonces = noncePools.get(origin);
+    if (!nonces) {
+      nonces = new NoncePool();
+      noncePools.set(origin, nonces);
+    }
+    return patchClient(client, {
+      nonces,
+      send: (url, method, o, request) => bounded(url, method, (limits) => request(url, method, { ...o, ...limits })),
+    });
   }
 
   function clientFor(account: AcmeAccount): acme.Client {
@@ -249,36 +203,24 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
           accountKey: account.accountKeyPem,
           accountUrl: account.accountUrl,
         }),
+        account.directoryUrl,
       );
       clients.set(key, client);
     }
     return client;
   }
 
-  function api(account: AcmeAccount): AcmeApi {
-    return (clientFor(account) as unknown as { api: AcmeApi }).api;
-  }
-
-  /**
-   * A signed request, sent again while the CA rejects its nonce (each answer carries a fresh one). acme-client
-   * retries a few times itself; under a CA that rejects half of all nonces that is not enough, and every
-   * request is safe to repeat because a rejected nonce means the CA did nothing (reliability.md: ≤ 10).
-   */
+  /** A signed request; the CA's error answers come back as responses, failures to reach it are classified. */
   async function signed(send: () => Promise<RawResponse>, doing: string, url: string): Promise<RawResponse> {
-    for (let attempt = 1; ; attempt++) {
-      let resp: RawResponse;
-      try {
-        resp = await send();
-      } catch (err) {
-        throw classifyThrown(err, doing, url);
-      }
-      const badNonce = resp.status === 400 && problemOf(resp.data, resp.status).type === BAD_NONCE;
-      if (!badNonce || attempt >= MAX_NONCE_ATTEMPTS) return resp;
+    try {
+      return await send();
+    } catch (err) {
+      throw classifyThrown(err, doing, url);
     }
   }
 
   async function call(account: AcmeAccount, url: string, payload: unknown, doing: string): Promise<RawResponse> {
-    const resp = await signed(() => api(account).apiRequest(url, payload, []), doing, url);
+    const resp = await signed(() => apiInternals(clientFor(account)).apiRequest(url, payload, []), doing, url);
     if (resp.status >= 400) throw classifyProblem(resp, doing);
     return resp;
   }
@@ -302,7 +244,7 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
 
   async function orderRequest(account: AcmeAccount, payload: Record<string, unknown>): Promise<RawResponse> {
     return signed(
-      () => api(account).apiResourceRequest('newOrder', payload, []),
+      () => apiInternals(clientFor(account)).apiResourceRequest('newOrder', payload, []),
       'create an order',
       account.directoryUrl,
     );
@@ -342,9 +284,8 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
         accountKey: input.accountKeyPem,
         ...(input.eab ? { externalAccountBinding: { kid: input.eab.kid, hmacKey: input.eab.hmacKey } } : {}),
       });
-      // newAccount goes through acme-client (the JWK, not a key id, signs it), so its own badNonce retry is
-      // the one that counts here: raised to ours (at 5, a CA rejecting half of all nonces fails 1 account in 64).
-      configured(client);
+      // newAccount goes through acme-client's own flow (the JWK, not a key id, signs it): patched like the rest.
+      configured(client, input.directoryUrl);
       try {
         await client.createAccount({
           termsOfServiceAgreed: input.termsOfServiceAgreed,

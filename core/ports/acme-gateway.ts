@@ -1,6 +1,8 @@
 /**
  * What the core needs from an ACME CA (RFC 8555). The adapter classifies every failure into a CoreError
  * (`acme_unreachable`, `acme_rate_limited`, `acme_error`, …) keeping the CA's problem document in `detail`.
+ * A rejected nonce is the adapter's to resend (one rule, at most 10 sends): `acme_bad_nonce` reaching a
+ * caller means the CA kept refusing, and callers do not resend it again.
  */
 export interface AcmeProblem {
   type: string;
