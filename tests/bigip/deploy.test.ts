@@ -280,7 +280,9 @@ describe('deploying a certificate to simulated BIG-IPs', () => {
     const unbound = await h.seedCertificate(['other.example.com']);
     await expect(h.services.deploys.deploy(unbound.name, {}, 'test')).rejects.toMatchObject({
       code: 'input_invalid',
-      message: expect.stringMatching(/binding add/),
+      message: expect.stringMatching(/has no binding/),
+      // What to do next is a structured hint each edge words itself (`bigip-acme binding add`, `/acme …`).
+      hint: expect.objectContaining({ command: ['binding', 'add'] }),
     });
     await h.store.certificates.update(cert.id, { state: 'ordering' });
     await expect(deploy()).rejects.toMatchObject({ code: 'conflict' });
