@@ -4,6 +4,7 @@ import { isPartitionName } from '../domain/partition-name.ts';
 import { CoreError, seeList } from '../errors.ts';
 import type { CoreDepsWith } from './core-deps.ts';
 import type { DeviceService } from './device-service.ts';
+import { appendAudit } from './audit-trail.ts';
 
 export interface AddBindingInput {
   certificate: string;
@@ -95,20 +96,20 @@ export class BindingService {
       updatedAt: now,
     };
     await this.deps.store.bindings.insert(binding);
-    await this.deps.store.audit.append({
+    await appendAudit(
+      this.deps.store.audit,
+      'binding',
+      { id: binding.id, name: `${cert.name} → ${device.name}:${profilePath}` },
       actor,
-      action: 'binding.add',
-      objectType: 'binding',
-      objectId: binding.id,
-      objectName: `${cert.name} → ${device.name}:${profilePath}`,
-      result: 'ok',
-      detail: {
+      'binding.add',
+      'ok',
+      {
         certificate: cert.name,
         device: device.name,
         profile: profilePath,
         createProfile: binding.createProfile,
       },
-    });
+    );
     return { ...binding, certificateName: cert.name, deviceName: device.name };
   }
 
@@ -142,15 +143,15 @@ export class BindingService {
         `certificate "${input.certificate}" is not bound to ${profilePath} on ${device.name}`,
       );
     await this.deps.store.bindings.remove(binding.id);
-    await this.deps.store.audit.append({
+    await appendAudit(
+      this.deps.store.audit,
+      'binding',
+      { id: binding.id, name: `${input.certificate} → ${device.name}:${profilePath}` },
       actor,
-      action: 'binding.remove',
-      objectType: 'binding',
-      objectId: binding.id,
-      objectName: `${input.certificate} → ${device.name}:${profilePath}`,
-      result: 'ok',
-      detail: {},
-    });
+      'binding.remove',
+      'ok',
+      {},
+    );
   }
 
   private async certificateId(name: string): Promise<string> {
