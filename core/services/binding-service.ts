@@ -4,7 +4,7 @@ import { isPartitionName } from '../domain/partition-name.ts';
 import { CoreError, seeList } from '../errors.ts';
 import type { CoreDepsWith } from './core-deps.ts';
 import type { DeviceService } from './device-service.ts';
-import { appendAudit } from './audit-trail.ts';
+import { type AuditedObject, appendAudit } from './audit-trail.ts';
 
 export interface AddBindingInput {
   certificate: string;
@@ -99,7 +99,7 @@ export class BindingService {
     await appendAudit(
       this.deps.store.audit,
       'binding',
-      { id: binding.id, name: `${cert.name} → ${device.name}:${profilePath}` },
+      auditedBinding(binding.id, cert.name, device.name, profilePath),
       actor,
       'binding.add',
       'ok',
@@ -143,15 +143,8 @@ export class BindingService {
         `certificate "${input.certificate}" is not bound to ${profilePath} on ${device.name}`,
       );
     await this.deps.store.bindings.remove(binding.id);
-    await appendAudit(
-      this.deps.store.audit,
-      'binding',
-      { id: binding.id, name: `${input.certificate} → ${device.name}:${profilePath}` },
-      actor,
-      'binding.remove',
-      'ok',
-      {},
-    );
+    const audited = auditedBinding(binding.id, input.certificate, device.name, profilePath);
+    await appendAudit(this.deps.store.audit, 'binding', audited, actor, 'binding.remove', 'ok', {});
   }
 
   private async certificateId(name: string): Promise<string> {
@@ -159,4 +152,9 @@ export class BindingService {
     if (!cert) throw new CoreError('not_found', `no certificate named "${name}"`, { hint: seeList('cert') });
     return cert.id;
   }
+}
+
+/** A binding as the audit log names it: `certificate → device:/Partition/profile`. */
+function auditedBinding(id: string, certificate: string, device: string, profilePath: string): AuditedObject {
+  return { id, name: `${certificate} → ${device}:${profilePath}` };
 }
