@@ -20,15 +20,9 @@ CONCURRENCIES="${CONCURRENCIES:-auto 8 16}"
 ROUNDS="${ROUNDS:-3}"
 SERIAL_RUNS="${SERIAL_RUNS:-3}"
 PGLITE="${PGLITE:-1}"
-export BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bigip_acme_bench}"
-OUT="${OUT:-$(mktemp -d -t deploy-bench-XXXXXX)}"
-mkdir -p "$OUT"
-RESULTS="$OUT/results.jsonl"
-: >"$RESULTS"
-
 # shellcheck source=bench/lib/bench-env.sh
 source bench/lib/bench-env.sh
-ensure_bench_database
+bench_setup deploy-bench
 machine_info \
   "commit: ${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- core db 2>/dev/null || echo ' (core/db modified)')}" \
   "devices: $N, latency: $LATENCY ms, concurrencies: $CONCURRENCIES, rounds: $ROUNDS, serial runs: $SERIAL_RUNS" \

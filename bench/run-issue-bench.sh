@@ -21,15 +21,9 @@ CERTBOT_N="${CERTBOT_N:-10}"
 EXTRAS="${EXTRAS:-1}"
 CERTBOT="${CERTBOT:-1}"
 BARE_LOOP="${BARE_LOOP:-../shared/baselines/acme-bare-loop.mjs}"
-export BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bigip_acme_bench}"
-OUT="${OUT:-$(mktemp -d -t issue-bench-XXXXXX)}"
-mkdir -p "$OUT"
-RESULTS="$OUT/results.jsonl"
-: >"$RESULTS"
-
 # shellcheck source=bench/lib/bench-env.sh
 source bench/lib/bench-env.sh
-ensure_bench_database
+bench_setup issue-bench
 machine_info \
   "pebble: $(dpkg-query -W -f='${Version}' pebble 2>/dev/null || echo unknown)" \
   "certbot: $(certbot --version 2>&1 | awk '{print $2}')" \

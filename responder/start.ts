@@ -6,6 +6,7 @@ import { type Logger, silentLogger } from '../core/ports/logger.ts';
 import type { Store } from '../core/ports/store.ts';
 import type { SecretBox } from '../core/secrets/secret-box.ts';
 import { ChallengeHookService, challengeHookDeps } from '../core/services/challenge-hook-service.ts';
+import { httpChallengePresenter } from '../core/services/http-challenge-presenter.ts';
 import { tlsAlpnPresenter } from '../core/services/tls-alpn-presenter.ts';
 import type { Database } from '../db/client.ts';
 import type { Runtime } from '../runtime.ts';
@@ -19,15 +20,10 @@ import { createTlsAlpnServer } from './tls-alpn-server.ts';
 /** The channel the authorizations trigger notifies (db/migrations/0001_challenge_notify.sql). */
 export const CHALLENGE_CHANNEL = 'bigip_acme_challenges';
 
+/** The cache's source: what to serve is the core's answer (challenge presenter); the responder only listens. */
 export function challengeSource(store: Store, database: Pick<Database, 'listen'>): ChallengeSource {
   return {
-    // The core's own authorizations win over hook-published content for the same token, in both lookups.
-    all: async () => [
-      ...(await store.hookChallenges.allHttp()),
-      ...(await store.authorizations.pendingHttpChallenges()),
-    ],
-    one: async (token) =>
-      (await store.authorizations.httpChallenge(token)) ?? (await store.hookChallenges.httpChallenge(token)),
+    ...httpChallengePresenter(store),
     listen: (onToken, onResync, onLost) => database.listen(CHALLENGE_CHANNEL, onToken, onResync, onLost),
   };
 }

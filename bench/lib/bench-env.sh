@@ -1,5 +1,16 @@
 # Shared by the bench/*.sh runners (source it after `cd` to the repository root).
 
+# The database a run uses (its own, never `test`), made when missing; OUT (a fresh temporary folder named
+# after the run unless given) with an empty results.jsonl in RESULTS.
+bench_setup() {
+  export BENCH_DATABASE_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bigip_acme_bench}"
+  OUT="${OUT:-$(mktemp -d -t "$1-XXXXXX")}"
+  mkdir -p "$OUT"
+  RESULTS="$OUT/results.jsonl"
+  : >"$RESULTS"
+  ensure_bench_database
+}
+
 # Creates the database named by BENCH_DATABASE_URL when missing (connecting to the server's "postgres"
 # database for that).
 ensure_bench_database() {

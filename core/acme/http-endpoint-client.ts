@@ -13,6 +13,7 @@ import { isTlsVerifyError, tlsHandshakeReason } from '../net/tls-failure.ts';
 import type { EndpointClient, EndpointResult } from '../ports/endpoint-client.ts';
 import { readCappedResponse } from '../net/capped-response.ts';
 import { blockListOf, refusalReason } from './endpoint-address-policy.ts';
+import { settleOnce } from '../net/settle-once.ts';
 
 export interface EndpointPolicy {
   /**
@@ -229,14 +230,10 @@ function send(o: {
   ca: string[] | undefined;
 }): Promise<SendOutcome> {
   return new Promise((resolve) => {
-    let settled = false;
-    const finish = (outcome: SendOutcome): void => {
-      if (settled) return;
-      settled = true;
+    const finish = settleOnce<SendOutcome>(resolve, () => {
       clearTimeout(timer);
       req.destroy();
-      resolve(outcome);
-    };
+    });
     const secure = o.url.protocol === 'https:';
     const options: https.RequestOptions = {
       hostname: o.host,

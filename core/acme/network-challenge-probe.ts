@@ -11,6 +11,7 @@ import { timeoutError } from '../net/timeout-error.ts';
 import { tlsHandshakeReason } from '../net/tls-failure.ts';
 import type { ChallengeProbe, ProbeResult } from '../ports/challenge-probe.ts';
 import { readCappedResponse } from '../net/capped-response.ts';
+import { settleOnce } from '../net/settle-once.ts';
 
 export interface NetworkChallengeProbeOptions {
   /** Port the CA dials for http-01: 80 in production, 5002 under Pebble. */
@@ -316,14 +317,10 @@ function httpGet(o: {
   timeoutMs: number;
 }): Promise<HttpOutcome> {
   return new Promise((resolve) => {
-    let settled = false;
-    const finish = (outcome: HttpOutcome): void => {
-      if (settled) return;
-      settled = true;
+    const finish = settleOnce<HttpOutcome>(resolve, () => {
       clearTimeout(timer);
       req.destroy();
-      resolve(outcome);
-    };
+    });
     const req = http.request({
       host: o.address,
       family: o.family,
@@ -355,14 +352,10 @@ function tlsHandshake(o: {
   timeoutMs: number;
 }): Promise<TlsOutcome> {
   return new Promise((resolve) => {
-    let settled = false;
-    const finish = (outcome: TlsOutcome): void => {
-      if (settled) return;
-      settled = true;
+    const finish = settleOnce<TlsOutcome>(resolve, () => {
       clearTimeout(timer);
       socket.destroy();
-      resolve(outcome);
-    };
+    });
     const socket = tls.connect({
       host: o.address,
       port: o.port,

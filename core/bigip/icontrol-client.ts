@@ -1,8 +1,8 @@
 /**
  * {@link BigIpClient} over iControl REST (`reference/bigip-icontrol.md`): one method per call, full paths
  * converted in `bigip-path.ts`, failures classified in `bigip-error.ts`, authentication in
- * `icontrol-session.ts`, the wire in `icontrol-transport.ts`. The client holds no transaction: writes that
- * belong to one take its handle explicitly and send `X-F5-REST-Coordination-Id`.
+ * `icontrol-session.ts`, the wire in `icontrol-transport.ts`, chunked uploads in `icontrol-upload.ts`. The client
+ * holds no transaction: writes that belong to one take its handle explicitly and send `X-F5-REST-Coordination-Id`.
  */
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
@@ -17,10 +17,8 @@ import { CoreError } from '../errors.ts';
 import { bigIpError, f5CodeOf, isBigIpError, recode, requestLabel } from './bigip-error.ts';
 import { assertFullPath, createFields, toUrlSegment } from './bigip-path.ts';
 import {
-  UPLOAD_DIR,
   assertRecordText,
   assertTransactionId,
-  assertUploadName,
   assertUploadPath,
   chainForRequest,
   toClientSslProfile,
@@ -33,10 +31,9 @@ import {
   toVirtualServer,
 } from './icontrol-records.ts';
 import { type Call, createSession } from './icontrol-session.ts';
+import { createUploader } from './icontrol-upload.ts';
 import { createTransport } from './icontrol-transport.ts';
 
-/** The largest upload chunk the SDKs send (f5-common-python, go-bigip). */
-export const UPLOAD_CHUNK_BYTES = 512 * 1024;
 /** A listing of every client-ssl profile can be large; it gets more room than other answers. */
 const LIST_BODY_CAP = 32 * 1024 * 1024;
 
@@ -51,7 +48,7 @@ const TRANSACTION = '/mgmt/tm/transaction';
 export interface IControlClientOptions {
   /** For token expiry; defaults to the system clock. */
   clock?: Pick<Clock, 'now'>;
-  /** Upload chunk size, at most {@link UPLOAD_CHUNK_BYTES}. */
+  /** Upload chunk size, at most `UPLOAD_CHUNK_BYTES` (`icontrol-upload.ts`). */
   chunkBytes?: number;
 }
 
@@ -63,14 +60,8 @@ function coordination(opts: WriteOptions | undefined): Record<string, string> | 
 export function createIControlClient(conn: BigIpConnection, options: IControlClientOptions = {}): BigIpClient {
   const transport = createTransport(conn);
   const session = createSession(transport, conn, options.clock ?? systemClock);
-  const chunkBytes = options.chunkBytes ?? UPLOAD_CHUNK_BYTES;
-  if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0 || chunkBytes > UPLOAD_CHUNK_BYTES) {
-    throw new CoreError(
-      'config_invalid',
-      `upload chunk size must be 1 to ${UPLOAD_CHUNK_BYTES} bytes, got ${chunkBytes}`,
-    );
-  }
   const call = session.call;
+  const uploadFile = createUploader(call, options.chunkBytes);
 
   /** A GET whose 404 means "no such object". */
   async function read<T>(c: Omit<Call, 'method'>, map: (json: unknown) => T): Promise<T | null> {
@@ -109,22 +100,6 @@ export function createIControlClient(conn: BigIpConnection, options: IControlCli
     }
   }
 
-  async function uploadOnce(fileName: string, content: Buffer): Promise<void> {
-    const path = `/mgmt/shared/file-transfer/uploads/${fileName}`;
-    const total = content.length;
-    for (let start = 0; start < total; start += chunkBytes) {
-      const end = Math.min(start + chunkBytes, total) - 1;
-      await call({
-        method: 'POST',
-        path,
-        action: `upload ${fileName} (bytes ${start}-${end} of ${total})`,
-        raw: content.subarray(start, end + 1),
-        headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${start}-${end}/${total}` },
-        quoteBody: false,
-      });
-    }
-  }
-
   const client: BigIpClient = {
     async deviceInfo() {
       const path = '/mgmt/shared/identified-devices/config/device-info';
@@ -139,19 +114,7 @@ export function createIControlClient(conn: BigIpConnection, options: IControlCli
       return info;
     },
 
-    async upload(fileName, content) {
-      assertUploadName(fileName);
-      const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-      if (bytes.length === 0) throw new CoreError('input_invalid', `upload ${fileName}: the file is empty`);
-      try {
-        await uploadOnce(fileName, bytes);
-      } catch (err) {
-        // A chunk failed: the device's partial file is unusable, so send the whole file again from offset 0, once.
-        if (!isBigIpError(err) || err.code === 'bigip_auth') throw err;
-        await uploadOnce(fileName, bytes);
-      }
-      return `${UPLOAD_DIR}${fileName}`;
-    },
+    upload: uploadFile,
 
     async removeUpload(localFilePath) {
       assertUploadPath(localFilePath);

@@ -1,4 +1,5 @@
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
+import { appendAudit } from '../services/audit-trail.ts';
 import type { CoreDeps } from '../services/core-deps.ts';
 
 /** One audit row about a certificate. */
@@ -10,13 +11,5 @@ export function auditCertificate(
   result: 'ok' | 'error',
   detail: Record<string, unknown>,
 ): Promise<void> {
-  return deps.store.audit.append({
-    actor,
-    action,
-    objectType: 'certificate',
-    objectId: cert.id,
-    objectName: cert.name,
-    result,
-    detail,
-  });
+  return appendAudit(deps.store.audit, 'certificate', cert, actor, action, result, detail);
 }

@@ -5,6 +5,7 @@ import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, seeList } from '../errors.ts';
 import type { CoreDepsWith } from './core-deps.ts';
 import { isApprovalId } from '../domain/validation/approval-id.ts';
+import { appendAudit } from './audit-trail.ts';
 
 export interface ApprovalRules {
   /** Whether the people an approval is about may decide it too. Off by default. */
@@ -181,15 +182,15 @@ export class ApprovalService {
     approvalId: string | null,
     cert: { id: string; name: string } | null,
   ): Promise<never> {
-    await this.deps.store.audit.append({
+    await appendAudit(
+      this.deps.store.audit,
+      cert ? 'certificate' : 'system',
+      cert ?? { id: null, name: null },
       actor,
-      action: `approval.${state === 'approved' ? 'approve' : 'deny'}`,
-      objectType: cert ? 'certificate' : 'system',
-      objectId: cert?.id ?? null,
-      objectName: cert?.name ?? null,
-      result: 'error',
-      detail: { approvalId, refused: message },
-    });
+      `approval.${state === 'approved' ? 'approve' : 'deny'}`,
+      'error',
+      { approvalId, refused: message },
+    );
     throw new CoreError('forbidden', `${message}; nothing changed`);
   }
 
@@ -200,14 +201,17 @@ export class ApprovalService {
     action: string,
     detail: Record<string, unknown>,
   ) {
-    return this.deps.store.audit.append({
+    return appendAudit(
+      this.deps.store.audit,
+      'certificate',
+      { id: approval.certificateId, name },
       actor,
       action,
-      objectType: 'certificate',
-      objectId: approval.certificateId,
-      objectName: name,
-      result: 'ok',
-      detail: { approvalId: approval.id, ...detail },
-    });
+      'ok',
+      {
+        approvalId: approval.id,
+        ...detail,
+      },
+    );
   }
 }

@@ -4,6 +4,7 @@ import { isPartitionName } from '../domain/partition-name.ts';
 import { CoreError, seeList } from '../errors.ts';
 import type { CoreDepsWith } from './core-deps.ts';
 import type { DeviceService } from './device-service.ts';
+import { type AuditedObject, appendAudit } from './audit-trail.ts';
 
 export interface AddBindingInput {
   certificate: string;
@@ -95,20 +96,20 @@ export class BindingService {
       updatedAt: now,
     };
     await this.deps.store.bindings.insert(binding);
-    await this.deps.store.audit.append({
+    await appendAudit(
+      this.deps.store.audit,
+      'binding',
+      auditedBinding(binding.id, cert.name, device.name, profilePath),
       actor,
-      action: 'binding.add',
-      objectType: 'binding',
-      objectId: binding.id,
-      objectName: `${cert.name} → ${device.name}:${profilePath}`,
-      result: 'ok',
-      detail: {
+      'binding.add',
+      'ok',
+      {
         certificate: cert.name,
         device: device.name,
         profile: profilePath,
         createProfile: binding.createProfile,
       },
-    });
+    );
     return { ...binding, certificateName: cert.name, deviceName: device.name };
   }
 
@@ -142,15 +143,8 @@ export class BindingService {
         `certificate "${input.certificate}" is not bound to ${profilePath} on ${device.name}`,
       );
     await this.deps.store.bindings.remove(binding.id);
-    await this.deps.store.audit.append({
-      actor,
-      action: 'binding.remove',
-      objectType: 'binding',
-      objectId: binding.id,
-      objectName: `${input.certificate} → ${device.name}:${profilePath}`,
-      result: 'ok',
-      detail: {},
-    });
+    const audited = auditedBinding(binding.id, input.certificate, device.name, profilePath);
+    await appendAudit(this.deps.store.audit, 'binding', audited, actor, 'binding.remove', 'ok', {});
   }
 
   private async certificateId(name: string): Promise<string> {
@@ -158,4 +152,9 @@ export class BindingService {
     if (!cert) throw new CoreError('not_found', `no certificate named "${name}"`, { hint: seeList('cert') });
     return cert.id;
   }
+}
+
+/** A binding as the audit log names it: `certificate → device:/Partition/profile`. */
+function auditedBinding(id: string, certificate: string, device: string, profilePath: string): AuditedObject {
+  return { id, name: `${certificate} → ${device}:${profilePath}` };
 }

@@ -16,6 +16,7 @@ import { runDeviceDeployment } from './device-deployment.ts';
 import { DeviceRequestLimit } from './device-request-limit.ts';
 import type { DeviceService } from './device-service.ts';
 import { type LeaseOptions, withLease } from './with-lease.ts';
+import { appendAudit } from './audit-trail.ts';
 
 export interface DeployOptions {
   /** Only this device's bindings. */
@@ -305,22 +306,14 @@ export class DeployService {
         }
       }
     }
-    await this.deps.store.audit.append({
-      actor,
-      action: 'certificate.deploy',
-      objectType: 'certificate',
-      objectId: cert.id,
-      objectName: cert.name,
-      result: error ? 'error' : 'ok',
-      detail: {
-        device: device.name,
-        serial: cert.serial,
-        sha256: cert.fingerprintSha256,
-        profiles: record.profiles,
-        result: outcome.result,
-        step: outcome.step,
-        ...(error ? { error: error.code } : {}),
-      },
+    await appendAudit(this.deps.store.audit, 'certificate', cert, actor, 'certificate.deploy', error ? 'error' : 'ok', {
+      device: device.name,
+      serial: cert.serial,
+      sha256: cert.fingerprintSha256,
+      profiles: record.profiles,
+      result: outcome.result,
+      step: outcome.step,
+      ...(error ? { error: error.code } : {}),
     });
     return {
       device: device.name,

@@ -18,6 +18,7 @@ import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, isCoreError, runCommand, seeList } from '../errors.ts';
 import type { BigIpClient, BigIpConnection } from '../ports/bigip-client.ts';
 import { type CoreDeps, type CoreDepsWith, secretAad } from './core-deps.ts';
+import { appendAudit } from './audit-trail.ts';
 
 export type DeviceView = PublicView<Device>;
 
@@ -108,7 +109,11 @@ export class DeviceService {
       });
     }
     await this.deps.store.devices.insert(device);
-    await this.audit(device, actor, 'device.add', 'ok', { url, insecure: device.insecure, tested: !input.skipTest });
+    await appendAudit(this.deps.store.audit, 'device', device, actor, 'device.add', 'ok', {
+      url,
+      insecure: device.insecure,
+      tested: !input.skipTest,
+    });
     return { device: publicView(device), test };
   }
 
@@ -135,7 +140,9 @@ export class DeviceService {
       lastTestAt: this.deps.clock.now(),
       ...(result.ok ? { hostname: result.hostname ?? null, version: result.version ?? null } : {}),
     });
-    await this.audit(device, actor, 'device.test', result.ok ? 'ok' : 'error', { stage: result.stage });
+    await appendAudit(this.deps.store.audit, 'device', device, actor, 'device.test', result.ok ? 'ok' : 'error', {
+      stage: result.stage,
+    });
     return result;
   }
 
@@ -148,7 +155,7 @@ export class DeviceService {
       });
     }
     await this.deps.store.devices.remove(device.id);
-    await this.audit(device, actor, 'device.remove', 'ok', {});
+    await appendAudit(this.deps.store.audit, 'device', device, actor, 'device.remove', 'ok', {});
   }
 
   /**
@@ -202,7 +209,12 @@ export class DeviceService {
     } finally {
       await client.close();
     }
-    await this.audit(device, actor, 'device.install_responder', 'ok', { virtual, dataGroup, rule, created });
+    await appendAudit(this.deps.store.audit, 'device', device, actor, 'device.install_responder', 'ok', {
+      virtual,
+      dataGroup,
+      rule,
+      created,
+    });
     return { created, unchanged };
   }
 
@@ -232,24 +244,6 @@ export class DeviceService {
     } finally {
       await client.close();
     }
-  }
-
-  private audit(
-    device: Device,
-    actor: string,
-    action: string,
-    result: 'ok' | 'error',
-    detail: Record<string, unknown>,
-  ) {
-    return this.deps.store.audit.append({
-      actor,
-      action,
-      objectType: 'device',
-      objectId: device.id,
-      objectName: device.name,
-      result,
-      detail,
-    });
   }
 }
 

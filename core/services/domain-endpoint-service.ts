@@ -6,6 +6,7 @@ import type { ProbeResult } from '../ports/challenge-probe.ts';
 import { hashPassword } from '../secrets/password-verifier.ts';
 import { AuthorizationSync, usesDataGroups } from './authorization-sync.ts';
 import { type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
+import { appendAudit } from './audit-trail.ts';
 
 export interface EndpointInput {
   url: string;
@@ -68,7 +69,7 @@ export class DomainEndpointService {
       ),
       endpointPasswordVerifier: await hashPassword(input.password),
     });
-    await this.audit(domain, actor, 'domain.endpoint.set', 'ok', { url });
+    await appendAudit(this.deps.store.audit, 'domain', domain, actor, 'domain.endpoint.set', 'ok', { url });
     return updated;
   }
 
@@ -96,7 +97,7 @@ export class DomainEndpointService {
       endpointPasswordSealed: null,
       endpointPasswordVerifier: null,
     });
-    await this.audit(domain, actor, 'domain.endpoint.clear', 'ok', {});
+    await appendAudit(this.deps.store.audit, 'domain', domain, actor, 'domain.endpoint.clear', 'ok', {});
     return updated;
   }
 
@@ -130,13 +131,16 @@ export class DomainEndpointService {
       ids.push(device.id);
     }
     const updated = await this.deps.store.domains.update(domain.id, { dataGroupDeviceIds: ids, dataGroupPath: path });
-    await this.audit(domain, actor, 'domain.datagroup.set', 'ok', { devices: input.devices, dataGroup: path });
+    await appendAudit(this.deps.store.audit, 'domain', domain, actor, 'domain.datagroup.set', 'ok', {
+      devices: input.devices,
+      dataGroup: path,
+    });
     return updated;
   }
 
   async clearDataGroup(domain: ManagedDomain, actor: string): Promise<ManagedDomain> {
     const updated = await this.deps.store.domains.update(domain.id, { dataGroupDeviceIds: [], dataGroupPath: null });
-    await this.audit(domain, actor, 'domain.datagroup.clear', 'ok', {});
+    await appendAudit(this.deps.store.audit, 'domain', domain, actor, 'domain.datagroup.clear', 'ok', {});
     return updated;
   }
 
@@ -155,27 +159,17 @@ export class DomainEndpointService {
       `${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl ?? `data-group ${domain.dataGroupPath}`}`,
     );
     const pushed = await this.sync.push(domain, current);
-    await this.audit(domain, actor, 'domain.endpoint.deploy', pushed.ok ? 'ok' : 'error', {
-      detail: pushed.detail,
-    });
-    return pushed;
-  }
-
-  private audit(
-    domain: ManagedDomain,
-    actor: string,
-    action: string,
-    result: 'ok' | 'error',
-    detail: Record<string, unknown>,
-  ) {
-    return this.deps.store.audit.append({
+    await appendAudit(
+      this.deps.store.audit,
+      'domain',
+      domain,
       actor,
-      action,
-      objectType: 'domain',
-      objectId: domain.id,
-      objectName: domain.name,
-      result,
-      detail,
-    });
+      'domain.endpoint.deploy',
+      pushed.ok ? 'ok' : 'error',
+      {
+        detail: pushed.detail,
+      },
+    );
+    return pushed;
   }
 }

@@ -10,6 +10,7 @@ import { AuthorizationSync, connectionStatusOf } from './authorization-sync.ts';
 import { DomainEndpointService, type EndpointInput } from './domain-endpoint-service.ts';
 import { accountOf, type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
 import type { ProfileService } from './profile-service.ts';
+import { appendAudit } from './audit-trail.ts';
 
 export type DomainView = PublicView<ManagedDomain> & { profileName: string };
 
@@ -74,14 +75,9 @@ export class DomainService {
           ...(err.detail ? { detail: err.detail } : {}),
         });
       }
-      await this.deps.store.audit.append({
-        actor,
-        action: 'domain.add',
-        objectType: 'domain',
-        objectId: domain.id,
-        objectName: name,
-        result: 'ok',
-        detail: { profile: profile.name, challengeType },
+      await appendAudit(this.deps.store.audit, 'domain', { id: domain.id, name }, actor, 'domain.add', 'ok', {
+        profile: profile.name,
+        challengeType,
       });
       added.push(await this.content(domain));
     }
@@ -196,15 +192,15 @@ export class DomainService {
             : { kind: 'expired', status: settled.status };
     }
     const result = await this.describe(domain.id, profile, outcome, wasValid);
-    await this.deps.store.audit.append({
+    await appendAudit(
+      this.deps.store.audit,
+      'domain',
+      domain,
       actor,
-      action: 'domain.test',
-      objectType: 'domain',
-      objectId: domain.id,
-      objectName: domain.name,
-      result: result.outcome === 'valid' || result.outcome === 'already_valid' ? 'ok' : 'error',
-      detail: { outcome: result.outcome, detail: result.detail },
-    });
+      'domain.test',
+      result.outcome === 'valid' || result.outcome === 'already_valid' ? 'ok' : 'error',
+      { outcome: result.outcome, detail: result.detail },
+    );
     return result;
   }
 
@@ -309,14 +305,8 @@ export class DomainService {
       });
       const acmeAuthz = await this.deps.acme.getAuthorization(account, order.authorizations[0]!);
       await this.sync.record(account, { ...domain, currentAuthorizationId: null }, acmeAuthz);
-      await this.deps.store.audit.append({
-        actor,
-        action: 'domain.reconfigure',
-        objectType: 'domain',
-        objectId: domain.id,
-        objectName: domain.name,
-        result: 'ok',
-        detail: { previous: current?.status ?? null },
+      await appendAudit(this.deps.store.audit, 'domain', domain, actor, 'domain.reconfigure', 'ok', {
+        previous: current?.status ?? null,
       });
       refreshed.push(await this.content((await this.deps.store.domains.findById(domain.id))!));
     }

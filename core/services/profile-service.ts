@@ -9,6 +9,7 @@ import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, seeList } from '../errors.ts';
 import type { DirectoryInfo } from '../ports/acme-gateway.ts';
 import { accountOf, type CoreDepsWith, secretAad } from './core-deps.ts';
+import { appendAudit } from './audit-trail.ts';
 
 export type ProfileView = PublicView<CaProfile>;
 
@@ -163,14 +164,10 @@ export class ProfileService {
       updatedAt: now,
     };
     await this.deps.store.profiles.insert(profile);
-    await this.deps.store.audit.append({
-      actor,
-      action: 'profile.create',
-      objectType: 'profile',
-      objectId: id,
-      objectName: name,
-      result: 'ok',
-      detail: { directoryUrl, keySpec: input.keySpec, accountUrl },
+    await appendAudit(this.deps.store.audit, 'profile', { id: id, name: name }, actor, 'profile.create', 'ok', {
+      directoryUrl,
+      keySpec: input.keySpec,
+      accountUrl,
     });
     return publicView(profile);
   }
@@ -219,14 +216,8 @@ export class ProfileService {
       await this.deps.acme.updateContact(accountOf(this.deps, profile), patch.contact);
     }
     const updated = await this.deps.store.profiles.update(profile.id, patch);
-    await this.deps.store.audit.append({
-      actor,
-      action: 'profile.update',
-      objectType: 'profile',
-      objectId: profile.id,
-      objectName: profile.name,
-      result: 'ok',
-      detail: { changed: Object.keys(patch) },
+    await appendAudit(this.deps.store.audit, 'profile', profile, actor, 'profile.update', 'ok', {
+      changed: Object.keys(patch),
     });
     return publicView(updated);
   }
