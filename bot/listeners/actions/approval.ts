@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { isApprovalId } from '../../../core/domain/validation/approval-id.ts';
 import type { ApprovalView } from '../../../core/services/approval-service.ts';
+import type { Approved } from '../../../core/services/approve-and-issue.ts';
 import {
   type ApprovalSource,
   approvalMessage,
@@ -80,9 +81,9 @@ export function approveCallback(deps: ApprovalDeps) {
     const clicked = await admitClick(args, deps, 'approval');
     if (!clicked) return;
     const { userId, id } = clicked;
-    let decided: ApprovalView;
+    let approved: Approved;
     try {
-      decided = await deps.services.approvals.approve(id, slackActor(userId));
+      approved = await deps.services.approveAndIssue.approve(id, slackActor(userId));
     } catch (err) {
       const text = replyError(err, deps.log, {
         what: 'slack approval',
@@ -92,10 +93,11 @@ export function approveCallback(deps: ApprovalDeps) {
       await tell(args, deps, text);
       return;
     }
+    const { approval: decided, issue } = approved;
     const source = sourceOfBlockId(action.block_id);
-    if (decided.kind === 'issuance') {
+    if (issue) {
       // Issuing talks to the CA for seconds to minutes; the click is long acked, and the message shows how it goes.
-      issueInBackground(args, deps, decided, source, userId).catch((err) =>
+      issueInBackground(args, deps, { decided, issue }, source, userId).catch((err) =>
         deps.log.error({ err: errorText(err), approval: id }, 'slack issuance after approval failed unexpectedly'),
       );
       return;
@@ -149,7 +151,7 @@ function clickedMessageEditor(args: ButtonArgs): { send: (m: BotMessage) => Prom
 async function issueInBackground(
   args: ButtonArgs,
   deps: ApprovalDeps,
-  decided: ApprovalView,
+  { decided, issue }: { decided: ApprovalView; issue: NonNullable<Approved['issue']> },
   source: ApprovalSource,
   userId: string,
 ): Promise<void> {
@@ -165,7 +167,7 @@ async function issueInBackground(
   updates.progress(await render({ phase: 'working', line: 'starting' }));
   let final: IssuanceStatus;
   try {
-    const cert = await deps.services.certificates.resume(decided.certificateName, slackActor(userId), (line) => {
+    const cert = await issue((line) => {
       // Rendering the list reads the core; progress of a list-sourced approval shows only the start and the end.
       if (source === 'message') updates.progress(approvalMessage(decided, { issuance: { phase: 'working', line } }));
     });
