@@ -5,6 +5,7 @@ import type { AddDeviceInput, DeviceView } from '../../core/services/device-serv
 import { deviceTestBlocks } from '../blocks/device-test.ts';
 import { context, escapeMrkdwn as e, section } from '../blocks/message.ts';
 import { input, modal, plain, textInput, VALUE } from './elements.ts';
+import { checkedOf, type FieldErrors, fieldErrors, type StateValues, textOf, typedTextOf } from './form-values.ts';
 
 /**
  * The "add a BIG-IP" form, mirroring `bigip-acme device add`: where, who, and how to trust its management
@@ -34,15 +35,10 @@ export interface DeviceDraft {
   insecure: boolean;
 }
 
-export type StateValues = ViewOutput['state']['values'];
-export type FieldErrors = Record<string, string>;
+export type { FieldErrors, StateValues } from './form-values.ts';
 
 /** Slack's cap on a plain-text input; a CA bundle longer than this has to go through the CLI. */
 const MAX_PEM = 3000;
-
-function textOf(values: StateValues, block: string): string {
-  return values[block]?.[VALUE]?.value ?? '';
-}
 
 /**
  * The form, checked with the core's rules (the device service refuses with the same problems), errors keyed
@@ -52,8 +48,8 @@ function textOf(values: StateValues, block: string): string {
 export function parseDeviceForm(
   values: StateValues,
 ): { ok: true; draft: DeviceDraft; password: string } | { ok: false; errors: FieldErrors } {
-  const password = textOf(values, DEVICE_BLOCK.password);
-  const insecure = (values[DEVICE_BLOCK.insecure]?.[VALUE]?.selected_options ?? []).some((o) => o.value === 'insecure');
+  const password = typedTextOf(values, DEVICE_BLOCK.password);
+  const insecure = checkedOf(values, DEVICE_BLOCK.insecure).has('insecure');
   const fields: DeviceFields = {
     name: textOf(values, DEVICE_BLOCK.name),
     url: textOf(values, DEVICE_BLOCK.url),
@@ -64,11 +60,7 @@ export function parseDeviceForm(
     insecure,
   };
   const checked = checkDeviceFields(fields);
-  const errors: FieldErrors = {};
-  if (!checked.ok) {
-    for (const [field, problem] of Object.entries(checked.problems))
-      errors[DEVICE_BLOCK[field as DeviceField]] = sentence(problem);
-  }
+  const errors = checked.ok ? {} : fieldErrors(checked.problems, DEVICE_BLOCK);
   // The form asks for a choice the CLI leaves to the system's trust store: a CA bundle, or verification off.
   if (!fields.caPem?.trim() && !insecure && !errors[DEVICE_BLOCK.caPem])
     errors[DEVICE_BLOCK.caPem] =
@@ -80,12 +72,6 @@ export function parseDeviceForm(
     draft: { name, url, username, partition, caPem: fields.caPem?.trim() ?? '', insecure: skipVerify },
     password,
   };
-}
-
-/** A core problem as a line under a field: capitalised, with a full stop. */
-function sentence(problem: string): string {
-  const text = problem.charAt(0).toUpperCase() + problem.slice(1);
-  return /[.!?)]$/.test(text) ? text : `${text}.`;
 }
 
 export function addDeviceInput(draft: DeviceDraft, password: string): AddDeviceInput {
