@@ -1,6 +1,6 @@
-import type { types, ViewOutput } from '@slack/bolt';
+import type { types } from '@slack/bolt';
 import type { DeviceTestResult } from '../../core/domain/device.ts';
-import { checkDeviceFields, type DeviceField, type DeviceFields } from '../../core/domain/validation/device-input.ts';
+import { checkDeviceFields, type DeviceFields } from '../../core/domain/validation/device-input.ts';
 import type { AddDeviceInput, DeviceView } from '../../core/services/device-service.ts';
 import { deviceTestBlocks } from '../blocks/device-test.ts';
 import { context, escapeMrkdwn as e, section } from '../blocks/message.ts';

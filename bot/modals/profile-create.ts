@@ -1,5 +1,5 @@
 import { parseJsonObject } from '../json-object.ts';
-import type { types, ViewOutput } from '@slack/bolt';
+import type { types } from '@slack/bolt';
 import { describeKeySpec, isKeySpec, KEY_SPECS, type KeySpec } from '../../core/domain/key-spec.ts';
 import { problemOf } from '../../core/domain/validation/field-problems.ts';
 import type { DirectoryInfo } from '../../core/ports/acme-gateway.ts';
