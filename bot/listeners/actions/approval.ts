@@ -13,7 +13,8 @@ import {
   sourceOfBlockId,
 } from '../../blocks/approval.ts';
 import { decodePages } from '../../blocks/home.ts';
-import type { BotMessage } from '../../blocks/message.ts';
+import { type BotMessage, section } from '../../blocks/message.ts';
+import { input, modal } from '../../modals/elements.ts';
 import {
   type ApprovalDeps,
   decidedMessage,
@@ -210,29 +211,22 @@ export function denyCallback(deps: ApprovalDeps) {
     try {
       await client.views.open({
         trigger_id: body.trigger_id,
-        view: {
-          type: 'modal',
-          callback_id: DENY_VIEW,
-          private_metadata: metadata,
-          title: { type: 'plain_text', text: 'Deny approval' },
-          submit: { type: 'plain_text', text: 'Deny' },
-          close: { type: 'plain_text', text: 'Cancel' },
-          blocks: [
-            {
-              type: 'section',
-              text: {
-                type: 'mrkdwn',
-                text: 'A denied renewal or deploy is asked again in 24 hours; a denied certificate request fails. The reason is recorded in the audit log.',
-              },
-            },
-            {
-              type: 'input',
-              block_id: REASON_BLOCK,
-              label: { type: 'plain_text', text: 'Reason' },
-              element: { type: 'plain_text_input', action_id: REASON_ACTION, multiline: true, max_length: 500 },
-            },
+        view: modal(
+          DENY_VIEW,
+          'Deny approval',
+          [
+            section(
+              'A denied renewal or deploy is asked again in 24 hours; a denied certificate request fails. The reason is recorded in the audit log.',
+            ),
+            input(REASON_BLOCK, 'Reason', {
+              type: 'plain_text_input',
+              action_id: REASON_ACTION,
+              multiline: true,
+              max_length: 500,
+            }),
           ],
-        },
+          { submit: 'Deny', metadata },
+        ),
       });
     } catch (err) {
       deps.log.warn({ err: errorText(err), approval: id }, 'slack deny modal could not be opened');
