@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { App, type AppOptions, webApi } from '@slack/bolt';
-import type { Config } from '../core/config.ts';
+import { builtinResponderUrl, type Config } from '../core/config.ts';
 import { CoreError } from '../core/errors.ts';
 import type { Logger } from '../core/ports/logger.ts';
 import type { CoreServices } from '../core/services/index.ts';
@@ -64,7 +64,7 @@ export function createBotApp(deps: BotDeps): BotApp {
     log,
     approvers: config.SLACK_APPROVERS,
     admins: config.SLACK_ADMINS,
-    responderUrl: config.RESPONDER_URL ?? `http://127.0.0.1:${config.RESPONDER_PORT}`,
+    responderUrl: builtinResponderUrl(config),
   });
   app.error(async (error) => {
     log.error({ code: error.code ?? null, err: error.message }, 'slack listener error');

@@ -1,4 +1,5 @@
-import { isKeyPassphraseLongEnough, MIN_KEY_PASSPHRASE } from '../../core/domain/validation/key-passphrase.ts';
+import { keyPassphraseProblem, MIN_KEY_PASSPHRASE } from '../../core/domain/validation/key-passphrase.ts';
+import { fieldErrors } from './form-values.ts';
 import type { types } from '@slack/bolt';
 import { describeKeySpec, type KeySpec } from '../../core/domain/key-spec.ts';
 import { OBJECT_NAME_PATTERN } from '../../core/domain/managed-certificate.ts';
@@ -278,8 +279,9 @@ export function checkCertRequest(
     if (foreign.length > 0 && f.sansBlock && !stale)
       errors[f.sansBlock] = `Not valid domains of profile "${profile.name}": ${clip(foreign.join(', '), 200)}.`;
   }
-  if (!isKeyPassphraseLongEnough(f.passphrase))
-    errors[PASSPHRASE_BLOCK] = `The passphrase needs at least ${MIN_KEY_PASSPHRASE} characters (or leave it empty).`;
+  const passphraseProblem = keyPassphraseProblem(f.passphrase);
+  if (passphraseProblem)
+    Object.assign(errors, fieldErrors({ passphrase: passphraseProblem }, { passphrase: PASSPHRASE_BLOCK }));
   if (f.name !== null && !OBJECT_NAME_PATTERN.test(f.name)) {
     errors[NAME_BLOCK] =
       'An object name starts with a letter and has only letters, digits, ".", "_" or "-" (at most 128).';

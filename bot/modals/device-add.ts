@@ -1,13 +1,11 @@
-import { X509Certificate } from 'node:crypto';
-import type { types, ViewOutput } from '@slack/bolt';
+import type { types } from '@slack/bolt';
 import type { DeviceTestResult } from '../../core/domain/device.ts';
-import { parseManagementUrl, validateDeviceName } from '../../core/domain/device.ts';
-import { isPartitionName } from '../../core/domain/partition-name.ts';
-import { isCoreError } from '../../core/errors.ts';
+import { checkDeviceFields, type DeviceFields } from '../../core/domain/validation/device-input.ts';
 import type { AddDeviceInput, DeviceView } from '../../core/services/device-service.ts';
 import { deviceTestBlocks } from '../blocks/device-test.ts';
 import { context, escapeMrkdwn as e, section } from '../blocks/message.ts';
 import { input, modal, plain, textInput, VALUE } from './elements.ts';
+import { checkedOf, type FieldErrors, fieldErrors, type StateValues, textOf, typedTextOf } from './form-values.ts';
 
 /**
  * The "add a BIG-IP" form, mirroring `bigip-acme device add`: where, who, and how to trust its management
@@ -37,87 +35,43 @@ export interface DeviceDraft {
   insecure: boolean;
 }
 
-export type StateValues = ViewOutput['state']['values'];
-export type FieldErrors = Record<string, string>;
+export type { FieldErrors, StateValues } from './form-values.ts';
 
 /** Slack's cap on a plain-text input; a CA bundle longer than this has to go through the CLI. */
 const MAX_PEM = 3000;
 
-function textOf(values: StateValues, block: string): string {
-  return values[block]?.[VALUE]?.value ?? '';
-}
-
-function coreMessage(check: () => unknown): string | undefined {
-  try {
-    check();
-    return undefined;
-  } catch (err) {
-    if (isCoreError(err)) return err.message;
-    throw err;
-  }
-}
-
-/** Every certificate block parses; the core checks the same again. */
-function caPemProblem(pem: string): string | undefined {
-  const blocks = pem.replace(/\r\n?/g, '\n').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
-  if (!blocks) return 'Paste the PEM CA bundle (-----BEGIN CERTIFICATE----- …).';
-  for (const block of blocks) {
-    try {
-      new X509Certificate(block);
-    } catch {
-      return 'A certificate in this bundle cannot be parsed.';
-    }
-  }
-  return undefined;
-}
-
 /**
- * The form, checked with the core's rules, errors keyed by input block id. The password is returned
- * beside the draft, never inside it, so nothing that re-renders the form can carry it.
+ * The form, checked with the core's rules (the device service refuses with the same problems), errors keyed
+ * by input block id. The password is returned beside the draft, never inside it, so nothing that re-renders
+ * the form can carry it.
  */
 export function parseDeviceForm(
   values: StateValues,
 ): { ok: true; draft: DeviceDraft; password: string } | { ok: false; errors: FieldErrors } {
-  const errors: FieldErrors = {};
-  const name = textOf(values, DEVICE_BLOCK.name).trim();
-  const nameProblem = coreMessage(() => validateDeviceName(name));
-  if (nameProblem)
-    errors[DEVICE_BLOCK.name] = 'Use 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit.';
-
-  const rawUrl = textOf(values, DEVICE_BLOCK.url).trim();
-  let url = rawUrl;
-  const urlProblem = coreMessage(() => {
-    url = parseManagementUrl(rawUrl);
-  });
-  if (urlProblem) errors[DEVICE_BLOCK.url] = urlProblem;
-
-  const username = textOf(values, DEVICE_BLOCK.username).trim();
-  if (!username || /[\s:]/.test(username))
-    errors[DEVICE_BLOCK.username] = 'An iControl REST user name, without spaces or ":".';
-
-  const password = textOf(values, DEVICE_BLOCK.password);
-  if (!password) errors[DEVICE_BLOCK.password] = 'Give the password.';
-
-  const partition = textOf(values, DEVICE_BLOCK.partition).trim() || 'Common';
-  if (!isPartitionName(partition)) errors[DEVICE_BLOCK.partition] = 'A BIG-IP partition name, like Common.';
-
-  const caPem = textOf(values, DEVICE_BLOCK.caPem).trim();
-  const insecure = (values[DEVICE_BLOCK.insecure]?.[VALUE]?.selected_options ?? []).some((o) => o.value === 'insecure');
-  if (caPem && insecure) errors[DEVICE_BLOCK.insecure] = 'Either a CA bundle or no verification, not both.';
-  else if (!caPem && !insecure)
+  const password = typedTextOf(values, DEVICE_BLOCK.password);
+  const insecure = checkedOf(values, DEVICE_BLOCK.insecure).has('insecure');
+  const fields: DeviceFields = {
+    name: textOf(values, DEVICE_BLOCK.name),
+    url: textOf(values, DEVICE_BLOCK.url),
+    username: textOf(values, DEVICE_BLOCK.username),
+    password,
+    partition: textOf(values, DEVICE_BLOCK.partition),
+    caPem: textOf(values, DEVICE_BLOCK.caPem),
+    insecure,
+  };
+  const checked = checkDeviceFields(fields);
+  const errors = checked.ok ? {} : fieldErrors(checked.problems, DEVICE_BLOCK);
+  // The form asks for a choice the CLI leaves to the system's trust store: a CA bundle, or verification off.
+  if (!fields.caPem?.trim() && !insecure && !errors[DEVICE_BLOCK.caPem])
     errors[DEVICE_BLOCK.caPem] =
       'Paste the CA bundle that signed the management certificate, or tick “skip TLS verification” below.';
-  else if (caPem) {
-    const pemProblem = caPemProblem(caPem);
-    if (pemProblem) errors[DEVICE_BLOCK.caPem] = pemProblem;
-  }
-  if (!urlProblem && url.startsWith('http://') && !insecure) {
-    errors[DEVICE_BLOCK.url] =
-      'Plain http:// would send the password unencrypted: use https://, or tick “skip TLS verification” to accept that.';
-  }
-
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, draft: { name, url, username, partition, caPem, insecure }, password };
+  if (!checked.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  const { name, url, username, partition, insecure: skipVerify } = checked.device;
+  return {
+    ok: true,
+    draft: { name, url, username, partition, caPem: fields.caPem?.trim() ?? '', insecure: skipVerify },
+    password,
+  };
 }
 
 export function addDeviceInput(draft: DeviceDraft, password: string): AddDeviceInput {

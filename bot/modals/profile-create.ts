@@ -1,11 +1,12 @@
 import { parseJsonObject } from '../json-object.ts';
-import type { types, ViewOutput } from '@slack/bolt';
+import type { types } from '@slack/bolt';
 import { describeKeySpec, isKeySpec, KEY_SPECS, type KeySpec } from '../../core/domain/key-spec.ts';
-import { isCoreError } from '../../core/errors.ts';
+import { problemOf } from '../../core/domain/validation/field-problems.ts';
 import type { DirectoryInfo } from '../../core/ports/acme-gateway.ts';
 import { type ProfileView, resolveDirectoryUrl, validateSettings } from '../../core/services/profile-service.ts';
 import { context, escapeMrkdwn as e, section } from '../blocks/message.ts';
 import { input, modal, plain, textInput, VALUE } from './elements.ts';
+import { checkedOf, type FieldErrors, type Parsed, type StateValues, selectedOf, textOf } from './form-values.ts';
 import { linkOrText, profileDetailBlocks } from '../blocks/profile-detail.ts';
 
 /**
@@ -75,9 +76,7 @@ export interface ProfileFormMetadata {
   directory?: DirectorySummary;
 }
 
-export type StateValues = ViewOutput['state']['values'];
-export type FieldErrors = Record<string, string>;
-export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
+export type { FieldErrors, Parsed, StateValues } from './form-values.ts';
 
 const MAX_NAME = 64;
 const MAX_URL = 500;
@@ -174,29 +173,8 @@ export function decodeProfileMetadata(raw: string | undefined): ProfileFormMetad
 
 // ---- parsing ---------------------------------------------------------------------------------------------
 
-function textOf(values: StateValues, block: string): string {
-  const v = values[block]?.[VALUE];
-  return (v?.value ?? v?.selected_time ?? '').trim();
-}
-
-function selectedOf(values: StateValues, block: string): string | undefined {
-  return values[block]?.[VALUE]?.selected_option?.value ?? undefined;
-}
-
-function checkedOf(values: StateValues, block: string): Set<string> {
-  return new Set((values[block]?.[VALUE]?.selected_options ?? []).map((o) => o.value));
-}
-
 /** The core's own rule for a setting, as a field error instead of a throw. */
-function settingError(check: () => void): string | undefined {
-  try {
-    check();
-    return undefined;
-  } catch (err) {
-    if (isCoreError(err)) return err.message;
-    throw err;
-  }
-}
+const settingError = (check: () => void): string | undefined => problemOf(check) ?? undefined;
 
 export function splitContacts(raw: string): string[] {
   return raw

@@ -27,17 +27,24 @@ export function registerApprovalCommands(program: Command, kit: CommandKit): voi
 
   approval
     .command('approve <id>')
-    .description(
-      'approve; the next scheduled run acts on a renewal or deploy, `cert resume` issues a requested certificate',
-    )
+    .description('approve; the next scheduled run acts on a renewal or deploy, an approved issuance is issued at once')
     .action(
       action(async (rt, out, id: string) => {
-        const a = await rt.services.approvals.approve(id, actor());
-        out.result(a, () =>
-          a.kind === 'issuance'
-            ? `approved issuance of ${a.certificateName} (${a.id}); issue it now with: bigip-acme cert resume ${a.certificateName}`
-            : `approved ${a.kind} of ${a.certificateName} (${a.id})`,
+        const { approval: a, issue } = await rt.services.approveAndIssue.approve(id, actor());
+        if (!issue) {
+          out.result(a, () => `approved ${a.kind} of ${a.certificateName} (${a.id})`);
+          return;
+        }
+        // Said before issuing: if the CA fails now, the decision still stands and `cert resume` goes on.
+        out.progress(`approved issuance of ${a.certificateName} (${a.id}); issuing it now`);
+        const c = await kit.withChallengeListeners(rt, () => issue(out.progress));
+        const issued = c.state === 'issued';
+        out.result({ ...a, certificate: c }, () =>
+          issued
+            ? `issued ${c.name}: serial ${c.serial ?? '?'}, expires ${c.notAfter?.toISOString() ?? '?'}`
+            : `${c.name} is ${c.state}; continue it with: bigip-acme cert resume ${c.name}`,
         );
+        if (!issued) kit.setExitCode(3);
       }),
     );
 

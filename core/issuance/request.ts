@@ -9,7 +9,7 @@ import {
   OBJECT_NAME_PATTERN,
 } from '../domain/managed-certificate.ts';
 import { requestedPartition } from '../domain/partition-name.ts';
-import { isKeyPassphraseLongEnough, MIN_KEY_PASSPHRASE } from '../domain/validation/key-passphrase.ts';
+import { keyPassphraseProblem } from '../domain/validation/key-passphrase.ts';
 import { CoreError, runCommand } from '../errors.ts';
 import { type CoreDeps, secretAad } from '../services/core-deps.ts';
 import { freshOrder, renewalBookkeepingCleared } from './work-record.ts';
@@ -70,8 +70,9 @@ export async function validateRequest(
       `object name "${name}" must start with a letter and use only letters, digits, ".", "_" or "-"`,
     );
   }
-  if (!isKeyPassphraseLongEnough(input.passphrase)) {
-    throw new CoreError('input_invalid', `the key passphrase must be at least ${MIN_KEY_PASSPHRASE} characters`);
+  const passphraseProblem = keyPassphraseProblem(input.passphrase);
+  if (passphraseProblem) {
+    throw new CoreError('input_invalid', passphraseProblem);
   }
   if (await deps.store.certificates.findByName(name)) {
     throw new CoreError('conflict', `certificate "${name}" already exists`, {

@@ -6,7 +6,8 @@ import type { Deployment, DeploymentResult, DeployStep } from '../domain/deploym
 import type { Device } from '../domain/device.ts';
 import { abandonedDeployment, deployTargetLeaseKey } from '../domain/abandoned-deployment.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
-import { asCoreError, CoreError, runCommand, seeList } from '../errors.ts';
+import { asCoreError, CoreError, seeList } from '../errors.ts';
+import { deployRefusal, hasIssuedMaterial } from '../domain/validation/deploy-precheck.ts';
 import { emitCertificateEvent } from '../issuance/certificate-events.ts';
 import { deployConcurrency, MAX_REQUESTS_IN_FLIGHT_PER_DEVICE } from '../domain/deploy-fan-out.ts';
 import { boundedMap } from './bounded-map.ts';
@@ -66,30 +67,7 @@ export class DeployService {
     actor: string,
     progress: Progress = noProgress,
   ): Promise<DeployReport> {
-    const cert = await this.deps.store.certificates.findByName(certName);
-    if (!cert) throw new CoreError('not_found', `no certificate named "${certName}"`, { hint: seeList('cert') });
-    if (
-      cert.state !== 'issued' ||
-      !cert.chainPem ||
-      !cert.keySealed ||
-      !cert.serial ||
-      !cert.notAfter ||
-      !cert.fingerprintSha256
-    ) {
-      throw new CoreError('conflict', `certificate "${certName}" is ${cert.state}, not issued; nothing to deploy`);
-    }
-    let bindings = await this.deps.store.bindings.list({ certificateId: cert.id });
-    if (opts.device) {
-      const device = await this.devices.get(opts.device);
-      bindings = bindings.filter((b) => b.deviceId === device.id);
-    }
-    if (bindings.length === 0) {
-      throw new CoreError(
-        'input_invalid',
-        `certificate "${certName}" has no binding${opts.device ? ` on ${opts.device}` : ''}`,
-        { hint: runCommand('add one', ['binding', 'add'], { aside: true }) },
-      );
-    }
+    const { cert, bindings } = await this.plan(certName, opts);
     const material = await this.material(cert);
     const byDevice = new Map<string, Binding[]>();
     for (const b of bindings) byDevice.set(b.deviceId, [...(byDevice.get(b.deviceId) ?? []), b]);
@@ -121,6 +99,34 @@ export class DeployService {
       devices: reports,
       ok: reports.every((r) => r.result === 'succeeded' || r.result === 'unchanged'),
     };
+  }
+
+  /**
+   * How many devices a deploy of this certificate would reach, after the same pre-checks as {@link deploy}
+   * (issued, bound); an edge says it before the deploy starts.
+   */
+  async targets(
+    certName: string,
+    opts: Pick<DeployOptions, 'device'> = {},
+  ): Promise<{ certificate: string; devices: number }> {
+    const { cert, bindings } = await this.plan(certName, opts);
+    return { certificate: cert.name, devices: new Set(bindings.map((b) => b.deviceId)).size };
+  }
+
+  /** The certificate and the bindings a deploy acts on; refused (deployRefusal) before any device is contacted. */
+  private async plan(certName: string, opts: Pick<DeployOptions, 'device'>) {
+    const cert = await this.deps.store.certificates.findByName(certName);
+    if (!cert) throw new CoreError('not_found', `no certificate named "${certName}"`, { hint: seeList('cert') });
+    // Not issued is refused before the bindings are read (as before the rule moved here); the count is then 0.
+    if (!hasIssuedMaterial(cert)) throw deployRefusal(cert, 0, opts.device);
+    let bindings = await this.deps.store.bindings.list({ certificateId: cert.id });
+    if (opts.device) {
+      const device = await this.devices.get(opts.device);
+      bindings = bindings.filter((b) => b.deviceId === device.id);
+    }
+    const refusal = deployRefusal(cert, new Set(bindings.map((b) => b.deviceId)).size, opts.device);
+    if (refusal) throw refusal;
+    return { cert, bindings };
   }
 
   /** Each device's outcome is told to the notifier, whoever deployed (a person or the deploy job). */

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import {
   acmeResponderRule,
   DEFAULT_DATA_GROUP,
@@ -6,15 +5,10 @@ import {
   isFullPath,
   mergeRules,
 } from '../domain/acme-irule.ts';
-import {
-  type Device,
-  type DeviceTestResult,
-  type DeviceTestStage,
-  parseManagementUrl,
-  validateDeviceName,
-} from '../domain/device.ts';
-import { requestedPartition } from '../domain/partition-name.ts';
+import type { Device, DeviceTestResult, DeviceTestStage } from '../domain/device.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
+import { checkDeviceFields } from '../domain/validation/device-input.ts';
+import { invalidInput } from '../domain/validation/field-problems.ts';
 import { CoreError, isCoreError, runCommand, seeList } from '../errors.ts';
 import type { BigIpClient, BigIpConnection } from '../ports/bigip-client.ts';
 import { type CoreDeps, type CoreDepsWith, secretAad } from './core-deps.ts';
@@ -51,22 +45,9 @@ export class DeviceService {
 
   /** Validates everything, runs the connection test (unless skipped), then stores the device. */
   async add(input: AddDeviceInput, actor: string): Promise<{ device: DeviceView; test: DeviceTestResult | null }> {
-    const name = validateDeviceName(input.name.trim());
-    const url = parseManagementUrl(input.url.trim());
-    const username = input.username.trim();
-    if (!username || /[\s:]/.test(username))
-      throw new CoreError('input_invalid', 'device username must be non-empty, without spaces or ":"');
-    if (!input.password) throw new CoreError('input_invalid', 'device password must not be empty');
-    const partition = requestedPartition(input.partition);
-    if (input.caPem && input.insecure)
-      throw new CoreError('input_invalid', 'choose either a CA file or --insecure, not both');
-    const caPem = input.caPem ? validateCaPem(input.caPem) : null;
-    if (url.startsWith('http://') && !input.insecure) {
-      throw new CoreError(
-        'input_invalid',
-        'device URL is plain http://; the password would cross the network unencrypted (use https://, or --insecure to accept that)',
-      );
-    }
+    const checked = checkDeviceFields(input);
+    if (!checked.ok) throw invalidInput(checked.problems);
+    const { name, url, username, partition, caPem, insecure } = checked.device;
     if (await this.deps.store.devices.findByName(name))
       throw new CoreError('conflict', `device "${name}" already exists`);
 
@@ -80,7 +61,7 @@ export class DeviceService {
       passwordSealed: this.deps.secrets.seal(input.password, secretAad('devices', id, 'password')),
       partition,
       caPem,
-      insecure: input.insecure ?? false,
+      insecure,
       hostname: null,
       version: null,
       lastTest: null,
@@ -256,18 +237,4 @@ export function deviceConnection(deps: Pick<CoreDeps, 'secrets'>, device: Device
     caPem: device.caPem ?? undefined,
     insecure: device.insecure,
   };
-}
-
-/** At least one certificate, every block parseable; returned normalised. */
-function validateCaPem(pem: string): string {
-  const blocks = pem.replace(/\r\n?/g, '\n').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
-  if (!blocks) throw new CoreError('input_invalid', 'the CA file holds no PEM certificate');
-  for (const block of blocks) {
-    try {
-      new X509Certificate(block);
-    } catch {
-      throw new CoreError('input_invalid', 'the CA file holds a certificate that cannot be parsed');
-    }
-  }
-  return `${blocks.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { ActivityService } from './activity-service.ts';
 import { ApprovalService } from './approval-service.ts';
+import { ApproveAndIssue } from './approve-and-issue.ts';
 import { AutoDeployService } from './auto-deploy-service.ts';
 import { BindingService } from './binding-service.ts';
 import { ChallengeHookService, challengeHookDeps } from './challenge-hook-service.ts';
@@ -23,6 +24,8 @@ export interface CoreServices {
   bindings: BindingService;
   deploys: DeployService;
   approvals: ApprovalService;
+  /** Approving, and for an issuance approval issuing at once: what every edge's Approve does. */
+  approveAndIssue: ApproveAndIssue;
   activity: ActivityService;
   status: StatusService;
   renewals: RenewalService;
@@ -72,6 +75,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
     bindings: new BindingService(deps, devices),
     deploys,
     approvals,
+    approveAndIssue: new ApproveAndIssue(approvals, certificates),
     activity: new ActivityService(deps),
     status: new StatusService(deps, opts.jobs),
     renewals,

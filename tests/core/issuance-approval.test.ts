@@ -267,3 +267,48 @@ describe('resume behind the issuance gate', () => {
     expect(orders).toEqual([]);
   });
 });
+
+describe('approve and issue, the use case every edge calls', () => {
+  it('approving an issuance orders it at once: the approval is taken and the order placed', async () => {
+    const cert = await requestGated();
+    const [approval] = await services.approvals.list('pending');
+    const lines: string[] = [];
+    await expect(
+      services.approveAndIssue.approveAndIssue(approval!.id, BOB, (l) => lines.push(l)),
+    ).rejects.toMatchObject({ code: 'acme_unreachable' });
+    expect(orders).toEqual([[cert.name, 'api.example.com']]);
+    expect((await store.approvals.findById(approval!.id))?.state).toBe('used');
+    expect(lines.join('\n')).toContain('creating an order');
+  });
+
+  it('the decision is in before issuing starts: approve hands back the issuing as work, nothing ordered yet', async () => {
+    await requestGated();
+    const [approval] = await services.approvals.list('pending');
+    const approved = await services.approveAndIssue.approve(approval!.id, BOB);
+    expect(approved.approval).toMatchObject({ kind: 'issuance', state: 'approved', decidedBy: BOB });
+    expect(approved.issue).not.toBeNull();
+    expect(orders).toEqual([]);
+  });
+
+  it('a renewal approval is decided and left to the scheduler: no work, nothing ordered', async () => {
+    const cert = await requestGated();
+    const renewal = await services.approvals.requestForScheduler(
+      'renewal',
+      (await store.certificates.findById(cert.id))!,
+      {},
+    );
+    const done = await services.approveAndIssue.approveAndIssue(renewal.id, BOB);
+    expect(done).toMatchObject({ approval: { kind: 'renewal', state: 'approved' }, certificate: null });
+    expect(orders).toEqual([]);
+  });
+
+  it('a refused decision issues nothing: the requester cannot approve their own issuance', async () => {
+    await requestGated();
+    const [approval] = await services.approvals.list('pending');
+    await expect(services.approveAndIssue.approveAndIssue(approval!.id, ALICE)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    expect(orders).toEqual([]);
+    expect((await store.approvals.findById(approval!.id))?.state).toBe('pending');
+  });
+});

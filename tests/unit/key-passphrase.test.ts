@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isKeyPassphraseLongEnough } from '../../core/domain/validation/key-passphrase.ts';
+import { isKeyPassphraseLongEnough, keyPassphraseProblem } from '../../core/domain/validation/key-passphrase.ts';
 
 describe('isKeyPassphraseLongEnough', () => {
   it.each([
@@ -10,5 +10,17 @@ describe('isKeyPassphraseLongEnough', () => {
     ['a long one', 'correct horse battery staple', true],
   ])('%s', (_name, passphrase, expected) => {
     expect(isKeyPassphraseLongEnough(passphrase)).toBe(expected);
+  });
+});
+
+describe('keyPassphraseProblem', () => {
+  it.each([
+    ['none given', undefined, null],
+    ['three characters', 'abc', /at least 4 characters/],
+    ['four characters', 'abcd', null],
+  ])('%s', (_name, passphrase, problem) => {
+    const found = keyPassphraseProblem(passphrase);
+    if (problem === null) expect(found).toBeNull();
+    else expect(found).toMatch(problem);
   });
 });

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { isApprovalId } from '../../../core/domain/validation/approval-id.ts';
 import type { ApprovalView } from '../../../core/services/approval-service.ts';
+import type { Approved } from '../../../core/services/approve-and-issue.ts';
 import {
   type ApprovalSource,
   approvalMessage,
@@ -12,7 +13,8 @@ import {
   sourceOfBlockId,
 } from '../../blocks/approval.ts';
 import { decodePages } from '../../blocks/home.ts';
-import type { BotMessage } from '../../blocks/message.ts';
+import { type BotMessage, section } from '../../blocks/message.ts';
+import { input, modal } from '../../modals/elements.ts';
 import {
   type ApprovalDeps,
   decidedMessage,
@@ -80,9 +82,9 @@ export function approveCallback(deps: ApprovalDeps) {
     const clicked = await admitClick(args, deps, 'approval');
     if (!clicked) return;
     const { userId, id } = clicked;
-    let decided: ApprovalView;
+    let approved: Approved;
     try {
-      decided = await deps.services.approvals.approve(id, slackActor(userId));
+      approved = await deps.services.approveAndIssue.approve(id, slackActor(userId));
     } catch (err) {
       const text = replyError(err, deps.log, {
         what: 'slack approval',
@@ -92,10 +94,11 @@ export function approveCallback(deps: ApprovalDeps) {
       await tell(args, deps, text);
       return;
     }
+    const { approval: decided, issue } = approved;
     const source = sourceOfBlockId(action.block_id);
-    if (decided.kind === 'issuance') {
+    if (issue) {
       // Issuing talks to the CA for seconds to minutes; the click is long acked, and the message shows how it goes.
-      issueInBackground(args, deps, decided, source, userId).catch((err) =>
+      issueInBackground(args, deps, { decided, issue }, source, userId).catch((err) =>
         deps.log.error({ err: errorText(err), approval: id }, 'slack issuance after approval failed unexpectedly'),
       );
       return;
@@ -149,7 +152,7 @@ function clickedMessageEditor(args: ButtonArgs): { send: (m: BotMessage) => Prom
 async function issueInBackground(
   args: ButtonArgs,
   deps: ApprovalDeps,
-  decided: ApprovalView,
+  { decided, issue }: { decided: ApprovalView; issue: NonNullable<Approved['issue']> },
   source: ApprovalSource,
   userId: string,
 ): Promise<void> {
@@ -165,7 +168,7 @@ async function issueInBackground(
   updates.progress(await render({ phase: 'working', line: 'starting' }));
   let final: IssuanceStatus;
   try {
-    const cert = await deps.services.certificates.resume(decided.certificateName, slackActor(userId), (line) => {
+    const cert = await issue((line) => {
       // Rendering the list reads the core; progress of a list-sourced approval shows only the start and the end.
       if (source === 'message') updates.progress(approvalMessage(decided, { issuance: { phase: 'working', line } }));
     });
@@ -208,29 +211,22 @@ export function denyCallback(deps: ApprovalDeps) {
     try {
       await client.views.open({
         trigger_id: body.trigger_id,
-        view: {
-          type: 'modal',
-          callback_id: DENY_VIEW,
-          private_metadata: metadata,
-          title: { type: 'plain_text', text: 'Deny approval' },
-          submit: { type: 'plain_text', text: 'Deny' },
-          close: { type: 'plain_text', text: 'Cancel' },
-          blocks: [
-            {
-              type: 'section',
-              text: {
-                type: 'mrkdwn',
-                text: 'A denied renewal or deploy is asked again in 24 hours; a denied certificate request fails. The reason is recorded in the audit log.',
-              },
-            },
-            {
-              type: 'input',
-              block_id: REASON_BLOCK,
-              label: { type: 'plain_text', text: 'Reason' },
-              element: { type: 'plain_text_input', action_id: REASON_ACTION, multiline: true, max_length: 500 },
-            },
+        view: modal(
+          DENY_VIEW,
+          'Deny approval',
+          [
+            section(
+              'A denied renewal or deploy is asked again in 24 hours; a denied certificate request fails. The reason is recorded in the audit log.',
+            ),
+            input(REASON_BLOCK, 'Reason', {
+              type: 'plain_text_input',
+              action_id: REASON_ACTION,
+              multiline: true,
+              max_length: 500,
+            }),
           ],
-        },
+          { submit: 'Deny', metadata },
+        ),
       });
     } catch (err) {
       deps.log.warn({ err: errorText(err), approval: id }, 'slack deny modal could not be opened');

@@ -145,15 +145,9 @@ async function renew(ctx: CommandContext, names: string[], profile: string | und
 
 /** Deploys to every bound device: first how many, then progress per device, then each device's result. */
 async function deploy(ctx: CommandContext, name: string): Promise<void> {
-  const cert = await ctx.services.certificates.show(name);
-  if (cert.state !== 'issued')
-    throw new CoreError('conflict', `certificate "${cert.name}" is ${cert.state}, not issued; nothing to deploy`);
-  const devices = new Set((await ctx.services.bindings.list({ certificate: cert.name })).map((b) => b.deviceId)).size;
-  if (devices === 0)
-    throw new CoreError(
-      'input_invalid',
-      `certificate "${cert.name}" is bound to no BIG-IP profile; add one with: bigip-acme binding add`,
-    );
+  // The deploy's own pre-checks (issued, bound), so the count shown first is the one the deploy uses.
+  const { certificate, devices } = await ctx.services.deploys.targets(name);
+  const cert = { name: certificate };
   const lines: string[] = [];
   await ctx.reply(deployProgressMessage(cert.name, devices, lines));
   const updates = replacing(ctx, 2_000);

@@ -13,8 +13,9 @@ import {
   parseDeviceForm,
 } from '../../modals/device-add.ts';
 import { errorText, slackActor } from '../approvers.ts';
-import { type ListenerDeps, isListed, NOT_AN_ADMIN } from '../deps.ts';
+import type { ListenerDeps } from '../deps.ts';
 import { replyError } from '../../reply-error.ts';
+import { admitNewObject } from './admit-new-object.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -28,16 +29,6 @@ function failedTest(err: unknown): DeviceTestResult | undefined {
   return { ok: false, stage: stage as DeviceTestStage, message: err.message };
 }
 
-async function nameTaken(deps: ListenerDeps, name: string): Promise<boolean> {
-  try {
-    await deps.services.devices.show(name);
-    return true;
-  } catch (err) {
-    if (isCoreError(err) && err.code === 'not_found') return false;
-    throw err;
-  }
-}
-
 /**
  * "Add": admin re-checked, fields checked with the core's rules (inline errors), then the connection test
  * after a fast "Testing…" ack. A failed test adds nothing and brings the form back, filled in except the
@@ -47,30 +38,18 @@ export function deviceAddCallback(deps: ListenerDeps) {
   return async (args: SubmitArgs): Promise<void> => {
     const { ack, body, view, client } = args;
     const userId = body.user.id;
-    if (!isListed(deps.admins, userId)) {
-      deps.log.warn({ user: userId }, 'slack device form submitted by a user not in SLACK_ADMINS; refused');
-      await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: NOT_AN_ADMIN } });
-      return;
-    }
-    const parsed = parseDeviceForm(view.state.values);
-    if (!parsed.ok) {
-      await ack({ response_action: 'errors', errors: parsed.errors });
-      return;
-    }
-    const { draft, password } = parsed;
-    try {
-      if (await nameTaken(deps, draft.name)) {
-        await ack({
-          response_action: 'errors',
-          errors: { [DEVICE_BLOCK.name]: `A device named "${draft.name}" already exists.` },
-        });
-        return;
-      }
-    } catch (err) {
-      const text = replyError(err, deps.log, { what: 'slack device name check', fields: { user: userId } });
-      await ack({ response_action: 'errors', errors: { [DEVICE_BLOCK.name]: text } });
-      return;
-    }
+    const admitted = await admitNewObject(args, deps, {
+      what: 'device',
+      nameBlock: DEVICE_BLOCK.name,
+      parse: () => {
+        const parsed = parseDeviceForm(view.state.values);
+        return parsed.ok ? { ok: true, value: parsed } : parsed;
+      },
+      nameOf: (parsed) => parsed.draft.name,
+      show: (name) => deps.services.devices.show(name),
+    });
+    if (!admitted) return;
+    const { draft, password } = admitted;
     await ack({ response_action: 'update', view: deviceTestingView(draft) });
 
     const { channel } = decodeDeviceMetadata(view.private_metadata);

@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, types, ViewSubmitAction } from '@slack/bolt';
-import { isCoreError } from '../../../core/errors.ts';
 import { profileDetailMessage } from '../../blocks/profile-detail.ts';
 import {
   decodeProfileMetadata,
@@ -21,6 +20,7 @@ import {
 import { errorText, slackActor } from '../approvers.ts';
 import { type ListenerDeps, isListed, NOT_AN_ADMIN } from '../deps.ts';
 import { replyError } from '../../reply-error.ts';
+import { admitNewObject } from './admit-new-object.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -36,17 +36,6 @@ async function replaceView(deps: ListenerDeps, args: SubmitArgs, view: types.Mod
   }
 }
 
-/** Whether a profile by this name exists already: a fast store lookup, answered inline before the CA is asked. */
-async function nameTaken(deps: ListenerDeps, name: string): Promise<boolean> {
-  try {
-    await deps.services.profiles.show(name);
-    return true;
-  } catch (err) {
-    if (isCoreError(err) && err.code === 'not_found') return false;
-    throw err;
-  }
-}
-
 /**
  * Step 1 ("Validate"): admin re-checked (a submission is its own request), fields checked here, then the
  * CA's directory fetched after a fast "Validating…" ack, then step 2 (or step 1 again with the CA's error).
@@ -55,32 +44,15 @@ export function profileStep1Callback(deps: ListenerDeps) {
   return async (args: SubmitArgs): Promise<void> => {
     const { ack, body, view } = args;
     const userId = body.user.id;
-    if (!isListed(deps.admins, userId)) {
-      deps.log.warn({ user: userId }, 'slack profile form submitted by a user not in SLACK_ADMINS; refused');
-      await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.name]: NOT_AN_ADMIN } });
-      return;
-    }
-    const parsed = parseProfileStep1(view.state.values);
-    if (!parsed.ok) {
-      await ack({ response_action: 'errors', errors: parsed.errors });
-      return;
-    }
-    const draft = parsed.value;
-    try {
-      if (await nameTaken(deps, draft.name)) {
-        await ack({
-          response_action: 'errors',
-          errors: { [PROFILE_BLOCK.name]: `A profile named "${draft.name}" already exists.` },
-        });
-        return;
-      }
-    } catch (err) {
-      await ack({
-        response_action: 'errors',
-        errors: { [PROFILE_BLOCK.name]: explain(deps, err, 'profile name check', userId) },
-      });
-      return;
-    }
+    // A fast store lookup answers a taken name inline, before the CA is asked.
+    const draft = await admitNewObject(args, deps, {
+      what: 'profile',
+      nameBlock: PROFILE_BLOCK.name,
+      parse: () => parseProfileStep1(view.state.values),
+      nameOf: (d) => d.name,
+      show: (name) => deps.services.profiles.show(name),
+    });
+    if (!draft) return;
     const { channel } = decodeProfileMetadata(view.private_metadata);
     const directoryUrl = directoryUrlOf(draft);
     await ack({ response_action: 'update', view: profileWorkingView(`Validating ${directoryUrl}…`) });

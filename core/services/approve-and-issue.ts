@@ -1,0 +1,48 @@
+import type { ApprovalService, ApprovalView } from './approval-service.ts';
+import type { CertificateService, CertificateView } from './certificate-service.ts';
+import { noProgress, type Progress } from './core-deps.ts';
+
+/** A decision that is in: the approval as decided, and for an issuance the work it unblocked. */
+export interface Approved {
+  approval: ApprovalView;
+  /**
+   * For an issuance approval: order and issue the certificate now (the resume the approval was waiting for).
+   * Null for a renewal or deploy approval, which the scheduler acts on at its next run.
+   */
+  issue: ((progress?: Progress) => Promise<CertificateView>) | null;
+}
+
+/** The decision, and for an issuance the certificate as the order left it. */
+export interface ApprovedAndIssued {
+  approval: ApprovalView;
+  certificate: CertificateView | null;
+}
+
+/**
+ * "Approving an issuance starts the order", as one use case for every edge. The decision and the issuing are
+ * two steps because an edge answers the person between them (Slack edits the clicked message while the CA
+ * works); {@link approveAndIssue} runs both for an edge that simply waits.
+ */
+export class ApproveAndIssue {
+  constructor(
+    private readonly approvals: ApprovalService,
+    private readonly certificates: CertificateService,
+  ) {}
+
+  /** Decide; a refusal or a lost race throws before anything is issued. */
+  async approve(id: string, actor: string): Promise<Approved> {
+    const approval = await this.approvals.approve(id, actor);
+    if (approval.kind !== 'issuance') return { approval, issue: null };
+    // The approval is taken (approved → used) inside resume's gate, so a second resume orders nothing.
+    return {
+      approval,
+      issue: (progress = noProgress) => this.certificates.resume(approval.certificateName, actor, progress),
+    };
+  }
+
+  /** Decide and, for an issuance, issue before returning. */
+  async approveAndIssue(id: string, actor: string, progress: Progress = noProgress): Promise<ApprovedAndIssued> {
+    const { approval, issue } = await this.approve(id, actor);
+    return { approval, certificate: issue ? await issue(progress) : null };
+  }
+}
