@@ -50,7 +50,7 @@ import type { DeploymentResult } from '../core/domain/deployment.ts';
 import type { ManagedCertificate } from '../core/domain/managed-certificate.ts';
 import { createSecretBox } from '../core/secrets/secret-box.ts';
 import { boundedMap } from '../core/services/bounded-map.ts';
-import type { DeployReport } from '../core/services/deploy-service.ts';
+import type { DeployReport } from '../core/deploy/deploy-service.ts';
 import { createCoreServices } from '../core/services/index.ts';
 import { openDatabase } from '../db/client.ts';
 import { createDrizzleStore } from '../db/drizzle-store.ts';

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ChallengeHookService, challengeHookDeps } from '../core/services/challenge-hook-service.ts';
+import { ChallengeHookService, challengeHookDeps } from '../core/challenges/challenge-hook-service.ts';
 import { challengeSource } from '../responder/start.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { createDrizzleStore } from '../db/drizzle-store.ts';

@@ -1,6 +1,6 @@
 /**
  * Renewal sweep benchmark: 100,000 certificates in PostgreSQL, 1% of them due. Times what one sweep does before
- * any ACME traffic (`RenewalService.sweep()` in core/services/renewal-service.ts), through the real drizzle store:
+ * any ACME traffic (`RenewalService.sweep()` in core/issuance/renewal-service.ts), through the real drizzle store:
  * - `ari`: `certificates.listAriPollCandidates(now, 500)` (the data set has every ARI poll in the future, so it
  *   returns nothing, but it still has to look);
  * - `select`: `certificates.listRenewalCandidates(now, limit)`;
@@ -72,7 +72,7 @@ const DATASET = 'sweep-bench-v1';
 const N = 100_000;
 const MIX = { due: 960, dueRetried: 60, inflight: 40, backoff: 250, manual: 20 };
 const CANDIDATES = MIX.due + MIX.inflight;
-/** As in core/services/renewal-service.ts (not exported there). */
+/** As in core/issuance/renewal-service.ts (not exported there). */
 const SWEEP_BATCH = 500;
 const SWEEP_CONCURRENCY = 4;
 /** As the services' default (core/services/index.ts). */

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { answerChallenge, NOT_FOUND_BODY, NOT_FOUND_HEADERS, FOUND_HEADERS } from './challenge-answer.ts';
-import type { ChallengeHookService } from '../core/services/challenge-hook-service.ts';
+import type { ChallengeHookService } from '../core/challenges/challenge-hook-service.ts';
 import { registerChallengeHook } from './challenge-hook.ts';
 import { refuseHostileTargets } from './refuse-hostile-targets.ts';
 import { type Readiness, readinessResponse } from './readiness.ts';

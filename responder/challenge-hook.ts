@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorCode } from '../core/errors.ts';
 import { isCoreError, isDatabaseUnavailable } from '../core/errors.ts';
-import { type ChallengeHookService, hookDomain, hookRefusalStatus } from '../core/services/challenge-hook-service.ts';
+import { type ChallengeHookService, hookDomain, hookRefusalStatus } from '../core/challenges/challenge-hook-service.ts';
 
 export const CHALLENGE_HOOK_PREFIX = '/challenge-hook';
 export const CHALLENGE_HOOK_REALM = 'bigip-acme challenge-hook';

@@ -1,10 +1,10 @@
 import { createSecureContext, createServer, type Server, type SecureContext } from 'node:tls';
-import type { TlsAlpnMaterial } from '../core/services/tls-alpn-presenter.ts';
+import type { TlsAlpnMaterial } from '../core/challenges/tls-alpn-presenter.ts';
 
 /**
  * TLS-ALPN-01 (RFC 8737) listener: a handshake that offers `acme-tls/1` for a name with a pending
  * challenge gets that challenge certificate; every other handshake is refused. Which certificate a name
- * presents is the core's decision (`lookup`, core/services/tls-alpn-presenter.ts).
+ * presents is the core's decision (`lookup`, core/challenges/tls-alpn-presenter.ts).
  */
 export function createTlsAlpnServer(lookup: (servername: string) => Promise<TlsAlpnMaterial | null>): Server {
   const server = createServer({

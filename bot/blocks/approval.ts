@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
 import { describeKeySpec, isKeySpec } from '../../core/domain/key-spec.ts';
-import type { ApprovalView } from '../../core/services/approval-service.ts';
+import type { ApprovalView } from '../../core/approvals/approval-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS, section } from './message.ts';
 
 /**

@@ -1,10 +1,10 @@
 import type { types } from '@slack/bolt';
 import type { Deployment } from '../../core/domain/deployment.ts';
 import { describeKeySpec } from '../../core/domain/key-spec.ts';
-import type { ApprovalView } from '../../core/services/approval-service.ts';
+import type { ApprovalView } from '../../core/approvals/approval-service.ts';
 import type { BindingView } from '../../core/services/binding-service.ts';
-import type { CertificateView } from '../../core/services/certificate-service.ts';
-import type { DeployReport } from '../../core/services/deploy-service.ts';
+import type { CertificateView } from '../../core/issuance/certificate-service.ts';
+import type { DeployReport } from '../../core/deploy/deploy-service.ts';
 import { actorMention } from './approval.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS, section } from './message.ts';
 

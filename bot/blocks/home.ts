@@ -1,9 +1,9 @@
 import { parseJsonObject } from '../json-object.ts';
 import type { types } from '@slack/bolt';
 import type { CoreEvent } from '../../core/domain/core-event.ts';
-import type { ApprovalView } from '../../core/services/approval-service.ts';
+import type { ApprovalView } from '../../core/approvals/approval-service.ts';
 import type { BindingView } from '../../core/services/binding-service.ts';
-import type { CertificateView } from '../../core/services/certificate-service.ts';
+import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
 import type { ProfileView } from '../../core/services/profile-service.ts';
 import { APPROVE_ACTION, actorMention, DENY_ACTION } from './approval.ts';

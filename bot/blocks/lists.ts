@@ -1,4 +1,4 @@
-import type { CertificateView } from '../../core/services/certificate-service.ts';
+import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { DeviceView } from '../../core/services/device-service.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
 import type { ProfileView } from '../../core/services/profile-service.ts';

@@ -1,7 +1,7 @@
 import { parseJsonObject } from '../json-object.ts';
 import { isApprovalId } from '../../core/domain/validation/approval-id.ts';
 import type { Logger } from '../../core/ports/logger.ts';
-import type { ApprovalView } from '../../core/services/approval-service.ts';
+import type { ApprovalView } from '../../core/approvals/approval-service.ts';
 import type { CoreServices } from '../../core/services/index.ts';
 import { type ApprovalSource, approvalMessage, pendingApprovalsMessage } from '../blocks/approval.ts';
 import type { BotMessage } from '../blocks/message.ts';

@@ -4,7 +4,7 @@ import type { types } from '@slack/bolt';
 import { describeKeySpec, type KeySpec } from '../../core/domain/key-spec.ts';
 import { OBJECT_NAME_PATTERN } from '../../core/domain/managed-certificate.ts';
 import { isPartitionName } from '../../core/domain/partition-name.ts';
-import type { RequestCertificateInput } from '../../core/services/certificate-service.ts';
+import type { RequestCertificateInput } from '../../core/issuance/certificate-service.ts';
 import { clip, context, escapeMrkdwn as e, section } from '../blocks/message.ts';
 
 /**

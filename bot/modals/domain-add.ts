@@ -2,7 +2,7 @@ import type { types } from '@slack/bolt';
 import { CHALLENGE_TYPES, type ChallengeType, isChallengeType } from '../../core/domain/challenge-type.ts';
 import { normalizeDomainName } from '../../core/domain/domain-name.ts';
 import { isCoreError } from '../../core/errors.ts';
-import type { EndpointInput } from '../../core/services/domain-endpoint-service.ts';
+import type { EndpointInput } from '../../core/challenges/domain-endpoint-service.ts';
 import { clip, escapeMrkdwn as e } from '../blocks/message.ts';
 import { type EndpointField, endpointInputs, type ViewValues, validateEndpointFields } from './domain-endpoint.ts';
 

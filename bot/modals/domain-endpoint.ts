@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { EndpointInput } from '../../core/services/domain-endpoint-service.ts';
+import type { EndpointInput } from '../../core/challenges/domain-endpoint-service.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
 import { encodeDomainRef } from '../blocks/challenge.ts';
 import { clip, escapeMrkdwn as e } from '../blocks/message.ts';

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseKeySpec } from '../../core/domain/key-spec.ts';
 import { CoreError } from '../../core/errors.ts';
-import type { CertificateView } from '../../core/services/certificate-service.ts';
+import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { CommandKit } from '../command-kit.ts';
 import { commaList, from1To999 } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';

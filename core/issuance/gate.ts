@@ -1,6 +1,6 @@
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, runCommand } from '../errors.ts';
-import type { ApprovalService } from '../services/approval-service.ts';
+import type { ApprovalService } from '../approvals/approval-service.ts';
 import type { CoreDeps, Progress } from '../services/core-deps.ts';
 import { issuanceSummary } from './request.ts';
 import { freshOrder } from './work-record.ts';

@@ -7,7 +7,7 @@ import type { ManagedDomain } from '../domain/managed-domain.ts';
 import { CoreError, isCoreError, runCommand } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeOrder } from '../ports/acme-gateway.ts';
-import { AuthorizationSync, domainNameOf } from '../services/authorization-sync.ts';
+import { AuthorizationSync, domainNameOf } from '../challenges/authorization-sync.ts';
 import { accountOf, type CoreDeps, type Progress, secretAad } from '../services/core-deps.ts';
 import { auditCertificate } from './certificate-audit.ts';
 import { emitCertificateEvent } from './certificate-events.ts';

@@ -6,8 +6,8 @@ import { isAuthorizationUsable, type ManagedDomain } from '../domain/managed-dom
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, isCoreError, seeList } from '../errors.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
-import { AuthorizationSync, connectionStatusOf } from './authorization-sync.ts';
-import { DomainEndpointService, type EndpointInput } from './domain-endpoint-service.ts';
+import { AuthorizationSync, connectionStatusOf } from '../challenges/authorization-sync.ts';
+import { DomainEndpointService, type EndpointInput } from '../challenges/domain-endpoint-service.ts';
 import { accountOf, type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
 import type { ProfileService } from './profile-service.ts';
 import { appendAudit } from './audit-trail.ts';

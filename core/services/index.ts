@@ -1,19 +1,19 @@
 import { hostname } from 'node:os';
 import { ActivityService } from './activity-service.ts';
-import { ApprovalService } from './approval-service.ts';
-import { ApproveAndIssue } from './approve-and-issue.ts';
-import { AutoDeployService } from './auto-deploy-service.ts';
+import { ApprovalService } from '../approvals/approval-service.ts';
+import { ApproveAndIssue } from '../approvals/approve-and-issue.ts';
+import { AutoDeployService } from '../deploy/auto-deploy-service.ts';
 import { BindingService } from './binding-service.ts';
-import { ChallengeHookService, challengeHookDeps } from './challenge-hook-service.ts';
-import { CertificateService } from './certificate-service.ts';
+import { ChallengeHookService, challengeHookDeps } from '../challenges/challenge-hook-service.ts';
+import { CertificateService } from '../issuance/certificate-service.ts';
 import type { CoreDeps } from './core-deps.ts';
-import { DeployService } from './deploy-service.ts';
+import { DeployService } from '../deploy/deploy-service.ts';
 import { DeviceService } from './device-service.ts';
 import { DomainService } from './domain-service.ts';
-import { withInProcessHook } from './in-process-endpoint-client.ts';
+import { withInProcessHook } from '../challenges/in-process-endpoint-client.ts';
 import { Jobs } from './jobs.ts';
 import { ProfileService } from './profile-service.ts';
-import { RenewalService } from './renewal-service.ts';
+import { RenewalService } from '../issuance/renewal-service.ts';
 import { type StatusOptions, StatusService } from './status-service.ts';
 
 export interface CoreServices {

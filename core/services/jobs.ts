@@ -5,11 +5,11 @@ import { collectExpiryWarnings, expiryWarningEvent } from '../domain/expiry-warn
 import { jobItems, jobResult } from '../domain/job-run.ts';
 import { CoreError, asCoreError, isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { AutoDeployService } from './auto-deploy-service.ts';
-import type { DeployService } from './deploy-service.ts';
+import type { AutoDeployService } from '../deploy/auto-deploy-service.ts';
+import type { DeployService } from '../deploy/deploy-service.ts';
 import { type CoreDepsWith, noProgress, type Progress } from './core-deps.ts';
 import type { DomainService } from './domain-service.ts';
-import type { RenewalService } from './renewal-service.ts';
+import type { RenewalService } from '../issuance/renewal-service.ts';
 
 export const JOB_NAMES = ['renew', 'deploy', 'reconfigure', 'cleanup'] as const;
 export type JobName = (typeof JOB_NAMES)[number];

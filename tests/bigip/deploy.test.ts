@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ManagedCertificate } from '../../core/domain/managed-certificate.ts';
-import type { DeployReport } from '../../core/services/deploy-service.ts';
+import type { DeployReport } from '../../core/deploy/deploy-service.ts';
 import type { BigIpSimulator, SimulatorFailure, SimulatorStep } from '../support/bigip-simulator/index.ts';
 import { reissueTestCertificate } from '../support/test-certificates.ts';
 import { assertProfilesConsistent, type DeployHarness, startDeployHarness, writesSeen } from './deploy-harness.ts';

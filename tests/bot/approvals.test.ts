@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Approval } from '../../core/domain/approval.ts';
 import type { ManagedCertificate } from '../../core/domain/managed-certificate.ts';
-import type { ApprovalView } from '../../core/services/approval-service.ts';
+import type { ApprovalView } from '../../core/approvals/approval-service.ts';
 import { approvalMessage, pendingApprovalsMessage } from '../../bot/blocks/approval.ts';
 import { makeCertificate, makeProfile } from '../fixtures/builders.ts';
 import { type BotHarness, messageText, SIGNING_SECRET, sign, startBotHarness, TEAM_ID } from './bot-harness.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ApprovalView } from '../../core/services/approval-service.ts';
+import type { ApprovalView } from '../../core/approvals/approval-service.ts';
 import type { BindingView } from '../../core/services/binding-service.ts';
-import type { CertificateView } from '../../core/services/certificate-service.ts';
+import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import { approvalMessage, issuanceStatusLine, pendingApprovalsMessage } from '../../bot/blocks/approval.ts';
 import {
   certificateDetailMessage,

@@ -16,9 +16,9 @@ import {
 } from '../../bot/blocks/home.ts';
 import type { Approval } from '../../core/domain/approval.ts';
 import { publicView } from '../../core/domain/public-view.ts';
-import type { ApprovalView } from '../../core/services/approval-service.ts';
+import type { ApprovalView } from '../../core/approvals/approval-service.ts';
 import type { BindingView } from '../../core/services/binding-service.ts';
-import type { CertificateView } from '../../core/services/certificate-service.ts';
+import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
 import type { ProfileView } from '../../core/services/profile-service.ts';
 import { makeBinding, makeCertificate, makeDomain, makeProfile } from '../fixtures/builders.ts';

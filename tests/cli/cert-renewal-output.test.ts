@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/program.ts';
 import { publicView } from '../../core/domain/public-view.ts';
-import type { CertificateView } from '../../core/services/certificate-service.ts';
+import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { Runtime } from '../../runtime.ts';
 import { makeCertificate } from '../fixtures/builders.ts';
 

@@ -4,7 +4,7 @@ import { nextDeployTime } from '../../core/domain/deploy-time.ts';
 import type { ManagedCertificate } from '../../core/domain/managed-certificate.ts';
 import type { Store } from '../../core/ports/store.ts';
 import { createSecretBox } from '../../core/secrets/secret-box.ts';
-import { ApprovalService } from '../../core/services/approval-service.ts';
+import { ApprovalService } from '../../core/approvals/approval-service.ts';
 import { StatusService } from '../../core/services/status-service.ts';
 import { statusGroups, statusHeadline } from '../../core/services/status-text.ts';
 import { type Database, openDatabase } from '../../db/client.ts';

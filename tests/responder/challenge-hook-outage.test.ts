@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HookChallengeRepository } from '../../core/ports/store.ts';
 import { hashPassword } from '../../core/secrets/password-verifier.ts';
 import { DB_UNAVAILABLE_MESSAGE, databaseUnavailable } from '../../db/connection-loss.ts';
-import { ChallengeHookService } from '../../core/services/challenge-hook-service.ts';
+import { ChallengeHookService } from '../../core/challenges/challenge-hook-service.ts';
 import { createResponderApp } from '../../responder/app.ts';
 
 const lost = () => Promise.reject(databaseUnavailable(new Error('Connection terminated unexpectedly')));

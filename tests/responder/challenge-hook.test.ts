@@ -6,7 +6,7 @@ import type { HookChallenge, HookChallengeRepository } from '../../core/ports/st
 import { hashPassword, verifyPassword } from '../../core/secrets/password-verifier.ts';
 import { createSecretBox } from '../../core/secrets/secret-box.ts';
 import { createResponderApp } from '../../responder/app.ts';
-import { type ChallengeHookDeps, ChallengeHookService } from '../../core/services/challenge-hook-service.ts';
+import { type ChallengeHookDeps, ChallengeHookService } from '../../core/challenges/challenge-hook-service.ts';
 import type { CoreTlsAlpnChallenge } from '../../core/domain/tls-alpn-source.ts';
 
 // The real scrypt check, observed: a request for an unknown domain or user must still pay for one.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deployConcurrency, MAX_DEVICES_AT_ONCE } from '../../core/domain/deploy-fan-out.ts';
 import type { BigIpClient } from '../../core/ports/bigip-client.ts';
-import { DeviceRequestLimit } from '../../core/services/device-request-limit.ts';
+import { DeviceRequestLimit } from '../../core/deploy/device-request-limit.ts';
 
 describe('deployConcurrency', () => {
   it.each([

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { isApprovalId } from '../../../core/domain/validation/approval-id.ts';
-import type { ApprovalView } from '../../../core/services/approval-service.ts';
-import type { Approved } from '../../../core/services/approve-and-issue.ts';
+import type { ApprovalView } from '../../../core/approvals/approval-service.ts';
+import type { Approved } from '../../../core/approvals/approve-and-issue.ts';
 import {
   type ApprovalSource,
   approvalMessage,

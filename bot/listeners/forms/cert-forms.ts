@@ -9,7 +9,7 @@ import type {
 } from '@slack/bolt';
 import { isCoreError } from '../../../core/errors.ts';
 import { noProgress } from '../../../core/services/core-deps.ts';
-import type { CertificateView } from '../../../core/services/certificate-service.ts';
+import type { CertificateView } from '../../../core/issuance/certificate-service.ts';
 import type { CoreServices } from '../../../core/services/index.ts';
 import {
   CERT_REQUEST_VIEW,

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import type { ApprovalView } from '../../../core/services/approval-service.ts';
+import type { ApprovalView } from '../../../core/approvals/approval-service.ts';
 import { REASON_ACTION, REASON_BLOCK } from '../../blocks/approval.ts';
 import { decodePages } from '../../blocks/home.ts';
 import { publishHome } from '../events/app-home.ts';

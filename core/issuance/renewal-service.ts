@@ -2,16 +2,16 @@ import type { CaProfile } from '../domain/ca-profile.ts';
 import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import { nextRenewalAttempt } from '../domain/retry-backoff.ts';
 import { asCoreError, type CoreError, isDatabaseUnavailable } from '../errors.ts';
-import { auditCertificate } from '../issuance/certificate-audit.ts';
-import { emitCertificateEvent } from '../issuance/certificate-events.ts';
-import { decideRenewal } from '../issuance/renewal-policies.ts';
-import { renewalSchedule } from '../issuance/schedule.ts';
-import { orderRestart } from '../issuance/work-record.ts';
-import type { ApprovalService } from './approval-service.ts';
-import { boundedMap } from './bounded-map.ts';
+import { auditCertificate } from './certificate-audit.ts';
+import { emitCertificateEvent } from './certificate-events.ts';
+import { decideRenewal } from './renewal-policies.ts';
+import { renewalSchedule } from './schedule.ts';
+import { orderRestart } from './work-record.ts';
+import type { ApprovalService } from '../approvals/approval-service.ts';
+import { boundedMap } from '../services/bounded-map.ts';
 import type { CertificateService } from './certificate-service.ts';
-import { accountOf, type CoreDeps, noProgress, type Progress } from './core-deps.ts';
-import { type LeaseOptions, withLease } from './with-lease.ts';
+import { accountOf, type CoreDeps, noProgress, type Progress } from '../services/core-deps.ts';
+import { type LeaseOptions, withLease } from '../services/with-lease.ts';
 
 export interface SweepReport {
   candidates: number;

@@ -5,8 +5,8 @@ import { CoreError, runCommand, seeList } from '../errors.ts';
 import type { ProbeResult } from '../ports/challenge-probe.ts';
 import { hashPassword } from '../secrets/password-verifier.ts';
 import { AuthorizationSync, usesDataGroups } from './authorization-sync.ts';
-import { type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
-import { appendAudit } from './audit-trail.ts';
+import { type CoreDepsWith, noProgress, type Progress, secretAad } from '../services/core-deps.ts';
+import { appendAudit } from '../services/audit-trail.ts';
 
 export interface EndpointInput {
   url: string;
@@ -75,7 +75,7 @@ export class DomainEndpointService {
 
   /**
    * Points the domain at the built-in responder's challenge-hook, with generated credentials. The core then
-   * publishes to it in process (core/services/in-process-endpoint-client.ts).
+   * publishes to it in process (core/challenges/in-process-endpoint-client.ts).
    */
   useBuiltinEndpoint(domain: ManagedDomain, responderUrl: string, actor: string): Promise<ManagedDomain> {
     const base = responderUrl.replace(/\/+$/, '');

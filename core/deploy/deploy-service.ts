@@ -10,14 +10,14 @@ import { asCoreError, CoreError, seeList } from '../errors.ts';
 import { deployRefusal, hasIssuedMaterial } from '../domain/validation/deploy-precheck.ts';
 import { emitCertificateEvent } from '../issuance/certificate-events.ts';
 import { deployConcurrency, MAX_REQUESTS_IN_FLIGHT_PER_DEVICE } from '../domain/deploy-fan-out.ts';
-import { boundedMap } from './bounded-map.ts';
-import { type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
+import { boundedMap } from '../services/bounded-map.ts';
+import { type CoreDepsWith, noProgress, type Progress, secretAad } from '../services/core-deps.ts';
 import type { DeployMaterial } from '../domain/device-deploy-outcome.ts';
 import { runDeviceDeployment } from './device-deployment.ts';
 import { DeviceRequestLimit } from './device-request-limit.ts';
-import type { DeviceService } from './device-service.ts';
-import { type LeaseOptions, withLease } from './with-lease.ts';
-import { appendAudit } from './audit-trail.ts';
+import type { DeviceService } from '../services/device-service.ts';
+import { type LeaseOptions, withLease } from '../services/with-lease.ts';
+import { appendAudit } from '../services/audit-trail.ts';
 
 export interface DeployOptions {
   /** Only this device's bindings. */

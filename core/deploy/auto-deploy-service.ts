@@ -2,11 +2,11 @@ import { dayKey } from '../domain/core-event.ts';
 import { pendingDeploy } from '../domain/deploy-time.ts';
 import { certificateNames } from '../domain/managed-certificate.ts';
 import { asCoreError, isDatabaseUnavailable } from '../errors.ts';
-import type { ApprovalService } from './approval-service.ts';
-import { boundedMap } from './bounded-map.ts';
-import { type CoreDepsWith, noProgress, type Progress } from './core-deps.ts';
+import type { ApprovalService } from '../approvals/approval-service.ts';
+import { boundedMap } from '../services/bounded-map.ts';
+import { type CoreDepsWith, noProgress, type Progress } from '../services/core-deps.ts';
 import type { DeployService } from './deploy-service.ts';
-import { type LeaseOptions, withLease } from './with-lease.ts';
+import { type LeaseOptions, withLease } from '../services/with-lease.ts';
 
 export interface AutoDeployReport {
   candidates: number;

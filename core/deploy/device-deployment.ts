@@ -12,8 +12,8 @@ import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, asCoreError } from '../errors.ts';
 import type { BigIpClient, CertKeyChainEntry, ClientSslProfile } from '../ports/bigip-client.ts';
 import { failpoint } from '../failpoints.ts';
-import { settleAll } from './bounded-map.ts';
-import type { CoreDepsWith } from './core-deps.ts';
+import { settleAll } from '../services/bounded-map.ts';
+import type { CoreDepsWith } from '../services/core-deps.ts';
 
 /** A profile's certKeyChain entry with the type of its key (which decides what ours replaces). */
 type TypedEntry = CertKeyChainEntry & { keyType: ReturnType<typeof keyTypeOf> };

@@ -1,6 +1,6 @@
 import type { ApprovalService, ApprovalView } from './approval-service.ts';
-import type { CertificateService, CertificateView } from './certificate-service.ts';
-import { noProgress, type Progress } from './core-deps.ts';
+import type { CertificateService, CertificateView } from '../issuance/certificate-service.ts';
+import { noProgress, type Progress } from '../services/core-deps.ts';
 
 /** A decision that is in: the approval as decided, and for an issuance the work it unblocked. */
 export interface Approved {

@@ -3,8 +3,8 @@ import type { ManagedDomain } from '../domain/managed-domain.ts';
 import { DEFAULT_DATA_GROUP } from '../domain/acme-irule.ts';
 import { asCoreError } from '../errors.ts';
 import type { ProbeResult } from '../ports/challenge-probe.ts';
-import type { CoreDepsWith } from './core-deps.ts';
-import { deviceConnection } from './device-service.ts';
+import type { CoreDepsWith } from '../services/core-deps.ts';
+import { deviceConnection } from '../services/device-service.ts';
 
 /**
  * The on-box HTTP-01 method: puts `token → key authorization` into the domain's data-group on each of its

@@ -3,9 +3,9 @@ import { outsiderRefusal, ownRequestRefusal, SCHEDULER } from '../domain/approva
 import { dayKey } from '../domain/core-event.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, seeList } from '../errors.ts';
-import type { CoreDepsWith } from './core-deps.ts';
+import type { CoreDepsWith } from '../services/core-deps.ts';
 import { isApprovalId } from '../domain/validation/approval-id.ts';
-import { appendAudit } from './audit-trail.ts';
+import { appendAudit } from '../services/audit-trail.ts';
 
 export interface ApprovalRules {
   /** Whether the people an approval is about may decide it too. Off by default. */

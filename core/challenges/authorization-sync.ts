@@ -8,7 +8,7 @@ import { CoreError, runCommand } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeAuthorization, AcmeProblem } from '../ports/acme-gateway.ts';
 import type { ProbeResult } from '../ports/challenge-probe.ts';
-import { type CoreDepsWith, secretAad } from './core-deps.ts';
+import { type CoreDepsWith, secretAad } from '../services/core-deps.ts';
 import { publishToDataGroups, unpublishFromDataGroups } from './data-group-publisher.ts';
 
 /** Whether the domain answers HTTP-01 from data-groups on BIG-IP devices (the on-box method). */

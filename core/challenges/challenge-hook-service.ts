@@ -9,7 +9,7 @@ import { CoreError, type ErrorCode, isCoreError } from '../errors.ts';
 import type { HookChallenge, HookChallengeRepository, Store } from '../ports/store.ts';
 import { hashPassword, verifyPassword } from '../secrets/password-verifier.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import { secretAad } from './core-deps.ts';
+import { secretAad } from '../services/core-deps.ts';
 
 export interface ChallengeHookDeps {
   hookChallenges: HookChallengeRepository;

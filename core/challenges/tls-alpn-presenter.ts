@@ -1,7 +1,7 @@
 import { presentedTlsAlpnSource } from '../domain/tls-alpn-source.ts';
 import type { Store } from '../ports/store.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import { secretAad } from './core-deps.ts';
+import { secretAad } from '../services/core-deps.ts';
 
 /** The certificate and (opened) key a TLS-ALPN-01 handshake presents for a name. */
 export interface TlsAlpnMaterial {

@@ -4,24 +4,24 @@ import { type PendingDeploy, pendingDeploy } from '../domain/deploy-time.ts';
 import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, runCommand, seeList } from '../errors.ts';
-import { auditCertificate } from '../issuance/certificate-audit.ts';
-import { emitCertificateEvent } from '../issuance/certificate-events.ts';
-import { issuanceGate } from '../issuance/gate.ts';
-import { IssuanceMachine } from '../issuance/machine.ts';
+import { auditCertificate } from './certificate-audit.ts';
+import { emitCertificateEvent } from './certificate-events.ts';
+import { issuanceGate } from './gate.ts';
+import { IssuanceMachine } from './machine.ts';
 import {
   issuanceSummary,
   newCertificate,
   type RequestCertificateInput,
   type RequestOptions,
   validateRequest,
-} from '../issuance/request.ts';
-import { orderRestart, renewalStart } from '../issuance/work-record.ts';
-import type { ApprovalService } from './approval-service.ts';
-import { type CoreDeps, noProgress, type Progress, secretAad } from './core-deps.ts';
-import type { ProfileService } from './profile-service.ts';
+} from './request.ts';
+import { orderRestart, renewalStart } from './work-record.ts';
+import type { ApprovalService } from '../approvals/approval-service.ts';
+import { type CoreDeps, noProgress, type Progress, secretAad } from '../services/core-deps.ts';
+import type { ProfileService } from '../services/profile-service.ts';
 
-export { MAX_ORDER_ATTEMPTS } from '../issuance/machine.ts';
-export type { RequestCertificateInput, RequestOptions } from '../issuance/request.ts';
+export { MAX_ORDER_ATTEMPTS } from './machine.ts';
+export type { RequestCertificateInput, RequestOptions } from './request.ts';
 
 /**
  * A certificate as the edges show it: every public field (renewal state, `lastRenewalError`,
