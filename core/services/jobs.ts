@@ -48,6 +48,8 @@ const HOOK_CHALLENGE_RETENTION_MS = 8 * 86_400_000;
 /** Runs one job once and records it (`jobs status`); the scheduler and `jobs run` share this. */
 export class Jobs {
   private readonly finishedListeners = new Set<(job: JobName) => void>();
+  /** When the last renew run in this process started (see nextRetryAt). */
+  private lastRenewStartedAt: Date | null = null;
 
   constructor(
     private readonly deps: CoreDepsWith<
@@ -63,7 +65,9 @@ export class Jobs {
   ) {}
 
   async run(job: JobName, progress: Progress = noProgress): Promise<Record<string, unknown>> {
-    await this.deps.store.jobRuns.started(job, this.holder, this.deps.clock.now());
+    const startedAt = this.deps.clock.now();
+    if (job === 'renew') this.lastRenewStartedAt = startedAt;
+    await this.deps.store.jobRuns.started(job, this.holder, startedAt);
     try {
       const detail = await this.body(job, progress);
       // A run where items failed is recorded as such (`failed`/`partial`), never as `ok`; the report itself,
@@ -85,9 +89,14 @@ export class Jobs {
     return () => this.finishedListeners.delete(listener);
   }
 
-  /** The earliest retry of a failing renewal still ahead: when the renew job must run at the latest. */
+  /**
+   * The earliest retry of a failing renewal that no renew run has looked at yet: when the renew job must run at
+   * the latest. Counted from the start of the last renew run, not from now: a retry that fell due while that run
+   * was busy (its candidates were read at its start) is overdue, and the scheduler runs at once for it instead of
+   * leaving it to the cron. One it did see and skipped is not counted again, so an overdue row cannot loop.
+   */
   nextRetryAt(): Promise<Date | null> {
-    return this.deps.store.certificates.nextRetryAt(this.deps.clock.now());
+    return this.deps.store.certificates.nextRetryAt(this.lastRenewStartedAt ?? this.deps.clock.now());
   }
 
   private async body(job: JobName, progress: Progress): Promise<Record<string, unknown>> {
