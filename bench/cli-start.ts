@@ -4,7 +4,8 @@
  *
  *   help        `--help`, no service running;
  *   forwarded   `profile list` forwarded to a running `serve` (own DATA_DIR, free ports) over its socket;
- *   embedded    `profile list` on the same embedded database once the service has stopped (opens PGlite).
+ *   embedded    `profile list` on the same embedded database once the service has stopped (opens PGlite);
+ *   anchors     `certbot --help` and `lego --help` (Debian's packages), when installed, in the same run.
  *
  * The bin runs dist/ only while it is as new as the sources: `npm run build` first, or the numbers are tsx's
  * (the script says which it measured). `--tsx` measures the TypeScript path instead, for comparison.
@@ -39,20 +40,20 @@ const median = (xs: number[]) => {
 };
 
 /** One CLI run under GNU time; fails loudly on a non-zero exit so a broken command is never timed. */
-function timed(args: string[], env: Record<string, string>): Sample {
+function timed(args: string[], env: Record<string, string>, program = BIN): Sample {
   const report = join(dir, 'time.txt');
-  const r = spawnSync('/usr/bin/time', ['-o', report, '-f', '%e %U %S %M', BIN, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-o', report, '-f', '%e %U %S %M', program, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     encoding: 'utf8',
   });
-  if (r.status !== 0) throw new Error(`bigip-acme ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${program} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   const [wall, user, sys, kb] = readFileSync(report, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
   return { wallS: wall!, cpuS: user! + sys!, peakMb: kb! / 1024 };
 }
 
-function scenario(name: string, args: string[], env: Record<string, string>) {
-  timed(args, env); // warm the file cache; not counted
-  const samples = Array.from({ length: runs }, () => timed(args, env));
+function scenario(name: string, args: string[], env: Record<string, string>, program = BIN) {
+  timed(args, env, program); // warm the file cache; not counted
+  const samples = Array.from({ length: runs }, () => timed(args, env, program));
   const row = {
     scenario: name,
     runs,
@@ -62,7 +63,7 @@ function scenario(name: string, args: string[], env: Record<string, string>) {
     peakMb: Math.round(median(samples.map((s) => s.peakMb))),
   };
   console.log(
-    `${name.padEnd(10)} wall ${row.wallS.toFixed(2)} s (${row.wallRange.map((x) => x.toFixed(2)).join('–')}), cpu ${row.cpuS.toFixed(2)} s, peak ${row.peakMb} MB`,
+    `${name.padEnd(14)} wall ${row.wallS.toFixed(2)} s (${row.wallRange.map((x) => x.toFixed(2)).join('–')}), cpu ${row.cpuS.toFixed(2)} s, peak ${row.peakMb} MB`,
   );
   return row;
 }
@@ -76,6 +77,11 @@ function runsCompiled(): boolean {
     { encoding: 'utf8' },
   );
   return found.trim() === '';
+}
+
+function onPath(program: string): string | null {
+  const r = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
 }
 
 const builtAt = existsSync(STAMP) ? statSync(STAMP).mtime : null;
@@ -106,6 +112,11 @@ try {
   await service.stop();
 
   rows.push(scenario('embedded', ['profile', 'list'], env));
+  for (const anchor of ['certbot', 'lego']) {
+    const program = onPath(anchor);
+    if (program) rows.push(scenario(`${anchor} --help`, ['--help'], { HOME: dir }, program));
+    else console.log(`${anchor}: not installed (apt-get install ${anchor}); no anchor row`);
+  }
   console.log(JSON.stringify({ mode, load: loadavg(), rows }));
 } finally {
   if (values.tsx && builtAt) utimesSync(STAMP, builtAt, builtAt);

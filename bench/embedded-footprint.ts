@@ -1,5 +1,6 @@
 /**
- * Startup and memory of the service: `serve` (as `npm start` runs it: node --import tsx cli/main.ts serve) on
+ * Startup and memory of the service: `bin/bigip-acme serve` (what `npm start` runs: the compiled dist/ when it is
+ * current, else TypeScript through tsx; `--tsx` forces the latter) on
  * a fresh DATA_DIR, then again on that now-existing DATA_DIR, and on PostgreSQL when BENCH_DATABASE_URL is set.
  *
  *   npx tsx bench/embedded-footprint.ts [--runs 3] [--idle-ms 3000] [--postgres]
@@ -22,11 +23,18 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     'idle-ms': { type: 'string', default: '3000' },
     postgres: { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
 const idleMs = Number(values['idle-ms']);
 const root = join(import.meta.dirname, '..');
+
+/** The bin execs node itself, so the child's pid is the service's and /proc reads the service's memory. */
+function serveCommand(): [string, string[]] {
+  if (values.tsx) return [process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve']];
+  return [join(root, 'bin', 'bigip-acme'), ['serve']];
+}
 
 interface Start {
   database: 'pglite-fresh' | 'pglite-existing' | 'postgres';
@@ -45,7 +53,8 @@ function procStatusMB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 async function startOnce(database: Start['database'], env: Record<string, string>): Promise<Start> {
   const port = await freeTcpPort();
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'serve'], {
+  const [command, args] = serveCommand();
+  const child: ChildProcess = spawn(command, args, {
     cwd: root,
     env: {
       PATH: process.env.PATH,

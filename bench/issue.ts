@@ -4,12 +4,13 @@
  * (PEBBLE_VA_NOSLEEP=1, NONCEREJECT=0, AUTHZREUSE=0, http-01), so every certificate does the full challenge
  * round-trip, like ../shared/baselines/acme-bare-loop.mjs.
  *
- *   npx tsx bench/issue.ts [N=50] [C=8] [--pglite] [--trace] [--profile]
+ *   npx tsx bench/issue.ts [N=50] [C=8] [--pglite | --pglite-memory] [--trace] [--profile]
  *
  * Only the certificate phase is timed as `seconds`: the profile is created and the N domains are added first
  * (their time is reported as `domainAddSeconds`), then N `certificates.request` calls run with C workers.
  * PostgreSQL comes from BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bigip_acme_bench) and is
- * truncated first; `--pglite` uses in-memory PGlite instead. `--trace` times every gateway, store, probe and
+ * truncated first; `--pglite` uses embedded PGlite on a new temporary DATA_DIR instead, as `serve` opens it (files
+ * on disk, initdb in a child process), and `--pglite-memory` an in-memory PGlite as the tests use. `--trace` times every gateway, store, probe and
  * sleep call and prints a per-certificate breakdown on stderr (it adds a little overhead; not for the headline).
  * `--profile` CPU-profiles the certificate phase only (node:inspector) into a .cpuprofile file named on stderr.
  * Pebble validates http-01 on a free port (BENCH_HTTP_PORT to pin one) so a concurrent test run cannot collide.
@@ -17,11 +18,12 @@
  * `systemBusyPct` how busy all CPUs of the machine were meanwhile (Pebble, PostgreSQL and anything else).
  */
 import { Console } from 'node:console';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
 import * as inspector from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CoreDeps } from '../core/services/core-deps.ts';
 import { openDatabase } from '../db/client.ts';
 import { startTestCore } from '../tests/support/test-core.ts';
 import { truncateAll } from '../tests/support/test-db.ts';
@@ -33,14 +35,13 @@ const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--')));
 const positional = args.filter((a) => !a.startsWith('--'));
 for (const f of flags) {
-  if (!['--pglite', '--trace', '--profile'].includes(f))
-    throw new Error(`unknown flag ${f} (use --pglite, --trace, --profile)`);
+  if (!['--pglite', '--pglite-memory', '--trace', '--profile'].includes(f))
+    throw new Error(`unknown flag ${f} (use --pglite, --pglite-memory, --trace, --profile)`);
 }
 const N = Number(positional[0] ?? process.env.BENCH_N ?? 50);
 const C = Number(positional[1] ?? process.env.BENCH_CONCURRENCY ?? 8);
 if (!Number.isInteger(N) || N < 1 || !Number.isInteger(C) || C < 1)
   throw new Error('N and C must be positive integers');
-const usePglite = flags.has('--pglite');
 const trace = flags.has('--trace');
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bigip_acme_bench';
 
@@ -71,13 +72,16 @@ function threadCpu(): Map<string, number> {
 const timings = callTimings;
 
 const pebble = await startBenchPebble();
-const database = usePglite ? await openDatabase({ memory: true }) : await openDatabase({ url: databaseUrl });
+const dataDir = flags.has('--pglite') ? mkdtempSync(join(tmpdir(), 'bigip-acme-bench-')) : null;
+const database = dataDir
+  ? await openDatabase({ dataDir })
+  : flags.has('--pglite-memory')
+    ? await openDatabase({ memory: true })
+    : await openDatabase({ url: databaseUrl });
 let core: Awaited<ReturnType<typeof startTestCore>> | undefined;
 try {
   await database.migrate();
   await truncateAll(database);
-  core = await startTestCore(database, pebble);
-  const { services, deps } = core;
   if (trace) {
     // Count new TLS connections to the CA and their synchronous cost.
     const proto = https.Agent.prototype as unknown as { createConnection: (...a: unknown[]) => unknown };
@@ -91,18 +95,23 @@ try {
       timings.set('https.createConnection (sync part)', t);
       return socket;
     };
-    // The services read deps.* on every call, so swapping in proxies instruments them in place.
-    deps.acme = instrument(deps.acme, 'acme');
-    deps.probe = instrument(deps.probe, 'probe');
-    deps.clock = instrument(deps.clock, 'clock');
-    deps.secrets = instrument(deps.secrets, 'secrets');
-    deps.store = Object.fromEntries(
+  }
+  // Services take their repositories and ports when they are created, so the proxies go in before that.
+  const timed = (deps: CoreDeps): CoreDeps => ({
+    ...deps,
+    acme: instrument(deps.acme, 'acme'),
+    probe: instrument(deps.probe, 'probe'),
+    clock: instrument(deps.clock, 'clock'),
+    secrets: instrument(deps.secrets, 'secrets'),
+    store: Object.fromEntries(
       Object.entries(deps.store).map(([k, v]) => [
         k,
         typeof v === 'object' && v !== null ? instrument(v, `store.${k}`) : v,
       ]),
-    ) as typeof deps.store;
-  }
+    ) as typeof deps.store,
+  });
+  core = await startTestCore(database, pebble, undefined, trace ? { wrapDeps: timed } : {});
+  const { services } = core;
 
   const run = `${process.pid}-${Date.now().toString(36)}`;
   const names = Array.from({ length: N }, (_, i) => `bench${i}-${run}.example.test`);
@@ -158,7 +167,7 @@ try {
   console.log(
     JSON.stringify({
       tool: 'bigip-acme',
-      database: database.kind,
+      database: dataDir ? 'pglite (DATA_DIR)' : flags.has('--pglite-memory') ? 'pglite (memory)' : database.kind,
       certificates: issued,
       concurrency: C,
       seconds: +seconds.toFixed(2),
@@ -196,5 +205,6 @@ try {
 } finally {
   await core?.close();
   await database.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   await pebble.stop();
 }

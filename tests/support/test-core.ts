@@ -31,11 +31,16 @@ export async function startTestCore(
   database: Database,
   pebble: PebbleHandle,
   masterKey = randomBytes(32).toString('base64'),
-  opts: { httpResponder?: boolean; approvers?: readonly string[] } = {},
+  opts: {
+    httpResponder?: boolean;
+    approvers?: readonly string[];
+    /** Replaces the dependencies before the services take theirs (the benchmark's `--trace` times each call). */
+    wrapDeps?: (deps: CoreDeps) => CoreDeps;
+  } = {},
 ): Promise<TestCore> {
   const store = createDrizzleStore(database);
   const secrets = createSecretBox(masterKey);
-  const deps: CoreDeps = {
+  const plainDeps: CoreDeps = {
     store,
     acme: createAcmeClientGateway({ caPem: readFileSync(pebble.caFile, 'utf8') }),
     probe: createNetworkChallengeProbe({
@@ -51,6 +56,7 @@ export async function startTestCore(
     log: silentLogger,
     newId: randomUUID,
   };
+  const deps = opts.wrapDeps ? opts.wrapDeps(plainDeps) : plainDeps;
   // The responder as production starts it (responder/start.ts), on Pebble's validation ports. HTTP-01 off
   // when something else (a simulated BIG-IP's port-80 virtual server) answers on that port.
   const responder = await startResponder({
