@@ -52,6 +52,14 @@ export function createDomainRepository(db: DrizzleDb): DomainRepository {
         .returning();
       return domainFromRow(oneOrNotFound(rows, 'domain'));
     },
+    async markValidIfCurrent(id, authorizationId) {
+      const rows = await db
+        .update(domains)
+        .set({ status: 'valid', problem: null, ...touched() })
+        .where(and(eq(domains.id, id), eq(domains.currentAuthorizationId, authorizationId)))
+        .returning();
+      return rows[0] ? domainFromRow(rows[0]) : null;
+    },
     async endpointVerifiers(name) {
       const rows = await db
         .select({ username: domains.endpointUsername, verifier: domains.endpointPasswordVerifier })
