@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -139,6 +141,26 @@ describeWithPromtool('docs/monitoring/alerts.yml with promtool', () => {
   it('promtool check rules accepts the rules', () => {
     const out = execFileSync('promtool', ['check', 'rules', ALERTS], { encoding: 'utf8' });
     expect(out).toContain('SUCCESS');
+  });
+
+  it('every dashboard query is valid PromQL (checked as a recording rule, Grafana variables filled in)', () => {
+    const dashboard = dashboardSchema.parse(JSON.parse(readFileSync(DASHBOARD, 'utf8')));
+    // YAML reads JSON strings as they are, so each expression needs no escaping of its own.
+    const rules = dashboard.panels.flatMap((p) =>
+      p.targets.map(
+        (t) =>
+          `      - record: dashboard_panel_${p.id}_${t.refId}\n        expr: ${JSON.stringify(t.expr.replaceAll('$__rate_interval', '5m'))}`,
+      ),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'bigip-acme-dashboard-'));
+    try {
+      const file = join(dir, 'dashboard-queries.yml');
+      writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules.join('\n')}\n`);
+      const out = execFileSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+      expect(out).toContain(`SUCCESS: ${rules.length} rules found`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('promtool test rules: each alert fires when it should and only then', () => {
