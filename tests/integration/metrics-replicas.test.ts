@@ -8,7 +8,7 @@ import { openDatabase } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
 import { makeCertificate, makeDeployment, makeDevice, makeProfile } from '../fixtures/builders.ts';
 import { freeTcpPort, retryWhenAddressInUse } from '../support/free-port.ts';
-import { parsePrometheusText, type Sample, samples, valueOf } from '../support/prometheus-text.ts';
+import { parsePrometheusText, type Sample, sampleValue } from '../support/prometheus-text.ts';
 import { type ServeProcess, startServe } from '../support/serve-process.ts';
 import { freshDatabase, postgresUrl } from '../support/test-db.ts';
 
@@ -50,19 +50,19 @@ function lifecycle(all: Sample[]): Sample[] {
 }
 
 function expectSeeded(all: Sample[]): void {
-  expect(valueOf(all, 'bigip_acme_certificate_expiration_timestamp_seconds', { name: 'www', profile: 'le' })).toBe(
+  expect(sampleValue(all, 'bigip_acme_certificate_expiration_timestamp_seconds', { name: 'www', profile: 'le' })).toBe(
     EXPIRES.getTime() / 1000,
   );
-  expect(valueOf(all, 'bigip_acme_certificate_ready_status', { name: 'www', condition: 'True' })).toBe(1);
-  expect(valueOf(all, 'bigip_acme_certificate_ready_status', { name: 'new', condition: 'Unknown' })).toBe(1);
-  expect(valueOf(all, 'bigip_acme_deploys_total', { result: 'succeeded' })).toBe(1);
-  expect(valueOf(all, 'bigip_acme_device_last_deploy_success_timestamp_seconds', { device: 'bigip-a' })).toBe(
+  expect(sampleValue(all, 'bigip_acme_certificate_ready_status', { name: 'www', condition: 'True' })).toBe(1);
+  expect(sampleValue(all, 'bigip_acme_certificate_ready_status', { name: 'new', condition: 'Unknown' })).toBe(1);
+  expect(sampleValue(all, 'bigip_acme_deploys_total', { result: 'succeeded' })).toBe(1);
+  expect(sampleValue(all, 'bigip_acme_device_last_deploy_success_timestamp_seconds', { device: 'bigip-a' })).toBe(
     DEPLOYED.getTime() / 1000,
   );
-  expect(valueOf(all, 'bigip_acme_job_last_success_timestamp_seconds', { job: 'renew' })).toBe(
+  expect(sampleValue(all, 'bigip_acme_job_last_success_timestamp_seconds', { job: 'renew' })).toBe(
     RENEW_RAN.getTime() / 1000,
   );
-  expect(valueOf(all, 'bigip_acme_metrics_stale')).toBe(0);
+  expect(sampleValue(all, 'bigip_acme_metrics_stale')).toBe(0);
 }
 
 // The production entry point (`bin/bigip-acme serve --role responder`) serves the lifecycle from the database.
@@ -133,7 +133,7 @@ describe.skipIf(!postgresUrl)('two responder replicas on PostgreSQL report the s
       for (const replica of replicas) {
         let ready: number | undefined;
         for (let i = 0; i < 150 && ready !== 1; i++) {
-          ready = valueOf(await scrape(replica), 'bigip_acme_certificate_ready_status', {
+          ready = sampleValue(await scrape(replica), 'bigip_acme_certificate_ready_status', {
             name: 'www',
             condition: 'False',
           });

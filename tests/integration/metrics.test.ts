@@ -4,7 +4,7 @@ import type { Database } from '../../db/client.ts';
 import { type Responder, startResponder } from '../../responder/start.ts';
 import { type BigIpSimulator, startBigIpSimulator } from '../support/bigip-simulator/index.ts';
 import { describeWithPebble, usePebble } from '../support/pebble.ts';
-import { parsePrometheusText, type Sample, samples, valueOf } from '../support/prometheus-text.ts';
+import { parsePrometheusText, type Sample, samples, sampleValue } from '../support/prometheus-text.ts';
 import { databaseTargets, freshDatabase } from '../support/test-db.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 
@@ -64,11 +64,13 @@ for (const target of databaseTargets) {
       const { services, store } = core;
       const empty = await scrape();
       expect(samples(empty, 'bigip_acme_certificate_ready_status')).toEqual([]);
-      expect(valueOf(empty, 'bigip_acme_deploys_total', { result: 'succeeded' })).toBe(0);
-      expect(valueOf(empty, 'bigip_acme_renewals_total', { result: 'succeeded' })).toBe(0);
-      expect(valueOf(empty, 'bigip_acme_device_last_deploy_success_timestamp_seconds', { device: 'bigip-a' })).toBe(0);
-      expect(valueOf(empty, 'bigip_acme_job_last_run_timestamp_seconds', { job: 'renew' })).toBe(0);
-      expect(valueOf(empty, 'bigip_acme_metrics_stale')).toBe(0);
+      expect(sampleValue(empty, 'bigip_acme_deploys_total', { result: 'succeeded' })).toBe(0);
+      expect(sampleValue(empty, 'bigip_acme_renewals_total', { result: 'succeeded' })).toBe(0);
+      expect(sampleValue(empty, 'bigip_acme_device_last_deploy_success_timestamp_seconds', { device: 'bigip-a' })).toBe(
+        0,
+      );
+      expect(sampleValue(empty, 'bigip_acme_job_last_run_timestamp_seconds', { job: 'renew' })).toBe(0);
+      expect(sampleValue(empty, 'bigip_acme_metrics_stale')).toBe(0);
 
       // Issue over HTTP-01 (Pebble) and over DNS-01, the second waiting for its TXT record first.
       await services.profiles.create(
@@ -84,11 +86,11 @@ for (const target of databaseTargets) {
 
       let all = await scrape();
       const shopLabels = { name: shop.name, profile: 'mon' };
-      expect(valueOf(all, 'bigip_acme_certificate_expiration_timestamp_seconds', shopLabels)).toBe(
+      expect(sampleValue(all, 'bigip_acme_certificate_expiration_timestamp_seconds', shopLabels)).toBe(
         seconds(shop.notAfter),
       );
       const shopRow = (await store.certificates.findById(shop.id))!;
-      expect(valueOf(all, 'bigip_acme_certificate_renewal_timestamp_seconds', shopLabels)).toBe(
+      expect(sampleValue(all, 'bigip_acme_certificate_renewal_timestamp_seconds', shopLabels)).toBe(
         seconds(shopRow.renewAt),
       );
       expect(ready(all, shop.name)).toEqual({ True: 1, False: 0, Unknown: 0 });
@@ -105,18 +107,18 @@ for (const target of databaseTargets) {
       expect((await services.deploys.deploy(shop.name, {}, 'test')).ok).toBe(true);
       const [deployed] = await store.deployments.list({ result: 'succeeded' });
       all = await scrape();
-      expect(valueOf(all, 'bigip_acme_deploys_total', { result: 'succeeded' })).toBe(1);
-      expect(valueOf(all, 'bigip_acme_device_last_deploy_success_timestamp_seconds', { device: 'bigip-a' })).toBe(
+      expect(sampleValue(all, 'bigip_acme_deploys_total', { result: 'succeeded' })).toBe(1);
+      expect(sampleValue(all, 'bigip_acme_device_last_deploy_success_timestamp_seconds', { device: 'bigip-a' })).toBe(
         seconds(deployed!.finishedAt),
       );
-      expect(valueOf(all, 'bigip_acme_device_failing_deploys', { device: 'bigip-a' })).toBe(0);
+      expect(sampleValue(all, 'bigip_acme_device_failing_deploys', { device: 'bigip-a' })).toBe(0);
 
       // Renew (a person's renew against Pebble): counted, and the new expiry is shown.
       const renewed = await services.certificates.renew(shop.name, 'test');
       expect(renewed.serial).not.toBe(shop.serial);
       all = await scrape();
-      expect(valueOf(all, 'bigip_acme_renewals_total', { result: 'succeeded' })).toBe(1);
-      expect(valueOf(all, 'bigip_acme_certificate_expiration_timestamp_seconds', shopLabels)).toBe(
+      expect(sampleValue(all, 'bigip_acme_renewals_total', { result: 'succeeded' })).toBe(1);
+      expect(sampleValue(all, 'bigip_acme_certificate_expiration_timestamp_seconds', shopLabels)).toBe(
         seconds(renewed.notAfter),
       );
 
@@ -125,16 +127,16 @@ for (const target of databaseTargets) {
       sim.failAt('cert-install', { status: 400, message: '01070317:3: injected refusal', times: 5 });
       expect((await services.deploys.deploy(shop.name, {}, 'test')).ok).toBe(false);
       all = await scrape();
-      expect(valueOf(all, 'bigip_acme_deploys_total', { result: 'failed' })).toBe(1);
-      expect(valueOf(all, 'bigip_acme_device_failing_deploys', { device: 'bigip-a' })).toBe(1);
-      expect(valueOf(all, 'bigip_acme_device_last_deploy_success_timestamp_seconds', { device: 'bigip-a' })).toBe(
+      expect(sampleValue(all, 'bigip_acme_deploys_total', { result: 'failed' })).toBe(1);
+      expect(sampleValue(all, 'bigip_acme_device_failing_deploys', { device: 'bigip-a' })).toBe(1);
+      expect(sampleValue(all, 'bigip_acme_device_last_deploy_success_timestamp_seconds', { device: 'bigip-a' })).toBe(
         seconds(deployed!.finishedAt),
       );
       sim.clearFailures();
       expect((await services.deploys.deploy(shop.name, {}, 'test')).ok).toBe(true);
       all = await scrape();
-      expect(valueOf(all, 'bigip_acme_deploys_total', { result: 'succeeded' })).toBe(2);
-      expect(valueOf(all, 'bigip_acme_device_failing_deploys', { device: 'bigip-a' })).toBe(0);
+      expect(sampleValue(all, 'bigip_acme_deploys_total', { result: 'succeeded' })).toBe(2);
+      expect(sampleValue(all, 'bigip_acme_device_failing_deploys', { device: 'bigip-a' })).toBe(0);
 
       // The scheduled renew job renews txt, but nobody publishes the new TXT record: a failed attempt.
       await pebble().clearTxt('_acme-challenge.txt.example.test');
@@ -142,21 +144,21 @@ for (const target of databaseTargets) {
       await services.jobs.run('renew');
       const renewRun = (await store.jobRuns.list()).find((r) => r.job === 'renew')!;
       all = await scrape();
-      expect(valueOf(all, 'bigip_acme_renewals_total', { result: 'failed' })).toBe(1);
-      expect(valueOf(all, 'bigip_acme_certificate_renewal_failed_attempts', { name: txt.name, profile: 'mon' })).toBe(
-        1,
-      );
+      expect(sampleValue(all, 'bigip_acme_renewals_total', { result: 'failed' })).toBe(1);
+      expect(
+        sampleValue(all, 'bigip_acme_certificate_renewal_failed_attempts', { name: txt.name, profile: 'mon' }),
+      ).toBe(1);
       // Still serving a valid certificate: Ready stays True while the renewal fails.
       expect(ready(all, txt.name)).toEqual({ True: 1, False: 0, Unknown: 0 });
-      expect(valueOf(all, 'bigip_acme_job_last_run_timestamp_seconds', { job: 'renew' })).toBe(
+      expect(sampleValue(all, 'bigip_acme_job_last_run_timestamp_seconds', { job: 'renew' })).toBe(
         seconds(renewRun.lastFinishedAt),
       );
       // Waiting for a person is not a failed item of the run: the run itself was ok.
       expect(renewRun.lastResult).toBe('ok');
-      expect(valueOf(all, 'bigip_acme_job_last_success_timestamp_seconds', { job: 'renew' })).toBe(
+      expect(sampleValue(all, 'bigip_acme_job_last_success_timestamp_seconds', { job: 'renew' })).toBe(
         seconds(renewRun.lastFinishedAt),
       );
-      expect(valueOf(all, 'bigip_acme_job_last_success_timestamp_seconds', { job: 'deploy' })).toBe(0);
+      expect(sampleValue(all, 'bigip_acme_job_last_success_timestamp_seconds', { job: 'deploy' })).toBe(0);
 
       // An expired certificate is not Ready.
       await store.certificates.update(shop.id, { notAfter: new Date(Date.now() - 60_000) });

@@ -25,7 +25,7 @@ export function samples(all: Sample[], name: string, labels: Record<string, stri
 }
 
 /** The one sample of `name` with these labels, or undefined; more than one is a test error. */
-export function valueOf(all: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(all: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   const found = samples(all, name, labels);
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0]?.value;
