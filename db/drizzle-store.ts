@@ -14,6 +14,7 @@ import { createEventOutbox } from './repositories/events.ts';
 import { createHookChallengeRepository } from './repositories/hook-challenges.ts';
 import { createJobRunRepository } from './repositories/job-runs.ts';
 import { createLeaseRepository } from './repositories/leases.ts';
+import { createMetricsReadModel } from './repositories/metrics.ts';
 import { createProfileRepository } from './repositories/profiles.ts';
 
 /** The store on PostgreSQL or PGlite: one repository per aggregate (db/repositories/), all on one connection pool. */
@@ -35,6 +36,7 @@ export function createDrizzleStore(database: Database): Store {
     approvals: createApprovalRepository(db),
     jobRuns: createJobRunRepository(db),
     audit: createAuditLog(db),
+    metrics: createMetricsReadModel(db),
     close: () => database.close(),
   });
 }

@@ -9,6 +9,7 @@ import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeOrder } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, domainNameOf } from '../challenges/authorization-sync.ts';
 import { accountOf, type CoreDeps, type Progress, secretAad } from '../services/core-deps.ts';
+import { RENEWAL_AUDIT } from '../domain/audit-entry.ts';
 import { auditCertificate } from './certificate-audit.ts';
 import { emitCertificateEvent } from './certificate-events.ts';
 import { createKeyAndCsr } from './request.ts';
@@ -131,9 +132,11 @@ export class IssuanceMachine {
       pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
     }
     if (cert.state === 'issued') {
-      await auditCertificate(this.deps, cert, actor, 'certificate.issued', 'ok', {
+      await auditCertificate(this.deps, cert, actor, RENEWAL_AUDIT.succeeded.action, 'ok', {
         serial: cert.serial,
         notAfter: cert.notAfter?.toISOString(),
+        // Monitoring counts finished renewals by this flag (bigip_acme_renewals_total).
+        ...(initial.renewalStartedAt !== null ? { [RENEWAL_AUDIT.succeeded.detailFlag]: true } : {}),
       });
       // Whoever drove it (a person's renew or resume, or the sweep), a finished renewal is told once.
       if (initial.renewalStartedAt !== null) {

@@ -9,6 +9,7 @@ import type { AuthorizationRepository, DomainRepository } from './repositories/d
 import type { EventOutbox } from './repositories/events.ts';
 import type { JobRunRepository } from './repositories/job-runs.ts';
 import type { LeaseRepository } from './repositories/leases.ts';
+import type { MetricsReadModel } from './repositories/metrics.ts';
 import type { ProfileRepository } from './repositories/profiles.ts';
 
 // Each repository's contract lives in ./repositories/<aggregate>.ts; these names stay importable from here so
@@ -24,6 +25,7 @@ export type { AuthorizationRepository, DomainRepository } from './repositories/d
 export type { EventFilter, EventOutbox } from './repositories/events.ts';
 export type { JobRun, JobRunRepository } from './repositories/job-runs.ts';
 export type { LeaseRepository } from './repositories/leases.ts';
+export type { MetricsReadModel } from './repositories/metrics.ts';
 export type { ProfileRepository } from './repositories/profiles.ts';
 
 /**
@@ -46,5 +48,7 @@ export interface Store {
   approvals: ApprovalRepository;
   jobRuns: JobRunRepository;
   audit: AuditLog;
+  /** Read-only aggregates for `/metrics`. */
+  metrics: MetricsReadModel;
   close(): Promise<void>;
 }

@@ -1204,6 +1204,7 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
           lastFinishedAt: T1,
           lastResult: 'error',
           lastDetail: { message: 'x' },
+          lastSucceededAt: null,
           holder: null,
         },
         {
@@ -1212,6 +1213,7 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
           lastFinishedAt: T1,
           lastResult: 'ok',
           lastDetail: { renewed: 2 },
+          lastSucceededAt: T1,
           holder: 'w1',
         },
       ]);
