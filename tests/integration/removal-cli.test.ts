@@ -43,7 +43,7 @@ describeWithPebble('profile, domain and cert remove through the CLI', () => {
         outputs.push(r.stdout, r.stderr);
         return r;
       }
-      async function json(...args: string[]): Promise<{ code: number | null; body: any }> {
+      async function json(...args: string[]) {
         const r = await cli('--json', ...args);
         return { code: r.code, body: JSON.parse(r.stdout) };
       }
