@@ -224,6 +224,7 @@ describeWithPebble('profile, domain and cert remove through the CLI', () => {
           const [chain] = ours('_chain.crt');
           expect(chain).toBeDefined();
           expect(ours('.key')).toHaveLength(1);
+          sim.resetRequests();
           const r = await cli('cert', 'remove', 'api.rm.test', '--purge-devices');
           expect(r.code, r.stderr).toBe(0);
           expect(r.stdout).toMatch(/lb1: deleted \/Common\/api\.rm\.test_\d{8}-[0-9a-f]{8}\.crt/);
@@ -231,6 +232,13 @@ describeWithPebble('profile, domain and cert remove through the CLI', () => {
           expect(ours('.key')).toEqual([]);
           expect(ours('_chain.crt')).toEqual([chain]);
           expect(sim.state.profiles.get('/Common/other_app')!.certKeyChain[0]!.chain).toBe(chain);
+          // Kept because the device was asked first, not because it refused: no delete was ever sent for it, and
+          // no request was refused.
+          const deletes = sim.requests.filter((q) => q.step === 'cert-delete' || q.step === 'key-delete');
+          expect(deletes).toHaveLength(2);
+          const chainName = chain!.split('/').at(-1)!;
+          expect(deletes.filter((q) => decodeURIComponent(q.path).includes(chainName))).toEqual([]);
+          expect(sim.requests.filter((q) => q.status >= 400)).toEqual([]);
         },
         stepsBudget(1),
       );
