@@ -1,4 +1,4 @@
-import type { RemovalReport } from '../core/services/removal-service.ts';
+import type { RemovalReport } from '../core/services/removal-report.ts';
 
 /** The text answer of `profile remove`, `domain remove` and `cert remove`: what went, and what stayed where. */
 export function renderRemoval(r: RemovalReport): string {

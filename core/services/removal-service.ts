@@ -4,6 +4,7 @@ import type { ApprovalKind } from '../domain/approval.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
 import { deployTargetLeaseKey } from '../domain/abandoned-deployment.ts';
 import { certificateNames, isFinalState, type ManagedCertificate } from '../domain/managed-certificate.ts';
+import type { ManagedDomain } from '../domain/managed-domain.ts';
 import { NO_DEPENDENTS, type RemovalDependents, removalRefusal } from '../domain/removal-dependents.ts';
 import { asCoreError, CoreError, type Hint, runCommand, seeList } from '../errors.ts';
 import type { AcmeAccount } from '../ports/acme-gateway.ts';
@@ -12,23 +13,8 @@ import type { DeviceService } from './device-service.ts';
 import type { DomainRef, DomainService } from './domain-service.ts';
 import type { ProfileService } from './profile-service.ts';
 import { appendAudit } from './audit-trail.ts';
+import { auditDetail, caFailure, purgeFailure, type RemovalReport } from './removal-report.ts';
 import type { LeaseOptions } from './with-lease.ts';
-
-/** What a removal did, for the edges to print; every list empty when there was nothing of the kind. */
-export interface RemovalReport {
-  removed: { type: 'profile' | 'domain' | 'certificate'; name: string };
-  /** Taken along with a profile (`--force`). */
-  domains: string[];
-  certificates: string[];
-  /** Bindings forgotten; the devices' profiles keep serving what they have. */
-  unbound: { certificate: string; device: string; profile: string }[];
-  cancelledApprovals: number;
-  /** Authorization URLs deactivated at the CA. */
-  deactivatedAuthorizations: string[];
-  accountDeactivated: boolean;
-  /** `--purge-devices`: what was deleted from, and kept on, each device. */
-  devices: DevicePurge[];
-}
 
 export interface RemoveOptions {
   /** Take the dependents along (unbind, cancel approvals, remove domains and certificates) instead of refusing. */
@@ -82,27 +68,44 @@ export class RemovalService {
   ): Promise<RemovalReport> {
     const cert = await this.deps.store.certificates.findByName(name);
     if (!cert) throw new CoreError('not_found', `no certificate named "${name}"`, { hint: seeList('cert') });
-    const ties = await this.ties(cert);
-    this.refuseUnlessForced(`certificate "${cert.name}"`, this.dependentsOf([ties]), opts.force);
+    const subject = `certificate "${cert.name}"`;
+    this.refuseUnlessForced(subject, this.dependentsOf([await this.ties(cert)]), opts.force);
     return this.claimed([cert], async () => {
-      const profile = await this.profileOf(cert);
-      const deactivated = await this.deactivatePending(profile, this.orderAuthorizations(cert), progress);
-      let purged: DevicePurge[] = [];
-      if (opts.purgeDevices) {
-        progress(`${cert.name}: deleting its objects from the devices`);
-        purged = await purgeDeviceObjects(this.deps, cert.id, (d) => this.devices.connect(d));
-        const failed = purged.filter((p) => p.error);
-        if (failed.length > 0) throw this.purgeFailure(cert.name, purged, failed, deactivated);
-      }
-      await this.deps.store.certificates.remove(cert.id);
-      const report = this.report('certificate', cert.name, [ties], deactivated, purged);
-      await appendAudit(this.deps.store.audit, 'certificate', cert, actor, 'certificate.remove', 'ok', {
-        force: Boolean(opts.force),
-        purgeDevices: Boolean(opts.purgeDevices),
-        ...auditDetail(report),
-      });
-      return report;
+      // Again under the claim: a renewal that just finished moved the order, a binding may have come.
+      const current = await this.deps.store.certificates.findById(cert.id);
+      if (!current) throw new CoreError('not_found', `no certificate named "${name}"`, { hint: seeList('cert') });
+      const ties = await this.ties(current);
+      this.refuseUnlessForced(subject, this.dependentsOf([ties]), opts.force);
+      return this.auditFailure('certificate', cert, actor, 'certificate.remove', () =>
+        this.removeClaimedCertificate(current, ties, opts, actor, progress),
+      );
     });
+  }
+
+  private async removeClaimedCertificate(
+    cert: ManagedCertificate,
+    ties: CertificateTies,
+    opts: RemoveOptions & { purgeDevices?: boolean | undefined },
+    actor: string,
+    progress: Progress,
+  ): Promise<RemovalReport> {
+    const profile = await this.profileOf(cert);
+    const deactivated = await this.deactivatePending(profile, this.orderAuthorizations(cert), progress);
+    let purged: DevicePurge[] = [];
+    if (opts.purgeDevices) {
+      progress(`${cert.name}: deleting its objects from the devices`);
+      purged = await purgeDeviceObjects(this.deps, cert.id, (d) => this.devices.connect(d));
+      const failed = purged.filter((p) => p.error);
+      if (failed.length > 0) throw purgeFailure(cert.name, purged, failed, deactivated);
+    }
+    await this.deps.store.certificates.remove(cert.id);
+    const report = this.report('certificate', cert.name, [ties], deactivated, purged);
+    await appendAudit(this.deps.store.audit, 'certificate', cert, actor, 'certificate.remove', 'ok', {
+      force: Boolean(opts.force),
+      purgeDevices: Boolean(opts.purgeDevices),
+      ...auditDetail(report),
+    });
+    return report;
   }
 
   async removeDomain(ref: DomainRef, actor: string, progress: Progress = noProgress): Promise<RemovalReport> {
@@ -122,14 +125,16 @@ export class RemovalService {
         ]),
       });
     }
-    const deactivated = await this.deactivatePending(profile, await this.pendingOf([domain.id]), progress);
-    await this.deps.store.domains.remove(domain.id);
-    const report = this.report('domain', domain.name, [], deactivated, []);
-    await appendAudit(this.deps.store.audit, 'domain', domain, actor, 'domain.remove', 'ok', {
-      profile: profile.name,
-      ...auditDetail(report),
+    return this.auditFailure('domain', domain, actor, 'domain.remove', async () => {
+      const deactivated = await this.deactivatePending(profile, await this.pendingOf([domain.id]), progress);
+      await this.deps.store.domains.remove(domain.id);
+      const report = this.report('domain', domain.name, [], deactivated, []);
+      await appendAudit(this.deps.store.audit, 'domain', domain, actor, 'domain.remove', 'ok', {
+        profile: profile.name,
+        ...auditDetail(report),
+      });
+      return report;
     });
-    return report;
   }
 
   async removeProfile(
@@ -144,43 +149,77 @@ export class RemovalService {
     const ties = await Promise.all(certs.map((c) => this.ties(c)));
     const dependents = { ...this.dependentsOf(ties, true), domains: domains.map((d) => d.name) };
     this.refuseUnlessForced(`profile "${profile.name}"`, dependents, opts.force);
-    return this.claimed(certs, async () => {
-      const pending = [
-        ...(await this.pendingOf(domains.map((d) => d.id))),
-        ...certs.flatMap((c) => this.orderAuthorizations(c)),
-      ];
-      const deactivated = await this.deactivatePending(profile, [...new Set(pending)], progress);
-      let accountDeactivated = false;
-      if (opts.deactivateAccount) {
-        progress(`${profile.name}: deactivating the ACME account`);
-        try {
-          await this.deps.acme.deactivateAccount(accountOf(this.deps, profile));
-        } catch (err) {
-          throw caFailure(err, `could not deactivate the ACME account of profile "${profile.name}"`, deactivated);
-        }
-        accountDeactivated = true;
+    return this.claimed(certs, () =>
+      this.auditFailure('profile', profile, actor, 'profile.remove', () =>
+        this.removeClaimedProfile(profile, domains, ties, opts, actor, progress),
+      ),
+    );
+  }
+
+  private async removeClaimedProfile(
+    profile: CaProfile,
+    domains: ManagedDomain[],
+    ties: CertificateTies[],
+    opts: RemoveOptions & { deactivateAccount?: boolean | undefined },
+    actor: string,
+    progress: Progress,
+  ): Promise<RemovalReport> {
+    const certs = ties.map((t) => t.cert);
+    const pending = [
+      ...(await this.pendingOf(domains.map((d) => d.id))),
+      ...certs.flatMap((c) => this.orderAuthorizations(c)),
+    ];
+    const deactivated = await this.deactivatePending(profile, [...new Set(pending)], progress);
+    let accountDeactivated = false;
+    if (opts.deactivateAccount) {
+      progress(`${profile.name}: deactivating the ACME account`);
+      try {
+        await this.deps.acme.deactivateAccount(accountOf(this.deps, profile));
+      } catch (err) {
+        throw caFailure(err, `could not deactivate the ACME account of profile "${profile.name}"`, deactivated);
       }
-      await this.deps.store.profiles.remove(profile.id, { withCertificates: Boolean(opts.force) });
-      const report = {
-        ...this.report('profile', profile.name, ties, deactivated, []),
-        domains: dependents.domains,
-        accountDeactivated,
-      };
-      // One row per object taken along, so each one's own history ends with its removal.
-      for (const d of domains) {
-        await appendAudit(this.deps.store.audit, 'domain', d, actor, 'domain.remove', 'ok', { profile: profile.name });
-      }
-      for (const c of certs) {
-        await appendAudit(this.deps.store.audit, 'certificate', c, actor, 'certificate.remove', 'ok', {
-          profile: profile.name,
-        });
-      }
-      await appendAudit(this.deps.store.audit, 'profile', profile, actor, 'profile.remove', 'ok', {
-        force: Boolean(opts.force),
-        ...auditDetail(report),
+      accountDeactivated = true;
+    }
+    await this.deps.store.profiles.remove(profile.id, { withCertificates: Boolean(opts.force) });
+    const report = {
+      ...this.report('profile', profile.name, ties, deactivated, []),
+      domains: domains.map((d) => d.name),
+      accountDeactivated,
+    };
+    // One row per object taken along, so each one's own history ends with its removal.
+    for (const d of domains) {
+      await appendAudit(this.deps.store.audit, 'domain', d, actor, 'domain.remove', 'ok', { profile: profile.name });
+    }
+    for (const c of certs) {
+      await appendAudit(this.deps.store.audit, 'certificate', c, actor, 'certificate.remove', 'ok', {
+        profile: profile.name,
       });
-      return report;
+    }
+    await appendAudit(this.deps.store.audit, 'profile', profile, actor, 'profile.remove', 'ok', {
+      force: Boolean(opts.force),
+      ...auditDetail(report),
     });
+    return report;
+  }
+
+  /** Runs the CA, device and database work of a removal; a failure is audited (result `error`) and rethrown. */
+  private async auditFailure<T>(
+    objectType: 'profile' | 'domain' | 'certificate',
+    object: { id: string; name: string },
+    actor: string,
+    action: string,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = asCoreError(err);
+      await appendAudit(this.deps.store.audit, objectType, object, actor, action, 'error', {
+        code: e.code,
+        message: e.message,
+      }).catch(() => undefined);
+      throw err;
+    }
   }
 
   private async ties(cert: ManagedCertificate): Promise<CertificateTies> {
@@ -256,20 +295,6 @@ export class RemovalService {
     return done;
   }
 
-  private purgeFailure(name: string, purged: DevicePurge[], failed: DevicePurge[], deactivated: string[]): CoreError {
-    const first = failed[0]!.error!;
-    const removed = purged.flatMap((p) => p.removed.map((path) => `${p.device}:${path}`));
-    const what = failed.map((f) => `${f.device}: ${f.error!.message}`).join('; ');
-    return new CoreError(
-      first.code,
-      `could not delete the objects of certificate "${name}" from ${failed.map((f) => f.device).join(', ')} (${what}); ` +
-        `${removed.length > 0 ? `deleted already: ${removed.join(', ')}; ` : ''}` +
-        `${deactivated.length > 0 ? `${deactivated.length} pending authorization(s) deactivated; ` : ''}` +
-        'the certificate is still here: run the removal again once the device is reachable',
-      { retryable: true, detail: { devices: purged } },
-    );
-  }
-
   private report(
     type: RemovalReport['removed']['type'],
     name: string,
@@ -325,27 +350,4 @@ export class RemovalService {
       for (const key of held) await this.deps.store.leases.release(key, holder).catch(() => undefined);
     }
   }
-}
-
-/** A CA failure during a removal: what failed, what was already done at the CA, and that no row went. */
-function caFailure(err: unknown, doing: string, deactivated: string[]): CoreError {
-  const e = asCoreError(err);
-  const done = deactivated.length > 0 ? `; ${deactivated.length} pending authorization(s) were deactivated first` : '';
-  return new CoreError(e.code, `${doing}: ${e.message}${done}; nothing was removed`, {
-    retryable: e.retryable,
-    cause: err,
-    detail: { deactivatedAuthorizations: deactivated, ...(e.detail ?? {}) },
-  });
-}
-
-function auditDetail(report: RemovalReport): Record<string, unknown> {
-  return {
-    domains: report.domains,
-    certificates: report.certificates,
-    unbound: report.unbound,
-    cancelledApprovals: report.cancelledApprovals,
-    deactivatedAuthorizations: report.deactivatedAuthorizations.length,
-    accountDeactivated: report.accountDeactivated,
-    devices: report.devices.map((d) => ({ device: d.device, removed: d.removed, kept: d.kept })),
-  };
 }

@@ -104,7 +104,14 @@ describeWithPebble('removal when the CA, a device or a running job is in the way
         );
         expect(await snapshot()).toEqual(before);
         expect((await core.deps.acme.getAuthorization(account, authz.url)).status).toBe('pending');
-        expect(await core.store.audit.list({ action: 'domain.remove' })).toEqual([]);
+        // The attempt is audited as failed, with why.
+        const [entry, ...more] = await core.store.audit.list({ action: 'domain.remove' });
+        expect(more).toEqual([]);
+        expect(entry).toMatchObject({
+          objectName: 'spare.rf.test',
+          result: 'error',
+          detail: { code: 'acme_unreachable' },
+        });
       });
 
       it('a failed account deactivation removes nothing and says which authorizations went first', async () => {
@@ -120,6 +127,7 @@ describeWithPebble('removal when the CA, a device or a running job is in the way
             '2 pending authorization(s) were deactivated first; nothing was removed',
         );
         expect(await snapshot()).toEqual(before);
+        expect(await core.store.audit.list({ action: 'profile.remove' })).toMatchObject([{ result: 'error' }]);
         // The account still works.
         expect((await core.deps.acme.newOrder(account, ['still.rf.test'])).status).toBe('pending');
       });
