@@ -179,6 +179,19 @@ describeWithPebble('removal when the CA, a device or a running job is in the way
         // Its claims were given back: a renewal could take the lease again at once.
         expect(await core.store.leases.tryAcquire(`renew:${certId}`, 'x', 1000)).toBe(true);
       });
+
+      it('removing a certificate whose order waits for challenge content deactivates that order at the CA', async () => {
+        // dns-01 with no TXT record published: the request stops in awaiting_challenge with its order open.
+        await core.services.domains.add('rf', ['dns.rf.test'], 'dns-01', 'test');
+        const waiting = await core.services.certificates.request({ profile: 'rf', commonName: 'dns.rf.test' }, 'test');
+        expect(waiting.state).toBe('awaiting_challenge');
+        const [orderAuthz] = (await core.store.certificates.findByName('dns.rf.test'))!.authorizationUrls;
+        expect((await core.deps.acme.getAuthorization(account, orderAuthz!)).status).toBe('pending');
+        const report = await core.services.removals.removeCertificate('dns.rf.test', {}, 'test');
+        expect(report.deactivatedAuthorizations).toEqual([orderAuthz]);
+        expect((await core.deps.acme.getAuthorization(account, orderAuthz!)).status).toBe('deactivated');
+        expect(await core.store.certificates.findByName('dns.rf.test')).toBeNull();
+      });
     });
   }
 });
