@@ -13,6 +13,7 @@ import { DomainService } from './domain-service.ts';
 import { withInProcessHook } from '../challenges/in-process-endpoint-client.ts';
 import { Jobs } from './jobs.ts';
 import { ProfileService } from './profile-service.ts';
+import { RemovalService } from './removal-service.ts';
 import { RenewalService } from '../issuance/renewal-service.ts';
 import { type StatusOptions, StatusService } from './status-service.ts';
 
@@ -31,6 +32,8 @@ export interface CoreServices {
   renewals: RenewalService;
   autoDeploy: AutoDeployService;
   jobs: Jobs;
+  /** `profile remove`, `domain remove`, `cert remove`. */
+  removals: RemovalService;
 }
 
 export interface CoreServiceOptions {
@@ -81,6 +84,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
     renewals,
     autoDeploy,
     jobs: new Jobs(deps, { renewals, autoDeploy, domains, deploys }, lease.holder),
+    removals: new RemovalService(deps, profiles, domains, devices, lease),
   };
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Authorization } from '../../core/domain/managed-domain.ts';
 import type { AuthorizationRepository } from '../../core/ports/repositories/domains.ts';
 import { authorizations } from '../schema/index.ts';
@@ -106,6 +106,14 @@ export function createAuthorizationRepository(db: DrizzleDb): AuthorizationRepos
       return row?.certPem && row.keySealed
         ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed, expiresAt: row.expiresAt }
         : null;
+    },
+    async listByDomain(domainId) {
+      const rows = await db
+        .select()
+        .from(authorizations)
+        .where(eq(authorizations.domainId, domainId))
+        .orderBy(asc(authorizations.createdAt), asc(authorizations.id));
+      return rows.map(authorizationFromRow);
     },
   };
 }

@@ -67,5 +67,10 @@ export function createDomainRepository(db: DrizzleDb): DomainRepository {
         .where(and(eq(domains.name, name), isNotNull(domains.endpointPasswordVerifier)));
       return rows.flatMap((r) => (r.username && r.verifier ? [{ username: r.username, verifier: r.verifier }] : []));
     },
+    async remove(id) {
+      // Its authorizations go with it (ON DELETE CASCADE).
+      const rows = await db.delete(domains).where(eq(domains.id, id)).returning({ id: domains.id });
+      oneOrNotFound(rows, 'domain');
+    },
   };
 }

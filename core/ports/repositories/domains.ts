@@ -18,6 +18,8 @@ export interface DomainRepository {
   markValidIfCurrent(id: string, authorizationId: string): Promise<ManagedDomain | null>;
   /** The endpoint credentials' verifiers for every profile's row of this name, for challenge-hook auth. */
   endpointVerifiers(name: string): Promise<{ username: string; verifier: string }[]>;
+  /** Deletes the domain with its authorizations, in one statement. `not_found` when it does not exist. */
+  remove(id: string): Promise<void>;
 }
 
 export interface AuthorizationRepository {
@@ -42,4 +44,6 @@ export interface AuthorizationRepository {
   tlsAlpnMaterial(
     identifier: string,
   ): Promise<{ id: string; certPem: string; keySealed: string; expiresAt: Date | null } | null>;
+  /** Every authorization recorded for the domain, oldest first. */
+  listByDomain(domainId: string): Promise<Authorization[]>;
 }
