@@ -34,9 +34,7 @@ function shapesOf(tables: readonly PgTable[]): TableShape[] {
       columns: config.columns.map((c) => c.name),
       primaryKey,
       serials: config.columns.filter((c) => /Serial/.test(c.columnType)).map((c) => c.name),
-      parents: config.foreignKeys
-        .map((fk) => getTableName(fk.reference().foreignTable))
-        .filter((parent) => parent !== config.name),
+      parents: config.foreignKeys.map((fk) => getTableName(fk.reference().foreignTable)),
     };
   });
 }
@@ -47,7 +45,9 @@ export function inForeignKeyOrder<T extends { name: string; parents: string[] }>
   const ordered: T[] = [];
   let rest = [...tables];
   while (rest.length > 0) {
-    const ready = rest.filter((t) => t.parents.every((p) => placed.has(p) || !tables.some((x) => x.name === p)));
+    const ready = rest.filter((t) =>
+      t.parents.every((p) => p === t.name || placed.has(p) || !tables.some((x) => x.name === p)),
+    );
     if (ready.length === 0) {
       throw new CoreError('internal', `foreign keys form a cycle among ${rest.map((t) => t.name).join(', ')}`);
     }
