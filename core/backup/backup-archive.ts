@@ -116,7 +116,9 @@ export function parseBackup(text: string): ParsedBackup {
     if (name === undefined || !tables.has(name) || !line.startsWith(rowPrefix(name)) || !line.endsWith('}')) {
       throw invalid('a line is not a row of a table in its header');
     }
-    rows.push({ table: name, json: line.slice(rowPrefix(name).length, -1) });
+    const json = line.slice(rowPrefix(name).length, -1);
+    if (!isJsonObject(json)) throw invalid(`a row of ${name} is not a JSON object`);
+    rows.push({ table: name, json });
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   for (const t of header.tables) {
@@ -126,6 +128,15 @@ export function parseBackup(text: string): ParsedBackup {
   }
   if (rows.length !== trailer.rows) throw invalid(`it holds ${rows.length} rows, its trailer says ${trailer.rows}`);
   return { header, rows, sealed: sealedValues(rows) };
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -245,8 +245,10 @@ describeWithPebble('backup and restore through the CLI: PGlite â†’ PostgreSQL â†
       const target = postgres(url);
       const restored = await cli(['backup', 'restore', archive], target);
       expect(restored).toMatchObject({ database: 'pglite', rows: expect.any(Number) });
+      const restoredRows = await contents({ url });
       const again = await cli(['backup', 'restore', archive], target, 2);
       expect(again.error!.code).toBe('conflict');
+      expect(await contents({ url })).toEqual(restoredRows);
 
       // On PostgreSQL the CLI serves no challenges: the service's responder does.
       const responder = await startCliService(['serve', '--role', 'responder'], { ...target, LOG_LEVEL: 'info' }, [

@@ -1,11 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type BackupRow, checkMigrationLevel, encodeBackup, parseBackup } from '../../core/backup/backup-archive.ts';
-import { checkMasterKey, readBackup } from '../../core/backup/backup-service.ts';
+import { checkMasterKey, createBackup, readBackup } from '../../core/backup/backup-service.ts';
 import { createSecretBox } from '../../core/secrets/secret-box.ts';
 
 const masterKey = randomBytes(32).toString('base64');
@@ -61,6 +61,12 @@ describe('backup archive format', () => {
     const changed = dropLine(body);
     return `${changed}${JSON.stringify({ type: 'trailer', sha256: createHash('sha256').update(changed).digest('hex'), rows: 1 })}\n`;
   };
+  /** The archive with its checksum recomputed, as a careless tool (not damage) would leave it. */
+  const reseal = (text: string) => {
+    const body = text.slice(0, text.lastIndexOf('{"type":"trailer"'));
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    return `${body}${JSON.stringify({ type: 'trailer', sha256, rows: 2 })}\n`;
+  };
   it.each([
     ['empty text', '', /does not start with a backup header/],
     ['another JSON document', '{"hello":"world"}\n', /does not start with a backup header/],
@@ -78,6 +84,15 @@ describe('backup archive format', () => {
     ['a changed value', tamper(archive), /checksum does not match/],
     ['a removed row', dropLine(archive), /checksum does not match/],
     ['header counts that do not match the rows', recount(archive), /table audit_log holds 0 rows, its header says 1/],
+    [
+      'a row that is not an object',
+      reseal(
+        archive
+          .replace('"row":{"id":9007199254740993', '"row":[{"id":9007199254740993')
+          .replace(',null]}}}', ',null]}}]}'),
+      ),
+      /a row of audit_log is not a JSON object/,
+    ],
   ])('refuses %s', (_what, text, message) => {
     expect(() => parseBackup(text)).toThrow(message);
   });
@@ -129,5 +144,48 @@ describe('reading a backup file', () => {
     ['a missing file', () => join(dir, 'nope.bak'), /cannot read .*nope\.bak: ENOENT/],
   ])('refuses %s with a clear message', (_what, file, message) => {
     expect(() => readBackup(file())).toThrow(message);
+  });
+});
+
+describe('writing a backup file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'backup-write-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const audited: string[] = [];
+  const deps = {
+    tables: {
+      kind: 'postgres' as const,
+      tables: () => header.tables.map(({ name, columns }) => ({ name, columns })),
+      migrations: () => ['0000_init', '0007_x'],
+      readAll: async () => rows,
+      nonEmptyTables: async () => [],
+      migrate: async () => undefined,
+      restore: async () => undefined,
+    },
+    audit: {
+      append: async (e: { action: string }) => {
+        audited.push(e.action);
+      },
+      list: async () => [],
+    },
+    clock: { now: () => new Date('2026-12-04T14:00:00Z'), sleep: async () => undefined },
+  };
+
+  it('writes an owner-only file that reads back whole, leaves no temporary file, and is audited', async () => {
+    const file = join(dir, 'out.bak');
+    writeFileSync(file, 'an older backup, replaced whole');
+    const summary = await createBackup(deps, file, { appVersion: '9.9.9', actor: 'cli:test' });
+    expect(summary).toMatchObject({ rows: 2, migration: '0007_x', database: 'postgres', keyIds: [box.keyId] });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readBackup(file).rows).toEqual(rows);
+    expect(readdirSync(dir)).toEqual(['out.bak']);
+    expect(audited).toEqual(['backup.create']);
+  });
+
+  it('fails clearly where the file cannot be written, leaving nothing behind', async () => {
+    const file = join(dir, 'missing-dir', 'out.bak');
+    await expect(createBackup(deps, file, { appVersion: '9.9.9', actor: 'cli:test' })).rejects.toThrow(
+      /cannot write the backup to .*out\.bak: ENOENT/,
+    );
+    expect(readdirSync(dir)).toEqual(['out.bak']);
   });
 });
