@@ -64,7 +64,7 @@ describeWithPebble('backup and restore through the CLI: PGlite â†’ PostgreSQL â†
 
   /** An empty PostgreSQL database of this test's own, dropped afterwards. */
   async function emptyPostgres(): Promise<string> {
-    const name = `h_backup_${randomBytes(4).toString('hex')}`;
+    const name = `bigip_acme_backup_e2e_${randomBytes(4).toString('hex')}`;
     await admin!.query(`create database ${name}`);
     scratchDatabases.push(name);
     const url = new URL(postgresUrl!);
