@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parseExportFormat } from '../../core/domain/export-format.ts';
 import { parseKeySpec } from '../../core/domain/key-spec.ts';
 import { CoreError } from '../../core/errors.ts';
 import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { CommandKit } from '../command-kit.ts';
 import { commaList, from1To999 } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
-import { writePrivate } from '../private-file.ts';
+import { refuseExisting, writePrivate, writePrivateAtomically } from '../private-file.ts';
 
 /** Whether a resumed or renewed certificate is finished: a renewal still in flight leaves it issued but not done. */
 const done = (c: CertificateView) => c.state === 'issued' && c.renewalState === null;
@@ -183,31 +184,122 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
       }),
     );
 
+  /** A secret read from a file, or from stdin for `-`; one trailing line ending is not part of it. */
+  async function readSecretFile(file: string): Promise<string> {
+    let text: string;
+    if (file === '-') {
+      if (!kit.readStdin)
+        throw new CoreError(
+          'input_invalid',
+          "a running service cannot read this terminal's stdin; give the passphrase in a file (mode 0600)",
+        );
+      text = await kit.readStdin();
+    } else text = readFileSync(path(file), 'utf8');
+    return text.replace(/\r?\n$/, '');
+  }
+
   cert
     .command('export <name>')
-    .description('write the certificate chain; the private key only with --include-key')
-    .option('--out <file>', 'chain file (default: stdout)')
-    .option('--include-key', 'also export the private key (audited)')
+    .description(
+      'write the certificate (pem: the leaf; fullchain, the default: leaf and intermediates; pkcs12: key, leaf and intermediates in one file)',
+    )
+    .option('--format <format>', 'pem, fullchain or pkcs12', 'fullchain')
+    .option('--out <file>', 'output file (default: stdout; required for pkcs12, written mode 0600)')
+    .option('--include-key', 'also export the private key (pem, fullchain; audited)')
     .option('--key-out <file>', 'where to write the key (required with --include-key; written mode 0600)')
+    .option(
+      '--passphrase-file <file>',
+      'pkcs12: file holding the passphrase (- reads stdin); never on the command line',
+    )
+    .option('--friendly-name <name>', "pkcs12: the name key stores show (default: the certificate's name)")
+    .option('--force', 'pkcs12: replace an existing --out file')
     .action(
-      action(async (rt, out, name: string, o: { out?: string; includeKey?: boolean; keyOut?: string }) => {
-        if (Boolean(o.includeKey) !== Boolean(o.keyOut)) {
-          throw new CoreError('input_invalid', '--include-key and --key-out FILE go together (keys are never printed)');
-        }
-        const exported = await rt.services.certificates.export(name, { includeKey: Boolean(o.includeKey) }, actor());
-        if (exported.keyPem && o.keyOut) writePrivate(path(o.keyOut), exported.keyPem);
-        if (o.out) {
-          writeFileSync(path(o.out), exported.chainPem);
-          out.result(
-            { chain: o.out, key: o.keyOut ?? null },
-            () => `wrote ${o.out}${o.keyOut ? ` and ${o.keyOut}` : ''}`,
+      action(
+        async (
+          rt,
+          out,
+          name: string,
+          o: {
+            format: string;
+            out?: string;
+            includeKey?: boolean;
+            keyOut?: string;
+            passphraseFile?: string;
+            friendlyName?: string;
+            force?: boolean;
+          },
+        ) => {
+          const format = parseExportFormat(o.format);
+          if (format === 'pkcs12') {
+            if (o.includeKey || o.keyOut)
+              throw new CoreError(
+                'input_invalid',
+                'a PKCS#12 file holds the key itself; --include-key and --key-out are for pem and fullchain',
+              );
+            if (!o.out) throw new CoreError('input_invalid', 'a PKCS#12 file is binary: give --out FILE');
+            if (!o.passphraseFile)
+              throw new CoreError(
+                'input_invalid',
+                'a PKCS#12 file needs --passphrase-file FILE (or - for stdin); passphrases are never taken on the command line',
+              );
+            const file = path(o.out);
+            if (!o.force) refuseExisting(file, o.out);
+            const passphrase = await readSecretFile(o.passphraseFile);
+            const p12 = await rt.services.certificates.exportPkcs12(
+              name,
+              { passphrase, friendlyName: o.friendlyName },
+              actor(),
+            );
+            writePrivateAtomically(file, p12.pkcs12, o.out, Boolean(o.force));
+            out.result(
+              {
+                format,
+                out: o.out,
+                friendlyName: p12.friendlyName,
+                certificates: p12.certificates,
+                serial: p12.serial,
+              },
+              () =>
+                `wrote ${o.out} (PKCS#12: the key and ${p12.certificates} certificates, friendly name "${p12.friendlyName}")`,
+            );
+            return;
+          }
+          for (const [given, option] of [
+            [o.passphraseFile, '--passphrase-file'],
+            [o.friendlyName, '--friendly-name'],
+            [o.force, '--force'],
+          ] as const) {
+            if (given !== undefined)
+              throw new CoreError(
+                'input_invalid',
+                `${option} is for --format pkcs12 (pem and fullchain files are replaced as before)`,
+              );
+          }
+          if (Boolean(o.includeKey) !== Boolean(o.keyOut)) {
+            throw new CoreError(
+              'input_invalid',
+              '--include-key and --key-out FILE go together (keys are never printed)',
+            );
+          }
+          const exported = await rt.services.certificates.export(
+            name,
+            { includeKey: Boolean(o.includeKey), format },
+            actor(),
           );
-        } else if (out.json) {
-          out.result({ chainPem: exported.chainPem, key: o.keyOut ?? null }, () => '');
-        } else {
-          kit.stdout(exported.chainPem);
-        }
-      }),
+          if (exported.keyPem && o.keyOut) writePrivate(path(o.keyOut), exported.keyPem);
+          if (o.out) {
+            writeFileSync(path(o.out), exported.chainPem);
+            out.result(
+              { chain: o.out, key: o.keyOut ?? null },
+              () => `wrote ${o.out}${o.keyOut ? ` and ${o.keyOut}` : ''}`,
+            );
+          } else if (out.json) {
+            out.result({ chainPem: exported.chainPem, key: o.keyOut ?? null }, () => '');
+          } else {
+            kit.stdout(exported.chainPem);
+          }
+        },
+      ),
     );
 
   // ---- deploy ---------------------------------------------------------------------------------------------
