@@ -194,7 +194,14 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
           "a running service cannot read this terminal's stdin; give the passphrase in a file (mode 0600)",
         );
       text = await kit.readStdin();
-    } else text = readFileSync(path(file), 'utf8');
+    } else {
+      try {
+        text = readFileSync(path(file), 'utf8');
+      } catch (err) {
+        const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+        throw new CoreError('input_invalid', `cannot read the passphrase file ${file} (${reason})`);
+      }
+    }
     return text.replace(/\r?\n$/, '');
   }
 
