@@ -17,28 +17,41 @@ export function refuseExisting(file: string, shown: string): void {
     });
 }
 
+/** A private file being written: `commit` puts the bytes in place, `discard` removes what is left. */
+export interface PendingPrivateFile {
+  commit(body: Buffer): void;
+  discard(): void;
+}
+
 /**
- * Writes `body` owner-only (0600) and atomically: into a temporary file beside `file`, then moved into
- * place, so a reader sees the old file or the whole new one, never a part, and the bytes are never in a
- * file anyone else can read. Without `overwrite`, an existing `file` is left alone and this fails: the
- * temporary file is hard-linked into place, which the OS refuses when the name exists (no race with a
- * check). The temporary file is gone afterwards either way.
+ * Starts writing `file` owner-only (0600) and atomically, before the bytes exist, so that an existing file
+ * (without `overwrite`) or an unwritable directory is refused before anything is exported or audited.
+ * The bytes go into a temporary file beside `file`, created 0600, then moved into place: a reader sees the
+ * old file or the whole new one, never a part, and the bytes are never in a file others can read. Without
+ * `overwrite` the temporary file is hard-linked into place, which the OS refuses when the name exists, so a
+ * file that appeared meanwhile is not replaced either. `shown` is the path as the user gave it.
  */
-export function writePrivateAtomically(file: string, body: Buffer, shown: string, overwrite: boolean): void {
+export function startPrivateFile(file: string, shown: string, overwrite: boolean): PendingPrivateFile {
+  if (!overwrite) refuseExisting(file, shown);
   const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  writeFileSync(temporary, body, { mode: 0o600, flag: 'wx' });
   try {
+    writeFileSync(temporary, '', { mode: 0o600, flag: 'wx' });
     chmodSync(temporary, 0o600);
-    if (overwrite) renameSync(temporary, file);
-    else {
+  } catch (err) {
+    rmSync(temporary, { force: true });
+    throw new CoreError('input_invalid', `cannot write ${shown} (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  return {
+    commit(body) {
+      writeFileSync(temporary, body);
+      if (overwrite) return renameSync(temporary, file);
       try {
         linkSync(temporary, file);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') refuseExisting(file, shown);
         throw err;
       }
-    }
-  } finally {
-    rmSync(temporary, { force: true });
-  }
+    },
+    discard: () => rmSync(temporary, { force: true }),
+  };
 }

@@ -3,11 +3,12 @@ import type { Command } from 'commander';
 import { parseExportFormat } from '../../core/domain/export-format.ts';
 import { parseKeySpec } from '../../core/domain/key-spec.ts';
 import { CoreError } from '../../core/errors.ts';
+import type { Pkcs12Export } from '../../core/export/certificate-export.ts';
 import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { CommandKit } from '../command-kit.ts';
 import { commaList, from1To999 } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
-import { refuseExisting, writePrivate, writePrivateAtomically } from '../private-file.ts';
+import { startPrivateFile, writePrivate } from '../private-file.ts';
 
 /** Whether a resumed or renewed certificate is finished: a renewal still in flight leaves it issued but not done. */
 const done = (c: CertificateView) => c.state === 'issued' && c.renewalState === null;
@@ -249,15 +250,20 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
                 'input_invalid',
                 'a PKCS#12 file needs --passphrase-file FILE (or - for stdin); passphrases are never taken on the command line',
               );
-            const file = path(o.out);
-            if (!o.force) refuseExisting(file, o.out);
             const passphrase = await readSecretFile(o.passphraseFile);
-            const p12 = await rt.services.certificates.exportPkcs12(
-              name,
-              { passphrase, friendlyName: o.friendlyName },
-              actor(),
-            );
-            writePrivateAtomically(file, p12.pkcs12, o.out, Boolean(o.force));
+            // The file is claimed first: an existing one or a bad directory is refused before the export is audited.
+            const target = startPrivateFile(path(o.out), o.out, Boolean(o.force));
+            let p12: Pkcs12Export;
+            try {
+              p12 = await rt.services.certificates.exportPkcs12(
+                name,
+                { passphrase, friendlyName: o.friendlyName },
+                actor(),
+              );
+              target.commit(p12.pkcs12);
+            } finally {
+              target.discard();
+            }
             out.result(
               {
                 format,

@@ -10,7 +10,8 @@ import { splitPemChain } from '../../core/domain/x509.ts';
 import { createSecretBox } from '../../core/secrets/secret-box.ts';
 import { secretAad } from '../../core/services/core-deps.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
-import { type CliResult, runCli, stepsBudget } from '../support/cli-process.ts';
+import { type CliResult, runCli, startCliService, stepsBudget } from '../support/cli-process.ts';
+import { retryOnPortClash } from '../support/free-port.ts';
 import { describeWithPebble, type PebbleHandle, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 import { freshDatabase, postgresUrl } from '../support/test-db.ts';
@@ -349,6 +350,22 @@ for (const target of databases) {
             'the friendly name must not contain control characters',
           ],
           [
+            'an output directory that does not exist',
+            [
+              'cert',
+              'export',
+              certs.ec.name,
+              '--format',
+              'pkcs12',
+              '--out',
+              join(out, 'no', 'x.p12'),
+              '--passphrase-file',
+              join(dir, 'pass'),
+            ],
+            'input_invalid',
+            `cannot write ${join(out, 'no', 'x.p12')} (ENOENT)`,
+          ],
+          [
             'a passphrase for a PEM format',
             ['cert', 'export', certs.ec.name, '--format', 'pem', '--out', file, '--passphrase-file', join(dir, 'pass')],
             'input_invalid',
@@ -363,7 +380,7 @@ for (const target of databases) {
         expect(files()).toEqual(filesBefore);
         expect(await exportsAudited()).toEqual(auditedBefore);
       },
-      stepsBudget(14),
+      stepsBudget(15),
     );
 
     it.skipIf(!target.enabled)(
@@ -400,6 +417,40 @@ for (const target of databases) {
         expect(key.slice(key.indexOf('-----BEGIN PRIVATE KEY-----')).trim()).toBe(certs.ec.keyPem.trim());
       },
       stepsBudget(1),
+    );
+
+    it.skipIf(target.kind !== 'pglite')(
+      'forwarded to a running service on the embedded database: the service writes the file; stdin is refused',
+      async () => {
+        const service = await retryOnPortClash((port) =>
+          startCliService(
+            ['serve'], // Info: the ready lines are logged at that level.
+            { ...env, RESPONDER_HOST: '127.0.0.1', RESPONDER_PORT: String(port), LOG_LEVEL: 'info' },
+            ['responder listening', 'Slack bot off'],
+          ),
+        );
+        try {
+          const file = join(out, 'forwarded.p12');
+          const args = ['cert', 'export', certs.ec.name, '--format', 'pkcs12', '--out', file];
+          const fromStdin = await cli([...args, '--passphrase-file', '-'], `${passphrase}\n`);
+          expect(fromStdin.code).toBe(2);
+          expect(JSON.parse(fromStdin.stdout).error.message).toBe(
+            "a running service cannot read this terminal's stdin; give the passphrase in a file (mode 0600)",
+          );
+          expect(files()).not.toContain('forwarded.p12');
+
+          const run = await cli([...args, '--passphrase-file', join(dir, 'pass')]);
+          expect(run.code, run.stdout + run.stderr).toBe(0);
+          expect(service.log()).toContain('"argv":["cert","export"]');
+          expect(statSync(file).mode & 0o777).toBe(0o600);
+          expect(opensslInfo(file, join(dir, 'pass')).stdout).toContain(`friendlyName: ${certs.ec.name}`);
+          expect(service.log()).not.toContain(passphrase);
+          expect(service.log()).not.toContain('PRIVATE KEY');
+        } finally {
+          await service.stop();
+        }
+      },
+      stepsBudget(4),
     );
   });
 }
