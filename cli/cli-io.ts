@@ -21,6 +21,8 @@ export interface CliIo {
   servesChallenges: boolean;
   /** Runs the service; absent when forwarded (a service is already running). */
   serve?: (role: Role) => Promise<void>;
+  /** Reads all of this process's stdin (`--passphrase-file -`); absent when forwarded: the service has no such stdin. */
+  readStdin?: () => Promise<string>;
 }
 
 /** One CLI invocation to its exit code; what the control socket runs for a forwarded command. */

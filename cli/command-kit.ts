@@ -24,6 +24,8 @@ export interface CommandKit {
   stdout(text: string): void;
   /** Runs the service in this process; absent when forwarded (a service is already running). */
   serve: CliIo['serve'];
+  /** This process's stdin, read to its end; absent when forwarded into a running service. */
+  readStdin: CliIo['readStdin'];
 }
 
 export function createCommandKit(io: CliIo, out: Output, setExitCode: (code: number) => void): CommandKit {
@@ -71,5 +73,6 @@ export function createCommandKit(io: CliIo, out: Output, setExitCode: (code: num
     },
     stdout: (text) => io.stdout(text),
     serve: io.serve,
+    readStdin: io.readStdin,
   };
 }

@@ -62,6 +62,11 @@ async function main(argv: string[]): Promise<number> {
       const { serve } = await import('./serve.ts');
       return serve(config, role, runCli);
     },
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
   });
 }
 

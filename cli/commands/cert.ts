@@ -1,13 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseKeySpec } from '../../core/domain/key-spec.ts';
-import { CoreError } from '../../core/errors.ts';
 import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { CommandKit } from '../command-kit.ts';
 import { commaList, from1To999 } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
-import { writePrivate } from '../private-file.ts';
 import { renderRemoval } from '../render-removal.ts';
+import { registerCertExportCommand } from './cert-export.ts';
 
 /** Whether a resumed or renewed certificate is finished: a renewal still in flight leaves it issued but not done. */
 const done = (c: CertificateView) => c.state === 'issued' && c.renewalState === null;
@@ -184,32 +183,7 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
       }),
     );
 
-  cert
-    .command('export <name>')
-    .description('write the certificate chain; the private key only with --include-key')
-    .option('--out <file>', 'chain file (default: stdout)')
-    .option('--include-key', 'also export the private key (audited)')
-    .option('--key-out <file>', 'where to write the key (required with --include-key; written mode 0600)')
-    .action(
-      action(async (rt, out, name: string, o: { out?: string; includeKey?: boolean; keyOut?: string }) => {
-        if (Boolean(o.includeKey) !== Boolean(o.keyOut)) {
-          throw new CoreError('input_invalid', '--include-key and --key-out FILE go together (keys are never printed)');
-        }
-        const exported = await rt.services.certificates.export(name, { includeKey: Boolean(o.includeKey) }, actor());
-        if (exported.keyPem && o.keyOut) writePrivate(path(o.keyOut), exported.keyPem);
-        if (o.out) {
-          writeFileSync(path(o.out), exported.chainPem);
-          out.result(
-            { chain: o.out, key: o.keyOut ?? null },
-            () => `wrote ${o.out}${o.keyOut ? ` and ${o.keyOut}` : ''}`,
-          );
-        } else if (out.json) {
-          out.result({ chainPem: exported.chainPem, key: o.keyOut ?? null }, () => '');
-        } else {
-          kit.stdout(exported.chainPem);
-        }
-      }),
-    );
+  registerCertExportCommand(cert, kit);
 
   // ---- deploy ---------------------------------------------------------------------------------------------
   cert

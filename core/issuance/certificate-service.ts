@@ -4,6 +4,7 @@ import { type PendingDeploy, pendingDeploy } from '../domain/deploy-time.ts';
 import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
 import { CoreError, runCommand, seeList } from '../errors.ts';
+import { exportPem, exportPkcs12, type PemExport, type Pkcs12Export } from '../export/certificate-export.ts';
 import { auditCertificate } from './certificate-audit.ts';
 import { emitCertificateEvent } from './certificate-events.ts';
 import { issuanceGate } from './gate.ts';
@@ -18,7 +19,7 @@ import {
 } from './request.ts';
 import { orderRestart, renewalStart } from './work-record.ts';
 import type { ApprovalService } from '../approvals/approval-service.ts';
-import { type CoreDeps, noProgress, type Progress, secretAad } from '../services/core-deps.ts';
+import { type CoreDeps, noProgress, type Progress } from '../services/core-deps.ts';
 import type { ProfileService } from '../services/profile-service.ts';
 
 export { MAX_ORDER_ATTEMPTS } from './machine.ts';
@@ -164,27 +165,26 @@ export class CertificateService {
     return rows.map((c) => this.viewOf(c, profiles.get(c.profileId), bindings.get(c.id) ?? [], now));
   }
 
-  /** The issued chain; the private key (and passphrase) only when explicitly asked for, and audited. */
+  /**
+   * The issued chain (`fullchain`, the default, or the leaf alone: `pem`); the private key only when
+   * explicitly asked for. Audited (core/export/certificate-export.ts).
+   */
   async export(
     name: string,
-    opts: { includeKey: boolean },
+    opts: { includeKey: boolean; format?: 'pem' | 'fullchain' },
     actor: string,
-  ): Promise<{ chainPem: string; keyPem?: string }> {
-    const cert = await this.get(name);
-    if (cert.state !== 'issued' || !cert.chainPem)
-      throw new CoreError('conflict', `certificate "${name}" is ${cert.state}, not issued`);
-    if (opts.includeKey && !cert.keySealed) {
-      // Only a renewal in flight from before migration 0007 leaves the live certificate without its key.
-      throw new CoreError('conflict', `the key of certificate "${name}" was replaced by a renewal in flight`, {
-        hint: runCommand('finish it with', ['cert', 'resume', name]),
-      });
-    }
-    await auditCertificate(this.deps, cert, actor, 'certificate.export', 'ok', { includeKey: opts.includeKey });
-    if (!opts.includeKey) return { chainPem: cert.chainPem };
-    return {
-      chainPem: cert.chainPem,
-      keyPem: this.deps.secrets.open(cert.keySealed!, secretAad('certificates', cert.id, 'key')),
-    };
+  ): Promise<PemExport> {
+    const format = opts.format ?? 'fullchain';
+    return exportPem(this.deps, await this.get(name), { format, includeKey: opts.includeKey }, actor);
+  }
+
+  /** One PKCS#12 file with the key, the leaf and the intermediates under `passphrase`; audited. */
+  async exportPkcs12(
+    name: string,
+    opts: { passphrase: string | undefined; friendlyName?: string | undefined },
+    actor: string,
+  ): Promise<Pkcs12Export> {
+    return exportPkcs12(this.deps, await this.get(name), opts, actor);
   }
 
   /** `known`: the certificate's profile when the caller has it already (a request), saving a read. */

@@ -184,6 +184,19 @@ describeWithPebble('no private key, sealed value or password in any CLI output',
     await both(['cert', 'export', 'http.secrets.test']);
     await json(['cert', 'export', 'tls.secrets.test', '--out', 'tls.crt', '--include-key', '--key-out', 'tls.key']);
     const certKey = readFileSync(join(dir, 'tls.key'), 'utf8');
+    // A PKCS#12 file under the session's passphrase: neither it nor the key is printed or logged.
+    await json([
+      'cert',
+      'export',
+      'tls.secrets.test',
+      '--format',
+      'pkcs12',
+      '--out',
+      'tls.p12',
+      '--passphrase-file',
+      'pass',
+    ]);
+    expect(statSync(join(dir, 'tls.p12')).mode & 0o777).toBe(0o600);
 
     await cli([
       'device',

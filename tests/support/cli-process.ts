@@ -35,9 +35,16 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs one CLI command to its exit; a command still running after `boundMs` is killed and the step fails. */
-export function runCli(args: string[], env: Record<string, string>, boundMs = STEP_BOUND_MS): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  boundMs = STEP_BOUND_MS,
+  stdin?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(BIN, args, { env: childEnv(env) });
+    // Written and closed only when given: a command that reads stdin then sees its end.
+    if (stdin !== undefined) child.stdin.end(stdin);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
