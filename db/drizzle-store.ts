@@ -15,6 +15,7 @@ import { createHookChallengeRepository } from './repositories/hook-challenges.ts
 import { createJobRunRepository } from './repositories/job-runs.ts';
 import { createLeaseRepository } from './repositories/leases.ts';
 import { createProfileRepository } from './repositories/profiles.ts';
+import { createSealedValueRepository } from './repositories/sealed-values.ts';
 
 /** The store on PostgreSQL or PGlite: one repository per aggregate (db/repositories/), all on one connection pool. */
 export function createDrizzleStore(database: Database): Store {
@@ -35,6 +36,7 @@ export function createDrizzleStore(database: Database): Store {
     approvals: createApprovalRepository(db),
     jobRuns: createJobRunRepository(db),
     audit: createAuditLog(db),
+    sealedValues: createSealedValueRepository(db),
     close: () => database.close(),
   });
 }

@@ -10,6 +10,7 @@ import type { EventOutbox } from './repositories/events.ts';
 import type { JobRunRepository } from './repositories/job-runs.ts';
 import type { LeaseRepository } from './repositories/leases.ts';
 import type { ProfileRepository } from './repositories/profiles.ts';
+import type { SealedValueRepository } from './repositories/sealed-values.ts';
 
 // Each repository's contract lives in ./repositories/<aggregate>.ts; these names stay importable from here so
 // callers that take the whole store (the composition root, tests) need one import.
@@ -25,6 +26,7 @@ export type { EventFilter, EventOutbox } from './repositories/events.ts';
 export type { JobRun, JobRunRepository } from './repositories/job-runs.ts';
 export type { LeaseRepository } from './repositories/leases.ts';
 export type { ProfileRepository } from './repositories/profiles.ts';
+export type { SealedValueRepository } from './repositories/sealed-values.ts';
 
 /**
  * Everything persistent, one repository per aggregate. The composition root builds the whole store; each
@@ -46,5 +48,7 @@ export interface Store {
   approvals: ApprovalRepository;
   jobRuns: JobRunRepository;
   audit: AuditLog;
+  /** Every sealed column at once, for key rotation. */
+  sealedValues: SealedValueRepository;
   close(): Promise<void>;
 }
