@@ -52,7 +52,7 @@ const ROTATE_AGAIN = runCommand('then run', ['secrets', 'rotate']);
  */
 export class SecretsService {
   constructor(
-    private readonly deps: CoreDepsWith<'sealedValues' | 'audit'>,
+    private readonly deps: Pick<CoreDepsWith<'sealedValues' | 'audit'>, 'store' | 'secrets'>,
     private readonly keys: MasterKeys,
   ) {}
 

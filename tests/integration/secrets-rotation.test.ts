@@ -12,6 +12,7 @@ import { createDrizzleStore } from '../../db/drizzle-store.ts';
 import { type BigIpSimulator, startBigIpSimulator } from '../support/bigip-simulator/index.ts';
 import { type CliResult, runCli, stepsBudget } from '../support/cli-process.ts';
 import { describeWithPebble, usePebble } from '../support/pebble.ts';
+import { sealedValuesOutsideRegistry } from '../support/sealed-scan.ts';
 import { startTestCore } from '../support/test-core.ts';
 import { postgresUrl, truncateAll } from '../support/test-db.ts';
 
@@ -150,6 +151,8 @@ for (const target of targets) {
         } finally {
           await core.close();
         }
+        // Every value that looks sealed lives in a registered column, so the rotation reaches all of them.
+        expect(await sealedValuesOutsideRegistry(database)).toEqual([]);
       });
       const values = await snapshot();
       // Every kind of sealed column holds at least one value, so the rotation is shown on each.
