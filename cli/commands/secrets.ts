@@ -12,7 +12,11 @@ function renderStatus(s: SecretsStatus): string {
       .map(([c, n]) => `${c}=${n}`)
       .join(' '),
   }));
-  return `${fields({ source: s.source === 'file' ? 'DATA_DIR/master.key' : 'environment', primary: s.primaryKeyId, values: s.total }, ['source', 'primary', 'values'])}\n\n${table(rows, ['keyId', 'role', 'values', 'where'])}`;
+  const unknown = s.keys.filter((k) => k.role === 'unknown').map((k) => k.keyId);
+  const warning = unknown.length
+    ? `\n\nthis process cannot open values sealed under ${unknown.join(', ')}: give it ${unknown.length > 1 ? 'those keys' : 'that key'} in MASTER_KEY_PREVIOUS${s.source === 'file' ? ' (or DATA_DIR/master.key.previous)' : ''}`
+    : '';
+  return `${fields({ source: s.source === 'file' ? 'DATA_DIR/master.key' : 'environment', primary: s.primaryKeyId, values: s.total }, ['source', 'primary', 'values'])}\n\n${table(rows, ['keyId', 'role', 'values', 'where'])}${warning}`;
 }
 
 function renderRotation(r: RotationResult): string {

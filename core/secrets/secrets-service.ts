@@ -221,8 +221,9 @@ export class SecretsService {
     const listed = keys.map((k) => `${k.count} under ${k.keyId}`).join(', ');
     const where =
       this.keys.source === 'file' ? 'DATA_DIR/master.key.previous or MASTER_KEY_PREVIOUS' : 'MASTER_KEY_PREVIOUS';
+    // A key the process lacks is its configuration's fault, not the data's: config_invalid, like a bad MASTER_KEY.
     return new CoreError(
-      'secret_invalid',
+      'config_invalid',
       `stored values are sealed under keys this process cannot open (${listed}); nothing changed. Give it those ` +
         `keys in ${where}`,
       { hint: ROTATE_AGAIN, detail: { unknownKeys: keys } },

@@ -172,10 +172,16 @@ for (const target of targets) {
         const wrong = randomBytes(32).toString('base64');
         if (target.mode === 'environment') {
           const onlyNew = await cli(['secrets', 'rotate'], { primary: newKey });
-          expect(onlyNew.code, onlyNew.stderr).toBe(1);
+          expect(onlyNew.code, onlyNew.stderr).toBe(2);
           expect(onlyNew.stderr).toContain(`sealed under keys this process cannot open (`);
           expect(onlyNew.stderr).toContain(`under ${masterKeyId(oldKey)}`);
           expect(onlyNew.stderr).toContain('nothing changed');
+          const view = await cli(['secrets', 'status'], { primary: newKey });
+          expect(view.code, view.stderr).toBe(0);
+          expect(view.stdout).toContain('UNKNOWN (cannot open)');
+          expect(view.stdout).toContain(
+            `this process cannot open values sealed under ${masterKeyId(oldKey)}: give it that key in MASTER_KEY_PREVIOUS`,
+          );
 
           const oneKey = await cli(['--json', 'secrets', 'rotate'], { primary: oldKey });
           expect(oneKey.code).toBe(2);
@@ -183,7 +189,7 @@ for (const target of targets) {
           expect(JSON.parse(oneKey.stdout).error.message).toContain('MASTER_KEY_PREVIOUS');
 
           const wrongPrevious = await cli(['secrets', 'rotate'], { primary: newKey, previous: wrong });
-          expect(wrongPrevious.code).toBe(1);
+          expect(wrongPrevious.code).toBe(2);
           expect(wrongPrevious.stderr).toContain(masterKeyId(oldKey));
         } else {
           const previousFile = join(dir, 'data', 'master.key.previous');
@@ -282,7 +288,12 @@ for (const target of targets) {
             { keyId: masterKeyId(oldKey), role: 'previous', values: 0 },
           ],
         });
-        expect(status.stdout).not.toContain(newKey);
+        // Key ids only: no key, and no sealed value, is ever printed.
+        for (const r of [killed, resumed, status]) {
+          for (const secret of [oldKey, newKey, ...plaintexts.values()])
+            expect(r.stdout + r.stderr).not.toContain(secret);
+          expect(r.stdout + r.stderr).not.toMatch(/v1\.[0-9a-f]{16}\./);
+        }
       },
       stepsBudget(5),
     );
