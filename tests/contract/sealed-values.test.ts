@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MasterKeys } from '../../core/ports/master-keys.ts';
@@ -10,7 +10,7 @@ import { secretAad } from '../../core/services/core-deps.ts';
 import type { Database } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
 import { sealedTargetOf } from '../../db/repositories/sealed-values.ts';
-import { makeDevice, makeProfile } from '../fixtures/builders.ts';
+import { makeCertificate, makeDevice, makeProfile } from '../fixtures/builders.ts';
 import { schemaTables, sealedValuesOutsideRegistry } from '../support/sealed-scan.ts';
 import { databaseTargets, freshDatabase, truncateAll } from '../support/test-db.ts';
 
@@ -55,6 +55,7 @@ for (const target of databaseTargets) {
     let ids: string[];
     /** Each device's password, by device id. */
     let plain: Record<string, string>;
+    let certId: string;
 
     beforeAll(async () => {
       database = await freshDatabase(target.open);
@@ -79,6 +80,16 @@ for (const target of databaseTargets) {
         ...p,
         accountKeySealed: oldBox.seal('account key', secretAad('profiles', p.id, 'account_key')),
       });
+      certId = randomUUID();
+      // A renewal in flight: its key sits beside the live one, sealed for the certificate's `key` column.
+      await store.certificates.insert(
+        makeCertificate(p.id, {
+          id: certId,
+          keySealed: oldBox.seal('live key', secretAad('certificates', certId, 'key')),
+          renewalKeySealed: oldBox.seal('renewal key', secretAad('certificates', certId, 'key')),
+          passphraseSealed: null,
+        }),
+      );
     });
 
     /** Each device's password as the ring opens it now, by device id. */
@@ -140,12 +151,16 @@ for (const target of databaseTargets) {
       const result = await service.rotate({ batchSize: 2 }, 'test');
       expect(result).toMatchObject({
         keyId: newId,
-        resealed: 5,
+        resealed: 7,
         changedMeanwhile: 1,
         remaining: 0,
         retirable: [oldId],
       });
       expect(await opened()).toEqual({ ...plain, [ids[1]!]: 'pw-b changed' });
+      const cert = (await store.certificates.findById(certId))!;
+      for (const sealed of [cert.keySealed!, cert.renewalKeySealed!]) expect(sealed.split('.')[1]).toBe(newId);
+      expect(ring.open(cert.renewalKeySealed!, secretAad('certificates', certId, 'key'))).toBe('renewal key');
+      expect(ring.open(cert.keySealed!, secretAad('certificates', certId, 'key'))).toBe('live key');
     });
 
     it('a value written meanwhile under the old key (a replica not yet given the new key) is counted, and blocks retire-key', async () => {
@@ -169,7 +184,7 @@ for (const target of databaseTargets) {
       const keys = ringOf([newId, oldId]);
       const service = new SecretsService({ store: racing, secrets: ring }, keys);
       const result = await service.rotate({}, 'test');
-      expect(result).toMatchObject({ resealed: 6, changedMeanwhile: 0, remaining: 1, retirable: [] });
+      expect(result).toMatchObject({ resealed: 8, changedMeanwhile: 0, remaining: 1, retirable: [] });
       await expect(service.retireKey(oldId, 'test')).rejects.toMatchObject({
         code: 'conflict',
         message: expect.stringContaining(`1 value(s) are still sealed under key ${oldId}`),

@@ -275,6 +275,13 @@ for (const target of targets) {
         });
         const after = await snapshot();
         expect(new Set(keyIdsOf(after))).toEqual(new Set([masterKeyId(newKey)]));
+        // A replica nobody gave the new key: a clear error naming both keys, and it writes nothing.
+        const stale = await cli(['device', 'test', 'bigip1'], { primary: oldKey });
+        expect(stale.code).toBe(1);
+        expect(stale.stderr).toContain(
+          `was sealed with key ${masterKeyId(newKey)}, which is neither MASTER_KEY (${masterKeyId(oldKey)}) nor a configured previous key`,
+        );
+        expect(await snapshot()).toEqual(after);
         expect([...after.keys()]).toEqual([...half.keys()]);
         expect(openAll(after, createSecretBox(newKey))).toEqual(plaintexts);
 
