@@ -51,6 +51,8 @@ const ROTATE_AGAIN = runCommand('then run', ['secrets', 'rotate']);
  * so a crash or a concurrent writer never loses a value, and running again continues where a run stopped.
  */
 export class SecretsService {
+  private rotating = false;
+
   constructor(
     private readonly deps: Pick<CoreDepsWith<'sealedValues' | 'audit'>, 'store' | 'secrets'>,
     private readonly keys: MasterKeys,
@@ -73,6 +75,17 @@ export class SecretsService {
   }
 
   async rotate(opts: { batchSize?: number; progress?: Progress }, actor: string): Promise<RotationResult> {
+    // Two rotations forwarded to one embedded service could each generate a key; one at a time per process.
+    if (this.rotating) throw new CoreError('conflict', 'a key rotation is already running in this process');
+    this.rotating = true;
+    try {
+      return await this.rotateOnce(opts, actor);
+    } finally {
+      this.rotating = false;
+    }
+  }
+
+  private async rotateOnce(opts: { batchSize?: number; progress?: Progress }, actor: string): Promise<RotationResult> {
     const batchSize = opts.batchSize ?? DEFAULT_BATCH;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) {
       throw invalidInput({ batchSize: `the batch size must be a whole number from 1 to ${MAX_BATCH}` });
@@ -110,6 +123,13 @@ export class SecretsService {
     }
 
     const primary = this.keys.keyIds()[0]!;
+    if (this.deps.secrets.keyId !== primary) {
+      // Re-sealing with a box that is not the ring's would move values to a key the ring does not know.
+      throw new CoreError(
+        'internal',
+        `the secret box seals with ${this.deps.secrets.keyId}, not the primary ${primary}`,
+      );
+    }
     const total = valuesToReseal(await sealedValues.usage(), this.keys.keyIds());
     progress(`re-sealing ${total} value(s) under key ${primary}`);
     let resealed = 0;

@@ -194,5 +194,18 @@ for (const target of databaseTargets) {
       expect(await opened()).toEqual({ ...plain, [ids[0]!]: 'pw-a again' });
       await expect(service.retireKey(oldId, 'test')).resolves.toEqual({ retired: oldId, source: 'environment' });
     });
+
+    it('runs one rotation at a time per process, and never re-seals with a box that is not the ring primary', async () => {
+      const before = await opened();
+      const stray = new SecretsService({ store, secrets: oldBox }, ringOf([newId, oldId]));
+      await expect(stray.rotate({}, 'test')).rejects.toMatchObject({ code: 'internal' });
+      expect((await store.sealedValues.usage()).every((u) => u.keyId === oldId)).toBe(true);
+
+      const service = new SecretsService({ store, secrets: ring }, ringOf([newId, oldId]));
+      const [first, second] = await Promise.allSettled([service.rotate({}, 'test'), service.rotate({}, 'test')]);
+      expect(first.status).toBe('fulfilled');
+      expect(second).toMatchObject({ status: 'rejected', reason: { code: 'conflict' } });
+      expect(await opened()).toEqual(before);
+    });
   });
 }
