@@ -11,6 +11,8 @@ export interface CommandKit {
   ): (...args: A) => Promise<void>;
   /** The same for a command that needs no runtime (`serve` opens its own). */
   withoutRuntime<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void>;
+  /** The same for a command that opens no runtime but prints a result (`backup verify`, `backup restore`). */
+  withOutput<A extends unknown[]>(fn: (out: Output, ...args: A) => Promise<void>): (...args: A) => Promise<void>;
   /** Who the audit log names: `cli:<os user>`. */
   actor(): string;
   /** A path from an option, resolved against the invoking user's working directory. */
@@ -39,6 +41,15 @@ export function createCommandKit(io: CliIo, out: Output, setExitCode: (code: num
       return async (...args) => {
         try {
           await fn(...args);
+        } catch (err) {
+          setExitCode(out.fail(err));
+        }
+      };
+    },
+    withOutput(fn) {
+      return async (...args) => {
+        try {
+          await fn(out, ...args);
         } catch (err) {
           setExitCode(out.fail(err));
         }

@@ -31,8 +31,11 @@ async function main(argv: string[]): Promise<number> {
   // The actor is who the operating system says runs this process, never what the environment claims.
   const user = osUserName();
   const embedded = !config.DATABASE_URL;
-  const runsService = argv.find((a) => !a.startsWith('-')) === 'serve';
-  if (embedded && !runsService) {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const runsService = words[0] === 'serve';
+  // A restore must own the data directory: it runs here and is refused while a service holds it, never forwarded.
+  const restores = words[0] === 'backup' && words[1] === 'restore';
+  if (embedded && !runsService && !restores) {
     const forwarded = await forwardToService(
       controlSocketPath(resolve(config.DATA_DIR)),
       { argv, cwd: process.cwd(), user },

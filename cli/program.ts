@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { CliIo } from './cli-io.ts';
 import { createCommandKit } from './command-kit.ts';
 import { registerApprovalCommands } from './commands/approval.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 import { registerBindingCommands } from './commands/binding.ts';
 import { registerCertCommands } from './commands/cert.ts';
 import { registerDeviceCommands } from './commands/device.ts';
@@ -25,6 +26,7 @@ const COMMAND_GROUPS = [
   registerApprovalCommands,
   registerStatusCommands,
   registerSecretsCommands,
+  registerBackupCommands,
 ];
 
 /** Runs one CLI invocation and returns its exit code; never calls process.exit. */

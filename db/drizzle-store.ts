@@ -14,6 +14,7 @@ import { createEventOutbox } from './repositories/events.ts';
 import { createHookChallengeRepository } from './repositories/hook-challenges.ts';
 import { createJobRunRepository } from './repositories/job-runs.ts';
 import { createLeaseRepository } from './repositories/leases.ts';
+import { createMetricsReadModel } from './repositories/metrics.ts';
 import { createProfileRepository } from './repositories/profiles.ts';
 import { createSealedValueRepository } from './repositories/sealed-values.ts';
 
@@ -37,6 +38,7 @@ export function createDrizzleStore(database: Database): Store {
     jobRuns: createJobRunRepository(db),
     audit: createAuditLog(db),
     sealedValues: createSealedValueRepository(db),
+    metrics: createMetricsReadModel(db),
     close: () => database.close(),
   });
 }

@@ -8,11 +8,15 @@ import type { SecretBox } from '../core/secrets/secret-box.ts';
 import { ChallengeHookService, challengeHookDeps } from '../core/challenges/challenge-hook-service.ts';
 import { httpChallengePresenter } from '../core/challenges/http-challenge-presenter.ts';
 import { tlsAlpnPresenter } from '../core/challenges/tls-alpn-presenter.ts';
+import { CachedRead } from '../core/monitoring/cached-read.ts';
+import { readMetricsSnapshot } from '../core/monitoring/metrics-snapshot.ts';
+import { systemClock } from '../core/ports/clock.ts';
 import type { Database } from '../db/client.ts';
 import type { Runtime } from '../runtime.ts';
 import { createResponderApp } from './app.ts';
 import { ChallengeCache, type ChallengeSource } from './challenge-cache.ts';
 import { createResponderMetrics } from './metrics.ts';
+import { registerLifecycleMetrics } from './lifecycle-metrics.ts';
 import { cacheReadiness, type Readiness } from './readiness.ts';
 import { createResponderServer } from './server.ts';
 import { createTlsAlpnServer } from './tls-alpn-server.ts';
@@ -71,7 +75,12 @@ export interface ResponderOptions {
   /** Where the TLS-ALPN-01 listener listens; null: off. */
   tlsAlpn: { host: string; port: number } | null;
   log?: Logger;
+  /** How long certificate, deploy and job metrics read from the database are reused; default METRICS_CACHE_MS. */
+  metricsCacheMs?: number;
 }
+
+/** Scrapes within this time share one database read (several Prometheus servers, or a scrape storm). */
+export const METRICS_CACHE_MS = 10_000;
 
 export interface Responder {
   /** The HTTP listener (listening unless `http` was null), e.g. for its address. */
@@ -122,6 +131,14 @@ export async function startResponder(opts: ResponderOptions): Promise<Responder>
     () => cache.size,
     () => cache.health().fresh,
   );
+  const lifecycle = new CachedRead(() => readMetricsSnapshot({ store: opts.store, clock: systemClock }), {
+    maxAgeMs: opts.metricsCacheMs ?? METRICS_CACHE_MS,
+    timeoutMs: READY_PROBE_MS,
+    clock: systemClock,
+    onError: (err) =>
+      log.debug({ err: (err as Error).message }, 'metrics: database read failed; serving the last values as stale'),
+  });
+  registerLifecycleMetrics(metrics.registry, () => lifecycle.get());
   const app = createResponderApp({
     httpKeyAuthorization: (token, host) => cache.answer(token, host),
     ready: () => probeReadiness(opts.store, cache),

@@ -7,7 +7,7 @@ export function registerApprovalCommands(program: Command, kit: CommandKit): voi
   const { action, actor } = kit;
   const approval = program
     .command('approval')
-    .description('semi-automatic mode: renewals and deploys waiting for a decision');
+    .description('semi-automatic mode: issuances, renewals and deploys waiting for a decision');
 
   approval
     .command('list')

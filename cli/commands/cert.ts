@@ -7,6 +7,7 @@ import type { CommandKit } from '../command-kit.ts';
 import { commaList, from1To999 } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
 import { writePrivate } from '../private-file.ts';
+import { renderRemoval } from '../render-removal.ts';
 
 /** Whether a resumed or renewed certificate is finished: a renewal still in flight leaves it issued but not done. */
 const done = (c: CertificateView) => c.state === 'issued' && c.renewalState === null;
@@ -250,6 +251,23 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
             ['startedAt', 'deviceName', 'serial', 'result', 'step', 'cert', 'error'],
           ),
         );
+      }),
+    );
+
+  cert
+    .command('remove <name>')
+    .description('forget a certificate (refused while bound or awaiting approval; --force unbinds first)')
+    .option('--force', 'unbind it from every device profile and cancel its pending approvals first')
+    .option('--purge-devices', 'delete its versioned objects from the devices, except any a profile still uses')
+    .action(
+      action(async (rt, out, name: string, o: { force?: boolean; purgeDevices?: boolean }) => {
+        const r = await rt.services.removals.removeCertificate(
+          name,
+          { force: o.force, purgeDevices: o.purgeDevices },
+          actor(),
+          out.progress,
+        );
+        out.result(r, () => renderRemoval(r));
       }),
     );
 }

@@ -10,6 +10,7 @@ import type { CommandKit } from '../command-kit.ts';
 import { commaList } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
 import { writePrivate } from '../private-file.ts';
+import { renderRemoval } from '../render-removal.ts';
 
 /** `domain`: domains, their challenges, API endpoints and on-box data-groups. */
 export function registerDomainCommands(program: Command, kit: CommandKit): void {
@@ -229,6 +230,17 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
       action(async (rt, out, name: string, o: { profile?: string }) => {
         const v = await rt.services.domains.clearDataGroup({ name, profile: o.profile }, actor());
         out.result(v, () => `${v.name}: no data-group`);
+      }),
+    );
+
+  domain
+    .command('remove <name>')
+    .description('forget a domain (refused while a certificate covers it); its pending authorizations are deactivated')
+    .option('--profile <name>', 'profile, when several have the name')
+    .action(
+      action(async (rt, out, name: string, o: { profile?: string }) => {
+        const r = await rt.services.removals.removeDomain({ name, profile: o.profile }, actor(), out.progress);
+        out.result(r, () => renderRemoval(r));
       }),
     );
 }

@@ -5,6 +5,7 @@ import { CoreError } from '../../core/errors.ts';
 import type { CommandKit } from '../command-kit.ts';
 import { commaList, onOff, wholeNumber } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
+import { renderRemoval } from '../render-removal.ts';
 
 /** `profile`: CA management profiles and their ACME accounts. */
 export function registerProfileCommands(program: Command, kit: CommandKit): void {
@@ -197,4 +198,21 @@ export function registerProfileCommands(program: Command, kit: CommandKit): void
     name?: string;
     acceptTos?: boolean;
   }
+
+  profile
+    .command('remove <name>')
+    .description('forget a profile (refused while it has domains or certificates; --force takes them along)')
+    .option('--force', 'remove its domains and certificates too, unbinding them first (devices are not touched)')
+    .option('--deactivate-account', 'deactivate its ACME account at the CA (cannot be undone)')
+    .action(
+      action(async (rt, out, name: string, o: { force?: boolean; deactivateAccount?: boolean }) => {
+        const r = await rt.services.removals.removeProfile(
+          name,
+          { force: o.force, deactivateAccount: o.deactivateAccount },
+          actor(),
+          out.progress,
+        );
+        out.result(r, () => renderRemoval(r));
+      }),
+    );
 }

@@ -377,6 +377,12 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
       if (resp.status >= 400) throw classifyProblem(resp, 'return the renewal information');
       return { ...parseRenewalInfoBody(resp.data), retryAfterMs } satisfies RenewalInfo;
     },
+
+    async deactivateAccount(account) {
+      // What acme-client's updateAccount({ status: 'deactivated' }) sends, through this gateway's limits and
+      // error classification like updateContact.
+      await call(account, account.accountUrl, { status: 'deactivated' }, 'deactivate the account');
+    },
   };
   return gateway;
 }

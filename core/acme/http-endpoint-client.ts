@@ -9,7 +9,7 @@ import { CoreError } from '../errors.ts';
 import { clip } from '../net/clip.ts';
 import { errnoCode } from '../net/errno-code.ts';
 import { timeoutError } from '../net/timeout-error.ts';
-import { isTlsVerifyError, tlsHandshakeReason } from '../net/tls-failure.ts';
+import { isTlsVerifyError, tlsHandshakeReason, tlsVerifyReason } from '../net/tls-failure.ts';
 import type { EndpointClient, EndpointResult } from '../ports/endpoint-client.ts';
 import { readCappedResponse } from '../net/capped-response.ts';
 import { blockListOf, refusalReason } from './endpoint-address-policy.ts';
@@ -342,7 +342,7 @@ function networkFailure(
       break;
     default: {
       const handshake = tlsHandshakeReason(code, message, 'endpoint');
-      if (isTlsVerifyError(code)) why = `TLS certificate not accepted: ${message}`;
+      if (isTlsVerifyError(code)) why = `TLS certificate not accepted: ${tlsVerifyReason(message)}`;
       else if (handshake !== null) why = `TLS handshake failed: ${handshake}`;
       else if (code.startsWith('HPE_')) why = `not a valid HTTP response (${code})`;
       else why = code === 'EUNKNOWN' ? message : `${code}: ${message}`;

@@ -9,7 +9,7 @@
  */
 import { CoreError } from '../errors.ts';
 import { errnoCode, UNKNOWN_ERRNO } from '../net/errno-code.ts';
-import { isTlsVerifyError, tlsHandshakeReason } from '../net/tls-failure.ts';
+import { isTlsVerifyError, tlsHandshakeReason, tlsVerifyReason } from '../net/tls-failure.ts';
 import type { BigIpError, BigIpErrorCode, BigIpErrorDetail } from '../ports/bigip-client.ts';
 
 /** What a failed call was: for the message and `detail.request`. */
@@ -216,7 +216,11 @@ export function classifyNetworkError(
   const tcp = TCP_CODES[code];
   if (tcp !== undefined) return { code: 'bigip_tcp', retryable: true, why: `${tcp} (${code})` };
   if (isTlsVerifyError(code)) {
-    return { code: 'bigip_tls', retryable: false, why: `TLS certificate not accepted: ${message} (${code})` };
+    return {
+      code: 'bigip_tls',
+      retryable: false,
+      why: `TLS certificate not accepted: ${tlsVerifyReason(message)} (${code})`,
+    };
   }
   const handshake = tlsHandshakeReason(code, message, 'management interface');
   if (handshake !== null) return { code: 'bigip_tls', retryable: false, why: `TLS handshake failed: ${handshake}` };

@@ -16,6 +16,9 @@ export function usesDataGroups(domain: Pick<ManagedDomain, 'challengeType' | 'da
   return domain.challengeType === 'http-01' && domain.dataGroupDeviceIds.length > 0;
 }
 
+/** What {@link AuthorizationSync.record} writes on the domain row when its authorization or status changed. */
+type DomainPatch = Pick<ManagedDomain, 'currentAuthorizationId' | 'status' | 'problem'>;
+
 /** Pauses between the checks of content that was not there yet (about 1.5 s in all). */
 const PROBE_RETRY_WAITS_MS = [100, 300, 1_000];
 
@@ -72,6 +75,20 @@ export class AuthorizationSync {
 
   /** Stores the CA's view of an authorization (with fresh challenge content the first time it is seen). */
   async record(account: AcmeAccount, domain: ManagedDomain, authz: AcmeAuthorization): Promise<Authorization> {
+    const { saved, domainPatch } = await this.recordAuthorization(account, domain, authz);
+    if (domainPatch) await this.deps.store.domains.update(domain.id, domainPatch);
+    return saved;
+  }
+
+  /**
+   * {@link record} without the domain's write: returns what the domain row must say (its current authorization
+   * and connection status), or null when it says so already, so a caller with more to write does it in one update.
+   */
+  private async recordAuthorization(
+    account: AcmeAccount,
+    domain: ManagedDomain,
+    authz: AcmeAuthorization,
+  ): Promise<{ saved: Authorization; domainPatch: DomainPatch | null }> {
     const known = await this.deps.store.authorizations.findByUrl(authz.url);
     const base = {
       status: authz.status,
@@ -95,14 +112,13 @@ export class AuthorizationSync {
     if (wasOpen && authz.status !== 'pending' && usesDataGroups(domain) && known.httpToken) {
       await unpublishFromDataGroups(this.deps, domain, known.httpToken);
     }
-    if (domain.currentAuthorizationId !== saved.id || domain.status !== connectionStatusOf(authz.status)) {
-      await this.deps.store.domains.update(domain.id, {
-        currentAuthorizationId: saved.id,
-        status: connectionStatusOf(authz.status),
-        problem: base.problem,
-      });
-    }
-    return saved;
+    const current = domain.currentAuthorizationId === saved.id && domain.status === connectionStatusOf(authz.status);
+    return {
+      saved,
+      domainPatch: current
+        ? null
+        : { currentAuthorizationId: saved.id, status: connectionStatusOf(authz.status), problem: base.problem },
+    };
   }
 
   /**
@@ -222,24 +238,33 @@ export class AuthorizationSync {
     domain: ManagedDomain,
     acmeAuthz: AcmeAuthorization,
   ): Promise<AuthorizationOutcome> {
-    const authz = await this.record(account, domain, acmeAuthz);
-    if (acmeAuthz.status === 'valid') return { kind: 'valid' };
-    if (acmeAuthz.status === 'invalid') return { kind: 'invalid', problem: problemOf(acmeAuthz) };
-    if (acmeAuthz.status !== 'pending') return { kind: 'expired', status: acmeAuthz.status };
+    const { saved: authz, domainPatch } = await this.recordAuthorization(account, domain, acmeAuthz);
+    // The domain's status goes out with the content check's result, in one write, when there is a check.
+    const writeDomain = async () => {
+      if (domainPatch) await this.deps.store.domains.update(domain.id, domainPatch);
+    };
+    const settle = async (outcome: AuthorizationOutcome): Promise<AuthorizationOutcome> => {
+      await writeDomain();
+      return outcome;
+    };
+    if (acmeAuthz.status === 'valid') return settle({ kind: 'valid' });
+    if (acmeAuthz.status === 'invalid') return settle({ kind: 'invalid', problem: problemOf(acmeAuthz) });
+    if (acmeAuthz.status !== 'pending') return settle({ kind: 'expired', status: acmeAuthz.status });
 
     const chosen = acmeAuthz.challenges.find((c) => c.type === domain.challengeType);
     if (!chosen) {
+      await writeDomain();
       throw new CoreError(
         'acme_error',
         `the CA offers no ${domain.challengeType} challenge for ${domain.name} (it offers ${acmeAuthz.challenges.map((c) => c.type).join(', ')})`,
       );
     }
     if (chosen.status !== 'pending' || authz.answeredType === domain.challengeType)
-      return { kind: 'answered', now: false };
+      return settle({ kind: 'answered', now: false });
 
     if (domain.endpointUrl || usesDataGroups(domain)) {
       const pushed = await this.push(domain, authz);
-      if (!pushed.ok) return { kind: 'unreachable', probe: pushed };
+      if (!pushed.ok) return settle({ kind: 'unreachable', probe: pushed });
     }
     // Content published a moment ago may still be on its way (a responder replica hears of it through
     // NOTIFY, a web server through its own hook), so a miss is looked at again shortly before giving up.
@@ -250,6 +275,7 @@ export class AuthorizationSync {
       probe = await this.probe(account, domain, authz);
     }
     await this.deps.store.domains.update(domain.id, {
+      ...domainPatch,
       lastCheckedAt: this.deps.clock.now(),
       lastCheckDetail: probe.detail,
     });
@@ -263,22 +289,12 @@ export class AuthorizationSync {
 
   /** An order that became `ready` proves every one of its authorizations valid (RFC 8555 §7.1.6). */
   async markValid(urls: string[]): Promise<void> {
-    for (const url of urls) {
-      const authz = await this.deps.store.authorizations.findByUrl(url);
-      if (!authz || authz.status === 'valid') continue;
-      await this.deps.store.authorizations.update(authz.id, { status: 'valid', problem: null });
-      const domain = await this.deps.store.domains.findById(authz.domainId);
-      if (
-        domain &&
-        usesDataGroups(domain) &&
-        authz.httpToken &&
-        (authz.status === 'pending' || authz.status === 'processing')
-      ) {
-        await unpublishFromDataGroups(this.deps, domain, authz.httpToken);
-      }
-      if (domain?.currentAuthorizationId === authz.id) {
-        await this.deps.store.domains.update(domain.id, { status: 'valid', problem: null });
-      }
+    for (const { authorization: authz, wasOpen } of await this.deps.store.authorizations.markValid(urls)) {
+      const current = await this.deps.store.domains.markValidIfCurrent(authz.domainId, authz.id);
+      if (!wasOpen || !authz.httpToken) continue;
+      // Data-group entries are only ever published for open authorizations, so only those are taken down.
+      const domain = current ?? (await this.deps.store.domains.findById(authz.domainId));
+      if (domain && usesDataGroups(domain)) await unpublishFromDataGroups(this.deps, domain, authz.httpToken);
     }
   }
 

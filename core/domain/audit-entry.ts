@@ -10,3 +10,12 @@ export interface AuditEntry {
   result: 'ok' | 'error';
   detail: Record<string, unknown>;
 }
+
+/**
+ * The audit rows renewal outcomes are counted from (`bigip_acme_renewals_total`): a finished renewal is the
+ * `certificate.issued` row whose detail says `renewal: true`; a failed automatic attempt has its own row.
+ */
+export const RENEWAL_AUDIT = {
+  succeeded: { action: 'certificate.issued', detailFlag: 'renewal' },
+  failedAction: 'certificate.renew.attempt_failed',
+} as const;

@@ -30,6 +30,8 @@ export async function createCsr(keyPem: string, commonName: string, altNames: st
 // acme-client imports the key through WebCrypto, which takes only PKCS#8; keys from BIG-IP or openssl are
 // often PKCS#1 ("BEGIN RSA PRIVATE KEY") or SEC1 ("BEGIN EC PRIVATE KEY").
 function toPkcs8(keyPem: string): string {
+  // Our own keys are PKCS#8 already (key-spec.ts); acme-client parses the PEM itself, so a second parse is waste.
+  if (/^-----BEGIN PRIVATE KEY-----\r?\n/.test(keyPem.trimStart())) return keyPem;
   try {
     return createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'pem' }).toString();
   } catch (err) {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { CoreError } from '../errors.ts';
 import type { ChallengeType } from './challenge-type.ts';
 
@@ -58,6 +58,11 @@ export function normalizeDomainName(input: string, challengeType: ChallengeType)
     // Labels like "ab--cd" are reserved for IDNA encodings (RFC 5891 §4.2.3.1); CAs refuse them.
     if (label.slice(2, 4) === '--' && !label.startsWith('xn--')) {
       return fail(`the label "${label}" has "--" in positions 3-4, which only "xn--" labels may have`);
+    }
+    // A valid "xn--" label decodes to a name with non-ASCII letters. Node 20 refuses a bad one in
+    // domainToASCII; Node 24 passes it through and domainToUnicode hands it back unchanged, so ask that.
+    if (label.startsWith('xn--') && domainToUnicode(label) === label) {
+      return fail('not a valid (internationalized) domain name');
     }
   }
   const tld = labels[labels.length - 1]!;

@@ -13,6 +13,7 @@ import {
   newCertificate,
   type RequestCertificateInput,
   type RequestOptions,
+  insertRequest,
   validateRequest,
 } from './request.ts';
 import { orderRestart, renewalStart } from './work-record.ts';
@@ -63,7 +64,7 @@ export class CertificateService {
     const profile = await this.profiles.get(input.profile);
     const valid = await validateRequest(this.deps, profile, input);
     const cert = newCertificate(this.deps, profile, valid, input.passphrase, actor);
-    await this.deps.store.certificates.insert(cert);
+    await insertRequest(this.deps, cert);
     if (opts.approval) {
       const approval = await this.approvals.request('issuance', cert, issuanceSummary(cert, profile), actor);
       await auditCertificate(this.deps, cert, actor, 'certificate.request', 'ok', {
@@ -72,13 +73,13 @@ export class CertificateService {
         approvalId: approval.id,
       });
       progress(`${cert.name}: requested; waiting for an approver (approval ${approval.id})`);
-      return this.view(cert);
+      return this.view(cert, profile);
     }
     await auditCertificate(this.deps, cert, actor, 'certificate.request', 'ok', {
       names: certificateNames(cert),
       profile: profile.name,
     });
-    return this.view(await this.machine.drive(cert, actor, progress, profile));
+    return this.view(await this.machine.drive(cert, actor, progress, profile), profile);
   }
 
   /** Continues a request from whatever step it reached (after a crash, a pause, or new challenge content). */
@@ -186,8 +187,9 @@ export class CertificateService {
     };
   }
 
-  private async view(cert: ManagedCertificate): Promise<CertificateView> {
-    const profile = (await this.deps.store.profiles.findById(cert.profileId)) ?? undefined;
+  /** `known`: the certificate's profile when the caller has it already (a request), saving a read. */
+  private async view(cert: ManagedCertificate, known?: CaProfile): Promise<CertificateView> {
+    const profile = known ?? (await this.deps.store.profiles.findById(cert.profileId)) ?? undefined;
     const bindings = cert.state === 'issued' ? await this.deps.store.bindings.list({ certificateId: cert.id }) : [];
     return this.viewOf(cert, profile, bindings, this.deps.clock.now());
   }

@@ -9,6 +9,7 @@ import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeOrder } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, domainNameOf } from '../challenges/authorization-sync.ts';
 import { accountOf, type CoreDeps, type Progress, secretAad } from '../services/core-deps.ts';
+import { RENEWAL_AUDIT } from '../domain/audit-entry.ts';
 import { auditCertificate } from './certificate-audit.ts';
 import { emitCertificateEvent } from './certificate-events.ts';
 import { createKeyAndCsr } from './request.ts';
@@ -38,6 +39,13 @@ interface StepContext {
   account: AcmeAccount;
   /** A renewal beside the live certificate (its own columns), not a first issuance. */
   renewal: boolean;
+  /** The row as this drive last wrote it (the store returns it from each update), so the drive ends without a read. */
+  lastRow?: ManagedCertificate;
+  /**
+   * This order's authorizations were all answered (or valid) in this drive: while the order stays `pending` the
+   * CA is validating, and only the order needs polling (an authorization that fails turns the order invalid).
+   */
+  answeredOrder?: string;
 }
 
 /**
@@ -124,9 +132,11 @@ export class IssuanceMachine {
       pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
     }
     if (cert.state === 'issued') {
-      await auditCertificate(this.deps, cert, actor, 'certificate.issued', 'ok', {
+      await auditCertificate(this.deps, cert, actor, RENEWAL_AUDIT.succeeded.action, 'ok', {
         serial: cert.serial,
         notAfter: cert.notAfter?.toISOString(),
+        // Monitoring counts finished renewals by this flag (bigip_acme_renewals_total).
+        ...(initial.renewalStartedAt !== null ? { [RENEWAL_AUDIT.succeeded.detailFlag]: true } : {}),
       });
       // Whoever drove it (a person's renew or resume, or the sweep), a finished renewal is told once.
       if (initial.renewalStartedAt !== null) {
@@ -140,13 +150,14 @@ export class IssuanceMachine {
         );
       }
     }
-    return (await this.deps.store.certificates.findById(cert.id)) ?? cert;
+    return context.lastRow ?? (await this.deps.store.certificates.findById(cert.id)) ?? cert;
   }
 
   /** Writes a step's patch to the columns the drive works on and returns the record the steps see. */
   private async save(context: StepContext, id: string, patch: CertificatePatch): Promise<ManagedCertificate> {
     const written = context.renewal ? renewalPatch(patch, this.deps.clock.now()) : patch;
-    return workOf(await this.deps.store.certificates.update(id, written));
+    context.lastRow = await this.deps.store.certificates.update(id, written);
+    return workOf(context.lastRow);
   }
 
   /** One persisted step of the state machine (cert-manager's Sync: observe, act once, record). */
@@ -195,6 +206,7 @@ export class IssuanceMachine {
 
     switch (order.status) {
       case 'pending':
+        if (context.answeredOrder === order.url) return { cert, poll: { retryAfterMs: order.retryAfterMs } };
         return this.answerAuthorizations(context, cert, order, progress);
       case 'ready':
         progress(`${cert.name}: all names validated; finalizing with the CSR`);
@@ -275,6 +287,7 @@ export class IssuanceMachine {
     }
     if (failed.length > 0) return { cert, poll: {} }; // the order turns invalid next; handled there
     if (answered.length > 0) progress(`${cert.name}: the CA is validating ${answered.join(', ')}`);
+    context.answeredOrder = order.url;
     const next =
       cert.state === 'ordering' ? cert : await this.save(context, cert.id, { state: 'ordering', problem: null });
     // Answered, or all valid and the CA has yet to mark the order ready: either way, poll with backoff.

@@ -2,6 +2,7 @@ import type { CaProfile } from '../domain/ca-profile.ts';
 import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import { nextRenewalAttempt } from '../domain/retry-backoff.ts';
 import { asCoreError, type CoreError, isDatabaseUnavailable } from '../errors.ts';
+import { RENEWAL_AUDIT } from '../domain/audit-entry.ts';
 import { auditCertificate } from './certificate-audit.ts';
 import { emitCertificateEvent } from './certificate-events.ts';
 import { decideRenewal } from './renewal-policies.ts';
@@ -234,6 +235,12 @@ export class RenewalService {
       failedAttempts: failures,
       nextAttemptAt: next.at,
       lastRenewalError: { code, message, at: now.toISOString() },
+    });
+    // One row per failed attempt (the event below is one per day): monitoring counts these.
+    await auditCertificate(this.deps, cert, 'scheduler', RENEWAL_AUDIT.failedAction, 'error', {
+      code,
+      attempt: failures,
+      nextAttemptAt: next.at.toISOString(),
     });
     const pastDeadline = next.reason === 'retry_after_past_deadline';
     await emitCertificateEvent(

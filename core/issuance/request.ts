@@ -10,7 +10,7 @@ import {
 } from '../domain/managed-certificate.ts';
 import { requestedPartition } from '../domain/partition-name.ts';
 import { keyPassphraseProblem } from '../domain/validation/key-passphrase.ts';
-import { CoreError, runCommand } from '../errors.ts';
+import { CoreError, isCoreError, runCommand } from '../errors.ts';
 import { type CoreDeps, secretAad } from '../services/core-deps.ts';
 import { freshOrder, renewalBookkeepingCleared } from './work-record.ts';
 
@@ -74,12 +74,25 @@ export async function validateRequest(
   if (passphraseProblem) {
     throw new CoreError('input_invalid', passphraseProblem);
   }
-  if (await deps.store.certificates.findByName(name)) {
-    throw new CoreError('conflict', `certificate "${name}" already exists`, {
-      hint: runCommand('resume it with', ['cert', 'resume', name]),
-    });
-  }
+  // A taken name is found by the insert itself (the unique index): see insertRequest.
   return { partition, commonName, sans, name };
+}
+
+/**
+ * Stores a validated request. The unique name index is the check that a name is free: asking first would cost a
+ * statement on every request and still race with another request for the same name.
+ */
+export async function insertRequest(deps: RequestDeps, cert: ManagedCertificate): Promise<void> {
+  try {
+    await deps.store.certificates.insert(cert);
+  } catch (err) {
+    if (isCoreError(err) && err.code === 'conflict') {
+      throw new CoreError('conflict', `certificate "${cert.name}" already exists`, {
+        hint: runCommand('resume it with', ['cert', 'resume', cert.name]),
+      });
+    }
+    throw err;
+  }
 }
 
 /** A name the certificate may carry: one of this profile's domains, never another profile's. */

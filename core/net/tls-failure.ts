@@ -35,6 +35,15 @@ export function isTlsVerifyError(code: string): boolean {
 }
 
 /**
+ * Why the peer's certificate was not accepted, in OpenSSL's words ("self-signed certificate"). Node 24 appends
+ * advice for its own command line ("; if the root CA is installed locally, try running Node.js with
+ * --use-system-ca"), which names a flag our users never pass: the fix here is a CA file in the settings.
+ */
+export function tlsVerifyReason(message: string): string {
+  return message.replace(/;\s*if the root CA is installed locally.*$/s, '').trim();
+}
+
+/**
  * Why a TLS handshake failed, for an `ERR_SSL_*`/`ERR_TLS_*` or `EPROTO` error that is not a verification
  * failure; null for any other error. `peer` names what was dialled (`endpoint`, `management interface`) for
  * the hint on the commonest mistake, an https URL pointing at a plain-http port.

@@ -107,4 +107,6 @@ export interface AcmeGateway {
    * renewalInfo. A 404 (the CA does not know the certificate) gives `window: null`, not an error.
    */
   renewalInfo(directoryUrl: string, certPem: string): Promise<RenewalInfo | null>;
+  /** RFC 8555 §7.3.6: the account can never be used again (its key signs nothing more at this CA). */
+  deactivateAccount(account: AcmeAccount): Promise<void>;
 }

@@ -9,6 +9,7 @@ import type { AuthorizationRepository, DomainRepository } from './repositories/d
 import type { EventOutbox } from './repositories/events.ts';
 import type { JobRunRepository } from './repositories/job-runs.ts';
 import type { LeaseRepository } from './repositories/leases.ts';
+import type { MetricsReadModel } from './repositories/metrics.ts';
 import type { ProfileRepository } from './repositories/profiles.ts';
 import type { SealedValueRepository } from './repositories/sealed-values.ts';
 
@@ -25,6 +26,7 @@ export type { AuthorizationRepository, DomainRepository } from './repositories/d
 export type { EventFilter, EventOutbox } from './repositories/events.ts';
 export type { JobRun, JobRunRepository } from './repositories/job-runs.ts';
 export type { LeaseRepository } from './repositories/leases.ts';
+export type { MetricsReadModel } from './repositories/metrics.ts';
 export type { ProfileRepository } from './repositories/profiles.ts';
 export type { SealedValueRepository } from './repositories/sealed-values.ts';
 
@@ -50,5 +52,7 @@ export interface Store {
   audit: AuditLog;
   /** Every sealed column at once, for key rotation. */
   sealedValues: SealedValueRepository;
+  /** Read-only aggregates for `/metrics`. */
+  metrics: MetricsReadModel;
   close(): Promise<void>;
 }

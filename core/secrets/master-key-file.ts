@@ -76,6 +76,11 @@ export function loadOrCreateMasterKey(dataDir: string): MasterKeyFile {
   return { key, created: true, path };
 }
 
+/** The key kept in `<dataDir>/master.key`, or undefined when there is none; never creates one (restore). */
+export function readMasterKeyFile(dataDir: string): string | undefined {
+  return readKeyFile(join(dataDir, MASTER_KEY_FILE_NAME));
+}
+
 /** The key in `path`, or undefined when the file does not exist. */
 function readKeyFile(path: string): string | undefined {
   for (let attempt = 0; ; attempt++) {

@@ -13,6 +13,7 @@ import { DomainService } from './domain-service.ts';
 import { withInProcessHook } from '../challenges/in-process-endpoint-client.ts';
 import { Jobs } from './jobs.ts';
 import { ProfileService } from './profile-service.ts';
+import { RemovalService } from './removal-service.ts';
 import { RenewalService } from '../issuance/renewal-service.ts';
 import type { MasterKeys } from '../ports/master-keys.ts';
 import { fixedMasterKeys, SecretsService } from '../secrets/secrets-service.ts';
@@ -35,6 +36,8 @@ export interface CoreServices {
   jobs: Jobs;
   /** Master-key status, rotation and retirement. */
   secrets: SecretsService;
+  /** `profile remove`, `domain remove`, `cert remove`. */
+  removals: RemovalService;
 }
 
 export interface CoreServiceOptions {
@@ -88,6 +91,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
     autoDeploy,
     jobs: new Jobs(deps, { renewals, autoDeploy, domains, deploys }, lease.holder),
     secrets: new SecretsService(deps, opts.masterKeys ?? fixedMasterKeys(deps.secrets.keyId)),
+    removals: new RemovalService(deps, profiles, domains, devices, lease),
   };
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import type { Authorization } from '../../core/domain/managed-domain.ts';
 import type { AuthorizationRepository } from '../../core/ports/repositories/domains.ts';
 import { authorizations } from '../schema/index.ts';
@@ -44,6 +44,28 @@ export function createAuthorizationRepository(db: DrizzleDb): AuthorizationRepos
         .returning();
       return authorizationFromRow(oneOrNotFound(rows, 'authorization'));
     },
+    async markValid(urls) {
+      if (urls.length === 0) return [];
+      // The status before the update, which RETURNING cannot see (PostgreSQL 15), comes from a CTE of the same
+      // statement.
+      const before = db.$with('before').as(
+        db
+          .select({ id: authorizations.id, priorStatus: sql<string>`${authorizations.status}`.as('prior_status') })
+          .from(authorizations)
+          .where(and(inArray(authorizations.url, [...urls]), ne(authorizations.status, 'valid'))),
+      );
+      const rows = await db
+        .with(before)
+        .update(authorizations)
+        .set({ status: 'valid', problem: null, ...touched() })
+        .from(before)
+        .where(eq(authorizations.id, before.id))
+        .returning({ ...getTableColumns(authorizations), priorStatus: before.priorStatus });
+      return rows.map(({ priorStatus, ...row }) => ({
+        authorization: authorizationFromRow(row),
+        wasOpen: (OPEN_STATUSES as string[]).includes(priorStatus),
+      }));
+    },
     async httpChallenge(token) {
       const rows = await db
         .select({ keyAuthorization: authorizations.httpKeyAuthorization, domain: authorizations.identifier })
@@ -84,6 +106,14 @@ export function createAuthorizationRepository(db: DrizzleDb): AuthorizationRepos
       return row?.certPem && row.keySealed
         ? { id: row.id, certPem: row.certPem, keySealed: row.keySealed, expiresAt: row.expiresAt }
         : null;
+    },
+    async listByDomain(domainId) {
+      const rows = await db
+        .select()
+        .from(authorizations)
+        .where(eq(authorizations.domainId, domainId))
+        .orderBy(asc(authorizations.createdAt), asc(authorizations.id));
+      return rows.map(authorizationFromRow);
     },
   };
 }

@@ -122,5 +122,11 @@ export function createCertificateRepository(db: DrizzleDb): CertificateRepositor
         .limit(limit);
       return rows.map((r) => r.id);
     },
+    async remove(id) {
+      // Bindings, approvals, deployments and device_objects go with it (ON DELETE CASCADE); events keep their
+      // history with the certificate id set to null.
+      const rows = await db.delete(certificates).where(eq(certificates.id, id)).returning({ id: certificates.id });
+      oneOrNotFound(rows, 'certificate');
+    },
   };
 }

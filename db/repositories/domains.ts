@@ -52,12 +52,25 @@ export function createDomainRepository(db: DrizzleDb): DomainRepository {
         .returning();
       return domainFromRow(oneOrNotFound(rows, 'domain'));
     },
+    async markValidIfCurrent(id, authorizationId) {
+      const rows = await db
+        .update(domains)
+        .set({ status: 'valid', problem: null, ...touched() })
+        .where(and(eq(domains.id, id), eq(domains.currentAuthorizationId, authorizationId)))
+        .returning();
+      return rows[0] ? domainFromRow(rows[0]) : null;
+    },
     async endpointVerifiers(name) {
       const rows = await db
         .select({ username: domains.endpointUsername, verifier: domains.endpointPasswordVerifier })
         .from(domains)
         .where(and(eq(domains.name, name), isNotNull(domains.endpointPasswordVerifier)));
       return rows.flatMap((r) => (r.username && r.verifier ? [{ username: r.username, verifier: r.verifier }] : []));
+    },
+    async remove(id) {
+      // Its authorizations go with it (ON DELETE CASCADE).
+      const rows = await db.delete(domains).where(eq(domains.id, id)).returning({ id: domains.id });
+      oneOrNotFound(rows, 'domain');
     },
   };
 }

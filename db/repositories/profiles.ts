@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm';
 import type { CaProfile } from '../../core/domain/ca-profile.ts';
 import type { ProfileRepository } from '../../core/ports/repositories/profiles.ts';
-import { profiles } from '../schema/index.ts';
+import { CoreError } from '../../core/errors.ts';
+import { certificates, profiles } from '../schema/index.ts';
 import { type DrizzleDb, touched } from './drizzle-db.ts';
-import { conflictOr, oneOrNotFound } from './pg-errors.ts';
+import { conflictOr, isForeignKeyViolation, oneOrNotFound } from './pg-errors.ts';
 
 export type ProfileRow = typeof profiles.$inferSelect;
 
@@ -39,6 +40,20 @@ export function createProfileRepository(db: DrizzleDb): ProfileRepository {
         .where(eq(profiles.id, id))
         .returning();
       return profileFromRow(oneOrNotFound(rows, 'profile'));
+    },
+    async remove(id, opts) {
+      try {
+        await db.transaction(async (tx) => {
+          if (opts.withCertificates) await tx.delete(certificates).where(eq(certificates.profileId, id));
+          // Domains and their authorizations cascade; a certificate left (or added meanwhile) restricts.
+          const rows = await tx.delete(profiles).where(eq(profiles.id, id)).returning({ id: profiles.id });
+          oneOrNotFound(rows, 'profile');
+        });
+      } catch (err) {
+        if (isForeignKeyViolation(err))
+          throw new CoreError('conflict', 'the profile still has certificates; nothing was removed');
+        throw err;
+      }
     },
   };
 }

@@ -389,6 +389,42 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
       expect(await store.authorizations.httpChallenge(authz.httpToken!)).toBeNull();
     });
 
+    it('markValid changes only listed authorizations not valid yet, in one call, and says which were open', async () => {
+      const pending = await store.authorizations.upsert(makeAuthorization(domain.id, { problem: PROBLEM }));
+      const invalid = await store.authorizations.upsert(makeAuthorization(domain.id, { status: 'invalid' }));
+      const valid = await store.authorizations.upsert(makeAuthorization(domain.id, { status: 'valid' }));
+      const untouched = await store.authorizations.upsert(makeAuthorization(domain.id));
+      const changed = await store.authorizations.markValid([
+        pending.url,
+        invalid.url,
+        valid.url,
+        'https://acme.example/authz/unknown',
+      ]);
+      expect(
+        changed.map((c) => [c.authorization.id, c.authorization.status, c.authorization.problem, c.wasOpen]).sort(),
+      ).toEqual(
+        [
+          [pending.id, 'valid', null, true],
+          [invalid.id, 'valid', null, false],
+        ].sort(),
+      );
+      expect((await store.authorizations.findById(pending.id))?.status).toBe('valid');
+      expect((await store.authorizations.findById(valid.id))?.updatedAt).toEqual(valid.updatedAt);
+      expect(await store.authorizations.findById(untouched.id)).toEqual(untouched);
+      expect(await store.authorizations.markValid([])).toEqual([]);
+    });
+
+    it('markValidIfCurrent sets the domain valid only for its current authorization', async () => {
+      const current = (await store.domains.findById(domain.id))!.currentAuthorizationId!;
+      const other = await store.authorizations.upsert(makeAuthorization(domain.id));
+      await store.domains.update(domain.id, { status: 'pending', problem: PROBLEM });
+      expect(await store.domains.markValidIfCurrent(domain.id, other.id)).toBeNull();
+      expect((await store.domains.findById(domain.id))?.status).toBe('pending');
+      const marked = await store.domains.markValidIfCurrent(domain.id, current);
+      expect([marked?.status, marked?.problem]).toEqual(['valid', null]);
+      expect(await store.domains.findById(domain.id)).toEqual(marked);
+    });
+
     it('tlsAlpnMaterial returns cert, sealed key and expiry for a pending identifier only', async () => {
       const pending = makeAuthorization(domain.id, {
         identifier: 'alpn.example.com',
@@ -1168,6 +1204,7 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
           lastFinishedAt: T1,
           lastResult: 'error',
           lastDetail: { message: 'x' },
+          lastSucceededAt: null,
           holder: null,
         },
         {
@@ -1176,6 +1213,7 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
           lastFinishedAt: T1,
           lastResult: 'ok',
           lastDetail: { renewed: 2 },
+          lastSucceededAt: T1,
           holder: 'w1',
         },
       ]);

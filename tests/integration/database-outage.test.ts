@@ -353,6 +353,8 @@ describe.skipIf(!postgresUrl)(
       'with the network to the database cut: responders serve from memory and say degraded, jobs are skipped, the bot and the CLI say the database is unavailable; all resume after',
       async () => {
         const load = traffic(responderPorts(), token);
+        // One scrape before the cut, so each responder has lifecycle metrics to keep serving through it.
+        for (const port of responderPorts()) expect((await get(port, '/metrics')).status).toBe(200);
         proxy.cut();
         const cutAt = Date.now();
         for (const port of responderPorts()) {
@@ -367,6 +369,14 @@ describe.skipIf(!postgresUrl)(
           );
           expect((await get(port, '/healthz')).status).toBe(200);
           expect((await get(port, '/metrics')).body).toMatch(/^bigip_acme_database_up 0$/m);
+          // The lifecycle metrics are read from the database: /metrics still answers, with the last values, stale.
+          const stale = await until(
+            'metrics stale',
+            () => get(port, '/metrics'),
+            (r) => /^bigip_acme_metrics_stale 1$/m.test(r.body),
+          );
+          expect(stale.status).toBe(200);
+          expect(stale.body).toMatch(/^bigip_acme_metrics_read_timestamp_seconds [1-9]/m);
         }
         // Written while no responder can hear it: not served yet (the cache is behind, and says so).
         const missed = await addToken();
@@ -420,6 +430,11 @@ describe.skipIf(!postgresUrl)(
             (r) => r.status === 200 && r.body === 'ready\n',
           );
           expect((await get(port, '/metrics')).body).toMatch(/^bigip_acme_database_up 1$/m);
+          await until(
+            'metrics current again',
+            () => get(port, '/metrics'),
+            (r) => /^bigip_acme_metrics_stale 0$/m.test(r.body),
+          );
         }
         for (const p of [procs.worker!, procs.all!])
           await until(

@@ -5,8 +5,11 @@ import { describeWithPebble, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 import { seedIssuedCertificate } from '../support/test-certificates.ts';
 
-describeWithPebble('renewals with PEBBLE_WFE_NONCEREJECT=50 and the validation sleep on', () => {
-  const pebble = usePebble({ authzReuse: 0, nonceReject: 50, noSleep: false });
+// reliability.md's "Hostile" rate (lego's e2e setting). At 50% a request fails after its 10 sends with
+// probability 2^-10, so ~200 signed requests failed one renewal in about 1 run of 6 (seen on a loaded machine):
+// the assertion below (no failure at all) holds only where exhausting the retry table is negligible (0.2^10).
+describeWithPebble('renewals with PEBBLE_WFE_NONCEREJECT=20 and the validation sleep on', () => {
+  const pebble = usePebble({ authzReuse: 0, nonceReject: 20, noSleep: false });
   let database: Database;
   let core: TestCore;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTlsVerifyError, tlsHandshakeReason } from '../../core/net/tls-failure.ts';
+import { isTlsVerifyError, tlsHandshakeReason, tlsVerifyReason } from '../../core/net/tls-failure.ts';
 
 describe('isTlsVerifyError: the certificate was not accepted, so only a settings change helps', () => {
   it.each<[string, boolean]>([
@@ -48,5 +48,25 @@ describe('tlsHandshakeReason', () => {
     ['a TCP failure is not a handshake failure', 'ECONNRESET', 'x', null],
   ])('%s', (_case, code, message, expected) => {
     expect(tlsHandshakeReason(code, message, 'endpoint')).toBe(expected);
+  });
+});
+
+describe("tlsVerifyReason: OpenSSL's words without the Node runtime's advice", () => {
+  it.each([
+    ['self-signed certificate', 'self-signed certificate'],
+    [
+      'self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca',
+      'self-signed certificate',
+    ],
+    [
+      'unable to verify the first certificate; if the root CA is installed locally, try running Node.js with --use-system-ca',
+      'unable to verify the first certificate',
+    ],
+    [
+      "Hostname/IP does not match certificate's altnames: Host: a. is not in the cert's altnames: DNS:b",
+      "Hostname/IP does not match certificate's altnames: Host: a. is not in the cert's altnames: DNS:b",
+    ],
+  ])('%s', (message, reason) => {
+    expect(tlsVerifyReason(message)).toBe(reason);
   });
 });

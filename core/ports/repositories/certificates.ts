@@ -30,4 +30,9 @@ export interface CertificateRepository {
   listExpiringBefore(at: Date): Promise<ManagedCertificate[]>;
   /** Ids of issued certificates (with their key on the row) with a binding that does not serve their current fingerprint yet. */
   listDeployCandidates(limit: number): Promise<string[]>;
+  /**
+   * Deletes the certificate with everything that is only its own: bindings, approvals, deploy history and the
+   * records of its objects on devices, in one statement (all or nothing). `not_found` when it does not exist.
+   */
+  remove(id: string): Promise<void>;
 }

@@ -3,6 +3,8 @@ export interface JobRun {
   lastStartedAt: Date | null;
   lastFinishedAt: Date | null;
   lastResult: string | null;
+  /** When a run last finished `ok` (nothing failed), kept across later runs that did not; null: never. */
+  lastSucceededAt: Date | null;
   lastDetail: Record<string, unknown> | null;
   holder: string | null;
 }
