@@ -13,7 +13,9 @@ import type { Logger } from './core/ports/logger.ts';
 import { systemClock } from './core/ports/clock.ts';
 import type { Store } from './core/ports/store.ts';
 import { loadOrCreateMasterKey, MASTER_KEY_FILE_NAME } from './core/secrets/master-key-file.ts';
-import { createSecretBox, type SecretBox } from './core/secrets/secret-box.ts';
+import { createKeyRing } from './core/secrets/key-ring.ts';
+import type { SecretBox } from './core/secrets/secret-box.ts';
+import type { MasterKeys } from './core/ports/master-keys.ts';
 import { type CoreServices, createCoreServices } from './core/services/index.ts';
 import { jobSchedules } from './core/services/jobs.ts';
 import { type Database, openDatabase } from './db/client.ts';
@@ -29,6 +31,8 @@ export interface Runtime {
   secrets: SecretBox;
   /** False for a responder running without MASTER_KEY: every seal/open then fails with a clear error. */
   secretsAvailable: boolean;
+  /** The master-key ring behind `secrets` (absent without MASTER_KEY, like secrets). */
+  masterKeys: MasterKeys | undefined;
   services: CoreServices;
   close(): Promise<void>;
 }
@@ -43,7 +47,15 @@ export function createLogger(
     {
       level: config.LOG_LEVEL,
       redact: {
-        paths: ['*.password', '*.passphrase', '*.hmacKey', '*.keyPem', '*.accountKeyPem', '*.MASTER_KEY'],
+        paths: [
+          '*.password',
+          '*.passphrase',
+          '*.hmacKey',
+          '*.keyPem',
+          '*.accountKeyPem',
+          '*.MASTER_KEY',
+          '*.MASTER_KEY_PREVIOUS',
+        ],
         censor: '[redacted]',
       },
     },
@@ -75,6 +87,19 @@ export function masterKeyFor(config: Config, log: Logger): string {
     );
   }
   return file.key;
+}
+
+/**
+ * The master keys: MASTER_KEY and MASTER_KEY_PREVIOUS from the environment, or in embedded mode without
+ * MASTER_KEY the key files in DATA_DIR (master.key, master.key.previous), which rotation may replace.
+ */
+function keyRingFor(config: Config, log: Logger) {
+  const primary = masterKeyFor(config, log);
+  return createKeyRing(
+    config.MASTER_KEY
+      ? { kind: 'environment', primary, previous: config.MASTER_KEY_PREVIOUS }
+      : { kind: 'file', dataDir: resolve(config.DATA_DIR), primary, previous: config.MASTER_KEY_PREVIOUS },
+  );
 }
 
 function readCaFile(path: string): string {
@@ -118,7 +143,8 @@ export async function openRuntime(
   opts: RuntimeOptions = {},
 ): Promise<Runtime> {
   const secretsAvailable = !(opts.secretsOptional && config.DATABASE_URL && !config.MASTER_KEY);
-  const secrets = secretsAvailable ? createSecretBox(masterKeyFor(config, log)) : noSecrets;
+  const ring = secretsAvailable ? keyRingFor(config, log) : undefined;
+  const secrets = ring?.box ?? noSecrets;
   const database = await openDatabase(
     config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: resolve(config.DATA_DIR) },
     { log },
@@ -164,8 +190,19 @@ export async function openRuntime(
       allowSelfApproval: config.APPROVAL_ALLOW_SELF,
       approvers: approversOf(config),
       builtinResponderUrl: builtinResponderUrl(config),
+      ...(ring ? { masterKeys: ring.keys } : {}),
       jobs: { schedules: jobSchedules(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000 },
     },
   );
-  return { config, log, database, store, secrets, secretsAvailable, services, close: () => database.close() };
+  return {
+    config,
+    log,
+    database,
+    store,
+    secrets,
+    secretsAvailable,
+    masterKeys: ring?.keys,
+    services,
+    close: () => database.close(),
+  };
 }

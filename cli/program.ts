@@ -9,6 +9,7 @@ import { registerDeviceCommands } from './commands/device.ts';
 import { registerDomainCommands } from './commands/domain.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerProfileCommands } from './commands/profile.ts';
+import { registerSecretsCommands } from './commands/secrets.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerStatusCommands } from './commands/status.ts';
 import { createOutput, type Output, wantsJson } from './output.ts';
@@ -24,6 +25,7 @@ const COMMAND_GROUPS = [
   registerJobCommands,
   registerApprovalCommands,
   registerStatusCommands,
+  registerSecretsCommands,
   registerBackupCommands,
 ];
 

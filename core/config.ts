@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { CoreError } from './errors.ts';
+import { parseMasterKey } from './secrets/secret-box.ts';
 
 /**
  * The environment, parsed and validated once at start-up. Names are a public contract (DESIGN.md §5);
@@ -43,6 +44,20 @@ const schema = z.object({
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL')),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
   MASTER_KEY: optional(z.string()),
+  /** Keys that still open values sealed before a rotation (comma-separated); MASTER_KEY seals. */
+  MASTER_KEY_PREVIOUS: z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
+    z.array(
+      z.string().refine((k) => {
+        try {
+          parseMasterKey(k);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a comma-separated list of base64 32-byte keys (each as openssl rand -base64 32 makes them)'),
+    ),
+  ),
   RESPONDER_HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
   RESPONDER_PORT: z.preprocess(emptyAsUndefined, port.default(8080)),
   TLS_ALPN_PORT: optional(port),
@@ -121,7 +136,7 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
-const SECRET_VARIABLES = /^MASTER_KEY$|TOKEN|SECRET/;
+const SECRET_VARIABLES = /^MASTER_KEY|TOKEN|SECRET/;
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = schema.safeParse(env);

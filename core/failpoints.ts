@@ -7,6 +7,7 @@
  * `challenge_answered`, `finalize_sent`, `certificate_downloaded` (chain fetched, not yet stored).
  * Deploy, per device: `deploy_before_switch` (objects installed, profiles not switched yet) and
  * `deploy_after_switch` (transaction committed, not yet verified or saved).
+ * Key rotation: `secrets_rotate_batch` (one batch of values re-sealed and committed, the rest not yet).
  */
 export type FailpointName =
   | 'key_persisted'
@@ -15,7 +16,8 @@ export type FailpointName =
   | 'finalize_sent'
   | 'certificate_downloaded'
   | 'deploy_before_switch'
-  | 'deploy_after_switch';
+  | 'deploy_after_switch'
+  | 'secrets_rotate_batch';
 
 export function failpoint(name: FailpointName): void {
   if (process.env.BIGIP_ACME_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');

@@ -16,6 +16,7 @@ import { createJobRunRepository } from './repositories/job-runs.ts';
 import { createLeaseRepository } from './repositories/leases.ts';
 import { createMetricsReadModel } from './repositories/metrics.ts';
 import { createProfileRepository } from './repositories/profiles.ts';
+import { createSealedValueRepository } from './repositories/sealed-values.ts';
 
 /** The store on PostgreSQL or PGlite: one repository per aggregate (db/repositories/), all on one connection pool. */
 export function createDrizzleStore(database: Database): Store {
@@ -36,6 +37,7 @@ export function createDrizzleStore(database: Database): Store {
     approvals: createApprovalRepository(db),
     jobRuns: createJobRunRepository(db),
     audit: createAuditLog(db),
+    sealedValues: createSealedValueRepository(db),
     metrics: createMetricsReadModel(db),
     close: () => database.close(),
   });

@@ -66,6 +66,7 @@ export function registerBackupCommands(program: Command, kit: CommandKit): void 
           { loadConfig },
           { readMasterKeyFile },
           { createSecretBox },
+          { readPreviousKeys },
           { systemClock },
           { openDatabase },
           { createBackupTables },
@@ -75,6 +76,7 @@ export function registerBackupCommands(program: Command, kit: CommandKit): void 
           import('../../core/config.ts'),
           import('../../core/secrets/master-key-file.ts'),
           import('../../core/secrets/secret-box.ts'),
+          import('../../core/secrets/key-ring.ts'),
           import('../../core/ports/clock.ts'),
           import('../../db/client.ts'),
           import('../../db/backup-tables.ts'),
@@ -86,7 +88,10 @@ export function registerBackupCommands(program: Command, kit: CommandKit): void 
         const dataDir = resolve(config.DATA_DIR);
         // Never generated here: a new key could not open the backup's secrets.
         const key = config.MASTER_KEY ?? (config.DATABASE_URL ? undefined : readMasterKeyFile(dataDir));
-        const secrets = key === undefined ? null : createSecretBox(key);
+        // The previous keys open too, as in every process (decision 0029): an archive from before a key rotation.
+        const fromFile = !config.MASTER_KEY && !config.DATABASE_URL;
+        const previous = [...config.MASTER_KEY_PREVIOUS, ...(fromFile ? readPreviousKeys(dataDir) : [])];
+        const secrets = key === undefined ? null : createSecretBox(key, previous);
         checkMasterKey(archive, secrets);
         out.progress(`restoring ${archive.rows.length} rows into ${config.DATABASE_URL ? 'PostgreSQL' : dataDir}`);
         const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir });

@@ -128,8 +128,8 @@ export function inspectBackup(file: string): BackupSummary {
 }
 
 /**
- * Proves `secrets` opens the archive's sealed values before anything is written: the key ids must be this
- * master key's, and at least one value per key id must open with its row's AAD (`table:id:column`).
+ * Proves `secrets` opens the archive's sealed values before anything is written: at least one value per key id
+ * must open with its row's AAD (`table:id:column`), with the primary key or a previous one.
  */
 export function checkMasterKey(backup: ParsedBackup, secrets: SecretBox | null): void {
   for (const keyId of backup.header.keyIds) {
@@ -139,12 +139,8 @@ export function checkMasterKey(backup: ParsedBackup, secrets: SecretBox | null):
         `the backup's secrets are sealed with master key ${keyId}, and no master key is set here; set MASTER_KEY to that key (or put the master.key it came from into DATA_DIR)`,
       );
     }
-    if (keyId !== secrets.keyId) {
-      throw new CoreError(
-        'config_invalid',
-        `the backup's secrets are sealed with master key ${keyId}, but this install's master key is ${secrets.keyId}; restore with the MASTER_KEY (or master.key) of the install the backup came from`,
-      );
-    }
+    // Not only the primary key: during a key rotation the previous keys open too (decision 0029), so an archive
+    // taken before or in the middle of a rotation restores with the rotated install's keys.
     const opens = backup.sealed
       .filter((s) => s.keyId === keyId)
       .some((s) => {
@@ -158,7 +154,9 @@ export function checkMasterKey(backup: ParsedBackup, secrets: SecretBox | null):
     if (!opens) {
       throw new CoreError(
         'config_invalid',
-        `no secret of the backup sealed with master key ${keyId} opens with this install's master key`,
+        keyId !== secrets.keyId
+          ? `the backup's secrets are sealed with master key ${keyId}, but this install's master key is ${secrets.keyId}; restore with the MASTER_KEY (or master.key) of the install the backup came from, or give that key in MASTER_KEY_PREVIOUS`
+          : `no secret of the backup sealed with master key ${keyId} opens with this install's master key`,
       );
     }
   }

@@ -11,6 +11,7 @@ import type { JobRunRepository } from './repositories/job-runs.ts';
 import type { LeaseRepository } from './repositories/leases.ts';
 import type { MetricsReadModel } from './repositories/metrics.ts';
 import type { ProfileRepository } from './repositories/profiles.ts';
+import type { SealedValueRepository } from './repositories/sealed-values.ts';
 
 // Each repository's contract lives in ./repositories/<aggregate>.ts; these names stay importable from here so
 // callers that take the whole store (the composition root, tests) need one import.
@@ -27,6 +28,7 @@ export type { JobRun, JobRunRepository } from './repositories/job-runs.ts';
 export type { LeaseRepository } from './repositories/leases.ts';
 export type { MetricsReadModel } from './repositories/metrics.ts';
 export type { ProfileRepository } from './repositories/profiles.ts';
+export type { SealedValueRepository } from './repositories/sealed-values.ts';
 
 /**
  * Everything persistent, one repository per aggregate. The composition root builds the whole store; each
@@ -48,6 +50,8 @@ export interface Store {
   approvals: ApprovalRepository;
   jobRuns: JobRunRepository;
   audit: AuditLog;
+  /** Every sealed column at once, for key rotation. */
+  sealedValues: SealedValueRepository;
   /** Read-only aggregates for `/metrics`. */
   metrics: MetricsReadModel;
   close(): Promise<void>;

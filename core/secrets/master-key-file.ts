@@ -4,8 +4,18 @@
  * use a file others can read. The caller reports creation (from `created`); this module does not log.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CoreError } from '../errors.ts';
 import { errnoCode, UNKNOWN_ERRNO } from '../net/errno-code.ts';
 import { parseMasterKey } from './secret-box.ts';
@@ -74,33 +84,8 @@ export function readMasterKeyFile(dataDir: string): string | undefined {
 /** The key in `path`, or undefined when the file does not exist. */
 function readKeyFile(path: string): string | undefined {
   for (let attempt = 0; ; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return undefined;
-      throw fsError(`cannot read ${path}`, err);
-    }
-    let content: string;
-    try {
-      // fstat on the open descriptor checks the very file we read, not whatever the path names a moment later.
-      const st = fstatSync(fd);
-      if (!st.isFile()) throw new CoreError('config_invalid', `${path} is not a regular file`);
-      if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-        const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
-        throw new CoreError(
-          'config_invalid',
-          `${path} is readable or writable by group/other (mode ${mode}); restrict it with: chmod 600 ${path}`,
-        );
-      }
-      content = readFileSync(fd, 'utf8').trim();
-    } catch (err) {
-      if (err instanceof CoreError) throw err;
-      throw fsError(`cannot read ${path}`, err);
-    } finally {
-      closeQuietly(fd);
-    }
-
+    const content = readPrivateFile(path)?.trim();
+    if (content === undefined) return undefined;
     if (content === '' && attempt < EMPTY_RETRIES) {
       sleepSync(EMPTY_RETRY_MS);
       continue;
@@ -119,9 +104,79 @@ function readKeyFile(path: string): string | undefined {
   }
 }
 
+/**
+ * The text of a file only its owner may read or write (a key file), or undefined when it does not exist.
+ * Refused when it is not a regular file or group/other have any access.
+ */
+export function readPrivateFile(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw fsError(`cannot read ${path}`, err);
+  }
+  try {
+    // fstat on the open descriptor checks the very file we read, not whatever the path names a moment later.
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new CoreError('config_invalid', `${path} is not a regular file`);
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
+      throw new CoreError(
+        'config_invalid',
+        `${path} is readable or writable by group/other (mode ${mode}); restrict it with: chmod 600 ${path}`,
+      );
+    }
+    return readFileSync(fd, 'utf8');
+  } catch (err) {
+    if (err instanceof CoreError) throw err;
+    throw fsError(`cannot read ${path}`, err);
+  } finally {
+    closeQuietly(fd);
+  }
+}
+
+/**
+ * Replaces `path` with `content` (mode 0600) so that a crash leaves either the old file or the new one, never a
+ * torn one: written to a temporary file, fsynced, renamed over `path`, then the directory fsynced.
+ */
+export function replacePrivateFile(path: string, content: string): void {
+  const tmp = `${path}.tmp`;
+  let fd: number;
+  try {
+    // A temporary file left by a crash may have any mode; 'wx' on a fresh one guarantees 0600.
+    unlinkIfPresent(tmp);
+    fd = openSync(tmp, 'wx', 0o600);
+  } catch (err) {
+    throw fsError(`cannot create ${tmp}`, err);
+  }
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } catch (err) {
+    closeQuietly(fd);
+    throw fsError(`cannot write ${tmp}`, err);
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    throw fsError(`cannot replace ${path}`, err);
+  }
+  fsyncDirQuietly(dirname(path));
+}
+
 function fsError(what: string, err: unknown): CoreError {
   const code = errnoCode(err);
   return new CoreError('config_invalid', code === UNKNOWN_ERRNO ? what : `${what}: ${code}`, { cause: err });
+}
+
+function unlinkIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
 }
 
 function closeQuietly(fd: number): void {

@@ -64,6 +64,16 @@ export function isSealed(value: string): boolean {
   return decodeParts(value) !== undefined;
 }
 
+/** The id of the master key `value` was sealed under, or undefined when it is not a sealed value. */
+export function sealedKeyId(value: string): string | undefined {
+  return decodeParts(value)?.keyId;
+}
+
+/** The id a master key (base64 of 32 bytes) seals under, without building a box. */
+export function masterKeyId(masterKeyB64: string, name = 'MASTER_KEY'): string {
+  return deriveKey(parseMasterKey(masterKeyB64, name)).id;
+}
+
 interface DerivedKey {
   readonly id: string;
   readonly aes: KeyObject;

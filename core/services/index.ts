@@ -15,6 +15,8 @@ import { Jobs } from './jobs.ts';
 import { ProfileService } from './profile-service.ts';
 import { RemovalService } from './removal-service.ts';
 import { RenewalService } from '../issuance/renewal-service.ts';
+import type { MasterKeys } from '../ports/master-keys.ts';
+import { fixedMasterKeys, SecretsService } from '../secrets/secrets-service.ts';
 import { type StatusOptions, StatusService } from './status-service.ts';
 
 export interface CoreServices {
@@ -32,6 +34,8 @@ export interface CoreServices {
   renewals: RenewalService;
   autoDeploy: AutoDeployService;
   jobs: Jobs;
+  /** Master-key status, rotation and retirement. */
+  secrets: SecretsService;
   /** `profile remove`, `domain remove`, `cert remove`. */
   removals: RemovalService;
 }
@@ -51,6 +55,8 @@ export interface CoreServiceOptions {
    * to in process, through the hook service, not over HTTP. Unset: every endpoint is called over HTTP.
    */
   builtinResponderUrl?: string | undefined;
+  /** This process's master keys (runtime.ts); default: the secret box's one key, from the environment. */
+  masterKeys?: MasterKeys;
 }
 
 export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions = {}): CoreServices {
@@ -84,6 +90,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
     renewals,
     autoDeploy,
     jobs: new Jobs(deps, { renewals, autoDeploy, domains, deploys }, lease.holder),
+    secrets: new SecretsService(deps, opts.masterKeys ?? fixedMasterKeys(deps.secrets.keyId)),
     removals: new RemovalService(deps, profiles, domains, devices, lease),
   };
 }

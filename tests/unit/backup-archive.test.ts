@@ -119,6 +119,10 @@ describe('the master key check before restore', () => {
       new RegExp(`sealed with master key ${box.keyId}, but this install's master key is ${other.keyId}`),
     );
   });
+  it('accepts an archive sealed before a key rotation, with the old key among the previous keys', () => {
+    const rotated = createSecretBox(randomBytes(32).toString('base64'), [masterKey]);
+    expect(() => checkMasterKey(parsed, rotated)).not.toThrow();
+  });
   it('refuses when no key is set at all', () => {
     expect(() => checkMasterKey(parsed, null)).toThrow(/no master key is set here; set MASTER_KEY/);
   });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.ts';
 import { CoreError } from '../../core/errors.ts';
@@ -145,6 +146,16 @@ describe('loadConfig', () => {
     expect(err.message.length).toBeGreaterThan(variable.length + 5);
   });
 
+  it('reads MASTER_KEY_PREVIOUS as a comma- or space-separated list of keys, each a valid master key', () => {
+    const a = randomBytes(32).toString('base64');
+    const b = randomBytes(32).toString('base64url');
+    expect(loadConfig({}).MASTER_KEY_PREVIOUS).toEqual([]);
+    expect(loadConfig({ MASTER_KEY_PREVIOUS: ` ${a}, ${b} ` }).MASTER_KEY_PREVIOUS).toEqual([a, b]);
+    expect(configError({ MASTER_KEY_PREVIOUS: `${a},c2hvcnQ=` }).message).toBe(
+      'MASTER_KEY_PREVIOUS must be a comma-separated list of base64 32-byte keys (each as openssl rand -base64 32 makes them)',
+    );
+  });
+
   it('names the bad variable even when other, valid variables are set', () => {
     const err = configError({ RESPONDER_PORT: '8080', SLACK_ADMINS: 'U1', LOG_LEVEL: 'loud' });
     expect(err.message).toMatch(/^LOG_LEVEL /);
@@ -154,6 +165,7 @@ describe('loadConfig', () => {
     ['SLACK_BOT_TOKEN', 'xoxp-very-secret-user-token'],
     ['SLACK_APP_TOKEN', 'xoxb-very-secret-bot-token'],
     ['SLACK_SIGNING_SECRET', 'sekrit1'],
+    ['MASTER_KEY_PREVIOUS', 'bWFzdGVyLWtleS1tYXN0ZXIta2V5LW1hc3Rlci1rZXk,almost-a-key'],
   ])('does not echo the rejected secret %s', (variable, value) => {
     const err = configError({ [variable]: value });
     expect(err.message).toMatch(new RegExp(`^${variable} `));
