@@ -141,6 +141,10 @@ export function newCertificate(
     renewalCsrPem: null,
     lastRenewalError: null,
     lastRenewalAttemptAt: null,
+    revokedSerial: null,
+    revokedAt: null,
+    revocationReason: null,
+    revokedBy: null,
     createdAt: now,
     updatedAt: now,
   };

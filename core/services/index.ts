@@ -14,6 +14,7 @@ import { withInProcessHook } from '../challenges/in-process-endpoint-client.ts';
 import { Jobs } from './jobs.ts';
 import { ProfileService } from './profile-service.ts';
 import { RenewalService } from '../issuance/renewal-service.ts';
+import { RevocationService } from '../issuance/revocation-service.ts';
 import { type StatusOptions, StatusService } from './status-service.ts';
 
 export interface CoreServices {
@@ -31,6 +32,8 @@ export interface CoreServices {
   renewals: RenewalService;
   autoDeploy: AutoDeployService;
   jobs: Jobs;
+  /** `cert revoke`: at the CA, with the replacement deployed first when asked. */
+  revocations: RevocationService;
 }
 
 export interface CoreServiceOptions {
@@ -67,6 +70,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
   const deploys = new DeployService(deps, devices, lease);
   const renewals = new RenewalService(deps, certificates, approvals, lease);
   const autoDeploy = new AutoDeployService(deps, deploys, approvals, lease);
+  const revocations = new RevocationService(deps, certificates, deploys, approvals);
   return {
     profiles,
     domains,
@@ -75,12 +79,13 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
     bindings: new BindingService(deps, devices),
     deploys,
     approvals,
-    approveAndIssue: new ApproveAndIssue(approvals, certificates),
+    approveAndIssue: new ApproveAndIssue(approvals, certificates, revocations),
     activity: new ActivityService(deps),
     status: new StatusService(deps, opts.jobs),
     renewals,
     autoDeploy,
     jobs: new Jobs(deps, { renewals, autoDeploy, domains, deploys }, lease.holder),
+    revocations,
   };
 }
 

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { KeySpec } from '../../core/domain/key-spec.ts';
 import type { CertificateState, RenewalError, RenewalState } from '../../core/domain/managed-certificate.ts';
+import type { RevocationReason } from '../../core/domain/revocation-reason.ts';
 import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
 import { timestamps } from './_columns.ts';
 import { profiles } from './profiles.ts';
@@ -53,6 +54,10 @@ export const certificates = pgTable(
     renewalCsrPem: text('renewal_csr_pem'),
     lastRenewalError: jsonb('last_renewal_error').$type<RenewalError>(),
     lastRenewalAttemptAt: timestamp('last_renewal_attempt_at', { withTimezone: true }),
+    revokedSerial: text('revoked_serial'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    revocationReason: text('revocation_reason').$type<RevocationReason>(),
+    revokedBy: text('revoked_by'),
     ...timestamps,
   },
   (t) => [
