@@ -71,7 +71,12 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
     renewal.push(`*Next attempt:*\n${when(c.nextAttemptAt)}`);
   if (c.pendingDeploy) {
     const d = c.pendingDeploy;
-    const why = d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time';
+    const why =
+      d.reason === 'expires_first'
+        ? 'what is served expires first'
+        : d.reason === 'served_revoked'
+          ? 'what is served was revoked'
+          : 'profile deploy time';
     renewal.push(
       `*Deploy pending:*\n${d.due ? 'due since ' : ''}${when(d.at)} (${why}, ${d.bindings} binding${d.bindings === 1 ? '' : 's'})`,
     );

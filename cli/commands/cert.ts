@@ -10,6 +10,12 @@ import { commaList, from1To999 } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
 import { writePrivate } from '../private-file.ts';
 
+const DEPLOY_WHY = {
+  expires_first: 'what is served expires first',
+  served_revoked: 'what is served was revoked',
+  deploy_time: 'profile deploy time',
+} as const;
+
 /** Whether a resumed or renewed certificate is finished: a renewal still in flight leaves it issued but not done. */
 const done = (c: CertificateView) => c.state === 'issued' && c.renewalState === null;
 
@@ -31,7 +37,7 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
       nextAttemptAt: iso(c.nextAttemptAt),
       lastRenewalAttemptAt: iso(c.lastRenewalAttemptAt),
       pendingDeploy: d
-        ? `${d.due ? 'due since' : 'at'} ${d.at.toISOString()} (${d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time'}; ${d.bindings} binding(s))`
+        ? `${d.due ? 'due since' : 'at'} ${d.at.toISOString()} (${DEPLOY_WHY[d.reason]}; ${d.bindings} binding(s))`
         : null,
       revoked: revokedText(c),
     };
