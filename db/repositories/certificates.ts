@@ -124,7 +124,10 @@ export function createCertificateRepository(db: DrizzleDb): CertificateRepositor
             isNotNull(certificates.keySealed),
             sql`${bindings.deployedFingerprint} IS DISTINCT FROM ${certificates.fingerprintSha256}`,
             // A revoked certificate is not spread further; its replacement is deployed once renewed.
-            sql`${certificates.revokedSerial} IS DISTINCT FROM ${certificates.serial}`,
+            or(
+              isNull(certificates.revokedSerial),
+              sql`${certificates.revokedSerial} IS DISTINCT FROM ${certificates.serial}`,
+            ),
           ),
         )
         .limit(limit);

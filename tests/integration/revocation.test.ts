@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import https from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { type Database, openDatabase } from '../../db/client.ts';
 import { assertProfilesConsistent } from '../bigip/deploy-harness.ts';
 import { type BigIpSimulator, startBigIpSimulator } from '../support/bigip-simulator/index.ts';
 import { type CliResult, runCli, stepsBudget } from '../support/cli-process.ts';
-import { describeWithPebble, type PebbleHandle, usePebble } from '../support/pebble.ts';
+import { describeWithPebble, pebbleCertStatus, usePebble } from '../support/pebble.ts';
 import { startTestCore, type TestCore } from '../support/test-core.ts';
 import { postgresUrl, truncateAll } from '../support/test-db.ts';
 
@@ -22,23 +21,6 @@ import { postgresUrl, truncateAll } from '../support/test-db.ts';
 const ACTOR = `cli:${userInfo().username}`;
 
 type DbEnv = { DATA_DIR: string } | { DATABASE_URL: string };
-
-/** Pebble's own record of a certificate: `Valid` or `Revoked`, with the RFC 5280 reason code when revoked. */
-async function caStatus(pebble: PebbleHandle, serial: string): Promise<{ Status: string; Reason?: number }> {
-  const ca = readFileSync(pebble.caFile);
-  return new Promise((resolve, reject) => {
-    https
-      .get(`${pebble.pebbleManagementUrl}/cert-status-by-serial/${serial}`, { ca }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => {
-          if (res.statusCode !== 200) reject(new Error(`Pebble answered ${res.statusCode}: ${body}`));
-          else resolve(JSON.parse(body));
-        });
-      })
-      .on('error', reject);
-  });
-}
 
 const targets: { kind: string; db: () => DbEnv | null }[] = [
   { kind: 'embedded PGlite', db: () => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bigip-acme-revoke-')) }) },
@@ -164,7 +146,7 @@ for (const target of targets) {
         expect(none.body).toMatchObject({ error: { code: 'usage' } });
 
         // Nothing changed: not at the CA, not on the row, not in the audit log, not on the BIG-IP.
-        expect(await caStatus(pebble(), serials.a!)).toMatchObject({ Status: 'Valid' });
+        expect(await pebbleCertStatus(pebble(), serials.a!)).toMatchObject({ Status: 'Valid' });
         await withCore(async (core) => {
           const row = await core.store.certificates.findByName('a.rv.example.test');
           expect(row).toMatchObject({ serial: serials.a, revokedSerial: null, revokedAt: null, revokedBy: null });
@@ -188,7 +170,7 @@ for (const target of targets) {
           replacement: null,
           certificate: { revokedSerial: serials.a, revocationReason: 'superseded', revokedBy: ACTOR },
         });
-        expect(await caStatus(pebble(), serials.a!)).toMatchObject({ Status: 'Revoked', Reason: 4 });
+        expect(await pebbleCertStatus(pebble(), serials.a!)).toMatchObject({ Status: 'Revoked', Reason: 4 });
         expect(serving('/Common/acme_a')).toBe(serials.a);
 
         const show = await cli('cert', 'show', 'a.rv.example.test');
@@ -236,8 +218,8 @@ for (const target of targets) {
         expect(body).toMatchObject({ outcome: 'revoked', serial: serials.b, reason: 'keyCompromise' });
         expect(body.signedWith).toBe('certificate_key');
         expect(body.replacement.serial).not.toBe(serials.b);
-        expect(await caStatus(pebble(), serials.b!)).toMatchObject({ Status: 'Revoked', Reason: 1 });
-        expect(await caStatus(pebble(), body.replacement.serial)).toMatchObject({ Status: 'Valid' });
+        expect(await pebbleCertStatus(pebble(), serials.b!)).toMatchObject({ Status: 'Revoked', Reason: 1 });
+        expect(await pebbleCertStatus(pebble(), body.replacement.serial)).toMatchObject({ Status: 'Valid' });
         expect(serving('/Common/acme_b')).toBe(body.replacement.serial);
         await withCore(async (core) => {
           const [entry] = await core.services.activity.audit({
@@ -266,7 +248,7 @@ for (const target of targets) {
         const message = (r.body as { error: { message: string } }).error.message;
         expect(message).toMatch(/did not reach every device: lb: .*; serial \S+ was NOT revoked/);
         expect(message).toContain(`serial ${serials.c} was NOT revoked`);
-        expect(await caStatus(pebble(), serials.c!)).toMatchObject({ Status: 'Valid' });
+        expect(await pebbleCertStatus(pebble(), serials.c!)).toMatchObject({ Status: 'Valid' });
         await withCore(async (core) => {
           const row = (await core.store.certificates.findByName('c.rv.example.test'))!;
           expect(row.revokedSerial).toBeNull();
