@@ -56,6 +56,14 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
   ];
   if (c.renewAt) fields.push(`*Renews:*\n${when(c.renewAt)}`);
   if (c.issuer) fields.push(`*Issuer:*\n${e(clip(c.issuer, 200))}`);
+  if (c.revokedSerial) {
+    const what = `${e(c.revocationReason ?? '?')}, ${when(c.revokedAt)} by ${e(c.revokedBy ?? '?')}`;
+    fields.push(
+      c.revokedSerial === c.serial
+        ? `*Revoked:*\n:no_entry: ${what}`
+        : `*Previous serial revoked:*\n\`${e(c.revokedSerial)}\` (${what})`,
+    );
+  }
   const blocks: types.KnownBlock[] = [
     header(`Certificate ${c.name}`),
     {

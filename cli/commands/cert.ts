@@ -175,13 +175,14 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
     .option('--reissue', 'order the replacement and deploy it to every bound device first; revoke only if both succeed')
     .action(
       action(async (rt, out, name: string, o: { reason: string; reissue?: boolean }) => {
-        const r = await kit.withChallengeListeners(rt, () =>
+        const revoke = () =>
           rt.services.revocations.revoke(
             { name, reason: o.reason, reissue: Boolean(o.reissue) },
             actor(),
             out.progress,
-          ),
-        );
+          );
+        // Only a reissue orders a certificate, and so needs challenges answered.
+        const r = o.reissue ? await kit.withChallengeListeners(rt, revoke) : await revoke();
         const { chainPem: _chain, csrPem: _csr, renewalCsrPem: _renewalCsr, ...certificate } = r.certificate;
         out.result({ ...r, certificate }, () =>
           [

@@ -102,6 +102,9 @@ for (const target of databaseTargets) {
         revokedSerial: serial.now,
         revokedBy: `slack:${BOB}`,
       });
+      const shown = messageText(await h.response((await h.command(`cert show ${NOW_NAME}`, { userId: ALICE })).id));
+      expect(shown).toContain(`*Revoked:*\\n:no_entry: superseded, `);
+      expect(shown).toContain(`by slack:${BOB}`);
     });
 
     it('on a semi-automatic profile the revocation waits for another approver, whose click carries it out', async () => {
