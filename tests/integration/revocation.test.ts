@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { generatePrivateKey } from '../../core/domain/key-spec.ts';
+import { accountOf } from '../../core/services/core-deps.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { assertProfilesConsistent } from '../bigip/deploy-harness.ts';
 import { type BigIpSimulator, startBigIpSimulator } from '../support/bigip-simulator/index.ts';
@@ -196,6 +198,22 @@ for (const target of targets) {
         // A revoked certificate still bound is renewed by the next renew run and deployed at once.
         await withCore(async (core) => {
           expect((await core.services.activity.audit({ action: 'certificate.revoke', limit: 50 })).length).toBe(1);
+          // The gateway: revoking again is `already_revoked`, not an error; a key that is not the certificate's is refused.
+          const profile = (await core.store.profiles.findByName('rv'))!;
+          const old = (await core.store.certificates.findByName('a.rv.example.test'))!;
+          expect(await core.deps.acme.revokeCertificate(accountOf(core.deps, profile), old.chainPem!, 4)).toBe(
+            'already_revoked',
+          );
+          const other = (await core.store.certificates.findByName('c.rv.example.test'))!;
+          await expect(
+            core.deps.acme.revokeCertificateWithKey(
+              profile.directoryUrl,
+              other.chainPem!,
+              await generatePrivateKey('ec-p256'),
+              1,
+            ),
+          ).rejects.toMatchObject({ code: 'acme_error' });
+          expect(await pebbleCertStatus(pebble(), serials.c!)).toMatchObject({ Status: 'Valid' });
           const sweep = await core.services.renewals.sweep();
           expect(sweep.renewed).toContain('a.rv.example.test');
           const renewed = (await core.store.certificates.findByName('a.rv.example.test'))!;
