@@ -119,6 +119,10 @@ for (const target of databaseTargets) {
         summary: { serial: serial.semi, reason: 'keyCompromise', reissue: false },
       });
 
+      const listed = messageText(await h.response((await h.command('approvals', { userId: CAROL })).id));
+      expect(listed).toContain('*revocation* of *semi.rk.example.test*');
+      expect(listed).toContain('*Revocation reason:*\\nkeyCompromise');
+      expect(listed).toContain('*Replacement first:*\\nno');
       // Four eyes: the admin who asked cannot approve it.
       const own = await h.click('approval_approve', approval!.id, { userId: BOB, blockId: `approval:${approval!.id}` });
       expect(String((await h.response(own.id))['text'])).toContain('cannot decide their own request');
