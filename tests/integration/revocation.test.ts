@@ -214,6 +214,10 @@ for (const target of targets) {
             ),
           ).rejects.toMatchObject({ code: 'acme_error' });
           expect(await pebbleCertStatus(pebble(), serials.c!)).toMatchObject({ Status: 'Valid' });
+          const revokedHealth = (await core.services.status.summary()).certificates;
+          expect(revokedHealth).toContainEqual(
+            expect.objectContaining({ name: 'a.rv.example.test', concern: 'revoked', level: 'degraded' }),
+          );
           const sweep = await core.services.renewals.sweep();
           expect(sweep.renewed).toContain('a.rv.example.test');
           const renewed = (await core.store.certificates.findByName('a.rv.example.test'))!;
@@ -222,6 +226,8 @@ for (const target of targets) {
           const deployed = await core.services.autoDeploy.run();
           expect(deployed.deployed).toContain('a.rv.example.test@lb');
           expect(serving('/Common/acme_a')).toBe(renewed.serial);
+          const after = (await core.services.status.summary()).certificates;
+          expect(after.filter((c) => c.name === 'a.rv.example.test')).toEqual([]);
         });
       },
       stepsBudget(5),
