@@ -52,9 +52,10 @@ export class ApproveAndIssue {
     };
   }
 
-  /** Decide and, for an issuance, issue before returning. */
+  /** Decide and, for an issuance, issue (for a revocation, revoke) before returning. */
   async approveAndIssue(id: string, actor: string, progress: Progress = noProgress): Promise<ApprovedAndIssued> {
-    const { approval, issue } = await this.approve(id, actor);
+    const { approval, issue, revoke } = await this.approve(id, actor);
+    if (revoke) return { approval, certificate: (await revoke(progress)).certificate };
     return { approval, certificate: issue ? await issue(progress) : null };
   }
 }
