@@ -17,6 +17,7 @@ const BOB = 'U0BOB'; // admin and approver
 const CAROL = 'U0CAROL'; // approver
 const NOW_NAME = 'now.rk.example.test';
 const SEMI_NAME = 'semi.rk.example.test';
+const DENY_NAME = 'deny.rk.example.test';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(what: string, get: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
@@ -53,9 +54,10 @@ for (const target of databaseTargets) {
         't',
       );
       await domains.add('now', [NOW_NAME], 'http-01', 't');
-      await domains.add('semi', [SEMI_NAME], 'http-01', 't');
+      await domains.add('semi', [SEMI_NAME, DENY_NAME], 'http-01', 't');
       serial.now = (await certificates.request({ profile: 'now', commonName: NOW_NAME }, 't')).serial!;
       serial.semi = (await certificates.request({ profile: 'semi', commonName: SEMI_NAME }, 't')).serial!;
+      serial.deny = (await certificates.request({ profile: 'semi', commonName: DENY_NAME }, 't')).serial!;
     });
     afterAll(async () => {
       await h?.close();
@@ -141,6 +143,17 @@ for (const target of databaseTargets) {
       expect(row).toMatchObject({ revokedSerial: serial.semi, revocationReason: 'keyCompromise' });
       expect(row.revokedBy).toBe(`slack:${CAROL}`);
       expect((await core.store.approvals.findById(approval!.id))?.state).toBe('used');
+    });
+
+    it('a denied revocation changes nothing: not revoked, and renewals are not paused', async () => {
+      const res = await h.command(`cert revoke ${DENY_NAME} superseded --reissue`, { userId: BOB });
+      await finalText(res.id, 'Nothing is revoked yet');
+      const approval = (await core.services.approvals.list('pending')).find((a) => a.certificateName === DENY_NAME)!;
+      expect(approval.summary).toMatchObject({ reason: 'superseded', reissue: true });
+      await core.services.approvals.deny(approval.id, `slack:${CAROL}`, 'not this one');
+      const row = (await core.store.certificates.findByName(DENY_NAME))!;
+      expect(row).toMatchObject({ serial: serial.deny, revokedSerial: null, nextAttemptAt: null });
+      expect(await pebbleCertStatus(pebble(), serial.deny!)).toMatchObject({ Status: 'Valid' });
     });
   });
 }
