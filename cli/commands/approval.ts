@@ -27,7 +27,9 @@ export function registerApprovalCommands(program: Command, kit: CommandKit): voi
 
   approval
     .command('approve <id>')
-    .description('approve; the next scheduled run acts on a renewal or deploy, an approved issuance is issued at once')
+    .description(
+      'approve; the next scheduled run acts on a renewal or deploy, an approved issuance is issued and a revocation revoked at once',
+    )
     .action(
       action(async (rt, out, id: string) => {
         const { approval: a, issue, revoke } = await rt.services.approveAndIssue.approve(id, actor());
