@@ -238,6 +238,8 @@ for (const target of targets) {
       async () => {
         const r = await cli('cert', 'revoke', 'b.rv.example.test', '--reason', 'key-compromise', '--reissue');
         expect(r.code, r.stderr).toBe(0);
+        // The certificate's key signed the request; neither it nor any sealed value reaches the output.
+        expect(r.stdout + r.stderr).not.toMatch(/PRIVATE KEY|Sealed"|"v1\./);
         const body = r.body as { replacement: { serial: string }; signedWith: string };
         expect(body).toMatchObject({ outcome: 'revoked', serial: serials.b, reason: 'keyCompromise' });
         expect(body.signedWith).toBe('certificate_key');
@@ -251,6 +253,7 @@ for (const target of targets) {
             object: 'b.rv.example.test',
             limit: 50,
           });
+          expect(JSON.stringify(entry)).not.toMatch(/PRIVATE KEY|Sealed/);
           expect(entry).toMatchObject({ result: 'ok', actor: ACTOR });
           expect(entry!.detail).toMatchObject({
             serial: serials.b,
