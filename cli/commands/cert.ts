@@ -40,6 +40,10 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
         ? `${d.due ? 'due since' : 'at'} ${d.at.toISOString()} (${DEPLOY_WHY[d.reason]}; ${d.bindings} binding(s))`
         : null,
       revoked: revokedText(c),
+      pendingRevocation:
+        c.pendingRevocation && c.pendingRevocation.serial !== c.serial
+          ? `serial ${c.pendingRevocation.serial} (${c.pendingRevocation.reason}) is revoked once its replacement is deployed: bigip-acme cert revoke ${c.name} --reason ${c.pendingRevocation.reason} --reissue`
+          : null,
     };
   }
 
@@ -74,6 +78,7 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
       'lastRenewalAttemptAt',
       'pendingDeploy',
       'revoked',
+      'pendingRevocation',
     ]);
   }
 

@@ -92,8 +92,25 @@ export interface ManagedCertificate {
   revokedAt: Date | null;
   revocationReason: RevocationReason | null;
   revokedBy: string | null;
+  /**
+   * A `--reissue` revocation under way: the certificate to revoke once its replacement is deployed (kept
+   * here because the renewal replaces it on the row), and for `keyCompromise` its key, sealed like `keySealed`
+   * (same AAD). Cleared when the revocation is done; a `cert revoke --reissue` run again finishes it.
+   */
+  pendingRevocation: PendingRevocation | null;
+  pendingRevocationKeySealed: string | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface PendingRevocation {
+  serial: string;
+  /** The certificate (leaf first), public. */
+  chainPem: string;
+  reason: RevocationReason;
+  requestedBy: string;
+  /** ISO 8601. */
+  at: string;
 }
 
 /** Whether the certificate on the row (the one bindings serve) has been revoked. */

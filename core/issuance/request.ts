@@ -145,6 +145,8 @@ export function newCertificate(
     revokedAt: null,
     revocationReason: null,
     revokedBy: null,
+    pendingRevocation: null,
+    pendingRevocationKeySealed: null,
     createdAt: now,
     updatedAt: now,
   };

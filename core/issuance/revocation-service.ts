@@ -1,6 +1,11 @@
 import type { Approval } from '../domain/approval.ts';
 import type { CaProfile } from '../domain/ca-profile.ts';
-import { certificateNames, isRevoked, type ManagedCertificate } from '../domain/managed-certificate.ts';
+import {
+  certificateNames,
+  isRevoked,
+  type ManagedCertificate,
+  type PendingRevocation,
+} from '../domain/managed-certificate.ts';
 import {
   parseRevocationReason,
   REVOCATION_REASONS,
@@ -66,7 +71,7 @@ export class RevocationService {
     progress: Progress = noProgress,
     opts: { approval?: boolean } = {},
   ): Promise<RevocationResult> {
-    const { cert, reason, profile } = await this.check(input);
+    const { cert, reason, profile, pending } = await this.check(input);
     if (opts.approval && requiresApproval(profile)) {
       const approval = await this.approvals.request(
         'revocation',
@@ -91,7 +96,7 @@ export class RevocationService {
         replacement: null,
       };
     }
-    return this.perform(cert, profile, reason, Boolean(input.reissue), actor, progress, null);
+    return this.perform(cert, profile, reason, Boolean(input.reissue), actor, progress, null, pending);
   }
 
   /** Carries out an approved revocation, once (the approval is taken), for the serial the approver saw. */
@@ -105,14 +110,18 @@ export class RevocationService {
         `certificate "${cert.name}" is serial ${cert.serial ?? '-'} now, not ${String(summary.serial)} as approved; nothing was revoked`,
       );
     }
-    const { reason, profile } = await this.check({ name: cert.name, reason: String(summary.reason) });
+    const reissue = summary.reissue === true;
+    const { reason, profile, pending } = await this.check({ name: cert.name, reason: String(summary.reason), reissue });
     if (!(await this.approvals.consume(approval))) {
       throw new CoreError('conflict', `approval ${approval.id} was already acted on; nothing was revoked again`);
     }
-    return this.perform(cert, profile, reason, summary.reissue === true, actor, progress, approval);
+    return this.perform(cert, profile, reason, reissue, actor, progress, approval, pending);
   }
 
-  /** Reason, then name, then state: each refusal before anything is written or sent. */
+  /**
+   * Reason, then name, then state: each refusal before anything is written or sent. With `reissue`, a
+   * revocation whose replacement was issued but not yet deployed (or not yet revoked) is what is finished.
+   */
   private async check(input: RevokeInput) {
     const problem = revocationReasonProblem(input.reason);
     if (problem) throw invalidInput({ reason: problem });
@@ -121,6 +130,15 @@ export class RevocationService {
     if (cert.state !== 'issued' || !cert.chainPem || !cert.serial) {
       throw new CoreError('conflict', `certificate "${cert.name}" is ${cert.state}, not issued; nothing to revoke`);
     }
+    const waiting = cert.pendingRevocation;
+    const pending = input.reissue && waiting && waiting.serial !== cert.serial ? waiting : null;
+    if (pending && pending.reason !== reason) {
+      throw invalidInput({
+        reason: `serial ${pending.serial} of "${cert.name}" waits to be revoked for ${pending.reason} once its replacement is deployed; finish it with --reason ${pending.reason} --reissue`,
+      });
+    }
+    const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
+    if (pending) return { cert, reason, profile, pending };
     if (isRevoked(cert)) {
       throw new CoreError(
         'conflict',
@@ -128,8 +146,7 @@ export class RevocationService {
         { hint: runCommand('issue its replacement with', ['cert', 'renew', cert.name]) },
       );
     }
-    const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
-    return { cert, reason, profile };
+    return { cert, reason, profile, pending: null };
   }
 
   private async perform(
@@ -140,9 +157,12 @@ export class RevocationService {
     actor: string,
     progress: Progress,
     approval: Approval | null,
+    pending: PendingRevocation | null,
   ): Promise<RevocationResult> {
-    // What is revoked is the certificate on the row now: a reissue replaces it on the row, so keep it first.
-    const old = { serial: cert.serial!, chainPem: cert.chainPem!, keySealed: cert.keySealed };
+    // What is revoked: the certificate on the row now, or the one a reissue already replaced there.
+    const old = pending
+      ? { serial: pending.serial, chainPem: pending.chainPem, keySealed: cert.pendingRevocationKeySealed }
+      : { serial: cert.serial!, chainPem: cert.chainPem!, keySealed: cert.keySealed };
     const byKey = signsWithCertificateKey(reason) && old.keySealed !== null;
     const audit = (result: 'ok' | 'error', detail: Record<string, unknown>) =>
       auditCertificate(this.deps, cert, actor, 'certificate.revoke', result, {
@@ -154,7 +174,22 @@ export class RevocationService {
       });
 
     let replacement: RevocationResult['replacement'] = null;
-    if (reissue) replacement = await this.replaceFirst(cert, old.serial, actor, progress, audit);
+    if (reissue) {
+      // Kept before the renewal replaces it on the row, so that a failure on the way can be finished later.
+      if (!pending) {
+        await this.deps.store.certificates.update(cert.id, {
+          pendingRevocation: {
+            serial: old.serial,
+            chainPem: old.chainPem,
+            reason,
+            requestedBy: approval?.requestedBy ?? actor,
+            at: this.deps.clock.now().toISOString(),
+          },
+          pendingRevocationKeySealed: byKey ? old.keySealed : null,
+        });
+      }
+      replacement = await this.replaceFirst(cert, old.serial, reason, !pending, actor, progress, audit);
+    }
 
     progress(`${cert.name}: revoking serial ${old.serial} at the CA (${reason})`);
     let outcome: RevocationOutcome;
@@ -179,7 +214,12 @@ export class RevocationService {
         replacement
           ? `${cert.name}: the replacement (serial ${replacement.serial}) is issued and deployed, but serial ${old.serial} could not be revoked: ${e.message}`
           : `${cert.name}: serial ${old.serial} was not revoked: ${e.message}`,
-        { retryable: e.retryable, cause: e, ...(e.detail ? { detail: e.detail } : {}) },
+        {
+          retryable: e.retryable,
+          cause: e,
+          ...(e.detail ? { detail: e.detail } : {}),
+          ...(replacement ? { hint: finishHint(cert.name, reason) } : {}),
+        },
       );
     }
     const signedWith = byKey ? 'certificate_key' : 'account';
@@ -189,6 +229,7 @@ export class RevocationService {
       revokedAt: now,
       revocationReason: reason,
       revokedBy: actor,
+      ...(reissue ? { pendingRevocation: null, pendingRevocationKeySealed: null } : {}),
     });
     await audit('ok', { outcome, signedWith, ...(replacement ? { replacementSerial: replacement.serial } : {}) });
     const stillServed = !replacement && (await this.deps.store.bindings.list({ certificateId: cert.id })).length > 0;
@@ -221,36 +262,42 @@ export class RevocationService {
     };
   }
 
-  /** `--reissue`: order the replacement and deploy it everywhere it is bound; any shortfall stops before revoking. */
+  /**
+   * `--reissue`: order the replacement (unless an earlier run issued it already) and deploy it everywhere it
+   * is bound; any shortfall stops before revoking, and running the same command again finishes it.
+   */
   private async replaceFirst(
     cert: ManagedCertificate,
     oldSerial: string,
+    reason: RevocationReason,
+    order: boolean,
     actor: string,
     progress: Progress,
     audit: (result: 'error', detail: Record<string, unknown>) => Promise<void>,
   ): Promise<NonNullable<RevocationResult['replacement']>> {
-    const notRevoked = async (stage: string, e: CoreError, hint: readonly string[]): Promise<never> => {
+    const notRevoked = async (stage: string, e: CoreError): Promise<never> => {
       await audit('error', { stage, code: e.code, error: e.message });
       throw new CoreError(e.code, `${cert.name}: ${e.message}; serial ${oldSerial} was NOT revoked`, {
         retryable: e.retryable,
         cause: e,
-        hint: runCommand('finish it with', hint),
+        hint: finishHint(cert.name, reason),
       });
     };
-    progress(`${cert.name}: ordering the replacement first (serial ${oldSerial} stays valid until it is deployed)`);
     let renewed: CertificateView;
-    try {
-      renewed = await this.certificates.renew(cert.name, actor, progress, 'revocation');
-    } catch (err) {
-      return notRevoked('reissue', asCoreError(err), ['cert', 'resume', cert.name]);
+    if (order) {
+      progress(`${cert.name}: ordering the replacement first (serial ${oldSerial} stays valid until it is deployed)`);
+      try {
+        renewed = await this.certificates.renew(cert.name, actor, progress, 'revocation');
+      } catch (err) {
+        return notRevoked('reissue', asCoreError(err));
+      }
+    } else {
+      progress(`${cert.name}: the replacement (serial ${cert.serial}) was issued by an earlier run`);
+      renewed = await this.certificates.show(cert.name);
     }
     if (renewed.renewalState !== null || renewed.serial === oldSerial || !renewed.serial) {
       const why = renewed.lastRenewalError?.message ?? `the renewal is ${renewed.renewalState ?? 'not finished'}`;
-      return notRevoked('reissue', new CoreError('conflict', `the replacement is not issued yet (${why})`), [
-        'cert',
-        'resume',
-        cert.name,
-      ]);
+      return notRevoked('reissue', new CoreError('conflict', `the replacement is not issued yet (${why})`));
     }
     const bound = (await this.deps.store.bindings.list({ certificateId: cert.id })).length > 0;
     if (!bound) {
@@ -262,7 +309,7 @@ export class RevocationService {
     try {
       report = await this.deploys.deploy(cert.name, {}, actor, progress);
     } catch (err) {
-      return notRevoked('deploy', asCoreError(err), ['cert', 'deploy', cert.name]);
+      return notRevoked('deploy', asCoreError(err));
     }
     if (!report.ok) {
       const failed = report.devices
@@ -274,11 +321,15 @@ export class RevocationService {
           'deploy_failed',
           `the replacement (serial ${renewed.serial}) did not reach every device: ${failed.join('; ')}`,
         ),
-        ['cert', 'deploy', cert.name],
       );
     }
     return { serial: renewed.serial, deploy: report };
   }
+}
+
+/** Running the same `--reissue` revocation again picks up where it stopped (renewal, deploy, or the revocation). */
+function finishHint(name: string, reason: RevocationReason) {
+  return runCommand('fix the cause, then finish it with', ['cert', 'revoke', name, '--reason', reason, '--reissue']);
 }
 
 /** The profile's approval rule: a profile in semi-automatic mode (renewals or deploys approved) approves revocations too. */

@@ -266,19 +266,25 @@ for (const target of targets) {
     );
 
     it(
-      '--reissue whose deploy fails revokes nothing and says so',
+      '--reissue whose deploy fails revokes nothing and says so; the same command finishes it once the cause is fixed',
       async () => {
         // The BIG-IP loses the profile the binding names: the replacement cannot be switched in.
+        const profileC = sim.state.profiles.get('/Common/acme_c')!;
         sim.state.profiles.delete('/Common/acme_c');
         const r = await cli('cert', 'revoke', 'c.rv.example.test', '--reason', 'superseded', '--reissue');
         expect(r.code).toBe(1);
         const message = (r.body as { error: { message: string } }).error.message;
         expect(message).toMatch(/did not reach every device: lb: .*; serial \S+ was NOT revoked/);
         expect(message).toContain(`serial ${serials.c} was NOT revoked`);
+        expect(message).toContain(
+          'fix the cause, then finish it with: bigip-acme cert revoke c.rv.example.test --reason superseded --reissue',
+        );
         expect(await pebbleCertStatus(pebble(), serials.c!)).toMatchObject({ Status: 'Valid' });
-        await withCore(async (core) => {
+        const replacement = await withCore(async (core) => {
           const row = (await core.store.certificates.findByName('c.rv.example.test'))!;
           expect(row.revokedSerial).toBeNull();
+          expect(row.pendingRevocation).toMatchObject({ serial: serials.c, reason: 'superseded' });
+          expect(row.serial).not.toBe(serials.c);
           const [entry] = await core.services.activity.audit({
             action: 'certificate.revoke',
             object: 'c.rv.example.test',
@@ -286,9 +292,33 @@ for (const target of targets) {
           });
           expect(entry).toMatchObject({ result: 'error' });
           expect(entry!.detail).toMatchObject({ stage: 'deploy' });
+          return row.serial!;
+        });
+
+        // Another reason for the waiting revocation is refused; nothing changes.
+        const other = await cli('cert', 'revoke', 'c.rv.example.test', '--reason', 'keyCompromise', '--reissue');
+        expect(other.code).toBe(2);
+        expect((other.body as { error: { message: string } }).error.message).toContain(
+          `serial ${serials.c} of "c.rv.example.test" waits to be revoked for superseded once its replacement is deployed`,
+        );
+
+        // The profile is back: the same command deploys the replacement already issued, then revokes.
+        sim.state.profiles.set('/Common/acme_c', profileC);
+        const done = await cli('cert', 'revoke', 'c.rv.example.test', '--reason', 'superseded', '--reissue');
+        expect(done.code, done.stderr).toBe(0);
+        expect(done.body).toMatchObject({
+          outcome: 'revoked',
+          serial: serials.c,
+          replacement: { serial: replacement },
+        });
+        expect(await pebbleCertStatus(pebble(), serials.c!)).toMatchObject({ Status: 'Revoked', Reason: 4 });
+        expect(serving('/Common/acme_c')).toBe(replacement);
+        await withCore(async (core) => {
+          const row = (await core.store.certificates.findByName('c.rv.example.test'))!;
+          expect(row).toMatchObject({ serial: replacement, revokedSerial: serials.c, pendingRevocation: null });
         });
       },
-      stepsBudget(3),
+      stepsBudget(6),
     );
   });
 }
