@@ -18,6 +18,7 @@ export type AcmeCommand =
   | { kind: 'cert_show'; name: string }
   | { kind: 'cert_renew'; names: string[]; profile?: string }
   | { kind: 'cert_deploy'; name: string }
+  | { kind: 'cert_revoke'; name: string; reason: string; reissue: boolean }
   | { kind: 'device_add' }
   | { kind: 'device_list' }
   | { kind: 'device_test'; name: string }
@@ -41,6 +42,7 @@ export const USAGE_LINES: readonly string[] = [
   '/acme cert show NAME — one certificate: names, expiry, where it is deployed',
   '/acme cert renew NAME … | --profile P — renew now (admins)',
   '/acme cert deploy NAME — deploy to every bound BIG-IP profile now (admins)',
+  '/acme cert revoke NAME REASON [--reissue] — revoke at the CA (RFC 5280 reason); --reissue deploys a replacement first (admins)',
   '/acme device add — register a BIG-IP (admins; opens a form)',
   '/acme device list — managed BIG-IP devices',
   '/acme device test NAME — check a device connection (admins)',
@@ -139,6 +141,11 @@ const RULES: Record<string, Record<string, Rule>> = {
     show: oneName((name) => ({ kind: 'cert_show', name })),
     renew: namesOrProfile('cert_renew'),
     deploy: oneName((name) => ({ kind: 'cert_deploy', name })),
+    // The reason is checked by the core (one list, one message); `--reissue` is taken out before readArgs.
+    revoke: (args, what) =>
+      args.positional.length !== 2 || args.profile !== undefined
+        ? usage(`${what} needs a name and a reason: NAME REASON [--reissue]`)
+        : { kind: 'cert_revoke', name: args.positional[0]!, reason: args.positional[1]!, reissue: false },
   },
   device: {
     add: noArgs({ kind: 'device_add' }),
@@ -179,15 +186,18 @@ export function parseAcmeCommand(text: string): AcmeCommand {
   const rule = Object.hasOwn(rules, verb) ? rules[verb] : undefined;
   if (!rule) return usage(`unknown ${noun} subcommand: ${second}`);
   const what = `${noun} ${verb}`;
-  const args = readArgs(rest, what);
+  const reissue = noun === 'cert' && verb === 'revoke' && rest.includes('--reissue');
+  const args = readArgs(reissue ? rest.filter((w) => w !== '--reissue') : rest, what);
   if ('problem' in args) return usage(args.problem);
-  return rule(args, what);
+  const parsed = rule(args, what);
+  return parsed.kind === 'cert_revoke' ? { ...parsed, reissue } : parsed;
 }
 
 /**
  * Subcommands only SLACK_ADMINS may run (and submit the forms of): profiles and devices, and the two that act
  * outside the approval flow — renewing now (CA rate limits, and it would skip a profile's renewal approval)
- * and deploying now (production BIG-IPs, skipping a deploy approval). Team members request certificates,
+ * and deploying now (production BIG-IPs, skipping a deploy approval) — and revoking (which a profile in
+ * semi-automatic mode still sends to an approver). Team members request certificates,
  * which an approver decides.
  */
 export function isAdminCommand(command: AcmeCommand): boolean {
@@ -197,6 +207,7 @@ export function isAdminCommand(command: AcmeCommand): boolean {
     case 'device_test':
     case 'cert_renew':
     case 'cert_deploy':
+    case 'cert_revoke':
       return true;
     default:
       return false;

@@ -63,6 +63,11 @@ function summaryFields(summary: Record<string, unknown>): string[] {
   if (objectName) fields.push(`*BIG-IP object:*\n\`${clip(e(objectName), 150)}\``);
   const keySpec = summary['keySpec'];
   if (isKeySpec(keySpec)) fields.push(`*Key:*\n${describeKeySpec(keySpec)}`);
+  // Revocations: why, and whether a replacement is deployed first.
+  const reason = scalar(summary['reason']);
+  if (reason) fields.push(`*Revocation reason:*\n${clip(e(reason), 60)}`);
+  if (typeof summary['reissue'] === 'boolean')
+    fields.push(`*Replacement first:*\n${summary['reissue'] ? 'yes: ordered and deployed before revoking' : 'no'}`);
   const devices = count(summary['devices']);
   if (devices !== null) fields.push(`*Devices:*\n${devices}`);
   const profiles = strings(summary['profiles']);

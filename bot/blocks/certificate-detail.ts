@@ -56,6 +56,14 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
   ];
   if (c.renewAt) fields.push(`*Renews:*\n${when(c.renewAt)}`);
   if (c.issuer) fields.push(`*Issuer:*\n${e(clip(c.issuer, 200))}`);
+  if (c.revokedSerial) {
+    const what = `${e(c.revocationReason ?? '?')}, ${when(c.revokedAt)} by ${e(c.revokedBy ?? '?')}`;
+    fields.push(
+      c.revokedSerial === c.serial
+        ? `*Revoked:*\n:no_entry: ${what}`
+        : `*Previous serial revoked:*\n\`${e(c.revokedSerial)}\` (${what})`,
+    );
+  }
   const blocks: types.KnownBlock[] = [
     header(`Certificate ${c.name}`),
     {
@@ -71,7 +79,12 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
     renewal.push(`*Next attempt:*\n${when(c.nextAttemptAt)}`);
   if (c.pendingDeploy) {
     const d = c.pendingDeploy;
-    const why = d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time';
+    const why =
+      d.reason === 'expires_first'
+        ? 'what is served expires first'
+        : d.reason === 'served_revoked'
+          ? 'what is served was revoked'
+          : 'profile deploy time';
     renewal.push(
       `*Deploy pending:*\n${d.due ? 'due since ' : ''}${when(d.at)} (${why}, ${d.bindings} binding${d.bindings === 1 ? '' : 's'})`,
     );

@@ -143,6 +143,27 @@ export function eventMessage(event: NotificationEvent): BotMessage {
         ]),
         'Decide with `/acme approvals`.',
       );
+    case 'revoked': {
+      const replacement = field(d, 'replacementSerial');
+      const served = d['stillServed'] === true;
+      return single(
+        `${plain} was revoked`,
+        `:no_entry: ${who} was revoked at the CA`,
+        facts([
+          ['Serial', code(field(d, 'serial'))],
+          ['Reason', field(d, 'reason')],
+          ['By', field(d, 'by')],
+          ['Replacement', code(replacement)],
+        ]),
+        replacement
+          ? 'The replacement was deployed before the revocation.'
+          : served
+            ? event.needsPerson
+              ? `${PERSON_NOTE} BIG-IPs still serve it and the profile does not renew by itself: \`/acme cert renew ${plain}\`, then deploy.`
+              : 'BIG-IPs still serve it; the next renew run replaces it and the deploy job deploys the replacement at once.'
+            : 'Nothing is bound to it.',
+      );
+    }
     case 'expiry_warning': {
       const days = field(d, 'daysLeft');
       return single(

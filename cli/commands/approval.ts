@@ -27,10 +27,22 @@ export function registerApprovalCommands(program: Command, kit: CommandKit): voi
 
   approval
     .command('approve <id>')
-    .description('approve; the next scheduled run acts on a renewal or deploy, an approved issuance is issued at once')
+    .description(
+      'approve; the next scheduled run acts on a renewal or deploy, an approved issuance is issued and a revocation revoked at once',
+    )
     .action(
       action(async (rt, out, id: string) => {
-        const { approval: a, issue } = await rt.services.approveAndIssue.approve(id, actor());
+        const { approval: a, issue, revoke } = await rt.services.approveAndIssue.approve(id, actor());
+        if (revoke) {
+          out.progress(`approved revocation of ${a.certificateName} (${a.id}); revoking it now`);
+          const r = await kit.withChallengeListeners(rt, () => revoke(out.progress));
+          out.result(
+            { ...a, revocation: { outcome: r.outcome, serial: r.serial, reason: r.reason } },
+            () =>
+              `revoked ${a.certificateName}: serial ${r.serial} (${r.reason})${r.replacement ? `; replacement serial ${r.replacement.serial}` : ''}`,
+          );
+          return;
+        }
         if (!issue) {
           out.result(a, () => `approved ${a.kind} of ${a.certificateName} (${a.id})`);
           return;

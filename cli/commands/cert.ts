@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseKeySpec } from '../../core/domain/key-spec.ts';
+import { isRevoked } from '../../core/domain/managed-certificate.ts';
+import { REVOCATION_REASON_NAMES } from '../../core/domain/revocation-reason.ts';
 import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { CommandKit } from '../command-kit.ts';
 import { commaList, from1To999 } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
 import { renderRemoval } from '../render-removal.ts';
 import { registerCertExportCommand } from './cert-export.ts';
+
+const DEPLOY_WHY = {
+  expires_first: 'what is served expires first',
+  served_revoked: 'what is served was revoked',
+  deploy_time: 'profile deploy time',
+} as const;
 
 /** Whether a resumed or renewed certificate is finished: a renewal still in flight leaves it issued but not done. */
 const done = (c: CertificateView) => c.state === 'issued' && c.renewalState === null;
@@ -29,9 +37,21 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
       nextAttemptAt: iso(c.nextAttemptAt),
       lastRenewalAttemptAt: iso(c.lastRenewalAttemptAt),
       pendingDeploy: d
-        ? `${d.due ? 'due since' : 'at'} ${d.at.toISOString()} (${d.reason === 'expires_first' ? 'what is served expires first' : 'profile deploy time'}; ${d.bindings} binding(s))`
+        ? `${d.due ? 'due since' : 'at'} ${d.at.toISOString()} (${DEPLOY_WHY[d.reason]}; ${d.bindings} binding(s))`
         : null,
+      revoked: revokedText(c),
+      pendingRevocation:
+        c.pendingRevocation && c.pendingRevocation.serial !== c.serial
+          ? `serial ${c.pendingRevocation.serial} (${c.pendingRevocation.reason}) is revoked once its replacement is deployed: bigip-acme cert revoke ${c.name} --reason ${c.pendingRevocation.reason} --reissue`
+          : null,
     };
+  }
+
+  /** The last revocation: of the live certificate, or of the one a reissue replaced. */
+  function revokedText(c: CertificateView): string | null {
+    if (!c.revokedSerial) return null;
+    const what = `${c.revocationReason ?? '?'} at ${iso(c.revokedAt) ?? '?'} by ${c.revokedBy ?? '?'}`;
+    return isRevoked(c) ? `yes: ${what}` : `previous serial ${c.revokedSerial}: ${what}`;
   }
 
   function renderCert(c: CertificateView): string {
@@ -57,6 +77,8 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
       'nextAttemptAt',
       'lastRenewalAttemptAt',
       'pendingDeploy',
+      'revoked',
+      'pendingRevocation',
     ]);
   }
 
@@ -68,6 +90,7 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
         : c.renewalState;
     return {
       ...c,
+      state: isRevoked(c) ? `${c.state} (revoked)` : c.state,
       renewal,
       nextAttempt: c.failedAttempts > 0 || c.renewalState ? iso(c.nextAttemptAt) : null,
       deploy: c.pendingDeploy ? iso(c.pendingDeploy.at) : null,
@@ -145,6 +168,35 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
         );
         out.result(c, () => renderCert(c));
         if (!done(c)) kit.setExitCode(3);
+      }),
+    );
+
+  cert
+    .command('revoke <name>')
+    .description(
+      'revoke at the CA; BIG-IPs keep serving it until a replacement is deployed (--reissue does that first)',
+    )
+    .requiredOption('--reason <reason>', `RFC 5280 reason: ${REVOCATION_REASON_NAMES.join(', ')}`)
+    .option('--reissue', 'order the replacement and deploy it to every bound device first; revoke only if both succeed')
+    .action(
+      action(async (rt, out, name: string, o: { reason: string; reissue?: boolean }) => {
+        const revoke = () =>
+          rt.services.revocations.revoke(
+            { name, reason: o.reason, reissue: Boolean(o.reissue) },
+            actor(),
+            out.progress,
+          );
+        // Only a reissue orders a certificate, and so needs challenges answered.
+        const r = o.reissue ? await kit.withChallengeListeners(rt, revoke) : await revoke();
+        const { chainPem: _chain, csrPem: _csr, renewalCsrPem: _renewalCsr, ...certificate } = r.certificate;
+        out.result({ ...r, certificate }, () =>
+          [
+            `${name}: serial ${r.serial} ${r.outcome === 'already_revoked' ? 'was already revoked at the CA (recorded now)' : 'revoked'} (${r.reason}, signed with the ${r.signedWith === 'certificate_key' ? "certificate's own key" : 'account key'})`,
+            r.replacement
+              ? `replacement: serial ${r.replacement.serial}, ${r.replacement.deploy ? `deployed to ${r.replacement.deploy.devices.length} device(s)` : 'nothing bound to deploy to'}`
+              : 'the BIG-IPs keep serving it until a replacement is deployed (the renew job replaces a bound revoked certificate at its next run)',
+          ].join('\n'),
+        );
       }),
     );
 

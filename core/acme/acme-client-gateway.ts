@@ -13,6 +13,7 @@ import type {
   AcmeProblem,
   DirectoryInfo,
   RenewalInfo,
+  RevocationOutcome,
 } from '../ports/acme-gateway.ts';
 import { apiInternals, patchAcmeClientGlobally, patchClient, type RawResponse } from './acme-client-patches.ts';
 import { type AgentOption, caAgents, isStaleKeptAliveSocket } from './ca-agents.ts';
@@ -20,6 +21,7 @@ import { NoncePool } from './nonce-pool.ts';
 import { ariRetryAfterMs, parseRenewalInfoBody } from './renewal-info.ts';
 
 const ALREADY_REPLACED = 'urn:ietf:params:acme:error:alreadyReplaced';
+const ALREADY_REVOKED = 'urn:ietf:params:acme:error:alreadyRevoked';
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -51,6 +53,13 @@ function problemOf(data: unknown, status: number): AcmeProblem {
     };
   }
   return { type: 'about:blank', detail: `HTTP ${status}`, status };
+}
+
+/** A revokeCert answer: 200 is done; `alreadyRevoked` is the same end state, so not an error. */
+function revocationOutcome(resp: RawResponse): RevocationOutcome {
+  if (resp.status < 400) return 'revoked';
+  if (problemOf(resp.data, resp.status).type === ALREADY_REVOKED) return 'already_revoked';
+  throw classifyProblem(resp, 'revoke the certificate');
 }
 
 /** Turns a CA error response into a CoreError; the one place ACME failures are classified. */
@@ -382,6 +391,22 @@ export function createAcmeClientGateway(opts: AcmeClientGatewayOptions = {}): Ac
       // What acme-client's updateAccount({ status: 'deactivated' }) sends, through this gateway's limits and
       // error classification like updateContact.
       await call(account, account.accountUrl, { status: 'deactivated' }, 'deactivate the account');
+    },
+
+    async revokeCertificate(account, certPem, reasonCode) {
+      const payload = { certificate: acme.crypto.getPemBodyAsB64u(certPem), reason: reasonCode };
+      const send = () => apiInternals(clientFor(account)).apiResourceRequest('revokeCert', payload, []);
+      return revocationOutcome(await signed(send, 'revoke the certificate', account.directoryUrl));
+    },
+
+    async revokeCertificateWithKey(directoryUrl, certPem, certKeyPem, reasonCode) {
+      // A client of its own whose "account key" is the certificate's key, never registered: acme-client then
+      // signs with a `jwk` header. It goes through `configured` like every client: this CA's nonce pool, the
+      // same limits and kept-alive connection, the one badNonce rule.
+      const client = configured(new acme.Client({ directoryUrl, accountKey: certKeyPem }), directoryUrl);
+      const payload = { certificate: acme.crypto.getPemBodyAsB64u(certPem), reason: reasonCode };
+      const send = () => apiInternals(client).apiResourceRequest('revokeCert', payload, [], { includeJwsKid: false });
+      return revocationOutcome(await signed(send, 'revoke the certificate', directoryUrl));
     },
   };
   return gateway;

@@ -45,7 +45,13 @@ export interface AcmeHttpInternals {
 /** acme-client's `AcmeApi` (src/api.js): the only way to send a signed request and see its status code. */
 export interface AcmeApiInternals {
   apiRequest(url: string, payload: unknown, validStatusCodes: number[]): Promise<RawResponse>;
-  apiResourceRequest(resource: string, payload: unknown, validStatusCodes: number[]): Promise<RawResponse>;
+  /** `includeJwsKid: false` signs with a `jwk` header instead of the account URL (newAccount, revokeCert by key). */
+  apiResourceRequest(
+    resource: string,
+    payload: unknown,
+    validStatusCodes: number[],
+    opts?: { includeJwsKid?: boolean },
+  ): Promise<RawResponse>;
 }
 
 type Rejected = (error: { response?: unknown }) => Promise<unknown>;

@@ -39,7 +39,7 @@ export class ApprovalService {
    * is the initiator, in the summary (`initiatedBy`) and as the audit entry's actor.
    */
   requestForScheduler(
-    kind: Exclude<ApprovalKind, 'issuance'>,
+    kind: Exclude<ApprovalKind, 'issuance' | 'revocation'>,
     cert: ManagedCertificate,
     summary: Record<string, unknown>,
   ): Promise<Approval> {
@@ -149,7 +149,8 @@ export class ApprovalService {
           problem: { type: 'issuance_denied', detail: `issuance denied by ${actor}: ${reason ?? 'no reason given'}` },
         });
       }
-    } else if (state === 'denied' && cert) {
+    } else if (state === 'denied' && cert && approval.kind !== 'revocation') {
+      // A denied revocation changes nothing: the certificate stays valid and served.
       await this.deps.store.certificates.update(cert.id, { nextAttemptAt: new Date(now.getTime() + DENIED_PAUSE_MS) });
     }
     await this.deps.store.events.emit({

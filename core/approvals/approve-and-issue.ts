@@ -1,5 +1,6 @@
 import type { ApprovalService, ApprovalView } from './approval-service.ts';
 import type { CertificateService, CertificateView } from '../issuance/certificate-service.ts';
+import type { RevocationResult, RevocationService } from '../issuance/revocation-service.ts';
 import { noProgress, type Progress } from '../services/core-deps.ts';
 
 /** A decision that is in: the approval as decided, and for an issuance the work it unblocked. */
@@ -10,6 +11,8 @@ export interface Approved {
    * Null for a renewal or deploy approval, which the scheduler acts on at its next run.
    */
   issue: ((progress?: Progress) => Promise<CertificateView>) | null;
+  /** For a revocation approval: revoke now, as asked (with the replacement first when a reissue was asked). */
+  revoke: ((progress?: Progress) => Promise<RevocationResult>) | null;
 }
 
 /** The decision, and for an issuance the certificate as the order left it. */
@@ -27,22 +30,32 @@ export class ApproveAndIssue {
   constructor(
     private readonly approvals: ApprovalService,
     private readonly certificates: CertificateService,
+    private readonly revocations: RevocationService,
   ) {}
 
   /** Decide; a refusal or a lost race throws before anything is issued. */
   async approve(id: string, actor: string): Promise<Approved> {
     const approval = await this.approvals.approve(id, actor);
-    if (approval.kind !== 'issuance') return { approval, issue: null };
+    if (approval.kind === 'revocation') {
+      return {
+        approval,
+        issue: null,
+        revoke: (progress = noProgress) => this.revocations.revokeApproved(approval, actor, progress),
+      };
+    }
+    if (approval.kind !== 'issuance') return { approval, issue: null, revoke: null };
     // The approval is taken (approved → used) inside resume's gate, so a second resume orders nothing.
     return {
       approval,
       issue: (progress = noProgress) => this.certificates.resume(approval.certificateName, actor, progress),
+      revoke: null,
     };
   }
 
-  /** Decide and, for an issuance, issue before returning. */
+  /** Decide and, for an issuance, issue (for a revocation, revoke) before returning. */
   async approveAndIssue(id: string, actor: string, progress: Progress = noProgress): Promise<ApprovedAndIssued> {
-    const { approval, issue } = await this.approve(id, actor);
+    const { approval, issue, revoke } = await this.approve(id, actor);
+    if (revoke) return { approval, certificate: (await revoke(progress)).certificate };
     return { approval, certificate: issue ? await issue(progress) : null };
   }
 }

@@ -78,7 +78,7 @@ export class AutoDeployService {
       }
     }
     progress(
-      `${cert.name}: deploying serial ${cert.serial} (${due.reason === 'expires_first' ? 'what is served expires first' : `deploy time ${profile.deployTime} ${profile.deployTimeZone}`})`,
+      `${cert.name}: deploying serial ${cert.serial} (${due.reason === 'expires_first' ? 'what is served expires first' : due.reason === 'served_revoked' ? 'what is served was revoked' : `deploy time ${profile.deployTime} ${profile.deployTimeZone}`})`,
     );
     try {
       const result = await this.deploys.deploy(cert.name, {}, 'scheduler', progress);

@@ -1,9 +1,10 @@
 /**
  * A decision a person must take before the core goes on: a renewal or a deploy of a profile that requires
- * approval (the seed's semi-automatic mode), or the first issuance of a certificate requested from Slack.
+ * approval (the seed's semi-automatic mode), the first issuance of a certificate requested from Slack, or a
+ * revocation asked from Slack for a certificate of such a profile.
  * Built from server-side state; decided once (compare-and-set).
  */
-export type ApprovalKind = 'renewal' | 'deploy' | 'issuance';
+export type ApprovalKind = 'renewal' | 'deploy' | 'issuance' | 'revocation';
 export type ApprovalState = 'pending' | 'approved' | 'denied' | 'used';
 
 export interface Approval {

@@ -1,5 +1,5 @@
 import { EXPIRY_REASON_TEXT, expiryWarnings } from './expiry-warning.ts';
-import type { ManagedCertificate } from './managed-certificate.ts';
+import { isRevoked, type ManagedCertificate } from './managed-certificate.ts';
 
 /**
  * What, if anything, is wrong with one certificate: the one rule behind `bigip-acme status`, Slack's
@@ -20,6 +20,7 @@ export type CertificateConcern =
   | 'issuance_failed'
   | 'renewal_failing'
   | 'expiring'
+  | 'revoked'
   | 'awaiting_challenge'
   | 'issuance_denied';
 
@@ -29,6 +30,7 @@ export const CONCERN_ORDER: readonly CertificateConcern[] = [
   'renewal_failing',
   'issuance_failed',
   'expiring',
+  'revoked',
   'awaiting_challenge',
   'issuance_denied',
 ];
@@ -56,7 +58,9 @@ export type HealthFacts = Pick<
   | 'notAfter'
 > &
   // Where a renewal beside the live certificate stands, and its last error (migration 0007).
-  Partial<Pick<ManagedCertificate, 'renewalState' | 'lastRenewalError'>>;
+  Partial<Pick<ManagedCertificate, 'renewalState' | 'lastRenewalError'>> &
+  // The last revocation (migration 0008).
+  Partial<Pick<ManagedCertificate, 'revokedSerial' | 'revokedAt' | 'revocationReason' | 'revokedBy'>>;
 
 export interface CertificateHealthInput {
   cert: HealthFacts;
@@ -161,6 +165,17 @@ export function certificateHealth(input: CertificateHealthInput): CertificateHea
       concern: 'renewal_failing',
       level: 'failing',
       summary: `renewal failing (${attempts(Math.max(cert.failedAttempts, 1))}): ${describeError(lastError)}; ${cert.state === 'failed' || (renewalFailed && cert.failedAttempts === 0) ? `fix the cause, then: bigip-acme cert resume ${cert.name}` : next}${expires}`,
+      lastError,
+    };
+  }
+  if (cert.revokedSerial !== undefined && isRevoked({ serial: cert.serial, revokedSerial: cert.revokedSerial })) {
+    const what = `revoked ${cert.revokedAt ? shortTime(cert.revokedAt) : '?'} (${cert.revocationReason ?? '?'}, by ${cert.revokedBy ?? '?'})`;
+    return {
+      concern: 'revoked',
+      level: 'degraded',
+      summary: input.autoRenew
+        ? `${what}; BIG-IPs bound to it keep serving it until the next renew run replaces it and the deploy job deploys the replacement`
+        : `${what}; BIG-IPs bound to it keep serving it until a replacement is deployed: bigip-acme cert renew ${cert.name}, then bigip-acme cert deploy ${cert.name}`,
       lastError,
     };
   }

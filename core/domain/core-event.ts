@@ -11,7 +11,8 @@ export type CoreEventKind =
   | 'challenge_expired'
   | 'approval_requested'
   | 'approval_decided'
-  | 'expiry_warning';
+  | 'expiry_warning'
+  | 'revoked';
 
 export interface CoreEvent {
   id: number;
@@ -44,6 +45,7 @@ export const EVENT_KIND_DESCRIPTIONS: Record<CoreEventKind, string> = {
   approval_requested: 'a renewal, deploy or issuance waits for an approver',
   approval_decided: 'an approver decided',
   expiry_warning: 'a certificate not on its way to renewal expires within 21, 7 or 3 days',
+  revoked: 'a certificate was revoked at its CA (reason, by whom, and whether BIG-IPs still serve it)',
 };
 
 export const CORE_EVENT_KINDS = Object.keys(EVENT_KIND_DESCRIPTIONS) as CoreEventKind[];

@@ -39,21 +39,27 @@ export function isDeployDue(input: DeployDueInput): {
 
 /**
  * When a certificate's bindings that do not serve its current issue will be deployed by the auto deploy
- * job: the profile's deploy time after issuance, or now when what is served would expire first. `due` says
+ * job: the profile's deploy time after issuance, or now when what is served would expire first or was
+ * revoked (a revoked certificate is as good as expired to clients that check). `due` says
  * whether that time has come. Null when nothing waits: no binding behind, the certificate not issued, or
  * the profile does not deploy by itself.
  */
 export interface PendingDeploy {
   at: Date;
   due: boolean;
-  reason: 'deploy_time' | 'expires_first';
+  reason: 'deploy_time' | 'expires_first' | 'served_revoked';
   /** How many bindings do not serve the current issue yet. */
   bindings: number;
 }
 
 export interface PendingDeployInput {
-  cert: { state: string; issuedAt: Date | null; fingerprintSha256: string | null };
-  bindings: readonly { deployedFingerprint: string | null; deployedNotAfter: Date | null }[];
+  /** `revokedSerial`: the last serial revoked at the CA (absent: none known). */
+  cert: { state: string; issuedAt: Date | null; fingerprintSha256: string | null; revokedSerial?: string | null };
+  bindings: readonly {
+    deployedFingerprint: string | null;
+    deployedNotAfter: Date | null;
+    deployedSerial?: string | null;
+  }[];
   profile: { autoDeploy: boolean; deployTime: string; deployTimeZone: string };
   now: Date;
 }
@@ -62,6 +68,9 @@ export function pendingDeploy({ cert, bindings, profile, now }: PendingDeployInp
   if (cert.state !== 'issued' || !cert.issuedAt || !cert.fingerprintSha256 || !profile.autoDeploy) return null;
   const behind = bindings.filter((b) => b.deployedFingerprint !== cert.fingerprintSha256);
   if (behind.length === 0) return null;
+  if (cert.revokedSerial && behind.some((b) => b.deployedSerial === cert.revokedSerial)) {
+    return { at: now, due: true, reason: 'served_revoked', bindings: behind.length };
+  }
   const served = behind.flatMap((b) => (b.deployedNotAfter ? [b.deployedNotAfter.getTime()] : []));
   const due = isDeployDue({
     issuedAt: cert.issuedAt,

@@ -1,5 +1,6 @@
 import type { AcmeProblem } from '../ports/acme-gateway.ts';
 import type { KeySpec } from './key-spec.ts';
+import type { RevocationReason } from './revocation-reason.ts';
 
 /**
  * requested → ordering → (awaiting_challenge ⇄ ordering) → finalizing → issued. `failed` is final until a
@@ -83,8 +84,38 @@ export interface ManagedCertificate {
   lastRenewalError: RenewalError | null;
   /** When the renew job last started an attempt on this certificate (success or not). */
   lastRenewalAttemptAt: Date | null;
+  /**
+   * The last revocation at the CA: the serial revoked, when, why, and by whom. The live certificate is revoked
+   * while `revokedSerial` equals `serial`; after a reissue it names the certificate that was replaced.
+   */
+  revokedSerial: string | null;
+  revokedAt: Date | null;
+  revocationReason: RevocationReason | null;
+  revokedBy: string | null;
+  /**
+   * A `--reissue` revocation under way: the certificate to revoke once its replacement is deployed (kept
+   * here because the renewal replaces it on the row), and for `keyCompromise` its key, sealed like `keySealed`
+   * (same AAD). Cleared when the revocation is done; a `cert revoke --reissue` run again finishes it.
+   */
+  pendingRevocation: PendingRevocation | null;
+  pendingRevocationKeySealed: string | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface PendingRevocation {
+  serial: string;
+  /** The certificate (leaf first), public. */
+  chainPem: string;
+  reason: RevocationReason;
+  requestedBy: string;
+  /** ISO 8601. */
+  at: string;
+}
+
+/** Whether the certificate on the row (the one bindings serve) has been revoked. */
+export function isRevoked(cert: Pick<ManagedCertificate, 'serial' | 'revokedSerial'>): boolean {
+  return cert.serial !== null && cert.revokedSerial === cert.serial;
 }
 
 export function certificateNames(cert: Pick<ManagedCertificate, 'commonName' | 'sans'>): string[] {

@@ -1,5 +1,5 @@
 import type { CaProfile } from '../domain/ca-profile.ts';
-import type { ManagedCertificate } from '../domain/managed-certificate.ts';
+import { isRevoked, type ManagedCertificate } from '../domain/managed-certificate.ts';
 
 /**
  * Whether the renewal sweep works on a certificate now: a chain of small pure policies in the style of
@@ -10,8 +10,13 @@ import type { ManagedCertificate } from '../domain/managed-certificate.ts';
  */
 
 export interface RenewalPolicyInput {
-  cert: Pick<ManagedCertificate, 'state' | 'renewalState' | 'renewalStartedAt' | 'renewAt' | 'nextAttemptAt'>;
+  cert: Pick<
+    ManagedCertificate,
+    'state' | 'renewalState' | 'renewalStartedAt' | 'renewAt' | 'nextAttemptAt' | 'serial' | 'revokedSerial'
+  >;
   profile: Pick<CaProfile, 'autoRenew'>;
+  /** Whether any binding puts this certificate on a BIG-IP profile. */
+  bound: boolean;
   now: Date;
 }
 
@@ -20,6 +25,8 @@ export interface RenewalPolicyInput {
  * - `renewal_in_flight`: a renewal started and has not finished; continue it (same key, same order).
  * - `not_issued`: nothing to renew yet (a first issuance is not the renewal sweep's).
  * - `auto_renew_off`: the profile renews only on request.
+ * - `revoked`: the live certificate was revoked and a BIG-IP is bound to it; replace it now.
+ * - `revoked_unbound`: the live certificate was revoked and nothing serves it; renewing would revive it.
  * - `not_scheduled`: no renewal time on the row.
  * - `renewal_time_reached`: `renewAt` has come; start a renewal.
  * - `renewal_time_ahead`: `renewAt` lies in the future.
@@ -29,6 +36,8 @@ export type RenewalVerdictReason =
   | 'renewal_in_flight'
   | 'not_issued'
   | 'auto_renew_off'
+  | 'revoked'
+  | 'revoked_unbound'
   | 'not_scheduled'
   | 'renewal_time_reached'
   | 'renewal_time_ahead';
@@ -60,6 +69,17 @@ export const notYetIssued: RenewalPolicy = ({ cert }) =>
 export const autoRenewOff: RenewalPolicy = ({ profile }) =>
   profile.autoRenew ? null : { renew: false, reason: 'auto_renew_off' };
 
+/**
+ * A revoked certificate is still served until something replaces it (`cert revoke` does not touch the
+ * BIG-IPs): when bindings use it, it is renewed at once whatever `renewAt` says, as a CA's ARI answers an
+ * immediate window for a revoked certificate; the deploy job then puts the replacement on every binding.
+ * Without bindings nobody needs a replacement, and renewing would undo what the person who revoked it meant.
+ */
+export const revokedCertificate: RenewalPolicy = ({ cert, bound }) => {
+  if (!isRevoked(cert)) return null;
+  return bound ? { renew: true, reason: 'revoked' } : { renew: false, reason: 'revoked_unbound' };
+};
+
 /** `renewAt` comes from `renewalSchedule` (lifetime fraction, profile deadline, ARI window, emergency). */
 export const renewalTimeReached: RenewalPolicy = ({ cert, now }) => {
   if (cert.renewAt === null) return { renew: false, reason: 'not_scheduled' };
@@ -74,6 +94,7 @@ export const RENEWAL_POLICY_CHAIN: readonly RenewalPolicy[] = [
   renewalInFlight, // a started renewal is finished before anything else is asked
   notYetIssued, // first issuances are resumed by the stalled-issuance pass, not here
   autoRenewOff, // manual-renewal profiles are renewed only by a person
+  revokedCertificate, // a revoked certificate still served is replaced now; one nobody serves is left alone
   renewalTimeReached, // the persisted renewal time has come
 ];
 

@@ -137,7 +137,8 @@ export class RenewalService {
     if (!cert) return;
     const profile = (await this.deps.store.profiles.findById(cert.profileId))!;
     // Decided under the claim: another worker may have renewed it between our query and our claim.
-    const verdict = decideRenewal({ cert, profile, now });
+    const bound = (await this.deps.store.bindings.list({ certificateId: cert.id })).length > 0;
+    const verdict = decideRenewal({ cert, profile, bound, now });
     if (!verdict.renew) {
       report.skipped++;
       return;
@@ -163,13 +164,20 @@ export class RenewalService {
         await this.abandon(cert);
       }
       if (due) {
-        progress(`${cert.name}: renewing (serial ${cert.serial}, ${cert.renewReason ?? 'due'})`);
+        progress(
+          `${cert.name}: renewing (serial ${cert.serial}, ${verdict.reason === 'revoked' ? 'revoked' : (cert.renewReason ?? 'due')})`,
+        );
       } else {
         progress(`${cert.name}: resuming the renewal in flight (${cert.renewalState ?? cert.state})`);
       }
       await this.deps.store.certificates.update(cert.id, { lastRenewalAttemptAt: now });
       const view = due
-        ? await this.certificates.renew(cert.name, 'scheduler', progress, cert.renewReason ?? 'due')
+        ? await this.certificates.renew(
+            cert.name,
+            'scheduler',
+            progress,
+            verdict.reason === 'revoked' ? 'revoked' : (cert.renewReason ?? 'due'),
+          )
         : await this.certificates.resume(cert.name, 'scheduler', progress);
       // Where the renewal stands: its own step while it runs beside the live certificate, else the row's.
       const step = view.renewalState ?? view.state;

@@ -154,6 +154,12 @@ export function newCertificate(
     renewalCsrPem: null,
     lastRenewalError: null,
     lastRenewalAttemptAt: null,
+    revokedSerial: null,
+    revokedAt: null,
+    revocationReason: null,
+    revokedBy: null,
+    pendingRevocation: null,
+    pendingRevocationKeySealed: null,
     createdAt: now,
     updatedAt: now,
   };

@@ -109,4 +109,22 @@ export interface AcmeGateway {
   renewalInfo(directoryUrl: string, certPem: string): Promise<RenewalInfo | null>;
   /** RFC 8555 §7.3.6: the account can never be used again (its key signs nothing more at this CA). */
   deactivateAccount(account: AcmeAccount): Promise<void>;
+  /**
+   * RFC 8555 §7.6 revokeCert for the leaf of `certPem` with an RFC 5280 reason code, signed by the account
+   * (`kid`). A CA answering `alreadyRevoked` gives `already_revoked`, not an error: revoking twice is one revocation.
+   */
+  revokeCertificate(account: AcmeAccount, certPem: string, reasonCode: number): Promise<RevocationOutcome>;
+  /**
+   * The same request signed with the certificate's own private key (JWS `jwk` header, no account): it proves
+   * control of the key, what RFC 8555 §7.6 provides for a key compromise. Same nonces and limits as every request.
+   */
+  revokeCertificateWithKey(
+    directoryUrl: string,
+    certPem: string,
+    certKeyPem: string,
+    reasonCode: number,
+  ): Promise<RevocationOutcome>;
 }
+
+/** What the CA answered a revokeCert with: done now, or it had been revoked before (RFC 8555 `alreadyRevoked`). */
+export type RevocationOutcome = 'revoked' | 'already_revoked';

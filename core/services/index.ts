@@ -17,6 +17,7 @@ import { RemovalService } from './removal-service.ts';
 import { RenewalService } from '../issuance/renewal-service.ts';
 import type { MasterKeys } from '../ports/master-keys.ts';
 import { fixedMasterKeys, SecretsService } from '../secrets/secrets-service.ts';
+import { RevocationService } from '../issuance/revocation-service.ts';
 import { type StatusOptions, StatusService } from './status-service.ts';
 
 export interface CoreServices {
@@ -38,6 +39,8 @@ export interface CoreServices {
   secrets: SecretsService;
   /** `profile remove`, `domain remove`, `cert remove`. */
   removals: RemovalService;
+  /** `cert revoke`: at the CA, with the replacement deployed first when asked. */
+  revocations: RevocationService;
 }
 
 export interface CoreServiceOptions {
@@ -76,6 +79,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
   const deploys = new DeployService(deps, devices, lease);
   const renewals = new RenewalService(deps, certificates, approvals, lease);
   const autoDeploy = new AutoDeployService(deps, deploys, approvals, lease);
+  const revocations = new RevocationService(deps, certificates, deploys, approvals);
   return {
     profiles,
     domains,
@@ -84,7 +88,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
     bindings: new BindingService(deps, devices),
     deploys,
     approvals,
-    approveAndIssue: new ApproveAndIssue(approvals, certificates),
+    approveAndIssue: new ApproveAndIssue(approvals, certificates, revocations),
     activity: new ActivityService(deps),
     status: new StatusService(deps, opts.jobs),
     renewals,
@@ -92,6 +96,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
     jobs: new Jobs(deps, { renewals, autoDeploy, domains, deploys }, lease.holder),
     secrets: new SecretsService(deps, opts.masterKeys ?? fixedMasterKeys(deps.secrets.keyId)),
     removals: new RemovalService(deps, profiles, domains, devices, lease),
+    revocations,
   };
 }
 

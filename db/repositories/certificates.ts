@@ -50,13 +50,19 @@ export function createCertificateRepository(db: DrizzleDb): CertificateRepositor
       // always has renewalStartedAt (set with renewalState; migration 0007 filled it for older rows).
       const attemptAllowed = or(isNull(certificates.nextAttemptAt), lte(certificates.nextAttemptAt, now));
       const due = and(eq(certificates.state, 'issued'), lte(certificates.renewAt, now), eq(profiles.autoRenew, true));
+      // A revoked live certificate is renewed at once when bound (the policy chain checks the bindings).
+      const revoked = and(
+        eq(certificates.state, 'issued'),
+        eq(certificates.revokedSerial, certificates.serial),
+        eq(profiles.autoRenew, true),
+      );
       // Set when a renewal starts, cleared when its chain replaces the live one.
       const inFlight = isNotNull(certificates.renewalStartedAt);
       const rows = await db
         .select({ id: certificates.id })
         .from(certificates)
         .innerJoin(profiles, eq(profiles.id, certificates.profileId))
-        .where(and(attemptAllowed, or(due, inFlight)))
+        .where(and(attemptAllowed, or(due, inFlight, revoked)))
         .orderBy(asc(certificates.renewAt))
         .limit(limit);
       return rows.map((r) => r.id);
@@ -117,6 +123,11 @@ export function createCertificateRepository(db: DrizzleDb): CertificateRepositor
             eq(certificates.state, 'issued'),
             isNotNull(certificates.keySealed),
             sql`${bindings.deployedFingerprint} IS DISTINCT FROM ${certificates.fingerprintSha256}`,
+            // A revoked certificate is not spread further; its replacement is deployed once renewed.
+            or(
+              isNull(certificates.revokedSerial),
+              sql`${certificates.revokedSerial} IS DISTINCT FROM ${certificates.serial}`,
+            ),
           ),
         )
         .limit(limit);

@@ -1,7 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { KeySpec } from '../../core/domain/key-spec.ts';
-import type { CertificateState, RenewalError, RenewalState } from '../../core/domain/managed-certificate.ts';
+import type {
+  CertificateState,
+  PendingRevocation,
+  RenewalError,
+  RenewalState,
+} from '../../core/domain/managed-certificate.ts';
+import type { RevocationReason } from '../../core/domain/revocation-reason.ts';
 import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
 import { timestamps } from './_columns.ts';
 import { profiles } from './profiles.ts';
@@ -53,6 +59,13 @@ export const certificates = pgTable(
     renewalCsrPem: text('renewal_csr_pem'),
     lastRenewalError: jsonb('last_renewal_error').$type<RenewalError>(),
     lastRenewalAttemptAt: timestamp('last_renewal_attempt_at', { withTimezone: true }),
+    revokedSerial: text('revoked_serial'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    revocationReason: text('revocation_reason').$type<RevocationReason>(),
+    revokedBy: text('revoked_by'),
+    pendingRevocation: jsonb('pending_revocation').$type<PendingRevocation>(),
+    /** Sealed (AES-256-GCM, see core/secrets), with the same AAD as `key_sealed`. */
+    pendingRevocationKeySealed: text('pending_revocation_key_sealed'),
     ...timestamps,
   },
   (t) => [

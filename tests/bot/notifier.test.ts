@@ -341,6 +341,19 @@ describe('notification blocks', () => {
     expect(last).toMatch(/… and \d+ more/);
   });
 
+  it('a revocation says the serial, reason, who, and what happens to what the BIG-IPs serve', () => {
+    const text = (detail: Record<string, unknown>, needsPerson: boolean) =>
+      JSON.stringify(eventMessage({ ...ev('revoked', detail), needsPerson }));
+    const base = { serial: '0abc', reason: 'keyCompromise', by: 'slack:U1' };
+    const replaced = text({ ...base, replacementSerial: '0def', stillServed: false }, false);
+    expect(replaced).toContain(':no_entry: *www.example.com* was revoked at the CA');
+    expect(replaced).toContain('*Serial:* `0abc`\\n*Reason:* keyCompromise\\n*By:* slack:U1\\n*Replacement:* `0def`');
+    expect(replaced).toContain('The replacement was deployed before the revocation.');
+    expect(text({ ...base, stillServed: true }, false)).toContain('the next renew run replaces it');
+    expect(text({ ...base, stillServed: true }, true)).toContain('A person has to act on this.');
+    expect(text({ ...base, stillServed: false }, false)).toContain('Nothing is bound to it.');
+  });
+
   it('escapes mrkdwn in subjects and detail fields', () => {
     const msg = eventMessage(
       ev('renewal_failed', { code: 'x', message: '<!channel> & <https://evil|click>' }, '<@U1>.example.com'),
@@ -376,6 +389,7 @@ describe('notification blocks', () => {
       'renewed',
       'deployed',
       'approval_decided',
+      'revoked',
       'something_new',
     ]) {
       const json = JSON.stringify([eventMessage(ev(kind, poisoned)), digestMessage([ev(kind, poisoned)])]);

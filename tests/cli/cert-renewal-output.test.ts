@@ -104,3 +104,61 @@ describe('cert show and cert list say where a failing renewal stands', () => {
     ]);
   });
 });
+
+describe('cert show and cert list say a certificate is revoked', () => {
+  const revokedAt = new Date('2026-03-05T10:00:00Z');
+  const base = { ...failing, renewalState: null, failedAttempts: 0, lastRenewalError: null, pendingDeploy: null };
+  const revoked: CertificateView = {
+    ...base,
+    revokedSerial: '0abc',
+    revokedAt,
+    revocationReason: 'keyCompromise',
+    revokedBy: 'cli:alice',
+  };
+  const replaced: CertificateView = { ...revoked, serial: '0def' };
+  const served: CertificateView = {
+    ...base,
+    serial: '0def',
+    revokedSerial: '0abc',
+    revokedAt,
+    revocationReason: 'superseded',
+    revokedBy: 'cli:alice',
+    pendingDeploy: { at: revokedAt, due: true, reason: 'served_revoked', bindings: 1 },
+  };
+
+  async function run(view: CertificateView, args: string[]): Promise<string> {
+    let stdout = '';
+    const services = { certificates: { show: async () => view, list: async () => [view] } };
+    await runCli(args, {
+      stdout: (t) => (stdout += t),
+      stderr: () => undefined,
+      cwd: process.cwd(),
+      user: 'test',
+      servesChallenges: false,
+      withRuntime: (fn) => fn({ services } as unknown as Runtime),
+    });
+    return stdout;
+  }
+
+  it('the live certificate revoked: reason, when, by whom; the list marks its state', async () => {
+    expect(await run(revoked, ['cert', 'show', 'www.example.com'])).toMatch(
+      /^revoked\s+yes: keyCompromise at 2026-03-05T10:00:00\.000Z by cli:alice$/m,
+    );
+    const [, row] = (await run(revoked, ['cert', 'list'])).trim().split('\n');
+    expect(row!.split(/\s{2,}/).slice(0, 2)).toEqual(['www.example.com', 'issued (revoked)']);
+  });
+
+  it('after a reissue: which previous serial was revoked, and the state is plain issued', async () => {
+    expect(await run(replaced, ['cert', 'show', 'www.example.com'])).toMatch(
+      /^revoked\s+previous serial 0abc: keyCompromise at 2026-03-05T10:00:00\.000Z by cli:alice$/m,
+    );
+    const [, row] = (await run(replaced, ['cert', 'list'])).trim().split('\n');
+    expect(row!.split(/\s{2,}/).slice(0, 2)).toEqual(['www.example.com', 'issued']);
+  });
+
+  it('a replacement waiting to be deployed because the revoked one is served says why it is due', async () => {
+    expect(await run(served, ['cert', 'show', 'www.example.com'])).toMatch(
+      /^pendingDeploy\s+due since 2026-03-05T10:00:00\.000Z \(what is served was revoked; 1 binding\(s\)\)$/m,
+    );
+  });
+});

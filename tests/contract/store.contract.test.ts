@@ -985,8 +985,18 @@ describe.each(databaseTargets)('Store contract on $kind', ({ open }) => {
         state: 'ordering',
         fingerprintSha256: 'CC',
       });
-      for (const c of [fresh, current, renewing]) await store.certificates.insert(c);
+      const revoked = makeCertificate(profile.id, {
+        id: randomUUID(),
+        name: 'revoked',
+        state: 'issued',
+        fingerprintSha256: 'DD',
+        serial: '0d',
+        revokedSerial: '0d',
+      });
+      for (const c of [fresh, current, renewing, revoked]) await store.certificates.insert(c);
       await store.bindings.insert(makeBinding(fresh.id, device.id, { profilePath: '/Common/a' }));
+      // Revoked: not spread to a profile that does not serve it yet.
+      await store.bindings.insert(makeBinding(revoked.id, device.id, { profilePath: '/Common/e' }));
       await store.bindings.insert(
         makeBinding(fresh.id, device.id, { profilePath: '/Common/b', deployedFingerprint: 'AA' }),
       );

@@ -43,21 +43,25 @@ for (const target of databaseTargets) {
           for (const renewalState of renewalStates)
             for (const renewalStartedAt of [null, PAST])
               for (const renewAt of times)
-                for (const nextAttemptAt of times) {
-                  // The invariant the preselection relies on: a renewal in flight has its start time.
-                  if (renewalState !== null && renewalStartedAt === null) continue;
-                  const cert = makeCertificate(profile.id, {
-                    id: randomUUID(),
-                    name: `c${n++}`,
-                    state,
-                    renewalState,
-                    renewalStartedAt,
-                    renewAt,
-                    nextAttemptAt,
-                  });
-                  await store.certificates.insert(cert);
-                  if (decideRenewal({ cert, profile, now: NOW }).renew) renewing.add(cert.id);
-                }
+                for (const nextAttemptAt of times)
+                  for (const revoked of [false, true]) {
+                    // The invariant the preselection relies on: a renewal in flight has its start time.
+                    if (renewalState !== null && renewalStartedAt === null) continue;
+                    const cert = makeCertificate(profile.id, {
+                      id: randomUUID(),
+                      name: `c${n++}`,
+                      state,
+                      renewalState,
+                      renewalStartedAt,
+                      renewAt,
+                      nextAttemptAt,
+                      serial: `5e${n}`,
+                      revokedSerial: revoked ? `5e${n}` : null,
+                    });
+                    await store.certificates.insert(cert);
+                    // Bound: the revoked certificates the chain renews are the bound ones, so this is the superset.
+                    if (decideRenewal({ cert, profile, bound: true, now: NOW }).renew) renewing.add(cert.id);
+                  }
       const preselected = new Set(await store.certificates.listRenewalCandidates(NOW, 10_000));
       expect(renewing.size).toBeGreaterThan(0);
       expect([...renewing].filter((id) => !preselected.has(id))).toEqual([]);

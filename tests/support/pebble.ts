@@ -607,3 +607,26 @@ export function usePebble(opts: PebbleOptions = {}): () => PebbleHandle {
     return handle;
   };
 }
+
+/**
+ * Pebble's own record of a certificate (management API `/cert-status-by-serial/<hex serial>`): `Status` is
+ * `Valid` or `Revoked`, `Reason` the RFC 5280 code once revoked. The witness of what the CA did.
+ */
+export async function pebbleCertStatus(
+  pebble: PebbleHandle,
+  serial: string,
+): Promise<{ Status: string; Reason?: number }> {
+  const ca = fs.readFileSync(pebble.caFile);
+  return new Promise((resolve, reject) => {
+    https
+      .get(`${pebble.pebbleManagementUrl}/cert-status-by-serial/${serial}`, { ca }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`Pebble answered ${res.statusCode}: ${body}`));
+          else resolve(JSON.parse(body));
+        });
+      })
+      .on('error', reject);
+  });
+}

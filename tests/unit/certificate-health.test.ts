@@ -177,10 +177,35 @@ describe('certificateHealth', () => {
       'awaiting_challenge',
       'degraded',
     ],
+    ['the live certificate revoked', { revokedSerial: '0abc', revokedAt: at(-1) }, {}, 'revoked', 'degraded'],
+    ['the certificate a reissue replaced was revoked', { revokedSerial: '0aaa', revokedAt: at(-1) }, {}, null, null],
+    ['revoked and expired: expired first', { revokedSerial: '0abc', notAfter: at(-1) }, {}, 'expired', 'failing'],
+    [
+      'revoked and its replacement failing: the failing renewal first',
+      { revokedSerial: '0abc', failedAttempts: 2, nextAttemptAt: at(1) },
+      {},
+      'renewal_failing',
+      'failing',
+    ],
   ])('%s', (_what, over, input, concern, level) => {
     const h = health(over, input);
     expect(h?.concern ?? null).toBe(concern);
     expect(h?.level ?? null).toBe(level);
+  });
+
+  it('says a revocation, and what replaces it: the renew run, or a person on a manual profile', () => {
+    const revoked = {
+      revokedSerial: '0abc',
+      revokedAt: at(-1),
+      revocationReason: 'keyCompromise' as const,
+      revokedBy: 'cli:alice',
+    };
+    expect(health(revoked)?.summary).toBe(
+      'revoked 2030-05-31T12:00:00Z (keyCompromise, by cli:alice); BIG-IPs bound to it keep serving it until the next renew run replaces it and the deploy job deploys the replacement',
+    );
+    expect(health(revoked, { autoRenew: false })?.summary).toContain(
+      'until a replacement is deployed: bigip-acme cert renew www.example.com, then bigip-acme cert deploy www.example.com',
+    );
   });
 
   it('names the recorded error, the attempt count, the next attempt and the expiry of a failing renewal', () => {

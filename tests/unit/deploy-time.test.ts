@@ -96,6 +96,22 @@ describe('pendingDeploy: when the renewed certificate waiting for its bindings w
       { bindings: [{ deployedFingerprint: 'OLD', deployedNotAfter: new Date('2026-03-10T20:00:00Z') }] },
       { at: now, due: true, reason: 'expires_first', bindings: 1 },
     ],
+    [
+      'now when a binding serves the revoked certificate this one replaces',
+      {
+        cert: { ...cert, revokedSerial: 'OLD1' },
+        bindings: [current, { deployedFingerprint: 'OLD', deployedNotAfter: null, deployedSerial: 'OLD1' }],
+      },
+      { at: now, due: true, reason: 'served_revoked', bindings: 1 },
+    ],
+    [
+      'the deploy time when the revoked serial is served nowhere',
+      {
+        cert: { ...cert, revokedSerial: 'OLD1' },
+        bindings: [{ deployedFingerprint: 'OLD', deployedNotAfter: null, deployedSerial: 'OLD2' }],
+      },
+      { at: new Date('2026-03-11T00:00:00Z'), due: false, reason: 'deploy_time', bindings: 1 },
+    ],
     ['nothing when every binding serves the current issue', { bindings: [current] }, null],
     ['nothing without bindings', { bindings: [] }, null],
     [

@@ -99,6 +99,8 @@ describe('deployRefusal', () => {
     ['issued but without its chain', { ...issued, chainPem: null }, 1, undefined, 'conflict'],
     ['issued and bound to nothing', issued, 0, undefined, 'input_invalid'],
     ['bound, but not on the device asked for', issued, 0, 'lb-2', 'input_invalid'],
+    ['issued, bound, revoked', { ...issued, revokedSerial: '01' }, 1, undefined, 'conflict'],
+    ['the revoked one was the certificate before this', { ...issued, revokedSerial: '00' }, 1, undefined, null],
   ])('%s', (_name, over, bound, device, code) => {
     const refusal = deployRefusal(makeCertificate('p', { name: 'www.example.com', ...over }), bound, device);
     if (code === null) expect(refusal).toBeNull();

@@ -10,14 +10,15 @@ import {
   renewalInFlight,
   renewalTimeReached,
   retryBackoffNotElapsed,
+  revokedCertificate,
 } from '../../core/issuance/renewal-policies.ts';
 
 const NOW = new Date('2030-01-15T12:00:00Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms);
 const ahead = (ms: number) => new Date(NOW.getTime() + ms);
 
-/** An issued certificate of an auto-renewing profile, renewal time not yet reached, nothing in flight. */
-function input(cert: Partial<RenewalPolicyInput['cert']> = {}, autoRenew = true): RenewalPolicyInput {
+/** An issued, bound, unrevoked certificate of an auto-renewing profile, renewal time not yet reached, nothing in flight. */
+function input(cert: Partial<RenewalPolicyInput['cert']> = {}, autoRenew = true, bound = true): RenewalPolicyInput {
   return {
     cert: {
       state: 'issued',
@@ -25,12 +26,16 @@ function input(cert: Partial<RenewalPolicyInput['cert']> = {}, autoRenew = true)
       renewalStartedAt: null,
       renewAt: ahead(86_400_000),
       nextAttemptAt: null,
+      serial: 'aa01',
+      revokedSerial: null,
       ...cert,
     },
     profile: { autoRenew },
+    bound,
     now: NOW,
   };
 }
+const REVOKED = { revokedSerial: 'aa01' };
 
 type Row = [scenario: string, given: RenewalPolicyInput, expected: RenewalVerdict | null];
 
@@ -88,6 +93,17 @@ const tables: [name: string, policy: RenewalPolicy, rows: Row[]][] = [
     ],
   ],
   [
+    'revokedCertificate',
+    revokedCertificate,
+    [
+      ['not revoked', input(), null],
+      ['revoked and bound', input(REVOKED), { renew: true, reason: 'revoked' }],
+      ['revoked, nothing bound', input(REVOKED, true, false), { renew: false, reason: 'revoked_unbound' }],
+      ['the certificate a reissue replaced was revoked', input({ revokedSerial: 'aa00' }), null],
+      ['a first issuance (no serial) is never revoked', input({ serial: null, revokedSerial: null }), null],
+    ],
+  ],
+  [
     'renewalTimeReached',
     renewalTimeReached,
     [
@@ -137,6 +153,23 @@ describe('the renewal policy chain (the one "due" rule)', () => {
       { renew: true, reason: 'renewal_in_flight' },
     ],
     ['a first issuance half-way', input({ state: 'ordering', renewAt: null }), { renew: false, reason: 'not_issued' }],
+    ['revoked and bound, renewal time far ahead', input(REVOKED), { renew: true, reason: 'revoked' }],
+    [
+      'revoked, unbound, renewal time passed: left alone',
+      input({ ...REVOKED, renewAt: ago(1) }, true, false),
+      { renew: false, reason: 'revoked_unbound' },
+    ],
+    ['revoked and bound on a manual profile', input(REVOKED, false), { renew: false, reason: 'auto_renew_off' }],
+    [
+      'revoked and bound, backing off after a failed replacement',
+      input({ ...REVOKED, nextAttemptAt: ahead(1) }),
+      { renew: false, reason: 'retry_backoff' },
+    ],
+    [
+      'revoked with the replacement in flight',
+      input({ ...REVOKED, renewalState: 'ordering', renewalStartedAt: ago(1) }),
+      { renew: true, reason: 'renewal_in_flight' },
+    ],
     ['issued, never scheduled', input({ renewAt: null }), { renew: false, reason: 'not_scheduled' }],
   ];
   it.each(rows)('%s', (_scenario, given, expected) => {

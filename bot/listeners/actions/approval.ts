@@ -94,8 +94,22 @@ export function approveCallback(deps: ApprovalDeps) {
       await tell(args, deps, text);
       return;
     }
-    const { approval: decided, issue } = approved;
+    const { approval: decided, issue, revoke } = approved;
     const source = sourceOfBlockId(action.block_id);
+    if (revoke) {
+      // Revoking talks to the CA (and with a reissue to the BIG-IPs); the approver is told how it ended.
+      revoke()
+        .then((r) =>
+          tell(
+            args,
+            deps,
+            `Revoked ${decided.certificateName}: serial ${r.serial} (${r.reason})${r.replacement ? `; replacement serial ${r.replacement.serial} deployed` : ''}.`,
+          ),
+        )
+        .catch((err) =>
+          tell(args, deps, replyError(err, deps.log, { what: 'slack-approved revocation', fields: { approval: id } })),
+        );
+    }
     if (issue) {
       // Issuing talks to the CA for seconds to minutes; the click is long acked, and the message shows how it goes.
       issueInBackground(args, deps, { decided, issue }, source, userId).catch((err) =>

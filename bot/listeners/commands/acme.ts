@@ -43,6 +43,7 @@ const AREA_HANDLERS: Partial<
   cert_show: runCertCommand,
   cert_renew: runCertCommand,
   cert_deploy: runCertCommand,
+  cert_revoke: runCertCommand,
 };
 
 /** Runs one read-only subcommand against the core and builds its answer. */

@@ -7,6 +7,7 @@ import {
   type RenewRow,
   renewProgressMessage,
 } from '../../blocks/certificate-detail.ts';
+import { type BotMessage, escapeMrkdwn, section } from '../../blocks/message.ts';
 import { errorMessage } from '../../blocks/usage.ts';
 import type { AcmeCommand } from '../../command-parser.ts';
 import { certRequestView } from '../../modals/cert-request.ts';
@@ -16,7 +17,10 @@ import { profileChoices, profileWithDomains } from '../forms/cert-forms.ts';
 import { progressUpdates } from '../progress-updates.ts';
 import type { CommandContext } from './command-context.ts';
 
-type CertCommand = Extract<AcmeCommand, { kind: 'cert_request' | 'cert_show' | 'cert_renew' | 'cert_deploy' }>;
+type CertCommand = Extract<
+  AcmeCommand,
+  { kind: 'cert_request' | 'cert_show' | 'cert_renew' | 'cert_deploy' | 'cert_revoke' }
+>;
 
 /** The command's response_url, replacing its first answer; 1 send is the first answer itself. */
 function replacing(ctx: CommandContext, minMs: number) {
@@ -38,6 +42,37 @@ export async function runCertCommand(ctx: CommandContext, command: AcmeCommand):
       return renew(ctx, c.names, c.profile);
     case 'cert_deploy':
       return deploy(ctx, c.name);
+    case 'cert_revoke':
+      return revoke(ctx, c.name, c.reason, c.reissue);
+  }
+}
+
+/**
+ * Revokes now, or asks an approver when the profile's rule wants one. Bad input (reason, name, state) is
+ * refused by the core before anything happens, and said ephemerally like every error of a command.
+ */
+async function revoke(ctx: CommandContext, rawName: string, reason: string, reissue: boolean): Promise<void> {
+  const name = escapeMrkdwn(rawName);
+  const textMessage = (text: string): BotMessage => ({ text, blocks: [section(text)] });
+  const actor = slackActor(ctx.userId);
+  await ctx.reply(textMessage(`:hourglass_flowing_sand: ${name}: revoking${reissue ? ' (replacement first)' : ''}…`));
+  const updates = replacing(ctx, 2_000);
+  try {
+    const r = await ctx.services.revocations.revoke(
+      { name: rawName, reason, reissue },
+      actor,
+      (line) => updates.progress(textMessage(`:hourglass_flowing_sand: ${escapeMrkdwn(line)}`)),
+      { approval: true },
+    );
+    const text =
+      r.outcome === 'awaiting_approval'
+        ? `:raised_hand: Revocation of *${name}* (serial \`${r.serial}\`, ${r.reason}) waits for an approver (approval \`${r.approvalId}\`). Nothing is revoked yet.`
+        : `:no_entry: *${name}*: serial \`${r.serial}\` revoked (${r.reason}).${r.replacement ? ` Replacement serial \`${r.replacement.serial}\` is deployed.` : ' BIG-IPs keep serving it until a replacement is deployed.'}`;
+    await updates.final(textMessage(text));
+  } catch (err) {
+    await updates.final(
+      errorMessage(replyError(err, ctx.log, { what: 'slack revocation', fields: { certificate: rawName } })),
+    );
   }
 }
 

@@ -1,9 +1,9 @@
 import { CoreError, runCommand } from '../../errors.ts';
-import type { ManagedCertificate } from '../managed-certificate.ts';
+import { isRevoked, type ManagedCertificate } from '../managed-certificate.ts';
 
 export type DeployableFacts = Pick<
   ManagedCertificate,
-  'name' | 'state' | 'chainPem' | 'keySealed' | 'serial' | 'notAfter' | 'fingerprintSha256'
+  'name' | 'state' | 'chainPem' | 'keySealed' | 'serial' | 'notAfter' | 'fingerprintSha256' | 'revokedSerial'
 >;
 
 /**
@@ -14,6 +14,16 @@ export type DeployableFacts = Pick<
 export function deployRefusal(cert: DeployableFacts, boundDevices: number, device?: string): CoreError | null {
   if (!hasIssuedMaterial(cert))
     return new CoreError('conflict', `certificate "${cert.name}" is ${cert.state}, not issued; nothing to deploy`);
+  if (isRevoked(cert)) {
+    // Putting a revoked certificate on a profile that does not serve it yet would break that profile.
+    return new CoreError(
+      'conflict',
+      `certificate "${cert.name}" (serial ${cert.serial}) is revoked; nothing to deploy`,
+      {
+        hint: runCommand('issue its replacement with', ['cert', 'renew', cert.name]),
+      },
+    );
+  }
   if (boundDevices === 0) {
     return new CoreError(
       'input_invalid',

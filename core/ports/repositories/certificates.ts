@@ -10,7 +10,8 @@ export interface CertificateRepository {
   /**
    * Ids the renewal sweep should look at, soonest first: issued certificates of auto-renewing profiles whose
    * `renewAt` has come, and renewals in flight (`renewalStartedAt` set); in both cases only when
-   * `nextAttemptAt` has passed. A cheap indexed query: callers claim each id and re-check it.
+   * `nextAttemptAt` has passed. Revoked live certificates of auto-renewing profiles too (the policy chain
+   * renews those still bound). A cheap indexed query: callers claim each id and re-check it.
    */
   listRenewalCandidates(now: Date, limit: number): Promise<string[]>;
   /**
@@ -28,7 +29,10 @@ export interface CertificateRepository {
   listAriPollCandidates(now: Date, limit: number): Promise<string[]>;
   /** Certificates with a certificate on the row expiring before `at` (for expiry warnings). */
   listExpiringBefore(at: Date): Promise<ManagedCertificate[]>;
-  /** Ids of issued certificates (with their key on the row) with a binding that does not serve their current fingerprint yet. */
+  /**
+   * Ids of issued certificates (with their key on the row) with a binding that does not serve their current
+   * fingerprint yet; a revoked certificate is left out (its replacement is deployed once renewed).
+   */
   listDeployCandidates(limit: number): Promise<string[]>;
   /**
    * Deletes the certificate with everything that is only its own: bindings, approvals, deploy history and the
