@@ -18,6 +18,9 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'certificates', column: 'key_sealed', aadColumn: 'key' },
   // A renewal's key is sealed for the certificate's `key` column: it becomes that key when the renewal lands.
   { table: 'certificates', column: 'renewal_key_sealed', aadColumn: 'key' },
+  // The key of a certificate waiting to be revoked by its own key (`cert revoke --reissue`): moved over from
+  // `key_sealed` unchanged, so sealed for `key` too.
+  { table: 'certificates', column: 'pending_revocation_key_sealed', aadColumn: 'key' },
   { table: 'certificates', column: 'passphrase_sealed', aadColumn: 'passphrase' },
   { table: 'authorizations', column: 'tls_key_sealed', aadColumn: 'tls_key' },
   { table: 'hook_challenges', column: 'key_sealed', aadColumn: 'key' },

@@ -40,6 +40,12 @@ const TARGETS: Record<string, Target> = {
     column: certificates.renewalKeySealed,
     property: 'renewalKeySealed',
   },
+  'certificates.pending_revocation_key_sealed': {
+    table: certificates,
+    id: certificates.id,
+    column: certificates.pendingRevocationKeySealed,
+    property: 'pendingRevocationKeySealed',
+  },
   'certificates.passphrase_sealed': {
     table: certificates,
     id: certificates.id,
