@@ -107,18 +107,10 @@ export class SecretsService {
     if (start.kind === 'generate') {
       const previous = this.keys.keyIds()[0]!;
       generated = this.keys.generatePrimary();
-      await appendAudit(
-        this.deps.store.audit,
-        'system',
-        { id: null, name: 'master key' },
-        actor,
-        'secrets.generate_key',
-        'ok',
-        {
-          keyId: generated,
-          previousKeyId: previous,
-        },
-      );
+      await this.audit(actor, 'secrets.generate_key', 'ok', {
+        keyId: generated,
+        previousKeyId: previous,
+      });
       progress(`generated a new master key ${generated}; ${previous} still opens until it is retired`);
     }
 
@@ -152,20 +144,12 @@ export class SecretsService {
         }
       }
     } catch (err) {
-      await appendAudit(
-        this.deps.store.audit,
-        'system',
-        { id: null, name: 'master key' },
-        actor,
-        'secrets.rotate',
-        'error',
-        {
-          keyId: primary,
-          // Named `moved`: audit details redact any key that mentions sealing.
-          moved: resealed,
-          code: err instanceof CoreError ? err.code : 'internal',
-        },
-      );
+      await this.audit(actor, 'secrets.rotate', 'error', {
+        keyId: primary,
+        // Named `moved`: audit details redact any key that mentions sealing.
+        moved: resealed,
+        code: err instanceof CoreError ? err.code : 'internal',
+      });
       throw err;
     }
 
@@ -178,21 +162,13 @@ export class SecretsService {
         .map((k) => k.keyId),
     );
     const retirable = ring.slice(1).filter((id) => !used.has(id));
-    await appendAudit(
-      this.deps.store.audit,
-      'system',
-      { id: null, name: 'master key' },
-      actor,
-      'secrets.rotate',
-      'ok',
-      {
-        keyId: primary,
-        generated,
-        moved: resealed,
-        changedMeanwhile,
-        remaining,
-      },
-    );
+    await this.audit(actor, 'secrets.rotate', 'ok', {
+      keyId: primary,
+      generated,
+      moved: resealed,
+      changedMeanwhile,
+      remaining,
+    });
     return { keyId: primary, generated, resealed, changedMeanwhile, remaining, retirable };
   }
 
@@ -222,19 +198,24 @@ export class SecretsService {
       }
     }
     this.keys.dropKey(keyId);
-    await appendAudit(
+    await this.audit(actor, 'secrets.retire_key', 'ok', {
+      keyId,
+      source: this.keys.source,
+    });
+    return { retired: keyId, source: this.keys.source };
+  }
+
+  /** Every rotation step is audited against the one object it changes: the master key. */
+  private audit(actor: string, action: string, result: 'ok' | 'error', detail: Record<string, unknown>) {
+    return appendAudit(
       this.deps.store.audit,
       'system',
       { id: null, name: 'master key' },
       actor,
-      'secrets.retire_key',
-      'ok',
-      {
-        keyId,
-        source: this.keys.source,
-      },
+      action,
+      result,
+      detail,
     );
-    return { retired: keyId, source: this.keys.source };
   }
 
   private unknownKeys(keys: KeyCount[]): CoreError {
