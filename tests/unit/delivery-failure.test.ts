@@ -75,15 +75,15 @@ describe('classifyDeliveryFailure: what a refused notification means', () => {
 describe('afterPermanentRefusal: bounded retries with backoff', () => {
   const now = new Date('2026-12-01T00:00:00Z');
   const at = (ms: number) => ({ next: 'retry', at: new Date(now.getTime() + ms) });
-  const table: { attempts: number; then: unknown }[] = [
-    { attempts: 1, then: at(0) },
-    { attempts: 2, then: at(60_000) },
-    { attempts: 3, then: at(300_000) },
-    { attempts: 4, then: at(1_800_000) },
-    { attempts: MAX_DELIVERY_ATTEMPTS, then: { next: 'give_up' } },
-    { attempts: MAX_DELIVERY_ATTEMPTS + 3, then: { next: 'give_up' } },
+  const table: { attempts: number; decision: unknown }[] = [
+    { attempts: 1, decision: at(0) },
+    { attempts: 2, decision: at(60_000) },
+    { attempts: 3, decision: at(300_000) },
+    { attempts: 4, decision: at(1_800_000) },
+    { attempts: MAX_DELIVERY_ATTEMPTS, decision: { next: 'give_up' } },
+    { attempts: MAX_DELIVERY_ATTEMPTS + 3, decision: { next: 'give_up' } },
   ];
   for (const row of table) {
-    it(`after attempt ${row.attempts}`, () => expect(afterPermanentRefusal(row.attempts, now)).toEqual(row.then));
+    it(`after attempt ${row.attempts}`, () => expect(afterPermanentRefusal(row.attempts, now)).toEqual(row.decision));
   }
 });
