@@ -52,6 +52,7 @@ export function statusMessage(r: StatusReport): BotMessage {
     `*Certificates:* ${total(i.certificates)}${breakdown(i.certificates)}`,
     `*Devices:* ${i.devices}`,
     `*Pending approvals:* ${r.approvals.length}`,
+    `*Undeliverable notifications (7 days):* ${r.notifications.undeliverable}`,
   ];
   blocks.push(
     section(lines.join('\n')),

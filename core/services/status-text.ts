@@ -1,6 +1,6 @@
 import { shortTime } from '../domain/certificate-health.ts';
 import type { JobItems } from '../domain/job-run.ts';
-import type { JobStatus, PendingDeploy, StatusLevel, StatusReport } from './status-service.ts';
+import type { JobStatus, NotificationStatus, PendingDeploy, StatusLevel, StatusReport } from './status-service.ts';
 
 /**
  * The status report in words, worst first, shared by the CLI and Slack so both say the same thing. Plain
@@ -48,6 +48,17 @@ export function jobLine(j: JobStatus): string {
   return `${j.job}: ${last}, ${result}${items}${error}${failed}${overdue}${next}`;
 }
 
+function notificationLines(n: NotificationStatus): string[] {
+  const head = `${n.undeliverable} notification${n.undeliverable === 1 ? '' : 's'} Slack refused on every attempt, given up in the last 7 days (see the service log)`;
+  return [
+    head,
+    ...n.latest.map(
+      (e) =>
+        `${e.kind} of ${e.subject}: ${e.lastError ?? 'refused'} after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, given up ${shortTime(e.givenUpAt)}`,
+    ),
+  ];
+}
+
 function pendingDeployLine(p: PendingDeploy): string {
   const target = `${p.certificate} → ${p.devices.join(', ')}`;
   switch (p.reason) {
@@ -90,6 +101,7 @@ export function statusGroups(r: StatusReport): StatusGroup[] {
             : [],
       },
       { title: 'jobs', lines: r.jobs.filter((j) => j.level === level).map(jobLine) },
+      { title: 'notifications', lines: r.notifications.level === level ? notificationLines(r.notifications) : [] },
     ];
     groups.push({ level, heading: HEADINGS[level], sections: sections.filter((s) => s.lines.length > 0) });
   }

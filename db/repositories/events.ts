@@ -73,12 +73,13 @@ export function createEventOutbox(db: DrizzleDb): EventOutbox {
       if (ids.length > 0)
         await db.update(events).set({ deliveredAt: at, givenUpAt: at }).where(inArray(events.id, ids));
     },
-    async undeliverable(limit) {
-      const [total] = await db.select({ n: count() }).from(events).where(isNotNull(events.givenUpAt));
+    async undeliverable(limit, since) {
+      const givenUp = and(isNotNull(events.givenUpAt), gte(events.givenUpAt, since));
+      const [total] = await db.select({ n: count() }).from(events).where(givenUp);
       const rows = await db
         .select()
         .from(events)
-        .where(isNotNull(events.givenUpAt))
+        .where(givenUp)
         .orderBy(desc(events.givenUpAt), desc(events.id))
         .limit(limit);
       return {

@@ -38,6 +38,7 @@ describe('Block Kit builders', () => {
     deploys: { failed: [], pending: [] },
     approvals: [],
     jobs: [],
+    notifications: { undeliverable: 0, latest: [], level: null },
     inventory: { profiles: 2, devices: 0, domains: { valid: 3, invalid: 1 }, certificates: {} },
     ...over,
   });

@@ -40,7 +40,7 @@ export interface SlackStub {
   /**
    * Test hook: Slack's answer to `method` comes from `answer` (given the call's parsed fields) whenever it
    * returns one, e.g. `{ ok: false, error: 'not_in_channel' }` for one channel; `undefined` keeps the usual
-   * answer. `null` removes the override; `clearOverrides()` (and the harness's `reset()`) removes them all.
+   * answer (`__status: 503` in it sets the HTTP status). `null` removes the override; `clearOverrides()` (and the harness's `reset()`) removes them all.
    */
   override(
     method: string,
@@ -88,7 +88,10 @@ export async function startSlackStub(): Promise<SlackStub> {
       }
       const overridden = overrides.get(method)?.(parseApiBody(calls[calls.length - 1]!.body));
       if (overridden !== undefined) {
-        res.end(JSON.stringify(overridden));
+        // `__status` answers with that HTTP status (a Slack 5xx), the rest as the body.
+        const { __status, ...answer } = overridden;
+        if (typeof __status === 'number') res.statusCode = __status;
+        res.end(JSON.stringify(answer));
         return;
       }
       if (path.startsWith('/api/views.')) {

@@ -645,7 +645,7 @@ describe('notifier: approval requests and messages Slack refuses', () => {
     }
     expect(slack.calls).toBe(6);
     expect(await store.events.listUndelivered(10)).toHaveLength(0);
-    const gone = await store.events.undeliverable(10);
+    const gone = await store.events.undeliverable(10, new Date(0));
     expect(gone.count).toBe(1);
     expect(gone.latest[0]).toMatchObject({ subject: 'a.example.com', attempts: 5, lastError: 'msg_too_long' });
   });

@@ -40,8 +40,8 @@ export interface EventOutbox {
   deferDelivery(ids: number[], until: Date): Promise<void>;
   /** Settles `ids` as undeliverable at `at`: delivered (no longer pending) and marked given up. */
   giveUpDelivery(ids: number[], at: Date): Promise<void>;
-  /** How many stored events were given up, and the newest `limit` of them. */
-  undeliverable(limit: number): Promise<{ count: number; latest: UndeliverableEvent[] }>;
+  /** How many events were given up at or after `since`, and the newest `limit` of them. */
+  undeliverable(limit: number, since: Date): Promise<{ count: number; latest: UndeliverableEvent[] }>;
   /** Newest first; every filter given must hold. */
   list(filter?: EventFilter): Promise<CoreEvent[]>;
   /** Deletes delivered events older than `before`; returns how many. */
