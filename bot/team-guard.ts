@@ -31,6 +31,6 @@ export function teamGuard(allowed: () => ReadonlySet<string>, log: Logger): Midd
     }
     log.warn({ teams }, 'slack request from a workspace that is not allowed; dropped');
     const ack = (args as { ack?: (response?: string) => Promise<void> }).ack;
-    if (ack) await ack('bigip-acme is not enabled for this workspace.');
+    if (ack) await ack('This certificate bot is not enabled for this workspace.');
   };
 }

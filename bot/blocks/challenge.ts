@@ -3,6 +3,7 @@ import type { types } from '@slack/bolt';
 import type { ChallengeContent } from '../../core/domain/challenge-content.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e } from './message.ts';
+import { slackCommand } from '../slack-words.ts';
 
 /**
  * A domain's challenge content message (the seed's Domain Configuration row): what to publish for the
@@ -112,9 +113,12 @@ function longSection(mrkdwn: string): types.SectionBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, MAX_SECTION) } };
 }
 
-/** The CLI line that writes a domain's TLS-ALPN-01 files (the key file mode 0600), for when Slack cannot carry them. */
+/**
+ * Where a domain's TLS-ALPN-01 files (the key file mode 0600) come from when Slack cannot carry them: the
+ * CLI on the server, said in Slack's words (bot/slack-words.ts).
+ */
 export function tlsCliHint(name: string, profile: string): string {
-  return `bigip-acme domain challenge ${name} --profile ${profile} --out DIR`;
+  return slackCommand(['domain', 'challenge', name, '--profile', profile, '--out', 'DIR']);
 }
 
 function contentBlocks(card: ChallengeCard): types.KnownBlock[] {
@@ -133,11 +137,11 @@ function contentBlocks(card: ChallengeCard): types.KnownBlock[] {
     ];
   }
   if (c.tls) {
-    const hint = `\`${e(tlsCliHint(c.domain, card.profileName))}\``;
+    const hint = tlsCliHint(e(c.domain), e(card.profileName));
     const where: Record<TlsFiles, string> = {
-      thread: `The \`${e(c.domain)}.cert\` and \`${e(c.domain)}.key\` files are in this message's thread; also from the CLI: ${hint}`,
-      failed: `The \`.cert\` and \`.key\` files could not be posted here; get them from the CLI: ${hint}`,
-      cli: `Get the \`.cert\` and \`.key\` files from the CLI: ${hint}`,
+      thread: `The \`${e(c.domain)}.cert\` and \`${e(c.domain)}.key\` files are in this message's thread; also from ${hint}`,
+      failed: `The \`.cert\` and \`.key\` files could not be posted here; get them with ${hint}`,
+      cli: `Get the \`.cert\` and \`.key\` files with ${hint}`,
     };
     return [
       longSection(

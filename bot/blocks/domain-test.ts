@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { TestOutcome } from '../../core/services/domain-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS } from './message.ts';
+import { slackCommand } from '../slack-words.ts';
 
 /**
  * `/acme domain test` over several domains: one message, replaced as results come in, then with the
@@ -68,7 +69,8 @@ export function domainTestMessage(opts: {
   }
   const room = MAX_BLOCKS - blocks.length - 1;
   for (const text of sections.slice(0, room)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
-  if (sections.length > room) blocks.push(context('… more results than fit here; see `bigip-acme domain list`'));
+  if (sections.length > room)
+    blocks.push(context(`… more results than fit here; see ${slackCommand(['domain', 'list'])}`));
   else if (!opts.done)
     blocks.push(
       context(

@@ -3,7 +3,7 @@ import { statusGroups, statusHeadline } from '../../core/services/status-text.ts
 import type { StatusReport } from '../../core/services/status-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn, header, section } from './message.ts';
 
-/** Lines shown per section; the rest is counted, and `bigip-acme status` shows all. */
+/** Lines shown per section; the rest is counted, and the CLI's `status` shows all. */
 const LINES_PER_SECTION = 8;
 const MAX_ITEM = 300;
 /** Slack's limit on a section's text is 3000 characters. */
@@ -34,7 +34,7 @@ function listSection(title: string, lines: string[]): types.SectionBlock {
 export function statusMessage(r: StatusReport): BotMessage {
   const i = r.inventory;
   const blocks: types.KnownBlock[] = [
-    header('bigip-acme status'),
+    header('Certificate status'),
     section(`${ICONS[r.verdict]} *${escapeMrkdwn(statusHeadline(r))}*`),
   ];
   for (const group of statusGroups(r)) {
@@ -56,10 +56,12 @@ export function statusMessage(r: StatusReport): BotMessage {
   ];
   blocks.push(
     section(lines.join('\n')),
-    context('Details: `/acme cert list`, `/acme approvals`; everything: `bigip-acme status`, `bigip-acme events`'),
+    context(
+      'Details: `/acme cert list`, `/acme approvals`; every line and the notification history: `status` and `events` in the CLI on the server',
+    ),
   );
   return {
-    text: `bigip-acme ${statusHeadline(r)}: ${i.profiles} profiles, ${total(i.domains)} domains, ${total(i.certificates)} certificates, ${i.devices} devices, ${r.approvals.length} pending approvals`,
+    text: `Certificates ${statusHeadline(r)}: ${i.profiles} profiles, ${total(i.domains)} domains, ${total(i.certificates)} certificates, ${i.devices} devices, ${r.approvals.length} pending approvals`,
     blocks,
   };
 }

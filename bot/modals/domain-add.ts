@@ -5,6 +5,7 @@ import { isCoreError } from '../../core/errors.ts';
 import type { EndpointInput } from '../../core/challenges/domain-endpoint-service.ts';
 import { clip, escapeMrkdwn as e } from '../blocks/message.ts';
 import { type EndpointField, endpointInputs, type ViewValues, validateEndpointFields } from './domain-endpoint.ts';
+import { slackCommand } from '../slack-words.ts';
 
 /**
  * `/acme domain add`: profile, names, challenge type, and optionally where the challenge is published
@@ -270,7 +271,7 @@ export function addedView(opts: {
   lines.push(
     opts.where
       ? `Their challenge content is in ${opts.where}.`
-      : 'The challenge content could not be posted in Slack; see it with `bigip-acme domain show NAME`.',
+      : `The challenge content could not be posted in Slack; see it with ${slackCommand(['domain', 'show', 'NAME'])}.`,
   );
   for (const p of opts.problems) lines.push(`:warning: ${e(p)}`);
   return infoView('Domains added', lines.join('\n'));

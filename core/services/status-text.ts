@@ -1,3 +1,4 @@
+import { mentionCommand } from '../errors.ts';
 import { shortTime } from '../domain/certificate-health.ts';
 import type { JobItems } from '../domain/job-run.ts';
 import type { JobStatus, NotificationStatus, PendingDeploy, StatusLevel, StatusReport } from './status-service.ts';
@@ -67,9 +68,9 @@ function pendingDeployLine(p: PendingDeploy): string {
     case 'next_deploy_run':
       return `${target}: due; the deploy job takes it at its next run (${when(p.at)})`;
     case 'approval':
-      return `${target}: waiting for a deploy approval (bigip-acme approval list)`;
+      return `${target}: waiting for a deploy approval (${mentionCommand(['approval', 'list'])})`;
     case 'auto_deploy_off':
-      return `${target}: auto deploy is off for profile ${p.profileName}; deploy with: bigip-acme cert deploy ${p.certificate}`;
+      return `${target}: auto deploy is off for profile ${p.profileName}; deploy with: ${mentionCommand(['cert', 'deploy', p.certificate])}`;
   }
 }
 

@@ -31,6 +31,11 @@ export interface StubCall {
 export interface SlackStub {
   url: string;
   calls: StubCall[];
+  /**
+   * Texts the bot sent (Web API, response_url, HTTP acks) that speak CLI words (`CLI_WORDS_IN_SLACK`).
+   * The harness's `close()` fails the suite when any were seen: every bot suite checks it.
+   */
+  leaks: string[];
   /** Every Web API call to `method` (e.g. `views.open`), its form fields parsed and `view`/`blocks` JSON-decoded. */
   api(method: string): Record<string, unknown>[];
   /** Waits until `method` has been called `count` times (at most `timeoutMs`, default 10 s); returns those calls. */
@@ -52,8 +57,36 @@ export interface SlackStub {
   close(): Promise<void>;
 }
 
+/**
+ * CLI words in a text the bot sends to Slack: a `bigip-acme …` command line, or a command the core
+ * mentioned (core/errors.ts `mentionCommand`) that was not said in Slack's words. Issue 15: never.
+ */
+export const CLI_WORDS_IN_SLACK = /bigip-acme\s|⟦|⟧/;
+
+/** Every string inside a sent body (form fields, JSON, nested blocks), for the CLI-words check. */
+export function sentStrings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) sentStrings(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) sentStrings(v, out);
+  return out;
+}
+
+/** The texts in `body` (as sent to the Web API, a response_url or as an HTTP ack) that speak CLI words. */
+export function cliWordsIn(body: string): string[] {
+  if (body.trim() === '') return [];
+  let parsed: unknown;
+  try {
+    parsed =
+      body.trimStart().startsWith('{') || body.trimStart().startsWith('[') ? JSON.parse(body) : parseApiBody(body);
+  } catch {
+    parsed = body;
+  }
+  return sentStrings(parsed).filter((t) => CLI_WORDS_IN_SLACK.test(t));
+}
+
 export async function startSlackStub(): Promise<SlackStub> {
   const calls: StubCall[] = [];
+  const leaks: string[] = [];
   const overrides = new Map<string, (fields: Record<string, unknown>) => Record<string, unknown> | undefined>();
   const rateLimited = new Map<string, number>();
   const server: Server = createServer((req, res) => {
@@ -62,6 +95,8 @@ export async function startSlackStub(): Promise<SlackStub> {
     req.on('end', () => {
       const path = req.url ?? '/';
       calls.push({ path, at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      if (!path.startsWith('/upload/'))
+        for (const t of cliWordsIn(calls[calls.length - 1]!.body)) leaks.push(`${path.split('?')[0]}: ${t}`);
       res.setHeader('content-type', 'application/json');
       if (path.startsWith('/api/auth.test')) {
         res.end(
@@ -138,6 +173,7 @@ export async function startSlackStub(): Promise<SlackStub> {
   return {
     url,
     calls,
+    leaks,
     api,
     async waitForApi(method, count = 1, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
@@ -345,7 +381,9 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
         },
         body,
       });
-      return { status: res.status, body: await res.text(), id, ms: Date.now() - started };
+      const answer = await res.text();
+      for (const t of cliWordsIn(answer)) stub.leaks.push(`ack of /acme ${text}: ${t}`);
+      return { status: res.status, body: answer, id, ms: Date.now() - started };
     },
     async interact(payload, o = {}) {
       const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
@@ -359,7 +397,9 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
         },
         body,
       });
-      return { status: res.status, body: await res.text() };
+      const answer = await res.text();
+      for (const t of cliWordsIn(answer)) stub.leaks.push(`ack of ${String(payload['type'])}: ${t}`);
+      return { status: res.status, body: answer };
     },
     async submitView(callbackId, values, o = {}) {
       const res = await harness.interact({
@@ -471,6 +511,10 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
       await bot.stop();
       await stub.close();
       if (own) await database.close();
+      if (stub.leaks.length > 0)
+        throw new Error(
+          `the bot sent CLI words to Slack (issue 15: Slack words only):\n  ${[...new Set(stub.leaks)].join('\n  ')}`,
+        );
     },
   };
   return harness;
