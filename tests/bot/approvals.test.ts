@@ -281,13 +281,15 @@ describe('Approve button', () => {
     expect((await stateOf(nobody, approval.id)).state).toBe('pending');
   });
 
-  it('drops a click from another workspace at the team check', async () => {
+  it('refuses a click from another workspace at the team check, visibly, without deciding anything', async () => {
     const { approval } = await seed(nobody);
     const res = await click({ user: BOB, action: 'approval_approve', value: approval.id, teamId: 'T0OTHER' }, nobody);
     expect(res.status).toBe(200);
-    await wait(200);
-    expect(nobody.stub.responses(res.id)).toEqual([]);
+    const answer = await nobody.response(res.id);
+    expect(answer).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(answer['text'])).toContain('not enabled for this workspace');
     expect(nobody.coreCalls.calls).toEqual([]);
+    expect((await stateOf(nobody, approval.id)).state).toBe('pending');
   });
 
   it('a forged button value goes through the same checks: the server-side approval decides', async () => {

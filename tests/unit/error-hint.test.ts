@@ -24,7 +24,7 @@ describe('a core error hint, said by each edge', () => {
       'no certificate named "x" (see: `/acme cert list`)',
     ],
     [
-      'a command Slack lacks is said plainly as the server\'s, without a shell line',
+      "a command Slack lacks is said plainly as the server's, without a shell line",
       runCommand('resume it with', ['cert', 'resume', 'x']),
       'no certificate named "x"; resume it with: bigip-acme cert resume x',
       'no certificate named "x"; resume it with: `cert resume x` (an operator runs it on the server; Slack has no command for it)',
