@@ -72,11 +72,11 @@ export interface DecidedBefore {
 
 /** Reads `DecidedBefore` from a CoreError's detail (the core writes `decidedAt` as an ISO string). */
 export function decidedBefore(detail: Record<string, unknown> | undefined): DecidedBefore | null {
-  if (!detail || detail['reason'] !== 'already_decided') return null;
-  if (typeof detail['state'] !== 'string') return null;
+  const state = detail?.['reason'] === 'already_decided' ? detail['state'] : undefined;
+  if (!detail || typeof state !== 'string') return null;
   const at = typeof detail['decidedAt'] === 'string' ? new Date(detail['decidedAt']) : null;
   return {
-    state: detail['state'],
+    state,
     decidedBy: typeof detail['decidedBy'] === 'string' ? detail['decidedBy'] : null,
     decidedAt: at && !Number.isNaN(at.getTime()) ? at : null,
   };
