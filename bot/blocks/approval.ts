@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { slackText } from '../slack-words.ts';
 import { describeKeySpec, isKeySpec } from '../../core/domain/key-spec.ts';
 import type { ApprovalView } from '../../core/approvals/approval-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS, section } from './message.ts';
@@ -128,7 +129,7 @@ export function approvalBlocks(a: ApprovalView, source: ApprovalSource = 'messag
     ...section(headline(a)),
     block_id: clip(`${approvalBlockId(source, a.id)}:summary`, 255),
   };
-  if (fields.length > 0) main.fields = fields.map((text) => ({ type: 'mrkdwn', text }));
+  if (fields.length > 0) main.fields = fields.map((text) => ({ type: 'mrkdwn', text: slackText(text) }));
   const decided = decisionLine(a);
   if (decided !== null) return [main, context(decided)];
   const actions: types.ActionsBlock = {

@@ -1,4 +1,5 @@
 import { parseJsonObject } from '../json-object.ts';
+import { slackText } from '../slack-words.ts';
 import type { types } from '@slack/bolt';
 import type { ChallengeContent } from '../../core/domain/challenge-content.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
@@ -110,7 +111,7 @@ const when = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC
 const code = (value: string) => `\`\`\`${e(value)}\`\`\``;
 
 function longSection(mrkdwn: string): types.SectionBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, MAX_SECTION) } };
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(slackText(mrkdwn), MAX_SECTION) } };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { slackText } from '../slack-words.ts';
 import type { TestOutcome } from '../../core/services/domain-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS } from './message.ts';
 import { slackCommand } from '../slack-words.ts';
@@ -68,7 +69,8 @@ export function domainTestMessage(opts: {
     else sections.push(line);
   }
   const room = MAX_BLOCKS - blocks.length - 1;
-  for (const text of sections.slice(0, room)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
+  for (const text of sections.slice(0, room))
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackText(text) } });
   if (sections.length > room)
     blocks.push(context(`… more results than fit here; see ${slackCommand(['domain', 'list'])}`));
   else if (!opts.done)

@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { slackText } from '../slack-words.ts';
 import { statusGroups, statusHeadline } from '../../core/services/status-text.ts';
 import type { StatusReport } from '../../core/services/status-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn, header, section } from './message.ts';
@@ -27,7 +28,10 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 function listSection(title: string, lines: string[]): types.SectionBlock {
   const shown = lines.slice(0, LINES_PER_SECTION).map((l) => `• ${escapeMrkdwn(clip(l, MAX_ITEM))}`);
   if (lines.length > shown.length) shown.push(`… and ${lines.length - shown.length} more`);
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(`*${title}*\n${shown.join('\n')}`, MAX_SECTION) } };
+  return {
+    type: 'section',
+    text: { type: 'mrkdwn', text: clip(slackText(`*${title}*\n${shown.join('\n')}`), MAX_SECTION) },
+  };
 }
 
 /** `/acme status`: the core's status report (the same as `bigip-acme status`), worst first, then the counts. */

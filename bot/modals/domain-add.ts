@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { slackText } from '../slack-words.ts';
 import { CHALLENGE_TYPES, type ChallengeType, isChallengeType } from '../../core/domain/challenge-type.ts';
 import { normalizeDomainName } from '../../core/domain/domain-name.ts';
 import { isCoreError } from '../../core/errors.ts';
@@ -244,7 +245,7 @@ function infoView(title: string, mrkdwn: string): types.ModalView {
     callback_id: `${DOMAIN_ADD_VIEW}_status`,
     title: { type: 'plain_text', text: title },
     close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, 3000) } }],
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(slackText(mrkdwn), 3000) } }],
   };
 }
 
