@@ -254,7 +254,13 @@ describe('Approve button', () => {
     const posted = await h.response(again.id);
     expect(posted['response_type']).toBe('ephemeral');
     expect(posted['replace_original']).toBe(false);
-    expect(messageText(posted)).toContain('already approved');
+    // Who decided and when, as Slack shows it: a mention and a date in the reader's time zone.
+    expect(String(posted['text'])).toMatch(
+      new RegExp(
+        `^Already approved by <@${BOB}> at <!date\\^\\d+\\^\\{date_short_pretty\\} \\{time\\}\\|[^>]+ UTC>; nothing changed\\.$`,
+      ),
+    );
+    expect(messageText(posted)).not.toContain('slack:');
     expect(await stateOf(h, approval.id)).toEqual(before);
   });
 
@@ -451,7 +457,7 @@ describe('Deny button and reason modal', () => {
     expect((await stateOf(h, approval.id)).state).toBe('pending');
     await h.response((await click({ user: BOB, action: 'approval_approve', value: approval.id })).id);
     const late = await h.interact(submission(CAROL, metadata, 'too late'));
-    expect(JSON.parse(late.body)['errors']['approval_reason']).toContain('already approved');
+    expect(JSON.parse(late.body)['errors']['approval_reason']).toContain(`Already approved by @${BOB} at `);
     expect((await stateOf(h, approval.id)).state).toBe('approved');
     const garbage = await h.interact(submission(CAROL, 'not json', 'x'));
     expect(JSON.parse(garbage.body)['response_action']).toBe('errors');
