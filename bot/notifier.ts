@@ -2,6 +2,8 @@ import type { types } from '@slack/bolt';
 import type { CoreEvent } from '../core/domain/core-event.ts';
 import type { Clock } from '../core/ports/clock.ts';
 import type { Logger } from '../core/ports/logger.ts';
+import { classifyDeliveryFailure, type DeliveryObservation, MESSAGE_ERRORS } from '../core/domain/delivery-failure.ts';
+import type { OutboxEvent } from '../core/ports/repositories/events.ts';
 import type { OutboxService } from '../core/services/outbox-service.ts';
 import { approvalMessage } from './blocks/approval.ts';
 import type { BotMessage } from './blocks/message.ts';
@@ -26,11 +28,13 @@ import { digestMessage, eventMessage } from './blocks/notification.ts';
  *   Posts within a run are spaced `spacingMs` apart (Slack allows ~1 message per second per channel).
  * - An approval request is posted as the approval itself, with *Approve* / *Deny*, built from the stored
  *   approval (not from the event), so approvers decide from the message; once decided it is plain text.
- * - A message Slack refuses for what it is (`invalid_blocks`, `msg_too_long`, …) would be refused forever
- *   and hold up everything behind it: it is sent once more as plain text, and if that is refused too the
- *   outbox settles the event as undeliverable (its bounded retries) and it is logged as dropped.
- * - Other errors: the error code is logged (never the payload), the event stays undelivered, and the run
- *   stops; the next run comes after a short backoff (1, 2, 5, 10, 30 s, never later than the next poll).
+ * - Every failed post is classified by one table (core/domain/delivery-failure.ts) and recorded on the
+ *   event (attempts, Slack's error code; never the payload). A permanent refusal (`invalid_blocks`,
+ *   `msg_too_long`, `channel_not_found`, `not_in_channel`, `is_archived`, …) is retried with a backoff and
+ *   given up after a bounded number of attempts; meanwhile the run goes on with the next event, so one bad
+ *   message never stalls the outbox. A message refused for its content goes again as plain text.
+ * - Other errors (Slack 5xx, timeouts, network): the event stays first in line and the run stops; the next
+ *   run comes after a short backoff (1, 2, 5, 10, 30 s, never later than the next poll).
  * - Replicas: each run claims the outbox (a lease), so two replicas never post the same event.
  */
 
@@ -126,22 +130,18 @@ function errorCode(err: unknown): { code: string; error?: string } {
   return slackError ? { code, error: slackError } : { code };
 }
 
-/** Slack errors about the message itself: sending the same message again can never succeed. */
-export const PERMANENT_MESSAGE_ERRORS: ReadonlySet<string> = new Set([
-  'invalid_blocks',
-  'invalid_blocks_format',
-  'msg_too_long',
-  'msg_blocks_too_long',
-  'no_text',
-  'too_many_attachments',
-  'invalid_arguments',
-]);
-
-/** The Slack error string of a refused call, however the client reported it. */
-function slackErrorOf(err: unknown): string | undefined {
-  if (err instanceof NotPosted) return err.slackError;
-  const e = err as { data?: { error?: unknown } } | null;
-  return typeof e?.data?.error === 'string' ? e.data.error : undefined;
+/** What a failed post tells the classification: Slack's error code, HTTP status, Retry-After, client code. */
+export function observeFailure(err: unknown): DeliveryObservation {
+  if (err instanceof NotPosted) return { slackError: err.slackError };
+  if (typeof err !== 'object' || err === null) return {};
+  const e = err as { code?: unknown; data?: { error?: unknown }; statusCode?: unknown };
+  const retryAfter = rateLimitRetryAfter(err);
+  if (retryAfter !== null) return { httpStatus: 429, retryAfterSeconds: retryAfter };
+  return {
+    ...(typeof e.data?.error === 'string' ? { slackError: e.data.error } : {}),
+    ...(typeof e.statusCode === 'number' ? { httpStatus: e.statusCode } : {}),
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+  };
 }
 
 class NotPosted extends Error {
@@ -186,41 +186,46 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   }
 
   /**
-   * Posts the message carrying the events `ids`. One Slack refuses for its content goes again as plain text
-   * until the outbox gives it up (resolves `dropped`). Anything else (rate limit, channel, auth, network)
-   * throws. Settling is the caller's, outside its Slack error handling, so a store error stays one.
+   * Posts the message carrying the events `ids` and settles them: `posted`, or a refusal recorded on them
+   * and answered by the outbox (`later`: skipped until its backoff ends; `given_up`). A failure that is not
+   * the message's (rate limit, 5xx, network) resolves `stop` with the error: the run ends there. Store
+   * errors propagate.
    */
-  async function deliver(message: BotMessage, ids: number[], what: string): Promise<'posted' | 'dropped'> {
-    for (let attempt = 1; ; attempt++) {
+  async function deliver(
+    message: BotMessage,
+    ids: number[],
+    what: string,
+    opts: { plain: boolean },
+  ): Promise<'posted' | 'later' | 'given_up' | { stop: unknown }> {
+    let plain = opts.plain;
+    for (;;) {
+      let error: unknown = null;
       try {
-        await send(attempt === 1 ? message : { text: message.text.slice(0, 3_000) });
+        await send(plain ? { text: message.text.slice(0, 3_000) } : message);
       } catch (err) {
-        const refusal = slackErrorOf(err);
-        if (refusal === undefined || !PERMANENT_MESSAGE_ERRORS.has(refusal)) {
-          outbox.markFailed(ids, 'transient');
-          throw err;
-        }
-        if (outbox.markFailed(ids, 'refused') === 'drop') {
-          log.error(
-            { code: 'slack_not_ok', error: refusal, what },
-            'Slack refused a notification even as plain text; dropped so the rest can go',
-          );
-          return 'dropped';
-        }
-        log.warn(
-          { code: 'slack_not_ok', error: refusal, what },
-          'Slack refused a notification as built; sending it as plain text',
-        );
-        continue;
+        error = err ?? new Error('unknown');
       }
-      return 'posted';
+      if (error === null) {
+        await outbox.markSent(ids);
+        return 'posted';
+      }
+      const failure = classifyDeliveryFailure(observeFailure(error));
+      const after = await outbox.recordFailure(ids, failure);
+      if (after.next === 'stop') return { stop: error };
+      if (after.next === 'given_up') return 'given_up';
+      log.warn(
+        { code: 'slack_not_ok', error: failure.error, what, next: after.next },
+        'Slack refused a notification; it is retried later and the rest go on',
+      );
+      if (after.next === 'later') return 'later';
+      // Once more at once: a message refused for its content goes as plain text.
+      if (failure.kind === 'permanent' && failure.cause === 'message') plain = true;
     }
   }
 
-  /** Settles what `deliver` resolved: sent, or given up. */
-  function settle(ids: number[], outcome: 'posted' | 'dropped'): Promise<void> {
-    return outcome === 'posted' ? outbox.markSent(ids) : outbox.markDropped(ids);
-  }
+  /** Whether earlier attempts were refused for the content: then only plain text can go. */
+  const refusedForContent = (events: readonly OutboxEvent[]) =>
+    events.some((e) => e.lastDeliveryError !== null && MESSAGE_ERRORS.has(e.lastDeliveryError));
 
   /** An approval request goes out as the approval with its buttons while it is still pending. */
   async function messageFor(event: CoreEvent): Promise<BotMessage> {
@@ -254,13 +259,10 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const successes = events.filter(isDigestEvent);
 
     for (const event of individual.slice(0, maxPostsPerRun)) {
-      let outcome: 'posted' | 'dropped';
-      try {
-        outcome = await deliver(await messageFor(event), [event.id], event.kind);
-      } catch (err) {
-        return failed(err, event.kind, individual.length - result.posted);
-      }
-      await settle([event.id], outcome);
+      const outcome = await deliver(await messageFor(event), [event.id], event.kind, {
+        plain: refusedForContent([event]),
+      });
+      if (typeof outcome === 'object') return failed(outcome.stop, event.kind, individual.length - result.posted);
       if (outcome === 'posted') result.posted++;
     }
 
@@ -270,14 +272,16 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       const due = now.getTime() - oldest.createdAt.getTime() >= digestIntervalMs || events.length >= batchSize;
       if (due) {
         const ids = successes.map((e) => e.id);
-        let outcome: 'posted' | 'dropped';
-        try {
-          outcome = await deliver(digestMessage(successes, { since: oldest.createdAt, until: now }), ids, 'digest');
-        } catch (err) {
-          return failed(err, 'digest', successes.length);
-        }
-        await settle(ids, outcome);
-        result.digested = successes.length;
+        const outcome = await deliver(
+          digestMessage(successes, { since: oldest.createdAt, until: now }),
+          ids,
+          'digest',
+          {
+            plain: refusedForContent(successes),
+          },
+        );
+        if (typeof outcome === 'object') return failed(outcome.stop, 'digest', successes.length);
+        if (outcome === 'posted') result.digested = successes.length;
       }
     }
     return individual.length > maxPostsPerRun || events.length >= batchSize ? { end: 'more' } : { end: 'done' };

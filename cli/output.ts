@@ -1,4 +1,4 @@
-import { type HintWords, isCoreError, messageWithHint } from '../core/errors.ts';
+import { type HintWords, isCoreError, messageWithHint, sayCommands } from '../core/errors.ts';
 
 /**
  * Renders results for people (aligned text) or machines (`--json`), and errors the same way. With `--json`
@@ -65,7 +65,12 @@ export function withholdSecrets(text: string): string {
 /** A core error's hint in the command line's words. */
 const CLI_WORDS: HintWords = { command: (words) => `bigip-acme ${words.join(' ')}`, option: (name) => `--${name}` };
 
-export function createOutput(json: boolean, io: { stdout(t: string): void; stderr(t: string): void }): Output {
+export function createOutput(json: boolean, raw: { stdout(t: string): void; stderr(t: string): void }): Output {
+  // Commands the core mentions in its texts (status lines, progress, stored details) in the CLI's words.
+  const io = {
+    stdout: (t: string) => raw.stdout(sayCommands(t, CLI_WORDS)),
+    stderr: (t: string) => raw.stderr(sayCommands(t, CLI_WORDS)),
+  };
   return {
     json,
     result(value, human) {

@@ -126,3 +126,25 @@ export function asCoreError(err: unknown): CoreError {
   const message = err instanceof Error ? err.message : String(err);
   return new CoreError('internal', message, { cause: err });
 }
+
+/**
+ * A command named inside a core text that is not an error (a progress line, a status summary, a stored
+ * check detail): marked, so each edge says it in its own words (`sayCommands`) — the CLI as
+ * `bigip-acme …`, Slack as `/acme …`, a button, or plainly as something only an operator can do.
+ */
+export function mentionCommand(words: readonly string[]): string {
+  return `${MENTION_OPEN}${words.join(' ')}${MENTION_CLOSE}`;
+}
+
+const MENTION_OPEN = '⟦';
+const MENTION_CLOSE = '⟧';
+const MENTION = /⟦([^⟦⟧]*)⟧/g;
+
+/** `text` with every `mentionCommand` in one edge's words; a command the edge cannot say is left as its words. */
+export function sayCommands(text: string, words: HintWords): string {
+  if (!text.includes(MENTION_OPEN)) return text;
+  return text.replace(MENTION, (_, inner: string) => {
+    const command = inner.split(' ').filter((w) => w !== '');
+    return words.command(command) ?? command.join(' ');
+  });
+}

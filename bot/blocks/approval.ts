@@ -1,7 +1,9 @@
 import type { types } from '@slack/bolt';
+import { slackText } from '../slack-words.ts';
 import { describeKeySpec, isKeySpec } from '../../core/domain/key-spec.ts';
 import type { ApprovalView } from '../../core/approvals/approval-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS, section } from './message.ts';
+import { slackCommand } from '../slack-words.ts';
 
 /**
  * The approval message: what is asked (kind, certificate and the server-side summary, field by named
@@ -101,7 +103,7 @@ export function issuanceStatusLine(s: IssuanceStatus, certificateName: string): 
     case 'issued':
       return `:white_check_mark: Issued *${name}*: serial \`${e(clip(s.serial ?? '-', 100))}\`, expires ${when(s.notAfter)}`;
     case 'stopped':
-      return `:warning: *${name}* is ${e(s.state)}, not issued yet${s.detail ? `: ${e(clip(s.detail, 300))}` : ''}. Continue with \`bigip-acme cert resume ${name}\``;
+      return `:warning: *${name}* is ${e(s.state)}, not issued yet${s.detail ? `: ${e(clip(s.detail, 300))}` : ''}. Continue with ${slackCommand(['cert', 'resume', name])}`;
     case 'failed':
       return `:x: Issuing *${name}* failed: ${e(clip(s.message, 300))}`;
   }
@@ -127,7 +129,7 @@ export function approvalBlocks(a: ApprovalView, source: ApprovalSource = 'messag
     ...section(headline(a)),
     block_id: clip(`${approvalBlockId(source, a.id)}:summary`, 255),
   };
-  if (fields.length > 0) main.fields = fields.map((text) => ({ type: 'mrkdwn', text }));
+  if (fields.length > 0) main.fields = fields.map((text) => ({ type: 'mrkdwn', text: slackText(text) }));
   const decided = decisionLine(a);
   if (decided !== null) return [main, context(decided)];
   const actions: types.ActionsBlock = {
@@ -199,6 +201,6 @@ export function pendingApprovalsMessage(
   const shown = pending.length * 2 <= room ? pending.length : Math.floor((room - 1) / 2);
   for (const a of pending.slice(0, shown)) blocks.push(...approvalBlocks(a, 'list'));
   if (shown < pending.length)
-    blocks.push(context(`… and ${pending.length - shown} more (see \`bigip-acme approval list\`)`));
+    blocks.push(context(`… and ${pending.length - shown} more (see ${slackCommand(['approval', 'list'])})`));
   return { text: `Pending approvals: ${pending.length}`, blocks };
 }

@@ -7,6 +7,7 @@ import type { CertificateView } from '../../core/issuance/certificate-service.ts
 import type { DeployReport } from '../../core/deploy/deploy-service.ts';
 import { actorMention } from './approval.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS, section } from './message.ts';
+import { slackCommand } from '../slack-words.ts';
 
 /**
  * `/acme cert show|renew|deploy`: one certificate in detail, and the progress and outcome of renewing or
@@ -113,7 +114,9 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
   }
 
   if (d.bindings.length === 0) {
-    blocks.push(section('*Deployed to:* no BIG-IP profile is bound to it (`bigip-acme binding add`).'));
+    blocks.push(
+      section(`*Deployed to:* no BIG-IP profile is bound to it (bind one with ${slackCommand(['binding', 'add'])}).`),
+    );
   } else {
     const lines = d.bindings.slice(0, MAX_BINDINGS).map((b) => {
       const serving = b.deployedSerial
@@ -128,7 +131,9 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
       return `• *${e(b.deviceName)}* \`${e(b.profilePath)}\`: ${serving}${current}`;
     });
     if (d.bindings.length > MAX_BINDINGS)
-      lines.push(`… and ${d.bindings.length - MAX_BINDINGS} more (\`bigip-acme binding list --cert ${e(c.name)}\`)`);
+      lines.push(
+        `… and ${d.bindings.length - MAX_BINDINGS} more (${slackCommand(['binding', 'list', '--cert', e(c.name)])})`,
+      );
     blocks.push(section(`*Deployed to:*\n${lines.join('\n')}`));
   }
   if (d.deployments.length > 0) {
@@ -173,7 +178,7 @@ function packedLines(lines: string[], room: number): types.KnownBlock[] {
   }
   if (current) blocks.push(section(current));
   if (blocks.length <= room) return blocks;
-  return [...blocks.slice(0, room - 1), context('… more rows left out; see `bigip-acme cert list`')];
+  return [...blocks.slice(0, room - 1), context(`… more rows left out; see ${slackCommand(['cert', 'list'])}`)];
 }
 
 /** `/acme cert renew …` while it runs (`done` false) and its summary (`done` true). */

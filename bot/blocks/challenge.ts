@@ -1,8 +1,10 @@
 import { parseJsonObject } from '../json-object.ts';
+import { slackText } from '../slack-words.ts';
 import type { types } from '@slack/bolt';
 import type { ChallengeContent } from '../../core/domain/challenge-content.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e } from './message.ts';
+import { slackCommand } from '../slack-words.ts';
 
 /**
  * A domain's challenge content message (the seed's Domain Configuration row): what to publish for the
@@ -109,12 +111,15 @@ const when = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC
 const code = (value: string) => `\`\`\`${e(value)}\`\`\``;
 
 function longSection(mrkdwn: string): types.SectionBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, MAX_SECTION) } };
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(slackText(mrkdwn), MAX_SECTION) } };
 }
 
-/** The CLI line that writes a domain's TLS-ALPN-01 files (the key file mode 0600), for when Slack cannot carry them. */
+/**
+ * Where a domain's TLS-ALPN-01 files (the key file mode 0600) come from when Slack cannot carry them: the
+ * CLI on the server, said in Slack's words (bot/slack-words.ts).
+ */
 export function tlsCliHint(name: string, profile: string): string {
-  return `bigip-acme domain challenge ${name} --profile ${profile} --out DIR`;
+  return slackCommand(['domain', 'challenge', name, '--profile', profile, '--out', 'DIR']);
 }
 
 function contentBlocks(card: ChallengeCard): types.KnownBlock[] {
@@ -133,11 +138,11 @@ function contentBlocks(card: ChallengeCard): types.KnownBlock[] {
     ];
   }
   if (c.tls) {
-    const hint = `\`${e(tlsCliHint(c.domain, card.profileName))}\``;
+    const hint = tlsCliHint(e(c.domain), e(card.profileName));
     const where: Record<TlsFiles, string> = {
-      thread: `The \`${e(c.domain)}.cert\` and \`${e(c.domain)}.key\` files are in this message's thread; also from the CLI: ${hint}`,
-      failed: `The \`.cert\` and \`.key\` files could not be posted here; get them from the CLI: ${hint}`,
-      cli: `Get the \`.cert\` and \`.key\` files from the CLI: ${hint}`,
+      thread: `The \`${e(c.domain)}.cert\` and \`${e(c.domain)}.key\` files are in this message's thread; also from ${hint}`,
+      failed: `The \`.cert\` and \`.key\` files could not be posted here; get them with ${hint}`,
+      cli: `Get the \`.cert\` and \`.key\` files with ${hint}`,
     };
     return [
       longSection(

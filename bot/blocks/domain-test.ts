@@ -1,6 +1,8 @@
 import type { types } from '@slack/bolt';
+import { slackText } from '../slack-words.ts';
 import type { TestOutcome } from '../../core/services/domain-service.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS } from './message.ts';
+import { slackCommand } from '../slack-words.ts';
 
 /**
  * `/acme domain test` over several domains: one message, replaced as results come in, then with the
@@ -67,8 +69,10 @@ export function domainTestMessage(opts: {
     else sections.push(line);
   }
   const room = MAX_BLOCKS - blocks.length - 1;
-  for (const text of sections.slice(0, room)) blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
-  if (sections.length > room) blocks.push(context('… more results than fit here; see `bigip-acme domain list`'));
+  for (const text of sections.slice(0, room))
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackText(text) } });
+  if (sections.length > room)
+    blocks.push(context(`… more results than fit here; see ${slackCommand(['domain', 'list'])}`));
   else if (!opts.done)
     blocks.push(
       context(

@@ -3,6 +3,7 @@ import type { DeviceView } from '../../core/services/device-service.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
 import type { ProfileView } from '../../core/services/profile-service.ts';
 import { type BotMessage, escapeMrkdwn as e, listMessage } from './message.ts';
+import { slackCommand } from '../slack-words.ts';
 
 /**
  * One row per record, built from named public fields only: never a record rendered wholesale, so nothing
@@ -23,7 +24,7 @@ const CERT_STATE_EMOJI: Record<string, string> = { issued: ':large_green_circle:
 export function profileListMessage(rows: ProfileView[]): BotMessage {
   return listMessage({
     title: 'CA management profiles',
-    empty: 'No CA profiles yet. Create one with `bigip-acme profile create`.',
+    empty: `No CA profiles yet. Create one with ${slackCommand(['profile', 'create'])}.`,
     rows: rows.map((p) => {
       const deploy = p.autoDeploy ? `auto deploy ${e(p.deployTime)} ${e(p.deployTimeZone)}` : 'auto deploy off';
       const renew = p.autoRenew ? `renew ${p.renewDaysBefore} d before expiry` : 'auto renew off';
@@ -61,7 +62,7 @@ export function certificateListMessage(rows: CertificateView[], profile?: string
 export function deviceListMessage(rows: DeviceView[]): BotMessage {
   return listMessage({
     title: 'BIG-IP devices',
-    empty: 'No devices yet. Add one with `bigip-acme device add`.',
+    empty: `No devices yet. Add one with ${slackCommand(['device', 'add'])}.`,
     rows: rows.map((d) => {
       const tls = d.insecure ? ':warning: TLS verification off' : d.caPem ? 'TLS: own CA' : 'TLS: system CAs';
       const test = d.lastTest

@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
 import { clip } from '../../core/net/clip.ts';
+import { slackText } from '../slack-words.ts';
 
 export { clip };
 
@@ -19,16 +20,18 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+// Every block helper says the commands a core text mentions in Slack's words (bot/slack-words.ts).
+
 export function section(mrkdwn: string): types.SectionBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, MAX_LINE) } };
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(slackText(mrkdwn), MAX_LINE) } };
 }
 
 export function context(mrkdwn: string): types.ContextBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(mrkdwn, MAX_LINE) }] };
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: clip(slackText(mrkdwn), MAX_LINE) }] };
 }
 
 export function header(plain: string): types.HeaderBlock {
-  return { type: 'header', text: { type: 'plain_text', text: clip(plain, 150), emoji: true } };
+  return { type: 'header', text: { type: 'plain_text', text: clip(slackText(plain), 150), emoji: true } };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { slackText } from '../slack-words.ts';
 import type { CoreEvent } from '../../core/domain/core-event.ts';
 import { type BotMessage, clip, context, escapeMrkdwn, header, MAX_BLOCKS } from './message.ts';
 
@@ -73,7 +74,7 @@ function facts(pairs: [string, string | undefined][]): string {
 }
 
 function sectionBlock(mrkdwn: string): types.SectionBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, MAX_SECTION_CHARS) } };
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(slackText(mrkdwn), MAX_SECTION_CHARS) } };
 }
 
 function single(text: string, headline: string, body: string, note?: string): BotMessage {

@@ -14,7 +14,9 @@ export function usageMessage(problem?: string): BotMessage {
   const blocks = [
     ...(problem ? [section(`:warning: ${escapeMrkdwn(problem)}`)] : []),
     ...chunks.map(section),
-    context('The same operations, and more, are in the CLI: `bigip-acme --help`.'),
+    context(
+      'The same operations, and more (bindings, removal, backup, key rotation), are in the command-line tool on the server.',
+    ),
   ];
   return {
     text: problem
@@ -22,6 +24,11 @@ export function usageMessage(problem?: string): BotMessage {
       : 'Usage: /acme help | status | profile … | domain … | cert … | device … | approvals',
     blocks,
   };
+}
+
+/** A refusal the bot wrote in Slack mrkdwn itself (mentions, dates: bot/refusals.ts); not escaped. */
+export function refusalMessage(mrkdwn: string): BotMessage {
+  return { text: mrkdwn, blocks: [section(`:no_entry: ${mrkdwn}`)] };
 }
 
 /** A core error, as a person should read it: the message only, never a stack or a cause. */

@@ -16,8 +16,7 @@ export interface ApprovalDeps {
 /** The actor the core records for a Slack user. */
 export const slackActor = (userId: string) => `slack:${userId}`;
 
-export const NOT_AN_APPROVER =
-  'You are not allowed to decide approvals: your Slack user is not in SLACK_APPROVERS. Nothing changed.';
+export { notAnApprover } from '../refusals.ts';
 
 export const NOT_AN_APPROVAL = 'This button does not name an approval; nothing changed.';
 

@@ -21,5 +21,4 @@ export function isListed(userIds: readonly string[], userId: string | undefined)
   return typeof userId === 'string' && userId !== '' && userIds.includes(userId);
 }
 
-export const NOT_AN_ADMIN =
-  'Only bigip-acme admins may do this: your Slack user is not in SLACK_ADMINS. Nothing changed.';
+export { notAnAdmin } from '../refusals.ts';

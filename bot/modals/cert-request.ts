@@ -134,7 +134,7 @@ export function certRequestView(input: CertRequestFormInput): types.ModalView {
     if (selected.domains.length > MAX_OPTIONS) {
       blocks.push(
         context(
-          `Showing the first ${MAX_OPTIONS} of ${selected.domains.length} valid domains; request others with \`bigip-acme cert request\`.`,
+          `Showing the first ${MAX_OPTIONS} of ${selected.domains.length} valid domains; request the others in a second request.`,
         ),
       );
     }
@@ -146,7 +146,7 @@ export function certRequestView(input: CertRequestFormInput): types.ModalView {
       optional: true,
       minLength: MIN_KEY_PASSPHRASE,
       maxLength: 256,
-      hint: 'Optional: encrypts the private key on the BIG-IP. Slack shows it while you type; bigip-acme stores it encrypted and never shows it again.',
+      hint: 'Optional: encrypts the private key on the BIG-IP. Slack shows it while you type; the service stores it encrypted and never shows it again.',
     }),
     textInput(NAME_BLOCK, 'BIG-IP object name', {
       optional: true,

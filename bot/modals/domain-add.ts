@@ -1,10 +1,12 @@
 import type { types } from '@slack/bolt';
+import { slackText } from '../slack-words.ts';
 import { CHALLENGE_TYPES, type ChallengeType, isChallengeType } from '../../core/domain/challenge-type.ts';
 import { normalizeDomainName } from '../../core/domain/domain-name.ts';
 import { isCoreError } from '../../core/errors.ts';
 import type { EndpointInput } from '../../core/challenges/domain-endpoint-service.ts';
 import { clip, escapeMrkdwn as e } from '../blocks/message.ts';
 import { type EndpointField, endpointInputs, type ViewValues, validateEndpointFields } from './domain-endpoint.ts';
+import { slackCommand } from '../slack-words.ts';
 
 /**
  * `/acme domain add`: profile, names, challenge type, and optionally where the challenge is published
@@ -243,7 +245,7 @@ function infoView(title: string, mrkdwn: string): types.ModalView {
     callback_id: `${DOMAIN_ADD_VIEW}_status`,
     title: { type: 'plain_text', text: title },
     close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(mrkdwn, 3000) } }],
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(slackText(mrkdwn), 3000) } }],
   };
 }
 
@@ -270,7 +272,7 @@ export function addedView(opts: {
   lines.push(
     opts.where
       ? `Their challenge content is in ${opts.where}.`
-      : 'The challenge content could not be posted in Slack; see it with `bigip-acme domain show NAME`.',
+      : `The challenge content could not be posted in Slack; see it with ${slackCommand(['domain', 'show', 'NAME'])}.`,
   );
   for (const p of opts.problems) lines.push(`:warning: ${e(p)}`);
   return infoView('Domains added', lines.join('\n'));

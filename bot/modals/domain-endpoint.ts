@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { slackText } from '../slack-words.ts';
 import type { EndpointInput } from '../../core/challenges/domain-endpoint-service.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
 import { encodeDomainRef } from '../blocks/challenge.ts';
@@ -226,6 +227,6 @@ export function endpointSavedView(summary: string): types.ModalView {
     callback_id: `${DOMAIN_ENDPOINT_VIEW}_done`,
     title: { type: 'plain_text', text: 'Domain endpoint' },
     close: { type: 'plain_text', text: 'Done' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(summary, 3000) } }],
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(slackText(summary), 3000) } }],
   };
 }

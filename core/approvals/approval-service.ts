@@ -136,9 +136,20 @@ export class ApprovalService {
       reason,
     });
     if (!decided) {
+      // Read again: whoever won the compare-and-set decided after `approval` was read.
+      const before = (await this.deps.store.approvals.findById(id)) ?? approval;
       throw new CoreError(
         'conflict',
-        `approval ${id} was already ${approval.state}${approval.decidedBy ? ` by ${approval.decidedBy}` : ''}; nothing changed`,
+        `approval ${id} was already ${before.state}${before.decidedBy ? ` by ${before.decidedBy}` : ''}${before.decidedAt ? ` at ${before.decidedAt.toISOString()}` : ''}; nothing changed`,
+        {
+          detail: {
+            reason: 'already_decided',
+            approval: id,
+            state: before.state,
+            decidedBy: before.decidedBy,
+            decidedAt: before.decidedAt?.toISOString() ?? null,
+          },
+        },
       );
     }
     if (state === 'denied' && cert && approval.kind === 'issuance') {

@@ -1,3 +1,4 @@
+import { mentionCommand } from '../errors.ts';
 import { EXPIRY_REASON_TEXT, expiryWarnings } from './expiry-warning.ts';
 import { isRevoked, type ManagedCertificate } from './managed-certificate.ts';
 
@@ -155,7 +156,7 @@ export function certificateHealth(input: CertificateHealthInput): CertificateHea
     return {
       concern: 'issuance_failed',
       level: 'failing',
-      summary: `first issuance failed: ${describeError(lastError)}; fix the cause, then: bigip-acme cert resume ${cert.name}`,
+      summary: `first issuance failed: ${describeError(lastError)}; fix the cause, then: ${mentionCommand(['cert', 'resume', cert.name])}`,
       lastError,
     };
   }
@@ -164,7 +165,7 @@ export function certificateHealth(input: CertificateHealthInput): CertificateHea
     return {
       concern: 'renewal_failing',
       level: 'failing',
-      summary: `renewal failing (${attempts(Math.max(cert.failedAttempts, 1))}): ${describeError(lastError)}; ${cert.state === 'failed' || (renewalFailed && cert.failedAttempts === 0) ? `fix the cause, then: bigip-acme cert resume ${cert.name}` : next}${expires}`,
+      summary: `renewal failing (${attempts(Math.max(cert.failedAttempts, 1))}): ${describeError(lastError)}; ${cert.state === 'failed' || (renewalFailed && cert.failedAttempts === 0) ? `fix the cause, then: ${mentionCommand(['cert', 'resume', cert.name])}` : next}${expires}`,
       lastError,
     };
   }
@@ -175,7 +176,7 @@ export function certificateHealth(input: CertificateHealthInput): CertificateHea
       level: 'degraded',
       summary: input.autoRenew
         ? `${what}; BIG-IPs bound to it keep serving it until the next renew run replaces it and the deploy job deploys the replacement`
-        : `${what}; BIG-IPs bound to it keep serving it until a replacement is deployed: bigip-acme cert renew ${cert.name}, then bigip-acme cert deploy ${cert.name}`,
+        : `${what}; BIG-IPs bound to it keep serving it until a replacement is deployed: ${mentionCommand(['cert', 'renew', cert.name])}, then ${mentionCommand(['cert', 'deploy', cert.name])}`,
       lastError,
     };
   }
@@ -193,7 +194,7 @@ export function certificateHealth(input: CertificateHealthInput): CertificateHea
     return {
       concern: 'awaiting_challenge',
       level: 'degraded',
-      summary: `waiting for challenge content: publish it (bigip-acme domain challenge <domain>), then: bigip-acme cert resume ${cert.name}`,
+      summary: `waiting for challenge content: publish it (${mentionCommand(['domain', 'challenge', '<domain>'])}), then: ${mentionCommand(['cert', 'resume', cert.name])}`,
       lastError,
     };
   }

@@ -4,7 +4,7 @@ import { certificateMatchesKey, parseCertificate } from '../domain/certificate-f
 import { describeKeySpec } from '../domain/key-spec.ts';
 import { certificateNames, isFinalState, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import type { ManagedDomain } from '../domain/managed-domain.ts';
-import { CoreError, isCoreError, runCommand } from '../errors.ts';
+import { CoreError, isCoreError, mentionCommand, runCommand } from '../errors.ts';
 import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeOrder } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, domainNameOf } from '../challenges/authorization-sync.ts';
@@ -125,7 +125,9 @@ export class IssuanceMachine {
       polledAt = stage;
       const wait = Math.min(result.poll.retryAfterMs ?? pollMs, MAX_RETRY_AFTER_MS);
       if (this.deps.clock.now().getTime() + wait > deadline) {
-        progress(`${cert.name}: still ${cert.state}; run again later: bigip-acme cert resume ${cert.name}`);
+        progress(
+          `${cert.name}: still ${cert.state}; run again later: ${mentionCommand(['cert', 'resume', cert.name])}`,
+        );
         break;
       }
       await this.deps.clock.sleep(wait);
@@ -278,7 +280,7 @@ export class IssuanceMachine {
       }),
     );
     if (unreachable.length > 0) {
-      const message = `${cert.name}: waiting for challenge content. Publish it (bigip-acme domain challenge NAME), then run: bigip-acme cert resume ${cert.name}\n  ${unreachable.join('\n  ')}`;
+      const message = `${cert.name}: waiting for challenge content. Publish it (${mentionCommand(['domain', 'challenge', 'NAME'])}), then run: ${mentionCommand(['cert', 'resume', cert.name])}\n  ${unreachable.join('\n  ')}`;
       const updated = await this.save(context, cert.id, {
         state: 'awaiting_challenge',
         problem: { type: 'challenge_unreachable', detail: unreachable.join('; ') },
@@ -327,7 +329,7 @@ export class IssuanceMachine {
       progress(`${cert.name}: ${detail}`);
       throw new CoreError(
         'acme_challenge_invalid',
-        `${cert.name}: ${detail}; fix the content, then run: bigip-acme domain reconfigure and bigip-acme cert resume ${cert.name}`,
+        `${cert.name}: ${detail}; fix the content, then run: ${mentionCommand(['domain', 'reconfigure'])} and ${mentionCommand(['cert', 'resume', cert.name])}`,
         {
           detail: { problem: failed },
         },

@@ -1,7 +1,7 @@
 import type { CaProfile } from '../domain/ca-profile.ts';
 import { certificateNames, type ManagedCertificate } from '../domain/managed-certificate.ts';
 import { nextRenewalAttempt } from '../domain/retry-backoff.ts';
-import { asCoreError, type CoreError, isDatabaseUnavailable } from '../errors.ts';
+import { asCoreError, type CoreError, isDatabaseUnavailable, mentionCommand } from '../errors.ts';
 import { RENEWAL_AUDIT } from '../domain/audit-entry.ts';
 import { auditCertificate } from './certificate-audit.ts';
 import { emitCertificateEvent } from './certificate-events.ts';
@@ -193,7 +193,7 @@ export class RenewalService {
         report.waiting.push(cert.name);
         await this.failed(
           cert,
-          `challenge content for ${cert.name} is not reachable; publish it (bigip-acme domain show) and the next sweep continues`,
+          `challenge content for ${cert.name} is not reachable; publish it (${mentionCommand(['domain', 'show'])}) and the next sweep continues`,
           'challenge_unreachable',
           true,
         );

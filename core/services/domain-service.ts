@@ -4,7 +4,7 @@ import type { ChallengeType } from '../domain/challenge-type.ts';
 import { normalizeDomainName } from '../domain/domain-name.ts';
 import { isAuthorizationUsable, type ManagedDomain } from '../domain/managed-domain.ts';
 import { type PublicView, publicView } from '../domain/public-view.ts';
-import { CoreError, isCoreError, seeList } from '../errors.ts';
+import { CoreError, isCoreError, mentionCommand, seeList } from '../errors.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, connectionStatusOf } from '../challenges/authorization-sync.ts';
 import { DomainEndpointService, type EndpointInput } from '../challenges/domain-endpoint-service.ts';
@@ -237,7 +237,7 @@ export class DomainService {
         return {
           domain: view,
           outcome: 'expired',
-          detail: `the authorization is ${outcome.kind === 'expired' ? outcome.status : 'gone'}; run: bigip-acme domain reconfigure --profile ${profile.name}`,
+          detail: `the authorization is ${outcome.kind === 'expired' ? outcome.status : 'gone'}; run: ${mentionCommand(['domain', 'reconfigure', '--profile', profile.name])}`,
           problem: null,
         };
     }

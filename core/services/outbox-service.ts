@@ -1,7 +1,9 @@
 import type { Approval } from '../domain/approval.ts';
 import type { CoreEvent } from '../domain/core-event.ts';
+import { afterPermanentRefusal, type DeliveryFailure } from '../domain/delivery-failure.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { OutboxEvent } from '../ports/repositories/events.ts';
 import type { Store } from '../ports/store.ts';
 import { withLease } from './with-lease.ts';
 
@@ -25,14 +27,11 @@ export const OUTBOX_LEASE_KEY = 'slack-notifier';
 const OUTBOX_LEASE_TTL_MS = 120_000;
 
 /**
- * How often one message may be refused for what it is (bad blocks, too long) before it is settled as
- * undeliverable: as built, then once more in a simpler form. Retrying it further would fail the same way
- * and hold up every event behind it.
+ * What the outbox does after a failed delivery: `now` (try again in this run, e.g. as plain text), `later`
+ * (skip it for now; the backoff keeps it out of `pending` until `at`), `given_up` (settled as undeliverable),
+ * or `stop` (nothing is wrong with this message: the run backs off, the message stays first in line).
  */
-export const MAX_REFUSED_ATTEMPTS = 2;
-
-/** Why a delivery failed: the channel refused this message for what it is, or anything else (rate limit, network). */
-export type DeliveryFailure = 'refused' | 'transient';
+export type AfterFailure = { next: 'now' } | { next: 'later'; at: Date } | { next: 'given_up' } | { next: 'stop' };
 
 /** An approval request still waiting for a decision, with the name of its certificate, for a message with buttons. */
 export type PendingApproval = Approval & { certificateName: string };
@@ -43,30 +42,23 @@ export interface OutboxService {
    * delivers, and was woken by the same notification).
    */
   whileClaimed<T>(holder: string, deliver: () => Promise<T>): Promise<{ claimed: true; value: T } | { claimed: false }>;
-  /** Events not settled yet, oldest first. */
-  pending(limit: number): Promise<CoreEvent[]>;
+  /** Events not settled yet and not waiting out a backoff, oldest first, with their earlier attempts. */
+  pending(limit: number): Promise<OutboxEvent[]>;
   /** Settles events whose message was accepted. */
   markSent(ids: number[]): Promise<void>;
   /**
-   * Records a failed delivery of the message carrying `ids`; the events stay pending. Answers `drop` at the
-   * `MAX_REFUSED_ATTEMPTS`th `refused` failure in a row (then settle them with `markDropped`), `retry`
-   * otherwise; a `transient` failure starts the count again, since it says nothing about the message.
+   * Records a failed delivery of the message carrying `ids` (attempts and Slack's error code, stored on the
+   * events) and says what next, by `classifyDeliveryFailure`'s kind: a `permanent` refusal counts an
+   * attempt and is retried with `afterPermanentRefusal`'s backoff until it is given up (settled, counted by
+   * status); `retryable` and `rate_limited` never give a message up: the run stops and backs off.
    */
-  markFailed(ids: number[], failure: DeliveryFailure): 'retry' | 'drop';
-  /**
-   * Settles events whose message can never be delivered, so they no longer hold up the rest. Stored as
-   * delivered (the outbox has no separate state for it); the deliverer logs what was dropped.
-   */
-  markDropped(ids: number[]): Promise<void>;
+  recordFailure(ids: number[], failure: DeliveryFailure): Promise<AfterFailure>;
   /** The approval an `approval_requested` event asks for, while it is still pending; null otherwise. */
   pendingApproval(event: CoreEvent): Promise<PendingApproval | null>;
 }
 
 export function createOutboxService(deps: OutboxServiceDeps): OutboxService {
   const { store, clock, log } = deps;
-  /** Refusals of the message carrying these events, keyed by its event ids; in memory, like the run itself. */
-  const refusals = new Map<string, number>();
-  const keyOf = (ids: number[]) => ids.join(',');
 
   return {
     async whileClaimed(holder, deliver) {
@@ -80,29 +72,28 @@ export function createOutboxService(deps: OutboxServiceDeps): OutboxService {
       return leased.ran ? { claimed: true, value: leased.value } : { claimed: false };
     },
     pending(limit) {
-      return store.events.listUndelivered(limit);
+      return store.events.listUndelivered(limit, clock.now());
     },
     async markSent(ids) {
-      refusals.delete(keyOf(ids));
       await store.events.markDelivered(ids, clock.now());
     },
-    markFailed(ids, failure) {
-      const key = keyOf(ids);
-      if (failure === 'transient') {
-        refusals.delete(key);
-        return 'retry';
+    async recordFailure(ids, failure) {
+      const permanent = failure.kind === 'permanent';
+      const attempts = await store.events.recordDeliveryFailure(ids, failure.error, permanent);
+      if (!permanent) return { next: 'stop' };
+      const now = clock.now();
+      const decision = afterPermanentRefusal(attempts, now);
+      if (decision.next === 'give_up') {
+        await store.events.giveUpDelivery(ids, now);
+        log.error(
+          { events: ids, attempts, error: failure.error },
+          'a notification was refused every time; given up so the rest can go (counted in status)',
+        );
+        return { next: 'given_up' };
       }
-      const attempts = (refusals.get(key) ?? 0) + 1;
-      if (attempts < MAX_REFUSED_ATTEMPTS) {
-        refusals.set(key, attempts);
-        return 'retry';
-      }
-      refusals.delete(key);
-      return 'drop';
-    },
-    async markDropped(ids) {
-      refusals.delete(keyOf(ids));
-      await store.events.markDelivered(ids, clock.now());
+      if (decision.at.getTime() <= now.getTime()) return { next: 'now' };
+      await store.events.deferDelivery(ids, decision.at);
+      return { next: 'later', at: decision.at };
     },
     async pendingApproval(event) {
       const id = event.kind === 'approval_requested' ? event.detail['approvalId'] : undefined;

@@ -8,6 +8,7 @@ import {
 } from '../domain/certificate-health.ts';
 import { isDeployDue } from '../domain/deploy-time.ts';
 import { type FailedItem, failedItems, type JobItems, type JobTiming, jobItems, jobTiming } from '../domain/job-run.ts';
+import type { UndeliverableEvent } from '../ports/repositories/events.ts';
 import type { CoreDepsWith } from './core-deps.ts';
 import { JOB_DESCRIPTIONS, JOB_NAMES, type JobName, nextRunsOf } from './jobs.ts';
 
@@ -95,6 +96,15 @@ export interface JobStatus {
   level: HealthLevel | null;
 }
 
+/** Notifications Slack refused on every attempt and that were given up (core/domain/delivery-failure.ts). */
+export interface NotificationStatus {
+  /** Given up within the look-back (7 days). */
+  undeliverable: number;
+  /** The newest of them: what, and what Slack said (an error code, never the message). */
+  latest: UndeliverableEvent[];
+  level: 'degraded' | null;
+}
+
 export interface StatusReport {
   verdict: Verdict;
   at: Date;
@@ -104,6 +114,7 @@ export interface StatusReport {
   deploys: { failed: DeployFailure[]; pending: PendingDeploy[] };
   approvals: WaitingApproval[];
   jobs: JobStatus[];
+  notifications: NotificationStatus;
   inventory: {
     profiles: number;
     devices: number;
@@ -125,6 +136,9 @@ const DEPLOY_LOOK_BACK_MS = 7 * 86_400_000;
 const FAILURE_LOOK_BACK_MS = 30 * 86_400_000;
 const FAILURE_EVENTS = 1000;
 const APPROVALS = 500;
+/** Notifications given up this recent count (the outbox purge drops older rows anyway). */
+const UNDELIVERABLE_LOOK_BACK_MS = 7 * 86_400_000;
+const UNDELIVERABLE_SHOWN = 5;
 const OVERDUE_GRACE_MS = 15 * 60_000;
 const STALL_AFTER_MS = 6 * 3_600_000;
 
@@ -200,7 +214,7 @@ export class StatusService {
   async summary(): Promise<StatusReport> {
     const now = this.deps.clock.now();
     const store = this.deps.store;
-    const [profiles, certs, devices, bindings, approvals, latestDeploys, jobs] = await Promise.all([
+    const [profiles, certs, devices, bindings, approvals, latestDeploys, jobs, undeliverable] = await Promise.all([
       store.profiles.list(),
       store.certificates.list(),
       store.devices.list(),
@@ -208,7 +222,13 @@ export class StatusService {
       store.approvals.list({ state: 'pending', limit: APPROVALS }),
       store.deployments.latestPerTarget(new Date(now.getTime() - DEPLOY_LOOK_BACK_MS)),
       this.jobs(),
+      store.events.undeliverable(UNDELIVERABLE_SHOWN, new Date(now.getTime() - UNDELIVERABLE_LOOK_BACK_MS)),
     ]);
+    const notifications: NotificationStatus = {
+      undeliverable: undeliverable.count,
+      latest: undeliverable.latest,
+      level: undeliverable.count > 0 ? 'degraded' : null,
+    };
     const domains = (await Promise.all(profiles.map((p) => store.domains.listByProfile(p.id)))).flat();
     const profileById = new Map(profiles.map((p) => [p.id, p]));
     const certById = new Map(certs.map((c) => [c.id, c]));
@@ -365,6 +385,7 @@ export class StatusService {
       ...domainStatus.map((d) => d.level),
       ...failedDeploys.map((d) => d.level),
       ...jobs.flatMap((j) => (j.level ? [j.level] : [])),
+      ...(notifications.level ? [notifications.level] : []),
       ...waitingApprovals.map((a) => a.level),
       ...pending.map((p) => p.level),
     ];
@@ -382,6 +403,7 @@ export class StatusService {
       deploys: { failed: failedDeploys, pending },
       approvals: waitingApprovals,
       jobs,
+      notifications,
       inventory: {
         profiles: profiles.length,
         devices: devices.length,

@@ -1,6 +1,7 @@
+import { mentionCommand } from '../errors.ts';
 import { shortTime } from '../domain/certificate-health.ts';
 import type { JobItems } from '../domain/job-run.ts';
-import type { JobStatus, PendingDeploy, StatusLevel, StatusReport } from './status-service.ts';
+import type { JobStatus, NotificationStatus, PendingDeploy, StatusLevel, StatusReport } from './status-service.ts';
 
 /**
  * The status report in words, worst first, shared by the CLI and Slack so both say the same thing. Plain
@@ -48,6 +49,17 @@ export function jobLine(j: JobStatus): string {
   return `${j.job}: ${last}, ${result}${items}${error}${failed}${overdue}${next}`;
 }
 
+function notificationLines(n: NotificationStatus): string[] {
+  const head = `${n.undeliverable} notification${n.undeliverable === 1 ? '' : 's'} Slack refused on every attempt, given up in the last 7 days (see the service log)`;
+  return [
+    head,
+    ...n.latest.map(
+      (e) =>
+        `${e.kind} of ${e.subject}: ${e.lastError ?? 'refused'} after ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, given up ${shortTime(e.givenUpAt)}`,
+    ),
+  ];
+}
+
 function pendingDeployLine(p: PendingDeploy): string {
   const target = `${p.certificate} → ${p.devices.join(', ')}`;
   switch (p.reason) {
@@ -56,9 +68,9 @@ function pendingDeployLine(p: PendingDeploy): string {
     case 'next_deploy_run':
       return `${target}: due; the deploy job takes it at its next run (${when(p.at)})`;
     case 'approval':
-      return `${target}: waiting for a deploy approval (bigip-acme approval list)`;
+      return `${target}: waiting for a deploy approval (${mentionCommand(['approval', 'list'])})`;
     case 'auto_deploy_off':
-      return `${target}: auto deploy is off for profile ${p.profileName}; deploy with: bigip-acme cert deploy ${p.certificate}`;
+      return `${target}: auto deploy is off for profile ${p.profileName}; deploy with: ${mentionCommand(['cert', 'deploy', p.certificate])}`;
   }
 }
 
@@ -90,6 +102,7 @@ export function statusGroups(r: StatusReport): StatusGroup[] {
             : [],
       },
       { title: 'jobs', lines: r.jobs.filter((j) => j.level === level).map(jobLine) },
+      { title: 'notifications', lines: r.notifications.level === level ? notificationLines(r.notifications) : [] },
     ];
     groups.push({ level, heading: HEADINGS[level], sections: sections.filter((s) => s.lines.length > 0) });
   }

@@ -1,4 +1,15 @@
-import { bigserial, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import type { ApprovalKind, ApprovalState } from '../../core/domain/approval.ts';
 import type { CoreEventKind } from '../../core/domain/core-event.ts';
@@ -24,6 +35,14 @@ export const events = pgTable(
     needsPerson: boolean('needs_person').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    /** Times Slack refused this event's message for good (core/domain/delivery-failure.ts); reset never. */
+    deliveryAttempts: integer('delivery_attempts').notNull().default(0),
+    /** Slack's last error code for it (a code such as `channel_not_found`, never a payload). */
+    lastDeliveryError: text('last_delivery_error'),
+    /** Not offered to the notifier before this (a backoff after a refusal). */
+    nextDeliveryAt: timestamp('next_delivery_at', { withTimezone: true }),
+    /** Given up as undeliverable (delivered_at is then set too, so it no longer holds up the outbox). */
+    givenUpAt: timestamp('given_up_at', { withTimezone: true }),
   },
   (t) => [index('events_undelivered_idx').on(t.id).where(sql`delivered_at IS NULL`)],
 );

@@ -240,7 +240,7 @@ describe("the default workspace: the bot token's own (auth.test)", () => {
     expect(h.stub.responses(res.id)).toEqual([]);
   });
 
-  it('drops a click by a Slack Connect guest whose own workspace is another, in our workspace', async () => {
+  it('refuses a click by a Slack Connect guest whose own workspace is another, in our workspace, visibly', async () => {
     const payload = {
       type: 'block_actions',
       team: { id: TEAM_ID, domain: 'test' },
@@ -263,8 +263,13 @@ describe("the default workspace: the bot token's own (auth.test)", () => {
     };
     const res = await h.interact(payload);
     expect(res.status).toBe(200);
-    await wait(200);
+    let answer: Record<string, unknown> | undefined;
+    for (let i = 0; i < 500 && !answer; i++) {
+      answer = h.stub.responses('guest')[0];
+      if (!answer) await wait(10);
+    }
+    expect(answer).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(answer!['text'])).toContain('not enabled for this workspace');
     expect(h.coreCalls.calls).toEqual([]);
-    expect(h.stub.responses('guest')).toEqual([]);
   });
 });

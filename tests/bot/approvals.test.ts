@@ -254,7 +254,13 @@ describe('Approve button', () => {
     const posted = await h.response(again.id);
     expect(posted['response_type']).toBe('ephemeral');
     expect(posted['replace_original']).toBe(false);
-    expect(messageText(posted)).toContain('already approved');
+    // Who decided and when, as Slack shows it: a mention and a date in the reader's time zone.
+    expect(String(posted['text'])).toMatch(
+      new RegExp(
+        `^Already approved by <@${BOB}> at <!date\\^\\d+\\^\\{date_short_pretty\\} \\{time\\}\\|[^>]+ UTC>; nothing changed\\.$`,
+      ),
+    );
+    expect(messageText(posted)).not.toContain('slack:');
     expect(await stateOf(h, approval.id)).toEqual(before);
   });
 
@@ -281,13 +287,15 @@ describe('Approve button', () => {
     expect((await stateOf(nobody, approval.id)).state).toBe('pending');
   });
 
-  it('drops a click from another workspace at the team check', async () => {
+  it('refuses a click from another workspace at the team check, visibly, without deciding anything', async () => {
     const { approval } = await seed(nobody);
     const res = await click({ user: BOB, action: 'approval_approve', value: approval.id, teamId: 'T0OTHER' }, nobody);
     expect(res.status).toBe(200);
-    await wait(200);
-    expect(nobody.stub.responses(res.id)).toEqual([]);
+    const answer = await nobody.response(res.id);
+    expect(answer).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(answer['text'])).toContain('not enabled for this workspace');
     expect(nobody.coreCalls.calls).toEqual([]);
+    expect((await stateOf(nobody, approval.id)).state).toBe('pending');
   });
 
   it('a forged button value goes through the same checks: the server-side approval decides', async () => {
@@ -449,7 +457,7 @@ describe('Deny button and reason modal', () => {
     expect((await stateOf(h, approval.id)).state).toBe('pending');
     await h.response((await click({ user: BOB, action: 'approval_approve', value: approval.id })).id);
     const late = await h.interact(submission(CAROL, metadata, 'too late'));
-    expect(JSON.parse(late.body)['errors']['approval_reason']).toContain('already approved');
+    expect(JSON.parse(late.body)['errors']['approval_reason']).toContain(`Already approved by @${BOB} at `);
     expect((await stateOf(h, approval.id)).state).toBe('approved');
     const garbage = await h.interact(submission(CAROL, 'not json', 'x'));
     expect(JSON.parse(garbage.body)['response_action']).toBe('errors');

@@ -38,6 +38,7 @@ describe('Block Kit builders', () => {
     deploys: { failed: [], pending: [] },
     approvals: [],
     jobs: [],
+    notifications: { undeliverable: 0, latest: [], level: null },
     inventory: { profiles: 2, devices: 0, domains: { valid: 3, invalid: 1 }, certificates: {} },
     ...over,
   });
@@ -78,7 +79,7 @@ describe('Block Kit builders', () => {
       report({ verdict: 'failing', certificates: failing, counts: { failing: 30, degraded: 0, waiting: 0 } }),
     );
     const shown = JSON.stringify(m.blocks);
-    expect(m.text).toMatch(/^bigip-acme FAILING: 30 failing/);
+    expect(m.text).toMatch(/^Certificates FAILING: 30 failing/);
     expect(shown).toContain('*Failing: certificates (30)*');
     expect(shown).toContain('… and 22 more');
     expect(shown).not.toContain('<!channel>');

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { type BotApp, createBotApp } from '../../bot/app.ts';
 import { loadConfig } from '../../core/config.ts';
 import { approversOf } from '../../runtime.ts';
@@ -31,6 +32,11 @@ export interface StubCall {
 export interface SlackStub {
   url: string;
   calls: StubCall[];
+  /**
+   * Texts the bot sent (Web API, response_url, HTTP acks) that speak CLI words (`CLI_WORDS_IN_SLACK`).
+   * The harness's `close()` fails the suite when any were seen: every bot suite checks it.
+   */
+  leaks: string[];
   /** Every Web API call to `method` (e.g. `views.open`), its form fields parsed and `view`/`blocks` JSON-decoded. */
   api(method: string): Record<string, unknown>[];
   /** Waits until `method` has been called `count` times (at most `timeoutMs`, default 10 s); returns those calls. */
@@ -40,20 +46,50 @@ export interface SlackStub {
   /**
    * Test hook: Slack's answer to `method` comes from `answer` (given the call's parsed fields) whenever it
    * returns one, e.g. `{ ok: false, error: 'not_in_channel' }` for one channel; `undefined` keeps the usual
-   * answer. `null` removes the override; `clearOverrides()` (and the harness's `reset()`) removes them all.
+   * answer (`__status: 503` in it sets the HTTP status). `null` removes the override; `clearOverrides()` (and the harness's `reset()`) removes them all.
    */
   override(
     method: string,
     answer: ((fields: Record<string, unknown>) => Record<string, unknown> | undefined) | null,
   ): void;
+  /** Socket Mode: what `apps.connections.open` answers (the local WebSocket standing in for Slack's). */
+  socketUrl?: string;
   /** The next call to `method` is answered as Slack rate-limits: HTTP 429 with `Retry-After: <seconds>`. */
   rateLimitNext(method: string, retryAfterSeconds: number): void;
   clearOverrides(): void;
   close(): Promise<void>;
 }
 
+/**
+ * CLI words in a text the bot sends to Slack: a `bigip-acme …` command line, or a command the core
+ * mentioned (core/errors.ts `mentionCommand`) that was not said in Slack's words. Issue 15: never.
+ */
+export const CLI_WORDS_IN_SLACK = /bigip-acme\s|⟦|⟧/;
+
+/** Every string inside a sent body (form fields, JSON, nested blocks), for the CLI-words check. */
+export function sentStrings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) sentStrings(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) sentStrings(v, out);
+  return out;
+}
+
+/** The texts in `body` (as sent to the Web API, a response_url or as an HTTP ack) that speak CLI words. */
+export function cliWordsIn(body: string): string[] {
+  if (body.trim() === '') return [];
+  let parsed: unknown;
+  try {
+    parsed =
+      body.trimStart().startsWith('{') || body.trimStart().startsWith('[') ? JSON.parse(body) : parseApiBody(body);
+  } catch {
+    parsed = body;
+  }
+  return sentStrings(parsed).filter((t) => CLI_WORDS_IN_SLACK.test(t));
+}
+
 export async function startSlackStub(): Promise<SlackStub> {
   const calls: StubCall[] = [];
+  const leaks: string[] = [];
   const overrides = new Map<string, (fields: Record<string, unknown>) => Record<string, unknown> | undefined>();
   const rateLimited = new Map<string, number>();
   const server: Server = createServer((req, res) => {
@@ -62,6 +98,8 @@ export async function startSlackStub(): Promise<SlackStub> {
     req.on('end', () => {
       const path = req.url ?? '/';
       calls.push({ path, at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      if (!path.startsWith('/upload/'))
+        for (const t of cliWordsIn(calls[calls.length - 1]!.body)) leaks.push(`${path.split('?')[0]}: ${t}`);
       res.setHeader('content-type', 'application/json');
       if (path.startsWith('/api/auth.test')) {
         res.end(
@@ -77,6 +115,10 @@ export async function startSlackStub(): Promise<SlackStub> {
         );
         return;
       }
+      if (path.startsWith('/api/apps.connections.open') && stub.socketUrl) {
+        res.end(JSON.stringify({ ok: true, url: stub.socketUrl }));
+        return;
+      }
       const n = calls.length;
       const method = path.startsWith('/api/') ? path.slice('/api/'.length).split('?')[0]! : '';
       const retryAfter = rateLimited.get(method);
@@ -88,7 +130,10 @@ export async function startSlackStub(): Promise<SlackStub> {
       }
       const overridden = overrides.get(method)?.(parseApiBody(calls[calls.length - 1]!.body));
       if (overridden !== undefined) {
-        res.end(JSON.stringify(overridden));
+        // `__status` answers with that HTTP status (a Slack 5xx), the rest as the body.
+        const { __status, ...answer } = overridden;
+        if (typeof __status === 'number') res.statusCode = __status;
+        res.end(JSON.stringify(answer));
         return;
       }
       if (path.startsWith('/api/views.')) {
@@ -132,9 +177,10 @@ export async function startSlackStub(): Promise<SlackStub> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const api = (method: string) => calls.filter((c) => c.path === `/api/${method}`).map((c) => parseApiBody(c.body));
-  return {
+  const stub: SlackStub = {
     url,
     calls,
+    leaks,
     api,
     async waitForApi(method, count = 1, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
@@ -160,6 +206,7 @@ export async function startSlackStub(): Promise<SlackStub> {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+  return stub;
 }
 
 /** A Web API request body: form fields, with the JSON-valued ones (view, blocks, …) decoded. */
@@ -266,6 +313,13 @@ export function sign(secret: string, timestamp: number, body: string): string {
 let nextId = 0;
 
 export interface BotHarnessOptions {
+  /**
+   * `http` (default): the Bolt HTTP receiver, signed requests. `socket`: Socket Mode, the bot connecting to
+   * a local WebSocket server standing in for Slack's (through `apps.connections.open` on the stub); the
+   * same `command`/`interact`/`submitView`/`click`/`event` send envelopes there and answer with the ack's
+   * payload, so one scenario runs under both receivers.
+   */
+  mode?: 'http' | 'socket';
   allowedTeamIds?: string[];
   env?: Record<string, string>;
   /** A core built elsewhere (e.g. against Pebble); the harness then neither owns nor closes its database. */
@@ -279,11 +333,14 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
   const store = opts.core?.store ?? createDrizzleStore(database);
   const secrets = opts.core?.secrets ?? createSecretBox(randomBytes(32).toString('base64'));
   const stub = await startSlackStub();
+  const socket = opts.mode === 'socket' ? await startSocketStandIn() : null;
+  if (socket) stub.socketUrl = socket.url;
   const config = loadConfig({
     SLACK_BOT_TOKEN: 'xoxb-test-token',
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: `${stub.url}/api/`,
     LOG_LEVEL: 'silent',
+    ...(socket ? { SLACK_APP_TOKEN: 'xapp-1-test-token' } : {}),
     ...opts.env,
   });
   // As runtime.ts wires it: the core decides who may approve, from the same settings the bot reads.
@@ -303,8 +360,11 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
   });
   await bot.start();
   const where = bot.where();
-  if (where?.mode !== 'http') throw new Error('the bot did not start in HTTP mode');
-  const botUrl = `http://127.0.0.1:${where.port}${where.path}`;
+  if (socket) {
+    if (where?.mode !== 'socket') throw new Error('the bot did not start in Socket Mode');
+    await socket.connected();
+  } else if (where?.mode !== 'http') throw new Error('the bot did not start in HTTP mode');
+  const botUrl = where?.mode === 'http' ? `http://127.0.0.1:${where.port}${where.path}` : (socket?.url ?? '');
 
   const harness: BotHarness = {
     database,
@@ -333,6 +393,11 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
       }).toString();
       const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
       const started = Date.now();
+      if (socket) {
+        const answer = await socket.send('slash_commands', Object.fromEntries(new URLSearchParams(body)));
+        for (const t of cliWordsIn(answer)) stub.leaks.push(`ack of /acme ${text}: ${t}`);
+        return { status: 200, body: answer, id, ms: Date.now() - started };
+      }
       const res = await fetch(botUrl, {
         method: 'POST',
         headers: {
@@ -342,9 +407,16 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
         },
         body,
       });
-      return { status: res.status, body: await res.text(), id, ms: Date.now() - started };
+      const answer = await res.text();
+      for (const t of cliWordsIn(answer)) stub.leaks.push(`ack of /acme ${text}: ${t}`);
+      return { status: res.status, body: answer, id, ms: Date.now() - started };
     },
     async interact(payload, o = {}) {
+      if (socket) {
+        const answer = await socket.send('interactive', payload);
+        for (const t of cliWordsIn(answer)) stub.leaks.push(`ack of ${String(payload['type'])}: ${t}`);
+        return { status: 200, body: answer };
+      }
       const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
       const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
       const res = await fetch(botUrl, {
@@ -356,7 +428,9 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
         },
         body,
       });
-      return { status: res.status, body: await res.text() };
+      const answer = await res.text();
+      for (const t of cliWordsIn(answer)) stub.leaks.push(`ack of ${String(payload['type'])}: ${t}`);
+      return { status: res.status, body: answer };
     },
     async submitView(callbackId, values, o = {}) {
       const res = await harness.interact({
@@ -437,6 +511,7 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
         event_time: Math.floor(Date.now() / 1000),
         event,
       });
+      if (socket) return { status: 200, body: await socket.send('events_api', JSON.parse(body)) };
       const timestamp = Math.floor(Date.now() / 1000);
       const res = await fetch(botUrl, {
         method: 'POST',
@@ -466,11 +541,75 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     },
     async close() {
       await bot.stop();
+      await socket?.close();
       await stub.close();
       if (own) await database.close();
+      if (stub.leaks.length > 0)
+        throw new Error(
+          `the bot sent CLI words to Slack (issue 15: Slack words only):\n  ${[...new Set(stub.leaks)].join('\n  ')}`,
+        );
     },
   };
   return harness;
+}
+
+/**
+ * A local WebSocket server playing Slack's Socket Mode endpoint: says hello on connect, sends envelopes,
+ * and resolves each with the bot's ack for its envelope_id (its payload as the HTTP body would be: a
+ * string as is, an object as JSON, nothing as '').
+ */
+async function startSocketStandIn(): Promise<{
+  url: string;
+  connected(): Promise<void>;
+  send(type: string, payload: unknown): Promise<string>;
+  close(): Promise<void>;
+}> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  let socket: WebSocket | null = null;
+  const waiting = new Map<string, (payload: unknown) => void>();
+  wss.on('connection', (ws) => {
+    socket = ws;
+    ws.on('message', (data) => {
+      const ack = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown };
+      if (ack.envelope_id) waiting.get(ack.envelope_id)?.(ack.payload);
+    });
+    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0TEST' } }));
+  });
+  let seq = 0;
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/link`,
+    async connected() {
+      const deadline = Date.now() + 10_000;
+      while (!socket) {
+        if (Date.now() > deadline) throw new Error('the bot did not connect to the Socket Mode stand-in');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Bolt's socket client counts itself connected once it has read the hello.
+      await new Promise((r) => setTimeout(r, 50));
+    },
+    send(type, payload) {
+      const envelopeId = `env-${++seq}`;
+      return new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.delete(envelopeId);
+          reject(new Error(`no ack for ${type} envelope ${envelopeId}`));
+        }, 10_000);
+        waiting.set(envelopeId, (answer) => {
+          clearTimeout(timer);
+          waiting.delete(envelopeId);
+          resolve(
+            answer === undefined || answer === null ? '' : typeof answer === 'string' ? answer : JSON.stringify(answer),
+          );
+        });
+        socket!.send(JSON.stringify({ envelope_id: envelopeId, type, accepts_response_payload: true, payload }));
+      });
+    },
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
 }
 
 /** Test shorthand for modal state → Slack's `view.state.values` shape. */

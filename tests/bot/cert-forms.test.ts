@@ -273,7 +273,9 @@ describeWithPebble('Slack certificate requests with an issuance approval', () =>
     const serial = (await core.store.certificates.findByName(WWW))!.serial;
     const updatesBefore = h.stub.api('chat.update').length;
     const res = await h.click('approval_approve', approvalId, { userId: BOB, blockId: `approval:${approvalId}` });
-    expect(String((await h.response(res.id))['text'])).toMatch(/already (approved|used)/);
+    expect(String((await h.response(res.id))['text'])).toMatch(
+      new RegExp(`^Already approved( \\(and acted on\\))? by <@${BOB}> at <!date\\^`),
+    );
     await wait(300);
     expect(h.stub.api('chat.update').length).toBe(updatesBefore);
     expect((await core.store.certificates.findByName(WWW))!.serial).toBe(serial);

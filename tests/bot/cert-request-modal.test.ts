@@ -420,7 +420,7 @@ describe('issuance approvals', () => {
     expect(listJson).toContain(':x: Issuing *www.example.com* failed: the CA said no');
     expect(list.blocks.length).toBeLessThanOrEqual(50);
     expect(issuanceStatusLine({ phase: 'stopped', state: 'awaiting_challenge', detail: 'dns' }, 'w')).toContain(
-      'bigip-acme cert resume w',
+      '`cert resume w` (an operator runs it on the server',
     );
   });
 });

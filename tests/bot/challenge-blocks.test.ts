@@ -77,7 +77,7 @@ describe('challenge message', () => {
         'tls.example.com.cert',
         'tls.example.com.key',
         'throwaway challenge key',
-        'bigip-acme domain challenge tls.example.com --profile prod --out DIR',
+        '`domain challenge tls.example.com --profile prod --out DIR` (an operator runs it on the server; Slack has no command for it)',
       ],
     ],
     ['none', ['No challenge content', 'Reconfigure']],

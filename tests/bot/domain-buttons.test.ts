@@ -395,7 +395,7 @@ describeWithPebble('domain buttons against Pebble', () => {
     });
     const text = JSON.stringify(final!['blocks']);
     expect(text).toContain(':warning: Test Connection: expired');
-    expect(text).toContain(`bigip-acme domain reconfigure --profile ${profile}`);
+    expect(text).toContain(`\`/acme domain reconfigure --profile ${profile}\``);
     expect((await core.services.domains.show({ name, profile })).domain.status).not.toBe('valid');
   });
 
@@ -407,7 +407,9 @@ describeWithPebble('domain buttons against Pebble', () => {
       const r = h.stub.responses(res.id);
       return r.length >= 2 ? r.at(-1) : null;
     });
-    expect(JSON.stringify(final)).toContain(`bigip-acme domain challenge ${name} --profile ${profile} --out DIR`);
+    expect(JSON.stringify(final)).toContain(
+      `\`domain challenge ${name} --profile ${profile} --out DIR\` (an operator runs it on the server`,
+    );
     expect(JSON.stringify(final)).toContain('Test Connection: valid');
     expect(everythingSent()).not.toContain('PRIVATE KEY');
     expect(h.stub.api('files.getUploadURLExternal')).toEqual([]);
@@ -442,7 +444,7 @@ describeWithPebble('domain buttons against Pebble', () => {
       const r = h.stub.responses(res.id);
       return r.length >= 2 ? r.at(-1) : null;
     });
-    expect(JSON.stringify(last)).toContain('your DM with the bigip-acme app');
+    expect(JSON.stringify(last)).toContain('your DM with this app');
     const posts = h.stub.api('chat.postMessage');
     expect(posts.map((p) => p['channel'])).toEqual(['C0NOTIN', USER]);
     const fresh = await core.services.domains.challenge({ name: fqdn('dm'), profile });
@@ -469,7 +471,7 @@ describeWithPebble('domain buttons against Pebble', () => {
     const done = await until('the added view', () =>
       h.stub.api('views.update').find((u) => JSON.stringify(u).includes('Domains added')),
     );
-    expect(JSON.stringify(done)).toContain('your DM with the bigip-acme app');
+    expect(JSON.stringify(done)).toContain('your DM with this app');
     expect(h.stub.api('chat.postMessage').map((p) => p['channel'])).toEqual(['C0NOTIN', USER]);
     const [complete] = await h.stub.waitForApi('files.completeUploadExternal');
     // In the DM's thread: the channel Slack answered with, not the user id.
@@ -499,7 +501,7 @@ describeWithPebble('domain buttons against Pebble', () => {
     const done = await until('the added view', () =>
       h.stub.api('views.update').find((u) => JSON.stringify(u).includes('Domains added')),
     );
-    expect(JSON.stringify(done)).toContain('bigip-acme domain show NAME');
+    expect(JSON.stringify(done)).toContain('`domain show NAME` (an operator runs it on the server');
     expect(h.stub.api('chat.postMessage').map((p) => p['channel'])).toEqual(['C0NOTIN', USER]);
     expect((await core.services.domains.list(profile)).map((d) => d.name)).toEqual([name]);
   });

@@ -254,16 +254,16 @@ describe('notifier', () => {
       log,
     });
     slack.failWith(() =>
-      Object.assign(new Error('An API error occurred: channel_not_found'), {
+      Object.assign(new Error('An API error occurred: internal_error'), {
         code: 'slack_webapi_platform_error',
-        data: { ok: false, error: 'channel_not_found' },
+        data: { ok: false, error: 'internal_error' },
       }),
     );
 
     expect(await notifier.runOnce()).toEqual({ posted: 0, digested: 0 });
     expect(await store.events.listUndelivered(10)).toHaveLength(1);
     expect(logged).toEqual([
-      { code: 'slack_webapi_platform_error', error: 'channel_not_found', what: 'renewal_failed', waiting: 1 },
+      { code: 'slack_webapi_platform_error', error: 'internal_error', what: 'renewal_failed', waiting: 1 },
     ]);
 
     slack.failWith(null);
@@ -623,24 +623,43 @@ describe('notifier: approval requests and messages Slack refuses', () => {
     expect(await store.events.listUndelivered(10)).toHaveLength(0);
   });
 
-  it('drops an event Slack refuses even as plain text, so the outbox does not stall behind it', async () => {
+  it('gives up an event Slack refuses on every attempt, so the outbox does not stall behind it', async () => {
     await emit('renewal_failed', 'a.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
     await emit('renewal_failed', 'b.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
     const slack = fakeSlack();
     slack.failWith((n) =>
       n <= 2 ? { code: 'slack_webapi_platform_error', data: { ok: false, error: 'msg_too_long' } } : null,
     );
-    expect(await notifierFor(slack, fakeClock()).runOnce()).toEqual({ posted: 1, digested: 0 });
+    const clock = fakeClock();
+    const notifier = notifierFor(slack, clock);
+    // Run 1: a is refused as built and as plain text (attempts 1, 2), then waits out its backoff; b goes.
+    expect(await notifier.runOnce()).toEqual({ posted: 1, digested: 0 });
     expect(slack.posted.map((p) => p.text)).toEqual(['Renewal of b.example.com failed']);
+    slack.failWith(() => ({ code: 'slack_webapi_platform_error', data: { ok: false, error: 'msg_too_long' } }));
+    // Within the backoff a is not offered again.
+    expect(await notifier.runOnce()).toEqual({ posted: 0, digested: 0 });
+    expect(slack.calls).toBe(3);
+    for (const wait of [60_000, 300_000, 1_800_000]) {
+      clock.advance(wait);
+      expect(await notifier.runOnce()).toEqual({ posted: 0, digested: 0 });
+    }
+    expect(slack.calls).toBe(6);
     expect(await store.events.listUndelivered(10)).toHaveLength(0);
+    const gone = await store.events.undeliverable(10, new Date(0));
+    expect(gone.count).toBe(1);
+    expect(gone.latest[0]).toMatchObject({ subject: 'a.example.com', attempts: 5, lastError: 'msg_too_long' });
   });
 
-  it('keeps the event when the channel itself is the problem (not_in_channel), and stops the run', async () => {
+  it('skips an event whose channel refuses it (not_in_channel) and goes on with the next', async () => {
     await emit('renewal_failed', 'a.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
+    await emit('renewal_failed', 'b.example.com', { code: 'x', message: 'y', attempt: 1 }, true);
     const slack = fakeSlack();
-    slack.failWith(() => ({ code: 'slack_webapi_platform_error', data: { ok: false, error: 'not_in_channel' } }));
-    expect(await notifierFor(slack, fakeClock()).runOnce()).toEqual({ posted: 0, digested: 0 });
-    expect(slack.calls).toBe(1);
-    expect(await store.events.listUndelivered(10)).toHaveLength(1);
+    slack.failWith((n) =>
+      n <= 2 ? { code: 'slack_webapi_platform_error', data: { ok: false, error: 'not_in_channel' } } : null,
+    );
+    expect(await notifierFor(slack, fakeClock()).runOnce()).toEqual({ posted: 1, digested: 0 });
+    expect(slack.posted.map((p) => [p.text, p.blocks.length > 0])).toEqual([['Renewal of b.example.com failed', true]]);
+    const [waiting] = await store.events.list({ undelivered: true });
+    expect(waiting).toMatchObject({ subject: 'a.example.com' });
   });
 });

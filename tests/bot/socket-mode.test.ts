@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type BotApp, createBotApp } from '../../bot/app.ts';
+import { NOT_THIS_WORKSPACE } from '../../bot/team-guard.ts';
 import { loadConfig } from '../../core/config.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import { createSecretBox } from '../../core/secrets/secret-box.ts';
@@ -152,11 +153,12 @@ describe('Socket Mode', () => {
     expect(JSON.stringify(answer.body)).toContain('socket-prod');
   });
 
-  it('acknowledges but drops an envelope from another workspace', async () => {
+  it('refuses an envelope from another workspace visibly, in its ack, and runs nothing', async () => {
     await until('the WebSocket connection', () => socket ?? undefined);
     const path = sendCommand('env-2', 'profile list', 'T0OTHER');
-    await until('the ack', () => acks.find((a) => a.envelope_id === 'env-2'));
-    // A later command from our workspace is answered, so the dropped one had its chance to answer first.
+    const ack = await until('the ack', () => acks.find((a) => a.envelope_id === 'env-2'));
+    expect(ack.payload).toEqual({ response_type: 'ephemeral', text: NOT_THIS_WORKSPACE });
+    // A later command from our workspace is answered, so the refused one had its chance to run first.
     const later = sendCommand('env-3', 'status');
     await until('the later answer', () => responses.find((r) => r.path === later));
     expect(responses.find((r) => r.path === path)).toBeUndefined();

@@ -7,6 +7,7 @@ import { createSecretBox } from '../../core/secrets/secret-box.ts';
 import { ApprovalService } from '../../core/approvals/approval-service.ts';
 import { StatusService } from '../../core/services/status-service.ts';
 import { statusGroups, statusHeadline } from '../../core/services/status-text.ts';
+import { sayCommands } from '../../core/errors.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
 import { deployCoreDeps } from '../bigip/deploy-harness.ts';
@@ -279,9 +280,12 @@ describe('StatusService', () => {
     });
 
     // The same in words, as the CLI and Slack show it.
-    const text = statusGroups(r)
-      .map((g) => `${g.heading}\n${g.sections.map((s) => `${s.title}: ${s.lines.join(' | ')}`).join('\n')}`)
-      .join('\n');
+    const text = sayCommands(
+      statusGroups(r)
+        .map((g) => `${g.heading}\n${g.sections.map((s) => `${s.title}: ${s.lines.join(' | ')}`).join('\n')}`)
+        .join('\n'),
+      { command: (w) => `bigip-acme ${w.join(' ')}`, option: (o) => `--${o}` },
+    );
     expect(text).toContain(
       'failing.example.com [auto]: renewal failing (3 failed attempts): connect ECONNREFUSED 127.0.0.1:9 (attempt 1,',
     );

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { type HintWords, sayCommands } from '../../core/errors.ts';
+
+const CLI: HintWords = { command: (w) => `bigip-acme ${w.join(' ')}`, option: (o) => `--${o}` };
 import {
   type CertificateHealthInput,
   certificateHealth,
@@ -34,8 +37,10 @@ const outage: RecordedFailure = {
   attempt: 1,
 };
 
+/** The health, its summary as the CLI says it (the core marks the commands it mentions; each edge words them). */
 function health(over: Partial<HealthFacts>, input: Partial<Omit<CertificateHealthInput, 'cert'>> = {}) {
-  return certificateHealth({ cert: cert(over), autoRenew: true, lastFailure: null, now: NOW, ...input });
+  const h = certificateHealth({ cert: cert(over), autoRenew: true, lastFailure: null, now: NOW, ...input });
+  return h && { ...h, summary: sayCommands(h.summary, CLI) };
 }
 
 describe('certificateHealth', () => {

@@ -21,7 +21,7 @@ import {
   encodeDenyMetadata,
   errorText,
   NOT_AN_APPROVAL,
-  NOT_AN_APPROVER,
+  notAnApprover,
   slackActor,
 } from '../approvers.ts';
 import { isListed } from '../deps.ts';
@@ -60,7 +60,7 @@ async function admitClick(
   const id = args.action.value ?? '';
   if (!isListed(deps.approvers, userId)) {
     deps.log.warn({ user: userId, approval: id }, `slack ${what} click from a user not in SLACK_APPROVERS; refused`);
-    await tell(args, deps, NOT_AN_APPROVER);
+    await tell(args, deps, notAnApprover(deps.approvers));
     return null;
   }
   if (!isApprovalId(id)) {

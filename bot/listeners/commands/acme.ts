@@ -10,9 +10,9 @@ import {
 } from '../../blocks/lists.ts';
 import type { BotMessage } from '../../blocks/message.ts';
 import { statusMessage } from '../../blocks/status.ts';
-import { errorMessage, usageMessage } from '../../blocks/usage.ts';
+import { errorMessage, refusalMessage, usageMessage } from '../../blocks/usage.ts';
 import { type AcmeCommand, isAdminCommand, parseAcmeCommand } from '../../command-parser.ts';
-import { type ListenerDeps, isListed, NOT_AN_ADMIN } from '../deps.ts';
+import { type ListenerDeps, isListed, notAnAdmin } from '../deps.ts';
 import { replyError } from '../../reply-error.ts';
 import { runCertCommand } from './cert-commands.ts';
 import type { CommandContext } from './command-context.ts';
@@ -97,7 +97,7 @@ export function acmeCommandCallback(deps: ListenerDeps) {
         { user: command.user_id, subcommand: parsed.kind },
         'slack admin subcommand from a user not in SLACK_ADMINS; refused',
       );
-      await deliver(deps.log, respond, errorMessage(NOT_AN_ADMIN), parsed.kind);
+      await deliver(deps.log, respond, refusalMessage(notAnAdmin(deps.admins)), parsed.kind);
       return;
     }
     const area = AREA_HANDLERS[parsed.kind];

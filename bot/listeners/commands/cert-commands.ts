@@ -16,6 +16,7 @@ import { replyError } from '../../reply-error.ts';
 import { profileChoices, profileWithDomains } from '../forms/cert-forms.ts';
 import { progressUpdates } from '../progress-updates.ts';
 import type { CommandContext } from './command-context.ts';
+import { slackCommand } from '../../slack-words.ts';
 
 type CertCommand = Extract<
   AcmeCommand,
@@ -167,7 +168,7 @@ async function renew(ctx: CommandContext, names: string[], profile: string | und
         // The renewal runs beside the live certificate, which stays issued: say where the renewal stands.
         const why = view.renewalState !== null ? view.lastRenewalError?.message : view.problem?.detail;
         row.status = 'waiting';
-        row.detail = `${view.renewalState ?? view.state}${why ? `: ${why}` : ''}; continue with bigip-acme cert resume ${view.name}`;
+        row.detail = `${view.renewalState ?? view.state}${why ? `: ${why}` : ''}; continue with ${slackCommand(['cert', 'resume', view.name])}`;
       }
     } catch (err) {
       row.status = 'failed';

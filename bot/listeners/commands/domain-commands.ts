@@ -10,6 +10,7 @@ import { errorText, slackActor } from '../approvers.ts';
 import { cardsFor, Poster, postChallengeCards, testNotice } from '../forms/domain-forms.ts';
 import type { CommandContext } from './command-context.ts';
 import { replyError } from '../../reply-error.ts';
+import { slackCommand } from '../../slack-words.ts';
 
 /**
  * A command's response_url takes about five posts in 30 minutes: the first answer, a few progress
@@ -187,7 +188,9 @@ async function runReconfigure(
   const posted = await postChallengeCards(ctx, ctx.client, poster, await cardsFor(ctx, command.profile, refreshed));
   const names = refreshed.map((c) => `\`${e(c.domain)}\``).join(', ');
   const where =
-    posted > 0 ? `; the new content is in ${poster.where()}` : '; see it with `bigip-acme domain show NAME`';
+    posted > 0
+      ? `; the new content is in ${poster.where()}`
+      : `; see it with ${slackCommand(['domain', 'show', 'NAME'])}`;
   await out.final({
     text: e(`Fresh challenge content for ${refreshed.length} domains of profile ${command.profile}`),
     blocks: [

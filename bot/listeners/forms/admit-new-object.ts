@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { isCoreError } from '../../../core/errors.ts';
 import type { Parsed } from '../../modals/form-values.ts';
 import { replyError } from '../../reply-error.ts';
-import { type ListenerDeps, isListed, NOT_AN_ADMIN } from '../deps.ts';
+import { type ListenerDeps, isListed, notAnAdmin } from '../deps.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -30,7 +30,7 @@ export async function admitNewObject<T>(
   const refuse = (errors: Record<string, string>) => ack({ response_action: 'errors', errors });
   if (!isListed(deps.admins, userId)) {
     deps.log.warn({ user: userId }, `slack ${form.what} form submitted by a user not in SLACK_ADMINS; refused`);
-    await refuse({ [form.nameBlock]: NOT_AN_ADMIN });
+    await refuse({ [form.nameBlock]: notAnAdmin(deps.admins, 'plain') });
     return null;
   }
   const parsed = form.parse();

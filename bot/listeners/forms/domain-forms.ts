@@ -127,7 +127,7 @@ export class Poster {
   where(): string {
     return this.channel.startsWith('C') || this.channel.startsWith('G')
       ? `<#${this.channel}>`
-      : 'your DM with the bigip-acme app';
+      : 'your DM with this app';
   }
 }
 

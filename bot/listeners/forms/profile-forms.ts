@@ -18,7 +18,7 @@ import {
   summarizeDirectory,
 } from '../../modals/profile-create.ts';
 import { errorText, slackActor } from '../approvers.ts';
-import { type ListenerDeps, isListed, NOT_AN_ADMIN } from '../deps.ts';
+import { type ListenerDeps, isListed, notAnAdmin } from '../deps.ts';
 import { replyError } from '../../reply-error.ts';
 import { admitNewObject } from './admit-new-object.ts';
 
@@ -83,7 +83,7 @@ export function profileStep2Callback(deps: ListenerDeps) {
     const userId = body.user.id;
     if (!isListed(deps.admins, userId)) {
       deps.log.warn({ user: userId }, 'slack profile confirmation submitted by a user not in SLACK_ADMINS; refused');
-      await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.tos]: NOT_AN_ADMIN } });
+      await ack({ response_action: 'errors', errors: { [PROFILE_BLOCK.tos]: notAnAdmin(deps.admins, 'plain') } });
       return;
     }
     const meta = decodeProfileMetadata(view.private_metadata);

@@ -9,7 +9,7 @@ import {
   decidedMessage,
   decodeDenyMetadata,
   errorText,
-  NOT_AN_APPROVER,
+  notAnApprover,
   slackActor,
 } from '../approvers.ts';
 import { isListed } from '../deps.ts';
@@ -33,7 +33,7 @@ export function denyReasonCallback(deps: ApprovalDeps) {
     }
     if (!isListed(deps.approvers, userId)) {
       deps.log.warn({ user: userId, approval: meta.id }, 'slack denial from a user not in SLACK_APPROVERS; refused');
-      await refuse(NOT_AN_APPROVER);
+      await refuse(notAnApprover(deps.approvers, 'plain'));
       return;
     }
     const reason = (view.state.values[REASON_BLOCK]?.[REASON_ACTION]?.value ?? '').trim();
@@ -49,6 +49,7 @@ export function denyReasonCallback(deps: ApprovalDeps) {
         replyError(err, deps.log, {
           what: 'slack denial',
           outcome: 'Nothing was decided.',
+          style: 'plain',
           fields: { user: userId, approval: meta.id },
         }),
       );
