@@ -249,6 +249,8 @@ export interface BotHarness {
       callbackId?: string;
       home?: boolean;
       selected?: string;
+      /** The clicked message is ephemeral (a command's answer): chat.update cannot edit it, its response_url can. */
+      ephemeral?: boolean;
     },
   ): Promise<{ status: number; body: string; id: string }>;
   /** Sends a signed Events API `event_callback` (e.g. app_home_opened). */
@@ -419,7 +421,12 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
       } else {
         const channel = o.channelId ?? 'C0TEST';
         const ts = o.messageTs ?? '1700000000.000100';
-        payload['container'] = { type: 'message', channel_id: channel, message_ts: ts, is_ephemeral: false };
+        payload['container'] = {
+          type: 'message',
+          channel_id: channel,
+          message_ts: ts,
+          is_ephemeral: o.ephemeral === true,
+        };
         payload['channel'] = { id: channel, name: 'ops' };
         payload['message'] = { type: 'message', ts, text: '' };
         payload['response_url'] = `${stub.url}/response/${id}`;
