@@ -6,6 +6,7 @@ import type { OutboxService } from '../core/services/outbox-service.ts';
 import { approvalMessage } from './blocks/approval.ts';
 import type { BotMessage } from './blocks/message.ts';
 import { digestMessage, eventMessage } from './blocks/notification.ts';
+import { requestOutcomeMessage, slackRequester } from './blocks/request-outcome.ts';
 
 /**
  * Posts the core's event outbox to one Slack channel.
@@ -32,9 +33,12 @@ import { digestMessage, eventMessage } from './blocks/notification.ts';
  * - Other errors: the error code is logged (never the payload), the event stays undelivered, and the run
  *   stops; the next run comes after a short backoff (1, 2, 5, 10, 30 s, never later than the next poll).
  * - Replicas: each run claims the outbox (a lease), so two replicas never post the same event.
+ * - A `request_outcome` (a certificate request issued, failed or denied) goes to the requester's DM, not
+ *   the channel, through the same outbox: settled only once the DM was accepted, so a restart loses none.
+ *   A requester who is no Slack user (the CLI) has nobody to tell here: the event is settled unsent.
  */
 
-/** The one Web API method the notifier calls; a Bolt `app.client` / `WebClient` satisfies it. */
+/** The Web API methods the notifier calls; a Bolt `app.client` / `WebClient` satisfies it. */
 export interface NotifierClient {
   chat: {
     postMessage(args: {
@@ -44,6 +48,10 @@ export interface NotifierClient {
       unfurl_links?: boolean;
       unfurl_media?: boolean;
     }): Promise<{ ok?: boolean; error?: string }>;
+  };
+  /** The DM channel with a person (scope `im:write`), for the requester's `request_outcome` messages. */
+  conversations?: {
+    open(args: { users: string }): Promise<{ ok?: boolean; error?: string; channel?: { id?: string } }>;
   };
 }
 
@@ -172,11 +180,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   let pausedUntil = 0;
   let postedThisRun = 0;
 
-  async function send(message: { text: string; blocks?: types.KnownBlock[] }): Promise<void> {
+  async function send(message: { text: string; blocks?: types.KnownBlock[] }, to = channel): Promise<void> {
     if (postedThisRun > 0 && spacingMs > 0) await clock.sleep(spacingMs);
     postedThisRun++;
     const res = await client.chat.postMessage({
-      channel,
+      channel: to,
       text: message.text,
       ...(message.blocks ? { blocks: message.blocks } : {}),
       unfurl_links: false,
@@ -190,10 +198,16 @@ export function createNotifier(deps: NotifierDeps): Notifier {
    * until the outbox gives it up (resolves `dropped`). Anything else (rate limit, channel, auth, network)
    * throws. Settling is the caller's, outside its Slack error handling, so a store error stays one.
    */
-  async function deliver(message: BotMessage, ids: number[], what: string): Promise<'posted' | 'dropped'> {
+  async function deliver(
+    message: BotMessage,
+    ids: number[],
+    what: string,
+    to?: () => Promise<string>,
+  ): Promise<'posted' | 'dropped'> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await send(attempt === 1 ? message : { text: message.text.slice(0, 3_000) });
+        const target = to ? await to() : channel;
+        await send(attempt === 1 ? message : { text: message.text.slice(0, 3_000) }, target);
       } catch (err) {
         const refusal = slackErrorOf(err);
         if (refusal === undefined || !PERMANENT_MESSAGE_ERRORS.has(refusal)) {
@@ -228,6 +242,23 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return approval ? approvalMessage(approval) : eventMessage(event);
   }
 
+  /** The DM channel with a Slack user (conversations.open answers the same one every time). */
+  async function directChannel(userId: string): Promise<string> {
+    if (!client.conversations) throw new NotPosted('no_conversations_client');
+    const res = await client.conversations.open({ users: userId });
+    if (res.ok === false || typeof res.channel?.id !== 'string') throw new NotPosted(res.error ?? 'not_ok');
+    return res.channel.id;
+  }
+
+  /** One event's own message: to the requester's DM for a `request_outcome`, else to the channel. */
+  async function deliverEvent(event: CoreEvent): Promise<'posted' | 'dropped' | 'nobody'> {
+    if (event.kind !== 'request_outcome') return deliver(await messageFor(event), [event.id], event.kind);
+    const userId = slackRequester(event.detail);
+    if (!userId) return 'nobody';
+    const message = requestOutcomeMessage(event, { bindings: await outbox.bindingCount(event) });
+    return deliver(message, [event.id], event.kind, () => directChannel(userId));
+  }
+
   /** Logs a failed post (codes only) and, for a rate limit, pauses posting until Slack's retryAfter. */
   function failed(err: unknown, what: string, count: number): RunEnd {
     const retryAfter = rateLimitRetryAfter(err);
@@ -254,13 +285,13 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const successes = events.filter(isDigestEvent);
 
     for (const event of individual.slice(0, maxPostsPerRun)) {
-      let outcome: 'posted' | 'dropped';
+      let outcome: 'posted' | 'dropped' | 'nobody';
       try {
-        outcome = await deliver(await messageFor(event), [event.id], event.kind);
+        outcome = await deliverEvent(event);
       } catch (err) {
         return failed(err, event.kind, individual.length - result.posted);
       }
-      await settle([event.id], outcome);
+      await settle([event.id], outcome === 'nobody' ? 'posted' : outcome);
       if (outcome === 'posted') result.posted++;
     }
 

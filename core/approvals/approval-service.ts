@@ -6,6 +6,7 @@ import { CoreError, seeList } from '../errors.ts';
 import type { CoreDepsWith } from '../services/core-deps.ts';
 import { isApprovalId } from '../domain/validation/approval-id.ts';
 import { appendAudit } from '../services/audit-trail.ts';
+import { emitRequestOutcome } from '../issuance/request-outcome.ts';
 
 export interface ApprovalRules {
   /** Whether the people an approval is about may decide it too. Off by default. */
@@ -147,6 +148,11 @@ export class ApprovalService {
         await this.deps.store.certificates.update(cert.id, {
           state: 'failed',
           problem: { type: 'issuance_denied', detail: `issuance denied by ${actor}: ${reason ?? 'no reason given'}` },
+        });
+        await emitRequestOutcome(this.deps, cert, approval.requestedBy, {
+          outcome: 'denied',
+          reason: reason ?? 'no reason given',
+          by: actor,
         });
       }
     } else if (state === 'denied' && cert && approval.kind !== 'revocation') {

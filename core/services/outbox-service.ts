@@ -12,7 +12,7 @@ import { withLease } from './with-lease.ts';
  */
 
 export interface OutboxServiceDeps {
-  store: Pick<Store, 'events' | 'leases' | 'approvals' | 'certificates'>;
+  store: Pick<Store, 'events' | 'leases' | 'approvals' | 'certificates' | 'bindings'>;
   clock: Clock;
   log: Logger;
 }
@@ -60,6 +60,8 @@ export interface OutboxService {
   markDropped(ids: number[]): Promise<void>;
   /** The approval an `approval_requested` event asks for, while it is still pending; null otherwise. */
   pendingApproval(event: CoreEvent): Promise<PendingApproval | null>;
+  /** How many BIG-IP profiles the event's certificate is bound to now (0 without a certificate). */
+  bindingCount(event: CoreEvent): Promise<number>;
 }
 
 export function createOutboxService(deps: OutboxServiceDeps): OutboxService {
@@ -111,6 +113,10 @@ export function createOutboxService(deps: OutboxServiceDeps): OutboxService {
       if (approval?.state !== 'pending') return null;
       const cert = await store.certificates.findById(approval.certificateId);
       return { ...approval, certificateName: cert?.name ?? event.subject };
+    },
+    async bindingCount(event) {
+      if (!event.certificateId) return 0;
+      return (await store.bindings.list({ certificateId: event.certificateId })).length;
     },
   };
 }

@@ -110,6 +110,12 @@ export async function startSlackStub(): Promise<SlackStub> {
         );
         return;
       }
+      if (path.startsWith('/api/conversations.open')) {
+        // The DM channel with a user: one stable id per user, as Slack answers.
+        const fields = parseApiBody(calls[calls.length - 1]!.body);
+        res.end(JSON.stringify({ ok: true, channel: { id: `D${String(fields['users'] ?? '')}` } }));
+        return;
+      }
       // files.uploadV2 = getUploadURLExternal (one per file) → POST the bytes to its upload_url → completeUploadExternal.
       if (path.startsWith('/api/files.getUploadURLExternal')) {
         res.end(JSON.stringify({ ok: true, upload_url: `${url}/upload/${n}`, file_id: `F${n}` }));
