@@ -1,5 +1,12 @@
 import type { Approval, ApprovalKind } from '../domain/approval.ts';
-import { outsiderRefusal, ownRequestRefusal, SCHEDULER } from '../domain/approval-deciders.ts';
+import {
+  approverGroupId,
+  outsiderRefusal,
+  ownRequestRefusal,
+  SCHEDULER,
+  slackUserId,
+} from '../domain/approval-deciders.ts';
+import type { ApproverGroups } from '../ports/approver-groups.ts';
 import { dayKey } from '../domain/core-event.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, seeList } from '../errors.ts';
@@ -16,6 +23,8 @@ export interface ApprovalRules {
    * Empty: nobody (fail closed). Every edge's decision comes through here, so this list is the authority.
    */
   approvers: readonly string[];
+  /** Resolves the Slack user groups (`slack:S…`) among `approvers`; without it a group admits nobody. */
+  groups?: ApproverGroups | undefined;
 }
 
 export type ApprovalView = Approval & { certificateName: string };
@@ -115,7 +124,23 @@ export class ApprovalService {
     state: 'approved' | 'denied',
     reason: string | null,
   ): Promise<ApprovalView> {
-    const policy = { approvers: this.rules.approvers, allowSelf: this.rules.allowSelfApproval };
+    // A member of an approver group counts as listed; when membership cannot be told, the decision is refused.
+    let viaGroup: string | null;
+    try {
+      viaGroup = await this.approverGroupOf(actor);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return this.refuse(
+        `${actor} may not decide approvals now: ${why}`,
+        actor,
+        state,
+        isApprovalId(id) ? id : null,
+        null,
+        true,
+      );
+    }
+    const approvers = viaGroup ? [...this.rules.approvers, actor] : this.rules.approvers;
+    const policy = { approvers, allowSelf: this.rules.allowSelfApproval };
     // Who is no approver is refused before anything is looked up.
     const outsider = outsiderRefusal(policy, actor);
     if (outsider) return this.refuse(outsider, actor, state, isApprovalId(id) ? id : null, null);
@@ -181,6 +206,24 @@ export class ApprovalService {
     return { ...decided, certificateName: cert?.name ?? '?' };
   }
 
+  /**
+   * The approver group (`slack:S…` in the list) that has `actor` as a member, or null. A listed actor needs
+   * no lookup; a lookup that fails throws (the decision is then refused: fail closed).
+   */
+  private async approverGroupOf(actor: string): Promise<string | null> {
+    if (this.rules.approvers.includes(actor)) return null;
+    const userId = slackUserId(actor);
+    const groups = this.rules.approvers.map(approverGroupId).filter((g): g is string => g !== null);
+    if (!userId || groups.length === 0) return null;
+    const resolver = this.rules.groups;
+    if (!resolver)
+      throw new Error(
+        `the Slack user groups in SLACK_APPROVERS (${groups.join(', ')}) cannot be resolved by this process`,
+      );
+    for (const group of groups) if (await resolver.isMember(group, userId)) return group;
+    return null;
+  }
+
   /** A refused decision is audited too (who tried what), then reported; nothing else changes. */
   private async refuse(
     message: string,
@@ -188,6 +231,7 @@ export class ApprovalService {
     state: 'approved' | 'denied',
     approvalId: string | null,
     cert: { id: string; name: string } | null,
+    retryable = false,
   ): Promise<never> {
     await appendAudit(
       this.deps.store.audit,
@@ -198,7 +242,7 @@ export class ApprovalService {
       'error',
       { approvalId, refused: message },
     );
-    throw new CoreError('forbidden', `${message}; nothing changed`);
+    throw new CoreError('forbidden', `${message}; nothing changed`, { retryable });
   }
 
   private audit(

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type BotApp, createBotApp } from '../../bot/app.ts';
 import { loadConfig } from '../../core/config.ts';
+import { approverGroupsOf } from '../../bot/slack-user-groups.ts';
 import { approversOf } from '../../runtime.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { Store } from '../../core/ports/store.ts';
@@ -294,11 +295,14 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     LOG_LEVEL: 'silent',
     ...opts.env,
   });
-  // As runtime.ts wires it: the core decides who may approve, from the same settings the bot reads.
+  // As runtime.ts wires it: the core decides who may approve, from the same settings the bot reads, and
+  // the core and the bot share one cache of the approver user groups.
+  const approverGroups = approverGroupsOf(config, silentLogger);
   const services =
     opts.core?.services ??
     createCoreServices(deployCoreDeps(store, secrets), {
       approvers: approversOf(config),
+      approverGroups,
       allowSelfApproval: config.APPROVAL_ALLOW_SELF,
     });
   const coreCalls = { calls: [] as string[] };
@@ -306,6 +310,7 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     services: counted(services, coreCalls),
     config,
     log: silentLogger,
+    approverGroups,
     listen: { host: '127.0.0.1', port: 0 },
     ...(opts.allowedTeamIds ? { allowedTeamIds: opts.allowedTeamIds } : {}),
   });

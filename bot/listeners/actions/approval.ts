@@ -20,11 +20,10 @@ import {
   decidedMessage,
   encodeDenyMetadata,
   errorText,
+  mayDecide,
   NOT_AN_APPROVAL,
-  NOT_AN_APPROVER,
   slackActor,
 } from '../approvers.ts';
-import { isListed } from '../deps.ts';
 import { replyError } from '../../reply-error.ts';
 import { publishHome } from '../events/app-home.ts';
 import { progressUpdates } from '../progress-updates.ts';
@@ -58,9 +57,10 @@ async function admitClick(
 ): Promise<{ userId: string; id: string } | null> {
   const userId = args.body.user.id;
   const id = args.action.value ?? '';
-  if (!isListed(deps.approvers, userId)) {
-    deps.log.warn({ user: userId, approval: id }, `slack ${what} click from a user not in SLACK_APPROVERS; refused`);
-    await tell(args, deps, NOT_AN_APPROVER);
+  const may = await mayDecide(deps, userId);
+  if (!may.ok) {
+    deps.log.warn({ user: userId, approval: id }, `slack ${what} click from a user who may not decide; refused`);
+    await tell(args, deps, may.message);
     return null;
   }
   if (!isApprovalId(id)) {

@@ -9,10 +9,9 @@ import {
   decidedMessage,
   decodeDenyMetadata,
   errorText,
-  NOT_AN_APPROVER,
+  mayDecide,
   slackActor,
 } from '../approvers.ts';
-import { isListed } from '../deps.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -31,9 +30,10 @@ export function denyReasonCallback(deps: ApprovalDeps) {
       await refuse('This form does not name an approval; close it and click Deny again.');
       return;
     }
-    if (!isListed(deps.approvers, userId)) {
-      deps.log.warn({ user: userId, approval: meta.id }, 'slack denial from a user not in SLACK_APPROVERS; refused');
-      await refuse(NOT_AN_APPROVER);
+    const may = await mayDecide(deps, userId);
+    if (!may.ok) {
+      deps.log.warn({ user: userId, approval: meta.id }, 'slack denial from a user who may not decide; refused');
+      await refuse(may.message);
       return;
     }
     const reason = (view.state.values[REASON_BLOCK]?.[REASON_ACTION]?.value ?? '').trim();
