@@ -1,8 +1,9 @@
 import type { types } from '@slack/bolt';
 import type { CoreEvent } from '../core/domain/core-event.ts';
+import type { ApproverGroups } from '../core/ports/approver-groups.ts';
 import type { Clock } from '../core/ports/clock.ts';
 import type { Logger } from '../core/ports/logger.ts';
-import type { OutboxService } from '../core/services/outbox-service.ts';
+import type { OutboxService, PendingApproval } from '../core/services/outbox-service.ts';
 import { approvalMessage } from './blocks/approval.ts';
 import type { BotMessage } from './blocks/message.ts';
 import { digestMessage, eventMessage } from './blocks/notification.ts';
@@ -36,6 +37,9 @@ import { requestOutcomeMessage, slackRequester } from './blocks/request-outcome.
  * - A `request_outcome` (a certificate request issued, failed or denied) goes to the requester's DM, not
  *   the channel, through the same outbox: settled only once the DM was accepted, so a restart loses none.
  *   A requester who is no Slack user (the CLI) has nobody to tell here: the event is settled unsent.
+ * - Every message showing a pending approval is recorded (channel and ts) so that a decision, wherever it is
+ *   clicked, updates every copy. With `approverDm`, each approver also gets the approval in a DM once the
+ *   channel took it: best effort (a DM that fails is logged, not retried, and never repeats the channel post).
  */
 
 /** The Web API methods the notifier calls; a Bolt `app.client` / `WebClient` satisfies it. */
@@ -47,7 +51,7 @@ export interface NotifierClient {
       blocks?: types.KnownBlock[];
       unfurl_links?: boolean;
       unfurl_media?: boolean;
-    }): Promise<{ ok?: boolean; error?: string }>;
+    }): Promise<{ ok?: boolean; error?: string; channel?: string; ts?: string }>;
   };
   /** The DM channel with a person (scope `im:write`), for the requester's `request_outcome` messages. */
   conversations?: {
@@ -83,6 +87,11 @@ export interface NotifierDeps {
   wake?: WakeSource;
   /** How long a wake waits for further events before the run, so a burst is one run; default 150 ms. */
   debounceMs?: number;
+  /**
+   * SLACK_APPROVER_DM: the Slack user ids that also get each approval request in a DM (the listed approvers,
+   * user groups expanded). Unset: the channel only.
+   */
+  approverDm?: () => Promise<readonly string[]>;
 }
 
 export interface Notifier {
@@ -179,6 +188,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   /** No post before this (epoch ms): set by a rate-limit answer. In memory: after a restart Slack says it again. */
   let pausedUntil = 0;
   let postedThisRun = 0;
+  /** Where the last accepted post went (channel id and ts), for recording an approval's copies. */
+  let lastPosted: { channel: string; ts: string } | null = null;
 
   async function send(message: { text: string; blocks?: types.KnownBlock[] }, to = channel): Promise<void> {
     if (postedThisRun > 0 && spacingMs > 0) await clock.sleep(spacingMs);
@@ -191,6 +202,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       unfurl_media: false,
     });
     if (res.ok === false) throw new NotPosted(res.error ?? 'not_ok');
+    lastPosted =
+      typeof res.channel === 'string' && typeof res.ts === 'string' ? { channel: res.channel, ts: res.ts } : null;
   }
 
   /**
@@ -236,10 +249,44 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     return outcome === 'posted' ? outbox.markSent(ids) : outbox.markDropped(ids);
   }
 
-  /** An approval request goes out as the approval with its buttons while it is still pending. */
-  async function messageFor(event: CoreEvent): Promise<BotMessage> {
-    const approval = await outbox.pendingApproval(event);
-    return approval ? approvalMessage(approval) : eventMessage(event);
+  /**
+   * An approval request goes out as the approval with its buttons while it is still pending; its copy in
+   * the channel is recorded, and with `approverDm` each approver gets one in a DM.
+   */
+  async function deliverApproval(event: CoreEvent, approval: PendingApproval): Promise<'posted' | 'dropped'> {
+    const message = approvalMessage(approval);
+    lastPosted = null;
+    const outcome = await deliver(message, [event.id], event.kind);
+    if (outcome !== 'posted') return outcome;
+    const posted = lastPosted as { channel: string; ts: string } | null;
+    try {
+      if (posted) await outbox.recordApprovalMessage(approval.id, posted.channel, posted.ts);
+      if (deps.approverDm) await dmApprovers(approval, message);
+    } catch (err) {
+      log.warn({ ...errorCode(err), approval: approval.id }, 'approval copies not (all) posted or recorded');
+    }
+    return outcome;
+  }
+
+  /** Each approver's DM copy, unless they have one already (a repeated run). Best effort, one by one. */
+  async function dmApprovers(approval: PendingApproval, message: BotMessage): Promise<void> {
+    const users = [...new Set(await deps.approverDm!())];
+    const has = new Set(await outbox.approvalChannels(approval.id));
+    for (const user of users) {
+      try {
+        const dm = await directChannel(user);
+        if (has.has(dm)) continue;
+        lastPosted = null;
+        await send(message, dm);
+        const posted = lastPosted as { channel: string; ts: string } | null;
+        if (posted) await outbox.recordApprovalMessage(approval.id, posted.channel, posted.ts);
+      } catch (err) {
+        log.warn(
+          { code: errorCode(err).code, error: slackErrorOf(err) ?? null, approval: approval.id },
+          'approval DM to an approver not posted',
+        );
+      }
+    }
   }
 
   /** The DM channel with a Slack user (conversations.open answers the same one every time). */
@@ -252,7 +299,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
 
   /** One event's own message: to the requester's DM for a `request_outcome`, else to the channel. */
   async function deliverEvent(event: CoreEvent): Promise<'posted' | 'dropped' | 'nobody'> {
-    if (event.kind !== 'request_outcome') return deliver(await messageFor(event), [event.id], event.kind);
+    if (event.kind !== 'request_outcome') {
+      const approval = await outbox.pendingApproval(event);
+      if (approval) return deliverApproval(event, approval);
+      return deliver(eventMessage(event), [event.id], event.kind);
+    }
     const userId = slackRequester(event.detail);
     if (!userId) return 'nobody';
     const message = requestOutcomeMessage(event, { bindings: await outbox.bindingCount(event) });
@@ -426,5 +477,28 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       await unsub?.().catch(() => undefined);
       await current?.catch(() => undefined);
     },
+  };
+}
+
+/**
+ * Who gets an approval request in a DM with SLACK_APPROVER_DM: the user ids in SLACK_APPROVERS and the
+ * members of its user groups (a group that cannot be resolved is skipped: its members still see the channel).
+ */
+export function approverDmRecipients(
+  approvers: readonly string[],
+  groups: ApproverGroups | undefined,
+  log: Logger,
+): () => Promise<readonly string[]> {
+  return async () => {
+    const users = approvers.filter((id) => !id.startsWith('S'));
+    for (const group of approvers.filter((id) => id.startsWith('S'))) {
+      if (!groups) continue;
+      try {
+        users.push(...(await groups.members(group)));
+      } catch (err) {
+        log.warn({ group, err: err instanceof Error ? err.message : String(err) }, 'approver group not DMed');
+      }
+    }
+    return users;
   };
 }

@@ -84,6 +84,11 @@ export function createSlackUserGroups(opts: {
       if (entry && age < Math.min(missRefreshMs, refreshMs)) return false;
       return (await fetchMembers(groupId)).has(userId);
     },
+    async members(groupId) {
+      const entry = cache.get(groupId);
+      if (entry && now() - entry.at < refreshMs) return [...entry.members];
+      return [...(await fetchMembers(groupId))];
+    },
   };
 }
 

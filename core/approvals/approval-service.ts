@@ -7,6 +7,7 @@ import {
   slackUserId,
 } from '../domain/approval-deciders.ts';
 import type { ApproverGroups } from '../ports/approver-groups.ts';
+import type { ApprovalMessage } from '../ports/repositories/approvals.ts';
 import { dayKey } from '../domain/core-event.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, seeList } from '../errors.ts';
@@ -102,6 +103,16 @@ export class ApprovalService {
         names.set(row.certificateId, (await this.deps.store.certificates.findById(row.certificateId))?.name ?? '?');
     }
     return rows.map((r) => ({ ...r, certificateName: names.get(r.certificateId) ?? '?' }));
+  }
+
+  /** Records where a message showing this approval was posted, so a decision can update every copy. */
+  async recordMessage(approvalId: string, channel: string, ts: string): Promise<void> {
+    await this.deps.store.approvals.recordMessage({ approvalId, channel, ts, postedAt: this.deps.clock.now() });
+  }
+
+  /** Every recorded message showing this approval (channel and DMs), oldest first. */
+  messages(approvalId: string): Promise<ApprovalMessage[]> {
+    return this.deps.store.approvals.messages(approvalId);
   }
 
   approve(id: string, actor: string): Promise<ApprovalView> {

@@ -8,4 +8,6 @@ export interface ApproverGroups {
    * retryable) when membership cannot be told: the caller refuses, never guesses (fail closed).
    */
   isMember(groupId: string, userId: string): Promise<boolean>;
+  /** The user ids in group `groupId` now (cached like `isMember`); throws like it when it cannot be told. */
+  members(groupId: string): Promise<readonly string[]>;
 }

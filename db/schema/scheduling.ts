@@ -1,4 +1,15 @@
-import { bigserial, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  boolean,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import type { ApprovalKind, ApprovalState } from '../../core/domain/approval.ts';
 import type { CoreEventKind } from '../../core/domain/core-event.ts';
@@ -46,6 +57,23 @@ export const approvals = pgTable(
   },
   // At most one open request per certificate and kind, whoever asks and however often.
   (t) => [uniqueIndex('approvals_open_uq').on(t.certificateId, t.kind).where(sql`state IN ('pending', 'approved')`)],
+);
+
+/**
+ * Where a chat message showing an approval was posted (the notify channel, each approver's DM), so every
+ * copy can be updated to show the decision, whoever decided and wherever they clicked. Not a secret.
+ */
+export const approvalMessages = pgTable(
+  'approval_messages',
+  {
+    approvalId: uuid('approval_id')
+      .notNull()
+      .references(() => approvals.id, { onDelete: 'cascade' }),
+    channel: text('channel').notNull(),
+    ts: text('ts').notNull(),
+    postedAt: timestamp('posted_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.ts] }), index('approval_messages_approval_idx').on(t.approvalId)],
 );
 
 export const jobRuns = pgTable('job_runs', {

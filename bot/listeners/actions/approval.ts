@@ -25,6 +25,7 @@ import {
   slackActor,
 } from '../approvers.ts';
 import { replyError } from '../../reply-error.ts';
+import { syncApprovalCopies } from '../approval-copies.ts';
 import { publishHome } from '../events/app-home.ts';
 import { progressUpdates } from '../progress-updates.ts';
 
@@ -96,6 +97,8 @@ export function approveCallback(deps: ApprovalDeps) {
     }
     const { approval: decided, issue, revoke } = approved;
     const source = sourceOfBlockId(action.block_id);
+    // Every other copy (the channel's, each approver's DM) shows the decision at once.
+    await syncApprovalCopies(deps, args.client, decided, { clicked: clickedMessage(args) });
     if (revoke) {
       // Revoking talks to the CA (and with a reissue to the BIG-IPs); the approver is told how it ended.
       revoke()
@@ -132,6 +135,17 @@ export function approveCallback(deps: ApprovalDeps) {
       );
     }
   };
+}
+
+/** The clicked channel or DM message (not an ephemeral one, not App Home), which its own handler edits. */
+function clickedMessage(args: ButtonArgs): { channel: string; ts: string } | undefined {
+  if (homeClick(args)) return undefined;
+  const { body } = args;
+  const container = body.container as { channel_id?: unknown; message_ts?: unknown; is_ephemeral?: unknown };
+  const channel =
+    body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
+  const ts = body.message?.ts ?? (typeof container['message_ts'] === 'string' ? container['message_ts'] : undefined);
+  return channel && ts && container['is_ephemeral'] !== true ? { channel, ts } : undefined;
 }
 
 /**
@@ -196,6 +210,7 @@ async function issueInBackground(
     final = { phase: 'failed', message };
   }
   await updates.final(await render(final));
+  await syncApprovalCopies(deps, args.client, decided, { clicked: clickedMessage(args), issuance: final });
   const home = homeClick(args);
   if (home) await publishHome(deps, args.client, userId, decodePages(home.pages));
 }

@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import type { ApprovalView } from '../../../core/approvals/approval-service.ts';
 import { REASON_ACTION, REASON_BLOCK } from '../../blocks/approval.ts';
 import { decodePages } from '../../blocks/home.ts';
+import { syncApprovalCopies } from '../approval-copies.ts';
 import { publishHome } from '../events/app-home.ts';
 import { replyError } from '../../reply-error.ts';
 import {
@@ -55,6 +56,9 @@ export function denyReasonCallback(deps: ApprovalDeps) {
       return;
     }
     await ack();
+    // Every other copy (the channel's, each approver's DM) shows the denial at once.
+    const clicked = !meta.responseUrl && meta.channel && meta.ts ? { channel: meta.channel, ts: meta.ts } : undefined;
+    await syncApprovalCopies(deps, client, decided, { clicked });
     if (meta.homePages !== undefined) {
       await publishHome(deps, client, userId, decodePages(meta.homePages));
       return;
