@@ -111,6 +111,11 @@ describeWithPebble('the requester hears back in a DM', () => {
       return c?.state === 'issued' ? c : undefined;
     });
     expect((await pendingOutcomes()).map((e) => e.detail['outcome'])).toEqual(['issued']);
+    // The clicked approval message ends with the serial and, the certificate being bound, *Deploy*.
+    const final = await until('the approval message with Deploy', () =>
+      h.stub.api('chat.update').find((u) => messageText(u).includes('cert_deploy_now')),
+    );
+    expect(messageText(final)).toContain(issued.serial!);
 
     await notifier().runOnce();
     expect(h.stub.api('conversations.open')).toContainEqual(expect.objectContaining({ users: ALICE }));

@@ -12,6 +12,7 @@ import {
   REASON_BLOCK,
   sourceOfBlockId,
 } from '../../blocks/approval.ts';
+import { deployActions } from '../../blocks/certificate-detail.ts';
 import { decodePages } from '../../blocks/home.ts';
 import { type BotMessage, section } from '../../blocks/message.ts';
 import { input, modal } from '../../modals/elements.ts';
@@ -209,10 +210,27 @@ async function issueInBackground(
     const message = replyError(err, deps.log, { what: 'slack-approved issuance', fields: { approval: decided.id } });
     final = { phase: 'failed', message };
   }
-  await updates.final(await render(final));
+  await updates.final(await withDeployButton(deps, await render(final), final, decided.certificateName));
   await syncApprovalCopies(deps, args.client, decided, { clicked: clickedMessage(args), issuance: final });
   const home = homeClick(args);
   if (home) await publishHome(deps, args.client, userId, decodePages(home.pages));
+}
+
+/** An issued certificate that is bound gets *Deploy* under its issuance message (admins; re-checked on click). */
+async function withDeployButton(
+  deps: ApprovalDeps,
+  message: BotMessage,
+  status: IssuanceStatus,
+  certificate: string,
+): Promise<BotMessage> {
+  if (status.phase !== 'issued') return message;
+  try {
+    const bound = (await deps.services.bindings.list({ certificate })).length;
+    return bound > 0 ? { ...message, blocks: [...message.blocks, deployActions(certificate, bound)] } : message;
+  } catch (err) {
+    deps.log.warn({ err: errorText(err), certificate }, 'bindings not read for the Deploy button');
+    return message;
+  }
 }
 
 /** Deny: ack, re-check the clicker, then open the reason modal; the submission decides. */
