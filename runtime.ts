@@ -21,6 +21,8 @@ import { jobSchedules } from './core/services/jobs.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import { isConnectionLoss, reasonOf } from './db/connection-loss.ts';
 import { createDrizzleStore } from './db/drizzle-store.ts';
+import { approverGroupsOf } from './bot/slack-user-groups.ts';
+import type { ApproverGroups } from './core/ports/approver-groups.ts';
 
 /** The composition root: the one place that builds adapters and hands them to the core and the edges. */
 export interface Runtime {
@@ -34,6 +36,8 @@ export interface Runtime {
   /** The master-key ring behind `secrets` (absent without MASTER_KEY, like secrets). */
   masterKeys: MasterKeys | undefined;
   services: CoreServices;
+  /** The Slack user groups among SLACK_APPROVERS, resolved and cached; shared by the core and the bot. */
+  approverGroups: ApproverGroups | undefined;
   close(): Promise<void>;
 }
 
@@ -165,6 +169,7 @@ export async function openRuntime(
     throw new CoreError('db_error', `cannot prepare the database: ${(err as Error).message}`, { cause: err });
   }
   const store = createDrizzleStore(database);
+  const approverGroups = approverGroupsOf(config, log);
   const services = createCoreServices(
     {
       store,
@@ -189,6 +194,7 @@ export async function openRuntime(
       leaseMs: config.JOBS_LEASE_SECONDS * 1000,
       allowSelfApproval: config.APPROVAL_ALLOW_SELF,
       approvers: approversOf(config),
+      approverGroups,
       builtinResponderUrl: builtinResponderUrl(config),
       ...(ring ? { masterKeys: ring.keys } : {}),
       jobs: { schedules: jobSchedules(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000 },
@@ -203,6 +209,7 @@ export async function openRuntime(
     secretsAvailable,
     masterKeys: ring?.keys,
     services,
+    approverGroups,
     close: () => database.close(),
   };
 }

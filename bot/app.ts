@@ -4,6 +4,8 @@ import { builtinResponderUrl, type Config } from '../core/config.ts';
 import { CoreError } from '../core/errors.ts';
 import type { Logger } from '../core/ports/logger.ts';
 import type { CoreServices } from '../core/services/index.ts';
+import { approverGroupsOf } from './slack-user-groups.ts';
+import type { ApproverGroups } from '../core/ports/approver-groups.ts';
 import { registerListeners } from './listeners/index.ts';
 import { boltLogger } from './slack-logger.ts';
 import { teamGuard } from './team-guard.ts';
@@ -17,6 +19,8 @@ export interface BotDeps {
    * start, so a request signed with our secret but sent for another workspace changes nothing.
    */
   allowedTeamIds?: readonly string[];
+  /** The user groups among SLACK_APPROVERS, resolved and cached (runtime.ts shares the core's); default: its own over the bot token. */
+  approverGroups?: ApproverGroups | undefined;
   /** Where the HTTP receiver listens; default all interfaces on SLACK_PORT (tests pass port 0). */
   listen?: { host?: string; port?: number };
 }
@@ -63,6 +67,8 @@ export function createBotApp(deps: BotDeps): BotApp {
     services: deps.services,
     log,
     approvers: config.SLACK_APPROVERS,
+    approverGroups: deps.approverGroups ?? approverGroupsOf(config, log),
+    approverDm: config.SLACK_APPROVER_DM,
     admins: config.SLACK_ADMINS,
     responderUrl: builtinResponderUrl(config),
   });

@@ -22,6 +22,9 @@ export type AcmeCommand =
   | { kind: 'device_add' }
   | { kind: 'device_list' }
   | { kind: 'device_test'; name: string }
+  | { kind: 'binding_add'; certificate: string }
+  | { kind: 'binding_remove'; certificate: string; device: string; profile: string }
+  | { kind: 'binding_list'; certificate?: string }
   | { kind: 'approvals' }
   | { kind: 'usage'; problem: string };
 
@@ -46,6 +49,9 @@ export const USAGE_LINES: readonly string[] = [
   '/acme device add — register a BIG-IP (admins; opens a form)',
   '/acme device list — managed BIG-IP devices',
   '/acme device test NAME — check a device connection (admins)',
+  '/acme binding add CERT — bind a certificate to a client-ssl profile on a BIG-IP (admins; opens a form)',
+  '/acme binding remove CERT DEVICE PROFILE — unbind; the profile keeps what it serves (admins)',
+  '/acme binding list [CERT] — bindings and what each profile was last verified to serve',
   '/acme approvals — requests, renewals and deploys waiting for a decision',
 ];
 
@@ -147,6 +153,23 @@ const RULES: Record<string, Record<string, Rule>> = {
         ? usage(`${what} needs a name and a reason: NAME REASON [--reissue]`)
         : { kind: 'cert_revoke', name: args.positional[0]!, reason: args.positional[1]!, reissue: false },
   },
+  binding: {
+    add: oneName((certificate) => ({ kind: 'binding_add', certificate })),
+    remove: (args, what) =>
+      args.positional.length !== 3 || args.profile !== undefined
+        ? usage(`${what} needs CERT DEVICE PROFILE`)
+        : {
+            kind: 'binding_remove',
+            certificate: args.positional[0]!,
+            device: args.positional[1]!,
+            profile: args.positional[2]!,
+          },
+    list: (args, what) => {
+      if (args.positional.length > 1 || args.profile !== undefined) return usage(`${what} takes at most one CERT`);
+      const certificate = args.positional[0];
+      return certificate === undefined ? { kind: 'binding_list' } : { kind: 'binding_list', certificate };
+    },
+  },
   device: {
     add: noArgs({ kind: 'device_add' }),
     list: noArgs({ kind: 'device_list' }),
@@ -161,6 +184,7 @@ const ALIASES: Record<string, string> = {
   certificate: 'cert',
   certificates: 'cert',
   devices: 'device',
+  bindings: 'binding',
 };
 
 export function parseAcmeCommand(text: string): AcmeCommand {
@@ -196,7 +220,8 @@ export function parseAcmeCommand(text: string): AcmeCommand {
 /**
  * Subcommands only SLACK_ADMINS may run (and submit the forms of): profiles and devices, and the two that act
  * outside the approval flow — renewing now (CA rate limits, and it would skip a profile's renewal approval)
- * and deploying now (production BIG-IPs, skipping a deploy approval) — and revoking (which a profile in
+ * and deploying now (production BIG-IPs, skipping a deploy approval), adding and removing bindings (which
+ * decide where a deploy writes) — and revoking (which a profile in
  * semi-automatic mode still sends to an approver). Team members request certificates,
  * which an approver decides.
  */
@@ -208,6 +233,8 @@ export function isAdminCommand(command: AcmeCommand): boolean {
     case 'cert_renew':
     case 'cert_deploy':
     case 'cert_revoke':
+    case 'binding_add':
+    case 'binding_remove':
       return true;
     default:
       return false;

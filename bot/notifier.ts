@@ -1,10 +1,12 @@
 import type { types } from '@slack/bolt';
 import type { CoreEvent } from '../core/domain/core-event.ts';
+import type { ApproverGroups } from '../core/ports/approver-groups.ts';
 import type { Clock } from '../core/ports/clock.ts';
 import type { Logger } from '../core/ports/logger.ts';
 import { classifyDeliveryFailure, type DeliveryObservation, MESSAGE_ERRORS } from '../core/domain/delivery-failure.ts';
 import type { OutboxEvent } from '../core/ports/repositories/events.ts';
-import type { OutboxService } from '../core/services/outbox-service.ts';
+import type { OutboxService, PendingApproval } from '../core/services/outbox-service.ts';
+import { requestOutcomeMessage, slackRequester } from './blocks/request-outcome.ts';
 import { approvalMessage } from './blocks/approval.ts';
 import type { BotMessage } from './blocks/message.ts';
 import { digestMessage, eventMessage } from './blocks/notification.ts';
@@ -35,10 +37,16 @@ import { digestMessage, eventMessage } from './blocks/notification.ts';
  *   message never stalls the outbox. A message refused for its content goes again as plain text.
  * - Other errors (Slack 5xx, timeouts, network): the event stays first in line and the run stops; the next
  *   run comes after a short backoff (1, 2, 5, 10, 30 s, never later than the next poll).
+ * - A `request_outcome` (a certificate request issued, failed or denied) goes to the requester's DM, not
+ *   the channel, through the same outbox: settled only once the DM was accepted, so a restart loses none.
+ *   A requester who is no Slack user (the CLI) has nobody to tell here: the event is settled unsent.
+ * - Every message showing a pending approval is recorded (channel and ts) so that a decision, wherever it is
+ *   clicked, updates every copy. With `approverDm`, each approver also gets the approval in a DM once the
+ *   channel took it: best effort (a DM that fails is logged, not retried, and never repeats the channel post).
  * - Replicas: each run claims the outbox (a lease), so two replicas never post the same event.
  */
 
-/** The one Web API method the notifier calls; a Bolt `app.client` / `WebClient` satisfies it. */
+/** The Web API methods the notifier calls; a Bolt `app.client` / `WebClient` satisfies it. */
 export interface NotifierClient {
   chat: {
     postMessage(args: {
@@ -47,7 +55,11 @@ export interface NotifierClient {
       blocks?: types.KnownBlock[];
       unfurl_links?: boolean;
       unfurl_media?: boolean;
-    }): Promise<{ ok?: boolean; error?: string }>;
+    }): Promise<{ ok?: boolean; error?: string; channel?: string; ts?: string }>;
+  };
+  /** The DM channel with a person (scope `im:write`), for the requester's `request_outcome` messages. */
+  conversations?: {
+    open(args: { users: string }): Promise<{ ok?: boolean; error?: string; channel?: { id?: string } }>;
   };
 }
 
@@ -79,6 +91,11 @@ export interface NotifierDeps {
   wake?: WakeSource;
   /** How long a wake waits for further events before the run, so a burst is one run; default 150 ms. */
   debounceMs?: number;
+  /**
+   * SLACK_APPROVER_DM: the Slack user ids that also get each approval request in a DM (the listed approvers,
+   * user groups expanded). Unset: the channel only.
+   */
+  approverDm?: () => Promise<readonly string[]>;
 }
 
 export interface Notifier {
@@ -151,6 +168,9 @@ class NotPosted extends Error {
 }
 
 /** Why a run ended, which decides when the next one comes. */
+/** What one delivery came to (see `deliver`). */
+type Delivered = 'posted' | 'later' | 'given_up' | { stop: unknown };
+
 type RunEnd =
   | { end: 'done' }
   /** Posted as many as one run may; the rest are waiting. */
@@ -172,17 +192,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   let pausedUntil = 0;
   let postedThisRun = 0;
 
-  async function send(message: { text: string; blocks?: types.KnownBlock[] }): Promise<void> {
+  /** Where the last accepted post went (channel id and ts), for recording an approval's copies. */
+  let lastPosted: { channel: string; ts: string } | null = null;
+
+  async function send(message: { text: string; blocks?: types.KnownBlock[] }, to = channel): Promise<void> {
     if (postedThisRun > 0 && spacingMs > 0) await clock.sleep(spacingMs);
     postedThisRun++;
     const res = await client.chat.postMessage({
-      channel,
+      channel: to,
       text: message.text,
       ...(message.blocks ? { blocks: message.blocks } : {}),
       unfurl_links: false,
       unfurl_media: false,
     });
     if (res.ok === false) throw new NotPosted(res.error ?? 'not_ok');
+    lastPosted =
+      typeof res.channel === 'string' && typeof res.ts === 'string' ? { channel: res.channel, ts: res.ts } : null;
   }
 
   /**
@@ -195,13 +220,14 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     message: BotMessage,
     ids: number[],
     what: string,
-    opts: { plain: boolean },
-  ): Promise<'posted' | 'later' | 'given_up' | { stop: unknown }> {
+    opts: { plain: boolean; to?: () => Promise<string> },
+  ): Promise<Delivered> {
     let plain = opts.plain;
     for (;;) {
       let error: unknown = null;
       try {
-        await send(plain ? { text: message.text.slice(0, 3_000) } : message);
+        const target = opts.to ? await opts.to() : channel;
+        await send(plain ? { text: message.text.slice(0, 3_000) } : message, target);
       } catch (err) {
         error = err ?? new Error('unknown');
       }
@@ -227,10 +253,66 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const refusedForContent = (events: readonly OutboxEvent[]) =>
     events.some((e) => e.lastDeliveryError !== null && MESSAGE_ERRORS.has(e.lastDeliveryError));
 
-  /** An approval request goes out as the approval with its buttons while it is still pending. */
-  async function messageFor(event: CoreEvent): Promise<BotMessage> {
-    const approval = await outbox.pendingApproval(event);
-    return approval ? approvalMessage(approval) : eventMessage(event);
+  /**
+   * An approval request goes out as the approval with its buttons while it is still pending; its copy in
+   * the channel is recorded, and with `approverDm` each approver gets one in a DM.
+   */
+  async function deliverApproval(event: CoreEvent, approval: PendingApproval, plain: boolean): Promise<Delivered> {
+    const message = approvalMessage(approval);
+    lastPosted = null;
+    const outcome = await deliver(message, [event.id], event.kind, { plain });
+    if (outcome !== 'posted') return outcome;
+    const posted = lastPosted as { channel: string; ts: string } | null;
+    try {
+      if (posted) await outbox.recordApprovalMessage(approval.id, posted.channel, posted.ts);
+      if (deps.approverDm) await dmApprovers(approval, message);
+    } catch (err) {
+      log.warn({ ...errorCode(err), approval: approval.id }, 'approval copies not (all) posted or recorded');
+    }
+    return outcome;
+  }
+
+  /** Each approver's DM copy, unless they have one already (a repeated run). Best effort, one by one. */
+  async function dmApprovers(approval: PendingApproval, message: BotMessage): Promise<void> {
+    const users = [...new Set(await deps.approverDm!())];
+    const has = new Set(await outbox.approvalChannels(approval.id));
+    for (const user of users) {
+      try {
+        const dm = await directChannel(user);
+        if (has.has(dm)) continue;
+        lastPosted = null;
+        await send(message, dm);
+        const posted = lastPosted as { channel: string; ts: string } | null;
+        if (posted) await outbox.recordApprovalMessage(approval.id, posted.channel, posted.ts);
+      } catch (err) {
+        log.warn(
+          { code: errorCode(err).code, error: observeFailure(err).slackError ?? null, approval: approval.id },
+          'approval DM to an approver not posted',
+        );
+      }
+    }
+  }
+
+  /** The DM channel with a Slack user (conversations.open answers the same one every time). */
+  async function directChannel(userId: string): Promise<string> {
+    if (!client.conversations) throw new NotPosted('no_conversations_client');
+    const res = await client.conversations.open({ users: userId });
+    if (res.ok === false || typeof res.channel?.id !== 'string') throw new NotPosted(res.error ?? 'not_ok');
+    return res.channel.id;
+  }
+
+  /** One event's own message: to the requester's DM for a `request_outcome`, else to the channel. */
+  async function deliverEvent(event: OutboxEvent): Promise<Delivered | 'nobody'> {
+    const plain = refusedForContent([event]);
+    if (event.kind !== 'request_outcome') {
+      const approval = await outbox.pendingApproval(event);
+      if (approval) return deliverApproval(event, approval, plain);
+      return deliver(eventMessage(event), [event.id], event.kind, { plain });
+    }
+    const userId = slackRequester(event.detail);
+    if (!userId) return 'nobody';
+    const message = requestOutcomeMessage(event, { bindings: await outbox.bindingCount(event) });
+    return deliver(message, [event.id], event.kind, { plain, to: () => directChannel(userId) });
   }
 
   /** Logs a failed post (codes only) and, for a rate limit, pauses posting until Slack's retryAfter. */
@@ -259,9 +341,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     const successes = events.filter(isDigestEvent);
 
     for (const event of individual.slice(0, maxPostsPerRun)) {
-      const outcome = await deliver(await messageFor(event), [event.id], event.kind, {
-        plain: refusedForContent([event]),
-      });
+      const outcome = await deliverEvent(event);
+      if (outcome === 'nobody') {
+        // A requester who is no Slack user (the CLI): nobody to tell here; settled unsent.
+        await outbox.markSent([event.id]);
+        continue;
+      }
       if (typeof outcome === 'object') return failed(outcome.stop, event.kind, individual.length - result.posted);
       if (outcome === 'posted') result.posted++;
     }
@@ -399,5 +484,28 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       await unsub?.().catch(() => undefined);
       await current?.catch(() => undefined);
     },
+  };
+}
+
+/**
+ * Who gets an approval request in a DM with SLACK_APPROVER_DM: the user ids in SLACK_APPROVERS and the
+ * members of its user groups (a group that cannot be resolved is skipped: its members still see the channel).
+ */
+export function approverDmRecipients(
+  approvers: readonly string[],
+  groups: ApproverGroups | undefined,
+  log: Logger,
+): () => Promise<readonly string[]> {
+  return async () => {
+    const users = approvers.filter((id) => !id.startsWith('S'));
+    for (const group of approvers.filter((id) => id.startsWith('S'))) {
+      if (!groups) continue;
+      try {
+        users.push(...(await groups.members(group)));
+      } catch (err) {
+        log.warn({ group, err: err instanceof Error ? err.message : String(err) }, 'approver group not DMed');
+      }
+    }
+    return users;
   };
 }

@@ -50,7 +50,7 @@ export async function serve(config: Config, role: Role, runCli: RunCli): Promise
     }
     if (role === 'all' || role === 'bot') {
       if (config.SLACK_BOT_TOKEN && (config.SLACK_SIGNING_SECRET || config.SLACK_APP_TOKEN)) {
-        const bot = createBotApp({ services: rt.services, config, log });
+        const bot = createBotApp({ services: rt.services, config, log, approverGroups: rt.approverGroups });
         await bot.start();
         const at = bot.where();
         log.info(

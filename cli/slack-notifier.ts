@@ -1,5 +1,6 @@
 import { webApi } from '@slack/bolt';
-import { createNotifier, type Notifier, type WakeSource } from '../bot/notifier.ts';
+import { approverDmRecipients, createNotifier, type Notifier, type WakeSource } from '../bot/notifier.ts';
+import type { ApproverGroups } from '../core/ports/approver-groups.ts';
 import type { Config } from '../core/config.ts';
 import { type Clock, systemClock } from '../core/ports/clock.ts';
 import type { Logger } from '../core/ports/logger.ts';
@@ -26,8 +27,13 @@ export interface SlackNotifierOptions {
 
 /** Builds and starts the outbox → Slack notifier of the bot role; resolves once it listens for events. */
 export async function startSlackNotifier(
-  rt: { store: OutboxServiceDeps['store']; database: Pick<Database, 'listen'> },
-  config: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL' | 'SLACK_NOTIFY_CHANNEL'>,
+  rt: {
+    store: OutboxServiceDeps['store'];
+    database: Pick<Database, 'listen'>;
+    approverGroups?: ApproverGroups | undefined;
+  },
+  config: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_API_URL' | 'SLACK_NOTIFY_CHANNEL'> &
+    Partial<Pick<Config, 'SLACK_APPROVER_DM' | 'SLACK_APPROVERS'>>,
   log: Logger,
   opts: SlackNotifierOptions = {},
 ): Promise<Notifier> {
@@ -49,6 +55,9 @@ export async function startSlackNotifier(
     clock,
     log,
     wake: outboxWakeups(rt.database),
+    ...(config.SLACK_APPROVER_DM
+      ? { approverDm: approverDmRecipients(config.SLACK_APPROVERS ?? [], rt.approverGroups, log) }
+      : {}),
     ...(opts.holder ? { holder: opts.holder } : {}),
   });
   await notifier.start(opts.pollMs ?? NOTIFY_POLL_MS);

@@ -68,7 +68,16 @@ const schema = z.object({
   SLACK_API_URL: optional(z.url()),
   SLACK_NOTIFY_CHANNEL: optional(z.string()),
   SLACK_ADMINS: idList,
+  /** Slack user IDs (U…) and user group IDs (S…, resolved with usergroups.users.list) that may decide. */
   SLACK_APPROVERS: idList,
+  /** DM each approver (in SLACK_APPROVERS, groups expanded) the approval request with its buttons, beside the channel. */
+  SLACK_APPROVER_DM: z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .default('false')
+      .transform((v) => v === 'true' || v === '1'),
+  ),
   /**
    * OS user names that may decide approvals from the CLI (the actor `cli:<name>` comes from the process's uid,
    * never from $USER). Empty: nobody may decide from the CLI (fail closed, like SLACK_APPROVERS).

@@ -6,6 +6,7 @@ import type { BindingView } from '../../core/services/binding-service.ts';
 import type { CertificateView } from '../../core/issuance/certificate-service.ts';
 import type { DeployReport } from '../../core/deploy/deploy-service.ts';
 import { actorMention } from './approval.ts';
+import { lastVerifiedText } from './bindings.ts';
 import { type BotMessage, clip, context, escapeMrkdwn as e, header, MAX_BLOCKS, section } from './message.ts';
 import { slackCommand } from '../slack-words.ts';
 
@@ -14,6 +15,37 @@ import { slackCommand } from '../slack-words.ts';
  * deploying. Built from named public fields of the core's views only (never a record wholesale).
  */
 const DAY_MS = 86_400_000;
+
+/** The Deploy button's action id; its value is the certificate's name (the handler re-checks everything). */
+export const DEPLOY_ACTION = 'cert_deploy_now';
+
+/** "Deploy" for an issued certificate with bindings: the same path as `/acme cert deploy NAME` (admins). */
+export function deployActions(certificate: string, bindings: number): types.ActionsBlock {
+  return {
+    type: 'actions',
+    elements: [
+      {
+        type: 'button',
+        action_id: DEPLOY_ACTION,
+        text: { type: 'plain_text', text: 'Deploy' },
+        value: clip(certificate, 200),
+        style: 'primary',
+        confirm: {
+          title: { type: 'plain_text', text: 'Deploy now?' },
+          text: {
+            type: 'mrkdwn',
+            text: clip(
+              `Deploy *${e(certificate)}* to its ${bindings} bound BIG-IP profile${bindings === 1 ? '' : 's'} now?`,
+              300,
+            ),
+          },
+          confirm: { type: 'plain_text', text: 'Deploy' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+    ],
+  };
+}
 const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '-');
 const STATE_EMOJI: Record<string, string> = {
   issued: ':large_green_circle:',
@@ -114,14 +146,10 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
   }
 
   if (d.bindings.length === 0) {
-    blocks.push(
-      section(`*Deployed to:* no BIG-IP profile is bound to it (bind one with ${slackCommand(['binding', 'add'])}).`),
-    );
+    blocks.push(section(`*Deployed to:* no BIG-IP profile is bound to it (\`/acme binding add ${e(c.name)}\`).`));
   } else {
     const lines = d.bindings.slice(0, MAX_BINDINGS).map((b) => {
-      const serving = b.deployedSerial
-        ? `serial \`${e(b.deployedSerial)}\` since ${when(b.deployedAt)}`
-        : 'not deployed yet';
+      const serving = lastVerifiedText(b);
       const current =
         c.serial && b.deployedSerial === c.serial
           ? ''
@@ -131,10 +159,9 @@ export function certificateDetailMessage(d: CertificateDetail): BotMessage {
       return `• *${e(b.deviceName)}* \`${e(b.profilePath)}\`: ${serving}${current}`;
     });
     if (d.bindings.length > MAX_BINDINGS)
-      lines.push(
-        `… and ${d.bindings.length - MAX_BINDINGS} more (${slackCommand(['binding', 'list', '--cert', e(c.name)])})`,
-      );
+      lines.push(`… and ${d.bindings.length - MAX_BINDINGS} more (\`/acme binding list ${e(c.name)}\`)`);
     blocks.push(section(`*Deployed to:*\n${lines.join('\n')}`));
+    if (c.state === 'issued') blocks.push(deployActions(c.name, d.bindings.length));
   }
   if (d.deployments.length > 0) {
     const recent = d.deployments

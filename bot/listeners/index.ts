@@ -3,6 +3,7 @@ import * as actions from './actions/index.ts';
 import * as commands from './commands/index.ts';
 import type { ListenerDeps } from './deps.ts';
 import * as appHome from './events/app-home.ts';
+import * as bindingForms from './forms/binding-forms.ts';
 import * as certForms from './forms/cert-forms.ts';
 import * as deviceForms from './forms/device-forms.ts';
 import * as domainForms from './forms/domain-forms.ts';
@@ -20,5 +21,6 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   deviceForms.register(app, deps);
   domainForms.register(app, deps);
   certForms.register(app, deps);
+  bindingForms.register(app, deps);
   appHome.register(app, deps);
 }

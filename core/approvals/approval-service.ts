@@ -1,11 +1,20 @@
 import type { Approval, ApprovalKind } from '../domain/approval.ts';
-import { outsiderRefusal, ownRequestRefusal, SCHEDULER } from '../domain/approval-deciders.ts';
+import {
+  approverGroupId,
+  outsiderRefusal,
+  ownRequestRefusal,
+  SCHEDULER,
+  slackUserId,
+} from '../domain/approval-deciders.ts';
+import type { ApproverGroups } from '../ports/approver-groups.ts';
+import type { ApprovalMessage } from '../ports/repositories/approvals.ts';
 import { dayKey } from '../domain/core-event.ts';
 import type { ManagedCertificate } from '../domain/managed-certificate.ts';
 import { CoreError, seeList } from '../errors.ts';
 import type { CoreDepsWith } from '../services/core-deps.ts';
 import { isApprovalId } from '../domain/validation/approval-id.ts';
 import { appendAudit } from '../services/audit-trail.ts';
+import { emitRequestOutcome } from '../issuance/request-outcome.ts';
 
 export interface ApprovalRules {
   /** Whether the people an approval is about may decide it too. Off by default. */
@@ -15,6 +24,8 @@ export interface ApprovalRules {
    * Empty: nobody (fail closed). Every edge's decision comes through here, so this list is the authority.
    */
   approvers: readonly string[];
+  /** Resolves the Slack user groups (`slack:S…`) among `approvers`; without it a group admits nobody. */
+  groups?: ApproverGroups | undefined;
 }
 
 export type ApprovalView = Approval & { certificateName: string };
@@ -94,6 +105,16 @@ export class ApprovalService {
     return rows.map((r) => ({ ...r, certificateName: names.get(r.certificateId) ?? '?' }));
   }
 
+  /** Records where a message showing this approval was posted, so a decision can update every copy. */
+  async recordMessage(approvalId: string, channel: string, ts: string): Promise<void> {
+    await this.deps.store.approvals.recordMessage({ approvalId, channel, ts, postedAt: this.deps.clock.now() });
+  }
+
+  /** Every recorded message showing this approval (channel and DMs), oldest first. */
+  messages(approvalId: string): Promise<ApprovalMessage[]> {
+    return this.deps.store.approvals.messages(approvalId);
+  }
+
   approve(id: string, actor: string): Promise<ApprovalView> {
     return this.decide(id, actor, 'approved', null);
   }
@@ -114,7 +135,23 @@ export class ApprovalService {
     state: 'approved' | 'denied',
     reason: string | null,
   ): Promise<ApprovalView> {
-    const policy = { approvers: this.rules.approvers, allowSelf: this.rules.allowSelfApproval };
+    // A member of an approver group counts as listed; when membership cannot be told, the decision is refused.
+    let viaGroup: string | null;
+    try {
+      viaGroup = await this.approverGroupOf(actor);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return this.refuse(
+        `${actor} may not decide approvals now: ${why}`,
+        actor,
+        state,
+        isApprovalId(id) ? id : null,
+        null,
+        true,
+      );
+    }
+    const approvers = viaGroup ? [...this.rules.approvers, actor] : this.rules.approvers;
+    const policy = { approvers, allowSelf: this.rules.allowSelfApproval };
     // Who is no approver is refused before anything is looked up.
     const outsider = outsiderRefusal(policy, actor);
     if (outsider) return this.refuse(outsider, actor, state, isApprovalId(id) ? id : null, null);
@@ -159,6 +196,11 @@ export class ApprovalService {
           state: 'failed',
           problem: { type: 'issuance_denied', detail: `issuance denied by ${actor}: ${reason ?? 'no reason given'}` },
         });
+        await emitRequestOutcome(this.deps, cert, approval.requestedBy, {
+          outcome: 'denied',
+          reason: reason ?? 'no reason given',
+          by: actor,
+        });
       }
     } else if (state === 'denied' && cert && approval.kind !== 'revocation') {
       // A denied revocation changes nothing: the certificate stays valid and served.
@@ -186,6 +228,24 @@ export class ApprovalService {
     return { ...decided, certificateName: cert?.name ?? '?' };
   }
 
+  /**
+   * The approver group (`slack:S…` in the list) that has `actor` as a member, or null. A listed actor needs
+   * no lookup; a lookup that fails throws (the decision is then refused: fail closed).
+   */
+  private async approverGroupOf(actor: string): Promise<string | null> {
+    if (this.rules.approvers.includes(actor)) return null;
+    const userId = slackUserId(actor);
+    const groups = this.rules.approvers.map(approverGroupId).filter((g): g is string => g !== null);
+    if (!userId || groups.length === 0) return null;
+    const resolver = this.rules.groups;
+    if (!resolver)
+      throw new Error(
+        `the Slack user groups in SLACK_APPROVERS (${groups.join(', ')}) cannot be resolved by this process`,
+      );
+    for (const group of groups) if (await resolver.isMember(group, userId)) return group;
+    return null;
+  }
+
   /** A refused decision is audited too (who tried what), then reported; nothing else changes. */
   private async refuse(
     message: string,
@@ -193,6 +253,7 @@ export class ApprovalService {
     state: 'approved' | 'denied',
     approvalId: string | null,
     cert: { id: string; name: string } | null,
+    retryable = false,
   ): Promise<never> {
     await appendAudit(
       this.deps.store.audit,
@@ -203,7 +264,7 @@ export class ApprovalService {
       'error',
       { approvalId, refused: message },
     );
-    throw new CoreError('forbidden', `${message}; nothing changed`);
+    throw new CoreError('forbidden', `${message}; nothing changed`, { retryable });
   }
 
   private audit(

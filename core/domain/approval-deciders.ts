@@ -21,6 +21,18 @@ export interface ApprovalParties {
   certificateRequester: string | null;
 }
 
+/** A Slack user group in the approver list (`slack:S…`): its id, or null for a user or another actor. */
+export function approverGroupId(entry: string): string | null {
+  const m = /^slack:(S[A-Z0-9]{2,})$/.exec(entry);
+  return m ? m[1]! : null;
+}
+
+/** A Slack user (`slack:U…` / `slack:W…`): its id, or null. Only a user can be a member of a group. */
+export function slackUserId(actor: string): string | null {
+  const m = /^slack:([UW][A-Z0-9]{2,})$/.exec(actor);
+  return m ? m[1]! : null;
+}
+
 /** The scheduler asks for renewals and deploys; it is nobody, so it never counts as a party. */
 export const SCHEDULER = 'scheduler';
 

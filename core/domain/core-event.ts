@@ -12,7 +12,8 @@ export type CoreEventKind =
   | 'approval_requested'
   | 'approval_decided'
   | 'expiry_warning'
-  | 'revoked';
+  | 'revoked'
+  | 'request_outcome';
 
 export interface CoreEvent {
   id: number;
@@ -46,6 +47,7 @@ export const EVENT_KIND_DESCRIPTIONS: Record<CoreEventKind, string> = {
   approval_decided: 'an approver decided',
   expiry_warning: 'a certificate not on its way to renewal expires within 21, 7 or 3 days',
   revoked: 'a certificate was revoked at its CA (reason, by whom, and whether BIG-IPs still serve it)',
+  request_outcome: 'a certificate request ended (issued, failed or denied); told to the person who filed it',
 };
 
 export const CORE_EVENT_KINDS = Object.keys(EVENT_KIND_DESCRIPTIONS) as CoreEventKind[];

@@ -12,6 +12,7 @@ import { accountOf, type CoreDeps, type Progress, secretAad } from '../services/
 import { RENEWAL_AUDIT } from '../domain/audit-entry.ts';
 import { auditCertificate } from './certificate-audit.ts';
 import { emitCertificateEvent } from './certificate-events.ts';
+import { emitRequestOutcome } from './request-outcome.ts';
 import { createKeyAndCsr } from './request.ts';
 import { renewalSchedule } from './schedule.ts';
 import { type CertificatePatch, noOrder, renewalBookkeepingCleared, renewalPatch, workOf } from './work-record.ts';
@@ -107,6 +108,12 @@ export class IssuanceMachine {
             'error',
             { code: err.code, message: err.message },
           );
+          // A first issuance that failed for good is told to its requester; a renewal keeps the live certificate.
+          if (!context.renewal && initial.state !== 'issued' && initial.requestedBy)
+            await emitRequestOutcome(this.deps, cert, initial.requestedBy, {
+              outcome: 'failed',
+              reason: cert.problem?.detail ?? err.message,
+            });
         }
         throw err;
       }
@@ -140,6 +147,12 @@ export class IssuanceMachine {
         // Monitoring counts finished renewals by this flag (bigip_acme_renewals_total).
         ...(initial.renewalStartedAt !== null ? { [RENEWAL_AUDIT.succeeded.detailFlag]: true } : {}),
       });
+      if (initial.renewalStartedAt === null && initial.state !== 'issued' && initial.requestedBy)
+        await emitRequestOutcome(this.deps, cert, initial.requestedBy, {
+          outcome: 'issued',
+          serial: cert.serial,
+          notAfter: cert.notAfter,
+        });
       // Whoever drove it (a person's renew or resume, or the sweep), a finished renewal is told once.
       if (initial.renewalStartedAt !== null) {
         await emitCertificateEvent(

@@ -112,6 +112,19 @@ export class DeviceService {
     return (await this.deps.store.devices.list()).map((d) => publicView(d));
   }
 
+  /**
+   * The full paths of the device's client-ssl profiles, sorted, for a form that binds one (nothing is
+   * changed on the device). Connection failures are thrown as the client classifies them.
+   */
+  async clientSslProfiles(name: string): Promise<string[]> {
+    const client = this.connect(await this.get(name));
+    try {
+      return (await client.listClientSslProfiles()).map((p) => p.fullPath).sort();
+    } finally {
+      await client.close();
+    }
+  }
+
   /** The seed's device connection test: login, device-info; records what it found. */
   async test(name: string, actor: string): Promise<DeviceTestResult> {
     const device = await this.get(name);

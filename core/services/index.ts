@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { ApproverGroups } from '../ports/approver-groups.ts';
 import { ActivityService } from './activity-service.ts';
 import { ApprovalService } from '../approvals/approval-service.ts';
 import { ApproveAndIssue } from '../approvals/approve-and-issue.ts';
@@ -53,6 +54,8 @@ export interface CoreServiceOptions {
   jobs?: StatusOptions;
   /** Actor ids that may decide approvals (`slack:U…`, `cli:<os user>`). Default: nobody (fail closed). */
   approvers?: readonly string[];
+  /** Resolves Slack user groups (`slack:S…`) among `approvers` (bot/slack-user-groups.ts); unset: groups admit nobody. */
+  approverGroups?: ApproverGroups | undefined;
   /**
    * This service's own responder (RESPONDER_URL): a domain whose endpoint is its challenge-hook is published
    * to in process, through the hook service, not over HTTP. Unset: every endpoint is called over HTTP.
@@ -74,6 +77,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
   const approvals = new ApprovalService(deps, {
     allowSelfApproval: opts.allowSelfApproval ?? false,
     approvers: opts.approvers ?? [],
+    groups: opts.approverGroups,
   });
   const certificates = new CertificateService(deps, profiles, approvals);
   const deploys = new DeployService(deps, devices, lease);

@@ -14,7 +14,7 @@ import { withLease } from './with-lease.ts';
  */
 
 export interface OutboxServiceDeps {
-  store: Pick<Store, 'events' | 'leases' | 'approvals' | 'certificates'>;
+  store: Pick<Store, 'events' | 'leases' | 'approvals' | 'certificates' | 'bindings'>;
   clock: Clock;
   log: Logger;
 }
@@ -55,6 +55,12 @@ export interface OutboxService {
   recordFailure(ids: number[], failure: DeliveryFailure): Promise<AfterFailure>;
   /** The approval an `approval_requested` event asks for, while it is still pending; null otherwise. */
   pendingApproval(event: CoreEvent): Promise<PendingApproval | null>;
+  /** Records where a message showing the approval was posted (see ApprovalService.recordMessage). */
+  recordApprovalMessage(approvalId: string, channel: string, ts: string): Promise<void>;
+  /** The channels that already hold a message showing the approval. */
+  approvalChannels(approvalId: string): Promise<string[]>;
+  /** How many BIG-IP profiles the event's certificate is bound to now (0 without a certificate). */
+  bindingCount(event: CoreEvent): Promise<number>;
 }
 
 export function createOutboxService(deps: OutboxServiceDeps): OutboxService {
@@ -102,6 +108,16 @@ export function createOutboxService(deps: OutboxServiceDeps): OutboxService {
       if (approval?.state !== 'pending') return null;
       const cert = await store.certificates.findById(approval.certificateId);
       return { ...approval, certificateName: cert?.name ?? event.subject };
+    },
+    async recordApprovalMessage(approvalId, channel, ts) {
+      await store.approvals.recordMessage({ approvalId, channel, ts, postedAt: clock.now() });
+    },
+    async approvalChannels(approvalId) {
+      return (await store.approvals.messages(approvalId)).map((m) => m.channel);
+    },
+    async bindingCount(event) {
+      if (!event.certificateId) return 0;
+      return (await store.bindings.list({ certificateId: event.certificateId })).length;
     },
   };
 }

@@ -2,7 +2,7 @@ import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Approval, ApprovalState } from '../../core/domain/approval.ts';
 import { CoreError } from '../../core/errors.ts';
 import type { ApprovalRepository } from '../../core/ports/repositories/approvals.ts';
-import { approvals } from '../schema/index.ts';
+import { approvalMessages, approvals } from '../schema/index.ts';
 import type { DrizzleDb } from './drizzle-db.ts';
 
 export type ApprovalRow = typeof approvals.$inferSelect;
@@ -17,6 +17,16 @@ const OPEN_STATES: ApprovalState[] = ['pending', 'approved'];
 
 export function createApprovalRepository(db: DrizzleDb): ApprovalRepository {
   return {
+    async recordMessage(message) {
+      await db.insert(approvalMessages).values(message).onConflictDoNothing();
+    },
+    async messages(approvalId) {
+      return db
+        .select()
+        .from(approvalMessages)
+        .where(eq(approvalMessages.approvalId, approvalId))
+        .orderBy(approvalMessages.postedAt);
+    },
     async open(approval) {
       const [inserted] = await db.insert(approvals).values(approval).onConflictDoNothing().returning();
       if (inserted) return { approval: approvalFromRow(inserted), created: true };

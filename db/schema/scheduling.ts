@@ -5,6 +5,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -65,6 +66,23 @@ export const approvals = pgTable(
   },
   // At most one open request per certificate and kind, whoever asks and however often.
   (t) => [uniqueIndex('approvals_open_uq').on(t.certificateId, t.kind).where(sql`state IN ('pending', 'approved')`)],
+);
+
+/**
+ * Where a chat message showing an approval was posted (the notify channel, each approver's DM), so every
+ * copy can be updated to show the decision, whoever decided and wherever they clicked. Not a secret.
+ */
+export const approvalMessages = pgTable(
+  'approval_messages',
+  {
+    approvalId: uuid('approval_id')
+      .notNull()
+      .references(() => approvals.id, { onDelete: 'cascade' }),
+    channel: text('channel').notNull(),
+    ts: text('ts').notNull(),
+    postedAt: timestamp('posted_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.ts] }), index('approval_messages_approval_idx').on(t.approvalId)],
 );
 
 export const jobRuns = pgTable('job_runs', {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type BotApp, createBotApp } from '../../bot/app.ts';
 import { loadConfig } from '../../core/config.ts';
+import { approverGroupsOf } from '../../bot/slack-user-groups.ts';
 import { approversOf } from '../../runtime.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { Store } from '../../core/ports/store.ts';
@@ -155,6 +156,12 @@ export async function startSlackStub(): Promise<SlackStub> {
         );
         return;
       }
+      if (path.startsWith('/api/conversations.open')) {
+        // The DM channel with a user: one stable id per user, as Slack answers.
+        const fields = parseApiBody(calls[calls.length - 1]!.body);
+        res.end(JSON.stringify({ ok: true, channel: { id: `D${String(fields['users'] ?? '')}` } }));
+        return;
+      }
       // files.uploadV2 = getUploadURLExternal (one per file) → POST the bytes to its upload_url → completeUploadExternal.
       if (path.startsWith('/api/files.getUploadURLExternal')) {
         res.end(JSON.stringify({ ok: true, upload_url: `${url}/upload/${n}`, file_id: `F${n}` }));
@@ -296,6 +303,8 @@ export interface BotHarness {
       callbackId?: string;
       home?: boolean;
       selected?: string;
+      /** The clicked message is ephemeral (a command's answer): chat.update cannot edit it, its response_url can. */
+      ephemeral?: boolean;
     },
   ): Promise<{ status: number; body: string; id: string }>;
   /** Sends a signed Events API `event_callback` (e.g. app_home_opened). */
@@ -343,11 +352,14 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     ...(socket ? { SLACK_APP_TOKEN: 'xapp-1-test-token' } : {}),
     ...opts.env,
   });
-  // As runtime.ts wires it: the core decides who may approve, from the same settings the bot reads.
+  // As runtime.ts wires it: the core decides who may approve, from the same settings the bot reads, and
+  // the core and the bot share one cache of the approver user groups.
+  const approverGroups = approverGroupsOf(config, silentLogger);
   const services =
     opts.core?.services ??
     createCoreServices(deployCoreDeps(store, secrets), {
       approvers: approversOf(config),
+      approverGroups,
       allowSelfApproval: config.APPROVAL_ALLOW_SELF,
     });
   const coreCalls = { calls: [] as string[] };
@@ -355,6 +367,7 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
     services: counted(services, coreCalls),
     config,
     log: silentLogger,
+    approverGroups,
     listen: { host: '127.0.0.1', port: 0 },
     ...(opts.allowedTeamIds ? { allowedTeamIds: opts.allowedTeamIds } : {}),
   });
@@ -493,7 +506,12 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
       } else {
         const channel = o.channelId ?? 'C0TEST';
         const ts = o.messageTs ?? '1700000000.000100';
-        payload['container'] = { type: 'message', channel_id: channel, message_ts: ts, is_ephemeral: false };
+        payload['container'] = {
+          type: 'message',
+          channel_id: channel,
+          message_ts: ts,
+          is_ephemeral: o.ephemeral === true,
+        };
         payload['channel'] = { id: channel, name: 'ops' };
         payload['message'] = { type: 'message', ts, text: '' };
         payload['response_url'] = `${stub.url}/response/${id}`;

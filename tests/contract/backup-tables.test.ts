@@ -104,14 +104,18 @@ async function seedEveryTable(database: Database): Promise<void> {
   });
   await db.insert(schema.leases).values({ key: 'renew:x', holder: 'h', expiresAt: new Date() });
   await db.insert(schema.events).values({ kind: 'renewed', certificateId: certId, subject: 's', dedupeKey: 'd1' });
+  const approvalId = randomUUID();
   await db.insert(schema.approvals).values({
-    id: randomUUID(),
+    id: approvalId,
     kind: 'renewal',
     certificateId: certId,
     state: 'pending',
     requestedBy: 'test',
     requestedAt: new Date(),
   });
+  await db
+    .insert(schema.approvalMessages)
+    .values({ approvalId, channel: 'C0TEST', ts: '1700000000.000100', postedAt: new Date() });
   await db.insert(schema.jobRuns).values({ job: 'renew', lastDetail: { n: [1, 2] } });
   await db.insert(schema.auditLog).values({ actor: 'test', action: 'x', objectType: 'system', result: 'ok' });
   // Microseconds, which a JavaScript Date cannot hold: they must survive anyway.

@@ -25,6 +25,8 @@ export interface PebbleOptions {
   noSleep?: boolean;
   /** Certificate validity in seconds (Pebble default: 5 years). */
   certificateValidityPeriod?: number;
+  /** Names (and their subdomains) Pebble refuses to order for (`rejectedIdentifier`): a CA refusal on demand. */
+  domainBlocklist?: string[];
   /** Port Pebble connects to for http-01 validation. Default: a free port picked at start. */
   httpPort?: number;
   /** Port Pebble connects to for tls-alpn-01 validation. Default: a free port picked at start. */
@@ -427,6 +429,7 @@ async function startOnce(opts: PebbleOptions): Promise<PebbleHandle> {
       ocspResponderURL: '',
       externalAccountBindingRequired: opts.eabKeys !== undefined,
       ...(opts.eabKeys ? { externalAccountMACKeys: opts.eabKeys } : {}),
+      ...(opts.domainBlocklist ? { domainBlocklist: opts.domainBlocklist } : {}),
     };
     if (opts.certificateValidityPeriod !== undefined) {
       pebbleConfig['certificateValidityPeriod'] = opts.certificateValidityPeriod;

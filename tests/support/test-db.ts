@@ -21,6 +21,6 @@ export async function freshDatabase(open: () => Promise<Database>): Promise<Data
 export async function truncateAll(database: Database): Promise<void> {
   const db = database.db as PgliteDatabase<Schema>;
   await db.execute(
-    sql`TRUNCATE audit_log, events, approvals, leases, job_runs, deployments, device_objects, bindings, devices, certificates, authorizations, domains, profiles, hook_challenges RESTART IDENTITY CASCADE`,
+    sql`TRUNCATE audit_log, events, approval_messages, approvals, leases, job_runs, deployments, device_objects, bindings, devices, certificates, authorizations, domains, profiles, hook_challenges RESTART IDENTITY CASCADE`,
   );
 }

@@ -12,6 +12,7 @@ import {
   REASON_BLOCK,
   sourceOfBlockId,
 } from '../../blocks/approval.ts';
+import { deployActions } from '../../blocks/certificate-detail.ts';
 import { decodePages } from '../../blocks/home.ts';
 import { type BotMessage, section } from '../../blocks/message.ts';
 import { input, modal } from '../../modals/elements.ts';
@@ -20,12 +21,12 @@ import {
   decidedMessage,
   encodeDenyMetadata,
   errorText,
+  mayDecide,
   NOT_AN_APPROVAL,
-  notAnApprover,
   slackActor,
 } from '../approvers.ts';
-import { isListed } from '../deps.ts';
 import { replyError } from '../../reply-error.ts';
+import { syncApprovalCopies } from '../approval-copies.ts';
 import { publishHome } from '../events/app-home.ts';
 import { progressUpdates } from '../progress-updates.ts';
 
@@ -58,9 +59,10 @@ async function admitClick(
 ): Promise<{ userId: string; id: string } | null> {
   const userId = args.body.user.id;
   const id = args.action.value ?? '';
-  if (!isListed(deps.approvers, userId)) {
-    deps.log.warn({ user: userId, approval: id }, `slack ${what} click from a user not in SLACK_APPROVERS; refused`);
-    await tell(args, deps, notAnApprover(deps.approvers));
+  const may = await mayDecide(deps, userId);
+  if (!may.ok) {
+    deps.log.warn({ user: userId, approval: id }, `slack ${what} click from a user who may not decide; refused`);
+    await tell(args, deps, may.message);
     return null;
   }
   if (!isApprovalId(id)) {
@@ -96,6 +98,8 @@ export function approveCallback(deps: ApprovalDeps) {
     }
     const { approval: decided, issue, revoke } = approved;
     const source = sourceOfBlockId(action.block_id);
+    // Every other copy (the channel's, each approver's DM) shows the decision at once.
+    await syncApprovalCopies(deps, args.client, decided, { clicked: clickedMessage(args) });
     if (revoke) {
       // Revoking talks to the CA (and with a reissue to the BIG-IPs); the approver is told how it ended.
       revoke()
@@ -132,6 +136,17 @@ export function approveCallback(deps: ApprovalDeps) {
       );
     }
   };
+}
+
+/** The clicked channel or DM message (not an ephemeral one, not App Home), which its own handler edits. */
+function clickedMessage(args: ButtonArgs): { channel: string; ts: string } | undefined {
+  if (homeClick(args)) return undefined;
+  const { body } = args;
+  const container = body.container as { channel_id?: unknown; message_ts?: unknown; is_ephemeral?: unknown };
+  const channel =
+    body.channel?.id ?? (typeof container['channel_id'] === 'string' ? container['channel_id'] : undefined);
+  const ts = body.message?.ts ?? (typeof container['message_ts'] === 'string' ? container['message_ts'] : undefined);
+  return channel && ts && container['is_ephemeral'] !== true ? { channel, ts } : undefined;
 }
 
 /**
@@ -195,9 +210,27 @@ async function issueInBackground(
     const message = replyError(err, deps.log, { what: 'slack-approved issuance', fields: { approval: decided.id } });
     final = { phase: 'failed', message };
   }
-  await updates.final(await render(final));
+  await updates.final(await withDeployButton(deps, await render(final), final, decided.certificateName));
+  await syncApprovalCopies(deps, args.client, decided, { clicked: clickedMessage(args), issuance: final });
   const home = homeClick(args);
   if (home) await publishHome(deps, args.client, userId, decodePages(home.pages));
+}
+
+/** An issued certificate that is bound gets *Deploy* under its issuance message (admins; re-checked on click). */
+async function withDeployButton(
+  deps: ApprovalDeps,
+  message: BotMessage,
+  status: IssuanceStatus,
+  certificate: string,
+): Promise<BotMessage> {
+  if (status.phase !== 'issued') return message;
+  try {
+    const bound = (await deps.services.bindings.list({ certificate })).length;
+    return bound > 0 ? { ...message, blocks: [...message.blocks, deployActions(certificate, bound)] } : message;
+  } catch (err) {
+    deps.log.warn({ err: errorText(err), certificate }, 'bindings not read for the Deploy button');
+    return message;
+  }
 }
 
 /** Deny: ack, re-check the clicker, then open the reason modal; the submission decides. */

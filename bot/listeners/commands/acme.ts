@@ -14,6 +14,7 @@ import { errorMessage, refusalMessage, usageMessage } from '../../blocks/usage.t
 import { type AcmeCommand, isAdminCommand, parseAcmeCommand } from '../../command-parser.ts';
 import { type ListenerDeps, isListed, notAnAdmin } from '../deps.ts';
 import { replyError } from '../../reply-error.ts';
+import { runBindingCommand } from './binding-commands.ts';
 import { runCertCommand } from './cert-commands.ts';
 import type { CommandContext } from './command-context.ts';
 import { runDeviceCommand } from './device-commands.ts';
@@ -44,6 +45,9 @@ const AREA_HANDLERS: Partial<
   cert_renew: runCertCommand,
   cert_deploy: runCertCommand,
   cert_revoke: runCertCommand,
+  binding_add: runBindingCommand,
+  binding_remove: runBindingCommand,
+  binding_list: runBindingCommand,
 };
 
 /** Runs one read-only subcommand against the core and builds its answer. */

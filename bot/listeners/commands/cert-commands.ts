@@ -42,7 +42,7 @@ export async function runCertCommand(ctx: CommandContext, command: AcmeCommand):
     case 'cert_renew':
       return renew(ctx, c.names, c.profile);
     case 'cert_deploy':
-      return deploy(ctx, c.name);
+      return runDeploy(ctx, c.name);
     case 'cert_revoke':
       return revoke(ctx, c.name, c.reason, c.reissue);
   }
@@ -179,8 +179,11 @@ async function renew(ctx: CommandContext, names: string[], profile: string | und
   await updates.final(renewProgressMessage(rows, true));
 }
 
-/** Deploys to every bound device: first how many, then progress per device, then each device's result. */
-async function deploy(ctx: CommandContext, name: string): Promise<void> {
+/**
+ * Deploys to every bound device: first how many, then progress per device, then each device's result. The
+ * one Slack deploy path: `/acme cert deploy` and the Deploy buttons both come here.
+ */
+export async function runDeploy(ctx: CommandContext, name: string): Promise<void> {
   // The deploy's own pre-checks (issued, bound), so the count shown first is the one the deploy uses.
   const { certificate, devices } = await ctx.services.deploys.targets(name);
   const cert = { name: certificate };

@@ -11,7 +11,7 @@ import {
 } from '../../blocks/home.ts';
 import { isDatabaseUnavailable } from '../../../core/errors.ts';
 import { collectHomeData } from '../../home-data.ts';
-import { isListed } from '../deps.ts';
+import { mayDecide } from '../approvers.ts';
 import type { ListenerDeps } from '../deps.ts';
 
 type ButtonArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
@@ -24,7 +24,7 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
  * (e.g. an approval decided from the Home tab) and want the clicker's view current again.
  */
 export async function publishHome(
-  deps: Pick<ListenerDeps, 'services' | 'log' | 'approvers'>,
+  deps: Pick<ListenerDeps, 'services' | 'log' | 'approvers' | 'approverGroups'>,
   client: AllMiddlewareArgs['client'],
   userId: string,
   pages: HomePages,
@@ -32,7 +32,9 @@ export async function publishHome(
   let view: ReturnType<typeof homeView>;
   try {
     const data = await collectHomeData(deps.services);
-    view = homeView(data, pages, new Date(), { canDecide: isListed(deps.approvers, userId) });
+    // A group that cannot be resolved shows no buttons; the click handlers would refuse anyway.
+    const canDecide = (await mayDecide(deps, userId)).ok;
+    view = homeView(data, pages, new Date(), { canDecide });
   } catch (err) {
     if (isDatabaseUnavailable(err)) {
       deps.log.warn({ code: err.code, user: userId }, 'slack home dashboard not built: the database is unavailable');

@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import type { ApprovalView } from '../../../core/approvals/approval-service.ts';
 import { REASON_ACTION, REASON_BLOCK } from '../../blocks/approval.ts';
 import { decodePages } from '../../blocks/home.ts';
+import { syncApprovalCopies } from '../approval-copies.ts';
 import { publishHome } from '../events/app-home.ts';
 import { replyError } from '../../reply-error.ts';
 import {
@@ -9,10 +10,9 @@ import {
   decidedMessage,
   decodeDenyMetadata,
   errorText,
-  notAnApprover,
+  mayDecide,
   slackActor,
 } from '../approvers.ts';
-import { isListed } from '../deps.ts';
 
 type SubmitArgs = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
@@ -31,9 +31,10 @@ export function denyReasonCallback(deps: ApprovalDeps) {
       await refuse('This form does not name an approval; close it and click Deny again.');
       return;
     }
-    if (!isListed(deps.approvers, userId)) {
-      deps.log.warn({ user: userId, approval: meta.id }, 'slack denial from a user not in SLACK_APPROVERS; refused');
-      await refuse(notAnApprover(deps.approvers, 'plain'));
+    const may = await mayDecide(deps, userId, 'plain');
+    if (!may.ok) {
+      deps.log.warn({ user: userId, approval: meta.id }, 'slack denial from a user who may not decide; refused');
+      await refuse(may.message);
       return;
     }
     const reason = (view.state.values[REASON_BLOCK]?.[REASON_ACTION]?.value ?? '').trim();
@@ -56,6 +57,9 @@ export function denyReasonCallback(deps: ApprovalDeps) {
       return;
     }
     await ack();
+    // Every other copy (the channel's, each approver's DM) shows the denial at once.
+    const clicked = !meta.responseUrl && meta.channel && meta.ts ? { channel: meta.channel, ts: meta.ts } : undefined;
+    await syncApprovalCopies(deps, client, decided, { clicked });
     if (meta.homePages !== undefined) {
       await publishHome(deps, client, userId, decodePages(meta.homePages));
       return;

@@ -14,4 +14,16 @@ export interface ApprovalRepository {
     from: ApprovalState,
     patch: Pick<Approval, 'state'> & Partial<Pick<Approval, 'decidedBy' | 'decidedAt' | 'reason'>>,
   ): Promise<Approval | null>;
+  /** Records where a message showing the approval was posted (idempotent per channel and ts). */
+  recordMessage(message: ApprovalMessage): Promise<void>;
+  /** Every recorded message of the approval, oldest first. */
+  messages(approvalId: string): Promise<ApprovalMessage[]>;
+}
+
+/** A chat message showing an approval: the channel (or DM) and the message's timestamp id. */
+export interface ApprovalMessage {
+  approvalId: string;
+  channel: string;
+  ts: string;
+  postedAt: Date;
 }
