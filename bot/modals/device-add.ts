@@ -1,4 +1,5 @@
 import { parseJsonObject } from '../json-object.ts';
+import { linkOrText } from '../blocks/profile-detail.ts';
 import type { types } from '@slack/bolt';
 import type { DeviceTestResult } from '../../core/domain/device.ts';
 import { checkDeviceFields, type DeviceFields } from '../../core/domain/validation/device-input.ts';
@@ -147,6 +148,19 @@ export function deviceAddView(opts: {
     ),
   ];
   return modal(DEVICE_ADD_VIEW, 'Add a BIG-IP', blocks, { submit: 'Add', metadata: opts.metadata });
+}
+
+/** `/acme setup`, step 2: the BIG-IP form, saying the profile is made and which ToS was accepted. */
+export function setupDeviceView(
+  profile: string,
+  termsOfService: string | null,
+  channel: string | undefined,
+): types.ModalView {
+  const tos = termsOfService ? ` (terms of service accepted: ${linkOrText(termsOfService)})` : '';
+  return deviceAddView({
+    metadata: encodeDeviceMetadata({ ...(channel ? { channel } : {}), setupProfile: profile }),
+    notice: `:white_check_mark: CA profile *${e(profile)}* created; its ACME account is registered${tos}.\n*Step 2 of 3: the BIG-IP* that will serve the certificate.`,
+  });
 }
 
 export function deviceTestingView(draft: DeviceDraft): types.ModalView {

@@ -67,6 +67,11 @@ export function clientSslOptions(paths: readonly string[], query: string): types
   ].slice(0, 100);
 }
 
+/** `/acme setup`, step 3: what step 2 made, said on top of the request form. */
+export function setupRequestNotice(device: string): string {
+  return `:white_check_mark: BIG-IP *${e(device)}* added; its connection was tested.\n*Step 3 of 3: the certificate* — the names, and the client-ssl profile that will serve them.`;
+}
+
 export function serveRequestView(opts: {
   metadata: ServeFormMetadata;
   profiles: readonly string[];

@@ -13,7 +13,7 @@ import {
   parseDeviceForm,
 } from '../../modals/device-add.ts';
 import { errorText, slackActor } from '../approvers.ts';
-import { escapeMrkdwn } from '../../blocks/message.ts';
+import { setupRequestNotice } from '../../modals/serve-request.ts';
 import { serveRequestViewFor } from './serve-forms.ts';
 import type { ListenerDeps } from '../deps.ts';
 import { replyError } from '../../reply-error.ts';
@@ -64,9 +64,7 @@ export function deviceAddCallback(deps: ListenerDeps) {
         ? await serveRequestViewFor(
             deps.services,
             { ...(channel ? { channel } : {}), profile: setupProfile, device: device.name },
-            {
-              notice: `:white_check_mark: BIG-IP *${escapeMrkdwn(device.name)}* added; its connection was tested.\n*Step 3 of 3: the certificate* — the names, and the client-ssl profile that will serve them.`,
-            },
+            { notice: setupRequestNotice(device.name) },
           )
         : deviceAddedView(device, test);
       if (channel && test && !setupProfile) {

@@ -1,7 +1,6 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, types, ViewSubmitAction } from '@slack/bolt';
-import { escapeMrkdwn } from '../../blocks/message.ts';
-import { linkOrText, profileDetailMessage } from '../../blocks/profile-detail.ts';
-import { deviceAddView, encodeDeviceMetadata } from '../../modals/device-add.ts';
+import { profileDetailMessage } from '../../blocks/profile-detail.ts';
+import { setupDeviceView } from '../../modals/device-add.ts';
 import {
   decodeProfileMetadata,
   type DirectorySummary,
@@ -148,7 +147,7 @@ async function createAndShow(
         deps.log.warn({ err: errorText(err), user: userId }, 'slack profile confirmation could not be posted');
       }
     }
-    if (meta.setup) return setupDeviceStep(created.name, directory, meta.channel);
+    if (meta.setup) return setupDeviceView(created.name, directory.termsOfService, meta.channel);
     return profileCreatedView(created, directory.termsOfService);
   } catch (err) {
     const message = `Nothing was created: ${explain(deps, err, 'profile creation', userId)}`;
@@ -160,15 +159,6 @@ async function createAndShow(
       metadata: encodeProfileMetadata(meta),
     });
   }
-}
-
-/** `/acme setup`, step 2: the BIG-IP form, saying the profile is made and which ToS was accepted. */
-function setupDeviceStep(profile: string, directory: DirectorySummary, channel: string | undefined): types.ModalView {
-  const tos = directory.termsOfService ? ` (terms of service accepted: ${linkOrText(directory.termsOfService)})` : '';
-  return deviceAddView({
-    metadata: encodeDeviceMetadata({ ...(channel ? { channel } : {}), setupProfile: profile }),
-    notice: `:white_check_mark: CA profile *${escapeMrkdwn(profile)}* created; its ACME account is registered${tos}.\n*Step 2 of 3: the BIG-IP* that will serve the certificate.`,
-  });
 }
 
 function createInput(draft: ProfileDraft, eab: { kid: string; hmacKey: string } | undefined) {
