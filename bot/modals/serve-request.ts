@@ -78,6 +78,9 @@ export function serveRequestView(opts: {
   devices: readonly string[];
   notice?: string;
   error?: string;
+  /** Back from a refusal: the names as typed and the client-ssl choice, so nothing is lost. */
+  names?: string;
+  clientSsl?: string;
 }): types.ModalView {
   const { metadata: m } = opts;
   const profileOptions = opts.profiles.map((p) => option(p, p));
@@ -99,7 +102,7 @@ export function serveRequestView(opts: {
     input(
       SERVE_BLOCK.names,
       'Names (the first is the common name)',
-      textInput({ placeholder: 'www.example.com, example.com', max: 2000, multiline: true }),
+      textInput({ initial: opts.names, placeholder: 'www.example.com, example.com', max: 2000, multiline: true }),
       { hint: 'Separate with commas, spaces or new lines. Names that are not domains of the profile yet are added.' },
     ),
     input(SERVE_BLOCK.challenge, 'New names are validated by', {
@@ -122,6 +125,16 @@ export function serveRequestView(opts: {
         action_id: VALUE,
         min_query_length: 0,
         placeholder: plain('Read live from the BIG-IP'),
+        ...(opts.clientSsl
+          ? {
+              initial_option: opts.clientSsl.startsWith(NEW_PROFILE_PREFIX)
+                ? option(
+                    opts.clientSsl,
+                    `New profile for this certificate, from ${opts.clientSsl.slice(NEW_PROFILE_PREFIX.length)}`,
+                  )
+                : option(opts.clientSsl, opts.clientSsl),
+            }
+          : {}),
       },
       { hint: 'The profile your virtual server uses; its certificate and key are switched at deploy.' },
     ),
@@ -170,14 +183,6 @@ export function parseServeRequest(values: StateValues): Parsed<ServeRequestInput
       ...(fresh ? { createProfile: true, parent: picked.slice(NEW_PROFILE_PREFIX.length) } : {}),
     },
   };
-}
-
-/** Where a core refusal is shown: the field it is about. */
-export function serveErrorBlock(code: string, field: unknown): string {
-  if (field === 'names' || code.startsWith('domain_') || code.startsWith('acme_')) return SERVE_BLOCK.names;
-  if (code.startsWith('bigip_')) return SERVE_BLOCK.device;
-  if (code === 'conflict' || code === 'not_found') return SERVE_BLOCK.clientSsl;
-  return SERVE_BLOCK.names;
 }
 
 export function serveWorkingView(names: readonly string[]): types.ModalView {

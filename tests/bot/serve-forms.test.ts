@@ -86,7 +86,7 @@ describe('the client-ssl picker (block_suggestion)', () => {
 });
 
 describe('submitting the request form', () => {
-  it('refuses inline what a person must do first (no built-in responder here), and writes nothing', async () => {
+  it('refuses what a person must do first (no built-in responder here): the form comes back as typed, nothing written', async () => {
     await seed();
     const res = await h.submitView(
       SERVE_REQUEST_VIEW,
@@ -99,9 +99,17 @@ describe('submitting the request form', () => {
       },
       { userId: ALICE },
     );
-    expect(res.json).toMatchObject({ response_action: 'errors' });
-    const errors = (res.json as { errors: Record<string, string> }).errors;
-    expect(errors[SERVE_BLOCK.names]).toMatch(/no built-in responder/);
+    // Acked at once with a "working" view, before the core is asked.
+    expect(res.json).toMatchObject({
+      response_action: 'update',
+      view: { callback_id: `${SERVE_REQUEST_VIEW}_working` },
+    });
+    const [update] = await h.stub.waitForApi('views.update', 1);
+    const back = JSON.stringify(update!['view']);
+    expect(back).toContain(`"callback_id":"${SERVE_REQUEST_VIEW}"`);
+    expect(back).toMatch(/no built-in responder/);
+    expect(back).toContain('"initial_value":"www.serve.example.test"');
+    expect(back).toContain('"initial_option":{"value":"/Common/www_clientssl"');
     expect(await h.services.domains.list('le')).toEqual([]);
     expect(await h.services.certificates.list('le')).toEqual([]);
     expect(await h.services.bindings.list()).toEqual([]);

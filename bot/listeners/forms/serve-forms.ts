@@ -7,16 +7,15 @@ import type {
   types,
   ViewSubmitAction,
 } from '@slack/bolt';
-import { isCoreError } from '../../../core/errors.ts';
 import type { CoreServices } from '../../../core/services/index.ts';
 import {
   clientSslOptions,
   decodeServeMetadata,
+  NEW_PROFILE_PREFIX,
   parseServeRequest,
   SERVE_BLOCK,
   SERVE_REQUEST_VIEW,
   type ServeFormMetadata,
-  serveErrorBlock,
   serveRequestedView,
   serveRequestView,
   serveWorkingView,
@@ -36,7 +35,7 @@ const OPTIONS_WITHIN_MS = 2_500;
 export async function serveRequestViewFor(
   services: CoreServices,
   metadata: ServeFormMetadata,
-  extra: { notice?: string; error?: string } = {},
+  extra: { notice?: string; error?: string; names?: string; clientSsl?: string } = {},
 ): Promise<types.ModalView> {
   const [profiles, devices] = await Promise.all([services.profiles.list(), services.devices.list()]);
   return serveRequestView({
@@ -87,7 +86,8 @@ export function clientSslOptionsCallback(deps: ListenerDeps) {
 
 /**
  * Submit: fields checked inline, then a "working" view at once (publishing and testing takes seconds), then
- * the core's one use case; the form comes back filled in with the reason when it refuses.
+ * the core's one use case (which checks everything before writing); the form comes back filled in with the
+ * reason when it refuses.
  */
 export function serveRequestSubmitCallback(deps: ListenerDeps) {
   return async (args: SubmitArgs): Promise<void> => {
@@ -99,20 +99,10 @@ export function serveRequestSubmitCallback(deps: ListenerDeps) {
       return;
     }
     const request = parsed.value;
-    // Checks that need no CA or device answer inline, before the form is replaced.
-    try {
-      await deps.services.requestToServe.plan(request);
-    } catch (err) {
-      const text = replyError(err, deps.log, {
-        what: 'slack certificate request',
-        outcome: 'Nothing was requested.',
-        fields: { user: userId },
-      });
-      const block = isCoreError(err) ? serveErrorBlock(err.code, err.detail?.['field']) : SERVE_BLOCK.names;
-      await ack({ response_action: 'errors', errors: { [block]: text } });
-      return;
-    }
+    // Acked before the core is touched (the profile's domains are read by the use case): a refusal comes
+    // back as the form, filled in as submitted, with the reason on top.
     await ack({ response_action: 'update', view: serveWorkingView(request.names) });
+    const meta = decodeServeMetadata(view.private_metadata);
 
     let next: types.ModalView;
     try {
@@ -128,7 +118,15 @@ export function serveRequestSubmitCallback(deps: ListenerDeps) {
         outcome: 'Nothing was requested.',
         fields: { user: userId },
       });
-      next = await serveRequestViewFor(deps.services, decodeServeMetadata(view.private_metadata), { error: text });
+      next = await serveRequestViewFor(
+        deps.services,
+        { ...meta, profile: request.profile, device: request.device },
+        {
+          error: text,
+          names: request.names.join('\n'),
+          clientSsl: request.createProfile ? `${NEW_PROFILE_PREFIX}${request.parent ?? ''}` : request.clientSslProfile,
+        },
+      );
     }
     try {
       await client.views.update({ view_id: view.id, view: next });
