@@ -5,6 +5,7 @@
 export type AcmeCommand =
   | { kind: 'help' }
   | { kind: 'status' }
+  | { kind: 'setup' }
   | { kind: 'profile_create' }
   | { kind: 'profile_list' }
   | { kind: 'profile_show'; name: string }
@@ -14,6 +15,7 @@ export type AcmeCommand =
   | { kind: 'domain_reconfigure'; profile: string }
   | { kind: 'domain_endpoint'; name: string; profile?: string }
   | { kind: 'cert_request'; profile?: string }
+  | { kind: 'cert_new'; profile?: string }
   | { kind: 'cert_list'; profile?: string }
   | { kind: 'cert_show'; name: string }
   | { kind: 'cert_renew'; names: string[]; profile?: string }
@@ -32,6 +34,7 @@ export type AcmeCommand =
 export const USAGE_LINES: readonly string[] = [
   '/acme help — this text',
   '/acme status — counts of profiles, domains, certificates, devices and pending approvals',
+  '/acme setup — from nothing to a serving certificate: CA profile, BIG-IP, then the request form (admins)',
   '/acme profile create — a new CA management profile (admins; opens a form)',
   '/acme profile list — CA management profiles',
   '/acme profile show NAME — one profile, its CA and its settings',
@@ -41,6 +44,7 @@ export const USAGE_LINES: readonly string[] = [
   '/acme domain reconfigure --profile P — fresh challenge content for every domain of a profile',
   '/acme domain endpoint NAME [--profile P] — set the web server endpoint that takes the challenge POST (opens a form)',
   '/acme cert request [--profile P] — request a certificate (opens the CSR form; an approver decides)',
+  '/acme cert new [--profile P] — request a certificate and where it serves, in one form (an approver decides; approving deploys)',
   '/acme cert list [--profile P] — certificates and their state',
   '/acme cert show NAME — one certificate: names, expiry, where it is deployed',
   '/acme cert renew NAME … | --profile P — renew now (admins)',
@@ -97,7 +101,7 @@ const noArgs =
     args.positional.length > 0 || args.profile !== undefined ? usage(`${what} takes no arguments`) : command;
 
 const profileOnly =
-  (kind: 'domain_list' | 'cert_list' | 'cert_request'): Rule =>
+  (kind: 'domain_list' | 'cert_list' | 'cert_request' | 'cert_new'): Rule =>
   (args, what) =>
     args.positional.length > 0 ? usage(`${what} takes only --profile P`) : withProfile({ kind }, args.profile);
 
@@ -143,6 +147,7 @@ const RULES: Record<string, Record<string, Rule>> = {
   },
   cert: {
     request: profileOnly('cert_request'),
+    new: profileOnly('cert_new'),
     list: profileOnly('cert_list'),
     show: oneName((name) => ({ kind: 'cert_show', name })),
     renew: namesOrProfile('cert_renew'),
@@ -201,6 +206,8 @@ export function parseAcmeCommand(text: string): AcmeCommand {
       return words.length === 1 ? { kind: 'status' } : usage('status takes no arguments');
     case 'approvals':
       return words.length === 1 ? { kind: 'approvals' } : usage('approvals takes no arguments');
+    case 'setup':
+      return words.length === 1 ? { kind: 'setup' } : usage('setup takes no arguments');
   }
   const noun = ALIASES[head] ?? head;
   const rules = RULES[noun];
@@ -227,6 +234,7 @@ export function parseAcmeCommand(text: string): AcmeCommand {
  */
 export function isAdminCommand(command: AcmeCommand): boolean {
   switch (command.kind) {
+    case 'setup':
     case 'profile_create':
     case 'device_add':
     case 'device_test':

@@ -61,6 +61,12 @@ function summaryFields(summary: Record<string, unknown>): string[] {
   // Issuance requests: where the objects go and which key is generated.
   const partition = scalar(summary['partition']);
   if (partition) fields.push(`*Partition:*\n\`${clip(e(partition), 100)}\``);
+  // A request made where it serves (`/acme cert new`): the approver sees where approving deploys it.
+  const serveOn = scalar(summary['serveOn']);
+  if (serveOn)
+    fields.push(
+      `*${summary['deployOnIssue'] === true ? 'Approving deploys to' : 'Will serve on'}:*\n\`${clip(e(serveOn), 150)}\``,
+    );
   const objectName = scalar(summary['objectName']);
   if (objectName) fields.push(`*BIG-IP object:*\n\`${clip(e(objectName), 150)}\``);
   const keySpec = summary['keySpec'];

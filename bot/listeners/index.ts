@@ -8,6 +8,7 @@ import * as certForms from './forms/cert-forms.ts';
 import * as deviceForms from './forms/device-forms.ts';
 import * as domainForms from './forms/domain-forms.ts';
 import * as profileForms from './forms/profile-forms.ts';
+import * as serveForms from './forms/serve-forms.ts';
 import * as views from './views/index.ts';
 
 export type { ListenerDeps } from './deps.ts';
@@ -22,5 +23,6 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   domainForms.register(app, deps);
   certForms.register(app, deps);
   bindingForms.register(app, deps);
+  serveForms.register(app, deps);
   appHome.register(app, deps);
 }

@@ -1,3 +1,5 @@
+import { parseJsonObject } from '../json-object.ts';
+import { linkOrText } from '../blocks/profile-detail.ts';
 import type { types } from '@slack/bolt';
 import type { DeviceTestResult } from '../../core/domain/device.ts';
 import { checkDeviceFields, type DeviceFields } from '../../core/domain/validation/device-input.ts';
@@ -95,10 +97,13 @@ export function deviceAddView(opts: {
   error?: string;
   test?: DeviceTestResult;
   name?: string;
+  /** Said first (mrkdwn): `/acme setup` says what step 1 made and that this is step 2. */
+  notice?: string;
 }): types.ModalView {
   const d = opts.draft;
   const insecureOption: types.PlainTextOption = { value: 'insecure', text: plain('Skip TLS verification (insecure)') };
   const blocks: types.KnownBlock[] = [
+    ...(opts.notice ? [section(opts.notice)] : []),
     ...(opts.error ? [section(`:warning: ${e(opts.error)}`)] : []),
     ...(opts.test ? deviceTestBlocks(opts.name ?? d?.name ?? 'device', opts.test) : []),
     section(
@@ -145,6 +150,19 @@ export function deviceAddView(opts: {
   return modal(DEVICE_ADD_VIEW, 'Add a BIG-IP', blocks, { submit: 'Add', metadata: opts.metadata });
 }
 
+/** `/acme setup`, step 2: the BIG-IP form, saying the profile is made and which ToS was accepted. */
+export function setupDeviceView(
+  profile: string,
+  termsOfService: string | null,
+  channel: string | undefined,
+): types.ModalView {
+  const tos = termsOfService ? ` (terms of service accepted: ${linkOrText(termsOfService)})` : '';
+  return deviceAddView({
+    metadata: encodeDeviceMetadata({ ...(channel ? { channel } : {}), setupProfile: profile }),
+    notice: `:white_check_mark: CA profile *${e(profile)}* created; its ACME account is registered${tos}.\n*Step 2 of 3: the BIG-IP* that will serve the certificate.`,
+  });
+}
+
 export function deviceTestingView(draft: DeviceDraft): types.ModalView {
   return modal(
     `${DEVICE_ADD_VIEW}_working`,
@@ -185,16 +203,28 @@ export function deviceAddedView(device: DeviceView, test: DeviceTestResult | nul
   );
 }
 
-/** Where `/acme device add` ran, for the confirmation; nothing else rides along. */
-export function encodeDeviceMetadata(m: { channel?: string }): string {
-  return JSON.stringify(m.channel ? { channel: m.channel } : {});
+/**
+ * Where `/acme device add` ran, for the confirmation; with `/acme setup`, the profile step 1 created (the
+ * request form comes next). Nothing else rides along.
+ */
+export interface DeviceFormMetadata {
+  channel?: string;
+  setupProfile?: string;
 }
 
-export function decodeDeviceMetadata(raw: string | undefined): { channel?: string } {
-  try {
-    const v = JSON.parse(raw ?? '') as { channel?: unknown };
-    return typeof v?.channel === 'string' && /^[A-Z0-9]+$/.test(v.channel) ? { channel: v.channel } : {};
-  } catch {
-    return {};
-  }
+export function encodeDeviceMetadata(m: DeviceFormMetadata): string {
+  return JSON.stringify({
+    ...(m.channel ? { channel: m.channel } : {}),
+    ...(m.setupProfile ? { setupProfile: m.setupProfile } : {}),
+  });
+}
+
+export function decodeDeviceMetadata(raw: string | undefined): DeviceFormMetadata {
+  const v = parseJsonObject(raw);
+  if (!v) return {};
+  const out: DeviceFormMetadata = {};
+  if (typeof v['channel'] === 'string' && /^[A-Z0-9]+$/.test(v['channel'])) out.channel = v['channel'];
+  if (typeof v['setupProfile'] === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v['setupProfile']))
+    out.setupProfile = v['setupProfile'];
+  return out;
 }

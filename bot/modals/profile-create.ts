@@ -72,6 +72,8 @@ export interface DirectorySummary {
 export interface ProfileFormMetadata {
   /** Where `/acme profile create` ran, for the confirmation. */
   channel?: string;
+  /** Opened by `/acme setup`: once created, the modal goes on to the BIG-IP form (decision 0035). */
+  setup?: boolean;
   draft?: ProfileDraft;
   directory?: DirectorySummary;
 }
@@ -127,6 +129,7 @@ export function decodeProfileMetadata(raw: string | undefined): ProfileFormMetad
   if (!o) return {};
   const out: ProfileFormMetadata = {};
   if (str(o['channel']) && /^[A-Z0-9]+$/.test(o['channel'])) out.channel = o['channel'];
+  if (o['setup'] === true) out.setup = true;
   const d = o['draft'] as Record<string, unknown> | undefined;
   if (
     d &&
@@ -282,8 +285,43 @@ function checkboxes(options: types.PlainTextOption[], checked: string[]): types.
 
 const problem = (message: string): types.SectionBlock => section(`:warning: ${e(message)}`);
 
+/**
+ * The terms-of-service agreement on step 1, so that a CA without external account binding needs one
+ * submission: ticked, the profile is created as soon as the CA's directory has been read (and the ToS link
+ * it publishes is shown with the result and audited); unticked, step 2 shows that link and asks.
+ */
+function tosAgreement(): types.KnownBlock[] {
+  const accept: types.MrkdwnOption = {
+    value: 'accept',
+    text: { type: 'mrkdwn', text: "I accept the CA's terms of service" },
+    description: plain('Unticked, the next step shows the link the CA publishes and asks.'),
+  };
+  return [
+    context(
+      "Let's Encrypt's terms of service: <https://letsencrypt.org/repository/|letsencrypt.org/repository>. Another CA publishes its own link in its directory; leave the box unticked to read it before anything is created.",
+    ),
+    input(
+      PROFILE_BLOCK.tos,
+      'Terms of service',
+      { type: 'checkboxes', action_id: VALUE, options: [accept] },
+      { optional: true },
+    ),
+  ];
+}
+
+/** Whether step 1 was submitted with the terms of service accepted. */
+export function tosAcceptedOf(values: StateValues): boolean {
+  return checkedOf(values, PROFILE_BLOCK.tos).has('accept');
+}
+
 /** Step 1. `draft` prefills it (back from a CA error); `error` says what went wrong, on top. */
-export function profileStep1View(opts: { metadata: string; draft?: ProfileDraft; error?: string }): types.ModalView {
+export function profileStep1View(opts: {
+  metadata: string;
+  draft?: ProfileDraft;
+  error?: string;
+  /** Opened by `/acme setup`: says which step of three this is. */
+  setup?: boolean;
+}): types.ModalView {
   const d = opts.draft;
   const servers = (Object.keys(SERVER_LABEL) as ServerChoice[]).map((s) => option(s, SERVER_LABEL[s]));
   const keys = KEY_SPECS.map((k) => option(k, `${describeKeySpec(k)} (${k})`));
@@ -298,6 +336,7 @@ export function profileStep1View(opts: { metadata: string; draft?: ProfileDraft;
   const initialServer = servers.find((o) => o.value === d?.server);
   const initialKey = keys.find((o) => o.value === (d?.keySpec ?? 'ec-p256'));
   const blocks: types.KnownBlock[] = [
+    ...(opts.setup ? [section('*Step 1 of 3: the CA.* Then the BIG-IP, then the certificate request.')] : []),
     ...(opts.error ? [problem(opts.error)] : []),
     section(
       "A CA management profile: which ACME CA, which account key, and when certificates renew and deploy. Name, CA server and key properties can't change later.",
@@ -383,8 +422,9 @@ export function profileStep1View(opts: { metadata: string; draft?: ProfileDraft;
         optional: true,
       },
     ),
+    ...tosAgreement(),
   ];
-  return modal(PROFILE_CREATE_VIEW, 'New CA profile', blocks, { submit: 'Validate', metadata: opts.metadata });
+  return modal(PROFILE_CREATE_VIEW, 'New CA profile', blocks, { submit: 'Create', metadata: opts.metadata });
 }
 
 /** Step 2: what the CA said about itself, the ToS acceptance, and EAB inputs when the CA requires them. */
@@ -437,12 +477,14 @@ export function profileWorkingView(text: string): types.ModalView {
   );
 }
 
-export function profileCreatedView(profile: ProfileView): types.ModalView {
+export function profileCreatedView(profile: ProfileView, termsOfService?: string | null): types.ModalView {
   return modal(
     `${PROFILE_CREATE_VIEW}_done`,
     'Profile created',
     [
-      section(`:white_check_mark: Profile *${e(profile.name)}* is ready; its ACME account is registered.`),
+      section(
+        `:white_check_mark: Profile *${e(profile.name)}* is ready; its ACME account is registered.${termsOfService ? `\nTerms of service accepted: ${linkOrText(termsOfService)}` : ''}`,
+      ),
       ...profileDetailBlocks(profile),
     ],
     {

@@ -2,6 +2,9 @@ import type { ApprovalService, ApprovalView } from './approval-service.ts';
 import type { CertificateService, CertificateView } from '../issuance/certificate-service.ts';
 import type { RevocationResult, RevocationService } from '../issuance/revocation-service.ts';
 import { noProgress, type Progress } from '../services/core-deps.ts';
+import type { DeployService } from '../deploy/deploy-service.ts';
+import { asCoreError } from '../errors.ts';
+import { deploysOnIssue } from '../issuance/request-to-serve.ts';
 
 /** A decision that is in: the approval as decided, and for an issuance the work it unblocked. */
 export interface Approved {
@@ -31,6 +34,8 @@ export class ApproveAndIssue {
     private readonly approvals: ApprovalService,
     private readonly certificates: CertificateService,
     private readonly revocations: RevocationService,
+    /** Deploys right after issuing when the request asked for it (`issuance/request-to-serve.ts`). */
+    private readonly deploys?: DeployService,
   ) {}
 
   /** Decide; a refusal or a lost race throws before anything is issued. */
@@ -47,9 +52,26 @@ export class ApproveAndIssue {
     // The approval is taken (approved → used) inside resume's gate, so a second resume orders nothing.
     return {
       approval,
-      issue: (progress = noProgress) => this.certificates.resume(approval.certificateName, actor, progress),
+      issue: (progress = noProgress) => this.issueAndServe(approval, actor, progress),
       revoke: null,
     };
+  }
+
+  /**
+   * Issue; when the request named where it serves (`deployOnIssue` in the approval), deploy there at once:
+   * the approver saw the device and profile in the request. A failed deploy does not undo the issuance; the
+   * deploy use case records and tells each device's outcome, and the auto-deploy job tries again.
+   */
+  private async issueAndServe(approval: ApprovalView, actor: string, progress: Progress): Promise<CertificateView> {
+    const cert = await this.certificates.resume(approval.certificateName, actor, progress);
+    if (!this.deploys || cert.state !== 'issued' || !deploysOnIssue(approval.summary)) return cert;
+    progress(`${cert.name}: issued; deploying it where the request asked`);
+    try {
+      await this.deploys.deploy(cert.name, {}, actor, progress);
+    } catch (err) {
+      progress(`${cert.name}: not deployed: ${asCoreError(err).message}`);
+    }
+    return this.certificates.show(cert.name);
   }
 
   /** Decide and, for an issuance, issue (for a revocation, revoke) before returning. */

@@ -67,7 +67,12 @@ export class CertificateService {
     const cert = newCertificate(this.deps, profile, valid, input.passphrase, actor);
     await insertRequest(this.deps, cert);
     if (opts.approval) {
-      const approval = await this.approvals.request('issuance', cert, issuanceSummary(cert, profile), actor);
+      const approval = await this.approvals.request(
+        'issuance',
+        cert,
+        { ...opts.summary, ...issuanceSummary(cert, profile) },
+        actor,
+      );
       await auditCertificate(this.deps, cert, actor, 'certificate.request', 'ok', {
         names: certificateNames(cert),
         profile: profile.name,

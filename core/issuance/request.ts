@@ -33,6 +33,11 @@ export interface RequestOptions {
    * once the issuance approval is granted.
    */
   approval?: boolean;
+  /**
+   * More for the approver to see in the issuance approval, and for the approval's use case to act on (e.g.
+   * `deployOnIssue` with where it will serve). Never a secret.
+   */
+  summary?: Record<string, unknown>;
 }
 
 /** A request's names and object, normalized and checked against the profile and the store. */

@@ -43,10 +43,15 @@ export class BindingService {
     private readonly devices: DeviceService,
   ) {}
 
-  async add(input: AddBindingInput, actor: string): Promise<BindingView> {
-    const cert = await this.deps.store.certificates.findByName(input.certificate);
-    if (!cert)
-      throw new CoreError('not_found', `no certificate named "${input.certificate}"`, { hint: seeList('cert') });
+  /**
+   * Everything `add` checks except the certificate: the device, the profile path, that nobody is bound there
+   * yet, and (unless skipped) that the device has the profile or its parent. Nothing is written.
+   */
+  async precheck(input: Omit<AddBindingInput, 'certificate'>): Promise<{
+    device: Awaited<ReturnType<DeviceService['get']>>;
+    profilePath: string;
+    parentProfile: string;
+  }> {
     const device = await this.devices.get(input.device);
     const profilePath = profileFullPath(input.profile.trim(), device.partition);
     const parentProfile = profileFullPath(input.parent?.trim() || '/Common/clientssl', 'Common');
@@ -80,6 +85,25 @@ export class BindingService {
         await client.close();
       }
     }
+    return { device, profilePath, parentProfile };
+  }
+
+  /** The device's client-ssl profiles, read live over iControl (for a picker); full paths, sorted. */
+  async clientSslProfiles(deviceName: string): Promise<string[]> {
+    const device = await this.devices.get(deviceName);
+    const client = this.devices.connect(device);
+    try {
+      return (await client.listClientSslProfiles()).map((p) => p.fullPath).sort();
+    } finally {
+      await client.close();
+    }
+  }
+
+  async add(input: AddBindingInput, actor: string): Promise<BindingView> {
+    const cert = await this.deps.store.certificates.findByName(input.certificate);
+    if (!cert)
+      throw new CoreError('not_found', `no certificate named "${input.certificate}"`, { hint: seeList('cert') });
+    const { device, profilePath, parentProfile } = await this.precheck(input);
     const now = this.deps.clock.now();
     const binding: Binding = {
       id: this.deps.newId(),

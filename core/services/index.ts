@@ -19,6 +19,7 @@ import { RenewalService } from '../issuance/renewal-service.ts';
 import type { MasterKeys } from '../ports/master-keys.ts';
 import { fixedMasterKeys, SecretsService } from '../secrets/secrets-service.ts';
 import { RevocationService } from '../issuance/revocation-service.ts';
+import { RequestToServe } from '../issuance/request-to-serve.ts';
 import { type StatusOptions, StatusService } from './status-service.ts';
 
 export interface CoreServices {
@@ -42,6 +43,8 @@ export interface CoreServices {
   removals: RemovalService;
   /** `cert revoke`: at the CA, with the replacement deployed first when asked. */
   revocations: RevocationService;
+  /** The Slack path's one form: add names, publish and test, request with approval, bind (deploys on approval). */
+  requestToServe: RequestToServe;
 }
 
 export interface CoreServiceOptions {
@@ -84,15 +87,16 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
   const renewals = new RenewalService(deps, certificates, approvals, lease);
   const autoDeploy = new AutoDeployService(deps, deploys, approvals, lease);
   const revocations = new RevocationService(deps, certificates, deploys, approvals);
+  const bindings = new BindingService(deps, devices);
   return {
     profiles,
     domains,
     certificates,
     devices,
-    bindings: new BindingService(deps, devices),
+    bindings,
     deploys,
     approvals,
-    approveAndIssue: new ApproveAndIssue(approvals, certificates, revocations),
+    approveAndIssue: new ApproveAndIssue(approvals, certificates, revocations, deploys),
     activity: new ActivityService(deps),
     status: new StatusService(deps, opts.jobs),
     renewals,
@@ -101,6 +105,13 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
     secrets: new SecretsService(deps, opts.masterKeys ?? fixedMasterKeys(deps.secrets.keyId)),
     removals: new RemovalService(deps, profiles, domains, devices, lease),
     revocations,
+    requestToServe: new RequestToServe(
+      profiles,
+      domains,
+      certificates,
+      bindings,
+      opts.builtinResponderUrl !== undefined,
+    ),
   };
 }
 

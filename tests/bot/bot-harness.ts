@@ -307,6 +307,21 @@ export interface BotHarness {
       ephemeral?: boolean;
     },
   ): Promise<{ status: number; body: string; id: string }>;
+  /**
+   * Types into an external select in a modal as Slack would: a signed `block_suggestion` for `blockId`
+   * (Slack also sends the view's current state). Returns the options the bot answered with.
+   */
+  suggest(
+    blockId: string,
+    query: string,
+    opts?: {
+      userId?: string;
+      actionId?: string;
+      callbackId?: string;
+      privateMetadata?: string;
+      viewValues?: Record<string, Record<string, unknown>>;
+    },
+  ): Promise<{ status: number; ms: number; options: { value: string; text: { text: string } }[] }>;
   /** Sends a signed Events API `event_callback` (e.g. app_home_opened). */
   event(event: Record<string, unknown>, opts?: { teamId?: string }): Promise<{ status: number; body: string }>;
   /** Waits for what `respond()` posted for a command. */
@@ -518,6 +533,31 @@ export async function startBotHarness(opts: BotHarnessOptions = {}): Promise<Bot
       }
       const res = await harness.interact(payload);
       return { ...res, id };
+    },
+    async suggest(blockId, query, o = {}) {
+      const started = Date.now();
+      const res = await harness.interact({
+        type: 'block_suggestion',
+        team: { id: TEAM_ID, domain: 'test' },
+        user: { id: o.userId ?? 'U0ALICE', team_id: TEAM_ID, name: 'user' },
+        api_app_id: 'A0TEST',
+        block_id: blockId,
+        action_id: o.actionId ?? 'value',
+        value: query,
+        container: { type: 'view', view_id: 'V0MODAL' },
+        view: {
+          id: 'V0MODAL',
+          hash: 'hash-0',
+          type: 'modal',
+          callback_id: o.callbackId ?? '',
+          private_metadata: o.privateMetadata ?? '',
+          state: { values: slackValues(o.viewValues ?? {}) },
+        },
+      });
+      const ms = Date.now() - started;
+      const json = res.body.trim().startsWith('{') ? (JSON.parse(res.body) as { options?: unknown }) : {};
+      const options = Array.isArray(json.options) ? (json.options as { value: string; text: { text: string } }[]) : [];
+      return { status: res.status, ms, options };
     },
     async event(event, o = {}) {
       const body = JSON.stringify({

@@ -90,6 +90,8 @@ const STEP1_BLOCKS = [
   PROFILE_BLOCK.timeZone,
   PROFILE_BLOCK.automation,
   PROFILE_BLOCK.approvals,
+  // Decision 0035: the ToS agreement on step 1 (optional; unticked, step 2 shows the CA's link and asks).
+  PROFILE_BLOCK.tos,
 ];
 
 describe('profile form, step 1', () => {
@@ -97,7 +99,7 @@ describe('profile form, step 1', () => {
     const view = profileStep1View({ metadata: encodeProfileMetadata({ channel: 'C0TEST' }) });
     checkView(view, STEP1_BLOCKS);
     expect(view.callback_id).toBe('profile_create');
-    expect(view.submit?.text).toBe('Validate');
+    expect(view.submit?.text).toBe('Create');
     const key = inputBlocks(view).find((b) => b.block_id === PROFILE_BLOCK.keySpec)!.element as types.StaticSelect;
     expect(key.options?.map((o) => o.value)).toEqual(['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384']);
     expect(key.initial_option?.value).toBe('ec-p256');

@@ -20,6 +20,7 @@ import type { CommandContext } from './command-context.ts';
 import { runDeviceCommand } from './device-commands.ts';
 import { runDomainCommand } from './domain-commands.ts';
 import { runProfileCommand } from './profile-commands.ts';
+import { runSetupCommand } from './setup-commands.ts';
 
 export const ACME_COMMAND = '/acme';
 
@@ -32,6 +33,8 @@ type ReadOnlyCommand = Extract<
 const AREA_HANDLERS: Partial<
   Record<AcmeCommand['kind'], (ctx: CommandContext, command: AcmeCommand) => Promise<void>>
 > = {
+  setup: runSetupCommand,
+  cert_new: runSetupCommand,
   profile_create: runProfileCommand,
   profile_show: runProfileCommand,
   device_add: runDeviceCommand,

@@ -13,6 +13,8 @@ import {
   parseDeviceForm,
 } from '../../modals/device-add.ts';
 import { errorText, slackActor } from '../approvers.ts';
+import { setupRequestNotice } from '../../modals/serve-request.ts';
+import { serveRequestViewFor } from './serve-forms.ts';
 import type { ListenerDeps } from '../deps.ts';
 import { replyError } from '../../reply-error.ts';
 import { admitNewObject } from './admit-new-object.ts';
@@ -52,13 +54,20 @@ export function deviceAddCallback(deps: ListenerDeps) {
     const { draft, password } = admitted;
     await ack({ response_action: 'update', view: deviceTestingView(draft) });
 
-    const { channel } = decodeDeviceMetadata(view.private_metadata);
+    const { channel, setupProfile } = decodeDeviceMetadata(view.private_metadata);
     let next: types.ModalView;
     try {
       const { device, test } = await deps.services.devices.add(addDeviceInput(draft, password), slackActor(userId));
       deps.log.info({ user: userId, device: device.name }, 'slack device added');
-      next = deviceAddedView(device, test);
-      if (channel && test) {
+      // `/acme setup`, step 3: the request form, with the profile and this device chosen (decision 0035).
+      next = setupProfile
+        ? await serveRequestViewFor(
+            deps.services,
+            { ...(channel ? { channel } : {}), profile: setupProfile, device: device.name },
+            { notice: setupRequestNotice(device.name) },
+          )
+        : deviceAddedView(device, test);
+      if (channel && test && !setupProfile) {
         try {
           const message = deviceTestMessage(device.name, test);
           await client.chat.postEphemeral({

@@ -1,13 +1,17 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, types, ViewSubmitAction } from '@slack/bolt';
 import { profileDetailMessage } from '../../blocks/profile-detail.ts';
+import { setupDeviceView } from '../../modals/device-add.ts';
 import {
   decodeProfileMetadata,
+  type DirectorySummary,
   directoryUrlOf,
   encodeProfileMetadata,
   PROFILE_BLOCK,
   PROFILE_CONFIRM_VIEW,
   PROFILE_CREATE_VIEW,
   type ProfileDraft,
+  type ProfileFormMetadata,
+  tosAcceptedOf,
   profileCreatedView,
   profileStep1View,
   profileStep2View,
@@ -53,21 +57,27 @@ export function profileStep1Callback(deps: ListenerDeps) {
       show: (name) => deps.services.profiles.show(name),
     });
     if (!draft) return;
-    const { channel } = decodeProfileMetadata(view.private_metadata);
+    const { channel, setup } = decodeProfileMetadata(view.private_metadata);
     const directoryUrl = directoryUrlOf(draft);
     await ack({ response_action: 'update', view: profileWorkingView(`Validating ${directoryUrl}…`) });
 
     let next: types.ModalView;
     try {
       const directory = summarizeDirectory(await deps.services.profiles.validate(serverOf(draft)));
-      next = profileStep2View({
-        draft,
-        directory,
-        metadata: encodeProfileMetadata({ ...(channel ? { channel } : {}), draft, directory }),
-      });
+      const meta = { ...(channel ? { channel } : {}), ...(setup ? { setup } : {}), draft, directory };
+      // Accepted on this view and no EAB to ask for: created now, one submission (decision 0035).
+      next =
+        tosAcceptedOf(view.state.values) && !directory.externalAccountRequired
+          ? await createAndShow(deps, args, meta, draft, directory, undefined)
+          : profileStep2View({ draft, directory, metadata: encodeProfileMetadata(meta) });
     } catch (err) {
       const message = `The CA at ${directoryUrl} could not be validated: ${explain(deps, err, 'profile validation', userId)}`;
-      next = profileStep1View({ draft, error: message, metadata: encodeProfileMetadata(channel ? { channel } : {}) });
+      next = profileStep1View({
+        draft,
+        error: message,
+        metadata: encodeProfileMetadata({ ...(channel ? { channel } : {}), ...(setup ? { setup } : {}) }),
+        ...(setup ? { setup } : {}),
+      });
     }
     await replaceView(deps, args, next);
   };
@@ -79,7 +89,7 @@ export function profileStep1Callback(deps: ListenerDeps) {
  */
 export function profileStep2Callback(deps: ListenerDeps) {
   return async (args: SubmitArgs): Promise<void> => {
-    const { ack, body, view, client } = args;
+    const { ack, body, view } = args;
     const userId = body.user.id;
     if (!isListed(deps.admins, userId)) {
       deps.log.warn({ user: userId }, 'slack profile confirmation submitted by a user not in SLACK_ADMINS; refused');
@@ -109,31 +119,46 @@ export function profileStep2Callback(deps: ListenerDeps) {
       ),
     });
 
-    let next: types.ModalView;
-    try {
-      const created = await deps.services.profiles.create(createInput(draft, eab), slackActor(userId));
-      deps.log.info({ user: userId, profile: created.name }, 'slack profile created');
-      next = profileCreatedView(created);
-      if (meta.channel) {
-        try {
-          await client.chat.postEphemeral({ channel: meta.channel, user: userId, ...profileDetailMessage(created) });
-        } catch (err) {
-          // The modal already shows the result; a channel the bot is not in just misses the copy.
-          deps.log.warn({ err: errorText(err), user: userId }, 'slack profile confirmation could not be posted');
-        }
-      }
-    } catch (err) {
-      const message = `Nothing was created: ${explain(deps, err, 'profile creation', userId)}`;
-      next = profileStep2View({
-        draft,
-        directory,
-        error: message,
-        ...(eab ? { eabKid: eab.kid } : {}),
-        metadata: view.private_metadata,
-      });
-    }
-    await replaceView(deps, args, next);
+    await replaceView(deps, args, await createAndShow(deps, args, meta, draft, directory, eab));
   };
+}
+
+/**
+ * Registers the ACME account and says so: the created profile, or — opened by `/acme setup` — the next
+ * step, the BIG-IP form. On failure, step 2 again with why (and without the EAB HMAC key).
+ */
+async function createAndShow(
+  deps: ListenerDeps,
+  args: SubmitArgs,
+  meta: ProfileFormMetadata,
+  draft: ProfileDraft,
+  directory: DirectorySummary,
+  eab: { kid: string; hmacKey: string } | undefined,
+): Promise<types.ModalView> {
+  const userId = args.body.user.id;
+  try {
+    const created = await deps.services.profiles.create(createInput(draft, eab), slackActor(userId));
+    deps.log.info({ user: userId, profile: created.name }, 'slack profile created');
+    if (meta.channel && !meta.setup) {
+      try {
+        await args.client.chat.postEphemeral({ channel: meta.channel, user: userId, ...profileDetailMessage(created) });
+      } catch (err) {
+        // The modal already shows the result; a channel the bot is not in just misses the copy.
+        deps.log.warn({ err: errorText(err), user: userId }, 'slack profile confirmation could not be posted');
+      }
+    }
+    if (meta.setup) return setupDeviceView(created.name, directory.termsOfService, meta.channel);
+    return profileCreatedView(created, directory.termsOfService);
+  } catch (err) {
+    const message = `Nothing was created: ${explain(deps, err, 'profile creation', userId)}`;
+    return profileStep2View({
+      draft,
+      directory,
+      error: message,
+      ...(eab ? { eabKid: eab.kid } : {}),
+      metadata: encodeProfileMetadata(meta),
+    });
+  }
 }
 
 function createInput(draft: ProfileDraft, eab: { kid: string; hmacKey: string } | undefined) {
