@@ -69,9 +69,12 @@ async function exchange(server: string, message: Buffer, timeoutMs: number): Pro
   }
 }
 
-function decode(answer: Buffer, server: string): dnsPacket.DecodedPacket {
+/** dns-packet decodes the RCODE's name (`NOERROR`, `REFUSED`, …); its type declarations leave it out. */
+type Decoded = dnsPacket.DecodedPacket & { rcode: string };
+
+function decode(answer: Buffer, server: string): Decoded {
   try {
-    return dnsPacket.decode(answer);
+    return dnsPacket.decode(answer) as Decoded;
   } catch (err) {
     throw new CoreError('dns_update_failed', `the DNS server ${server} sent an answer that does not parse`, {
       retryable: true,
@@ -140,7 +143,7 @@ export function createRfc2136Client(opts: Rfc2136ClientOptions = {}): DnsUpdateC
     if ((answer.rcode === 'NOERROR' || answer.rcode === 'NXDOMAIN') && soa) return normalizeZone(soa.name);
     throw new CoreError(
       'dns_update_refused',
-      `${server} names no zone for ${name} (answered ${answer.rcode ?? 'no SOA'}); is it the primary server of the zone?`,
+      `${server} names no zone for ${name} (answered ${answer.rcode}); is it the primary server of the zone?`,
       { hint: runCommand('or name the zone with', ['domain', 'dns', 'set', name.replace(/^_acme-challenge\./, ''), '--zone']) },
     );
   }
@@ -153,7 +156,7 @@ export function createRfc2136Client(opts: Rfc2136ClientOptions = {}): DnsUpdateC
     const answer = decode(raw, settings.server);
     const verdict = verifyResponse(raw, request.mac, key, nowSeconds());
     if (!verdict.ok && verdict.reason === 'server-error') throw tsigRefusal(verdict.error, settings, change.name);
-    if (answer.rcode !== 'NOERROR') throw refusal(answer.rcode ?? 'an unknown code', { settings, zone, name: change.name });
+    if (answer.rcode !== 'NOERROR') throw refusal(answer.rcode, { settings, zone, name: change.name });
     if (!verdict.ok) {
       throw new CoreError(
         'dns_update_refused',
