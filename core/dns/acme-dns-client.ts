@@ -38,10 +38,13 @@ async function post(
     });
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause ?? err;
-    throw failure(`could not reach acme-dns at ${url}: ${errnoCode(cause) === 'EUNKNOWN' ? (err as Error).message : errnoCode(cause)}`, {
-      retryable: true,
-      cause: err,
-    });
+    throw failure(
+      `could not reach acme-dns at ${url}: ${errnoCode(cause) === 'EUNKNOWN' ? (err as Error).message : errnoCode(cause)}`,
+      {
+        retryable: true,
+        cause: err,
+      },
+    );
   }
   const text = await response.text();
   let json: unknown = null;
@@ -82,7 +85,8 @@ export function createAcmeDnsClient(opts: AcmeDnsClientOptions = {}): AcmeDnsCli
     },
 
     async update(url, account, txt) {
-      if (!TXT_VALUE.test(txt)) throw new CoreError('input_invalid', 'an acme-dns TXT value is 43 characters of base64url');
+      if (!TXT_VALUE.test(txt))
+        throw new CoreError('input_invalid', 'an acme-dns TXT value is 43 characters of base64url');
       const { status, json } = await post(
         url,
         '/update',

@@ -90,10 +90,14 @@ function refusal(rcode: string, ctx: { settings: Rfc2136Settings; zone: string; 
   const domain = name.replace(/^_acme-challenge\./, '');
   switch (rcode) {
     case 'NOTAUTH':
-      return new CoreError('dns_update_refused', `${where} answered NOTAUTH: it is not the primary server for ${zone}`, {
-        hint: fixHint(domain),
-        detail: { rcode },
-      });
+      return new CoreError(
+        'dns_update_refused',
+        `${where} answered NOTAUTH: it is not the primary server for ${zone}`,
+        {
+          hint: fixHint(domain),
+          detail: { rcode },
+        },
+      );
     case 'REFUSED':
       return new CoreError(
         'dns_update_refused',
@@ -144,7 +148,15 @@ export function createRfc2136Client(opts: Rfc2136ClientOptions = {}): DnsUpdateC
     throw new CoreError(
       'dns_update_refused',
       `${server} names no zone for ${name} (answered ${answer.rcode}); is it the primary server of the zone?`,
-      { hint: runCommand('or name the zone with', ['domain', 'dns', 'set', name.replace(/^_acme-challenge\./, ''), '--zone']) },
+      {
+        hint: runCommand('or name the zone with', [
+          'domain',
+          'dns',
+          'set',
+          name.replace(/^_acme-challenge\./, ''),
+          '--zone',
+        ]),
+      },
     );
   }
 
