@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { dnsRecordName } from '../domain/domain-name.ts';
 import {
   acmeDnsCname,
+  type AcmeDnsSettings,
   type DnsPublisherSettings,
   parseAcmeDnsUrl,
   parseRfc2136Settings,
@@ -69,14 +70,26 @@ export class DomainDnsService {
 
   /**
    * Registers an acme-dns account for the domain (once: a domain already registered with the same server
-   * keeps its account, so the CNAME the operator created stays right) and answers the CNAME to create.
+   * keeps its account, so the CNAME the operator created stays right) and answers the CNAME to create. A
+   * wildcard and its apex share `_acme-challenge.<name>`, which can be a CNAME to one place only, so the second
+   * of them takes the first one's account (acme-dns serves two values per account for exactly this).
    */
   async setAcmeDns(domain: ManagedDomain, input: { url: string }, actor: string): Promise<ManagedDomain> {
     this.refuseUnless(domain);
     const url = parseAcmeDnsUrl(input.url);
     const current = domain.dnsPublisher;
     if (current?.kind === 'acme-dns' && current.url === url && domain.dnsSecretSealed) return domain;
-    const account = await this.deps.acmeDns.register(url);
+    const sibling = (await this.deps.store.domains.listByProfile(domain.profileId)).find(
+      (d) =>
+        d.id !== domain.id &&
+        dnsRecordName(d.name) === dnsRecordName(domain.name) &&
+        d.dnsPublisher?.kind === 'acme-dns' &&
+        d.dnsPublisher.url === url &&
+        d.dnsSecretSealed,
+    );
+    const account = sibling
+      ? { ...(sibling.dnsPublisher as AcmeDnsSettings), ...openAcmeDnsCredentials(this.deps, sibling) }
+      : await this.deps.acmeDns.register(url);
     const settings: DnsPublisherSettings = {
       kind: 'acme-dns',
       url,
@@ -93,6 +106,7 @@ export class DomainDnsService {
       url,
       subdomain: settings.subdomain,
       fulldomain: settings.fulldomain,
+      ...(sibling ? { sharedWith: sibling.name } : {}),
     });
     return updated;
   }
