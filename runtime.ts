@@ -7,6 +7,8 @@ import { createAcmeClientGateway } from './core/acme/acme-client-gateway.ts';
 import { createAuthoritativeDnsPropagation } from './core/acme/authoritative-dns-propagation.ts';
 import { createHttpEndpointClient } from './core/acme/http-endpoint-client.ts';
 import { createNetworkChallengeProbe } from './core/acme/network-challenge-probe.ts';
+import { createAcmeDnsClient } from './core/dns/acme-dns-client.ts';
+import { createRfc2136Client } from './core/dns/rfc2136-client.ts';
 import { builtinResponderUrl, type Config } from './core/config.ts';
 import { CoreError } from './core/errors.ts';
 import type { Logger } from './core/ports/logger.ts';
@@ -185,6 +187,8 @@ export async function openRuntime(
       endpoints: createHttpEndpointClient({ allow: config.ENDPOINT_ALLOW_CIDRS }),
       bigip: (connection) => createIControlClient(connection),
       propagation: createAuthoritativeDnsPropagation({ resolvers: config.CHALLENGE_DNS_SERVERS }),
+      dnsUpdates: createRfc2136Client(),
+      acmeDns: createAcmeDnsClient({ resolvers: config.CHALLENGE_DNS_SERVERS }),
       secrets,
       clock: systemClock,
       log,

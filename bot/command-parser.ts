@@ -14,6 +14,7 @@ export type AcmeCommand =
   | { kind: 'domain_test'; names: string[]; profile?: string }
   | { kind: 'domain_reconfigure'; profile: string }
   | { kind: 'domain_endpoint'; name: string; profile?: string }
+  | { kind: 'domain_dns'; name: string; profile?: string }
   | { kind: 'cert_request'; profile?: string }
   | { kind: 'cert_new'; profile?: string }
   | { kind: 'cert_list'; profile?: string }
@@ -43,6 +44,7 @@ export const USAGE_LINES: readonly string[] = [
   '/acme domain test NAME … | --profile P — test the connection (answer the challenge) for some or all domains',
   '/acme domain reconfigure --profile P — fresh challenge content for every domain of a profile',
   '/acme domain endpoint NAME [--profile P] — set the web server endpoint that takes the challenge POST (opens a form)',
+  "/acme domain dns NAME [--profile P] — publish a DNS-01 domain's TXT record by RFC 2136 + TSIG or acme-dns (opens a form)",
   '/acme cert request [--profile P] — request a certificate (opens the CSR form; an approver decides)',
   '/acme cert new [--profile P] — request a certificate and where it serves, in one form (an approver decides; approving deploys)',
   '/acme cert list [--profile P] — certificates and their state',
@@ -144,6 +146,7 @@ const RULES: Record<string, Record<string, Rule>> = {
       return { kind: 'domain_reconfigure', profile };
     },
     endpoint: oneName((name) => ({ kind: 'domain_endpoint', name }), { profile: true }),
+    dns: oneName((name) => ({ kind: 'domain_dns', name }), { profile: true }),
   },
   cert: {
     request: profileOnly('cert_request'),

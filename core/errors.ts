@@ -24,6 +24,14 @@ export type ErrorCode =
   | 'acme_timeout'
   | 'challenge_unreachable'
   | 'secret_invalid'
+  /** A DNS server refused an RFC 2136 update (NOTAUTH, REFUSED, NOTZONE, a TSIG error): fix the settings. */
+  | 'dns_update_refused'
+  /** An update failed on the server's side (SERVFAIL, no answer in time): retryable. */
+  | 'dns_update_failed'
+  /** An acme-dns server refused or failed a request. */
+  | 'acme_dns_error'
+  /** `_acme-challenge.<name>` is not delegated (CNAME) where the domain's DNS method needs it. */
+  | 'dns_delegation_missing'
   | 'db_error'
   /** The database is unreachable (restarting, failing over, connection killed): retryable, nothing changed. */
   | 'db_unavailable'

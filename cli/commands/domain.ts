@@ -7,6 +7,7 @@ import { CoreError } from '../../core/errors.ts';
 import { type PublicChallengeContent, withoutChallengeKey } from '../../core/domain/challenge-content.ts';
 import type { DomainView } from '../../core/services/domain-service.ts';
 import type { CommandKit } from '../command-kit.ts';
+import { registerDomainDnsCommands } from './domain-dns.ts';
 import { commaList } from '../option-parsers.ts';
 import { fields, table } from '../output.ts';
 import { writePrivate } from '../private-file.ts';
@@ -167,6 +168,8 @@ export function registerDomainCommands(program: Command, kit: CommandKit): void 
         out.result(view, () => `${view.name}: no API endpoint`);
       }),
     );
+
+  registerDomainDnsCommands(domain, kit);
 
   domain
     .command('deploy-test <name>')

@@ -10,6 +10,7 @@ import type { AcmeAccount, AcmeAuthorization, AcmeProblem } from '../ports/acme-
 import type { ProbeResult } from '../ports/challenge-probe.ts';
 import { type CoreDepsWith, secretAad } from '../services/core-deps.ts';
 import { publishToDataGroups, unpublishFromDataGroups } from './data-group-publisher.ts';
+import { pushDnsTxt, usesDnsPublisher, withdrawDnsTxt } from './dns-txt-publisher.ts';
 
 /** Whether the domain answers HTTP-01 from data-groups on BIG-IP devices (the on-box method). */
 export function usesDataGroups(domain: Pick<ManagedDomain, 'challengeType' | 'dataGroupDeviceIds'>): boolean {
@@ -112,6 +113,9 @@ export class AuthorizationSync {
     if (wasOpen && authz.status !== 'pending' && usesDataGroups(domain) && known.httpToken) {
       await unpublishFromDataGroups(this.deps, domain, known.httpToken);
     }
+    if (wasOpen && authz.status !== 'pending' && usesDnsPublisher(domain) && known.dnsTxtValue) {
+      await withdrawDnsTxt(this.deps, domain, known.dnsTxtValue);
+    }
     const current = domain.currentAuthorizationId === saved.id && domain.status === connectionStatusOf(authz.status);
     return {
       saved,
@@ -182,6 +186,10 @@ export class AuthorizationSync {
    * replace what they had for the type.
    */
   async push(domain: ManagedDomain, authz: Authorization): Promise<ProbeResult> {
+    if (usesDnsPublisher(domain)) {
+      if (!authz.dnsTxtValue) return { ok: false, detail: `the CA offered no dns-01 content for ${domain.name}` };
+      return pushDnsTxt(this.deps, domain, authz.dnsTxtValue);
+    }
     if (usesDataGroups(domain)) {
       if (!authz.httpToken || !authz.httpKeyAuthorization)
         return { ok: false, detail: `the CA offered no http-01 content for ${domain.name}` };
@@ -262,7 +270,7 @@ export class AuthorizationSync {
     if (chosen.status !== 'pending' || authz.answeredType === domain.challengeType)
       return settle({ kind: 'answered', now: false });
 
-    if (domain.endpointUrl || usesDataGroups(domain)) {
+    if (domain.endpointUrl || usesDataGroups(domain) || usesDnsPublisher(domain)) {
       const pushed = await this.push(domain, authz);
       if (!pushed.ok) return settle({ kind: 'unreachable', probe: pushed });
     }
@@ -291,10 +299,14 @@ export class AuthorizationSync {
   async markValid(urls: string[]): Promise<void> {
     for (const { authorization: authz, wasOpen } of await this.deps.store.authorizations.markValid(urls)) {
       const current = await this.deps.store.domains.markValidIfCurrent(authz.domainId, authz.id);
-      if (!wasOpen || !authz.httpToken) continue;
-      // Data-group entries are only ever published for open authorizations, so only those are taken down.
+      if (!wasOpen) continue;
+      // Data-group entries and DNS-01 TXT values are only ever published for open authorizations, so only
+      // those are taken down.
       const domain = current ?? (await this.deps.store.domains.findById(authz.domainId));
-      if (domain && usesDataGroups(domain)) await unpublishFromDataGroups(this.deps, domain, authz.httpToken);
+      if (domain && authz.httpToken && usesDataGroups(domain))
+        await unpublishFromDataGroups(this.deps, domain, authz.httpToken);
+      if (domain && authz.dnsTxtValue && usesDnsPublisher(domain))
+        await withdrawDnsTxt(this.deps, domain, authz.dnsTxtValue);
     }
   }
 

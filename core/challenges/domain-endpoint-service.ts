@@ -5,6 +5,7 @@ import { CoreError, runCommand, seeList } from '../errors.ts';
 import type { ProbeResult } from '../ports/challenge-probe.ts';
 import { hashPassword } from '../secrets/password-verifier.ts';
 import { AuthorizationSync, usesDataGroups } from './authorization-sync.ts';
+import { usesDnsPublisher } from './dns-txt-publisher.ts';
 import { type CoreDepsWith, noProgress, type Progress, secretAad } from '../services/core-deps.ts';
 import { appendAudit } from '../services/audit-trail.ts';
 
@@ -52,6 +53,11 @@ export class DomainEndpointService {
     if (usesDataGroups(domain)) {
       throw new CoreError('conflict', `${domain.name} answers HTTP-01 from BIG-IP data-groups`, {
         hint: runCommand('clear that first', ['domain', 'datagroup', 'clear'], { aside: true }),
+      });
+    }
+    if (domain.dnsPublisher) {
+      throw new CoreError('conflict', `${domain.name} publishes its TXT value by ${domain.dnsPublisher.kind}`, {
+        hint: runCommand('clear that first', ['domain', 'dns', 'clear', domain.name], { aside: true }),
       });
     }
     const url = parseEndpointUrl(input.url);
@@ -149,14 +155,14 @@ export class DomainEndpointService {
    * endpoint or data-groups, audited either way.
    */
   async publish(domain: ManagedDomain, actor: string, progress: Progress = noProgress): Promise<ProbeResult> {
-    if (!domain.endpointUrl && !usesDataGroups(domain)) {
+    if (!domain.endpointUrl && !usesDataGroups(domain) && !usesDnsPublisher(domain)) {
       throw new CoreError('input_invalid', `${domain.name} has no API endpoint`, {
         hint: runCommand('set one with', ['domain', 'endpoint', 'set', domain.name]),
       });
     }
     const current = await this.sync.current(domain);
     progress(
-      `${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl ?? `data-group ${domain.dataGroupPath}`}`,
+      `${domain.name}: publishing the ${domain.challengeType} content to ${domain.endpointUrl ?? (domain.dnsPublisher ? `DNS by ${domain.dnsPublisher.kind}` : `data-group ${domain.dataGroupPath}`)}`,
     );
     const pushed = await this.sync.push(domain, current);
     await appendAudit(

@@ -1,5 +1,6 @@
 import type { AcmeProblem } from '../ports/acme-gateway.ts';
 import type { ChallengeType } from './challenge-type.ts';
+import type { DnsPublisherSettings } from './dns-publisher.ts';
 
 /** The seed's connection status of a domain row: what the CA last said about its authorization. */
 export type ConnectionStatus = 'pending' | 'valid' | 'invalid' | 'expired';
@@ -28,6 +29,13 @@ export interface ManagedDomain {
   dataGroupDeviceIds: string[];
   /** Full path of that data-group, e.g. `/Common/acme_responder_dg`. */
   dataGroupPath: string | null;
+  /**
+   * How the core publishes this DNS-01 domain's TXT value itself (RFC 2136 + TSIG, or acme-dns); null when
+   * not (a person, or the API endpoint). See domain/dns-publisher.ts.
+   */
+  dnsPublisher: DnsPublisherSettings | null;
+  /** Sealed: the TSIG secret (base64), or the acme-dns account's credentials as JSON. */
+  dnsSecretSealed: string | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -8,6 +8,7 @@ import { CoreError, isCoreError, mentionCommand, runCommand } from '../errors.ts
 import { failpoint } from '../failpoints.ts';
 import type { AcmeAccount, AcmeOrder } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, domainNameOf } from '../challenges/authorization-sync.ts';
+import { dnsRecordName } from '../domain/domain-name.ts';
 import { accountOf, type CoreDeps, type Progress, secretAad } from '../services/core-deps.ts';
 import { RENEWAL_AUDIT } from '../domain/audit-entry.ts';
 import { auditCertificate } from './certificate-audit.ts';
@@ -195,6 +196,7 @@ export class IssuanceMachine {
           { hint: runCommand('then run', ['cert', 'resume', cert.name]) },
         );
       }
+      await this.checkDelegations(cert);
       progress(`${cert.name}: creating an order for ${certificateNames(cert).join(', ')}`);
       const replaces = await this.replacesFor(cert, profile);
       const order = await this.deps.acme.newOrder(account, certificateNames(cert), {
@@ -390,6 +392,19 @@ export class IssuanceMachine {
       issuedAt: this.deps.clock.now(),
       problem: null,
     });
+  }
+
+  /**
+   * A name delegated to acme-dns validates only through its CNAME, so a missing or wrong one is named (with
+   * the record to create) before an order spends an authorization on it.
+   */
+  private async checkDelegations(cert: ManagedCertificate): Promise<void> {
+    for (const name of certificateNames(cert)) {
+      const domain = await this.deps.store.domains.find(cert.profileId, name);
+      const settings = domain?.challengeType === 'dns-01' ? domain.dnsPublisher : null;
+      if (settings?.kind === 'acme-dns')
+        await this.deps.acmeDns.checkDelegation(dnsRecordName(name), settings.fulldomain);
+    }
   }
 
   private async domainFor(cert: ManagedCertificate, name: string): Promise<ManagedDomain> {

@@ -25,6 +25,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'authorizations', column: 'tls_key_sealed', aadColumn: 'tls_key' },
   { table: 'hook_challenges', column: 'key_sealed', aadColumn: 'key' },
   { table: 'domains', column: 'endpoint_password_sealed', aadColumn: 'endpoint_password' },
+  { table: 'domains', column: 'dns_secret_sealed', aadColumn: 'dns_secret' },
   { table: 'devices', column: 'password_sealed', aadColumn: 'password' },
 ];
 

@@ -1,9 +1,11 @@
 import type { CaProfile } from '../domain/ca-profile.ts';
 import type { AcmeAccount, AcmeGateway } from '../ports/acme-gateway.ts';
 import type { BigIpClientFactory } from '../ports/bigip-client.ts';
+import type { AcmeDnsClient } from '../ports/acme-dns.ts';
 import type { ChallengeProbe } from '../ports/challenge-probe.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DnsPropagation } from '../ports/dns-propagation.ts';
+import type { DnsUpdateClient } from '../ports/dns-update.ts';
 import type { EndpointClient } from '../ports/endpoint-client.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Store } from '../ports/store.ts';
@@ -16,6 +18,10 @@ export interface CoreDeps {
   probe: ChallengeProbe;
   endpoints: EndpointClient;
   propagation: DnsPropagation;
+  /** RFC 2136 + TSIG updates, for DNS-01 domains that publish their TXT value that way. */
+  dnsUpdates: DnsUpdateClient;
+  /** acme-dns's HTTP API, for DNS-01 domains delegated to one. */
+  acmeDns: AcmeDnsClient;
   /** Opens an iControl REST session to one device. */
   bigip: BigIpClientFactory;
   secrets: SecretBox;

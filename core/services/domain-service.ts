@@ -8,6 +8,9 @@ import { CoreError, isCoreError, mentionCommand, seeList } from '../errors.ts';
 import type { AcmeAccount, AcmeProblem } from '../ports/acme-gateway.ts';
 import { AuthorizationSync, connectionStatusOf } from '../challenges/authorization-sync.ts';
 import { DomainEndpointService, type EndpointInput } from '../challenges/domain-endpoint-service.ts';
+import { type DnsDelegation, DomainDnsService, type Rfc2136Input } from '../challenges/domain-dns-service.ts';
+import { usesDnsPublisher } from '../challenges/dns-txt-publisher.ts';
+import { describeDnsPublisher } from '../domain/dns-publisher.ts';
 import { accountOf, type CoreDepsWith, noProgress, type Progress, secretAad } from './core-deps.ts';
 import type { ProfileService } from './profile-service.ts';
 import { appendAudit } from './audit-trail.ts';
@@ -31,6 +34,7 @@ export interface DomainRef {
 export class DomainService {
   private readonly sync: AuthorizationSync;
   private readonly endpoints: DomainEndpointService;
+  private readonly dns: DomainDnsService;
 
   constructor(
     private readonly deps: CoreDepsWith<'audit' | 'authorizations' | 'devices' | 'domains' | 'profiles'>,
@@ -38,6 +42,7 @@ export class DomainService {
   ) {
     this.sync = new AuthorizationSync(deps);
     this.endpoints = new DomainEndpointService(deps);
+    this.dns = new DomainDnsService(deps);
   }
 
   /**
@@ -112,6 +117,8 @@ export class DomainService {
       endpointPasswordVerifier: null,
       dataGroupDeviceIds: [],
       dataGroupPath: null,
+      dnsPublisher: null,
+      dnsSecretSealed: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -172,6 +179,20 @@ export class DomainService {
     const { domain, profile } = await this.resolve(ref);
     const account = accountOf(this.deps, profile);
     const current = await this.sync.current(domain);
+
+    if (usesDnsPublisher(domain)) {
+      // The update path first: a refused update is named before the CA is asked anything.
+      progress(`${domain.name}: testing the DNS update path`);
+      const checked = await this.dns.check(domain);
+      if (!checked.ok) {
+        await appendAudit(this.deps.store.audit, 'domain', domain, actor, 'domain.test', 'error', {
+          outcome: 'unreachable',
+          detail: checked.detail,
+        });
+        return { domain: this.view(domain, profile), outcome: 'unreachable', detail: checked.detail, problem: null };
+      }
+      progress(`${domain.name}: ${checked.detail}`);
+    }
 
     progress(`${domain.name}: reading the authorization from the CA`);
     const acmeAuthz = await this.deps.acme.getAuthorization(account, current.url);
@@ -258,6 +279,33 @@ export class DomainService {
   }
   clearDataGroup(ref: DomainRef, actor: string): Promise<DomainView> {
     return this.change(ref, (d) => this.endpoints.clearDataGroup(d, actor));
+  }
+
+  // How a DNS-01 domain publishes its TXT value itself: DomainDnsService, answered here as a view.
+  setDnsRfc2136(ref: DomainRef, input: Rfc2136Input, actor: string): Promise<DomainView> {
+    return this.change(ref, (d) => this.dns.setRfc2136(d, input, actor));
+  }
+  async setDnsAcmeDns(
+    ref: DomainRef,
+    input: { url: string },
+    actor: string,
+  ): Promise<{ domain: DomainView; delegation: DnsDelegation | null }> {
+    const { domain, profile } = await this.resolve(ref);
+    const updated = await this.dns.setAcmeDns(domain, input, actor);
+    return { domain: this.view(updated, profile), delegation: await this.dns.delegation(updated) };
+  }
+  async showDns(
+    ref: DomainRef,
+  ): Promise<{ domain: DomainView; method: string | null; delegation: DnsDelegation | null }> {
+    const { domain, profile } = await this.resolve(ref);
+    return {
+      domain: this.view(domain, profile),
+      method: domain.dnsPublisher ? describeDnsPublisher(domain.dnsPublisher) : null,
+      delegation: await this.dns.delegation(domain),
+    };
+  }
+  clearDns(ref: DomainRef, actor: string): Promise<DomainView> {
+    return this.change(ref, (d) => this.dns.clear(d, actor));
   }
 
   private async change(ref: DomainRef, apply: (domain: ManagedDomain) => Promise<ManagedDomain>): Promise<DomainView> {

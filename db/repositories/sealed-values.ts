@@ -70,6 +70,12 @@ const TARGETS: Record<string, Target> = {
     column: domains.endpointPasswordSealed,
     property: 'endpointPasswordSealed',
   },
+  'domains.dns_secret_sealed': {
+    table: domains,
+    id: domains.id,
+    column: domains.dnsSecretSealed,
+    property: 'dnsSecretSealed',
+  },
   'devices.password_sealed': {
     table: devices,
     id: devices.id,

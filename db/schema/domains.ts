@@ -1,5 +1,6 @@
 import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { ChallengeType } from '../../core/domain/challenge-type.ts';
+import type { DnsPublisherSettings } from '../../core/domain/dns-publisher.ts';
 import type { AuthorizationStatus, ConnectionStatus } from '../../core/domain/managed-domain.ts';
 import type { AcmeProblem } from '../../core/ports/acme-gateway.ts';
 import { timestamps } from './_columns.ts';
@@ -28,6 +29,10 @@ export const domains = pgTable(
     /** Devices that answer this domain's HTTP-01 from a data-group (the on-box method); empty → not used. */
     dataGroupDeviceIds: uuid('data_group_device_ids').array().notNull().default([]),
     dataGroupPath: text('data_group_path'),
+    /** RFC 2136 or acme-dns settings for DNS-01 (no secret); null: not used. */
+    dnsPublisher: jsonb('dns_publisher').$type<DnsPublisherSettings>(),
+    /** Sealed (AES-256-GCM, see core/secrets): the TSIG secret or the acme-dns credentials. */
+    dnsSecretSealed: text('dns_secret_sealed'),
     ...timestamps,
   },
   (t) => [uniqueIndex('domains_profile_name_uq').on(t.profileId, t.name), index('domains_name_idx').on(t.name)],

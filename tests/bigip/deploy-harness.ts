@@ -35,6 +35,8 @@ export function deployCoreDeps(store: Store, secrets: SecretBox): CoreDeps {
     probe: unused('probe'),
     endpoints: unused('endpoints'),
     propagation: unused('propagation'),
+    dnsUpdates: unused('dnsUpdates'),
+    acmeDns: unused('acmeDns'),
     bigip: (connection) => createIControlClient(connection),
     secrets,
     clock: systemClock,

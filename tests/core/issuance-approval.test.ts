@@ -55,6 +55,8 @@ beforeAll(async () => {
     probe: unused('probe'),
     endpoints: unused('endpoints'),
     propagation: unused('propagation'),
+    dnsUpdates: unused('dnsUpdates'),
+    acmeDns: unused('acmeDns'),
     bigip: unused('bigip'),
     secrets,
     clock: systemClock,

@@ -127,6 +127,18 @@ for (const target of targets) {
             { url: 'https://127.0.0.1:9/hook', username: 'hook', password: 'endpoint-password-1' },
             'test',
           );
+          // A DNS-01 domain's TSIG secret (domain dns set --rfc2136); no update is sent here.
+          await s.domains.add('rot', ['dns.rot.example.test'], 'dns-01', 'test');
+          await s.domains.setDnsRfc2136(
+            { name: 'dns.rot.example.test' },
+            {
+              server: '127.0.0.1:53',
+              keyName: 'acme-rot',
+              algorithm: 'hmac-sha256',
+              secret: randomBytes(32).toString('base64'),
+            },
+            'test',
+          );
           const cert = await s.certificates.request({ profile: 'rot', commonName: 'tls.rot.example.test' }, 'test');
           expect(cert.state).toBe('issued');
           certName = cert.name;

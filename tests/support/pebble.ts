@@ -33,6 +33,11 @@ export interface PebbleOptions {
   tlsPort?: number;
   /** Require external account binding with these key ids → base64url HMAC keys. */
   eabKeys?: Record<string, string>;
+  /**
+   * The DNS server Pebble validates dns-01 through, instead of challtestsrv's (a BIND the suite started; a
+   * getter, since that server starts in an earlier beforeAll).
+   */
+  dnsServer?: () => string;
 }
 
 export interface PebbleHandle {
@@ -474,7 +479,7 @@ async function startOnce(opts: PebbleOptions): Promise<PebbleHandle> {
     const pebble = startChild(
       'pebble',
       PEBBLE_BIN,
-      ['-config', configFile, '-dnsserver', dnsServer, '-strict=false'],
+      ['-config', configFile, '-dnsserver', opts.dnsServer?.() ?? dnsServer, '-strict=false'],
       pebbleEnvVars,
       log,
     );

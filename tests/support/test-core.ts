@@ -5,6 +5,8 @@ import { createAcmeClientGateway } from '../../core/acme/acme-client-gateway.ts'
 import { createAuthoritativeDnsPropagation } from '../../core/acme/authoritative-dns-propagation.ts';
 import { createHttpEndpointClient } from '../../core/acme/http-endpoint-client.ts';
 import { createNetworkChallengeProbe } from '../../core/acme/network-challenge-probe.ts';
+import { createAcmeDnsClient } from '../../core/dns/acme-dns-client.ts';
+import { createRfc2136Client } from '../../core/dns/rfc2136-client.ts';
 import { systemClock } from '../../core/ports/clock.ts';
 import { silentLogger } from '../../core/ports/logger.ts';
 import type { Store } from '../../core/ports/store.ts';
@@ -36,6 +38,11 @@ export async function startTestCore(
     approvers?: readonly string[];
     /** Replaces the dependencies before the services take theirs (the benchmark's `--trace` times each call). */
     wrapDeps?: (deps: CoreDeps) => CoreDeps;
+    /**
+     * The DNS server the probe, the propagation check and the CNAME check ask instead of challtestsrv (a BIND
+     * started by the test, which Pebble resolves through too), and the port its NS hosts are asked on.
+     */
+    dns?: { server: string; authoritativePort: number };
   } = {},
 ): Promise<TestCore> {
   const store = createDrizzleStore(database);
@@ -46,11 +53,16 @@ export async function startTestCore(
     probe: createNetworkChallengeProbe({
       httpPort: pebble.httpPort,
       tlsPort: pebble.tlsPort,
-      dnsServers: [pebble.dnsServer],
+      dnsServers: [opts.dns?.server ?? pebble.dnsServer],
     }),
     endpoints: createHttpEndpointClient({ allow: [] }),
     bigip: (connection) => createIControlClient(connection),
-    propagation: createAuthoritativeDnsPropagation({ resolvers: [pebble.dnsServer] }),
+    propagation: createAuthoritativeDnsPropagation({
+      resolvers: [opts.dns?.server ?? pebble.dnsServer],
+      ...(opts.dns ? { authoritativePort: opts.dns.authoritativePort } : {}),
+    }),
+    dnsUpdates: createRfc2136Client({ timeoutMs: 2_000 }),
+    acmeDns: createAcmeDnsClient({ resolvers: [opts.dns?.server ?? pebble.dnsServer], timeoutMs: 2_000 }),
     secrets,
     clock: systemClock,
     log: silentLogger,

@@ -43,6 +43,7 @@ const AREA_HANDLERS: Partial<
   domain_test: runDomainCommand,
   domain_reconfigure: runDomainCommand,
   domain_endpoint: runDomainCommand,
+  domain_dns: runDomainCommand,
   cert_request: runCertCommand,
   cert_show: runCertCommand,
   cert_renew: runCertCommand,

@@ -5,6 +5,7 @@ import { type BotMessage, context, escapeMrkdwn as e, section } from '../../bloc
 import { errorMessage } from '../../blocks/usage.ts';
 import type { AcmeCommand } from '../../command-parser.ts';
 import { domainAddModal } from '../../modals/domain-add.ts';
+import { domainDnsModal } from '../../modals/domain-dns.ts';
 import { domainEndpointModal } from '../../modals/domain-endpoint.ts';
 import { errorText, slackActor } from '../approvers.ts';
 import { cardsFor, Poster, postChallengeCards, testNotice } from '../forms/domain-forms.ts';
@@ -68,6 +69,11 @@ async function openEndpointForm(
   // Resolved now, so the form names one domain of one profile and a typo is answered before it opens.
   const { domain } = await ctx.services.domains.show({ name: command.name, profile: command.profile });
   await openModal(ctx, domainEndpointModal(domain, { builtinAvailable: Boolean(ctx.responderUrl) }));
+}
+
+async function openDnsForm(ctx: CommandContext, command: Extract<AcmeCommand, { kind: 'domain_dns' }>): Promise<void> {
+  const { domain } = await ctx.services.domains.show({ name: command.name, profile: command.profile });
+  await openModal(ctx, domainDnsModal(domain));
 }
 
 async function openModal(
@@ -209,6 +215,8 @@ export async function runDomainCommand(ctx: CommandContext, command: AcmeCommand
       return openAddForm(ctx, command);
     case 'domain_endpoint':
       return openEndpointForm(ctx, command);
+    case 'domain_dns':
+      return openDnsForm(ctx, command);
     case 'domain_test':
       return runTest(ctx, command);
     case 'domain_reconfigure':

@@ -36,6 +36,7 @@ import {
   decodeAddMetadata,
   readDomainAddForm,
 } from '../../modals/domain-add.ts';
+import { DNS_BLOCKS, DOMAIN_DNS_VIEW, dnsErrorBlock, dnsSavedView, readDnsForm } from '../../modals/domain-dns.ts';
 import {
   DOMAIN_ENDPOINT_VIEW,
   ENDPOINT_BLOCKS,
@@ -336,6 +337,56 @@ export function domainEndpointCallback(deps: ListenerDeps) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// DNS method (RFC 2136 + TSIG, acme-dns)
+
+export function domainDnsCallback(deps: ListenerDeps) {
+  return async ({ ack, body, view }: SubmitArgs): Promise<void> => {
+    const meta = decodeDomainRef(view.private_metadata);
+    if (!meta) {
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [DNS_BLOCKS.mode]: 'This form does not name a domain; close it and run /acme domain dns NAME again.',
+        },
+      });
+      return;
+    }
+    const form = readDnsForm(view.state.values as ViewValues);
+    if (!form.ok) {
+      await ack({ response_action: 'errors', errors: form.errors });
+      return;
+    }
+    const ref: DomainRef = { name: meta.name, profile: meta.profile };
+    const actor = slackActor(body.user.id);
+    let summary: string;
+    try {
+      const { choice } = form;
+      const name = escapeMrkdwn(meta.name);
+      if (choice.mode === 'rfc2136') {
+        const saved = await deps.services.domains.setDnsRfc2136(ref, choice.input, actor);
+        const s = saved.dnsPublisher;
+        summary = `:white_check_mark: *${name}* now publishes its TXT record by RFC 2136 update to \`${escapeMrkdwn(s?.kind === 'rfc2136' ? s.server : '')}\` with TSIG key \`${escapeMrkdwn(s?.kind === 'rfc2136' ? s.keyName : '')}\`. Run *Test Connection* to try the update path.`;
+      } else if (choice.mode === 'acme-dns') {
+        // Registering calls the acme-dns server; Slack waits 3 s for the answer, which a reachable one keeps.
+        const r = await deps.services.domains.setDnsAcmeDns(ref, { url: choice.url }, actor);
+        summary = `:white_check_mark: *${name}* now publishes its TXT record through acme-dns. Create this record once:\n\`\`\`${r.delegation?.record ?? ''}\`\`\`\n${r.delegation?.problem ? `Not there yet: ${escapeMrkdwn(r.delegation.problem)}` : 'It resolves: ready.'}`;
+      } else {
+        await deps.services.domains.clearDns(ref, actor);
+        summary = `:white_check_mark: *${name}* has no DNS method now; its TXT record is published by hand.`;
+      }
+    } catch (err) {
+      const message = problemText(deps, err, 'domain dns');
+      await ack({
+        response_action: 'errors',
+        errors: { [isCoreError(err) ? dnsErrorBlock(message) : DNS_BLOCKS.mode]: message },
+      });
+      return;
+    }
+    await ack({ response_action: 'update', view: dnsSavedView(summary) });
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Buttons
 
 type ClickKind = 'test' | 'deploy' | 'reconfigure';
@@ -485,6 +536,7 @@ export function challengeButtonCallback(deps: ListenerDeps, kind: ClickKind) {
 export function register(app: App, deps: ListenerDeps): void {
   app.view(DOMAIN_ADD_VIEW, domainAddCallback(deps));
   app.view(DOMAIN_ENDPOINT_VIEW, domainEndpointCallback(deps));
+  app.view(DOMAIN_DNS_VIEW, domainDnsCallback(deps));
   app.action(TEST_CONNECTION_ACTION, challengeButtonCallback(deps, 'test'));
   app.action(DEPLOY_TEST_ACTION, challengeButtonCallback(deps, 'deploy'));
   app.action(RECONFIGURE_ACTION, challengeButtonCallback(deps, 'reconfigure'));

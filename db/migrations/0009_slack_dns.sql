@@ -6,6 +6,8 @@ CREATE TABLE "approval_messages" (
 	CONSTRAINT "approval_messages_channel_ts_pk" PRIMARY KEY("channel","ts")
 );
 --> statement-breakpoint
+ALTER TABLE "domains" ADD COLUMN "dns_publisher" jsonb;--> statement-breakpoint
+ALTER TABLE "domains" ADD COLUMN "dns_secret_sealed" text;--> statement-breakpoint
 ALTER TABLE "events" ADD COLUMN "delivery_attempts" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "events" ADD COLUMN "last_delivery_error" text;--> statement-breakpoint
 ALTER TABLE "events" ADD COLUMN "next_delivery_at" timestamp with time zone;--> statement-breakpoint
