@@ -91,6 +91,8 @@ export class BindingService {
       deployedFingerprint: null,
       deployedSerial: null,
       deployedNotAfter: null,
+      servedSerial: null,
+      servedVerifiedAt: null,
       deployedAt: null,
       createdAt: now,
       updatedAt: now,

@@ -66,6 +66,7 @@ export class DeviceService {
       version: null,
       lastTest: null,
       lastTestAt: null,
+      haTopology: null,
       createdAt: now,
       updatedAt: now,
     };
