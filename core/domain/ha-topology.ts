@@ -81,3 +81,27 @@ export function chooseDeployMember(group: string, members: MemberState[], chosen
     message: `more than one member of device group ${group} says it is active (${states}); choose one with --via; nothing written`,
   };
 }
+
+export interface HaPeer {
+  /** The peer's device name in the trust domain. */
+  name: string;
+  /** The registered device that is this peer, or null when it is not registered. */
+  registeredAs: string | null;
+}
+
+/** The other members of `topology`'s group, matched to registered devices by the device name each reported. */
+export function haPeers(
+  topology: HaTopology,
+  registered: { name: string; haTopology: HaTopology | null }[],
+): HaPeer[] {
+  const group = topology.group;
+  if (!group) return [];
+  return group.members
+    .filter((m) => m !== topology.self)
+    .map((m) => ({
+      name: m,
+      registeredAs:
+        registered.find((d) => d.haTopology?.self === m && haGroupKey(d.haTopology) === haGroupKey(topology))?.name ??
+        null,
+    }));
+}

@@ -32,9 +32,10 @@ export type SyncAction = 'post' | 'wait' | 'done';
 
 /**
  * The next move after reading the status. A manual-sync group with changes is pushed once; an auto-sync group
- * syncs by itself and is only waited for, except a group that was never synced, which must be pushed. A
- * disconnected peer may come back before the deadline, so that is waited on too (the caller's deadline ends
- * every wait, and each peer is then judged on what it holds).
+ * syncs by itself and is only waited for, except a group that was never synced, which must be pushed. With
+ * a disconnected peer a manual group is still pushed (the connected peers get the change) and then waited on,
+ * since the peer may come back before the deadline; the caller's deadline ends every wait, and each peer is
+ * then judged on what it holds.
  */
 export function nextSyncAction(meaning: SyncMeaning, group: { autoSync: boolean }, posted: boolean): SyncAction {
   switch (meaning) {
@@ -44,6 +45,8 @@ export function nextSyncAction(meaning: SyncMeaning, group: { autoSync: boolean 
     case 'awaiting_initial_sync':
       return posted ? 'wait' : 'post';
     case 'changes_pending':
+    case 'disconnected':
+      // A manual group is pushed even with a peer away: the connected peers get the certificate now.
       return posted || group.autoSync ? 'wait' : 'post';
     default:
       return 'wait';

@@ -13,6 +13,8 @@ import { CoreError, isCoreError, runCommand, seeList } from '../errors.ts';
 import type { BigIpClient, BigIpConnection } from '../ports/bigip-client.ts';
 import { type CoreDeps, type CoreDepsWith, secretAad } from './core-deps.ts';
 import { appendAudit } from './audit-trail.ts';
+import { type HaPeer, haPeers } from '../domain/ha-topology.ts';
+import { readHaTopology } from './ha-topology-reader.ts';
 
 export type DeviceView = PublicView<Device>;
 
@@ -72,7 +74,8 @@ export class DeviceService {
     };
     let test: DeviceTestResult | null = null;
     if (!input.skipTest) {
-      test = await this.probe(device);
+      const probed = await this.probe(device);
+      test = probed.result;
       if (!test.ok) {
         throw new CoreError(
           'input_invalid',
@@ -88,6 +91,7 @@ export class DeviceService {
         version: test.version ?? null,
         lastTest: test,
         lastTestAt: now,
+        haTopology: probed.topology,
       });
     }
     await this.deps.store.devices.insert(device);
@@ -116,11 +120,11 @@ export class DeviceService {
   /** The seed's device connection test: login, device-info; records what it found. */
   async test(name: string, actor: string): Promise<DeviceTestResult> {
     const device = await this.get(name);
-    const result = await this.probe(device);
+    const { result, topology } = await this.probe(device);
     await this.deps.store.devices.update(device.id, {
       lastTest: result,
       lastTestAt: this.deps.clock.now(),
-      ...(result.ok ? { hostname: result.hostname ?? null, version: result.version ?? null } : {}),
+      ...(result.ok ? { hostname: result.hostname ?? null, version: result.version ?? null, haTopology: topology } : {}),
     });
     await appendAudit(this.deps.store.audit, 'device', device, actor, 'device.test', result.ok ? 'ok' : 'error', {
       stage: result.stage,
@@ -209,20 +213,39 @@ export class DeviceService {
     return deviceConnection(this.deps, device);
   }
 
-  private async probe(device: Device): Promise<DeviceTestResult> {
+  /**
+   * The peers of a device's group, each with the registered device it is (or null: not registered yet), from
+   * the topology read at the last add or test.
+   */
+  async peers(device: Pick<Device, 'id' | 'haTopology'>): Promise<HaPeer[]> {
+    if (!device.haTopology?.group) return [];
+    const registered = (await this.deps.store.devices.list()).filter((d) => d.id !== device.id);
+    return haPeers(device.haTopology, registered);
+  }
+
+  private async probe(device: Device): Promise<{ result: DeviceTestResult; topology: Device['haTopology'] }> {
     const client = this.connect(device);
     try {
       const info = await client.deviceInfo();
+      // The topology is extra: a device whose cm module cannot be read still passes its connection test.
+      const topology = await readHaTopology(client, this.deps.clock.now()).catch(() => device.haTopology);
+      const group = topology?.group;
+      const ha = group
+        ? `; ${topology.self} (${topology.failoverState ?? 'failover state unknown'}) in device group ${group.name} (${group.type}, ${group.autoSync ? 'auto' : 'manual'} sync, ${topology.syncStatus ?? 'status unknown'})`
+        : '';
       return {
-        ok: true,
-        stage: 'ok',
-        message: `${info.product} ${info.version} on ${info.hostname}`,
-        hostname: info.hostname,
-        version: info.version,
+        result: {
+          ok: true,
+          stage: 'ok',
+          message: `${info.product} ${info.version} on ${info.hostname}${ha}`,
+          hostname: info.hostname,
+          version: info.version,
+        },
+        topology,
       };
     } catch (err) {
       const e = isCoreError(err) ? err : new CoreError('bigip_api', (err as Error).message);
-      return { ok: false, stage: STAGE_OF_CODE[e.code] ?? 'api', message: e.message };
+      return { result: { ok: false, stage: STAGE_OF_CODE[e.code] ?? 'api', message: e.message }, topology: null };
     } finally {
       await client.close();
     }
