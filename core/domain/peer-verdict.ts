@@ -3,6 +3,7 @@
  * checks are read from the peer itself: the certificate object with the expected fingerprint, the key, and
  * every bound client-ssl profile pointing at them.
  */
+import { sameFingerprint } from './deploy-plan.ts';
 import type { SyncMeaning } from './sync-status.ts';
 
 export interface PeerCheck {
@@ -31,8 +32,7 @@ export interface PeerVerdict {
 export function peerVerdict(c: PeerCheck, expected: { fingerprint: string; cert: string; waitedSeconds: number }): PeerVerdict {
   const holds =
     c.unreadable === null &&
-    c.fingerprint !== null &&
-    c.fingerprint.toUpperCase() === expected.fingerprint.toUpperCase() &&
+    sameFingerprint(c.fingerprint, expected.fingerprint) &&
     c.keyPresent &&
     c.profilesNotSwitched.length === 0;
   if (holds) return { ok: true, message: `${c.peer} holds ${expected.cert} (fingerprint verified) on every bound profile` };
@@ -46,7 +46,7 @@ export function peerVerdict(c: PeerCheck, expected: { fingerprint: string; cert:
   const missing =
     c.fingerprint === null
       ? `${expected.cert} is missing`
-      : c.fingerprint.toUpperCase() !== expected.fingerprint.toUpperCase()
+      : !sameFingerprint(c.fingerprint, expected.fingerprint)
         ? `${expected.cert} has fingerprint ${c.fingerprint}`
         : !c.keyPresent
           ? 'the key is missing'

@@ -6,7 +6,7 @@ import { systemClock } from '../../core/ports/clock.ts';
 import type { Store } from '../../core/ports/store.ts';
 import { createSecretBox, type SecretBox } from '../../core/secrets/secret-box.ts';
 import type { CoreDeps } from '../../core/services/core-deps.ts';
-import { type CoreServices, createCoreServices } from '../../core/services/index.ts';
+import { type CoreServiceOptions, type CoreServices, createCoreServices } from '../../core/services/index.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
 import {
@@ -58,13 +58,13 @@ export interface DeployHarness {
   close(): Promise<void>;
 }
 
-export async function startDeployHarness(): Promise<DeployHarness> {
+export async function startDeployHarness(serviceOptions: CoreServiceOptions = {}): Promise<DeployHarness> {
   const database = await openDatabase({ memory: true });
   await database.migrate();
   const store = createDrizzleStore(database);
   const secrets = createSecretBox(randomBytes(32).toString('base64'));
   const deps = deployCoreDeps(store, secrets);
-  const services = createCoreServices(deps);
+  const services = createCoreServices(deps, serviceOptions);
   const simulators: BigIpSimulator[] = [];
   return {
     database,

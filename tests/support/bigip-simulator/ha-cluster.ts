@@ -70,6 +70,11 @@ export interface BigIpCluster {
   syncs: SyncRecord[];
   /** A TLS listener for `vsFullPath` answering with the active member's configuration; returns its port. */
   serveVirtualTls(vsFullPath: string): Promise<number>;
+  /**
+   * Fault: on, the TLS listeners keep presenting what the active member held at this moment (a data plane
+   * that did not pick up the new configuration); off, they follow the configuration again.
+   */
+  freezeServedTls(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -98,6 +103,7 @@ export async function startBigIpCluster(options: BigIpClusterOptions): Promise<B
   const members: Member[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const listeners: Server[] = [];
+  let frozen: ReturnType<typeof snapshot> | null = null;
 
   const byName = (name: string): Member => {
     const m = members.find((x) => x.name === name);
@@ -243,13 +249,16 @@ export async function startBigIpCluster(options: BigIpClusterOptions): Promise<B
     },
     syncs,
     async serveVirtualTls(vsFullPath) {
-      const started = await listenTlsVirtual(() => byName(active).sim.state, vsFullPath);
+      const started = await listenTlsVirtual(() => frozen ?? byName(active).sim.state, vsFullPath);
       listeners.push(started.server);
       for (const m of members) {
         const vs = m.sim.state.virtuals.get(vsFullPath);
         if (vs) vs.destination = `/Common/127.0.0.1:${started.port}`;
       }
       return started.port;
+    },
+    freezeServedTls(on) {
+      frozen = on ? snapshot(byName(active).sim.state) : null;
     },
     async close() {
       clearInterval(poll);
