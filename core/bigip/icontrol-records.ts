@@ -92,7 +92,8 @@ export function toClientSslProfile(json: unknown, asked: string): ClientSslProfi
     fullPath: fullPathOf(o, asked),
     defaultsFrom: str(o['defaultsFrom']),
     certKeyChain: chain,
-    serverName: serverName === null || serverName === 'none' || serverName === '' ? null : serverName,
+    // Only a real server name is carried; 'none' reads as no property, like a profile that never had one.
+    ...(serverName === null || serverName === 'none' || serverName === '' ? {} : { serverName }),
   };
 }
 
