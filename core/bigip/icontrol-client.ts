@@ -364,7 +364,11 @@ export function createIControlClient(conn: BigIpConnection, options: IControlCli
     },
 
     async listHaDevices() {
-      const answer = await call({ method: 'GET', path: `${CM}/device`, action: 'list the devices of the trust domain' });
+      const answer = await call({
+        method: 'GET',
+        path: `${CM}/device`,
+        action: 'list the devices of the trust domain',
+      });
       return toHaDevices(answer.json);
     },
 

@@ -206,12 +206,7 @@ export class DeployService {
     return [this.groupRefusal(target, `not attempted: ${why}; nothing written`, 'conflict', why)];
   }
 
-  private groupRefusal(
-    target: GroupTarget,
-    outcome: string,
-    code: string,
-    message: string,
-  ): DeviceDeployReport {
+  private groupRefusal(target: GroupTarget, outcome: string, code: string, message: string): DeviceDeployReport {
     return {
       device: target.members.map((m) => m.name).join(', '),
       group: target.name,
@@ -246,7 +241,8 @@ export class DeployService {
       }),
     );
     const choice = chooseDeployMember(target.name, states, via);
-    if (!choice.ok) return [this.groupRefusal(target, 'not attempted; nothing written', 'deploy_failed', choice.message)];
+    if (!choice.ok)
+      return [this.groupRefusal(target, 'not attempted; nothing written', 'deploy_failed', choice.message)];
     const primary = target.members.find((m) => m.name === choice.device)!;
     progress(`device group ${target.name}: deploying through ${primary.name} (${choice.why})`);
     const profiles = [...new Set(target.bindings.map((b) => b.profilePath))];

@@ -48,11 +48,15 @@ export async function syncGroup(
         await client.configSyncToGroup(group.name);
       } catch (err) {
         const e = asCoreError(err);
-        throw new CoreError('deploy_failed', `config-sync to-group ${group.name} from ${via} was refused: ${e.message}`, {
-          retryable: true,
-          cause: e,
-          detail: { stage: 'sync' },
-        });
+        throw new CoreError(
+          'deploy_failed',
+          `config-sync to-group ${group.name} from ${via} was refused: ${e.message}`,
+          {
+            retryable: true,
+            cause: e,
+            detail: { stage: 'sync' },
+          },
+        );
       }
       posted = true;
       progress(`${via}: config-sync to-group ${group.name} started (group was ${status.status})`);

@@ -90,10 +90,7 @@ export interface HaPeer {
 }
 
 /** The other members of `topology`'s group, matched to registered devices by the device name each reported. */
-export function haPeers(
-  topology: HaTopology,
-  registered: { name: string; haTopology: HaTopology | null }[],
-): HaPeer[] {
+export function haPeers(topology: HaTopology, registered: { name: string; haTopology: HaTopology | null }[]): HaPeer[] {
   const group = topology.group;
   if (!group) return [];
   return group.members

@@ -29,13 +29,17 @@ export interface PeerVerdict {
   message: string;
 }
 
-export function peerVerdict(c: PeerCheck, expected: { fingerprint: string; cert: string; waitedSeconds: number }): PeerVerdict {
+export function peerVerdict(
+  c: PeerCheck,
+  expected: { fingerprint: string; cert: string; waitedSeconds: number },
+): PeerVerdict {
   const holds =
     c.unreadable === null &&
     sameFingerprint(c.fingerprint, expected.fingerprint) &&
     c.keyPresent &&
     c.profilesNotSwitched.length === 0;
-  if (holds) return { ok: true, message: `${c.peer} holds ${expected.cert} (fingerprint verified) on every bound profile` };
+  if (holds)
+    return { ok: true, message: `${c.peer} holds ${expected.cert} (fingerprint verified) on every bound profile` };
   const kept = 'it keeps what it served before; the next deploy run retries';
   if (c.connected === false)
     return {

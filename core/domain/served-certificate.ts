@@ -55,6 +55,10 @@ export function virtualTargets(
 
 /** Serials compared as numbers: `7A:00:10`, `7a0010` and `007a0010` are one serial. */
 export function sameSerial(a: string | null | undefined, b: string | null | undefined): boolean {
-  const norm = (s: string) => s.replace(/[^0-9a-f]/gi, '').replace(/^0+/, '').toLowerCase();
+  const norm = (s: string) =>
+    s
+      .replace(/[^0-9a-f]/gi, '')
+      .replace(/^0+/, '')
+      .toLowerCase();
   return !!a && !!b && norm(a) === norm(b);
 }

@@ -124,7 +124,9 @@ export class DeviceService {
     await this.deps.store.devices.update(device.id, {
       lastTest: result,
       lastTestAt: this.deps.clock.now(),
-      ...(result.ok ? { hostname: result.hostname ?? null, version: result.version ?? null, haTopology: topology } : {}),
+      ...(result.ok
+        ? { hostname: result.hostname ?? null, version: result.version ?? null, haTopology: topology }
+        : {}),
     });
     await appendAudit(this.deps.store.audit, 'device', device, actor, 'device.test', result.ok ? 'ok' : 'error', {
       stage: result.stage,

@@ -2,7 +2,11 @@ import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployReport } from '../../core/deploy/deploy-service.ts';
 import type { ManagedCertificate } from '../../core/domain/managed-certificate.ts';
-import { type BigIpCluster, type BigIpClusterOptions, startBigIpCluster } from '../support/bigip-simulator/ha-cluster.ts';
+import {
+  type BigIpCluster,
+  type BigIpClusterOptions,
+  startBigIpCluster,
+} from '../support/bigip-simulator/ha-cluster.ts';
 import type { BigIpSimulator } from '../support/bigip-simulator/index.ts';
 import { reissueTestCertificate } from '../support/test-certificates.ts';
 import { assertProfilesConsistent, type DeployHarness, startDeployHarness } from './deploy-harness.ts';
@@ -112,7 +116,9 @@ describe('deploying to BIG-IP device groups (config-sync, every peer, what clien
     expect(d['bigip1']!.outcome).toContain(`clients see serial ${cert.serial}`);
     expect(d['bigip2']).toMatchObject({ group: 'dg1', result: 'succeeded', error: null });
     // Written once: only the active member saw uploads and installs; the standby got it by the sync.
-    expect(c.member('bigip2').requests.filter((r) => r.method !== 'GET' && r.step !== 'login' && r.step !== 'logout')).toEqual([]);
+    expect(
+      c.member('bigip2').requests.filter((r) => r.method !== 'GET' && r.step !== 'login' && r.step !== 'logout'),
+    ).toEqual([]);
     expect(c.member('bigip1').requests.filter((r) => r.step === 'config-sync')).toHaveLength(1);
     expect(c.syncs.at(-1)).toEqual({ from: 'bigip1', to: ['bigip2'] });
     expect(servingEverywhere(c)).toEqual([cert.serial, cert.serial]);
@@ -129,7 +135,9 @@ describe('deploying to BIG-IP device groups (config-sync, every peer, what clien
     c.member('bigip1').resetRequests();
     const again = await deploy();
     expect(again.ok).toBe(true);
-    expect(c.member('bigip1').requests.filter((r) => r.method !== 'GET' && r.step !== 'login' && r.step !== 'logout')).toEqual([]);
+    expect(
+      c.member('bigip1').requests.filter((r) => r.method !== 'GET' && r.step !== 'login' && r.step !== 'logout'),
+    ).toEqual([]);
   });
 
   it('three-member auto-sync group: deploys on the active member wherever the binding is, waits for auto-sync, SNI picks the profile', async () => {

@@ -25,7 +25,12 @@ const topology = (self: string, group: HaGroup | null): HaTopology => ({
 describe('syncGroupOf: the group a device syncs certificates through', () => {
   const cases: [string, string, HaGroup[], string | null][] = [
     ['standalone: no group lists it', 'a', [dg('device_trust_group', 'sync-only', ['a', 'b'])], null],
-    ['a sync-failover group wins over a sync-only one', 'a', [dg('so', 'sync-only', ['a', 'b']), dg('sf', 'sync-failover', ['a', 'b'])], 'sf'],
+    [
+      'a sync-failover group wins over a sync-only one',
+      'a',
+      [dg('so', 'sync-only', ['a', 'b']), dg('sf', 'sync-failover', ['a', 'b'])],
+      'sf',
+    ],
     ['a sync-only group when that is all', 'a', [dg('so', 'sync-only', ['a', 'c'])], 'so'],
     ['built-in groups never', 'a', [dg('datasync-global-dg', 'sync-only', ['a', 'b'])], null],
     ['a group without the device is not its group', 'a', [dg('sf', 'sync-failover', ['b', 'c'])], null],
@@ -55,9 +60,24 @@ describe('chooseDeployMember: the member a group deploy writes to', () => {
   const cases: [string, ReturnType<typeof m>[], string | undefined, string | RegExp][] = [
     ['the active member', [m('lb1', 'standby'), m('lb2', 'active')], undefined, 'lb2'],
     ['the operator’s choice, even a standby', [m('lb1', 'active'), m('lb2', 'standby')], 'lb2', 'lb2'],
-    ['a choice that is not a member is refused', [m('lb1', 'active')], 'lb9', /not a registered member of device group dg1/],
-    ['no active member is refused', [m('lb1', 'standby'), m('lb2', null)], undefined, /no member of device group dg1 is active \(lb1: standby, lb2: unreadable\)/],
-    ['two active members (split brain) are refused', [m('lb1', 'active'), m('lb2', 'active')], undefined, /more than one member .* choose one with --via/],
+    [
+      'a choice that is not a member is refused',
+      [m('lb1', 'active')],
+      'lb9',
+      /not a registered member of device group dg1/,
+    ],
+    [
+      'no active member is refused',
+      [m('lb1', 'standby'), m('lb2', null)],
+      undefined,
+      /no member of device group dg1 is active \(lb1: standby, lb2: unreadable\)/,
+    ],
+    [
+      'two active members (split brain) are refused',
+      [m('lb1', 'active'), m('lb2', 'active')],
+      undefined,
+      /more than one member .* choose one with --via/,
+    ],
   ];
   it.each(cases)('%s', (_why, members, chosen, expected) => {
     const choice = chooseDeployMember('dg1', members, chosen);

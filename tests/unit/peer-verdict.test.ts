@@ -32,9 +32,19 @@ describe('peerVerdict: does a peer hold the deployed certificate', () => {
       false,
       /^bigip2 did not receive the sync within 300 s \(group dg1 is changes pending\): \/Common\/www_1\.crt is missing/,
     ],
-    ['another certificate under the name', { fingerprint: 'SHA256/00' }, false, /has fingerprint SHA256\/00 although group dg1 reports in sync/],
+    [
+      'another certificate under the name',
+      { fingerprint: 'SHA256/00' },
+      false,
+      /has fingerprint SHA256\/00 although group dg1 reports in sync/,
+    ],
     ['key missing', { keyPresent: false }, false, /the key is missing/],
-    ['a profile not switched', { profilesNotSwitched: ['/Common/acme_www'] }, false, /\/Common\/acme_www still point elsewhere/],
+    [
+      'a profile not switched',
+      { profilesNotSwitched: ['/Common/acme_www'] },
+      false,
+      /\/Common\/acme_www still point elsewhere/,
+    ],
     ['disconnected but already holding it (synced before) is fine', { connected: false }, true, /holds/],
   ];
   it.each(cases)('%s', (_why, patch, ok, message) => {

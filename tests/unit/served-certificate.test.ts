@@ -23,7 +23,11 @@ describe('virtualTargets: the handshakes to make', () => {
   it('each virtual using a bound profile, once per bound profile, with its SNI name; others ignored; no address named', () => {
     const { targets, skipped } = virtualTargets(
       [
-        { fullPath: '/Common/vs_a', destination: '/Common/10.0.0.1:443', profiles: ['/Common/www', '/Common/api', '/Common/http'] },
+        {
+          fullPath: '/Common/vs_a',
+          destination: '/Common/10.0.0.1:443',
+          profiles: ['/Common/www', '/Common/api', '/Common/http'],
+        },
         { fullPath: '/Common/vs_other', destination: '/Common/10.0.0.2:443', profiles: ['/Common/other'] },
         { fullPath: '/Common/vs_wild', destination: '/Common/0.0.0.0:443', profiles: ['/Common/www'] },
       ],
