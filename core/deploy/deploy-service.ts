@@ -629,6 +629,28 @@ export class DeployService {
       finishedAt: now,
     };
     await this.deps.store.deployments.insert(record);
+    if (verdict.ok) {
+      // The peer holds our objects now: recorded for it too, so a later deploy through it (after a failover)
+      // removes them once nothing references them, and the sync carries the removal to the others.
+      const objects = material.objects;
+      for (const [kind, fullPath] of [
+        ['key', objects.key],
+        ['cert', objects.cert],
+        ['chain', objects.chain],
+      ] as const) {
+        if (fullPath === null) continue;
+        await this.deps.store.deviceObjects.record({
+          id: this.deps.newId(),
+          deviceId: peer.id,
+          certificateId: cert.id,
+          kind,
+          fullPath,
+          serial: cert.serial!,
+          installedAt: now,
+          removedAt: null,
+        });
+      }
+    }
     await appendAudit(this.deps.store.audit, 'certificate', cert, actor, 'certificate.deploy', error ? 'error' : 'ok', {
       device: peer.name,
       group,
