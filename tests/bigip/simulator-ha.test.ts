@@ -6,13 +6,16 @@ import { type BigIpCluster, startBigIpCluster } from '../support/bigip-simulator
 import type { BigIpSimulator } from '../support/bigip-simulator/index.ts';
 import { issueTestCertificate } from '../support/test-certificates.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: F5 JSON answers are read loosely here, each field asserted.
+type Loose = any;
+
 /** One request to a member's management interface (Basic auth, its own CA). */
 function call(
   sim: BigIpSimulator,
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: Loose }> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, sim.url);
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -40,12 +43,12 @@ function call(
   });
 }
 
-function syncStatusOf(json: any): { status: string; details: string[] } {
-  const top = Object.values(json.entries)[0] as any;
+function syncStatusOf(json: Loose): { status: string; details: string[] } {
+  const top = Object.values(json.entries)[0] as Loose;
   const e = top.nestedStats.entries;
   const detailsKey = Object.keys(e).find((k) => k.endsWith('/details'))!;
   const details = Object.values(e[detailsKey].nestedStats.entries).map(
-    (d: any) => d.nestedStats.entries.details.description as string,
+    (d: Loose) => d.nestedStats.entries.details.description as string,
   );
   return { status: e.status.description, details };
 }
@@ -104,17 +107,17 @@ describe('BIG-IP simulator: device groups and config-sync', () => {
     cluster = await startBigIpCluster({ members: ['bigip1', 'bigip2'] });
     const [a, b] = cluster.members as [BigIpSimulator, BigIpSimulator];
     const devices = (await call(b, 'GET', '/mgmt/tm/cm/device')).json.items;
-    expect(devices.map((d: any) => [d.name, d.failoverState, d.selfDevice])).toEqual([
+    expect(devices.map((d: Loose) => [d.name, d.failoverState, d.selfDevice])).toEqual([
       ['bigip1', 'active', 'false'],
       ['bigip2', 'standby', 'true'],
     ]);
     const groups = (await call(a, 'GET', '/mgmt/tm/cm/device-group')).json.items;
-    expect(groups.map((g: any) => [g.name, g.type, g.autoSync])).toEqual([
+    expect(groups.map((g: Loose) => [g.name, g.type, g.autoSync])).toEqual([
       ['device_trust_group', 'sync-only', 'disabled'],
       ['dg1', 'sync-failover', 'disabled'],
     ]);
     const members = (await call(a, 'GET', '/mgmt/tm/cm/device-group/~Common~dg1/devices')).json.items;
-    expect(members.map((m: any) => m.name)).toEqual(['bigip1', 'bigip2']);
+    expect(members.map((m: Loose) => m.name)).toEqual(['bigip1', 'bigip2']);
     expect((await call(a, 'GET', '/mgmt/tm/cm/device-group/~Common~nope')).status).toBe(404);
     const failover = (await call(a, 'GET', '/mgmt/tm/cm/failover-status')).json;
     expect(JSON.stringify(failover)).toContain('"ACTIVE"');
@@ -243,7 +246,7 @@ describe('BIG-IP simulator: device groups and config-sync', () => {
     const port = await cluster.serveVirtualTls('/Common/vs_https');
     const vs = (await call(a, 'GET', '/mgmt/tm/ltm/virtual?expandSubcollections=true')).json.items[0];
     expect(vs.destination).toBe(`/Common/127.0.0.1:${port}`);
-    expect(vs.profilesReference.items.map((p: any) => [p.fullPath, p.context])).toEqual([
+    expect(vs.profilesReference.items.map((p: Loose) => [p.fullPath, p.context])).toEqual([
       ['/Common/www_ssl', 'clientside'],
       ['/Common/api_ssl', 'clientside'],
       ['/Common/http', 'all'],

@@ -56,7 +56,10 @@ describeWithPebble('HA end to end: issue against Pebble, deploy once to a sync-f
       'test',
     );
     await core.services.domains.add('e2e', ['shop.example.test'], 'http-01', 'test');
-    const issued = await core.services.certificates.request({ profile: 'e2e', commonName: 'shop.example.test' }, 'test');
+    const issued = await core.services.certificates.request(
+      { profile: 'e2e', commonName: 'shop.example.test' },
+      'test',
+    );
     expect(issued.state).toBe('issued');
     await core.services.bindings.add({ certificate: issued.name, device: 'lb-1', profile: 'acme_shop' }, 'test');
 
