@@ -16,7 +16,7 @@ import {
 } from '../support/bigip-simulator/index.ts';
 import { readPrivateKey } from '../support/bigip-simulator/pem-facts.ts';
 import { seedIssuedCertificate } from '../support/test-certificates.ts';
-import { truncateAll } from '../support/test-db.ts';
+import { freshDatabase, truncateAll } from '../support/test-db.ts';
 
 /** A port this suite must never touch: any use throws, so a test cannot pass by accident through it. */
 export function unused<T extends object>(name: string): T {
@@ -58,9 +58,11 @@ export interface DeployHarness {
   close(): Promise<void>;
 }
 
-export async function startDeployHarness(serviceOptions: CoreServiceOptions = {}): Promise<DeployHarness> {
-  const database = await openDatabase({ memory: true });
-  await database.migrate();
+export async function startDeployHarness(
+  serviceOptions: CoreServiceOptions = {},
+  open: () => Promise<Database> = () => openDatabase({ memory: true }),
+): Promise<DeployHarness> {
+  const database = await freshDatabase(open);
   const store = createDrizzleStore(database);
   const secrets = createSecretBox(randomBytes(32).toString('base64'));
   const deps = deployCoreDeps(store, secrets);
