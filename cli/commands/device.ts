@@ -105,6 +105,56 @@ export function registerDeviceCommands(program: Command, kit: CommandKit): void 
     );
 
   device
+    .command('add-group <group>')
+    .description(
+      'register every member of a device group at once, each named after its device name; all URLs must be members of <group>, else nothing is stored',
+    )
+    .requiredOption('--url <url...>', 'management URL of each member')
+    .requiredOption('--username <user>', 'iControl REST user (the same on every member)')
+    .requiredOption('--password-file <file>', 'file holding the password (kept off the command line; stored encrypted)')
+    .option('--partition <name>', 'default partition for objects and profiles', 'Common')
+    .option('--ca-file <file>', 'PEM CA bundle that signed the management certificates')
+    .option('--insecure', 'do not verify the management TLS certificates (recorded and shown)')
+    .action(
+      action(
+        async (
+          rt,
+          out,
+          group: string,
+          o: {
+            url: string[];
+            username: string;
+            passwordFile: string;
+            partition: string;
+            caFile?: string;
+            insecure?: boolean;
+          },
+        ) => {
+          const password = readFileSync(path(o.passwordFile), 'utf8').replace(/\r?\n$/, '');
+          const r = await rt.services.devices.addGroup(
+            {
+              group,
+              urls: o.url,
+              username: o.username,
+              password,
+              partition: o.partition,
+              ...(o.caFile ? { caPem: readFileSync(path(o.caFile), 'utf8') } : {}),
+              insecure: Boolean(o.insecure),
+            },
+            actor(),
+          );
+          out.result(r, () =>
+            [
+              ...r.added.map((d) => `added ${d.name} (${d.url}): ${haGroup(d) ?? 'standalone'}`),
+              ...r.alreadyRegistered.map((n) => `${n}: already registered, left as it is`),
+              ...(r.missing.length > 0 ? [`members not given: ${r.missing.join(', ')} (add them with --url)`] : []),
+            ].join('\n'),
+          );
+        },
+      ),
+    );
+
+  device
     .command('list')
     .description('list devices')
     .action(

@@ -116,6 +116,31 @@ describe.each(databaseTargets)(
       expect((await h.services.devices.show('bigip2')).haTopology?.failoverState).toBe('active');
     });
 
+    it('device add-group registers every member under its device name, or nothing when a URL is not a member', async () => {
+      cluster = await startBigIpCluster({ members: ['bigip1', 'bigip2', 'bigip3'] });
+      const [a, b, c] = cluster.members as [BigIpSimulator, BigIpSimulator, BigIpSimulator];
+      const solo = await h.addDevice('solo', { password: a.password });
+      // Each simulator has its own management certificate: one CA file cannot cover them all here.
+      const credentials = { username: a.username, password: a.password, insecure: true };
+      // A standalone device among the URLs: refused, nothing stored.
+      await expect(
+        h.services.devices.addGroup({ ...credentials, group: 'dg1', urls: [a.url, solo.url] }, 'test'),
+      ).rejects.toThrow(/is not a member of device group dg1; nothing stored/);
+      await expect(
+        h.services.devices.addGroup({ ...credentials, group: 'dg9', urls: [a.url] }, 'test'),
+      ).rejects.toThrow(/\(bigip1\) is not a member of device group dg9 \(it is in dg1\); nothing stored/);
+      expect((await h.services.devices.list()).map((d) => d.name)).toEqual(['solo']);
+      const r = await h.services.devices.addGroup({ ...credentials, group: 'dg1', urls: [a.url, b.url] }, 'test');
+      expect(r.added.map((d) => d.name)).toEqual(['bigip1', 'bigip2']);
+      expect(r.missing).toEqual(['bigip3']);
+      const again = await h.services.devices.addGroup({ ...credentials, group: 'dg1', urls: [b.url, c.url] }, 'test');
+      expect(again).toMatchObject({ alreadyRegistered: ['bigip2'], missing: ['bigip1'] });
+      expect(await h.services.devices.peers(await h.services.devices.get('bigip1'))).toEqual([
+        { name: 'bigip2', registeredAs: 'bigip2' },
+        { name: 'bigip3', registeredAs: 'bigip3' },
+      ]);
+    });
+
     it('two-member sync-failover group, manual sync: deployed once on the active, pushed with to-group, every peer and the virtual server verified', async () => {
       const c = await group({ members: ['bigip1', 'bigip2'] }, ['bigip1']);
       const report = await deploy();
