@@ -65,8 +65,22 @@ export function registerBindingCommands(program: Command, kit: CommandKit): void
         });
         out.result(rows, () =>
           table(
-            rows.map((b) => ({ ...b })),
-            ['certificateName', 'deviceName', 'profilePath', 'createProfile', 'deployedSerial', 'deployedAt'],
+            rows.map((b) => ({
+              ...b,
+              // What a TLS handshake with a virtual server using the profile last showed, at the end of a deploy.
+              verifiedToServe: b.servedSerial
+                ? `${b.servedSerial} at ${b.servedVerifiedAt?.toISOString() ?? '?'}`
+                : null,
+            })),
+            [
+              'certificateName',
+              'deviceName',
+              'profilePath',
+              'createProfile',
+              'deployedSerial',
+              'deployedAt',
+              'verifiedToServe',
+            ],
           ),
         );
       }),

@@ -241,13 +241,14 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
   cert
     .command('deploy <name>')
     .description('install on every bound device and switch the profiles to it, without downtime')
-    .option('--device <name>', 'only this device')
+    .option('--device <name>', 'only this device (a member of a device group: its group)')
+    .option('--via <device>', 'a device group: install on this member instead of the active one, then sync')
     .option('--concurrency <n>', 'devices deployed at once (default: every device, up to 64)', from1To999)
     .action(
-      action(async (rt, out, name: string, o: { device?: string; concurrency?: number }) => {
+      action(async (rt, out, name: string, o: { device?: string; via?: string; concurrency?: number }) => {
         const r = await rt.services.deploys.deploy(
           name,
-          { device: o.device, concurrency: o.concurrency },
+          { device: o.device, via: o.via, concurrency: o.concurrency },
           actor(),
           out.progress,
         );
@@ -256,7 +257,7 @@ export function registerCertCommands(program: Command, kit: CommandKit): void {
             `${r.certificate} (serial ${r.serial})`,
             ...r.devices.map(
               (d) =>
-                `  ${d.device}: ${d.result}${d.error ? ` at ${d.step} — ${d.error.message}` : ''}\n    ${d.outcome}`,
+                `  ${d.device}${d.group ? ` (device group ${d.group})` : ''}: ${d.result}${d.error ? ` at ${d.step} — ${d.error.message}` : ''}\n    ${d.outcome}`,
             ),
           ].join('\n'),
         );

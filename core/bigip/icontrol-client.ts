@@ -29,7 +29,9 @@ import {
   toSslCertFile,
   toSslKeyFile,
   toVirtualServer,
+  toVirtualServers,
 } from './icontrol-records.ts';
+import { toDeviceGroups, toGroupMembers, toHaDevices, toSyncStatus } from './icontrol-ha-records.ts';
 import { type Call, createSession } from './icontrol-session.ts';
 import { createUploader } from './icontrol-upload.ts';
 import { createTransport } from './icontrol-transport.ts';
@@ -44,6 +46,9 @@ const DATA_GROUP = '/mgmt/tm/ltm/data-group/internal';
 const RULE = '/mgmt/tm/ltm/rule';
 const VIRTUAL = '/mgmt/tm/ltm/virtual';
 const TRANSACTION = '/mgmt/tm/transaction';
+const CM = '/mgmt/tm/cm';
+/** A device group name as sent in `config-sync to-group <name>`: one tmsh word. */
+const GROUP_NAME = /^(?:\/[A-Za-z0-9_.-]+\/)?[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
 export interface IControlClientOptions {
   /** For token expiry; defaults to the system clock. */
@@ -356,6 +361,55 @@ export function createIControlClient(conn: BigIpConnection, options: IControlCli
         action: `set the iRules of virtual server ${fullPath}`,
         json: { rules },
       });
+    },
+
+    async listHaDevices() {
+      const answer = await call({
+        method: 'GET',
+        path: `${CM}/device`,
+        action: 'list the devices of the trust domain',
+      });
+      return toHaDevices(answer.json);
+    },
+
+    async listDeviceGroups() {
+      const answer = await call({ method: 'GET', path: `${CM}/device-group`, action: 'list device groups' });
+      return toDeviceGroups(answer.json);
+    },
+
+    async listDeviceGroupMembers(groupFullPath) {
+      const path = `${CM}/device-group/${toUrlSegment(groupFullPath)}/devices`;
+      const answer = await call({ method: 'GET', path, action: `list the members of device group ${groupFullPath}` });
+      return toGroupMembers(answer.json);
+    },
+
+    async getSyncStatus() {
+      const c = { method: 'GET' as const, path: `${CM}/sync-status`, action: 'read the sync status' };
+      const answer = await call(c);
+      const status = toSyncStatus(answer.json);
+      if (status === null) throw session.unexpected(c, answer.status, 'no status');
+      return status;
+    },
+
+    async configSyncToGroup(group) {
+      if (!GROUP_NAME.test(group))
+        throw new CoreError('input_invalid', `device group name ${JSON.stringify(group.slice(0, 80))} is not valid`);
+      await call({
+        method: 'POST',
+        path: `${CM}/config-sync`,
+        action: `config-sync to-group ${group}`,
+        json: { command: 'run', utilCmdArgs: `to-group ${group}` },
+      });
+    },
+
+    async listVirtuals() {
+      const answer = await call({
+        method: 'GET',
+        path: `${VIRTUAL}?expandSubcollections=true`,
+        action: 'list virtual servers',
+        cap: LIST_BODY_CAP,
+      });
+      return toVirtualServers(answer.json);
     },
 
     close: () => session.close(),

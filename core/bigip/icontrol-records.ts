@@ -87,7 +87,14 @@ function toChainEntry(value: unknown): CertKeyChainEntry {
 export function toClientSslProfile(json: unknown, asked: string): ClientSslProfile {
   const o = obj(json);
   const chain = Array.isArray(o['certKeyChain']) ? o['certKeyChain'].map(toChainEntry) : [];
-  return { fullPath: fullPathOf(o, asked), defaultsFrom: str(o['defaultsFrom']), certKeyChain: chain };
+  const serverName = str(o['serverName']);
+  return {
+    fullPath: fullPathOf(o, asked),
+    defaultsFrom: str(o['defaultsFrom']),
+    certKeyChain: chain,
+    // Only a real server name is carried; 'none' reads as no property, like a profile that never had one.
+    ...(serverName === null || serverName === 'none' || serverName === '' ? {} : { serverName }),
+  };
 }
 
 /** Collection items; items without a full path are skipped. */
@@ -113,7 +120,18 @@ export function toIRule(json: unknown, asked: string): IRule {
 export function toVirtualServer(json: unknown, asked: string): VirtualServer {
   const o = obj(json);
   const rules = Array.isArray(o['rules']) ? o['rules'].filter((r): r is string => typeof r === 'string') : [];
-  return { fullPath: fullPathOf(o, asked), destination: str(o['destination']), rules };
+  const items = obj(o['profilesReference'])['items'];
+  const profiles = Array.isArray(items)
+    ? items.map((p) => str(obj(p)['fullPath'])).filter((p): p is string => p !== null)
+    : undefined;
+  return { fullPath: fullPathOf(o, asked), destination: str(o['destination']), rules, profiles };
+}
+
+/** Collection items; items without a full path are skipped. */
+export function toVirtualServers(json: unknown): VirtualServer[] {
+  const items = obj(json)['items'];
+  if (!Array.isArray(items)) return [];
+  return items.filter((item) => str(obj(item)['fullPath']) !== null).map((item) => toVirtualServer(item, ''));
 }
 
 /** The `certKeyChain` entries as sent: every path checked, `chain` defaulting to `none`, passphrase only when set. */

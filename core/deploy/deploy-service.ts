@@ -18,10 +18,17 @@ import { DeviceRequestLimit } from './device-request-limit.ts';
 import type { DeviceService } from '../services/device-service.ts';
 import { type LeaseOptions, withLease } from '../services/with-lease.ts';
 import { appendAudit } from '../services/audit-trail.ts';
+import { chooseDeployMember, haGroupKey, type MemberState } from '../domain/ha-topology.ts';
+import type { ServedCertificateProbe } from '../ports/served-certificate-probe.ts';
+import { tlsServedCertificate } from '../net/tls-served-certificate.ts';
+import { type SyncResult, type SyncTiming, syncGroup, verifyPeer } from './group-sync.ts';
+import { checkServed, type ServedCheck } from './served-check.ts';
 
 export interface DeployOptions {
-  /** Only this device's bindings. */
+  /** Only this device's bindings (for a member of a device group: its group's). */
   device?: string | undefined;
+  /** A device group: install and switch on this registered member instead of the active one. */
+  via?: string | undefined;
   /** Devices deployed at once; one slow device holds up only its own slot. Default: every device, up to 64 (deploy-fan-out.ts). */
   concurrency?: number | undefined;
   /**
@@ -33,6 +40,8 @@ export interface DeployOptions {
 
 export interface DeviceDeployReport {
   device: string;
+  /** The device group this device was deployed through or checked as a peer of; null for a standalone device. */
+  group?: string | null | undefined;
   deploymentId: string;
   result: DeploymentResult;
   step: DeployStep;
@@ -48,7 +57,45 @@ export interface DeployReport {
   ok: boolean;
 }
 
-/** Puts a certificate on every device its bindings name, each device recorded as one deployment. */
+/** The checks after the switch: the group sync and the TLS handshake (`CoreServiceOptions.deployChecks`). */
+export interface DeployChecks extends SyncTiming {
+  handshakeTimeoutMs: number;
+  /** How a handshake reads what a virtual server presents; default node:tls. */
+  probe: ServedCertificateProbe;
+}
+
+export const DEFAULT_DEPLOY_CHECKS: DeployChecks = {
+  timeoutMs: 5 * 60_000,
+  pollMs: 3_000,
+  handshakeTimeoutMs: 10_000,
+  probe: tlsServedCertificate,
+};
+
+/** Bindings on registered members of one device group: deployed once, through one member, then synced. */
+interface GroupTarget {
+  key: string;
+  name: string;
+  autoSync: boolean;
+  /** Every registered member, bound or not. */
+  members: Device[];
+  /** The real binding rows on any member. */
+  bindings: Binding[];
+}
+
+/** What the steps after the switch need for a group, and where the peers' reports go. */
+interface GroupRun {
+  target: GroupTarget;
+  peers: Device[];
+  profiles: string[];
+  peerReports: DeviceDeployReport[];
+}
+
+/**
+ * Puts a certificate on every device its bindings name, each device recorded as one deployment. Devices that
+ * are registered members of one device group are deployed once, through the active member (or the one the
+ * operator chooses), then the group is synced and every peer is read back. The last step of every deploy is
+ * a TLS handshake with each virtual server that uses a bound profile.
+ */
 export class DeployService {
   /** Shared by every deploy in this process, so two certificates going to one device share its two slots. */
   private readonly requestLimit = new DeviceRequestLimit(MAX_REQUESTS_IN_FLIGHT_PER_DEVICE);
@@ -59,7 +106,12 @@ export class DeployService {
     >,
     private readonly devices: DeviceService,
     private readonly lease: LeaseOptions,
-  ) {}
+    checks: Partial<DeployChecks> = {},
+  ) {
+    this.checks = { ...DEFAULT_DEPLOY_CHECKS, ...checks };
+  }
+
+  private readonly checks: DeployChecks;
 
   async deploy(
     certName: string,
@@ -69,36 +121,147 @@ export class DeployService {
   ): Promise<DeployReport> {
     const { cert, bindings } = await this.plan(certName, opts);
     const material = await this.material(cert);
-    const byDevice = new Map<string, Binding[]>();
-    for (const b of bindings) byDevice.set(b.deviceId, [...(byDevice.get(b.deviceId) ?? []), b]);
+    const { byDevice, groups } = await this.deployTargets(bindings);
+    const targets: (
+      | { kind: 'device'; deviceId: string; bindings: Binding[] }
+      | { kind: 'group'; group: GroupTarget }
+    )[] = [
+      ...[...byDevice].map(([deviceId, b]) => ({ kind: 'device' as const, deviceId, bindings: b })),
+      ...[...groups.values()].map((group) => ({ kind: 'group' as const, group })),
+    ];
 
     let done = 0;
-    const reports = await boundedMap(
-      [...byDevice],
-      deployConcurrency(byDevice.size, opts.concurrency),
-      async ([deviceId, deviceBindings]) => {
-        const report = await this.deployToDevice(
-          cert,
-          deviceId,
-          deviceBindings,
-          material,
-          actor,
-          opts.waitMs ?? this.lease.ttlMs,
-          progress,
-        );
+    const waitMs = opts.waitMs ?? this.lease.ttlMs;
+    const reports = await boundedMap(targets, deployConcurrency(targets.length, opts.concurrency), async (t) => {
+      const told =
+        t.kind === 'device'
+          ? [await this.deployToDevice(cert, t.deviceId, t.bindings, material, actor, waitMs, progress, null)]
+          : await this.deployToGroup(cert, t.group, material, actor, waitMs, opts.via, progress);
+      done++;
+      for (const report of told) {
         progress(
-          `[${++done}/${byDevice.size}] ${report.device}: ${report.result}${report.error ? ` at ${report.step}: ${report.error.message}` : ''}`,
+          `[${done}/${targets.length}] ${report.device}${report.group ? ` (group ${report.group})` : ''}: ${report.result}${report.error ? ` at ${report.step}: ${report.error.message}` : ''}`,
         );
         await this.emitOutcome(cert, report);
-        return report;
-      },
-    );
+      }
+      return told;
+    });
+    const devices = reports.flat();
     return {
       certificate: cert.name,
       serial: cert.serial,
-      devices: reports,
-      ok: reports.every((r) => r.result === 'succeeded' || r.result === 'unchanged'),
+      devices,
+      ok: devices.every((r) => r.result === 'succeeded' || r.result === 'unchanged'),
     };
+  }
+
+  /** Standalone devices' bindings, and bindings on members of a device group gathered per group. */
+  private async deployTargets(bindings: Binding[]) {
+    const all = await this.deps.store.devices.list();
+    const byId = new Map(all.map((d) => [d.id, d]));
+    const byDevice = new Map<string, Binding[]>();
+    const groups = new Map<string, GroupTarget>();
+    for (const b of bindings) {
+      const topology = byId.get(b.deviceId)?.haTopology ?? null;
+      const key = haGroupKey(topology);
+      if (key === null || !topology?.group) {
+        byDevice.set(b.deviceId, [...(byDevice.get(b.deviceId) ?? []), b]);
+        continue;
+      }
+      const group = groups.get(key) ?? {
+        key,
+        name: topology.group.name,
+        autoSync: topology.group.autoSync,
+        members: all.filter((d) => haGroupKey(d.haTopology) === key),
+        bindings: [],
+      };
+      group.bindings.push(b);
+      groups.set(key, group);
+    }
+    return { byDevice, groups };
+  }
+
+  /**
+   * One device group, under the group's lease (two processes never deploy one certificate to one group at
+   * once, whichever member each would pick): choose the member, deploy to it, sync, verify the peers.
+   */
+  private async deployToGroup(
+    cert: ManagedCertificate,
+    target: GroupTarget,
+    material: DeployMaterial,
+    actor: string,
+    waitMs: number,
+    via: string | undefined,
+    progress: Progress,
+  ): Promise<DeviceDeployReport[]> {
+    const claimed = await withLease(
+      this.deps.store.leases,
+      `deploy-group:${cert.id}:${target.key}`,
+      this.lease,
+      this.deps.log,
+      () => this.deployToGroupClaimed(cert, target, material, actor, waitMs, via, progress),
+    );
+    if (claimed.ran) return claimed.value;
+    const why = `another deploy of ${cert.name} to device group ${target.name} is running (or its process stopped less than ${this.lease.ttlMs / 1000} s ago)`;
+    return [this.groupRefusal(target, `not attempted: ${why}; nothing written`, 'conflict', why)];
+  }
+
+  private groupRefusal(target: GroupTarget, outcome: string, code: string, message: string): DeviceDeployReport {
+    return {
+      device: target.members.map((m) => m.name).join(', '),
+      group: target.name,
+      deploymentId: '-',
+      result: 'failed',
+      step: 'connect',
+      outcome,
+      error: { code, message },
+    };
+  }
+
+  private async deployToGroupClaimed(
+    cert: ManagedCertificate,
+    target: GroupTarget,
+    material: DeployMaterial,
+    actor: string,
+    waitMs: number,
+    via: string | undefined,
+    progress: Progress,
+  ): Promise<DeviceDeployReport[]> {
+    const states: MemberState[] = await Promise.all(
+      target.members.map(async (m) => {
+        const client = this.devices.connect(m);
+        try {
+          const self = (await client.listHaDevices()).find((d) => d.self);
+          return { device: m.name, failoverState: self?.failoverState ?? null };
+        } catch {
+          return { device: m.name, failoverState: null };
+        } finally {
+          await client.close();
+        }
+      }),
+    );
+    const choice = chooseDeployMember(target.name, states, via);
+    if (!choice.ok)
+      return [this.groupRefusal(target, 'not attempted; nothing written', 'deploy_failed', choice.message)];
+    const primary = target.members.find((m) => m.name === choice.device)!;
+    progress(`device group ${target.name}: deploying through ${primary.name} (${choice.why})`);
+    const profiles = [...new Set(target.bindings.map((b) => b.profilePath))];
+    // The primary acts on every profile bound on any member: they are one configuration once synced.
+    const primaryBindings = profiles.map(
+      (p) =>
+        target.bindings.find((b) => b.deviceId === primary.id && b.profilePath === p) ?? {
+          ...target.bindings.find((b) => b.profilePath === p)!,
+          deviceId: primary.id,
+        },
+    );
+    const run: GroupRun = {
+      target,
+      peers: target.members.filter((m) => m.id !== primary.id),
+      profiles,
+      peerReports: [],
+    };
+    const report = await this.deployToDevice(cert, primary.id, primaryBindings, material, actor, waitMs, progress, run);
+    return [{ ...report, group: target.name }, ...run.peerReports];
   }
 
   /**
@@ -206,6 +369,7 @@ export class DeployService {
     actor: string,
     waitMs: number,
     progress: Progress,
+    group: GroupRun | null,
   ): Promise<DeviceDeployReport> {
     const device = await this.deps.store.devices.findById(deviceId);
     if (!device) throw new CoreError('not_found', `device ${deviceId} vanished`);
@@ -216,7 +380,7 @@ export class DeployService {
     for (let waited = false; ; waited = true) {
       const claimed = await withLease(this.deps.store.leases, key, this.lease, this.deps.log, async () => {
         await this.settleTarget(cert.id, deviceId, id);
-        return this.deployClaimed(id, cert, device, bindings, material, actor);
+        return this.deployClaimed(id, cert, device, bindings, material, actor, group, progress);
       });
       if (claimed.ran) return claimed.value;
       const [running] = await this.deps.store.deployments.list({
@@ -254,6 +418,8 @@ export class DeployService {
     bindings: Binding[],
     material: DeployMaterial,
     actor: string,
+    group: GroupRun | null,
+    progress: Progress,
   ): Promise<DeviceDeployReport> {
     const deviceId = device.id;
     const record: Deployment = {
@@ -276,9 +442,17 @@ export class DeployService {
     await this.deps.store.deployments.insert(record);
     let client: ReturnType<DeviceService['connect']> | null = null;
     let outcome: Awaited<ReturnType<typeof runDeviceDeployment>>;
+    let served: ServedCheck | null = null;
     try {
       client = this.requestLimit.wrap(device.id, this.devices.connect(device));
       outcome = await runDeviceDeployment({ deps: this.deps, client, device, cert, bindings, material, record });
+      if (outcome.result === 'succeeded' || outcome.result === 'unchanged') {
+        const after = await this.afterSwitch(record, client, device, cert, material, group, actor, progress);
+        served = after.served;
+        outcome = after.ok
+          ? { ...outcome, outcome: `${outcome.outcome}; ${after.message}` }
+          : { result: 'failed', step: after.step, outcome: `${outcome.outcome}; ${after.message}`, error: after.error };
+      }
     } catch (err) {
       // Only store failures reach here (the run turns device failures into outcomes).
       outcome = { result: 'failed', step: 'connect', outcome: 'not attempted', error: asCoreError(err) };
@@ -301,13 +475,16 @@ export class DeployService {
       finishedAt: now,
     });
     if (outcome.result === 'succeeded' || outcome.result === 'unchanged') {
-      for (const b of bindings) {
-        if (b.deployedFingerprint !== cert.fingerprintSha256) {
+      // A group's bindings on every member are one configuration: all of them are now served.
+      for (const b of group ? group.target.bindings : bindings) {
+        const verified = served?.verified.some((v) => v.profile === b.profilePath) ?? false;
+        if (b.deployedFingerprint !== cert.fingerprintSha256 || verified) {
           await this.deps.store.bindings.update(b.id, {
             deployedFingerprint: cert.fingerprintSha256,
             deployedSerial: cert.serial,
             deployedNotAfter: cert.notAfter,
-            deployedAt: now,
+            deployedAt: b.deployedFingerprint === cert.fingerprintSha256 ? b.deployedAt : now,
+            ...(verified ? { servedSerial: cert.serial, servedVerifiedAt: now } : {}),
           });
         }
       }
@@ -328,6 +505,170 @@ export class DeployService {
       step: outcome.step,
       outcome: outcome.outcome,
       error: error && { code: error.code, message: error.message },
+    };
+  }
+
+  /**
+   * The steps after the device serves the new certificate: for a group, sync and read every peer back (each
+   * peer recorded as its own deployment); then the TLS handshake with each virtual server using a bound
+   * profile. Any failure here leaves the bindings as they were, so the next deploy run retries.
+   */
+  private async afterSwitch(
+    record: Deployment,
+    client: ReturnType<DeviceService['connect']>,
+    device: Device,
+    cert: ManagedCertificate,
+    material: DeployMaterial,
+    group: GroupRun | null,
+    actor: string,
+    progress: Progress,
+  ): Promise<{ ok: boolean; step: DeployStep; message: string; error: CoreError | null; served: ServedCheck | null }> {
+    const parts: string[] = [];
+    const enter = (step: DeployStep) => this.deps.store.deployments.update(record.id, { step });
+    const failed = (step: DeployStep, err: unknown, served: ServedCheck | null = null) => {
+      const error = asCoreError(err);
+      return { ok: false, step, message: [...parts, error.message].join('; '), error, served };
+    };
+    const profiles = group ? group.profiles : record.profiles;
+    if (group) {
+      const { target } = group;
+      await enter('sync');
+      let sync: SyncResult;
+      try {
+        sync = await syncGroup(client, target, device.name, this.checks, progress);
+      } catch (err) {
+        return failed('sync', err);
+      }
+      parts.push(
+        sync.timedOut
+          ? `device group ${target.name} not in sync after ${Math.round(sync.waitedMs / 1000)} s (${sync.status?.status ?? 'unknown'})`
+          : `device group ${target.name} in sync${sync.posted ? ' (config-sync to-group)' : target.autoSync ? ' (auto-sync)' : ''}`,
+      );
+      await enter('peer_verify');
+      const problems: string[] = [];
+      for (const peer of group.peers) {
+        let verdict: { ok: boolean; message: string };
+        const peerClient = this.requestLimit.wrap(peer.id, this.devices.connect(peer));
+        try {
+          verdict = await verifyPeer(peerClient, peer, target.name, sync, {
+            objects: material.objects,
+            fingerprint: cert.fingerprintSha256!,
+            profiles,
+          });
+        } finally {
+          await peerClient.close();
+        }
+        if (!verdict.ok) problems.push(verdict.message);
+        group.peerReports.push(await this.recordPeer(cert, peer, target.name, material, profiles, verdict, actor));
+      }
+      if (problems.length > 0) {
+        return failed(
+          'peer_verify',
+          new CoreError(
+            'deploy_failed',
+            `${problems.length} of ${group.peers.length} peer(s) of device group ${target.name} do not hold the new certificate: ${problems.join('; ')}`,
+            { retryable: true, detail: { stage: 'peer_verify' } },
+          ),
+        );
+      }
+      parts.push(`every peer (${group.peers.map((p) => p.name).join(', ')}) holds it`);
+    }
+    await enter('handshake');
+    let served: ServedCheck;
+    try {
+      served = await checkServed(client, profiles, cert.serial!, this.checks.probe, this.checks.handshakeTimeoutMs);
+    } catch (err) {
+      return failed('handshake', err);
+    }
+    if (served.problems.length > 0) {
+      return failed(
+        'handshake',
+        new CoreError('deploy_failed', `clients are not shown the new certificate: ${served.problems.join('; ')}`, {
+          retryable: true,
+          detail: { stage: 'handshake' },
+        }),
+        served,
+      );
+    }
+    parts.push(
+      served.verified.length > 0
+        ? `clients see serial ${cert.serial} at ${served.verified.map((v) => `${v.virtual} ${v.address}`).join(', ')}`
+        : 'no virtual server uses the bound profiles: what clients see was not checked',
+    );
+    if (served.skipped.length > 0) parts.push(`not checked (no address): ${served.skipped.join(', ')}`);
+    return { ok: true, step: 'done', message: parts.join('; '), error: null, served };
+  }
+
+  /** A peer's own deployment record: what reading it back after the sync showed. */
+  private async recordPeer(
+    cert: ManagedCertificate,
+    peer: Device,
+    group: string,
+    material: DeployMaterial,
+    profiles: string[],
+    verdict: { ok: boolean; message: string },
+    actor: string,
+  ): Promise<DeviceDeployReport> {
+    const now = this.deps.clock.now();
+    const error = verdict.ok ? null : { code: 'deploy_failed' as const, message: verdict.message };
+    const record: Deployment = {
+      id: this.deps.newId(),
+      certificateId: cert.id,
+      deviceId: peer.id,
+      serial: cert.serial!,
+      objects: material.objects,
+      profiles,
+      oldFingerprints: {},
+      newFingerprint: cert.fingerprintSha256!,
+      result: verdict.ok ? 'succeeded' : 'failed',
+      step: verdict.ok ? 'done' : 'peer_verify',
+      error,
+      outcome: verdict.ok ? `received by config-sync of device group ${group}: ${verdict.message}` : verdict.message,
+      actor,
+      startedAt: now,
+      finishedAt: now,
+    };
+    await this.deps.store.deployments.insert(record);
+    if (verdict.ok) {
+      // The peer holds our objects now: recorded for it too, so a later deploy through it (after a failover)
+      // removes them once nothing references them, and the sync carries the removal to the others.
+      const objects = material.objects;
+      for (const [kind, fullPath] of [
+        ['key', objects.key],
+        ['cert', objects.cert],
+        ['chain', objects.chain],
+      ] as const) {
+        if (fullPath === null) continue;
+        await this.deps.store.deviceObjects.record({
+          id: this.deps.newId(),
+          deviceId: peer.id,
+          certificateId: cert.id,
+          kind,
+          fullPath,
+          serial: cert.serial!,
+          installedAt: now,
+          removedAt: null,
+        });
+      }
+    }
+    await appendAudit(this.deps.store.audit, 'certificate', cert, actor, 'certificate.deploy', error ? 'error' : 'ok', {
+      device: peer.name,
+      group,
+      serial: cert.serial,
+      sha256: cert.fingerprintSha256,
+      profiles,
+      result: record.result,
+      step: record.step,
+      ...(error ? { error: error.code } : {}),
+    });
+    return {
+      device: peer.name,
+      group,
+      deploymentId: record.id,
+      result: record.result,
+      step: record.step,
+      outcome: record.outcome!,
+      error,
     };
   }
 

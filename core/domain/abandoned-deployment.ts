@@ -17,6 +17,10 @@ const WHERE_IT_STOPPED: Record<DeployStep, string> = {
   verify: 'the profiles had been switched to the new certificate, not yet verified or saved',
   save: 'the profiles serve the new certificate (verified), the configuration may not be saved',
   cleanup: 'the profiles serve the new certificate (verified, saved); old objects may remain',
+  sync: 'the member written to serves the new certificate (verified, saved); its device group may not be in sync',
+  peer_verify:
+    'the member written to serves the new certificate; the group was synced or waited on, peers not all checked',
+  handshake: 'the profiles serve the new certificate (verified, saved); what clients see was not yet checked',
   done: 'it had finished on the device, but its result was never recorded',
 };
 

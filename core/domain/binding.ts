@@ -17,6 +17,12 @@ export interface Binding {
   /** Expiry of what the profile serves, so an auto deploy can go early when it would expire first. */
   deployedNotAfter: Date | null;
   deployedAt: Date | null;
+  /**
+   * "Last verified to serve": the serial a TLS handshake with a virtual server using this profile presented
+   * at the end of a deploy, and when; null when no handshake has confirmed one (no virtual server uses it yet).
+   */
+  servedSerial: string | null;
+  servedVerifiedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -17,6 +17,12 @@ export const DEPLOY_STEPS = [
   'verify',
   'save',
   'cleanup',
+  /** A device group: `config-sync to-group` (or waiting for auto-sync) until "In Sync". */
+  'sync',
+  /** A device group: every peer read back (a peer's own record ends here). */
+  'peer_verify',
+  /** A TLS handshake with each virtual server using a bound profile shows the new serial. */
+  'handshake',
   'done',
 ] as const;
 export type DeployStep = (typeof DEPLOY_STEPS)[number];

@@ -1,4 +1,5 @@
 import { CoreError } from '../errors.ts';
+import type { HaTopology } from './ha-topology.ts';
 
 /** A managed BIG-IP: where its management interface is and how to trust it. The password is sealed. */
 export interface Device {
@@ -20,6 +21,8 @@ export interface Device {
   version: string | null;
   lastTest: DeviceTestResult | null;
   lastTestAt: Date | null;
+  /** Device group, peers and failover state as last read; null for a standalone device or before a test. */
+  haTopology: HaTopology | null;
   createdAt: Date;
   updatedAt: Date;
 }

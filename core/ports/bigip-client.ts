@@ -59,6 +59,8 @@ export interface ClientSslProfile {
   fullPath: string;
   defaultsFrom: string | null;
   certKeyChain: CertKeyChainEntry[];
+  /** The SNI name the profile answers (`serverName`); null or absent for 'none'. */
+  serverName?: string | null | undefined;
 }
 
 export interface DataGroupRecord {
@@ -83,6 +85,34 @@ export interface VirtualServer {
   destination: string | null;
   /** Full paths of the attached iRules, in order. */
   rules: string[];
+  /** Full paths of the attached profiles; read only by {@link BigIpClient.listVirtuals}. */
+  profiles?: string[] | undefined;
+}
+
+/** A device of the trust domain (`cm/device`). */
+export interface HaDeviceRecord {
+  name: string;
+  /** `active`, `standby`, … ; null when not reported. */
+  failoverState: string | null;
+  /** `selfDevice: "true"`: the device that answered. */
+  self: boolean;
+}
+
+/** A device group (`cm/device-group`). */
+export interface DeviceGroupRecord {
+  name: string;
+  fullPath: string;
+  type: string;
+  autoSync: boolean;
+}
+
+/** `cm/sync-status`: one status for the whole device. */
+export interface SyncStatusRecord {
+  status: string;
+  color: string | null;
+  summary: string | null;
+  /** The detail lines: `bigip2: connected`, `dg1 (In Sync): …`. */
+  details: string[];
 }
 
 /** An open iControl transaction; pass it to writes that must apply together, then commit. */
@@ -146,6 +176,17 @@ export interface BigIpClient {
   getVirtual(fullPath: string): Promise<VirtualServer | null>;
   /** Replaces the virtual server's rule list (callers merge). */
   setVirtualRules(fullPath: string, rules: string[]): Promise<void>;
+
+  /** `GET cm/device`: every device of the trust domain. A device without the `cm` API throws bigip_not_found. */
+  listHaDevices(): Promise<HaDeviceRecord[]>;
+  listDeviceGroups(): Promise<DeviceGroupRecord[]>;
+  /** Device names of a group's `devices` subcollection. */
+  listDeviceGroupMembers(groupFullPath: string): Promise<string[]>;
+  getSyncStatus(): Promise<SyncStatusRecord>;
+  /** `config-sync to-group <group>`: starts a push of this device's configuration; 200 means started. */
+  configSyncToGroup(group: string): Promise<void>;
+  /** Every virtual server with its attached profiles (`expandSubcollections=true`). */
+  listVirtuals(): Promise<VirtualServer[]>;
 
   /** Ends the token session; never throws. */
   close(): Promise<void>;

@@ -115,6 +115,8 @@ export class BindingService {
       deployedFingerprint: null,
       deployedSerial: null,
       deployedNotAfter: null,
+      servedSerial: null,
+      servedVerifiedAt: null,
       deployedAt: null,
       createdAt: now,
       updatedAt: now,

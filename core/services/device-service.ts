@@ -13,6 +13,9 @@ import { CoreError, isCoreError, runCommand, seeList } from '../errors.ts';
 import type { BigIpClient, BigIpConnection } from '../ports/bigip-client.ts';
 import { type CoreDeps, type CoreDepsWith, secretAad } from './core-deps.ts';
 import { appendAudit } from './audit-trail.ts';
+import { type HaPeer, haGroupKey, haPeers } from '../domain/ha-topology.ts';
+import { validateDeviceName } from '../domain/device.ts';
+import { readHaTopology } from './ha-topology-reader.ts';
 
 export type DeviceView = PublicView<Device>;
 
@@ -66,12 +69,14 @@ export class DeviceService {
       version: null,
       lastTest: null,
       lastTestAt: null,
+      haTopology: null,
       createdAt: now,
       updatedAt: now,
     };
     let test: DeviceTestResult | null = null;
     if (!input.skipTest) {
-      test = await this.probe(device);
+      const probed = await this.probe(device);
+      test = probed.result;
       if (!test.ok) {
         throw new CoreError(
           'input_invalid',
@@ -87,6 +92,7 @@ export class DeviceService {
         version: test.version ?? null,
         lastTest: test,
         lastTestAt: now,
+        haTopology: probed.topology,
       });
     }
     await this.deps.store.devices.insert(device);
@@ -96,6 +102,79 @@ export class DeviceService {
       tested: !input.skipTest,
     });
     return { device: publicView(device), test };
+  }
+
+  /**
+   * Registers every member of a device group at once: each management URL is read first (its HA topology),
+   * each device is named after its own device name in the trust domain, and all of them must report the
+   * group `group` with the same members; otherwise nothing is stored. Members already registered are left
+   * alone. The connection test runs for each, as `add` does.
+   */
+  async addGroup(
+    input: Omit<AddDeviceInput, 'name' | 'url' | 'skipTest'> & { group: string; urls: string[] },
+    actor: string,
+  ): Promise<{ added: DeviceView[]; alreadyRegistered: string[]; missing: string[] }> {
+    if (input.urls.length === 0) throw new CoreError('input_invalid', 'give the management URL of each member (--url)');
+    const found: { url: string; name: string; key: string | null; members: string[] }[] = [];
+    for (const url of input.urls) {
+      const checked = checkDeviceFields({ ...input, name: 'probe', url });
+      if (!checked.ok) throw invalidInput(checked.problems);
+      const id = this.deps.newId();
+      const probe: Device = {
+        ...checked.device,
+        id,
+        passwordSealed: this.deps.secrets.seal(input.password, secretAad('devices', id, 'password')),
+        hostname: null,
+        version: null,
+        lastTest: null,
+        lastTestAt: null,
+        haTopology: null,
+        createdAt: this.deps.clock.now(),
+        updatedAt: this.deps.clock.now(),
+      };
+      const client = this.connect(probe);
+      let topology: Device['haTopology'];
+      try {
+        topology = await readHaTopology(client, this.deps.clock.now());
+      } catch (err) {
+        const e = isCoreError(err) ? err : new CoreError('bigip_api', (err as Error).message);
+        throw new CoreError(
+          'input_invalid',
+          `${checked.device.url}: could not read its device group: ${e.message}; nothing stored`,
+        );
+      } finally {
+        await client.close();
+      }
+      if (topology?.group?.name !== input.group)
+        throw new CoreError(
+          'input_invalid',
+          `${checked.device.url} (${topology?.self ?? 'standalone'}) is not a member of device group ${input.group}${topology?.group ? ` (it is in ${topology.group.name})` : ''}; nothing stored`,
+        );
+      found.push({
+        url: checked.device.url,
+        name: validateDeviceName(topology.self),
+        key: haGroupKey(topology),
+        members: topology.group.members,
+      });
+    }
+    const keys = new Set(found.map((f) => f.key));
+    if (keys.size !== 1)
+      throw new CoreError(
+        'input_invalid',
+        `the URLs belong to different clusters that each have a group ${input.group}; nothing stored`,
+      );
+    const added: DeviceView[] = [];
+    const alreadyRegistered: string[] = [];
+    for (const f of found) {
+      if (await this.deps.store.devices.findByName(f.name)) {
+        alreadyRegistered.push(f.name);
+        continue;
+      }
+      const { group: _group, urls: _urls, ...connection } = input;
+      added.push((await this.add({ ...connection, name: f.name, url: f.url }, actor)).device);
+    }
+    const given = new Set(found.map((f) => f.name));
+    return { added, alreadyRegistered, missing: found[0]!.members.filter((m) => !given.has(m)) };
   }
 
   async get(name: string): Promise<Device> {
@@ -128,11 +207,13 @@ export class DeviceService {
   /** The seed's device connection test: login, device-info; records what it found. */
   async test(name: string, actor: string): Promise<DeviceTestResult> {
     const device = await this.get(name);
-    const result = await this.probe(device);
+    const { result, topology } = await this.probe(device);
     await this.deps.store.devices.update(device.id, {
       lastTest: result,
       lastTestAt: this.deps.clock.now(),
-      ...(result.ok ? { hostname: result.hostname ?? null, version: result.version ?? null } : {}),
+      ...(result.ok
+        ? { hostname: result.hostname ?? null, version: result.version ?? null, haTopology: topology }
+        : {}),
     });
     await appendAudit(this.deps.store.audit, 'device', device, actor, 'device.test', result.ok ? 'ok' : 'error', {
       stage: result.stage,
@@ -221,20 +302,39 @@ export class DeviceService {
     return deviceConnection(this.deps, device);
   }
 
-  private async probe(device: Device): Promise<DeviceTestResult> {
+  /**
+   * The peers of a device's group, each with the registered device it is (or null: not registered yet), from
+   * the topology read at the last add or test.
+   */
+  async peers(device: Pick<Device, 'id' | 'haTopology'>): Promise<HaPeer[]> {
+    if (!device.haTopology?.group) return [];
+    const registered = (await this.deps.store.devices.list()).filter((d) => d.id !== device.id);
+    return haPeers(device.haTopology, registered);
+  }
+
+  private async probe(device: Device): Promise<{ result: DeviceTestResult; topology: Device['haTopology'] }> {
     const client = this.connect(device);
     try {
       const info = await client.deviceInfo();
+      // The topology is extra: a device whose cm module cannot be read still passes its connection test.
+      const topology = await readHaTopology(client, this.deps.clock.now()).catch(() => device.haTopology);
+      const group = topology?.group;
+      const ha = group
+        ? `; ${topology.self} (${topology.failoverState ?? 'failover state unknown'}) in device group ${group.name} (${group.type}, ${group.autoSync ? 'auto' : 'manual'} sync, ${topology.syncStatus ?? 'status unknown'})`
+        : '';
       return {
-        ok: true,
-        stage: 'ok',
-        message: `${info.product} ${info.version} on ${info.hostname}`,
-        hostname: info.hostname,
-        version: info.version,
+        result: {
+          ok: true,
+          stage: 'ok',
+          message: `${info.product} ${info.version} on ${info.hostname}${ha}`,
+          hostname: info.hostname,
+          version: info.version,
+        },
+        topology,
       };
     } catch (err) {
       const e = isCoreError(err) ? err : new CoreError('bigip_api', (err as Error).message);
-      return { ok: false, stage: STAGE_OF_CODE[e.code] ?? 'api', message: e.message };
+      return { result: { ok: false, stage: STAGE_OF_CODE[e.code] ?? 'api', message: e.message }, topology: null };
     } finally {
       await client.close();
     }

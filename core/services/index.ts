@@ -8,7 +8,7 @@ import { BindingService } from './binding-service.ts';
 import { ChallengeHookService, challengeHookDeps } from '../challenges/challenge-hook-service.ts';
 import { CertificateService } from '../issuance/certificate-service.ts';
 import type { CoreDeps } from './core-deps.ts';
-import { DeployService } from '../deploy/deploy-service.ts';
+import { type DeployChecks, DeployService } from '../deploy/deploy-service.ts';
 import { DeviceService } from './device-service.ts';
 import { DomainService } from './domain-service.ts';
 import { withInProcessHook } from '../challenges/in-process-endpoint-client.ts';
@@ -66,6 +66,8 @@ export interface CoreServiceOptions {
   builtinResponderUrl?: string | undefined;
   /** This process's master keys (runtime.ts); default: the secret box's one key, from the environment. */
   masterKeys?: MasterKeys;
+  /** A deploy's device-group sync wait and TLS handshake (deploy-service.ts DEFAULT_DEPLOY_CHECKS). */
+  deployChecks?: Partial<DeployChecks>;
 }
 
 export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions = {}): CoreServices {
@@ -83,7 +85,7 @@ export function createCoreServices(coreDeps: CoreDeps, opts: CoreServiceOptions 
     groups: opts.approverGroups,
   });
   const certificates = new CertificateService(deps, profiles, approvals);
-  const deploys = new DeployService(deps, devices, lease);
+  const deploys = new DeployService(deps, devices, lease, opts.deployChecks);
   const renewals = new RenewalService(deps, certificates, approvals, lease);
   const autoDeploy = new AutoDeployService(deps, deploys, approvals, lease);
   const revocations = new RevocationService(deps, certificates, deploys, approvals);

@@ -1,6 +1,7 @@
 import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { DeployedObjects, DeploymentResult, DeployStep } from '../../core/domain/deployment.ts';
 import type { DeviceTestResult } from '../../core/domain/device.ts';
+import type { HaTopology } from '../../core/domain/ha-topology.ts';
 import type { ErrorCode } from '../../core/errors.ts';
 import { timestamps } from './_columns.ts';
 import { certificates } from './certificates.ts';
@@ -19,6 +20,8 @@ export const devices = pgTable('devices', {
   version: text('version'),
   lastTest: jsonb('last_test').$type<DeviceTestResult>(),
   lastTestAt: timestamp('last_test_at', { withTimezone: true }),
+  /** Device group, peers and failover state as last read (device add/test); null: standalone or never read. */
+  haTopology: jsonb('ha_topology').$type<HaTopology>(),
   ...timestamps,
 });
 
@@ -39,6 +42,9 @@ export const bindings = pgTable(
     deployedSerial: text('deployed_serial'),
     deployedNotAfter: timestamp('deployed_not_after', { withTimezone: true }),
     deployedAt: timestamp('deployed_at', { withTimezone: true }),
+    /** Serial a TLS handshake with a virtual server using this profile last presented, and when. */
+    servedSerial: text('served_serial'),
+    servedVerifiedAt: timestamp('served_verified_at', { withTimezone: true }),
     ...timestamps,
   },
   (t) => [

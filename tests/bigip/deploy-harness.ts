@@ -6,7 +6,7 @@ import { systemClock } from '../../core/ports/clock.ts';
 import type { Store } from '../../core/ports/store.ts';
 import { createSecretBox, type SecretBox } from '../../core/secrets/secret-box.ts';
 import type { CoreDeps } from '../../core/services/core-deps.ts';
-import { type CoreServices, createCoreServices } from '../../core/services/index.ts';
+import { type CoreServiceOptions, type CoreServices, createCoreServices } from '../../core/services/index.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { createDrizzleStore } from '../../db/drizzle-store.ts';
 import {
@@ -16,7 +16,7 @@ import {
 } from '../support/bigip-simulator/index.ts';
 import { readPrivateKey } from '../support/bigip-simulator/pem-facts.ts';
 import { seedIssuedCertificate } from '../support/test-certificates.ts';
-import { truncateAll } from '../support/test-db.ts';
+import { freshDatabase, truncateAll } from '../support/test-db.ts';
 
 /** A port this suite must never touch: any use throws, so a test cannot pass by accident through it. */
 export function unused<T extends object>(name: string): T {
@@ -60,13 +60,15 @@ export interface DeployHarness {
   close(): Promise<void>;
 }
 
-export async function startDeployHarness(): Promise<DeployHarness> {
-  const database = await openDatabase({ memory: true });
-  await database.migrate();
+export async function startDeployHarness(
+  serviceOptions: CoreServiceOptions = {},
+  open: () => Promise<Database> = () => openDatabase({ memory: true }),
+): Promise<DeployHarness> {
+  const database = await freshDatabase(open);
   const store = createDrizzleStore(database);
   const secrets = createSecretBox(randomBytes(32).toString('base64'));
   const deps = deployCoreDeps(store, secrets);
-  const services = createCoreServices(deps);
+  const services = createCoreServices(deps, serviceOptions);
   const simulators: BigIpSimulator[] = [];
   return {
     database,

@@ -19,11 +19,13 @@ import { commandContext, createPipeline } from './pipeline.ts';
 import { acceptCert, acceptKey, cryptoRoutes } from './routes-crypto.ts';
 import { dataGroupRoutes } from './routes-data-groups.ts';
 import { chainFromBody, profileRoutes } from './routes-profiles.ts';
+import { haRoutes } from './routes-ha.ts';
 import { ruleRoutes } from './routes-rules.ts';
 import { sysRoutes } from './routes-sys.ts';
 import { virtualRoutes } from './routes-virtuals.ts';
 import { factoryDefaultPair, managementCertificate } from './self-signed.ts';
 import { createState, touchMeta } from './state.ts';
+import { listenTlsVirtual } from './tls-virtual.ts';
 import { Transactions } from './transactions.ts';
 import type { BigIpSimulator, BigIpSimulatorOptions, SimulatorRequest } from './types.ts';
 import { Uploads } from './uploads.ts';
@@ -47,6 +49,7 @@ export type {
   SimulatorStep,
 } from './types.ts';
 export { acmeDataGroupOf } from './irule-listener.ts';
+export type { BigIpCluster, BigIpClusterOptions, SyncRecord } from './ha-cluster.ts';
 export { MAX_CHUNK_BYTES } from './uploads.ts';
 
 function configOf(options: BigIpSimulatorOptions): SimConfig {
@@ -124,6 +127,7 @@ export async function startBigIpSimulator(options: BigIpSimulatorOptions = {}): 
     ...ruleRoutes(core),
     ...virtualRoutes(core),
     ...transactions.routes(),
+    ...(options.ha ? haRoutes(core, options.ha) : []),
   ]);
 
   const requests: SimulatorRequest[] = [];
@@ -148,6 +152,7 @@ export async function startBigIpSimulator(options: BigIpSimulatorOptions = {}): 
   server.keepAliveTimeout = 30_000;
   const port = await listen(server);
   const virtualServers: http.Server[] = [];
+  const tlsListeners: import('node:net').Server[] = [];
 
   const now = () => core.now();
 
@@ -171,13 +176,18 @@ export async function startBigIpSimulator(options: BigIpSimulatorOptions = {}): 
       const certKeyChain = opts.certKeyChain
         ? chainFromBody(opts.certKeyChain, fullPath)
         : (state.profiles.get(defaultsFrom)?.certKeyChain.map((e) => ({ ...e })) ?? []);
-      state.profiles.set(fullPath, { defaultsFrom, certKeyChain });
+      state.profiles.set(fullPath, {
+        defaultsFrom,
+        certKeyChain,
+        ...(opts.serverName === undefined ? {} : { serverName: opts.serverName }),
+      });
       touchMeta(state, 'profile', fullPath, now());
     },
     addVirtual(fullPath, opts = {}) {
       state.virtuals.set(fullPath, {
         destination: opts.destination ?? '/Common/192.0.2.10:80',
         rules: [...(opts.rules ?? [])],
+        ...(opts.profiles ? { profiles: [...opts.profiles] } : {}),
       });
       touchMeta(state, 'virtual', fullPath, now());
     },
@@ -202,7 +212,15 @@ export async function startBigIpSimulator(options: BigIpSimulatorOptions = {}): 
       virtualServers.push(started.server);
       return started.port;
     },
+    async serveVirtualTls(fullPath) {
+      const started = await listenTlsVirtual(() => state, fullPath);
+      tlsListeners.push(started.server);
+      const vs = state.virtuals.get(fullPath);
+      if (vs) vs.destination = `/Common/127.0.0.1:${started.port}`;
+      return started.port;
+    },
     async close() {
+      await Promise.all(tlsListeners.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await Promise.all([closeServer(server), ...virtualServers.map(closeServer)]);
     },
   };

@@ -117,6 +117,13 @@ function chainFromLegacy(
   return [first, ...current.slice(1)];
 }
 
+/** `serverName` from a body ('none' or '' clears it), else what the profile had. */
+function serverNameOf(body: Record<string, unknown>, current: string | undefined): { serverName?: string } {
+  const raw = body['serverName'];
+  const value = typeof raw === 'string' ? (raw === '' || raw === 'none' ? undefined : raw) : current;
+  return value === undefined ? {} : { serverName: value };
+}
+
 export function profileRoutes(core: SimCore): RouteDef[] {
   const { state } = core;
 
@@ -141,6 +148,7 @@ export function profileRoutes(core: SimCore): RouteDef[] {
         usage: 'SERVER',
       })),
       ...FIXED_SETTINGS,
+      serverName: profile.serverName ?? 'none',
     };
   }
 
@@ -169,7 +177,7 @@ export function profileRoutes(core: SimCore): RouteDef[] {
       ctx.body['certKeyChain'] !== undefined
         ? chainFromBody(ctx.body['certKeyChain'], fullPath)
         : (chainFromLegacy(ctx.body, inherited, fullPath) ?? inherited);
-    return save(ctx, fullPath, { defaultsFrom, certKeyChain });
+    return save(ctx, fullPath, { defaultsFrom, certKeyChain, ...serverNameOf(ctx.body, undefined) });
   }
 
   function update(ctx: OpContext): Reply {
@@ -182,7 +190,7 @@ export function profileRoutes(core: SimCore): RouteDef[] {
       ctx.body['certKeyChain'] !== undefined
         ? keepStoredPassphrases(chainFromBody(ctx.body['certKeyChain'], fullPath), existing.certKeyChain)
         : (chainFromLegacy(ctx.body, existing.certKeyChain, fullPath) ?? existing.certKeyChain.map((e) => ({ ...e })));
-    return save(ctx, fullPath, { defaultsFrom, certKeyChain });
+    return save(ctx, fullPath, { defaultsFrom, certKeyChain, ...serverNameOf(ctx.body, existing.serverName) });
   }
 
   function remove(ctx: OpContext): Reply {

@@ -14,7 +14,7 @@ const KIND = 'tm:ltm:virtual:virtual';
 export function virtualRoutes(core: SimCore): RouteDef[] {
   const { state } = core;
 
-  function view(fullPath: string): Record<string, unknown> {
+  function view(fullPath: string, expand = false): Record<string, unknown> {
     const vs = state.virtuals.get(fullPath)!;
     const meta = metaOf(state, 'virtual', fullPath, core.startedAt);
     const link = selfLink(VIRTUAL_COLLECTION, fullPath, core.config.version);
@@ -30,7 +30,22 @@ export function virtualRoutes(core: SimCore): RouteDef[] {
       translatePort: 'enabled',
       // TMOS leaves `rules` out entirely when none are attached.
       ...(vs.rules.length > 0 ? { rules: [...vs.rules] } : {}),
-      profilesReference: { link: link.replace('?', '/profiles?'), isSubcollection: true },
+      profilesReference: {
+        link: link.replace('?', '/profiles?'),
+        isSubcollection: true,
+        // `?expandSubcollections=true` inlines the items, as TMOS does.
+        ...(expand
+          ? {
+              items: (vs.profiles ?? []).map((p) => ({
+                kind: 'tm:ltm:virtual:profiles:profilesstate',
+                name: p.split('/').pop(),
+                partition: p.split('/')[1],
+                fullPath: p,
+                context: state.profiles.has(p) ? 'clientside' : 'all',
+              })),
+            }
+          : {}),
+      },
     };
   }
 
@@ -61,7 +76,7 @@ export function virtualRoutes(core: SimCore): RouteDef[] {
       typeof ctx.body['destination'] === 'string'
         ? resolveReference(ctx.body['destination'], partition)
         : vs.destination;
-    state.virtuals.set(fullPath, { destination, rules });
+    state.virtuals.set(fullPath, { ...vs, destination, rules });
     touchMeta(state, 'virtual', fullPath, core.now());
     return ok(view(fullPath));
   }
@@ -73,13 +88,13 @@ export function virtualRoutes(core: SimCore): RouteDef[] {
       methods: {
         GET: {
           step: 'virtual-read',
-          handle: () =>
+          handle: (ctx) =>
             ok(
               collection(
                 `${KIND}collectionstate`,
                 VIRTUAL_COLLECTION,
                 core.config.version,
-                [...state.virtuals.keys()].map(view),
+                [...state.virtuals.keys()].map((p) => view(p, ctx.query.get('expandSubcollections') === 'true')),
               ),
             ),
         },

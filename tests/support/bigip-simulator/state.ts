@@ -34,6 +34,8 @@ export interface ProfileObject {
   /** Parent profile full path; null for a base profile such as /Common/clientssl. */
   defaultsFrom: string | null;
   certKeyChain: ProfileChainEntry[];
+  /** The SNI name the profile answers (`serverName`); absent means 'none'. */
+  serverName?: string;
 }
 
 export interface DataGroupObject {
@@ -48,6 +50,8 @@ export interface VirtualObject {
   destination: string;
   /** Full paths of the attached iRules, in order. */
   rules: string[];
+  /** Full paths of the attached profiles (the `profiles` subcollection), e.g. client-ssl profiles. */
+  profiles?: string[];
 }
 
 /** Bookkeeping the REST answers show (`generation`, times, `revision`). */
@@ -103,12 +107,21 @@ export function snapshot(s: SimulatorState): Snapshot {
     profiles: new Map(
       [...s.profiles].map(([k, v]) => [
         k,
-        { defaultsFrom: v.defaultsFrom, certKeyChain: v.certKeyChain.map((e) => ({ ...e })) },
+        {
+          defaultsFrom: v.defaultsFrom,
+          certKeyChain: v.certKeyChain.map((e) => ({ ...e })),
+          ...(v.serverName === undefined ? {} : { serverName: v.serverName }),
+        },
       ]),
     ),
     dataGroups: new Map([...s.dataGroups].map(([k, v]) => [k, { type: v.type, records: new Map(v.records) }])),
     rules: new Map(s.rules),
-    virtuals: new Map([...s.virtuals].map(([k, v]) => [k, { destination: v.destination, rules: [...v.rules] }])),
+    virtuals: new Map(
+      [...s.virtuals].map(([k, v]) => [
+        k,
+        { destination: v.destination, rules: [...v.rules], ...(v.profiles ? { profiles: [...v.profiles] } : {}) },
+      ]),
+    ),
     uploads: new Map(s.uploads),
     saves: s.saves,
     meta: new Map([...s.meta].map(([k, v]) => [k, { ...v }])),

@@ -3,6 +3,7 @@
  * failures can be injected at, the request log and the handle a test gets back. The state the handle exposes
  * is described in `state.ts`.
  */
+import type { HaMemberLink } from './routes-ha.ts';
 import type { SimulatorState } from './state.ts';
 
 export interface BigIpSimulatorOptions {
@@ -26,6 +27,8 @@ export interface BigIpSimulatorOptions {
   basicAuth?: boolean;
   /** Default true; false → login answers 401 like a box without the token provider. */
   tokenAuth?: boolean;
+  /** A member of a device group (`ha-cluster.ts` sets it): serves the `cm/*` routes. */
+  ha?: HaMemberLink;
 }
 
 export type SimulatorStep =
@@ -64,7 +67,12 @@ export type SimulatorStep =
   | 'auth-probe'
   | 'profile-delete'
   | 'data-group-delete'
-  | 'rule-delete';
+  | 'rule-delete'
+  /** `GET cm/device`, `cm/device-group…`, `cm/failover-status`. */
+  | 'ha-read'
+  | 'sync-status'
+  /** `POST /mgmt/tm/cm[/config-sync]` `to-group`. */
+  | 'config-sync';
 
 export interface SimulatorFailure {
   /** Default 500. */
@@ -122,8 +130,18 @@ export interface BigIpSimulator {
   resetRequests(): void;
   /** The most requests this device had in flight at once (arrived, not yet answered). */
   maxConcurrentRequests(): number;
-  addProfile(fullPath: string, opts?: { defaultsFrom?: string; certKeyChain?: CertKeyChainSeed[] }): void;
-  addVirtual(fullPath: string, opts?: { destination?: string; rules?: string[] }): void;
+  addProfile(
+    fullPath: string,
+    opts?: { defaultsFrom?: string; certKeyChain?: CertKeyChainSeed[]; serverName?: string },
+  ): void;
+  /** `profiles`: full paths of attached profiles (client-ssl ones decide what a TLS listener serves). */
+  addVirtual(fullPath: string, opts?: { destination?: string; rules?: string[]; profiles?: string[] }): void;
+  /**
+   * Addition: a real TLS listener on loopback for virtual server `fullPath`, presenting what its client-ssl
+   * profile holds at each handshake (`tls-virtual.ts`); its `destination` becomes the address listened on.
+   * Returns the port.
+   */
+  serveVirtualTls(fullPath: string): Promise<number>;
   /** Addition: stores a certificate (or bundle) PEM as if installed. */
   addCert(fullPath: string, pem: string): void;
   /** Addition: stores a private key PEM as if installed; a passphrase marks it `securityType: password`. */

@@ -8,6 +8,9 @@ CREATE TABLE "approval_messages" (
 --> statement-breakpoint
 ALTER TABLE "domains" ADD COLUMN "dns_publisher" jsonb;--> statement-breakpoint
 ALTER TABLE "domains" ADD COLUMN "dns_secret_sealed" text;--> statement-breakpoint
+ALTER TABLE "bindings" ADD COLUMN "served_serial" text;--> statement-breakpoint
+ALTER TABLE "bindings" ADD COLUMN "served_verified_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "devices" ADD COLUMN "ha_topology" jsonb;--> statement-breakpoint
 ALTER TABLE "events" ADD COLUMN "delivery_attempts" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "events" ADD COLUMN "last_delivery_error" text;--> statement-breakpoint
 ALTER TABLE "events" ADD COLUMN "next_delivery_at" timestamp with time zone;--> statement-breakpoint
