@@ -202,6 +202,7 @@ export async function openRuntime(
       builtinResponderUrl: builtinResponderUrl(config),
       ...(ring ? { masterKeys: ring.keys } : {}),
       jobs: { schedules: jobSchedules(config), startDelayMaxMs: config.JOBS_START_DELAY_MAX_SECONDS * 1000 },
+      deployChecks: { handshake: config.DEPLOY_HANDSHAKE_CHECK },
     },
   );
   return {

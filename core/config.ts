@@ -129,6 +129,9 @@ const schema = z.object({
     (v) => (typeof v === 'string' ? v.split(/[\s,]+/).filter(Boolean) : []),
     z.array(z.string().regex(/^[0-9a-fA-F:.[\]]+$/, 'must be a comma-separated list of ip or ip:port')),
   ),
+  // A deploy's last step: a TLS handshake with each bound virtual server must show the new serial. `off` for a
+  // host that cannot reach the virtual servers' addresses (the deploy then trusts the device's own answers).
+  DEPLOY_HANDSHAKE_CHECK: z.preprocess(emptyAsUndefined, z.enum(['required', 'off']).default('required')),
   // The worker role's schedules (UTC) and its claims on work shared with other replicas.
   JOBS_RENEW_CRON: cronPattern('*/10 * * * *'),
   JOBS_DEPLOY_CRON: cronPattern('*/5 * * * *'),

@@ -19,18 +19,28 @@ function shortFingerprint(fp: string): string {
 
 /**
  * What the profile was last verified to serve, as labelled facts: the serial and fingerprint the last
- * successful deploy verified on the device, and when. Empty before the first deploy.
+ * successful deploy verified on the device, and when; then what a TLS handshake with a virtual server using
+ * the profile presented at the end of that deploy (none when no virtual server uses it). Empty before the
+ * first deploy.
  */
 export function lastVerifiedFacts(
-  b: Pick<BindingView, 'deployedSerial' | 'deployedFingerprint' | 'deployedAt' | 'deployedNotAfter'>,
+  b: Pick<
+    BindingView,
+    'deployedSerial' | 'deployedFingerprint' | 'deployedAt' | 'deployedNotAfter' | 'servedSerial' | 'servedVerifiedAt'
+  >,
 ): { label: string; value: string }[] {
-  if (!b.deployedSerial && !b.deployedFingerprint) return [];
+  if (!b.deployedSerial && !b.deployedFingerprint && !b.servedSerial) return [];
   const facts: { label: string; value: string }[] = [];
   if (b.deployedSerial) facts.push({ label: 'serial', value: `\`${e(b.deployedSerial)}\`` });
   if (b.deployedFingerprint)
     facts.push({ label: 'SHA-256', value: `\`${e(shortFingerprint(b.deployedFingerprint))}\`` });
   if (b.deployedNotAfter) facts.push({ label: 'expires', value: when(b.deployedNotAfter) });
-  facts.push({ label: 'verified', value: when(b.deployedAt) });
+  if (b.deployedAt) facts.push({ label: 'verified', value: when(b.deployedAt) });
+  if (b.servedSerial)
+    facts.push({
+      label: 'served to clients',
+      value: `${b.servedSerial === b.deployedSerial ? 'the same serial' : `serial \`${e(b.servedSerial)}\``} (TLS handshake ${when(b.servedVerifiedAt)})`,
+    });
   return facts;
 }
 
