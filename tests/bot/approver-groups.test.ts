@@ -85,7 +85,7 @@ describe('approver user groups through the real receiver', () => {
     const clicked = await h.click('approval_approve', approval.id, { userId: MALLORY });
     expect(clicked.status).toBe(200);
     const text = await respondedText(h, clicked.id);
-    expect(text).toContain('not in SLACK_APPROVERS');
+    expect(text).toContain('only approvers may (SLACK_APPROVERS); ask an approver: <!subteam^S0OPS>');
     expect(text).toContain('S0OPS');
     expect((await h.store.approvals.findById(approval.id))!.state).toBe('pending');
     // The core refuses on its own too (the CLI or any other edge cannot go around the bot's check).
