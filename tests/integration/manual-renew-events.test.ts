@@ -34,13 +34,19 @@ describeWithPebble('events from a manual renewal', () => {
       'cli:alice',
     );
     expect(first.state).toBe('issued');
-    expect(await store.events.list({ certificateId: first.id })).toEqual([]);
+    // A first issuance tells only its requester (request_outcome); renewal events come from renewals alone.
+    const issuedEvents = await store.events.list({ certificateId: first.id });
+    expect(issuedEvents.map((e) => [e.kind, e.detail['outcome'], e.detail['requester']])).toEqual([
+      ['request_outcome', 'issued', 'cli:alice'],
+    ]);
 
     const renewed = await services.certificates.renew(first.name, 'cli:alice');
     expect(renewed.renewalState).toBeNull();
     expect(renewed.serial).not.toBe(first.serial);
 
-    const events = (await store.events.list({ certificateId: first.id })).sort((a, b) => a.id - b.id);
+    const events = (await store.events.list({ certificateId: first.id }))
+      .filter((e) => e.kind !== 'request_outcome')
+      .sort((a, b) => a.id - b.id);
     expect(events.map((e) => e.kind)).toEqual(['renewal_due', 'renewed']);
     expect(events[0]!.detail).toMatchObject({ serial: first.serial, reason: 'manual' });
     expect(events[1]!.detail).toMatchObject({ previousSerial: first.serial, serial: renewed.serial });
